@@ -1,0 +1,1 @@
+"""newsbot: question answering over news articles, with citations, offline by default."""

@@ -1,0 +1,191 @@
+"""All of newsbot's settings, in one typed tree.
+
+Values come from (highest first) explicit overrides, `NEWSBOT_*` environment variables, a `.env` file
+in the working directory, and the defaults below. `get_settings()` reads them once per call; nothing
+reads settings at import time, and only the entry points (CLI, web app) call it. Everything below the
+entry points receives ready-made objects instead.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from platformdirs import user_data_dir
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Provider = Literal["local", "openai", "openai_compatible"]
+
+
+def _default_data_dir() -> Path:
+    return Path(user_data_dir("newsbot", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """newsbot configuration; every field is also `NEWSBOT_<FIELD>` in the environment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NEWSBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # --- storage -------------------------------------------------------------------------------
+    data_dir: Path = Field(
+        default_factory=_default_data_dir,
+        description="Folder for the Chroma store, the article registry, model files and caches.",
+    )
+    collection: str = Field(
+        default="news", description="Chroma collection that holds the article chunks."
+    )
+    chroma_host: str | None = Field(
+        default=None,
+        description="Host of a Chroma server (`chroma run`); unset means an embedded store in data_dir.",
+    )
+    chroma_port: int = Field(default=8000, description="Port of the Chroma server.")
+    chroma_ssl: bool = Field(default=False, description="Use HTTPS to reach the Chroma server.")
+
+    # --- ingest --------------------------------------------------------------------------------
+    chunk_tokens: int = Field(
+        default=300, ge=32, le=4000, description="Target chunk size in cl100k_base tokens."
+    )
+    chunk_overlap: int = Field(
+        default=45, ge=0, description="Tokens shared by consecutive chunks of one article."
+    )
+    max_input_bytes: int = Field(
+        default=200_000_000,
+        ge=1,
+        description="Largest input file or download accepted by ingest, in bytes.",
+    )
+    http_timeout: float = Field(
+        default=20.0, gt=0, description="Seconds to wait for an article or feed URL."
+    )
+
+    # --- embeddings ----------------------------------------------------------------------------
+    embedder: Provider = Field(
+        default="local",
+        description="Embedding provider: bundled ONNX MiniLM (local), OpenAI, or any "
+        "OpenAI-compatible /embeddings endpoint.",
+    )
+    embedding_model: str = Field(
+        default="text-embedding-3-small",
+        description="Embedding model name for the openai and openai_compatible embedders.",
+    )
+    embedding_base_url: str | None = Field(
+        default=None, description="Base URL of an OpenAI-compatible embeddings server."
+    )
+    embedding_api_key: str | None = Field(
+        default=None, description="API key for the embeddings server (defaults to OPENAI_API_KEY)."
+    )
+    embed_batch_size: int = Field(
+        default=32, ge=1, le=2048, description="Texts embedded per call to the embedder."
+    )
+    threads: int = Field(
+        default=0, ge=0, description="CPU threads for the local models; 0 means all cores."
+    )
+
+    # --- answering -----------------------------------------------------------------------------
+    llm_provider: Provider = Field(
+        default="local",
+        description="Chat model provider: bundled llama.cpp server (local), OpenAI, or any "
+        "OpenAI-compatible server (vLLM, Ollama, llama.cpp, LM Studio).",
+    )
+    llm_model: str | None = Field(
+        default=None,
+        description="Model name sent to the server (default: gpt-4o-mini for openai, the GGUF "
+        "file name for local).",
+    )
+    llm_base_url: str | None = Field(
+        default=None, description="Base URL of an OpenAI-compatible server (defaults to OPENAI_BASE_URL)."
+    )
+    llm_api_key: str | None = Field(
+        default=None, description="API key for the chat model server (defaults to OPENAI_API_KEY)."
+    )
+    llm_model_path: Path | None = Field(
+        default=None,
+        description="GGUF file for the local provider; unset means the bundled Qwen2.5 1.5B model.",
+    )
+    llm_context_tokens: int = Field(
+        default=4096, ge=512, description="Context window of the local llama.cpp server."
+    )
+    llm_max_tokens: int = Field(
+        default=400, ge=16, description="Most tokens generated for one answer."
+    )
+    llm_temperature: float = Field(
+        default=0.0, ge=0.0, le=2.0, description="Sampling temperature; 0 keeps answers repeatable."
+    )
+    llm_timeout: float = Field(
+        default=300.0, gt=0, description="Seconds to wait for the chat model to answer."
+    )
+    top_k: int = Field(default=5, ge=1, le=50, description="Passages retrieved for each question.")
+
+    # --- web -----------------------------------------------------------------------------------
+    host: str = Field(default="127.0.0.1", description="Address `newsbot serve` listens on.")
+    port: int = Field(default=7860, ge=0, le=65535, description="Port `newsbot serve` listens on.")
+    auth: str | None = Field(
+        default=None, description="`user:password` that protects the web UI; unset means open."
+    )
+    api_key: str | None = Field(
+        default=None, description="Key required as `Authorization: Bearer` on /api/*; unset means open."
+    )
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins (e.g. https://example.com) allowed to call the API from a browser "
+        "and to embed the widget; empty allows any origin to embed, none to call the API.",
+    )
+
+    @field_validator("data_dir", "llm_model_path", mode="after")
+    @classmethod
+    def _expand_user(cls, value: Path | None) -> Path | None:
+        return value.expanduser() if value is not None else None
+
+    @model_validator(mode="after")
+    def _check_overlap(self) -> Settings:
+        if self.chunk_overlap >= self.chunk_tokens:
+            raise ValueError(
+                f"chunk_overlap ({self.chunk_overlap}) must be smaller than chunk_tokens "
+                f"({self.chunk_tokens})"
+            )
+        return self
+
+    # The usual OpenAI variables are respected when the newsbot-specific ones are unset.
+    @property
+    def resolved_llm_api_key(self) -> str | None:
+        return self.llm_api_key or os.environ.get("OPENAI_API_KEY")
+
+    @property
+    def resolved_llm_base_url(self) -> str | None:
+        return self.llm_base_url or os.environ.get("OPENAI_BASE_URL")
+
+    @property
+    def resolved_embedding_api_key(self) -> str | None:
+        return self.embedding_api_key or os.environ.get("OPENAI_API_KEY")
+
+    @property
+    def resolved_embedding_base_url(self) -> str | None:
+        return self.embedding_base_url or os.environ.get("OPENAI_BASE_URL")
+
+    @property
+    def resolved_threads(self) -> int:
+        return self.threads or os.cpu_count() or 1
+
+
+def get_settings(**overrides: Any) -> Settings:
+    """Read the settings from the environment and `.env`, with explicit overrides on top.
+
+    Raises:
+        ConfigError: when a value is malformed; the message names the variable.
+    """
+    from pydantic import ValidationError
+
+    from newsbot.errors import ConfigError
+
+    clean = {key: value for key, value in overrides.items() if value is not None}
+    try:
+        return Settings(**clean)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"NEWSBOT_{'_'.join(str(p) for p in err['loc']).upper() or 'SETTINGS'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigError(f"Invalid settings: {problems}") from exc

@@ -1,0 +1,1 @@
+"""vectorstore package."""
