@@ -1,0 +1,40 @@
+"""Shared test fixtures: a clean environment, a temp data dir, and the shared benchmark data.
+
+Every test starts with no NEWSBOT_* or OPENAI_* variables and its own data directory, so nothing
+a developer has configured (or stored) leaks into a test.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("NEWSBOT_SHARED_DIR", REPO.parent / "shared"))
+SEED_DIR = SHARED / "corpus" / "seed"
+MINI_DIR = SHARED / "bench" / "realtimeqa-2022-mini"
+EXAMPLES_DIR = REPO / "examples" / "articles"
+
+
+@pytest.fixture(autouse=True)
+def clean_environ(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Clear NEWSBOT_*/OPENAI_* and point the data dir at a fresh temp folder."""
+    for name in list(os.environ):
+        if name.startswith(("NEWSBOT_", "OPENAI_")):
+            monkeypatch.delenv(name)
+    data_dir = tmp_path / "newsbot-data"
+    monkeypatch.setenv("NEWSBOT_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("ANONYMIZED_TELEMETRY", "False")
+    monkeypatch.chdir(tmp_path)
+    yield data_dir
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """The shared data folder (real news for tests); skip nothing: its absence is an error."""
+    if not SHARED.is_dir():
+        raise RuntimeError(f"shared data not found at {SHARED}; set NEWSBOT_SHARED_DIR")
+    return SHARED
