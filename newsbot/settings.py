@@ -35,6 +35,10 @@ class Settings(BaseSettings):
         default_factory=_default_data_dir,
         description="Folder for the Chroma store, the article registry, model files and caches.",
     )
+    models_dir: Path | None = Field(
+        default=None,
+        description="Folder for the assembled local model files; unset means <data_dir>/models.",
+    )
     collection: str = Field(
         default="news", description="Chroma collection that holds the article chunks."
     )
@@ -134,7 +138,7 @@ class Settings(BaseSettings):
         "and to embed the widget; empty allows any origin to embed, none to call the API.",
     )
 
-    @field_validator("data_dir", "llm_model_path", mode="after")
+    @field_validator("data_dir", "models_dir", "llm_model_path", mode="after")
     @classmethod
     def _expand_user(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None
@@ -164,6 +168,10 @@ class Settings(BaseSettings):
     @property
     def resolved_embedding_base_url(self) -> str | None:
         return self.embedding_base_url or os.environ.get("OPENAI_BASE_URL")
+
+    @property
+    def resolved_models_dir(self) -> Path:
+        return self.models_dir or self.data_dir / "models"
 
     @property
     def resolved_threads(self) -> int:
