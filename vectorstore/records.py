@@ -1,0 +1,73 @@
+"""The records the store consumes and returns: plain frozen dataclasses, no behaviour.
+
+`ArticleMeta` and `ChunkText` go in (built by the ingest pipeline from an `ingest.article.Article`),
+`ArticleRow` comes out of the article registry, and `Passage` is one retrieved chunk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ArticleMeta:
+    """What the store keeps about an article besides its chunks.
+
+    `published` is an ISO 8601 date (or datetime) string, or None when the source has no date.
+    `content_hash` is the sha256 the ingest pipeline computed over the article's fields.
+    """
+
+    article_id: str
+    title: str
+    url: str
+    source: str
+    published: str | None
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class ChunkText:
+    """One chunk of an article; `char_start:char_end` slices `Article.text` to exactly `text`."""
+
+    index: int
+    text: str
+    char_start: int
+    char_end: int
+    tokens: int
+
+
+@dataclass(frozen=True)
+class ArticleRow:
+    """A row of the article registry: the article's metadata plus what was stored for it.
+
+    `ingested_at` is an ISO 8601 UTC timestamp of the last completed write.
+    """
+
+    article_id: str
+    title: str
+    url: str
+    source: str
+    published: str | None
+    content_hash: str
+    n_chunks: int
+    ingested_at: str
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with its article's metadata; `score` is cosine similarity (higher: closer).
+
+    `published` is the ISO date string, or None when the article has no known date.
+    """
+
+    chunk_id: str
+    article_id: str
+    title: str
+    url: str
+    source: str
+    published: str | None
+    text: str
+    char_start: int
+    char_end: int
+    score: float
+    chunk_index: int
