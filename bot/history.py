@@ -1,0 +1,35 @@
+"""Chat history in the OpenAI/Gradio "messages" format, and its conversion to LangChain messages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal, TypedDict
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+
+
+class ChatTurn(TypedDict):
+    """One message of a conversation: `{"role": "user" | "assistant", "content": str}`."""
+
+    role: Literal["user", "assistant"]
+    content: str
+
+
+def format_history(history: Sequence[ChatTurn], max_turns: int = 6) -> str:
+    """The last `max_turns` messages as plain "User: ..." / "Assistant: ..." lines.
+
+    Citation markers are kept: they are short and help the model resolve "it" and "they".
+    """
+    lines = []
+    for turn in list(history)[-max_turns:]:
+        speaker = "User" if turn["role"] == "user" else "Assistant"
+        lines.append(f"{speaker}: {turn['content'].strip()}")
+    return "\n".join(lines)
+
+
+def to_messages(history: Sequence[ChatTurn]) -> list[BaseMessage]:
+    """The history as LangChain messages (user → HumanMessage, assistant → AIMessage)."""
+    return [
+        HumanMessage(turn["content"]) if turn["role"] == "user" else AIMessage(turn["content"])
+        for turn in history
+    ]

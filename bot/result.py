@@ -1,0 +1,77 @@
+"""The answer record: what one question produced, ready for the CLI, the web app and JSON.
+
+`Source` is a cited passage, numbered as in the answer text; `RetrievedPassage` is one retrieved
+chunk (cited or not), kept for evaluation and debugging; `AnswerResult` ties them together with
+timings and token counts. All three are plain dataclasses; `to_dict()` gives JSON-ready values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Source:
+    """A passage the answer cites as `[n]`.
+
+    `passage` is the chunk text; `char_start:char_end` locate it in the article's text.
+    `published` is an ISO date string or None; `score` is the retrieval cosine similarity.
+    """
+
+    n: int
+    article_id: str
+    title: str
+    url: str
+    source: str
+    published: str | None
+    passage: str
+    char_start: int
+    char_end: int
+    score: float
+
+
+@dataclass(frozen=True)
+class RetrievedPassage:
+    """One retrieved chunk in rank order (1 = best), whether or not the answer cites it."""
+
+    rank: int
+    chunk_id: str
+    article_id: str
+    title: str
+    url: str
+    source: str
+    published: str | None
+    score: float
+
+
+@dataclass
+class AnswerResult:
+    """The outcome of one question.
+
+    Attributes:
+        answer: the checked answer text; its `[n]` markers name `sources[n-1]`.
+        sources: the cited passages, numbered in order of first citation.
+        grounded: True when the answer is supported by cited passages; False for "the articles
+            don't say" answers and when nothing was retrieved.
+        standalone_question: the question as searched (the condensed follow-up, or the question).
+        question: the question as asked.
+        as_of: ISO date the answer is given as of.
+        timings: seconds: `retrieval_s`, `first_token_s`, `total_s` (+ `condense_s` with history).
+        usage: `prompt_tokens`, `completion_tokens` (0 when the model does not report them).
+        retrieved: every retrieved passage in rank order.
+    """
+
+    answer: str
+    sources: list[Source]
+    grounded: bool
+    standalone_question: str
+    question: str
+    as_of: str
+    timings: dict[str, float] = field(default_factory=dict)
+    usage: dict[str, int] = field(default_factory=dict)
+    retrieved: list[RetrievedPassage] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result as plain JSON-ready values (str, int, float, bool, None, lists, dicts)."""
+        return asdict(self)
