@@ -1,28 +1,39 @@
 """The question-answering assistant: the RAG chain plus timing, citation checking and the result.
 
 `Assistant.stream()` yields answer text deltas as the model writes them, then exactly one
-`AnswerResult` whose `answer` is the checked text (citations renumbered, unknown ones removed).
+`AnswerResult` whose `answer` is the checked text: markers renumbered in order of first
+citation, unknown ones removed, unmarked sentences attributed by word overlap, and a plain
+"the articles I have don't say" (grounded=False) when nothing supports an answer.
 `Assistant.ask()` is the same without the deltas.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Iterator, Sequence
 from datetime import date
-from typing import Protocol
+from typing import Any
 
 from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessageChunk
 
+from bot.chain import NO_ARTICLES, REFUSAL, PassageRetriever, Retrieval, build_chain
+from bot.citations import (
+    attribute_sentences,
+    check_citations,
+    is_refusal,
+    split_sentences,
+    strip_markers,
+)
 from bot.history import ChatTurn
-from bot.result import AnswerResult
+from bot.result import AnswerResult, RetrievedPassage, Source
 from prompts import Prompts
 from vectorstore.records import Passage
 
+__all__ = ["Assistant", "PassageRetriever", "check_answer"]
 
-class PassageRetriever(Protocol):
-    """What the assistant needs from a store: `NewsStore.search` has this shape."""
-
-    def search(self, query: str, k: int, published_before: date | None = None) -> list[Passage]: ...
+logger = logging.getLogger(__name__)
 
 
 class Assistant:
@@ -35,15 +46,118 @@ class Assistant:
         self.llm = llm
         self.prompts = prompts
         self.k = k
+        self.chain = build_chain(retriever, llm, prompts, k)
 
     def stream(
         self, question: str, history: Sequence[ChatTurn] = (), as_of: date | None = None
     ) -> Iterator[str | AnswerResult]:
-        """Yield answer text deltas, then one final `AnswerResult` (the checked answer)."""
-        raise NotImplementedError
+        """Yield answer text deltas, then one final `AnswerResult` (the checked answer).
+
+        The deltas are the model's raw text; the result's `answer` may differ (renumbered
+        citations, or the refusal sentence when nothing supports the answer).
+        """
+        as_of = as_of or date.today()
+        started = time.perf_counter()
+        timings: dict[str, float] = {}
+        usage = {"prompt_tokens": 0, "completion_tokens": 0}
+        standalone = question
+        retrieval = Retrieval(passages=[], seconds=0.0)
+        parts: list[str] = []
+        inputs = {"question": question, "history": list(history), "as_of": as_of}
+        for chunk in self.chain.stream(inputs):
+            if "standalone_question" in chunk and history:
+                standalone = chunk["standalone_question"]
+            if "retrieval" in chunk:
+                retrieval = chunk["retrieval"]
+                timings["retrieval_s"] = retrieval.seconds
+                if history:
+                    since = time.perf_counter() - started
+                    timings["condense_s"] = max(since - retrieval.seconds, 0.0)
+            message = chunk.get("answer")
+            if isinstance(message, AIMessageChunk):
+                _add_usage(usage, message)
+                text = message.text
+                if text:
+                    timings.setdefault("first_token_s", time.perf_counter() - started)
+                    parts.append(text)
+                    yield text
+        timings["total_s"] = time.perf_counter() - started
+        answer, sources, grounded = check_answer("".join(parts), retrieval.passages)
+        yield AnswerResult(
+            answer=answer,
+            sources=sources,
+            grounded=grounded,
+            standalone_question=standalone,
+            question=question,
+            as_of=as_of.isoformat(),
+            timings=timings,
+            usage=usage,
+            retrieved=[_retrieved(rank, p) for rank, p in enumerate(retrieval.passages, 1)],
+        )
 
     def ask(
         self, question: str, history: Sequence[ChatTurn] = (), as_of: date | None = None
     ) -> AnswerResult:
         """Answer one question; `history` holds the earlier turns of the conversation."""
-        raise NotImplementedError
+        for item in self.stream(question, history, as_of):
+            if isinstance(item, AnswerResult):
+                return item
+        raise AssertionError("Assistant.stream ended without a result")  # pragma: no cover
+
+
+def check_answer(raw: str, passages: Sequence[Passage]) -> tuple[str, list[Source], bool]:
+    """Turn the model's raw answer into (checked answer, cited sources, grounded).
+
+    No passages → NO_ARTICLES. The model's refusal → its first sentence, ungrounded. Otherwise
+    invalid markers are dropped, unmarked sentences attributed by overlap, markers renumbered;
+    an answer left without any citation is replaced by REFUSAL (it did not come from the articles).
+    """
+    if not passages:
+        return NO_ARTICLES, [], False
+    raw = raw.strip()
+    if not raw or is_refusal(raw):
+        first = split_sentences(strip_markers(raw))
+        return (first[0] if first else REFUSAL), [], False
+    valid = check_citations(raw, len(passages), renumber=False).text
+    attributed = attribute_sentences(valid, [p.text for p in passages])
+    checked = check_citations(attributed, len(passages))
+    if not checked.cited:
+        logger.info("answer without support in the passages replaced by refusal: %r", raw)
+        return REFUSAL, [], False
+    sources = [_source(n, passages[index]) for n, index in enumerate(checked.cited, 1)]
+    return checked.text, sources, True
+
+
+def _source(n: int, passage: Passage) -> Source:
+    return Source(
+        n=n,
+        article_id=passage.article_id,
+        title=passage.title,
+        url=passage.url,
+        source=passage.source,
+        published=passage.published,
+        passage=passage.text,
+        char_start=passage.char_start,
+        char_end=passage.char_end,
+        score=passage.score,
+    )
+
+
+def _retrieved(rank: int, passage: Passage) -> RetrievedPassage:
+    return RetrievedPassage(
+        rank=rank,
+        chunk_id=passage.chunk_id,
+        article_id=passage.article_id,
+        title=passage.title,
+        url=passage.url,
+        source=passage.source,
+        published=passage.published,
+        score=passage.score,
+    )
+
+
+def _add_usage(usage: dict[str, int], message: AIMessageChunk) -> None:
+    meta: Any = message.usage_metadata
+    if meta:
+        usage["prompt_tokens"] += int(meta.get("input_tokens", 0))
+        usage["completion_tokens"] += int(meta.get("output_tokens", 0))

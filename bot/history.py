@@ -7,6 +7,8 @@ from typing import Literal, TypedDict
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
+from bot.citations import strip_markers
+
 
 class ChatTurn(TypedDict):
     """One message of a conversation: `{"role": "user" | "assistant", "content": str}`."""
@@ -18,12 +20,12 @@ class ChatTurn(TypedDict):
 def format_history(history: Sequence[ChatTurn], max_turns: int = 6) -> str:
     """The last `max_turns` messages as plain "User: ..." / "Assistant: ..." lines.
 
-    Citation markers are kept: they are short and help the model resolve "it" and "they".
+    Citation markers are left out: the condense prompt has no passages for them to name.
     """
     lines = []
     for turn in list(history)[-max_turns:]:
         speaker = "User" if turn["role"] == "user" else "Assistant"
-        lines.append(f"{speaker}: {turn['content'].strip()}")
+        lines.append(f"{speaker}: {strip_markers(turn['content'])}")
     return "\n".join(lines)
 
 

@@ -1,0 +1,134 @@
+"""The retrieval-augmented answer chain, as one LangChain runnable.
+
+Read top to bottom, `build_chain` does:
+
+1. condense: with history, rewrite the follow-up as a standalone question (skipped without history);
+2. retrieve: the top-k passages published on or before `as_of`;
+3. number the passages "[n] title (source, date)" and fill the answer prompt (system rules and
+   passages first, question last, so llama.cpp can reuse the cached prompt prefix);
+4. stream the model's answer (or the fixed refusal when nothing was retrieved).
+
+Input: `{"question": str, "history": Sequence[ChatTurn], "as_of": date}`. Output (streamed as
+partial dicts): the input plus `standalone_question: str`, `retrieval: Retrieval` and
+`answer: AIMessageChunk`. Checking citations and building the result is `bot.assistant`'s job.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Protocol
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessageChunk
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.prompts import ChatPromptTemplate
+from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
+
+from bot.history import format_history
+from prompts import Prompts
+from vectorstore.records import Passage
+
+# The sentence the answer prompt tells the model to reply with when the passages don't answer.
+REFUSAL = "The articles I have don't say."
+NO_ARTICLES = "The articles I have don't say: no stored article matches this question."
+
+
+class PassageRetriever(Protocol):
+    """What the chain needs from a store: `NewsStore.search` has this shape."""
+
+    def search(self, query: str, k: int, published_before: date | None = None) -> list[Passage]: ...
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """The passages retrieved for a question, best first, and how long the search took."""
+
+    passages: list[Passage]
+    seconds: float
+
+
+def format_passages(passages: Sequence[Passage]) -> str:
+    """Number the passages as the answer prompt shows them: "[n] title (source, date)\\ntext"."""
+    blocks = []
+    for n, passage in enumerate(passages, start=1):
+        when = (passage.published or "")[:10] or "date unknown"
+        origin = ", ".join(part for part in (passage.source, when) if part)
+        blocks.append(f"[{n}] {passage.title or 'Untitled'} ({origin})\n{passage.text.strip()}")
+    return "\n\n".join(blocks)
+
+
+def format_as_of(as_of: date) -> str:
+    """The answer date as the prompt states it, e.g. "Saturday, 14 March 2026"."""
+    return f"{as_of:%A}, {as_of.day} {as_of:%B %Y}"
+
+
+def clean_standalone(text: str, fallback: str) -> str:
+    """The first line of the model's rewrite, without labels or quotes; `fallback` if empty."""
+    for line in text.strip().splitlines():
+        line = re.sub(r"^\s*(standalone|rewritten)?\s*question\s*:\s*", "", line, flags=re.I)
+        line = line.strip().strip("\"'“”").strip()
+        if line:
+            return line
+    return fallback
+
+
+def condense_inputs(inputs: dict[str, Any]) -> dict[str, str]:
+    """Variables of the condense prompt."""
+    return {"history": format_history(inputs["history"]), "question": inputs["question"]}
+
+
+def answer_inputs(inputs: dict[str, Any]) -> dict[str, str]:
+    """Variables of the answer prompt (system and user messages together)."""
+    return {
+        "as_of": format_as_of(inputs["as_of"]),
+        "passages": format_passages(inputs["retrieval"].passages),
+        "question": inputs["standalone_question"],
+    }
+
+
+def answer_prompt(prompts: Prompts) -> ChatPromptTemplate:
+    """System rules first, then the user message with the passages and, last, the question."""
+    return ChatPromptTemplate.from_messages(
+        [("system", prompts.answer_system.text), ("human", prompts.answer_user.text)]
+    )
+
+
+def condense_prompt(prompts: Prompts) -> ChatPromptTemplate:
+    """One user message that asks for the standalone question."""
+    return ChatPromptTemplate.from_messages([("human", prompts.condense.text)])
+
+
+def build_chain(
+    retriever: PassageRetriever, llm: BaseChatModel, prompts: Prompts, k: int = 5
+) -> Runnable[dict[str, Any], dict[str, Any]]:
+    """The RAG chain: condense (with history) → retrieve → number passages → prompt → stream."""
+    condense = RunnableLambda(condense_inputs) | condense_prompt(prompts) | llm | StrOutputParser()
+
+    def standalone_question(inputs: dict[str, Any]) -> Runnable[Any, str] | str:
+        if not inputs["history"]:
+            return str(inputs["question"])
+        return condense | RunnableLambda(lambda text: clean_standalone(text, inputs["question"]))
+
+    def retrieve(inputs: dict[str, Any]) -> Retrieval:
+        started = time.perf_counter()
+        passages = retriever.search(
+            inputs["standalone_question"], k=k, published_before=inputs["as_of"]
+        )
+        return Retrieval(passages=passages, seconds=time.perf_counter() - started)
+
+    generate = RunnableLambda(answer_inputs) | answer_prompt(prompts) | llm
+
+    def answer(inputs: dict[str, Any]) -> Runnable[Any, Any] | AIMessageChunk:
+        if not inputs["retrieval"].passages:
+            return AIMessageChunk(content=NO_ARTICLES)
+        return generate
+
+    return (
+        RunnablePassthrough.assign(standalone_question=RunnableLambda(standalone_question))
+        | RunnablePassthrough.assign(retrieval=RunnableLambda(retrieve))
+        | RunnablePassthrough.assign(answer=RunnableLambda(answer))
+    )
