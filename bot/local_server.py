@@ -1,0 +1,119 @@
+"""llama.cpp's OpenAI-compatible server, in-process, from the `xllamacpp` wheel.
+
+`LocalLLMServer` loads a GGUF file on first use (not at construction), listens on 127.0.0.1 at a
+free port, and is stopped when the process exits. Prompt-prefix caching is on, so a follow-up
+request that repeats the previous prompt's beginning skips re-reading it: keep prompts
+prefix-stable (fixed instructions first, changing parts last).
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from newsbot.errors import ModelError
+
+logger = logging.getLogger(__name__)
+
+
+class LocalLLMServer:
+    """A lazily started llama.cpp server for one GGUF model.
+
+    Args:
+        model_path: the GGUF file to serve.
+        n_ctx: context window in tokens (prompt plus answer).
+        threads: CPU threads for generation and prompt processing; 0 lets llama.cpp choose.
+        cache_ram_mib: host memory for cached prompt states, so alternating prompts (condense,
+            answer) each keep their prefix; 0 disables it.
+    """
+
+    def __init__(
+        self, model_path: Path, n_ctx: int = 4096, threads: int = 0, *, cache_ram_mib: int = 512
+    ) -> None:
+        self.model_path = Path(model_path)
+        self.n_ctx = n_ctx
+        self.threads = threads
+        self.cache_ram_mib = cache_ram_mib
+        self.load_seconds: float | None = None
+        self._server: Any = None
+        self._address: str | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def model_name(self) -> str:
+        """The name the server answers to: the GGUF file name."""
+        return self.model_path.name
+
+    @property
+    def running(self) -> bool:
+        """True once the model is loaded and the server listens."""
+        return self._server is not None
+
+    @property
+    def base_url(self) -> str:
+        """The OpenAI API root, e.g. `http://127.0.0.1:41234/v1`; starts the server if needed."""
+        return self.start() + "/v1"
+
+    def start(self) -> str:
+        """Load the model and start listening (once); return `http://127.0.0.1:<port>`.
+
+        Raises:
+            ModelError: when the file is missing or llama.cpp cannot load it.
+        """
+        with self._lock:
+            if self._address is not None:
+                return self._address
+            if not self.model_path.is_file():
+                raise ModelError(
+                    f"Model file {self.model_path} not found: run `newsbot model install`, or "
+                    "set NEWSBOT_LLM_MODEL_PATH to a GGUF file"
+                )
+            import xllamacpp  # 30 ms, but keep it off the import path of everything else
+
+            params = xllamacpp.CommonParams()
+            params.model.path = str(self.model_path)
+            params.model_alias = {self.model_name}
+            params.n_ctx = self.n_ctx
+            if self.threads > 0:
+                params.cpuparams.n_threads = self.threads
+                params.cpuparams_batch.n_threads = self.threads
+            params.hostnames = ["127.0.0.1"]
+            params.port = 0  # the OS picks a free port
+            params.n_parallel = 1
+            params.cache_prompt = True
+            params.cache_ram_mib = self.cache_ram_mib
+            params.ui = False
+            params.verbosity = 0
+            logger.info("Loading %s (context %d tokens)", self.model_path, self.n_ctx)
+            started = time.perf_counter()
+            try:
+                self._server = xllamacpp.Server(params)
+            except RuntimeError as exc:
+                raise ModelError(
+                    f"llama.cpp could not load {self.model_path} ({exc}): check that it is a "
+                    "complete GGUF chat model, run `newsbot model install` to rebuild the "
+                    "default one, or set NEWSBOT_LLM_MODEL_PATH to another GGUF file"
+                ) from exc
+            self.load_seconds = time.perf_counter() - started
+            self._address = str(self._server.listening_address).rstrip("/")
+            atexit.register(self.stop)
+            logger.info("Local LLM ready at %s in %.1f s", self._address, self.load_seconds)
+            return self._address
+
+    def stop(self) -> None:
+        """Stop the server and free the model's memory; a later `start()` loads it again."""
+        with self._lock:
+            if self._server is None:
+                return
+            server, self._server, self._address = self._server, None, None
+            del server  # xllamacpp stops the HTTP thread and frees the model on deallocation
+            atexit.unregister(self.stop)
+            logger.info("Local LLM stopped")
+
+    def __repr__(self) -> str:
+        state = self._address or "not started"
+        return f"LocalLLMServer({self.model_path.name!r}, n_ctx={self.n_ctx}, {state})"
