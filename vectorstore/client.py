@@ -1,0 +1,54 @@
+"""The Chroma client: an embedded store in the data dir, or a `chroma run` server over HTTP.
+
+Telemetry is always off. A server that cannot be reached is a `StoreError` that says how to start
+it, not a connection traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import chromadb
+from chromadb.api import ClientAPI
+from chromadb.config import Settings as ChromaSettings
+
+from newsbot.errors import StoreError
+
+logger = logging.getLogger(__name__)
+
+CHROMA_SUBDIR = "chroma"
+
+
+def make_chroma_client(
+    data_dir: Path, host: str | None = None, port: int = 8000, ssl: bool = False
+) -> ClientAPI:
+    """A Chroma client: `PersistentClient` at `data_dir/chroma`, or `HttpClient` when `host` is set.
+
+    Raises:
+        StoreError: the server does not answer, or the embedded store cannot be opened.
+    """
+    settings = ChromaSettings(anonymized_telemetry=False)
+    if host is None:
+        path = data_dir / CHROMA_SUBDIR
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            client = chromadb.PersistentClient(path=str(path), settings=settings)
+        except Exception as exc:  # chromadb raises many untyped errors for a bad folder
+            raise StoreError(
+                f"Cannot open the Chroma store at {path} ({exc}): check that the folder is "
+                "writable and not used by another Chroma version, or set NEWSBOT_DATA_DIR"
+            ) from exc
+        logger.debug("Opened embedded Chroma at %s", path)
+        return client
+    fix = (
+        f"start it with `chroma run --path {data_dir / CHROMA_SUBDIR} --port {port}` "
+        "or unset NEWSBOT_CHROMA_HOST"
+    )
+    try:
+        client = chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=settings)
+        client.heartbeat()
+    except Exception as exc:  # httpx/chromadb errors differ by failure; all mean "unreachable"
+        raise StoreError(f"Cannot reach Chroma at {host}:{port} ({exc}): {fix}") from exc
+    logger.debug("Connected to Chroma at %s:%d", host, port)
+    return client

@@ -1,0 +1,281 @@
+"""The article registry: one SQLite row per stored article, so that skip checks, stats and listings
+never scan chunks.
+
+A row is `pending` from the moment an article's write begins until all its chunks are in Chroma,
+then `done` (see the write order in docs/ARCHITECTURE.md). Rows are kept per collection; the file
+lives in the data dir (`registry.sqlite3` for the embedded store, one file per server for a
+`chroma run` server, since its collections are not in the data dir).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+from newsbot.errors import StoreError
+from vectorstore.records import ArticleMeta, ArticleRow
+
+Status = Literal["pending", "done"]
+
+REGISTRY_FILE = "registry.sqlite3"
+_SQLITE_MAX_VARS = 900  # below SQLite's default limit of host parameters per statement
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    collection   TEXT NOT NULL,
+    article_id   TEXT NOT NULL,
+    title        TEXT NOT NULL,
+    url          TEXT NOT NULL,
+    url_key      TEXT NOT NULL,
+    source       TEXT NOT NULL,
+    published    TEXT,
+    content_hash TEXT NOT NULL,
+    n_chunks     INTEGER NOT NULL,
+    status       TEXT NOT NULL CHECK (status IN ('pending', 'done')),
+    ingested_at  TEXT NOT NULL,
+    PRIMARY KEY (collection, article_id)
+);
+CREATE INDEX IF NOT EXISTS articles_url ON articles (collection, url_key);
+"""
+_COLUMNS = "article_id, title, url, source, published, content_hash, n_chunks, ingested_at"
+
+
+def normalize_url(url: str) -> str:
+    """A comparison key for URLs: lower-case scheme and host, no fragment, no trailing slash."""
+    url = url.strip()
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if host.startswith("www."):
+        host = host[4:]
+    if parts.port and (parts.scheme, parts.port) not in {("http", 80), ("https", 443)}:
+        host = f"{host}:{parts.port}"
+    scheme = parts.scheme.lower()
+    scheme = "https" if scheme == "http" else scheme  # the same page under either scheme
+    return urlunsplit((scheme, host, parts.path.rstrip("/"), parts.query, ""))
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class ArticleRegistry:
+    """The registry rows of one collection, in one SQLite file (WAL mode, safe across threads)."""
+
+    def __init__(self, path: Path, collection: str) -> None:
+        self.path = path
+        self.collection = collection
+        self._lock = threading.Lock()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA busy_timeout=10000")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            raise StoreError(
+                f"Cannot open the article registry {path} ({exc}): check that the data dir is "
+                "writable, or delete the file to rebuild it by re-ingesting"
+            ) from exc
+
+    @classmethod
+    def for_collection(
+        cls,
+        data_dir: Path,
+        collection: str,
+        chroma_host: str | None = None,
+        port: int | None = None,
+    ) -> ArticleRegistry:
+        """The registry of `collection`: embedded store, or the server at `chroma_host`."""
+        if chroma_host is None:
+            return cls(data_dir / REGISTRY_FILE, collection)
+        server = re.sub(r"[^A-Za-z0-9.-]+", "_", f"{chroma_host}-{port}" if port else chroma_host)
+        return cls(data_dir / f"registry-{server}.sqlite3", collection)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _query(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._db.execute(sql, (self.collection, *params)).fetchall()
+
+    # --- reads -----------------------------------------------------------------------------------
+
+    def get(self, article_id: str) -> ArticleRow | None:
+        """The row of one article (pending or done), or None."""
+        rows = self._query(
+            f"SELECT {_COLUMNS} FROM articles WHERE collection = ? AND article_id = ?",
+            (article_id,),
+        )
+        return _row(rows[0]) if rows else None
+
+    def status_of(self, article_id: str) -> Status | None:
+        rows = self._query(
+            "SELECT status FROM articles WHERE collection = ? AND article_id = ?", (article_id,)
+        )
+        return rows[0][0] if rows else None
+
+    def state_of(self, article_ids: Iterable[str]) -> dict[str, tuple[str, Status]]:
+        """`{article_id: (content_hash, status)}` for the ids that have a row."""
+        ids = list(dict.fromkeys(article_ids))
+        found: dict[str, tuple[str, Status]] = {}
+        for start in range(0, len(ids), _SQLITE_MAX_VARS):
+            part = ids[start : start + _SQLITE_MAX_VARS]
+            marks = ",".join("?" * len(part))
+            for article_id, content_hash, status in self._query(
+                "SELECT article_id, content_hash, status FROM articles "
+                f"WHERE collection = ? AND article_id IN ({marks})",
+                part,
+            ):
+                found[str(article_id)] = (str(content_hash), status)
+        return found
+
+    def find_by_url(self, url: str) -> list[str]:
+        """Ids of the articles stored under `url` (compared after `normalize_url`)."""
+        key = normalize_url(url)
+        if not key:
+            return []
+        rows = self._query(
+            "SELECT article_id FROM articles WHERE collection = ? AND url_key = ? ORDER BY 1",
+            (key,),
+        )
+        return [str(r[0]) for r in rows]
+
+    def count(self) -> int:
+        """Articles fully stored (status done)."""
+        rows = self._query("SELECT COUNT(*) FROM articles WHERE collection = ? AND status = 'done'")
+        return int(rows[0][0])
+
+    def chunk_count(self) -> int:
+        """Chunks of the fully stored articles."""
+        rows = self._query(
+            "SELECT COALESCE(SUM(n_chunks), 0) FROM articles "
+            "WHERE collection = ? AND status = 'done'"
+        )
+        return int(rows[0][0])
+
+    def list_articles(
+        self, limit: int = 20, offset: int = 0, query: str | None = None
+    ) -> list[ArticleRow]:
+        """Stored articles, newest publication first (undated last).
+
+        `query` keeps the articles whose title or source contains it (case-insensitive).
+        """
+        where = "collection = ? AND status = 'done'"
+        params: list[object] = []
+        if query:
+            pattern = (
+                "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            )
+            where += " AND (title LIKE ? ESCAPE '\\' OR source LIKE ? ESCAPE '\\')"
+            params += [pattern, pattern]
+        rows = self._query(
+            f"SELECT {_COLUMNS} FROM articles WHERE {where} "
+            "ORDER BY published IS NULL, published DESC, ingested_at DESC, article_id "
+            "LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        )
+        return [_row(r) for r in rows]
+
+    def done_ids(self) -> set[str]:
+        rows = self._query(
+            "SELECT article_id FROM articles WHERE collection = ? AND status = 'done'"
+        )
+        return {str(r[0]) for r in rows}
+
+    def pending(self) -> list[ArticleRow]:
+        """Articles whose write began but did not finish (an interrupted run)."""
+        rows = self._query(
+            f"SELECT {_COLUMNS} FROM articles WHERE collection = ? AND status = 'pending' "
+            "ORDER BY article_id"
+        )
+        return [_row(r) for r in rows]
+
+    # --- writes ----------------------------------------------------------------------------------
+
+    def mark_pending(self, items: Sequence[tuple[ArticleMeta, int]]) -> None:
+        """Step 1 of a write: each article pending, new metadata, `max(old, new)` chunk count."""
+        now = _now()
+        with self._transaction() as db:
+            db.executemany(
+                "INSERT INTO articles (collection, article_id, title, url, url_key, source, "
+                "published, content_hash, n_chunks, status, ingested_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?) "
+                "ON CONFLICT (collection, article_id) DO UPDATE SET title = excluded.title, "
+                "url = excluded.url, url_key = excluded.url_key, source = excluded.source, "
+                "published = excluded.published, content_hash = excluded.content_hash, "
+                "n_chunks = MAX(n_chunks, excluded.n_chunks), status = 'pending'",
+                [(self.collection, *_meta_values(meta), n, now) for meta, n in items],
+            )
+
+    def mark_done(self, items: Sequence[tuple[ArticleMeta, int]]) -> None:
+        """Step 4 of a write: each article done with its new hash and exact chunk count."""
+        now = _now()
+        with self._transaction() as db:
+            db.executemany(
+                "UPDATE articles SET content_hash = ?, n_chunks = ?, status = 'done', "
+                "ingested_at = ? WHERE collection = ? AND article_id = ?",
+                [(m.content_hash, n, now, self.collection, m.article_id) for m, n in items],
+            )
+
+    def delete(self, article_id: str) -> bool:
+        """Remove an article's row; False when there was none."""
+        with self._transaction() as db:
+            cursor = db.execute(
+                "DELETE FROM articles WHERE collection = ? AND article_id = ?",
+                (self.collection, article_id),
+            )
+            return cursor.rowcount > 0
+
+    def clear(self) -> int:
+        """Remove every row of this collection (its Chroma collection is gone); returns how many."""
+        with self._transaction() as db:
+            return db.execute(
+                "DELETE FROM articles WHERE collection = ?", (self.collection,)
+            ).rowcount
+
+
+def _meta_values(meta: ArticleMeta) -> tuple[object, ...]:
+    return (
+        meta.article_id,
+        meta.title,
+        meta.url,
+        normalize_url(meta.url),
+        meta.source,
+        meta.published,
+        meta.content_hash,
+    )
+
+
+def _row(values: tuple[Any, ...]) -> ArticleRow:
+    article_id, title, url, source, published, content_hash, n_chunks, ingested_at = values
+    return ArticleRow(
+        article_id=str(article_id),
+        title=str(title),
+        url=str(url),
+        source=str(source),
+        published=None if published is None else str(published),
+        content_hash=str(content_hash),
+        n_chunks=int(n_chunks),
+        ingested_at=str(ingested_at),
+    )
