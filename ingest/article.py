@@ -1,0 +1,167 @@
+"""The article record that loaders produce, its id rules, and the problems loaders report.
+
+An `Article` is built only through `build_article`, which cleans the text, picks the id (the input's
+own id; else a hash of the normalised url; else of source+title+text), reads the publication date
+(never invented) and computes the content hash the store uses to skip unchanged articles.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import date
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from ingest.cleaning import clean_text
+from ingest.dates import DateError, parse_published
+from newsbot.errors import InputError
+from vectorstore.records import ArticleMeta
+
+_TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ref|cmpid)$", re.IGNORECASE)
+_TITLE_MAX = 150
+
+
+@dataclass(frozen=True)
+class Article:
+    """One news article, as loaded and cleaned; `text` is what chunk offsets point into."""
+
+    article_id: str
+    title: str
+    url: str
+    source: str
+    published: str | None
+    text: str
+    origin: str
+    content_hash: str
+
+    def to_meta(self) -> ArticleMeta:
+        """The part of the article the store keeps besides its chunks."""
+        return ArticleMeta(
+            article_id=self.article_id,
+            title=self.title,
+            url=self.url,
+            source=self.source,
+            published=self.published,
+            content_hash=self.content_hash,
+        )
+
+
+@dataclass(frozen=True)
+class InputProblem:
+    """Something wrong with an input: `skipped` means no article was stored for it.
+
+    `origin` is the path, `path:line` or URL; `reason` says what is wrong, for a person to fix.
+    """
+
+    origin: str
+    reason: str
+    skipped: bool = True
+
+
+class ArticleInputError(InputError):
+    """An input (a file, a line, a URL) that yields no article; carries where and why."""
+
+    def __init__(self, origin: str, reason: str) -> None:
+        super().__init__(f"{origin}: {reason}")
+        self.origin = origin
+        self.reason = reason
+
+    def problem(self) -> InputProblem:
+        """This error as a reportable problem."""
+        return InputProblem(self.origin, self.reason, skipped=True)
+
+
+def normalise_url(url: str) -> str:
+    """The url with lower-case scheme and host, no fragment, no tracking parameters."""
+    parts = urlsplit(url.strip())
+    query = urlencode(
+        [
+            (k, v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+            if not _TRACKING_PARAMS.match(k)
+        ]
+    )
+    path = parts.path.rstrip("/") if parts.path not in ("", "/") else ""
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, query, ""))
+
+
+def _sha(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+def make_article_id(own_id: str | None, url: str, source: str, title: str, text: str) -> str:
+    """The input's own id if it has one; else a hash of the normalised url; else of the content."""
+    if own_id and own_id.strip():
+        return own_id.strip()
+    if url:
+        return _sha("url", normalise_url(url))[:24]
+    return _sha("content", source, title, text)[:24]
+
+
+def source_from_url(url: str) -> str:
+    """The site name a url implies: its host without `www.` ("" without a url)."""
+    host = urlsplit(url).hostname or ""
+    return host.removeprefix("www.")
+
+
+def fallback_title(text: str, url: str) -> str:
+    """A title for an input that has none: the url's slug, else the text's first line."""
+    slug = ""
+    if url:
+        segments = [s for s in urlsplit(url).path.split("/") if s and s not in ("index.html",)]
+        if segments:
+            slug = re.sub(r"\.(s?html?|php|aspx?)$", "", segments[-1])
+    if re.search(r"[A-Za-z]{3,}.*[-_].*[A-Za-z]{3,}", slug):
+        words = re.sub(r"[-_]+", " ", slug).strip()
+        return words[:1].upper() + words[1:]
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    if len(first) > _TITLE_MAX:
+        first = first[:_TITLE_MAX].rsplit(" ", 1)[0] + "…"
+    return first
+
+
+def build_article(
+    *,
+    origin: str,
+    text: str | None,
+    title: str | None = None,
+    url: str | None = None,
+    source: str | None = None,
+    published: object = None,
+    own_id: str | None = None,
+    today: date | None = None,
+) -> tuple[Article, list[InputProblem]]:
+    """Clean and validate one article's fields into an `Article`.
+
+    Returns the article and any non-fatal problems (an unreadable or implausible date, which is
+    dropped rather than guessed).
+
+    Raises:
+        ArticleInputError: the article has no text after cleaning.
+    """
+    body = clean_text(text or "")
+    if not body:
+        raise ArticleInputError(origin, "no article text (the text is missing or empty)")
+    problems: list[InputProblem] = []
+    clean_url = (url or "").strip()
+    clean_source = " ".join((source or "").split()) or source_from_url(clean_url)
+    clean_title = " ".join((title or "").split()) or fallback_title(body, clean_url)
+    try:
+        iso_date = parse_published(published, today=today)
+    except DateError as exc:
+        iso_date = None
+        problems.append(InputProblem(origin, str(exc), skipped=False))
+    article_id = make_article_id(own_id, clean_url, clean_source, clean_title, body)
+    content_hash = _sha(clean_title, body, clean_url, clean_source, iso_date or "")
+    article = Article(
+        article_id=article_id,
+        title=clean_title,
+        url=clean_url,
+        source=clean_source,
+        published=iso_date,
+        text=body,
+        origin=origin,
+        content_hash=content_hash,
+    )
+    return article, problems

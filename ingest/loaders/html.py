@@ -1,0 +1,123 @@
+"""HTML pages (.html, .htm): main text and metadata with trafilatura; HTML fragments to text.
+
+trafilatura finds the article body, title, publication date (from the page's markup only: no
+guessing from the text), canonical url and site name. `fragment_to_text` turns the small HTML
+snippets that feeds carry into plain text with paragraph breaks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import lxml.html
+import trafilatura
+from lxml import etree
+
+from ingest.article import Article, ArticleInputError, InputProblem, build_article
+from ingest.loaders.reading import decode_text, read_capped
+
+EXTENSIONS = (".html", ".htm")
+
+_CHARSET = re.compile(rb"<meta[^>]+charset=[\"']?([\w-]+)", re.IGNORECASE)
+_WHITESPACE = re.compile(r"\s+")
+_BLOCK_TAGS = {
+    "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr",
+    "table", "section", "article", "header", "footer", "figure", "figcaption", "pre", "hr",
+}  # fmt: skip
+
+
+def decode_html(data: bytes, origin: str, declared: str | None = None) -> str:
+    """Page text: the declared charset (HTTP header or `<meta charset>`) when not UTF-8, else UTF-8.
+
+    Raises:
+        ArticleInputError: binary data, or bytes that are not valid in the page's encoding.
+    """
+    meta = _CHARSET.search(data[:4096])
+    charset = (declared or (meta.group(1).decode("ascii") if meta else "utf-8")).lower()
+    if charset.replace("-", "").replace("_", "") in ("utf8", "usascii", "ascii"):
+        return decode_text(data, origin)
+    if b"\x00" in data:
+        raise ArticleInputError(origin, "binary data (contains NUL bytes), not an HTML page")
+    try:
+        return data.decode(charset)
+    except (LookupError, UnicodeDecodeError) as exc:
+        raise ArticleInputError(origin, f"not valid {charset} text ({exc})") from exc
+
+
+def article_from_html(
+    html: str, origin: str, *, url: str | None = None
+) -> tuple[Article, list[InputProblem]]:
+    """The article in an HTML page.
+
+    Args:
+        html: the page source.
+        origin: where it came from (path or URL), for messages.
+        url: the page's address when known; the page's canonical url wins over it.
+
+    Raises:
+        ArticleInputError: no article text could be found in the page.
+    """
+    latest = (datetime.now(UTC) + timedelta(days=2)).strftime("%Y-%m-%d")
+    try:
+        doc = trafilatura.bare_extraction(
+            html,
+            url=url,
+            with_metadata=True,
+            include_comments=False,
+            include_images=False,
+            date_extraction_params={
+                "original_date": True,
+                "extensive_search": False,
+                "max_date": latest,
+            },
+        )
+    except (ValueError, etree.LxmlError) as exc:
+        raise ArticleInputError(origin, f"not a readable HTML page ({exc})") from exc
+    text = getattr(doc, "text", None) if doc is not None else None
+    if not text:
+        raise ArticleInputError(origin, "no article text found in the HTML page")
+    return build_article(
+        origin=origin,
+        text=text,
+        title=getattr(doc, "title", None),
+        url=getattr(doc, "url", None) or url,
+        source=getattr(doc, "sitename", None),
+        published=getattr(doc, "date", None),
+    )
+
+
+def load_html(path: Path, *, max_bytes: int) -> Iterator[Article | InputProblem]:
+    """The article in an .html or .htm file.
+
+    Raises:
+        ArticleInputError: the file is empty, binary, undecodable, too large, or has no article.
+    """
+    origin = str(path)
+    html = decode_html(read_capped(path, max_bytes), origin)
+    article, problems = article_from_html(html, origin)
+    yield article
+    yield from problems
+
+
+def fragment_to_text(fragment: str) -> str:
+    """Plain text of an HTML snippet, a paragraph per block element; plain text stays as is."""
+    if "<" not in fragment:
+        return fragment
+    try:
+        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return fragment
+    for unwanted in [e for e in root.iter("script", "style") if e.getparent() is not None]:
+        unwanted.drop_tree()
+    for element in root.iter():
+        if element.text:
+            element.text = _WHITESPACE.sub(" ", element.text)
+        if element.tail:
+            element.tail = _WHITESPACE.sub(" ", element.tail)
+        if isinstance(element.tag, str) and element.tag in _BLOCK_TAGS:
+            element.text = "\n\n" + (element.text or "")
+            element.tail = "\n\n" + (element.tail or "")
+    return str(root.text_content())

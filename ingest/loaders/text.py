@@ -1,0 +1,88 @@
+"""Plain-text and Markdown articles (.txt, .md).
+
+A file may start with front matter between `---` lines (`title:`, `date:`, `source:`, `url:`, `id:`,
+one `key: value` per line). Without a title there, a Markdown file's first `# heading` is the title
+(and is taken out of the text); otherwise the first line is the title and stays in the text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from ingest.article import Article, InputProblem, build_article
+from ingest.loaders.reading import decode_text, read_capped
+
+EXTENSIONS = (".txt", ".md")
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
+_FIELD = re.compile(r"^([A-Za-z_][\w-]*)\s*:\s*(.*?)\s*$")
+_HEADING = re.compile(r"\A\s*#{1,6}[ \t]+(.+?)[ \t#]*(?:\n|\Z)")
+
+_ALIASES = {
+    "title": "title",
+    "headline": "title",
+    "date": "published",
+    "published": "published",
+    "published_at": "published",
+    "source": "source",
+    "site": "source",
+    "url": "url",
+    "link": "url",
+    "id": "id",
+}
+
+
+def parse_front_matter(text: str) -> tuple[dict[str, str], str]:
+    """The front matter's known fields (by canonical name) and the text after it."""
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return {}, text
+    fields: dict[str, str] = {}
+    for line in match.group(1).splitlines():
+        field = _FIELD.match(line)
+        if field and field.group(1).lower() in _ALIASES:
+            value = field.group(2)
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+                value = value[1:-1]
+            fields[_ALIASES[field.group(1).lower()]] = value
+    return fields, text[match.end() :]
+
+
+def article_from_text(
+    text: str, origin: str, *, markdown: bool, url: str | None = None
+) -> tuple[Article, list[InputProblem]]:
+    """One article from a text file's contents (see the module docstring for the layout).
+
+    `url` is used when the front matter names none (e.g. the address the text was fetched from).
+    """
+    fields, body = parse_front_matter(text)
+    title = fields.get("title")
+    if markdown:
+        heading = _HEADING.match(body)
+        if heading:
+            body = body[heading.end() :]
+            title = title or heading.group(1)
+    return build_article(
+        origin=origin,
+        text=body,
+        title=title,
+        url=fields.get("url") or url,
+        source=fields.get("source"),
+        published=fields.get("published"),
+        own_id=fields.get("id"),
+    )
+
+
+def load_text(path: Path, *, max_bytes: int) -> Iterator[Article | InputProblem]:
+    """The article in a .txt or .md file.
+
+    Raises:
+        ArticleInputError: the file is empty, binary, not UTF-8, too large, or has no text.
+    """
+    origin = str(path)
+    text = decode_text(read_capped(path, max_bytes), origin)
+    article, problems = article_from_text(text, origin, markdown=path.suffix.lower() == ".md")
+    yield article
+    yield from problems

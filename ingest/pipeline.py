@@ -1,0 +1,211 @@
+"""The ingest pipeline: inputs → articles → (skip unchanged) → chunks → store, in streaming batches.
+
+Articles are read lazily and handled in batches: the store says which are unchanged (same content
+hash, fully written) before anything is chunked or embedded, the rest are chunked and written in
+groups of a few hundred chunks. An article id seen twice in one run is stored once (the last version
+wins). A failed input is reported and the batch goes on; an interrupted run leaves `pending`
+articles, which the store never reports as unchanged, so the next run completes them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import tiktoken
+
+from ingest.article import Article, InputProblem
+from ingest.chunking import chunk_text
+from ingest.sources import expand_sources, read_sources
+from ingest.tokens import load_encoding
+from vectorstore.records import ArticleMeta, ChunkText
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[int, int, int], None]
+"""Called as `progress(articles_done, chunks_done, tokens_done)` after each written group."""
+
+
+class ArticleStore(Protocol):
+    """What the pipeline needs from `vectorstore.store.NewsStore`."""
+
+    def unchanged_ids(self, metas: Iterable[ArticleMeta]) -> set[str]: ...
+
+    def known_ids(self, article_ids: Iterable[str]) -> set[str]: ...
+
+    def put_articles(self, articles: list[tuple[ArticleMeta, list[ChunkText]]]) -> int: ...
+
+
+@dataclass
+class IngestReport:
+    """What one ingest run did; `failures` skipped an input, `warnings` stored it with a caveat."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    chunks: int = 0
+    tokens: int = 0
+    seconds: float = 0.0
+    failures: list[InputProblem] = field(default_factory=list)
+    warnings: list[InputProblem] = field(default_factory=list)
+
+    @property
+    def failed(self) -> int:
+        """Inputs (files, lines, URLs, feed entries) that yielded no article."""
+        return len(self.failures)
+
+    @property
+    def articles(self) -> int:
+        """Distinct articles read successfully."""
+        return self.new + self.updated + self.unchanged
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as plain JSON-ready data."""
+        return {
+            "new": self.new,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "failed": self.failed,
+            "chunks": self.chunks,
+            "tokens": self.tokens,
+            "seconds": round(self.seconds, 3),
+            "failures": [asdict(p) for p in self.failures],
+            "warnings": [asdict(p) for p in self.warnings],
+        }
+
+
+@dataclass
+class _Run:
+    store: ArticleStore
+    encoding: tiktoken.Encoding
+    chunk_tokens: int
+    overlap: int
+    batch_chunks: int
+    progress: Progress | None
+    report: IngestReport = field(default_factory=IngestReport)
+    counted: set[str] = field(default_factory=set)
+    articles_done: int = 0
+
+    def _tick(self) -> None:
+        if self.progress is not None:
+            self.progress(self.articles_done, self.report.chunks, self.report.tokens)
+
+    def _count(self, articles: list[Article], unchanged: set[str]) -> None:
+        fresh = [a.article_id for a in articles if a.article_id not in self.counted]
+        known = self.store.known_ids(fresh) if fresh else set()
+        for article_id in fresh:
+            if article_id in unchanged:
+                self.report.unchanged += 1
+            elif article_id in known:
+                self.report.updated += 1
+            else:
+                self.report.new += 1
+            self.counted.add(article_id)
+
+    def _write(self, group: list[tuple[ArticleMeta, list[ChunkText]]]) -> None:
+        written = self.store.put_articles(group)
+        self.report.chunks += written
+        self.report.tokens += sum(c.tokens for _, chunks in group for c in chunks)
+        self.articles_done += len(group)
+        self._tick()
+
+    def flush(self, batch: dict[str, Article]) -> None:
+        """Skip the unchanged articles of `batch`, chunk and write the others."""
+        if not batch:
+            return
+        articles = list(batch.values())
+        batch.clear()
+        unchanged = self.store.unchanged_ids([a.to_meta() for a in articles])
+        self._count(articles, unchanged)
+        skipped = sum(1 for a in articles if a.article_id in unchanged)
+        if skipped:
+            self.articles_done += skipped
+            self._tick()
+        group: list[tuple[ArticleMeta, list[ChunkText]]] = []
+        size = 0
+        for article in articles:
+            if article.article_id in unchanged:
+                continue
+            chunks = chunk_text(article.text, self.encoding, self.chunk_tokens, self.overlap)
+            if group and size + len(chunks) > self.batch_chunks:
+                self._write(group)
+                group, size = [], 0
+            group.append((article.to_meta(), chunks))
+            size += len(chunks)
+        if group:
+            self._write(group)
+
+
+def ingest(
+    sources: list[str],
+    store: ArticleStore,
+    *,
+    tiktoken_cache_dir: Path,
+    chunk_tokens: int = 300,
+    overlap: int = 45,
+    max_bytes: int = 200_000_000,
+    http_timeout: float = 20.0,
+    progress: Progress | None = None,
+    batch_articles: int = 64,
+    batch_chunks: int = 256,
+) -> IngestReport:
+    """Read `sources` (paths, folders, globs, URLs) into `store`; unchanged articles cost nothing.
+
+    Args:
+        sources: the command-line inputs.
+        store: the `NewsStore` to write to.
+        tiktoken_cache_dir: where cl100k_base's token file is prepared (e.g. `data_dir/"tiktoken"`).
+        chunk_tokens: most tokens per chunk.
+        overlap: most tokens shared by consecutive chunks of one article.
+        max_bytes: largest input file or download accepted.
+        http_timeout: seconds to wait for a URL.
+        progress: called with (articles_done, chunks_done, tokens_done) as work completes.
+        batch_articles: articles checked against the store at once.
+        batch_chunks: most chunks handed to the store in one write (at least one article).
+
+    Raises:
+        InputError: no argument names any input at all.
+    """
+    started = time.perf_counter()
+    expanded, problems = expand_sources(sources)
+    run = _Run(
+        store, load_encoding(tiktoken_cache_dir), chunk_tokens, overlap, batch_chunks, progress
+    )
+    report = run.report
+    report.failures.extend(problems)
+    batch: dict[str, Article] = {}
+    first_origin: dict[str, str] = {}
+    for item in read_sources(expanded, max_bytes=max_bytes, http_timeout=http_timeout):
+        if isinstance(item, InputProblem):
+            (report.failures if item.skipped else report.warnings).append(item)
+            continue
+        earlier = first_origin.setdefault(item.article_id, item.origin)
+        if earlier != item.origin:
+            report.warnings.append(
+                InputProblem(
+                    item.origin,
+                    f"same article id {item.article_id!r} as {earlier}; the last one is stored",
+                    skipped=False,
+                )
+            )
+            batch.pop(item.article_id, None)
+        batch[item.article_id] = item
+        if len(batch) >= batch_articles:
+            run.flush(batch)
+    run.flush(batch)
+    report.seconds = time.perf_counter() - started
+    logger.info(
+        "Ingested %d articles (%d new, %d updated, %d unchanged), %d chunks, %d failed, %.1f s",
+        report.articles,
+        report.new,
+        report.updated,
+        report.unchanged,
+        report.chunks,
+        report.failed,
+        report.seconds,
+    )
+    return report
