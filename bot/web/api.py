@@ -1,0 +1,115 @@
+"""The JSON API: `POST /api/ask`, `POST /api/ask/stream` (server-sent events), `GET /api/health`.
+
+`/api/ask` returns `AnswerResult.to_dict()`. `/api/ask/stream` sends `event: delta` messages with
+`{"text": ...}` as the model writes, then one `event: result` with the same object as `/api/ask`
+(or `event: error` with `{"detail": ...}`). With an API key set, both need
+`Authorization: Bearer <key>`; `/api/health` stays open for probes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from datetime import date
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from bot.history import ChatTurn
+from bot.result import AnswerResult
+from bot.web.chat import ChatAssistant
+from bot.web.security import api_key_check
+from newsbot.errors import InputError, NewsbotError
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 2000
+MAX_HISTORY_TURNS = 50
+
+
+class Turn(BaseModel):
+    """One earlier message of the conversation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["user", "assistant"]
+    content: str = Field(max_length=20_000)
+
+
+class AskRequest(BaseModel):
+    """The body of `/api/ask` and `/api/ask/stream`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(max_length=MAX_QUESTION_CHARS, description="The question to answer.")
+    history: list[Turn] = Field(
+        default_factory=list,
+        max_length=MAX_HISTORY_TURNS,
+        description="Earlier messages, oldest first, for follow-up questions.",
+    )
+    as_of: date | None = Field(
+        default=None, description="ISO date the answer is given as of (default: today)."
+    )
+
+    @field_validator("question")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError('question is empty: send {"question": "What happened ...?"}')
+        return value
+
+    def turns(self) -> list[ChatTurn]:
+        return [{"role": turn.role, "content": turn.content} for turn in self.history]
+
+
+def _http_error(exc: NewsbotError) -> HTTPException:
+    code = 400 if isinstance(exc, InputError) else 503
+    return HTTPException(status_code=code, detail=str(exc))
+
+
+def _sse(event: str, data: Any) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+def build_api_router(assistant: ChatAssistant, api_key: str | None = None) -> APIRouter:
+    """The `/api` routes, answering with `assistant`; `api_key` protects the ask endpoints."""
+    router = APIRouter(prefix="/api", tags=["api"])
+    protected = [Depends(api_key_check(api_key))]
+
+    @router.get("/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    # Plain `def` endpoints: FastAPI runs them in its thread pool, off the event loop.
+    @router.post("/ask", dependencies=protected)
+    def ask(body: AskRequest) -> dict[str, Any]:
+        try:
+            return assistant.ask(body.question, body.turns(), body.as_of).to_dict()
+        except NewsbotError as exc:
+            log.warning("api ask failed: %s", exc)
+            raise _http_error(exc) from exc
+
+    @router.post("/ask/stream", dependencies=protected)
+    def ask_stream(body: AskRequest) -> StreamingResponse:
+        def events() -> Iterator[str]:
+            try:
+                for item in assistant.stream(body.question, body.turns(), body.as_of):
+                    if isinstance(item, AnswerResult):
+                        yield _sse("result", item.to_dict())
+                    elif item:
+                        yield _sse("delta", {"text": item})
+            except NewsbotError as exc:
+                log.warning("api stream failed: %s", exc)
+                yield _sse("error", {"detail": str(exc)})
+
+        return StreamingResponse(
+            events(),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
+    return router

@@ -1,0 +1,110 @@
+"""The chat handler behind the web chat and the widget.
+
+`make_chat_fn(assistant)` returns the function that `gr.ChatInterface` calls with the new message
+and the session's history (Gradio's "messages" format). It streams the escaped answer as the model
+writes it, then replaces it with the checked answer plus a "Sources" block. History lives in each
+browser session's chatbot state; nothing here is shared between sessions.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import date
+from typing import Any, Protocol
+
+import gradio as gr
+
+from bot.history import ChatTurn
+from bot.result import AnswerResult
+from bot.web.render import answer_markdown, sources_html
+from newsbot.errors import NewsbotError
+
+log = logging.getLogger(__name__)
+
+SOURCES_TITLE = "Sources"
+"""Title of the collapsible block under each answer; such blocks are not sent back as history."""
+
+Message = dict[str, Any]
+ChatFn = Callable[[str, list[Message]], Iterator[str | list[Message]]]
+
+
+class ChatAssistant(Protocol):
+    """What the web app needs from `bot.assistant.Assistant`."""
+
+    def stream(
+        self, question: str, history: Sequence[ChatTurn] = (), as_of: date | None = None
+    ) -> Iterator[str | AnswerResult]: ...
+
+    def ask(
+        self, question: str, history: Sequence[ChatTurn] = (), as_of: date | None = None
+    ) -> AnswerResult: ...
+
+
+def message_text(content: Any) -> str:
+    """The text of a Gradio message's content: a string or a list of `{"type": "text"}` parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, Mapping):
+        text = content.get("text")
+        return text if isinstance(text, str) else ""
+    if isinstance(content, list):
+        return "\n".join(part for part in (message_text(item) for item in content) if part)
+    return ""
+
+
+def history_turns(messages: Sequence[Mapping[str, Any]]) -> list[ChatTurn]:
+    """The session's chat messages as `ChatTurn`s, without the sources blocks."""
+    turns: list[ChatTurn] = []
+    for message in messages:
+        metadata = message.get("metadata") or {}
+        if isinstance(metadata, Mapping) and metadata.get("title"):
+            continue
+        text = message_text(message.get("content")).strip()
+        if not text:
+            continue
+        role = message.get("role")
+        if role == "user":
+            turns.append({"role": "user", "content": text})
+        elif role == "assistant":
+            # Answers were HTML-escaped for display; the model should see the plain text.
+            turns.append({"role": "assistant", "content": html.unescape(text)})
+    return turns
+
+
+def answer_messages(result: AnswerResult) -> list[Message]:
+    """The final chat messages for one answer: the checked text, then its sources (if any)."""
+    messages: list[Message] = [{"role": "assistant", "content": answer_markdown(result.answer)}]
+    sources = sources_html(result.sources)
+    if sources:
+        messages.append(
+            {
+                "role": "assistant",
+                "content": sources,
+                "metadata": {"title": f"{SOURCES_TITLE} ({len(result.sources)})"},
+            }
+        )
+    return messages
+
+
+def make_chat_fn(assistant: ChatAssistant) -> ChatFn:
+    """The streaming function for `gr.ChatInterface` (its public API endpoint is `/chat`)."""
+
+    def chat(message: str, history: list[Message]) -> Iterator[str | list[Message]]:
+        question = message_text(message).strip()
+        if not question:
+            raise gr.Error("Type a question about the news first.")
+        text = ""
+        try:
+            for item in assistant.stream(question, history_turns(history)):
+                if isinstance(item, AnswerResult):
+                    yield answer_messages(item)
+                elif item:
+                    text += item
+                    yield answer_markdown(text)
+        except NewsbotError as exc:
+            log.warning("chat answer failed: %s", exc)
+            raise gr.Error(str(exc)) from exc
+
+    return chat

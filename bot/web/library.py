@@ -1,0 +1,124 @@
+"""The library tab's logic: what the web app needs from the article library, and safe views of it.
+
+`bot/` must not import `ingest/`, so the entry point passes in an object with the `Library` shape
+(built in `newsbot/` from the store and the ingest pipeline). The functions here call it and turn
+the results, and any `NewsbotError`, into escaped HTML/Markdown for the UI.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+from bot.web.render import is_web_url
+from newsbot.errors import NewsbotError
+from vectorstore.records import ArticleRow
+
+log = logging.getLogger(__name__)
+
+LIST_LIMIT = 200
+"""Most articles listed at once in the library tab."""
+
+
+class Library(Protocol):
+    """The article library as the web app sees it."""
+
+    def stats(self) -> Mapping[str, int]:
+        """Counts, at least `articles` (and usually `chunks`)."""
+        ...
+
+    def list_articles(self, query: str = "", limit: int = LIST_LIMIT) -> Sequence[ArticleRow]:
+        """Stored articles whose title or source contains `query` (all when empty), newest first."""
+        ...
+
+    def ingest(self, sources: Sequence[str]) -> str:
+        """Ingest files, folders or http(s) URLs with the CLI's limits; a one-paragraph report.
+
+        Raises:
+            NewsbotError: when nothing could be ingested; the message says how to fix it.
+        """
+        ...
+
+    def delete(self, article_id: str) -> bool:
+        """Remove an article and its chunks; False when no such article is stored."""
+        ...
+
+
+def stats_markdown(library: Library) -> str:
+    """'**12 articles** · 80 chunks' (or the error as a message)."""
+    try:
+        stats = library.stats()
+    except NewsbotError as exc:
+        return f"**Library unavailable:** {html.escape(str(exc))}"
+    parts = [f"**{stats.get('articles', 0)} articles**"]
+    parts += [f"{value} {name}" for name, value in stats.items() if name != "articles"]
+    return " · ".join(parts)
+
+
+def _row_html(row: ArticleRow) -> str:
+    title = html.escape(row.title or "(untitled)")
+    if is_web_url(row.url):
+        title = (
+            f'<a href="{html.escape(row.url.strip(), quote=True)}" target="_blank" '
+            f'rel="noopener noreferrer nofollow">{title}</a>'
+        )
+    cells = [title, html.escape(row.published or ""), html.escape(row.source or "")]
+    cells.append(f"<code>{html.escape(row.article_id)}</code>")
+    return "<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>"
+
+
+def find_articles(library: Library, query: str) -> tuple[str, list[tuple[str, str]]]:
+    """The matching articles as an escaped HTML table, and as (label, id) choices for deletion."""
+    try:
+        rows = list(library.list_articles(query.strip(), LIST_LIMIT))
+    except NewsbotError as exc:
+        return f"<p><strong>Could not list articles:</strong> {html.escape(str(exc))}</p>", []
+    if not rows:
+        return "<p>No articles match.</p>", []
+    header = "<tr><th>Title</th><th>Date</th><th>Source</th><th>Id</th></tr>"
+    table = (
+        '<table class="nb-articles"><thead>'
+        + header
+        + "</thead><tbody>"
+        + "".join(_row_html(row) for row in rows)
+        + "</tbody></table>"
+    )
+    choices = [
+        (f"{row.title or '(untitled)'} — {row.published or 'no date'}", row.article_id)
+        for row in rows
+    ]
+    return table, choices
+
+
+def ingest_sources(library: Library, files: Sequence[str] | None, urls: str) -> str:
+    """Ingest uploaded files and whitespace-separated URLs; a Markdown report or error message."""
+    sources = [str(path) for path in files or []]
+    bad: list[str] = []
+    for url in re.split(r"\s+", urls.strip()) if urls.strip() else []:
+        (sources if is_web_url(url) else bad).append(url)
+    if bad:
+        return "**Not ingested:** only http(s) URLs can be fetched: " + html.escape(", ".join(bad))
+    if not sources:
+        return "**Nothing to ingest:** upload files or paste article URLs first."
+    try:
+        report = library.ingest(sources)
+    except NewsbotError as exc:
+        log.warning("web ingest failed: %s", exc)
+        return f"**Could not ingest:** {html.escape(str(exc))}"
+    return html.escape(report)
+
+
+def delete_article(library: Library, article_id: str | None) -> str:
+    """Delete one article; a Markdown message saying what happened."""
+    if not article_id:
+        return "**Nothing deleted:** pick an article first."
+    try:
+        deleted = library.delete(article_id)
+    except NewsbotError as exc:
+        return f"**Could not delete:** {html.escape(str(exc))}"
+    if not deleted:
+        return f"**Nothing deleted:** no article {html.escape(article_id)} is stored."
+    return f"Deleted article {html.escape(article_id)}."

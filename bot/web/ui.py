@@ -1,0 +1,141 @@
+"""The Gradio pages: the full chat with a library tab, and the compact embeddable widget.
+
+Both are plain `gr.Blocks` built from injected parts; `bot.web.app` mounts them on FastAPI. The
+chat endpoint of each is public as `/chat` (for `gradio_client`); the library events are private.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import gradio as gr
+
+from bot.web.chat import ChatAssistant, make_chat_fn
+from bot.web.library import (
+    Library,
+    delete_article,
+    find_articles,
+    ingest_sources,
+    stats_markdown,
+)
+
+CHAT_API_NAME = "chat"
+"""Gradio API name of the chat endpoint: `client.predict(message=..., api_name="/chat")`."""
+
+
+def _chat_interface(
+    assistant: ChatAssistant, examples: Sequence[str], *, height: int | str | None, compact: bool
+) -> gr.ChatInterface:
+    chatbot = gr.Chatbot(
+        elem_id="nb-widget-chatbot" if compact else "nb-chatbot",
+        height=height,
+        show_label=False,
+        latex_delimiters=[],
+        sanitize_html=True,
+        allow_tags=False,
+        render_markdown=True,
+        feedback_options=None,
+        buttons=["copy"],
+        placeholder=None if compact else "Ask a question about the news in the library.",
+        group_consecutive_messages=True,
+    )
+    textbox = gr.Textbox(
+        placeholder="Ask about the news…",
+        show_label=False,
+        lines=1,
+        max_lines=4,
+        elem_id="nb-widget-input" if compact else "nb-input",
+        submit_btn=True,
+        stop_btn=True,
+    )
+    return gr.ChatInterface(
+        make_chat_fn(assistant),
+        chatbot=chatbot,
+        textbox=textbox,
+        examples=list(examples) or None,
+        cache_examples=False,
+        run_examples_on_click=True,
+        flagging_mode="never",
+        analytics_enabled=False,
+        autofocus=not compact,
+        fill_height=True,
+        save_history=False,
+        api_name=CHAT_API_NAME,
+        api_description="Ask a question; the last message's sources follow as a second message.",
+    )
+
+
+def _library_tab(library: Library) -> None:
+    stats = gr.Markdown(stats_markdown(library), elem_id="nb-library-stats")
+    with gr.Row():
+        query = gr.Textbox(
+            placeholder="Filter by title or source", show_label=False, scale=4, elem_id="nb-query"
+        )
+        search = gr.Button("Search", scale=1)
+    table_html, choices = find_articles(library, "")
+    table = gr.HTML(table_html, elem_classes="nb-articles-box", elem_id="nb-articles")
+    with gr.Row(equal_height=True):
+        picked = gr.Dropdown(
+            choices=choices, label="Article to delete", scale=4, elem_id="nb-delete-choice"
+        )
+        delete = gr.Button("Delete", variant="stop", scale=1)
+    gr.Markdown("### Add articles")
+    with gr.Row():
+        files = gr.File(
+            label="Upload files (.txt .md .html .json .jsonl .xml)",
+            file_count="multiple",
+            type="filepath",
+            scale=1,
+        )
+        urls = gr.Textbox(
+            label="Article or feed URLs (one per line)", lines=4, scale=1, elem_id="nb-urls"
+        )
+    ingest = gr.Button("Ingest", variant="primary")
+    status = gr.Markdown(elem_id="nb-library-status")
+
+    def refresh(text: str) -> tuple[str, str, Any]:
+        html_table, options = find_articles(library, text)
+        return stats_markdown(library), html_table, gr.update(choices=options, value=None)
+
+    def do_ingest(paths: list[str] | None, url_text: str, text: str) -> tuple[Any, ...]:
+        report = ingest_sources(library, paths, url_text)
+        return (report, None, "", *refresh(text))
+
+    def do_delete(article_id: str | None, text: str) -> tuple[Any, ...]:
+        return (delete_article(library, article_id), *refresh(text))
+
+    listing = [stats, table, picked]
+    private: dict[str, Any] = {"api_visibility": "private"}
+    search.click(refresh, [query], listing, **private)
+    query.submit(refresh, [query], listing, **private)
+    ingest.click(do_ingest, [files, urls, query], [status, files, urls, *listing], **private)
+    delete.click(do_delete, [picked, query], [status, *listing], **private)
+
+
+def build_chat_blocks(
+    assistant: ChatAssistant,
+    library: Library | None,
+    examples: Sequence[str] = (),
+    *,
+    title: str = "newsbot",
+) -> gr.Blocks:
+    """The full page: a Chat tab (answers with sources) and, given a library, a Library tab."""
+    blocks = gr.Blocks(title=title, analytics_enabled=False, fill_height=True)
+    with blocks:
+        with gr.Tab("Chat", elem_id="nb-chat-tab"):
+            _chat_interface(assistant, examples, height="70vh", compact=False)
+        if library is not None:
+            with gr.Tab("Library", elem_id="nb-library-tab"):
+                _library_tab(library)
+    return blocks
+
+
+def build_widget_blocks(
+    assistant: ChatAssistant, examples: Sequence[str] = (), *, title: str = "newsbot"
+) -> gr.Blocks:
+    """The compact chat-only view for `<iframe>` and `<gradio-app>` embedding."""
+    blocks = gr.Blocks(title=title, analytics_enabled=False, fill_height=True)
+    with blocks:
+        _chat_interface(assistant, examples, height=440, compact=True)
+    return blocks
