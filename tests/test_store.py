@@ -1,0 +1,410 @@
+"""NewsStore on a real embedded Chroma in tmp_path with the real ONNX embedder: writes, replacement,
+crash recovery, deletes, date filtering, and the registry beside it."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langchain_core.embeddings import Embeddings
+
+from newsbot.errors import StoreError
+from vectorstore.client import make_chroma_client
+from vectorstore.embeddings import LocalMiniLMEmbeddings
+from vectorstore.records import ArticleMeta, ChunkText
+from vectorstore.registry import ArticleRegistry, normalize_url
+from vectorstore.store import NewsStore, epoch_day
+
+OpenStore = Callable[..., NewsStore]
+
+VISAS = [
+    "Pakistan and the United States agreed to share data on people smuggling routes.",
+    "Both governments promised to dismantle networks that sell fake visas to migrants.",
+    "Officials will meet again in Washington in the autumn to review progress.",
+    "The talks were described as constructive by the foreign ministry.",
+]
+RATES = [
+    "The central bank raised its main interest rate by half a percentage point.",
+    "Inflation reached its highest level in four decades last month.",
+]
+FLOODS = ["Heavy monsoon rain flooded villages in the south, and thousands were evacuated."]
+
+
+@pytest.fixture(scope="module")
+def embedder() -> LocalMiniLMEmbeddings:
+    model = LocalMiniLMEmbeddings(batch_size=8, threads=2)
+    model.load()
+    return model
+
+
+@pytest.fixture
+def open_store(tmp_path: Path, embedder: LocalMiniLMEmbeddings) -> OpenStore:
+    """Open (again) the store in tmp_path; every call builds a fresh client and registry."""
+
+    def _open(embeddings: Embeddings = embedder, collection: str = "news", **kw: Any) -> NewsStore:
+        data = tmp_path / "data"
+        client = make_chroma_client(data)
+        registry = ArticleRegistry.for_collection(data, collection)
+        return NewsStore(client, collection, embeddings, registry, **kw)
+
+    return _open
+
+
+def meta(article_id: str, version: str = "1", **fields: Any) -> ArticleMeta:
+    base = ArticleMeta(
+        article_id=article_id,
+        title=f"Title of {article_id}",
+        url=f"https://news.example.com/{article_id}",
+        source="Example News",
+        published="2022-06-12",
+        content_hash=f"{article_id}-v{version}",
+    )
+    return replace(base, **fields)
+
+
+def chunks(texts: list[str]) -> list[ChunkText]:
+    out, pos = [], 0
+    for i, text in enumerate(texts):
+        out.append(
+            ChunkText(index=i, text=text, char_start=pos, char_end=pos + len(text), tokens=20)
+        )
+        pos += len(text) + 1
+    return out
+
+
+def chunk_ids(store: NewsStore, article_id: str | None = None) -> list[str]:
+    where = {"article_id": article_id} if article_id else None
+    return sorted(store._collection.get(where=where, include=[])["ids"])  # type: ignore[arg-type]
+
+
+def test_put_then_search_finds_the_right_passage(open_store: OpenStore) -> None:
+    store = open_store()
+    written = store.put_articles(
+        [
+            (meta("visas"), chunks(VISAS)),
+            (meta("rates"), chunks(RATES)),
+            (meta("floods"), chunks(FLOODS)),
+        ]
+    )
+    assert written == 7
+    hits = store.search("fake visa networks", k=3)
+    assert len(hits) == 3
+    best = hits[0]
+    assert (best.article_id, best.chunk_index, best.chunk_id) == ("visas", 1, "visas:1")
+    assert best.text == VISAS[1]
+    assert (best.char_start, best.char_end) == (
+        len(VISAS[0]) + 1,
+        len(VISAS[0]) + 1 + len(VISAS[1]),
+    )
+    assert (best.title, best.url, best.source, best.published) == (
+        "Title of visas",
+        "https://news.example.com/visas",
+        "Example News",
+        "2022-06-12",
+    )
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    assert 0.3 < best.score <= 1.0
+    assert store.search("interest rates and inflation", k=1)[0].article_id == "rates"
+    assert store.search("anything", k=0) == []
+
+
+def test_chunk_metadata_follows_the_architecture(open_store: OpenStore) -> None:
+    store = open_store()
+    store.put_articles([(meta("undated", published=None, url=""), chunks(FLOODS))])
+    got = store._collection.get(ids=["undated:0"], include=["metadatas"])
+    assert got["metadatas"] == [
+        {
+            "article_id": "undated",
+            "title": "Title of undated",
+            "url": "",
+            "source": "Example News",
+            "published": "",
+            "published_ts": -1,
+            "chunk_index": 0,
+            "char_start": 0,
+            "char_end": len(FLOODS[0]),
+            "content_hash": "undated-v1",
+        }
+    ]
+    assert store.search("monsoon", k=1)[0].published is None
+
+
+def test_replacing_with_fewer_chunks_leaves_no_orphans(open_store: OpenStore) -> None:
+    store = open_store()
+    store.put_articles([(meta("visas"), chunks(VISAS)), (meta("rates"), chunks(RATES))])
+    store.put_articles(
+        [(meta("visas", version="2"), chunks(["A shorter rewrite.", "Two chunks."]))]
+    )
+    assert chunk_ids(store, "visas") == ["visas:0", "visas:1"]
+    assert chunk_ids(store, "rates") == ["rates:0", "rates:1"]
+    assert store.search("rewrite", k=1)[0].text == "A shorter rewrite."
+    row = store.registry.get("visas")
+    assert row is not None
+    assert (row.n_chunks, row.content_hash) == (2, "visas-v2")
+    assert store.stats()["chunks"] == 4
+
+
+def test_unchanged_articles_are_detected(open_store: OpenStore) -> None:
+    store = open_store()
+    store.put_articles([(meta("visas"), chunks(VISAS)), (meta("rates"), chunks(RATES))])
+    incoming = [meta("visas"), meta("rates", version="2"), meta("new")]
+    assert store.unchanged_ids(incoming) == {"visas"}
+    assert open_store().unchanged_ids(incoming) == {"visas"}  # survives a reopen
+
+
+def test_delete_by_id_and_by_url(open_store: OpenStore) -> None:
+    store = open_store()
+    store.put_articles(
+        [
+            (meta("visas", url="https://www.Example.com/world/visas/"), chunks(VISAS)),
+            (meta("rates"), chunks(RATES)),
+        ]
+    )
+    assert store.delete_url("http://example.com/world/visas") == ["visas"]
+    assert chunk_ids(store, "visas") == []
+    assert store.registry.get("visas") is None
+    assert store.delete_article("rates")
+    assert not store.delete_article("rates")
+    assert store.delete_url("https://nowhere.example.com/") == []
+    assert store.stats()["articles"] == store.stats()["chunks"] == 0
+
+
+def test_search_before_a_date_keeps_undated_articles(open_store: OpenStore) -> None:
+    store = open_store()
+    store.put_articles(
+        [
+            (
+                meta("january", published="2022-01-10"),
+                chunks(["Rain fell on the city in January."]),
+            ),
+            (
+                meta("june", published="2022-06-10T08:30:00Z"),
+                chunks(["Rain fell on the city in June."]),
+            ),
+            (meta("undated", published=None), chunks(["Rain fell on the city."])),
+        ]
+    )
+    ids = lambda before: {p.article_id for p in store.search("rain in the city", 5, before)}  # noqa: E731
+    assert ids(None) == {"january", "june", "undated"}
+    assert ids(date(2022, 3, 1)) == {"january", "undated"}
+    assert ids(date(2022, 6, 10)) == {"january", "june", "undated"}  # the day itself counts
+    assert ids(date(2021, 1, 1)) == {"undated"}
+    assert epoch_day("2022-06-10T08:30:00Z") == epoch_day("2022-06-10") == 19153
+    assert epoch_day("not a date") == epoch_day(None) == -1
+
+
+class ExplodingEmbeddings(Embeddings):
+    """The real embedder that dies after embedding part of a batch (a crash mid-write)."""
+
+    name = "local/all-MiniLM-L6-v2-int8"
+    dimension = 384
+
+    def __init__(self, real: Embeddings) -> None:
+        self.real = real
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.real.embed_documents(texts[: len(texts) // 2])
+        raise KeyboardInterrupt("killed mid-batch")
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.real.embed_query(text)
+
+
+def test_a_crash_before_the_write_is_completed_by_the_next_put(
+    open_store: OpenStore, embedder: LocalMiniLMEmbeddings
+) -> None:
+    open_store().put_articles([(meta("visas"), chunks(VISAS))])
+    crashing = open_store(embeddings=ExplodingEmbeddings(embedder))
+    batch = [(meta("visas", version="2"), chunks(VISAS[:2])), (meta("rates"), chunks(RATES))]
+    with pytest.raises(KeyboardInterrupt):
+        crashing.put_articles(batch)
+
+    store = open_store()
+    assert sorted(r.article_id for r in store.pending_articles()) == ["rates", "visas"]
+    assert store.unchanged_ids([m for m, _ in batch]) == set()  # pending is never unchanged
+    assert store.stats()["articles"] == 0
+    store.put_articles(batch)
+    assert chunk_ids(store) == ["rates:0", "rates:1", "visas:0", "visas:1"]
+    assert store.pending_articles() == []
+    assert store.unchanged_ids([m for m, _ in batch]) == {"visas", "rates"}
+
+
+def test_a_crash_after_the_upsert_leaves_a_tail_the_next_put_removes(
+    open_store: OpenStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    open_store().put_articles([(meta("visas"), chunks(VISAS))])
+    crashing = open_store()
+
+    def killed(*args: Any, **kwargs: Any) -> None:
+        raise KeyboardInterrupt("killed before the tail delete")
+
+    monkeypatch.setattr(crashing._collection, "delete", killed)
+    shorter = [(meta("visas", version="2"), chunks(["New first chunk.", "New second chunk."]))]
+    with pytest.raises(KeyboardInterrupt):
+        crashing.put_articles(shorter)
+    store = open_store()
+    assert chunk_ids(store) == ["visas:0", "visas:1", "visas:2", "visas:3"]  # the old tail
+    # The next run brings yet another version, longer than the second but shorter than the first.
+    store.put_articles([(meta("visas", version="3"), chunks(["One.", "Two.", "Three."]))])
+    assert chunk_ids(store) == ["visas:0", "visas:1", "visas:2"]
+    assert store.search("Three", 3)[0].text == "Three."
+
+
+def test_writes_stay_within_chromas_batch_limit(
+    open_store: OpenStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = open_store()
+    monkeypatch.setattr(store.client, "get_max_batch_size", lambda: 3)
+    sizes: list[int] = []
+    upsert = store._collection.upsert
+
+    def recording_upsert(**kwargs: Any) -> None:
+        sizes.append(len(kwargs["ids"]))
+        upsert(**kwargs)
+
+    monkeypatch.setattr(store._collection, "upsert", recording_upsert)
+    assert store.put_articles([(meta("visas"), chunks(VISAS)), (meta("rates"), chunks(RATES))]) == 6
+    assert sizes == [3, 3]
+    assert len(chunk_ids(store)) == 6
+
+
+def test_duplicate_ids_in_one_batch_keep_the_last(open_store: OpenStore) -> None:
+    store = open_store()
+    store.put_articles([(meta("a"), chunks(VISAS)), (meta("a", version="2"), chunks(RATES))])
+    assert chunk_ids(store) == ["a:0", "a:1"]
+    assert store.unchanged_ids([meta("a", version="2")]) == {"a"}
+
+
+class OtherEmbeddings(Embeddings):
+    def __init__(self, name: str, dimension: int) -> None:
+        self.name, self.dimension = name, dimension
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [[1.0] + [0.0] * (self.dimension - 1) for _ in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_documents([text])[0]
+
+
+def test_another_embedder_is_refused(open_store: OpenStore) -> None:
+    open_store().put_articles([(meta("visas"), chunks(VISAS))])
+    with pytest.raises(StoreError, match=r"built with local/all-MiniLM-L6-v2-int8 \(dim 384\)"):
+        open_store(embeddings=OtherEmbeddings("openai/text-embedding-3-small", 1536))
+    with pytest.raises(StoreError, match="you configured other"):
+        open_store(embeddings=OtherEmbeddings("other", 384))
+    # Another collection is fine, and the first one is untouched.
+    assert (
+        open_store(embeddings=OtherEmbeddings("other", 8), collection="news-other").stats()[
+            "dimension"
+        ]
+        == 8
+    )
+    assert open_store().stats()["chunks"] == 4
+
+
+def test_a_collection_not_made_by_newsbot_is_refused(open_store: OpenStore, tmp_path: Path) -> None:
+    client = make_chroma_client(tmp_path / "data")
+    client.create_collection("foreign", embedding_function=None)
+    with pytest.raises(StoreError, match="not created by newsbot"):
+        open_store(collection="foreign")
+
+
+def test_a_vanished_collection_resets_its_registry(open_store: OpenStore) -> None:
+    store = open_store()
+    store.put_articles([(meta("visas"), chunks(VISAS))])
+    store.client.delete_collection("news")
+    reopened = open_store()
+    assert reopened.stats()["articles"] == 0
+    assert reopened.unchanged_ids([meta("visas")]) == set()
+
+
+def test_stats_and_listing(open_store: OpenStore) -> None:
+    store = open_store()
+    store.put_articles(
+        [
+            (meta("old", published="2021-01-01", title="Old rates story"), chunks(RATES)),
+            (meta("new", published="2022-07-01", title="New visa deal"), chunks(VISAS)),
+            (meta("undated", published=None, source="Wire_100%"), chunks(FLOODS)),
+        ]
+    )
+    assert store.stats() == {
+        "articles": 3,
+        "chunks": 7,
+        "pending": 0,
+        "collection": "news",
+        "embedder": "local/all-MiniLM-L6-v2-int8",
+        "dimension": 384,
+    }
+    assert [r.article_id for r in store.list_articles()] == ["new", "old", "undated"]
+    assert [r.article_id for r in store.list_articles(limit=1, offset=1)] == ["old"]
+    assert [r.article_id for r in store.list_articles(query="RATES")] == ["old"]
+    assert [r.article_id for r in store.list_articles(query="_100%")] == ["undated"]
+    assert store.list_articles(query="1%") == []
+    row = store.list_articles(query="visa")[0]
+    assert (row.n_chunks, row.published, row.content_hash) == (4, "2022-07-01", "new-v1")
+
+
+def test_langchain_view_sees_the_same_chunks(open_store: OpenStore) -> None:
+    store = open_store()
+    store.put_articles([(meta("visas"), chunks(VISAS)), (meta("rates"), chunks(RATES))])
+    ours = store.search("fake visas", k=2)
+    theirs = store.langchain_vectorstore().similarity_search_with_relevance_scores(
+        "fake visas", k=2
+    )
+    assert [doc.id for doc, _ in theirs] == [p.chunk_id for p in ours]
+    assert [score for _, score in theirs] == pytest.approx([p.score for p in ours], abs=1e-5)
+    assert theirs[0][0].metadata["article_id"] == "visas"
+    assert store.stats()["chunks"] == 6  # the view did not create or change anything
+
+
+def test_registry_state_is_batched_beyond_sqlite_limits(tmp_path: Path) -> None:
+    registry = ArticleRegistry(tmp_path / "r.sqlite3", "news")
+    metas = [meta(f"a{i}") for i in range(2500)]
+    registry.mark_pending([(m, 1) for m in metas])
+    registry.mark_done([(m, 1) for m in metas[:1000]])
+    state = registry.state_of([m.article_id for m in metas] + ["missing"])
+    assert len(state) == 2500
+    assert state["a0"] == ("a0-v1", "done")
+    assert state["a2499"] == ("a2499-v1", "pending")
+    assert registry.count() == 1000
+    assert registry.chunk_count() == 1000
+    assert len(registry.done_ids()) == 1000
+    other = ArticleRegistry(tmp_path / "r.sqlite3", "other")
+    assert other.count() == 0
+    assert other.state_of(["a0"]) == {}
+
+
+def test_registry_for_a_server_is_its_own_file(tmp_path: Path) -> None:
+    embedded = ArticleRegistry.for_collection(tmp_path, "news")
+    server = ArticleRegistry.for_collection(tmp_path, "news", "chroma.local", 8000)
+    assert embedded.path == tmp_path / "registry.sqlite3"
+    assert server.path == tmp_path / "registry-chroma.local-8000.sqlite3"
+
+
+@pytest.mark.parametrize(
+    ("url", "key"),
+    [
+        ("https://www.Example.com/a/b/", "https://example.com/a/b"),
+        ("http://example.com/a/b#top", "https://example.com/a/b"),
+        ("https://example.com:443/a?id=2", "https://example.com/a?id=2"),
+        ("https://example.com:8443/a", "https://example.com:8443/a"),
+        ("  ", ""),
+    ],
+)
+def test_url_normalisation(url: str, key: str) -> None:
+    assert normalize_url(url) == key
+
+
+def test_unreachable_chroma_server_says_how_to_start_it(tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(
+        StoreError, match=r"Cannot reach Chroma at 127.0.0.1:\d+.*chroma run --path"
+    ):
+        make_chroma_client(tmp_path, host="127.0.0.1", port=port)
