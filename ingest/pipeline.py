@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import tiktoken
 
@@ -24,20 +24,13 @@ from ingest.sources import expand_sources, read_sources
 from ingest.tokens import load_encoding
 from vectorstore.records import ArticleMeta, ChunkText
 
+if TYPE_CHECKING:
+    from vectorstore.store import NewsStore
+
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[int, int, int], None]
 """Called as `progress(articles_done, chunks_done, tokens_done)` after each written group."""
-
-
-class ArticleStore(Protocol):
-    """What the pipeline needs from `vectorstore.store.NewsStore`."""
-
-    def unchanged_ids(self, metas: Iterable[ArticleMeta]) -> set[str]: ...
-
-    def known_ids(self, article_ids: Iterable[str]) -> set[str]: ...
-
-    def put_articles(self, articles: list[tuple[ArticleMeta, list[ChunkText]]]) -> int: ...
 
 
 @dataclass
@@ -80,7 +73,7 @@ class IngestReport:
 
 @dataclass
 class _Run:
-    store: ArticleStore
+    store: NewsStore
     encoding: tiktoken.Encoding
     chunk_tokens: int
     overlap: int
@@ -96,11 +89,12 @@ class _Run:
 
     def _count(self, articles: list[Article], unchanged: set[str]) -> None:
         fresh = [a.article_id for a in articles if a.article_id not in self.counted]
-        known = self.store.known_ids(fresh) if fresh else set()
+        # A pending row was never completely stored: finishing it counts as new.
+        state = self.store.registry.state_of(fresh) if fresh else {}
         for article_id in fresh:
             if article_id in unchanged:
                 self.report.unchanged += 1
-            elif article_id in known:
+            elif state.get(article_id, ("", "pending"))[1] == "done":
                 self.report.updated += 1
             else:
                 self.report.new += 1
@@ -142,7 +136,7 @@ class _Run:
 
 def ingest(
     sources: list[str],
-    store: ArticleStore,
+    store: NewsStore,
     *,
     tiktoken_cache_dir: Path,
     chunk_tokens: int = 300,
