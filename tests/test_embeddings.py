@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -128,9 +129,11 @@ def test_openai_embedder_knows_its_name_and_dimension_without_a_call() -> None:
 
 
 @pytest.fixture
-def embeddings_server(embedder: LocalMiniLMEmbeddings) -> Iterator[tuple[str, list[dict]]]:
+def embeddings_server(
+    embedder: LocalMiniLMEmbeddings,
+) -> Iterator[tuple[str, list[dict[str, Any]]]]:
     """A real HTTP server speaking OpenAI's /v1/embeddings, backed by the local model."""
-    requests: list[dict] = []
+    requests: list[dict[str, Any]] = []
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
@@ -170,7 +173,7 @@ def embeddings_server(embedder: LocalMiniLMEmbeddings) -> Iterator[tuple[str, li
 
 
 def test_openai_compatible_server_gets_raw_text_in_batches(
-    embeddings_server: tuple[str, list[dict]], embedder: LocalMiniLMEmbeddings
+    embeddings_server: tuple[str, list[dict[str, Any]]], embedder: LocalMiniLMEmbeddings
 ) -> None:
     base_url, requests = embeddings_server
     remote = make_openai_embeddings("minilm", api_key=None, base_url=base_url, batch_size=3)

@@ -189,7 +189,10 @@ def test_search_before_a_date_keeps_undated_articles(open_store: OpenStore) -> N
             (meta("undated", published=None), chunks(["Rain fell on the city."])),
         ]
     )
-    ids = lambda before: {p.article_id for p in store.search("rain in the city", 5, before)}  # noqa: E731
+
+    def ids(before: date | None) -> set[str]:
+        return {p.article_id for p in store.search("rain in the city", 5, before)}
+
     assert ids(None) == {"january", "june", "undated"}
     assert ids(date(2022, 3, 1)) == {"january", "undated"}
     assert ids(date(2022, 6, 10)) == {"january", "june", "undated"}  # the day itself counts
