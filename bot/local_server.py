@@ -19,6 +19,22 @@ from newsbot.errors import ModelError
 
 logger = logging.getLogger(__name__)
 
+_servers: dict[tuple[Path, int, int], LocalLLMServer] = {}
+_servers_lock = threading.Lock()
+
+
+def shared_server(model_path: Path, n_ctx: int = 4096, threads: int = 0) -> LocalLLMServer:
+    """The process-wide server for these arguments, created on first call (not yet started).
+
+    Every caller in one process (CLI, web app, chain, tests) gets the same instance, so the model
+    is loaded at most once per process.
+    """
+    key = (Path(model_path).resolve(), n_ctx, threads)
+    with _servers_lock:
+        if key not in _servers:
+            _servers[key] = LocalLLMServer(key[0], n_ctx, threads)
+        return _servers[key]
+
 
 class LocalLLMServer:
     """A lazily started llama.cpp server for one GGUF model.

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from platformdirs import user_data_dir
 
-from bot.local_server import LocalLLMServer
+from bot.local_server import LocalLLMServer, shared_server
 from bot.model_files import ensure_default_model
 
 # Read at import: the autouse clean_environ fixture clears NEWSBOT_* before each test runs.
@@ -24,21 +24,11 @@ TEST_MODELS_DIR = Path(
 )
 
 
-_shared: list[LocalLLMServer] = []
-
-
-def shared_local_llm() -> LocalLLMServer:
-    """The one server of this process (so a fixture registered twice still loads the model once)."""
-    if not _shared:
-        model = ensure_default_model(TEST_MODELS_DIR)
-        _shared.append(LocalLLMServer(model, n_ctx=4096, threads=os.cpu_count() or 1))
-    return _shared[0]
-
-
 @pytest.fixture(scope="session")
 def local_llm() -> Iterator[LocalLLMServer]:
     """The in-process llama.cpp server on the default model, started once per test session."""
-    server = shared_local_llm()
+    # shared_server: one instance per process, even if this fixture is registered twice.
+    server = shared_server(ensure_default_model(TEST_MODELS_DIR), 4096, os.cpu_count() or 1)
     server.start()
     yield server
     server.stop()

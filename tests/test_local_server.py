@@ -12,7 +12,7 @@ from openai import OpenAI
 from openai.types.chat import ChatCompletionMessageParam
 
 from bot.llm import make_chat_model
-from bot.local_server import LocalLLMServer
+from bot.local_server import LocalLLMServer, shared_server
 from newsbot.errors import ModelError
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared"
@@ -30,6 +30,15 @@ def test_nothing_loads_until_first_use(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="newsbot model install"):
         _ = server.base_url
     assert not server.running
+
+
+def test_shared_server_is_one_instance_per_model_and_settings(tmp_path: Path) -> None:
+    model = tmp_path / "m.gguf"
+    same = [shared_server(model, 2048, 2), shared_server(tmp_path / "." / "m.gguf", 2048, 2)]
+
+    assert same[0] is same[1]
+    assert shared_server(model, 4096, 2) is not same[0]
+    assert not same[0].running
 
 
 def test_a_file_that_is_not_a_model_is_a_model_error(tmp_path: Path) -> None:
