@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 import math
+from pathlib import Path
 
 import pytest
+from conftest import MINI_DIR
+from fixtures_llm import local_llm  # noqa: F401  # harmless if conftest imports it too
 
+from bot.llm import make_chat_model
+from bot.local_server import LocalLLMServer
 from newsbot.evaluation.choice import format_choices, parse_choice, parse_citations
+from newsbot.evaluation.corpus import eval_collection_name
+from newsbot.evaluation.dataset import Query, iter_docs, load_queries
 from newsbot.evaluation.metrics import (
     QuestionScore,
     contains_answer,
@@ -19,6 +28,9 @@ from newsbot.evaluation.metrics import (
     summarise,
     wilson_interval,
 )
+from newsbot.evaluation.runner import EvalReport, run_eval
+from newsbot.factories import build_store
+from newsbot.settings import get_settings
 
 CHOICES = ["“Game of Thrones”", "“Squid Game”", "Europe", "North America"]
 
@@ -180,3 +192,131 @@ def test_parse_citations_keeps_valid_numbers_in_order() -> None:
 
 def test_format_choices_letters_them() -> None:
     assert format_choices(["x", "y"]) == "A. x\nB. y"
+
+
+# --- end to end, with the real local model -----------------------------------------------------
+
+PRED_KEYS = {
+    "id",
+    "choice_idx",
+    "answer",
+    "grounded",
+    "retrieved",
+    "cited",
+    "ttft_s",
+    "total_s",
+    "prompt_tokens",
+    "completion_tokens",
+}
+SUMMARY_KEYS = {
+    "n",
+    "accuracy",
+    "accuracy_ci95",
+    "unparseable",
+    "answer_recall@1",
+    "answer_recall@5",
+    "answer_recall@10",
+    "evidence_hit@1",
+    "evidence_hit@5",
+    "evidence_hit@10",
+    "mrr@10",
+    "citation_precision",
+    "ttft_p50_s",
+    "ttft_p95_s",
+    "total_p50_s",
+    "total_p95_s",
+}
+
+
+def _corpus_slice(dataset: Path, queries: list[Query], path: Path) -> set[str]:
+    """The evidence documents of `queries` plus two search distractors each, as a .jsonl.gz."""
+    wanted: set[str] = set()
+    for query in queries:
+        wanted |= query.labels
+        wanted |= set([i for i in query.gcs_ids if i not in query.labels][:2])
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        for doc in iter_docs(dataset, wanted):
+            handle.write(json.dumps(doc.__dict__) + "\n")
+    return wanted
+
+
+@pytest.mark.slow
+def test_eval_end_to_end_resumes_and_embeds_nothing_twice(
+    tmp_path: Path,
+    local_llm: LocalLLMServer,  # noqa: F811
+) -> None:
+    queries = load_queries(MINI_DIR, limit=3)
+    corpus = tmp_path / "slice.jsonl.gz"
+    doc_ids = _corpus_slice(MINI_DIR, queries, corpus)
+    settings = get_settings()
+    store = build_store(settings, collection=eval_collection_name(MINI_DIR))
+    llm = make_chat_model("local", local_server_factory=lambda: local_llm)
+    out = tmp_path / "preds.jsonl"
+
+    def run() -> EvalReport:
+        return run_eval(
+            MINI_DIR,
+            store=store,
+            llm=llm,
+            k=4,
+            limit=3,
+            out_path=out,
+            progress=False,
+            corpus_file=corpus,
+            ingest_options={"tiktoken_cache_dir": settings.data_dir / "tiktoken"},
+        )
+
+    first = run()
+    assert first.asked == 3
+    assert first.ingest["new"] == len(doc_ids)
+    assert first.ingest["chunks"] > 0
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [p["id"] for p in lines] == [q.id for q in queries]
+    for pred, query in zip(lines, queries, strict=True):
+        assert set(pred) == PRED_KEYS
+        assert pred["choice_idx"] is None or pred["choice_idx"] in range(len(query.choices))
+        assert [r["rank"] for r in pred["retrieved"]] == [1, 2, 3, 4]
+        assert {r["article_id"] for r in pred["retrieved"]} <= doc_ids
+        assert all(r["chunk_id"].startswith(r["article_id"] + ":") for r in pred["retrieved"])
+        assert set(pred["cited"]) <= {r["article_id"] for r in pred["retrieved"]}
+        assert pred["total_s"] >= (pred["ttft_s"] or 0) > 0
+        assert pred["prompt_tokens"] > 100
+        assert pred["completion_tokens"] > 0
+    assert set(first.summary) >= SUMMARY_KEYS
+    assert first.summary["n"] == 3
+    saved = json.loads(first.summary_path.read_text(encoding="utf-8"))
+    assert saved["status"] == "done"
+    assert saved["summary"] == first.summary
+
+    # A run killed while writing its third line: the rerun asks only that question again and
+    # finds every article unchanged.
+    out.write_text("\n".join(json.dumps(p) for p in lines[:2]) + '\n{"id": "torn', encoding="utf-8")
+    second = run()
+    assert (second.asked, second.resumed) == (1, 2)
+    assert second.ingest["chunks"] == 0
+    assert second.ingest["unchanged"] == len(doc_ids)
+    ids = [json.loads(line)["id"] for line in out.read_text(encoding="utf-8").splitlines()[:2]]
+    assert ids == [q.id for q in queries[:2]]
+    assert second.summary["n"] == 3
+
+
+@pytest.mark.slow
+def test_closed_book_mode_asks_without_passages(
+    tmp_path: Path,
+    local_llm: LocalLLMServer,  # noqa: F811
+) -> None:
+    llm = make_chat_model("local", local_server_factory=lambda: local_llm)
+    report = run_eval(
+        MINI_DIR,
+        store=None,
+        llm=llm,
+        limit=1,
+        out_path=tmp_path / "cb.jsonl",
+        mode="closed_book",
+        progress=False,
+    )
+    pred = json.loads((tmp_path / "cb.jsonl").read_text(encoding="utf-8"))
+    assert pred["retrieved"] == []
+    assert pred["cited"] == []
+    assert pred["grounded"] is False
+    assert report.summary["evidence_hit@10"] == 0.0

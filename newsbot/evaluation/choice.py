@@ -22,8 +22,9 @@ from newsbot.evaluation.metrics import normalise
 from prompts import PromptTemplateFile
 
 LETTERS = "ABCDEFGH"
-#: Enough for "Answer: B [2]" and a little preamble; the pick is read from the start of the reply.
-MAX_ANSWER_TOKENS = 32
+#: Enough for "Answer: B [2]" and a little preamble; the reply ends at its first line break.
+MAX_ANSWER_TOKENS = 24
+STOP = ("\n",)
 NO_PASSAGES = "(no passages)"
 
 # A lone letter: in parentheses anywhere, or after "answer (is)", "option", "choice", or at the
@@ -124,7 +125,7 @@ def ask_model(
 
     Token counts come from the server's usage report (0 when it sends none).
     """
-    options: dict[str, Any] = {"max_tokens": max_tokens}
+    options: dict[str, Any] = {"max_tokens": max_tokens, "stop": list(STOP)}
     if type(llm).__name__ == "ChatOpenAI" or hasattr(llm, "stream_usage"):
         options["stream_usage"] = True
     parts: list[str] = []

@@ -77,14 +77,18 @@ def _records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             yield number, record
 
 
-def iter_docs(dataset_dir: Path, ids: Collection[str] | None = None) -> Iterator[Doc]:
+def iter_docs(
+    dataset_dir: Path, ids: Collection[str] | None = None, corpus_file: Path | None = None
+) -> Iterator[Doc]:
     """Stream the corpus documents, only those in `ids` when given.
+
+    `corpus_file` reads another file of the same format instead (e.g. a slice of the corpus).
 
     Raises:
         InputError: the file is missing or a line is not a document.
     """
     check_dataset(dataset_dir)
-    path = dataset_dir / CORPUS_FILE
+    path = corpus_file or dataset_dir / CORPUS_FILE
     for number, record in _records(path):
         try:
             doc_id = str(record["id"])

@@ -1,0 +1,66 @@
+"""The summary table: one row per evaluated mode, with the published anchors beside them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from rich.table import Table
+
+from newsbot.evaluation.runner import ANCHORS
+
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("n", "n"),
+    ("accuracy", "acc"),
+    ("accuracy_ci95", "95% CI"),
+    ("unparseable", "unparsed"),
+    ("answer_recall@1", "ans@1"),
+    ("answer_recall@5", "ans@5"),
+    ("answer_recall@10", "ans@10"),
+    ("evidence_hit@1", "ev@1"),
+    ("evidence_hit@5", "ev@5"),
+    ("evidence_hit@10", "ev@10"),
+    ("mrr@10", "MRR@10"),
+    ("citation_precision", "cite prec"),
+    ("ttft_p50_s", "TTFT p50"),
+    ("ttft_p95_s", "TTFT p95"),
+    ("total_p50_s", "total p50"),
+    ("total_p95_s", "total p95"),
+)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, list):
+        return "..".join(_cell(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:.3f}" if value < 10 else f"{value:.1f}"
+    return str(value)
+
+
+def summary_table(rows: Sequence[tuple[str, Mapping[str, Any]]], anchors: bool = True) -> Table:
+    """A rich table of `(label, summary)` rows, then the published anchors (accuracy only)."""
+    table = Table(title="Multiple-choice evaluation", show_lines=False)
+    table.add_column("run")
+    for _, header in COLUMNS:
+        table.add_column(header, justify="right")
+    for label, summary in rows:
+        table.add_row(label, *(_cell(summary.get(key)) for key, _ in COLUMNS))
+    if anchors:
+        for label, accuracy in ANCHORS.items():
+            table.add_row(label, "", _cell(accuracy), *([""] * (len(COLUMNS) - 2)))
+    return table
+
+
+def markdown_table(rows: Sequence[tuple[str, Mapping[str, Any]]], anchors: bool = True) -> str:
+    """The same table in Markdown, for BENCHMARKS.md."""
+    header = "| run | " + " | ".join(h for _, h in COLUMNS) + " |"
+    lines = [header, "|---" * (len(COLUMNS) + 1) + "|"]
+    for label, summary in rows:
+        lines.append(f"| {label} | " + " | ".join(_cell(summary.get(k)) for k, _ in COLUMNS) + " |")
+    if anchors:
+        for label, accuracy in ANCHORS.items():
+            cells = ["", _cell(accuracy)] + [""] * (len(COLUMNS) - 2)
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
