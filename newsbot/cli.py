@@ -224,7 +224,8 @@ def chat(obj: Context, as_json: bool, as_of: date | None) -> None:
     \b
     Example:
       newsbot chat
-      printf 'What did Pakistan and the US agree on?\\nWho represented the US?\\n' | newsbot chat --json
+      printf 'What did Pakistan and the US agree on?\\nWho represented the US?\\n' \\
+        | newsbot chat --json
     """
     from bot.terminal_chat import run_chat
     from newsbot.factories import build_assistant
@@ -256,7 +257,9 @@ def serve(obj: Context, host: str | None, port: int | None) -> None:
     from newsbot.web_entry import run_server
 
     settings = obj.settings
-    run_server(settings, host=host or settings.host, port=port if port is not None else settings.port)
+    run_server(
+        settings, host=host or settings.host, port=port if port is not None else settings.port
+    )
 
 
 # --- models and evaluation ----------------------------------------------------------------------
@@ -283,7 +286,7 @@ def model_install(obj: Context) -> None:
     """
     from bot.model_files import ensure_default_model
 
-    path = ensure_default_model(obj.settings.resolved_models_dir, progress=_echo_err)
+    path = ensure_default_model(obj.settings.resolved_models_dir, progress=_show_model_progress)
     click.echo(f"Model ready: {path}")
 
 
@@ -299,11 +302,17 @@ def model_install(obj: Context) -> None:
     type=click.Choice(["newsbot", "gcs", "closed_book", "plain_rag"]),
     default="newsbot",
     show_default=True,
-    help="newsbot's retrieval, the dataset's Google results, no retrieval, or a plain LangChain RAG.",
+    help="newsbot's retrieval, the dataset's Google results (gcs), no retrieval, or a plain "
+    "LangChain RAG.",
 )
 @pass_ctx
 def eval_command(
-    obj: Context, dataset_dir: Path, limit: int | None, out: Path | None, top_k: int | None, mode: str
+    obj: Context,
+    dataset_dir: Path,
+    limit: int | None,
+    out: Path | None,
+    top_k: int | None,
+    mode: str,
 ) -> None:
     """Measure accuracy and latency on a RealTimeQA-style dataset (corpus.jsonl.gz + queries.jsonl).
 
@@ -311,15 +320,16 @@ def eval_command(
     Example:
       newsbot eval ../shared/bench/realtimeqa-2022-mini --limit 10 --out preds.jsonl
     """
-    from newsbot.eval_command import run_eval_command
+    from newsbot.evaluation.command import run_eval_command
 
-    run_eval_command(
-        obj.settings, dataset_dir, limit=limit, out=out, top_k=top_k, mode=mode
-    )
+    run_eval_command(obj.settings, dataset_dir, limit=limit, out=out, top_k=top_k, mode=mode)
 
 
-def _echo_err(message: str) -> None:
-    click.echo(message, err=True)
+def _show_model_progress(done: int, total: int) -> None:
+    # Assembly writes 1.1 GB once; a line every ~10% tells the user it is alive.
+    step = max(total // 10, 1)
+    if done == total or done // step != (done - 1) // step:
+        click.echo(f"Assembling the local model: {done * 100 // max(total, 1)}%", err=True)
 
 
 def main() -> None:

@@ -41,7 +41,7 @@ def build_embeddings(settings: Settings) -> Embeddings:
     return make_openai_embeddings(
         model=settings.embedding_model,
         api_key=settings.resolved_embedding_api_key,
-        base_url=base_url if settings.embedder == "openai_compatible" else base_url,
+        base_url=base_url,
         batch_size=settings.embed_batch_size,
     )
 
@@ -58,13 +58,15 @@ def build_store(settings: Settings, collection: str | None = None) -> NewsStore:
     client = make_chroma_client(
         settings.data_dir, settings.chroma_host, settings.chroma_port, settings.chroma_ssl
     )
-    registry = ArticleRegistry.for_collection(settings.data_dir, name, settings.chroma_host)
+    registry = ArticleRegistry.for_collection(
+        settings.data_dir, name, settings.chroma_host, settings.chroma_port
+    )
     return NewsStore(client, name, embeddings, registry)
 
 
 def build_local_server(settings: Settings) -> LocalLLMServer:
     """The in-process llama.cpp server (not started until first use)."""
-    from bot.local_server import LocalLLMServer
+    from bot.local_server import shared_server
     from bot.model_files import ensure_default_model
 
     model_path = settings.llm_model_path
@@ -75,7 +77,7 @@ def build_local_server(settings: Settings) -> LocalLLMServer:
             f"NEWSBOT_LLM_MODEL_PATH={model_path} is not a file: point it at a GGUF model "
             "or unset it to use the bundled model"
         )
-    return LocalLLMServer(
+    return shared_server(
         model_path, n_ctx=settings.llm_context_tokens, threads=settings.resolved_threads
     )
 

@@ -1,9 +1,9 @@
 """All of newsbot's settings, in one typed tree.
 
-Values come from (highest first) explicit overrides, `NEWSBOT_*` environment variables, a `.env` file
-in the working directory, and the defaults below. `get_settings()` reads them once per call; nothing
-reads settings at import time, and only the entry points (CLI, web app) call it. Everything below the
-entry points receives ready-made objects instead.
+Values come from (highest first) explicit overrides, `NEWSBOT_*` environment variables, a `.env`
+file in the working directory, and the defaults below. `get_settings()` reads them once per call;
+nothing reads settings at import time, and only the entry points (CLI, web app) call it. Everything
+below the entry points receives ready-made objects instead.
 """
 
 from __future__ import annotations
@@ -44,7 +44,8 @@ class Settings(BaseSettings):
     )
     chroma_host: str | None = Field(
         default=None,
-        description="Host of a Chroma server (`chroma run`); unset means an embedded store in data_dir.",
+        description="Host of a Chroma server (`chroma run`); unset means an embedded store in "
+        "data_dir.",
     )
     chroma_port: int = Field(default=8000, description="Port of the Chroma server.")
     chroma_ssl: bool = Field(default=False, description="Use HTTPS to reach the Chroma server.")
@@ -100,7 +101,8 @@ class Settings(BaseSettings):
         "file name for local).",
     )
     llm_base_url: str | None = Field(
-        default=None, description="Base URL of an OpenAI-compatible server (defaults to OPENAI_BASE_URL)."
+        default=None,
+        description="Base URL of an OpenAI-compatible server (defaults to OPENAI_BASE_URL).",
     )
     llm_api_key: str | None = Field(
         default=None, description="API key for the chat model server (defaults to OPENAI_API_KEY)."
@@ -130,7 +132,8 @@ class Settings(BaseSettings):
         default=None, description="`user:password` that protects the web UI; unset means open."
     )
     api_key: str | None = Field(
-        default=None, description="Key required as `Authorization: Bearer` on /api/*; unset means open."
+        default=None,
+        description="Key required as `Authorization: Bearer` on /api/*; unset means open.",
     )
     allowed_origins: list[str] = Field(
         default_factory=list,

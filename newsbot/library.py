@@ -1,0 +1,47 @@
+"""The web app's article library: the store's own methods plus ingest, which `bot/` may not import.
+
+`bot.web` receives this object ready-made, so the web UI can ingest uploads and URLs with exactly
+the CLI's limits without depending on `ingest/`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from newsbot.errors import InputError
+from newsbot.ingest_command import ingest_with_settings
+from newsbot.settings import Settings
+from vectorstore.records import ArticleRow
+from vectorstore.store import NewsStore
+
+
+class StoreLibrary:
+    """Adapts a `NewsStore` and the settings to the web app's `Library` protocol."""
+
+    def __init__(self, settings: Settings, store: NewsStore) -> None:
+        self.settings = settings
+        self.store = store
+
+    def stats(self) -> Mapping[str, Any]:
+        return self.store.stats()
+
+    def list_articles(
+        self, limit: int = 20, offset: int = 0, query: str | None = None
+    ) -> list[ArticleRow]:
+        return self.store.list_articles(limit=limit, offset=offset, query=query)
+
+    def delete_article(self, article_id: str) -> bool:
+        return self.store.delete_article(article_id)
+
+    def ingest(self, sources: Sequence[str]) -> str:
+        report = ingest_with_settings(self.settings, sources, self.store)
+        if report.articles == 0 and report.failures:
+            reasons = "; ".join(f"{p.origin}: {p.reason}" for p in report.failures[:5])
+            raise InputError(f"Nothing was ingested. {reasons}")
+        lines = [
+            f"{report.new} new, {report.updated} updated, {report.unchanged} unchanged, "
+            f"{report.failed} failed; {report.chunks} chunks"
+        ]
+        lines += [f"failed {p.origin}: {p.reason}" for p in report.failures]
+        return "\n".join(lines)
