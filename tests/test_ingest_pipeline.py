@@ -1,0 +1,247 @@
+"""The ingest pipeline end to end: real Chroma on tmp_path, the real ONNX embedder, real articles.
+
+The embedder is wrapped only to count (and, for the crash test, to fail) calls; every vector is
+real.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import MINI_DIR, SEED_DIR
+from langchain_core.embeddings import Embeddings
+
+from ingest.article import Article
+from ingest.chunking import chunk_text
+from ingest.pipeline import IngestReport, ingest
+from ingest.sources import expand_sources, read_sources
+from ingest.tokens import load_encoding
+from vectorstore.client import make_chroma_client
+from vectorstore.embeddings import LocalMiniLMEmbeddings
+from vectorstore.registry import ArticleRegistry
+from vectorstore.store import NewsStore
+
+
+class CountingEmbeddings(Embeddings):
+    """The real embedder, counting the texts it embeds; raises on call `fail_on_call` if set."""
+
+    def __init__(self, inner: LocalMiniLMEmbeddings, fail_on_call: int | None = None) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.dimension = inner.dimension
+        self.calls = 0
+        self.texts = 0
+        self.fail_on_call = fail_on_call
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.calls += 1
+        if self.calls == self.fail_on_call:
+            raise KeyboardInterrupt("simulated crash in the middle of an ingest")
+        self.texts += len(texts)
+        return self.inner.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.inner.embed_query(text)
+
+
+@pytest.fixture(scope="module")
+def real_embedder() -> LocalMiniLMEmbeddings:
+    embedder = LocalMiniLMEmbeddings(batch_size=32)
+    embedder.load()
+    return embedder
+
+
+@pytest.fixture(scope="module")
+def mini_slice(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """40 real articles of the mini corpus (those under 4,000 characters, in corpus order)."""
+    out = tmp_path_factory.mktemp("slice") / "slice.jsonl.gz"
+    kept = []
+    with gzip.open(MINI_DIR / "corpus.jsonl.gz", "rt", encoding="utf-8") as handle:
+        for line in handle:
+            if len(json.loads(line)["text"]) < 4000:
+                kept.append(line)
+            if len(kept) == 40:
+                break
+    out.write_bytes(gzip.compress("".join(kept).encode("utf-8")))
+    return out
+
+
+def open_store(data_dir: Path, embeddings: Embeddings) -> NewsStore:
+    client = make_chroma_client(data_dir, None, 8000, False)
+    return NewsStore(client, "news", embeddings, ArticleRegistry.for_collection(data_dir, "news"))
+
+
+def run(sources: list[Any], store: NewsStore, data_dir: Path, **options: Any) -> IngestReport:
+    return ingest(
+        [str(s) for s in sources], store, tiktoken_cache_dir=data_dir / "tiktoken", **options
+    )
+
+
+def expected_chunks(sources: list[Path], data_dir: Path) -> dict[str, int]:
+    """Chunk counts per article, computed independently of the store."""
+    encoding = load_encoding(data_dir / "tiktoken")
+    expanded, _ = expand_sources([str(s) for s in sources])
+    counts = {}
+    for item in read_sources(expanded, max_bytes=10**8, http_timeout=1):
+        if isinstance(item, Article):
+            counts[item.article_id] = len(chunk_text(item.text, encoding))
+    return counts
+
+
+def stored_chunks(store: NewsStore, article_id: str | None = None) -> dict[str, dict[str, Any]]:
+    collection = store.client.get_collection("news")
+    where: Any = {"article_id": article_id} if article_id else None
+    got = collection.get(where=where, include=["metadatas", "documents"])
+    metas = got["metadatas"] or []
+    docs = got["documents"] or []
+    return {
+        cid: {**meta, "text": doc} for cid, meta, doc in zip(got["ids"], metas, docs, strict=True)
+    }
+
+
+def all_articles(sources: list[Path]) -> Iterator[Article]:
+    expanded, _ = expand_sources([str(s) for s in sources])
+    for item in read_sources(expanded, max_bytes=10**8, http_timeout=1):
+        if isinstance(item, Article):
+            yield item
+
+
+def test_seed_and_mini_slice_then_reingest_is_a_noop(
+    tmp_path: Path, real_embedder: LocalMiniLMEmbeddings, mini_slice: Path
+) -> None:
+    data_dir = tmp_path / "data"
+    sources = [SEED_DIR, mini_slice]
+    embeddings = CountingEmbeddings(real_embedder)
+    store = open_store(data_dir, embeddings)
+    ticks: list[tuple[int, int, int]] = []
+    report = run(sources, store, data_dir, progress=lambda *t: ticks.append(t))
+
+    expected = expected_chunks(sources, data_dir)
+    assert len(expected) == 41
+    assert (report.new, report.updated, report.unchanged, report.failed) == (41, 0, 0, 0)
+    assert report.chunks == sum(expected.values()) == embeddings.texts
+    assert report.tokens > report.chunks * 20
+    assert store.stats()["articles"] == 41
+    assert store.stats()["chunks"] == report.chunks
+    assert ticks == sorted(ticks)
+    assert ticks[-1] == (41, report.chunks, report.tokens)
+
+    # Each stored chunk is an exact slice of its article and carries the article's metadata.
+    texts = {a.article_id: a for a in all_articles(sources)}
+    chunks = stored_chunks(store)
+    assert len(chunks) == report.chunks
+    for cid, chunk in chunks.items():
+        article = texts[chunk["article_id"]]
+        assert cid == f"{article.article_id}:{chunk['chunk_index']}"
+        assert article.text[chunk["char_start"] : chunk["char_end"]] == chunk["text"]
+        assert chunk["title"] == article.title
+        assert chunk["published"] == (article.published or "")
+
+    [best, *_] = store.search("What did Pakistan and the US agree on about fake visas?", 3)
+    assert "Naqvi" in best.text
+
+    # A second run embeds nothing and reports everything unchanged.
+    again = run(sources, store, data_dir)
+    assert (again.new, again.updated, again.unchanged, again.chunks) == (0, 0, 41, 0)
+    assert embeddings.texts == report.chunks  # not one more text embedded
+    assert store.stats()["chunks"] == report.chunks
+
+
+def test_edited_article_replaces_its_chunks_and_delete_works(
+    tmp_path: Path, real_embedder: LocalMiniLMEmbeddings
+) -> None:
+    data_dir = tmp_path / "data"
+    store = open_store(data_dir, CountingEmbeddings(real_embedder))
+    [seed] = sorted(SEED_DIR.glob("*.txt"))
+    paragraphs = seed.read_text(encoding="utf-8").split("\n")
+    long_text = "\n\n".join(paragraphs * 3)  # three times the seed: several chunks
+    feed = tmp_path / "desk.jsonl"
+    record = {"id": "desk-1", "title": "Migration talks", "url": "https://desk.example/a1"}
+    feed.write_text(json.dumps({**record, "text": long_text}) + "\n", encoding="utf-8")
+
+    first = run([feed], store, data_dir)
+    assert first.new == 1
+    assert first.chunks >= 3
+    assert len(stored_chunks(store, "desk-1")) == first.chunks
+
+    feed.write_text(json.dumps({**record, "text": paragraphs[0]}) + "\n", encoding="utf-8")
+    edited = run([feed], store, data_dir)
+    assert (edited.new, edited.updated, edited.unchanged) == (0, 1, 0)
+    assert edited.chunks == 1
+    remaining = stored_chunks(store, "desk-1")
+    assert list(remaining) == ["desk-1:0"]  # the old tail is gone: no orphans
+    assert remaining["desk-1:0"]["text"] == paragraphs[0]
+    assert store.stats()["chunks"] == 1
+
+    assert store.delete_article("desk-1")
+    assert stored_chunks(store) == {}
+    assert store.stats()["articles"] == 0
+    again = run([feed], store, data_dir)
+    assert again.new == 1
+    assert store.delete_url("https://desk.example/a1/") == ["desk-1"]
+    assert store.stats()["chunks"] == 0
+
+
+def test_a_crash_mid_batch_is_completed_by_the_next_run(
+    tmp_path: Path, real_embedder: LocalMiniLMEmbeddings, mini_slice: Path
+) -> None:
+    data_dir = tmp_path / "data"
+    small = tmp_path / "twelve.jsonl"
+    with gzip.open(mini_slice, "rt", encoding="utf-8") as handle:
+        small.write_text("".join(handle.readlines()[:12]), encoding="utf-8")
+    expected = expected_chunks([small], data_dir)
+
+    crashing = CountingEmbeddings(real_embedder, fail_on_call=3)
+    store = open_store(data_dir, crashing)
+    with pytest.raises(KeyboardInterrupt):
+        run([small], store, data_dir, batch_chunks=4)
+    assert 0 < store.stats()["chunks"] < sum(expected.values())
+    assert store.stats()["pending"] >= 1
+
+    store = open_store(data_dir, CountingEmbeddings(real_embedder))
+    report = run([small], store, data_dir, batch_chunks=4)
+    assert report.new + report.unchanged == 12
+    assert report.unchanged >= 1  # the groups written before the crash are not redone
+    chunks = stored_chunks(store)
+    assert len(chunks) == sum(expected.values())  # exactly: no duplicates, nothing missing
+    assert {cid.rsplit(":", 1)[0] for cid in chunks} == set(expected)
+    assert store.stats()["pending"] == 0
+    assert store.stats()["articles"] == 12
+
+
+def test_duplicates_in_one_run_and_bad_inputs_beside_good_ones(
+    tmp_path: Path, real_embedder: LocalMiniLMEmbeddings
+) -> None:
+    data_dir = tmp_path / "data"
+    store = open_store(data_dir, CountingEmbeddings(real_embedder))
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    lines = [
+        {"id": "dup", "title": "First version", "text": "The first version of the story."},
+        {"id": "other", "title": "Other", "text": "Another story entirely."},
+        {"id": "dup", "title": "Second version", "text": "The corrected second version."},
+    ]
+    (folder / "a.jsonl").write_text(
+        "\n".join(json.dumps(x) for x in lines) + '\n{"id": "cut", "text": "trunc', encoding="utf-8"
+    )
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "binary.html").write_bytes(b"\x00\x01\x02")
+    report = run([folder], store, data_dir)
+
+    assert (report.new, report.unchanged) == (2, 0)
+    assert report.chunks == 2
+    assert sorted(Path(p.origin.split(":")[0]).name for p in report.failures) == [
+        "a.jsonl",
+        "binary.html",
+        "empty.txt",
+    ]
+    assert any(p.origin.endswith("a.jsonl:4") for p in report.failures)
+    assert any("same article id 'dup'" in w.reason for w in report.warnings)
+    [chunk] = stored_chunks(store, "dup").values()
+    assert chunk["text"] == "The corrected second version."  # the last one wins
+    assert report.to_dict()["failed"] == 3
