@@ -12,6 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures_llm import TEST_MODELS_DIR, local_llm
+
+__all__ = ["local_llm"]
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("NEWSBOT_SHARED_DIR", REPO.parent / "shared"))
 SEED_DIR = SHARED / "corpus" / "seed"
@@ -27,6 +31,8 @@ def clean_environ(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
             monkeypatch.delenv(name)
     data_dir = tmp_path / "newsbot-data"
     monkeypatch.setenv("NEWSBOT_DATA_DIR", str(data_dir))
+    # The assembled model (1.1 GB) is shared by all tests rather than rebuilt per data dir.
+    monkeypatch.setenv("NEWSBOT_MODELS_DIR", str(TEST_MODELS_DIR))
     monkeypatch.setenv("ANONYMIZED_TELEMETRY", "False")
     monkeypatch.chdir(tmp_path)
     yield data_dir
