@@ -7,7 +7,6 @@ a developer has configured (or stored) leaks into a test.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,7 +23,7 @@ EXAMPLES_DIR = REPO / "examples" / "articles"
 
 
 @pytest.fixture(autouse=True)
-def clean_environ(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def clean_environ(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Clear NEWSBOT_*/OPENAI_* and point the data dir at a fresh temp folder."""
     for name in list(os.environ):
         if name.startswith(("NEWSBOT_", "OPENAI_")):
@@ -35,7 +34,7 @@ def clean_environ(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     monkeypatch.setenv("NEWSBOT_MODELS_DIR", str(TEST_MODELS_DIR))
     monkeypatch.setenv("ANONYMIZED_TELEMETRY", "False")
     monkeypatch.chdir(tmp_path)
-    yield data_dir
+    return data_dir
 
 
 @pytest.fixture(scope="session")
