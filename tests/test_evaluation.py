@@ -8,8 +8,6 @@ import math
 from pathlib import Path
 
 import pytest
-from conftest import MINI_DIR
-from fixtures_llm import local_llm  # noqa: F401  # harmless if conftest imports it too
 
 from bot.llm import make_chat_model
 from bot.local_server import LocalLLMServer
@@ -31,6 +29,7 @@ from newsbot.evaluation.metrics import (
 from newsbot.evaluation.runner import EvalReport, run_eval
 from newsbot.factories import build_store
 from newsbot.settings import get_settings
+from tests.conftest import MINI_DIR
 
 CHOICES = ["“Game of Thrones”", "“Squid Game”", "Europe", "North America"]
 
@@ -143,8 +142,9 @@ def test_summary_fields() -> None:
     summary = summarise([make(True, 1), make(True, 4), make(False, None), make(False, 7)])
     assert summary["n"] == 4
     assert summary["accuracy"] == 0.5
-    low, high = summary["accuracy_ci95"]  # type: ignore[misc]
-    assert low < 0.5 < high
+    interval = summary["accuracy_ci95"]
+    assert isinstance(interval, list)
+    assert interval[0] < 0.5 < interval[1]
     assert summary["answer_recall@1"] == 0.25
     assert summary["evidence_hit@5"] == 0.5
     assert summary["evidence_hit@10"] == 0.75
@@ -243,7 +243,7 @@ def _corpus_slice(dataset: Path, queries: list[Query], path: Path) -> set[str]:
 @pytest.mark.slow
 def test_eval_end_to_end_resumes_and_embeds_nothing_twice(
     tmp_path: Path,
-    local_llm: LocalLLMServer,  # noqa: F811
+    local_llm: LocalLLMServer,
 ) -> None:
     queries = load_queries(MINI_DIR, limit=3)
     corpus = tmp_path / "slice.jsonl.gz"
@@ -303,7 +303,7 @@ def test_eval_end_to_end_resumes_and_embeds_nothing_twice(
 @pytest.mark.slow
 def test_closed_book_mode_asks_without_passages(
     tmp_path: Path,
-    local_llm: LocalLLMServer,  # noqa: F811
+    local_llm: LocalLLMServer,
 ) -> None:
     llm = make_chat_model("local", local_server_factory=lambda: local_llm)
     report = run_eval(
