@@ -109,24 +109,22 @@ def expand_sources(arguments: list[str]) -> tuple[list[Source], list[InputProble
             matches = (Path(m) for m in glob.glob(argument, recursive=True))
             files = sorted(m for m in matches if m.is_file() and extension_of(m) is not None)
         else:
-            problems.append(
-                InputProblem(argument, "no such file or folder: pass a file, folder, glob or URL")
+            reason = (
+                f"No articles found in {argument} (no such file or folder): "
+                "pass a file, folder, glob or URL with articles"
             )
+            problems.append(InputProblem(argument, reason))
             continue
         if not files:
             problems.append(InputProblem(argument, _nothing_found(argument)))
         for file in files:
             add(Source(str(file), extension_of(file) or ""))
     if not sources:
-        if len(problems) == 1:
-            only = problems[0]
-            raise InputError(
-                only.reason
-                if only.reason.startswith("No articles")
-                else f"{only.origin}: {only.reason}"
-            )
-        details = "; ".join(f"{p.origin}: {p.reason}" for p in problems)
-        raise InputError(_nothing_found(" ".join(arguments) or "the arguments") + f" ({details})")
+        messages = [
+            p.reason if p.reason.startswith("No articles") else f"{p.origin}: {p.reason}"
+            for p in problems
+        ]
+        raise InputError("; ".join(messages) or _nothing_found("the arguments (none given)"))
     return sources, problems
 
 

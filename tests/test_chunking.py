@@ -13,11 +13,11 @@ import pytest
 import tiktoken
 import tiktoken.load
 import tiktoken.registry
-from conftest import EXAMPLES_DIR, MINI_DIR, SEED_DIR
 
 from ingest.chunking import chunk_text
 from ingest.cleaning import clean_text
 from ingest.tokens import load_encoding, prepare_cache
+from tests.conftest import EXAMPLES_DIR, MINI_DIR, SEED_DIR
 from vectorstore.records import ChunkText
 
 

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import MINI_DIR, SEED_DIR
 from langchain_core.embeddings import Embeddings
 
 from ingest.article import Article
@@ -21,6 +20,7 @@ from ingest.chunking import chunk_text
 from ingest.pipeline import IngestReport, ingest
 from ingest.sources import expand_sources, read_sources
 from ingest.tokens import load_encoding
+from tests.conftest import MINI_DIR, SEED_DIR
 from vectorstore.client import make_chroma_client
 from vectorstore.embeddings import LocalMiniLMEmbeddings
 from vectorstore.registry import ArticleRegistry

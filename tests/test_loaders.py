@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from conftest import EXAMPLES_DIR, MINI_DIR, SEED_DIR
 
 from ingest.article import Article, InputProblem, build_article, make_article_id, normalise_url
 from ingest.cleaning import boilerplate_kind, clean_text, normalise
@@ -26,6 +25,7 @@ from ingest.loaders.text import load_text
 from ingest.loaders.urls import load_url
 from ingest.sources import expand_sources, read_sources
 from newsbot.errors import InputError
+from tests.conftest import EXAMPLES_DIR, MINI_DIR, SEED_DIR
 
 MB = 10_000_000
 
@@ -259,11 +259,15 @@ def test_sources_folders_globs_hidden_and_messages(tmp_path: Path) -> None:
         f"No articles found in {empty} (looked for .txt .md .html .htm .json .jsonl .jsonl.gz "
         ".xml .rss .atom): pass a file or folder with articles"
     )
+    with pytest.raises(InputError, match=r"^No articles found in \./nowhere \(no such file"):
+        expand_sources(["./nowhere"])
     mixed, problems = expand_sources([str(tmp_path / "missing"), str(tmp_path / "news")])
     assert len(mixed) == 2
     assert problems == [
         InputProblem(
-            str(tmp_path / "missing"), "no such file or folder: pass a file, folder, glob or URL"
+            str(tmp_path / "missing"),
+            f"No articles found in {tmp_path / 'missing'} (no such file or folder): "
+            "pass a file, folder, glob or URL with articles",
         )
     ]
 
