@@ -102,6 +102,9 @@ def make_chat_model(
         timeout=timeout,
         stream_chunk_timeout=timeout,
         max_retries=retries,
+        # Other servers may lack /responses: never let a model name (e.g. "...codex...") route
+        # there. For OpenAI itself, keep LangChain's choice (some models exist only there).
+        use_responses_api=None if provider == "openai" else False,
         streaming=True,
         stream_usage=True,
     )

@@ -171,6 +171,15 @@ def test_openai_compatible_sends_model_and_placeholder_key(stub: OpenAIStub) -> 
     assert stub.last.headers["authorization"] == "Bearer none"
 
 
+def test_openai_compatible_always_uses_chat_completions(stub: OpenAIStub) -> None:
+    # LangChain would route a model named like this to the Responses API, which such servers lack.
+    llm = make_chat_model("openai_compatible", model="qwen3-codex", base_url=stub.url + "/v1")
+    text, _ = stream_text(llm)
+
+    assert text == "".join(REPLY)
+    assert [r.path for r in stub.requests] == ["/v1/chat/completions"]
+
+
 def test_openai_compatible_with_key_and_without_streaming(stub: OpenAIStub) -> None:
     llm = make_chat_model(
         "openai_compatible", model="m", base_url=stub.url + "/v1", api_key="secret"
