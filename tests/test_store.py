@@ -411,3 +411,83 @@ def test_unreachable_chroma_server_says_how_to_start_it(tmp_path: Path) -> None:
         StoreError, match=r"Cannot reach Chroma at 127.0.0.1:\d+.*chroma run --path"
     ):
         make_chroma_client(tmp_path, host="127.0.0.1", port=port)
+
+
+KILLED_WRITER = """
+import sys
+import time
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from tests.test_store import kill_test_batch
+from vectorstore.client import make_chroma_client
+from vectorstore.embeddings import LocalMiniLMEmbeddings
+from vectorstore.registry import ArticleRegistry
+from vectorstore.store import NewsStore
+
+
+class Announcing(LocalMiniLMEmbeddings):
+    def embed_documents(self, texts):
+        vectors = super().embed_documents(texts)
+        print("embedded", len(texts), flush=True)
+        time.sleep(0.5)  # the parent kills us here: rows pending, nothing upserted yet
+        return vectors
+
+
+data = Path(sys.argv[2])
+store = NewsStore(
+    make_chroma_client(data), "news", Announcing(threads=1),
+    ArticleRegistry.for_collection(data, "news"),
+)
+store.put_articles(kill_test_batch(1, 0, 12))
+print("v1", flush=True)
+for start in range(0, 12, 4):
+    store.put_articles(kill_test_batch(2, start, start + 4))
+    print("v2", start, flush=True)
+"""
+
+
+def kill_test_batch(
+    version: int, start: int, stop: int
+) -> list[tuple[ArticleMeta, list[ChunkText]]]:
+    """Articles for the kill -9 test: version 1 has 4 chunks each, version 2 has 1 to 3."""
+    batch = []
+    for i in range(start, stop):
+        n = 4 if version == 1 else 1 + i % 3
+        texts = [
+            f"Version {version} of report {i}, part {j}: rain, markets and talks." for j in range(n)
+        ]
+        batch.append((meta(f"r{i}", version=str(version)), chunks(texts)))
+    return batch
+
+
+def test_a_write_killed_with_sigkill_is_completed_by_the_next_run(
+    open_store: OpenStore, tmp_path: Path
+) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[1]
+    with subprocess.Popen(
+        [sys.executable, "-c", KILLED_WRITER, str(repo), str(tmp_path / "data")],
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as child:
+        assert child.stdout is not None
+        lines = [child.stdout.readline().strip() for _ in range(5)]
+        child.send_signal(signal.SIGKILL)  # while the second version-2 batch is being written
+        child.wait()
+    assert lines == ["embedded 48", "v1", "embedded 7", "v2 0", "embedded 8"]
+
+    store = open_store()
+    assert [r.article_id for r in store.pending_articles()] == ["r4", "r5", "r6", "r7"]
+    assert len(chunk_ids(store)) == 7 + 8 * 4  # version 2 of r0-r3, version 1 of the others
+    everything = kill_test_batch(2, 0, 12)
+    todo = [(m, c) for m, c in everything if m.article_id not in store.unchanged_ids([m])]
+    assert len(todo) == 8
+    store.put_articles(todo)
+    expected = sorted(f"{m.article_id}:{c.index}" for m, cs in everything for c in cs)
+    assert chunk_ids(store) == expected
+    assert store.pending_articles() == []
+    assert store.stats()["articles"] == 12
+    assert store.unchanged_ids([m for m, _ in everything]) == {m.article_id for m, _ in everything}
