@@ -1,0 +1,197 @@
+"""Chain and assistant logic with a fake chat model and an in-memory retriever."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGenerationChunk
+
+from bot.assistant import Assistant
+from bot.chain import NO_ARTICLES, REFUSAL, build_chain
+from bot.history import ChatTurn
+from bot.result import AnswerResult
+from prompts import load_prompts
+from vectorstore.records import Passage
+
+TEXTS = [
+    "Heavy rain flooded the city centre on Monday and closed three schools.",
+    "Pakistan and the US agreed to launch joint operations against fake visa networks.",
+    "US Chargé d'affaires Natalie Baker met Interior Minister Mohsin Naqvi in Islamabad.",
+]
+PASSAGES = [
+    Passage(
+        chunk_id=f"art{i}:0",
+        article_id=f"art{i}",
+        title=f"Title {i}",
+        url=f"https://example.com/{i}",
+        source="Example News",
+        published=f"2025-05-0{i + 1}",
+        text=text,
+        char_start=10 * i,
+        char_end=10 * i + len(text),
+        score=0.9 - i / 10,
+        chunk_index=0,
+    )
+    for i, text in enumerate(TEXTS)
+]
+HISTORY: list[ChatTurn] = [
+    {"role": "user", "content": "What did Pakistan and the US agree on?"},
+    {"role": "assistant", "content": "Joint operations against fake visa networks [1]."},
+]
+
+
+class FakeRetriever:
+    def __init__(self, passages: list[Passage]) -> None:
+        self.passages = passages
+        self.calls: list[tuple[str, int, date | None]] = []
+
+    def search(self, query: str, k: int, published_before: date | None = None) -> list[Passage]:
+        self.calls.append((query, k, published_before))
+        return self.passages[:k]
+
+
+class RecordingFakeModel(GenericFakeChatModel):
+    """GenericFakeChatModel that remembers the messages of every call."""
+
+    seen: list[list[BaseMessage]] = []  # noqa: RUF012 (pydantic field, copied per instance)
+
+    def _stream(
+        self, messages: list[BaseMessage], *args: Any, **kwargs: Any
+    ) -> Iterator[ChatGenerationChunk]:
+        self.seen.append(messages)
+        return super()._stream(messages, *args, **kwargs)
+
+
+def make(
+    replies: list[str], passages: list[Passage] = PASSAGES, k: int = 5
+) -> tuple[Assistant, FakeRetriever, RecordingFakeModel]:
+    retriever = FakeRetriever(passages)
+    llm = RecordingFakeModel(messages=iter(AIMessage(reply) for reply in replies), seen=[])
+    return Assistant(retriever, llm, load_prompts(), k=k), retriever, llm
+
+
+def test_no_history_means_no_condensing() -> None:
+    assistant, retriever, llm = make(["They agreed on joint operations [2]."])
+    result = assistant.ask("What did Pakistan and the US agree on?", as_of=date(2025, 6, 1))
+    assert len(llm.seen) == 1
+    assert retriever.calls == [("What did Pakistan and the US agree on?", 5, date(2025, 6, 1))]
+    assert result.standalone_question == result.question
+    assert "condense_s" not in result.timings
+
+
+def test_history_is_condensed_and_the_rewrite_is_searched() -> None:
+    assistant, retriever, llm = make(
+        [
+            "Standalone question: Who represented the US in the visa talks with Pakistan?",
+            "Natalie Baker [3].",
+        ]
+    )
+    result = assistant.ask("Who represented the US?", history=HISTORY, as_of=date(2025, 6, 1))
+    assert len(llm.seen) == 2
+    condense_text = llm.seen[0][-1].text
+    assert "What did Pakistan and the US agree on?" in condense_text
+    assert "Assistant: Joint operations against fake visa networks.\n" in condense_text
+    assert "Who represented the US?" in condense_text
+    standalone = "Who represented the US in the visa talks with Pakistan?"
+    assert result.standalone_question == standalone
+    assert retriever.calls[0][0] == standalone
+    assert llm.seen[1][-1].text.rstrip().endswith(standalone)
+    assert result.answer == "Natalie Baker [1]."
+    assert [s.article_id for s in result.sources] == ["art2"]
+    assert result.timings["condense_s"] >= 0
+
+
+def test_answer_prompt_has_passages_numbered_and_the_date() -> None:
+    assistant, _, llm = make(["Rain [1]."])
+    assistant.ask("What happened?", as_of=date(2025, 6, 1))
+    system, user = llm.seen[0]
+    assert "Sunday, 1 June 2025" in system.text
+    assert "[2] Title 1 (Example News, 2025-05-02)\n" + TEXTS[1] in user.text
+
+
+def test_citations_are_checked_and_renumbered() -> None:
+    assistant, _, _ = make(["Baker met Naqvi [3]. They agreed on operations [2, 7]. Rain [3]."])
+    result = assistant.ask("q", as_of=date(2025, 6, 1))
+    assert result.answer == "Baker met Naqvi [1]. They agreed on operations [2]. Rain [1]."
+    assert [(s.n, s.article_id) for s in result.sources] == [(1, "art2"), (2, "art1")]
+    first = result.sources[0]
+    assert (first.passage, first.char_start, first.char_end) == (
+        TEXTS[2],
+        PASSAGES[2].char_start,
+        PASSAGES[2].char_end,
+    )
+    assert first.url == "https://example.com/2"
+    assert first.published == "2025-05-03"
+    assert result.grounded
+
+
+def test_unmarked_supported_answer_is_attributed() -> None:
+    assistant, _, _ = make(
+        ["Pakistan and the US agreed to launch joint operations against visa fraud."]
+    )
+    result = assistant.ask("q", as_of=date(2025, 6, 1))
+    assert result.grounded
+    assert result.answer.endswith("[1].")
+    assert [s.article_id for s in result.sources] == ["art1"]
+
+
+def test_model_refusal_is_ungrounded() -> None:
+    assistant, _, _ = make([REFUSAL])
+    result = assistant.ask("What did they agree about trade tariffs?", as_of=date(2025, 6, 1))
+    assert (result.answer, result.sources, result.grounded) == (REFUSAL, [], False)
+    assert len(result.retrieved) == 3
+
+
+def test_unsupported_answer_is_replaced_by_the_refusal() -> None:
+    assistant, _, _ = make(["The tariff on steel was cut to ten percent by both governments."])
+    result = assistant.ask("What about tariffs?", as_of=date(2025, 6, 1))
+    assert (result.answer, result.sources, result.grounded) == (REFUSAL, [], False)
+
+
+def test_nothing_retrieved_skips_the_model() -> None:
+    assistant, _, llm = make(["never used"], passages=[])
+    result = assistant.ask("Anything?", as_of=date(2025, 6, 1))
+    assert llm.seen == []
+    assert (result.answer, result.grounded, result.retrieved) == (NO_ARTICLES, False, [])
+
+
+def test_stream_yields_deltas_then_one_result() -> None:
+    raw = "Heavy rain flooded the city centre [1]. Schools closed [1]."
+    assistant, _, _ = make([raw])
+    items = list(assistant.stream("What happened?", as_of=date(2025, 6, 1)))
+    *deltas, last = items
+    assert len(deltas) > 1
+    assert all(isinstance(d, str) for d in deltas)
+    assert "".join(deltas) == raw  # type: ignore[arg-type]
+    assert isinstance(last, AnswerResult)
+    assert set(last.timings) >= {"retrieval_s", "first_token_s", "total_s"}
+    assert last.timings["first_token_s"] <= last.timings["total_s"]
+    assert set(last.usage) == {"prompt_tokens", "completion_tokens"}
+    assert [p.rank for p in last.retrieved] == [1, 2, 3]
+    assert [p.chunk_id for p in last.retrieved] == ["art0:0", "art1:0", "art2:0"]
+    assert json.loads(json.dumps(last.to_dict()))["sources"][0]["n"] == 1
+
+
+def test_k_and_default_as_of_reach_the_retriever() -> None:
+    assistant, retriever, _ = make(["Rain [1]."], k=2)
+    result = assistant.ask("q")
+    assert retriever.calls == [("q", 2, date.today())]
+    assert result.as_of == date.today().isoformat()
+
+
+def test_build_chain_streams_partial_state() -> None:
+    retriever = FakeRetriever(PASSAGES)
+    llm = GenericFakeChatModel(messages=iter([AIMessage("Rain [1].")]))
+    chain = build_chain(retriever, llm, load_prompts(), k=1)
+    state: dict[str, Any] = {}
+    for chunk in chain.stream({"question": "q", "history": [], "as_of": date(2025, 6, 1)}):
+        for key, value in chunk.items():
+            state[key] = state[key] + value if key == "answer" and key in state else value
+    assert state["standalone_question"] == "q"
+    assert state["retrieval"].passages == PASSAGES[:1]
+    assert state["answer"].text == "Rain [1]."

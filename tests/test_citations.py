@@ -1,0 +1,125 @@
+"""Citation checking: valid markers only, renumbered by first citation, fallback attribution."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.citations import (
+    SUPPORT_THRESHOLD,
+    attribute_sentences,
+    check_citations,
+    is_refusal,
+    marker_numbers,
+    split_sentences,
+    strip_markers,
+    support,
+)
+
+PASSAGES = [
+    "Heavy rain flooded the city centre on Monday and closed three schools.",
+    "Pakistan and the US agreed to launch joint operations against fake visa networks.",
+    "The central bank raised its interest rate by half a point to curb inflation.",
+]
+
+
+@pytest.mark.parametrize(
+    ("inside", "numbers"),
+    [
+        ("1", [1]),
+        ("1, 2", [1, 2]),
+        ("2,1", [2, 1]),
+        ("1-3", [1, 2, 3]),
+        ("1 and 3", [1, 3]),
+        ("2, 2", [2]),
+        ("3-1", []),
+    ],
+)
+def test_marker_forms(inside: str, numbers: list[int]) -> None:
+    assert marker_numbers(inside) == numbers
+
+
+def test_renumbered_in_order_of_first_citation() -> None:
+    checked = check_citations("Rates rose [3]. Rain fell [1]. Rates again [3].", 3)
+    assert checked.text == "Rates rose [1]. Rain fell [2]. Rates again [1]."
+    assert checked.cited == [2, 0]
+
+
+def test_grouped_adjacent_and_range_forms() -> None:
+    checked = check_citations("A [2, 1]. B [1][3]. C [1-2]. D [Passage 3].", 3)
+    assert checked.text == "A [1][2]. B [2][3]. C [2][1]. D [3]."
+    assert checked.cited == [1, 0, 2]
+
+
+def test_unknown_numbers_are_removed() -> None:
+    checked = check_citations("A [7]. B [2, 9]. C [0].", 3)
+    assert checked.text == "A. B [1]. C."
+    assert checked.cited == [1]
+
+
+def test_keeping_given_numbers() -> None:
+    checked = check_citations("A [3]. B [1, 5].", 3, renumber=False)
+    assert checked.text == "A [3]. B [1]."
+
+
+def test_duplicate_markers_collapse() -> None:
+    assert check_citations("A [2][2]. B [Passage 2] [2].", 2).text == "A [1]. B [1]."
+
+
+def test_unmarked_sentence_gets_the_best_supporting_passage() -> None:
+    text = "Pakistan and the US agreed on joint operations against fake visa networks."
+    assert attribute_sentences(text, PASSAGES) == (
+        "Pakistan and the US agreed on joint operations against fake visa networks [2]."
+    )
+
+
+def test_unsupported_or_short_sentences_stay_unmarked() -> None:
+    text = "The president visited Japan to discuss semiconductor exports. Yes."
+    assert attribute_sentences(text, PASSAGES) == text
+
+
+def test_marked_sentences_are_left_alone() -> None:
+    text = "Heavy rain flooded the city centre [3]."
+    assert attribute_sentences(text, PASSAGES) == text
+
+
+def test_support_is_the_share_of_content_words_found() -> None:
+    assert support("Heavy rain flooded schools", PASSAGES[0]) == 1.0
+    assert support("Heavy snow buried trains", PASSAGES[0]) == pytest.approx(1 / 4)
+    assert support("It was so.", PASSAGES[0]) == 0.0
+    assert 0 < SUPPORT_THRESHOLD < 1
+
+
+def test_sentences_keep_their_markers() -> None:
+    assert split_sentences("One fact. [1] Two facts [2]. Three?") == [
+        "One fact. [1]",
+        "Two facts [2].",
+        "Three?",
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The articles I have don't say.",
+        "The articles I have don\u2019t say what they agreed about tariffs.",
+        "The passages do not mention trade tariffs.",
+        "There is no information about tariffs in the articles.",
+    ],
+)
+def test_refusals_are_recognised(text: str) -> None:
+    assert is_refusal(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Pakistan and the US agreed on joint operations [1].",
+        "Natalie Baker represented the US [1]. The articles don't say more.",
+    ],
+)
+def test_answers_are_not_refusals(text: str) -> None:
+    assert not is_refusal(text)
+
+
+def test_strip_markers() -> None:
+    assert strip_markers("A [1]. B [2, 3] and C [Passage 4].") == "A. B and C."
