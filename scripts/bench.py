@@ -102,10 +102,22 @@ def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
     return result, time.perf_counter() - started
 
 
+def default_models_dir() -> Path:
+    """The user's models folder, so the benchmark shares the installed model files."""
+    from platformdirs import user_data_dir
+
+    configured = os.environ.get("NEWSBOT_MODELS_DIR")
+    return (
+        Path(configured)
+        if configured
+        else Path(user_data_dir("newsbot", appauthor=False)) / "models"
+    )
+
+
 def settings_for(data_dir: Path) -> Any:
     from newsbot.settings import get_settings
 
-    return get_settings(data_dir=data_dir)
+    return get_settings(data_dir=data_dir, models_dir=default_models_dir())
 
 
 def open_store(settings: Any, collection: str) -> Any:
@@ -383,14 +395,15 @@ def bench_serve(args: argparse.Namespace) -> dict[str, Any]:
         "--port",
         str(port),
     ]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env = {**os.environ, "NEWSBOT_MODELS_DIR": str(default_models_dir())}
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 300
         while True:
             if process.poll() is not None:
-                error = process.stderr.read().decode() if process.stderr else ""
-                raise SystemExit(f"newsbot serve exited: {error[-2000:]}")
+                error = log_path.read_text(errors="replace")[-2000:]
+                raise SystemExit(f"newsbot serve exited: {error}")
             try:
                 urllib.request.urlopen(f"{base}/api/health", timeout=5).read()
                 break
@@ -412,6 +425,7 @@ def bench_serve(args: argparse.Namespace) -> dict[str, Any]:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
+        log.close()
     return stamp(
         {
             "serve_command": shlex.join(["newsbot", *command[1:]]),
