@@ -195,3 +195,56 @@ def test_build_chain_streams_partial_state() -> None:
     assert state["standalone_question"] == "q"
     assert state["retrieval"].passages == PASSAGES[:1]
     assert state["answer"].text == "Rain [1]."
+
+
+# --- terminal chat ---------------------------------------------------------------------------
+
+
+def test_piped_chat_answers_each_line_with_history_as_json() -> None:
+    import io
+
+    from bot.terminal_chat import run_chat
+
+    assistant, retriever, llm = make(
+        ["Joint operations [2].", "Who represented the US in the talks?", "Natalie Baker [3]."]
+    )
+    out = io.StringIO()
+    questions = "What did Pakistan and the US agree on?\n\nWho represented the US?\n"
+    run_chat(assistant, io.StringIO(questions), out, is_tty=False, json_mode=True)
+    first, second = (json.loads(line) for line in out.getvalue().splitlines())
+    assert first["answer"] == "Joint operations [1]."
+    assert second["standalone_question"] == "Who represented the US in the talks?"
+    assert second["sources"][0]["article_id"] == "art2"
+    assert len(llm.seen) == 3, "the second question was condensed with the history"
+    assert retriever.calls[1][0] == "Who represented the US in the talks?"
+
+
+def test_piped_chat_prints_answer_and_sources() -> None:
+    import io
+
+    from bot.terminal_chat import run_chat
+
+    assistant, _, _ = make(["Rain [1]."])
+    out = io.StringIO()
+    run_chat(assistant, io.StringIO("What happened?\n"), out, is_tty=False)
+    assert out.getvalue() == (
+        "Rain [1].\nSources:\n[1] Title 0 (Example News, 2025-05-01) https://example.com/0\n\n"
+    )
+
+
+def test_interactive_commands() -> None:
+    import io
+
+    from bot.terminal_chat import run_chat
+
+    assistant, _, llm = make(["Rain [2].", "Rain again [1]."])
+    out = io.StringIO()
+    lines = "/sources\nWhat happened?\n/sources\n/reset\nAnd then?\n/bogus\n/quit\nnever\n"
+    run_chat(assistant, io.StringIO(lines), out, is_tty=True)
+    text = out.getvalue()
+    assert "No answer yet." in text
+    assert "Rain [1]." in text, "the checked answer replaces the streamed one"
+    assert "[1] Title 1 (Example News, 2025-05-02)" in text
+    assert "Conversation forgotten." in text
+    assert len(llm.seen) == 2, "after /reset the next question is not condensed"
+    assert "Unknown command /bogus" in text
