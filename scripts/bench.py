@@ -396,7 +396,10 @@ def bench_serve(args: argparse.Namespace) -> dict[str, Any]:
         str(port),
     ]
     env = {**os.environ, "NEWSBOT_MODELS_DIR": str(default_models_dir())}
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    log_path = args.work_dir / "serve.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log = log_path.open("wb")
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 300
