@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fixtures_llm import local_llm  # noqa: F401  # harmless if conftest imports it too
 from langchain_core.messages import AIMessageChunk, HumanMessage, SystemMessage
 from openai import OpenAI
 from openai.types.chat import ChatCompletionMessageParam
@@ -20,6 +20,13 @@ QUESTION: list[ChatCompletionMessageParam] = [
     {"role": "system", "content": "Answer in one word."},
     {"role": "user", "content": "What is the capital of France?"},
 ]
+
+
+@pytest.fixture
+def client(local_llm: LocalLLMServer) -> Iterator[OpenAI]:
+    """An `openai` client for the session's local server, closed after the test."""
+    with OpenAI(base_url=local_llm.base_url, api_key="local") as client:
+        yield client
 
 
 def test_nothing_loads_until_first_use(tmp_path: Path) -> None:
@@ -52,8 +59,7 @@ def test_a_file_that_is_not_a_model_is_a_model_error(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_openai_client_chat_completion(local_llm: LocalLLMServer) -> None:  # noqa: F811
-    client = OpenAI(base_url=local_llm.base_url, api_key="local")
+def test_openai_client_chat_completion(local_llm: LocalLLMServer, client: OpenAI) -> None:
 
     reply = client.chat.completions.create(
         model=local_llm.model_name,
@@ -69,8 +75,7 @@ def test_openai_client_chat_completion(local_llm: LocalLLMServer) -> None:  # no
 
 
 @pytest.mark.slow
-def test_openai_client_streams_with_usage(local_llm: LocalLLMServer) -> None:  # noqa: F811
-    client = OpenAI(base_url=local_llm.base_url, api_key="local")
+def test_openai_client_streams_with_usage(local_llm: LocalLLMServer, client: OpenAI) -> None:
 
     stream = client.chat.completions.create(
         model=local_llm.model_name,
@@ -94,7 +99,7 @@ def test_openai_client_streams_with_usage(local_llm: LocalLLMServer) -> None:  #
 
 
 @pytest.mark.slow
-def test_chat_model_from_the_factory_streams(local_llm: LocalLLMServer) -> None:  # noqa: F811
+def test_chat_model_from_the_factory_streams(local_llm: LocalLLMServer) -> None:
     llm = make_chat_model("local", max_tokens=8, local_server_factory=lambda: local_llm)
     total: AIMessageChunk | None = None
     chunks = 0
@@ -112,7 +117,7 @@ def test_chat_model_from_the_factory_streams(local_llm: LocalLLMServer) -> None:
 
 
 @pytest.mark.slow
-def test_max_tokens_is_honoured(local_llm: LocalLLMServer) -> None:  # noqa: F811
+def test_max_tokens_is_honoured(local_llm: LocalLLMServer) -> None:
     llm = make_chat_model("local", max_tokens=5, local_server_factory=lambda: local_llm)
     message = llm.invoke("Write a long poem about the sea.")
 
@@ -121,10 +126,11 @@ def test_max_tokens_is_honoured(local_llm: LocalLLMServer) -> None:  # noqa: F81
 
 
 @pytest.mark.slow
-def test_follow_up_reuses_the_cached_prompt_prefix(local_llm: LocalLLMServer) -> None:  # noqa: F811
+def test_follow_up_reuses_the_cached_prompt_prefix(
+    local_llm: LocalLLMServer, client: OpenAI
+) -> None:
     article = (SHARED / "corpus" / "seed").glob("*.txt")
     context = next(iter(sorted(article))).read_text(encoding="utf-8")[:1500]
-    client = OpenAI(base_url=local_llm.base_url, api_key="local")
     system = {"role": "system", "content": "Answer from this article only.\n\n" + context}
 
     def ask(question: str) -> tuple[int, int]:
@@ -146,7 +152,7 @@ def test_follow_up_reuses_the_cached_prompt_prefix(local_llm: LocalLLMServer) ->
 
 
 @pytest.mark.slow
-def test_start_is_idempotent_across_threads(local_llm: LocalLLMServer) -> None:  # noqa: F811
+def test_start_is_idempotent_across_threads(local_llm: LocalLLMServer) -> None:
     urls: list[str] = []
     threads = [threading.Thread(target=lambda: urls.append(local_llm.base_url)) for _ in range(8)]
     for thread in threads:

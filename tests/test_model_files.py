@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import IO
 
 import pytest
-from platformdirs import user_data_dir
 
 from bot import model_files
 from bot.model_files import (
@@ -30,6 +29,7 @@ from bot.model_files import (
     verify_model,
 )
 from newsbot.errors import ModelError
+from tests.fixtures_llm import TEST_MODELS_DIR
 
 
 def make_parts(folder: Path, count: int = 4) -> tuple[list[Path], ModelSpec]:
@@ -272,18 +272,11 @@ def test_resolve_model_path_checks_a_user_file(tmp_path: Path) -> None:
         resolve_model_path(tmp_path / "missing.gguf", tmp_path / "models")
 
 
-# Read at import: the autouse clean_environ fixture clears NEWSBOT_* before each test runs.
-REAL_MODELS_DIR = Path(
-    os.environ.get("NEWSBOT_TEST_MODELS_DIR")
-    or Path(user_data_dir("newsbot", appauthor=False)) / "models"
-)
-
-
 @pytest.mark.slow
 def test_real_default_model_is_intact() -> None:
     """The default model (assembled now if missing) has the published size and sha256."""
-    path = ensure_default_model(REAL_MODELS_DIR)
-    assert path == REAL_MODELS_DIR / DEFAULT_MODEL.filename
+    path = ensure_default_model(TEST_MODELS_DIR)
+    assert path == TEST_MODELS_DIR / DEFAULT_MODEL.filename
     assert path.stat().st_size == DEFAULT_MODEL.size
     assert model_files.file_sha256(path) == DEFAULT_MODEL.sha256
     assert verify_model(path)
