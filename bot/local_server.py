@@ -32,7 +32,7 @@ def shared_server(model_path: Path, n_ctx: int = 4096, threads: int = 0) -> Loca
     key = (Path(model_path).resolve(), n_ctx, threads)
     with _servers_lock:
         if key not in _servers:
-            _servers[key] = LocalLLMServer(key[0], n_ctx, threads)
+            _servers[key] = LocalLLMServer(Path(model_path), n_ctx, threads)
         return _servers[key]
 
 
