@@ -21,7 +21,7 @@ from newsbot.settings import Settings, get_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-EXIT_OK, EXIT_FATAL, EXIT_PARTIAL = 0, 1, 2
+EXIT_OK, EXIT_FATAL, EXIT_PARTIAL, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 class Context:
@@ -41,6 +41,20 @@ class Context:
 pass_ctx = click.make_pass_decorator(Context)
 
 
+class NewsbotGroup(click.Group):
+    """A click group that reports user errors as one line instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except NewsbotError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(EXIT_FATAL)
+        except KeyboardInterrupt:
+            click.echo("Interrupted; the store is consistent and the next run resumes.", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+
+
 def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
     if value is None:
         return None
@@ -50,7 +64,10 @@ def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None)
         raise click.BadParameter(f"{value!r} is not a date: use YYYY-MM-DD") from None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=NewsbotGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -333,18 +350,5 @@ def _show_model_progress(done: int, total: int) -> None:
 
 
 def main() -> None:
-    """Console entry point: run the CLI, turning user errors into one-line messages."""
-    try:
-        cli.main(standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except NewsbotError as exc:
-        click.echo(f"Error: {exc}", err=True)
-        sys.exit(EXIT_FATAL)
-    except KeyboardInterrupt:
-        click.echo("Interrupted; the store is consistent and the next run resumes.", err=True)
-        sys.exit(130)
+    """Console entry point."""
+    cli()

@@ -1,0 +1,115 @@
+"""The CLI end to end, as a user runs it: real processes, real store, real local model, offline.
+
+Covers the answer issue's acceptance: `newsbot ask` and `newsbot chat --json` on the seed article
+answer the three seed questions, and `ingest`/`stats`/`list`/`delete` behave as documented.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from newsbot.cli import cli
+from tests.conftest import EXAMPLES_DIR, SEED_DIR
+
+
+def run(*args: str, stdin: str | None = None) -> Result:
+    """Run the CLI in this process (fast); the same code path as the console script."""
+    return CliRunner().invoke(cli, list(args), input=stdin, catch_exceptions=False)
+
+
+def newsbot_process(
+    *args: str, stdin: str | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    """Run the CLI as its own process, as a user does (no traceback may reach stderr)."""
+    return subprocess.run(
+        [sys.executable, "-c", "from newsbot.cli import main; main()", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=os.environ.copy(),
+    )
+
+
+def test_ingest_stats_list_delete_round_trip(tmp_path: Path) -> None:
+    first = run("ingest", "--json", str(EXAMPLES_DIR), str(SEED_DIR))
+    assert first.exit_code == 0, first.output
+    report = json.loads(first.stdout)
+    assert report["new"] >= 7
+    assert report["failed"] == 0
+
+    again = json.loads(run("ingest", "--json", str(EXAMPLES_DIR), str(SEED_DIR)).stdout)
+    assert again["new"] == again["updated"] == again["chunks"] == 0
+    assert again["unchanged"] == report["new"]
+
+    stats = json.loads(run("stats", "--json").stdout)
+    assert stats["articles"] == report["new"]
+    assert stats["chunks"] == report["chunks"]
+
+    listed = [
+        json.loads(line)
+        for line in run("list", "--json", "--search", "Pakistan").stdout.splitlines()
+    ]
+    assert listed, "the Pakistan sample article is listed"
+    deleted = run("delete", listed[0]["article_id"])
+    assert deleted.exit_code == 0, deleted.output
+    assert json.loads(run("stats", "--json").stdout)["articles"] == report["new"] - 1
+
+
+def test_partial_failure_exits_2_and_names_the_file(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text(
+        '{"id": "a1", "title": "Fine", "text": "A fine article about rain."}\n{"id": "a2", "te\n'
+    )
+    result = run("ingest", str(broken))
+    assert result.exit_code == 2
+    assert "broken.jsonl:2" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert json.loads(run("stats", "--json").stdout)["articles"] == 1
+
+
+def test_missing_input_is_one_line_error() -> None:
+    result = newsbot_process("ingest", "no/such/folder")
+    assert result.returncode in (1, 2)
+    assert "no/such/folder" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_ask_and_piped_chat_answer_the_seed_questions() -> None:
+    assert run("ingest", str(SEED_DIR)).exit_code == 0
+
+    asked = run("ask", "--json", "What did Pakistan and the US agree on?")
+    assert asked.exit_code == 0, asked.output
+    result = json.loads(asked.stdout)
+    assert result["grounded"] is True
+    assert "visa" in result["answer"].lower()
+    assert "[1]" in result["answer"]
+    assert result["sources"][0]["passage"] in Path(next(SEED_DIR.iterdir())).read_text()
+
+    questions = (
+        "What did Pakistan and the US agree on?\n"
+        "Who represented the US?\n"
+        "What did they agree about trade tariffs?\n"
+    )
+    chat = run("chat", "--json", stdin=questions)
+    assert chat.exit_code == 0, chat.output
+    turns = [json.loads(line) for line in chat.stdout.splitlines() if line.strip()]
+    assert len(turns) == 3
+    assert turns[0]["grounded"]
+    assert "visa" in turns[0]["answer"].lower()
+    assert turns[1]["grounded"]
+    assert "Natalie Baker" in turns[1]["answer"]
+    assert turns[2]["grounded"] is False
+    assert turns[2]["sources"] == []
+
+    streamed = newsbot_process("ask", "Who met the US Chargé d'affaires?")
+    assert streamed.returncode == 0, streamed.stderr
+    assert "Naqvi" in streamed.stdout
