@@ -82,7 +82,7 @@ class Assistant:
                     parts.append(text)
                     yield text
         timings["total_s"] = time.perf_counter() - started
-        answer, sources, grounded = check_answer("".join(parts), retrieval.passages)
+        answer, sources, grounded = check_answer("".join(parts), retrieval.passages, standalone)
         yield AnswerResult(
             answer=answer,
             sources=sources,
@@ -105,7 +105,9 @@ class Assistant:
         raise AssertionError("Assistant.stream ended without a result")  # pragma: no cover
 
 
-def check_answer(raw: str, passages: Sequence[Passage]) -> tuple[str, list[Source], bool]:
+def check_answer(
+    raw: str, passages: Sequence[Passage], question: str = ""
+) -> tuple[str, list[Source], bool]:
     """Turn the model's raw answer into (checked answer, cited sources, grounded).
 
     No passages → NO_ARTICLES. The model's refusal → its first sentence, ungrounded. Otherwise
@@ -119,7 +121,7 @@ def check_answer(raw: str, passages: Sequence[Passage]) -> tuple[str, list[Sourc
         first = split_sentences(strip_markers(raw))
         return (first[0] if first else REFUSAL), [], False
     valid = check_citations(raw, len(passages), renumber=False).text
-    attributed = attribute_sentences(valid, [p.text for p in passages])
+    attributed = attribute_sentences(valid, [p.text for p in passages], question)
     checked = check_citations(attributed, len(passages))
     if not checked.cited:
         logger.info("answer without support in the passages replaced by refusal: %r", raw)

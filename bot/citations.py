@@ -102,13 +102,19 @@ def content_words(text: str) -> set[str]:
 def _stem(word: str) -> str:
     for suffix in ("ing", "ed", "es", "s"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[: -len(suffix)]
-    return word
+            word = word[: -len(suffix)]
+            break
+    return word[:-1] if word.endswith("e") and len(word) > 4 else word
 
 
-def support(sentence: str, passage: str) -> float:
-    """Share of the sentence's content words that occur in the passage (0 when it has none)."""
-    words = content_words(MARKER.sub(" ", sentence))
+def support(sentence: str, passage: str, question: str = "") -> float:
+    """Share of the sentence's content words that occur in the passage (0 when it has none).
+
+    Words of the `question` are left out: a sentence that only restates the question ("Pakistan
+    and the US agreed on trade tariffs") is not supported by a passage that merely shares the
+    question's words.
+    """
+    words = content_words(MARKER.sub(" ", sentence)) - content_words(question)
     if not words:
         return 0.0
     return len(words & content_words(passage)) / len(words)
@@ -120,19 +126,19 @@ def split_sentences(text: str) -> list[str]:
 
 
 def attribute_sentences(
-    text: str, passages: Sequence[str], threshold: float = SUPPORT_THRESHOLD
+    text: str, passages: Sequence[str], question: str = "", threshold: float = SUPPORT_THRESHOLD
 ) -> str:
     """Add `[n]` (1-based, as given) to each unmarked substantive sentence that a passage supports.
 
     The marker goes before the sentence's closing punctuation. Sentences that no passage supports
-    at `threshold` are left as they are.
+    at `threshold` (see `support`; `question` is the question answered) are left as they are.
     """
     out = []
     for sentence in split_sentences(text):
         if MARKER.search(sentence) or len(content_words(sentence)) < MIN_CONTENT_WORDS:
             out.append(sentence)
             continue
-        scores = [support(sentence, passage) for passage in passages]
+        scores = [support(sentence, passage, question) for passage in passages]
         best = max(range(len(scores)), key=scores.__getitem__, default=-1)
         if best < 0 or scores[best] < threshold:
             out.append(sentence)

@@ -123,3 +123,14 @@ def test_answers_are_not_refusals(text: str) -> None:
 
 def test_strip_markers() -> None:
     assert strip_markers("A [1]. B [2, 3] and C [Passage 4].") == "A. B and C."
+
+
+def test_restating_the_question_is_not_support() -> None:
+    question = "What did Pakistan and the US agree about trade tariffs?"
+    invented = "Pakistan and the US agreed on trade tariffs."
+    assert support(invented, PASSAGES[1]) >= SUPPORT_THRESHOLD, "without the question it looks ok"
+    assert support(invented, PASSAGES[1], question) < SUPPORT_THRESHOLD
+    assert attribute_sentences(invented, PASSAGES, question) == invented
+    assert attribute_sentences(invented, PASSAGES) == invented.replace(".", " [2].")
+    answer = "Pakistan and the US agreed to launch joint operations against fake visa networks."
+    assert support(answer, PASSAGES[1], "What did Pakistan and the US agree on?") == 1.0
