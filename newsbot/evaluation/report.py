@@ -33,23 +33,38 @@ def _cell(value: Any) -> str:
     if value is None:
         return "-"
     if isinstance(value, list):
-        return "..".join(_cell(v) for v in value)
+        return "-".join(f"{v:.2f}" if isinstance(v, float) else _cell(v) for v in value)
     if isinstance(value, float):
         return f"{value:.3f}" if value < 10 else f"{value:.1f}"
     return str(value)
 
 
+#: The terminal table's columns (the summary JSON and the Markdown table have all of them).
+SHORT = (
+    "n",
+    "accuracy",
+    "accuracy_ci95",
+    "unparseable",
+    "answer_recall@5",
+    "evidence_hit@5",
+    "citation_precision",
+    "ttft_p50_s",
+    "total_p50_s",
+)
+
+
 def summary_table(rows: Sequence[tuple[str, Mapping[str, Any]]], anchors: bool = True) -> Table:
     """A rich table of `(label, summary)` rows, then the published anchors (accuracy only)."""
+    columns = [(key, header) for key, header in COLUMNS if key in SHORT]
     table = Table(title="Multiple-choice evaluation", show_lines=False)
-    table.add_column("run")
-    for _, header in COLUMNS:
+    table.add_column("run", no_wrap=True)
+    for _, header in columns:
         table.add_column(header, justify="right")
     for label, summary in rows:
-        table.add_row(label, *(_cell(summary.get(key)) for key, _ in COLUMNS))
+        table.add_row(label, *(_cell(summary.get(key)) for key, _ in columns))
     if anchors:
         for label, accuracy in ANCHORS.items():
-            table.add_row(label, "", _cell(accuracy), *([""] * (len(COLUMNS) - 2)))
+            table.add_row(label, "", _cell(accuracy), *([""] * (len(columns) - 2)))
     return table
 
 

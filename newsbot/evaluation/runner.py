@@ -59,9 +59,9 @@ GCS_TOP = 10
 GCS_CHARS = 600
 #: Published multiple-choice accuracy (RealTimeQA authors' prediction files, 2022-06 .. 2023-12).
 ANCHORS: dict[str, float] = {
-    "GPT-3 + Google search (published)": 0.641,
-    "RAG (BART) + Google search (published)": 0.421,
-    "GPT-3 closed-book (published)": 0.450,
+    "published: GPT-3 + Google": 0.641,
+    "published: RAG + Google": 0.421,
+    "published: GPT-3 closed-book": 0.450,
 }
 
 
