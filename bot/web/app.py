@@ -9,9 +9,11 @@ Routes:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import fastapi
 import gradio as gr
@@ -49,6 +51,27 @@ def _widget_redirect(request: fastapi.Request) -> RedirectResponse:
 
 
 def build_app(
+    assistant: ChatAssistant,
+    library: Library | None = None,
+    **options: Any,
+) -> fastapi.FastAPI:
+    """Build the whole web app around ready-made parts; see `_build_app` for the options.
+
+    Gradio makes (and never closes) a new asyncio event loop for each lock it creates when no
+    loop is running; building inside a short-lived running loop avoids those leaked loops.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+
+        async def build() -> fastapi.FastAPI:
+            return _build_app(assistant, library, **options)
+
+        return asyncio.run(build())
+    return _build_app(assistant, library, **options)
+
+
+def _build_app(
     assistant: ChatAssistant,
     library: Library | None = None,
     *,

@@ -11,7 +11,7 @@ import html
 import logging
 import re
 from collections.abc import Mapping, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.web.render import is_web_url
 from newsbot.errors import NewsbotError
@@ -24,26 +24,32 @@ LIST_LIMIT = 200
 
 
 class Library(Protocol):
-    """The article library as the web app sees it."""
+    """The article library as the web app sees it.
 
-    def stats(self) -> Mapping[str, int]:
+    `stats`, `list_articles` and `delete_article` have `NewsStore`'s signatures, so an adapter
+    only has to add `ingest` (which lives in `ingest/`, out of `bot/`'s reach).
+    """
+
+    def stats(self) -> Mapping[str, Any]:
         """Counts, at least `articles` (and usually `chunks`)."""
         ...
 
-    def list_articles(self, query: str = "", limit: int = LIST_LIMIT) -> Sequence[ArticleRow]:
-        """Stored articles whose title or source contains `query` (all when empty), newest first."""
+    def list_articles(
+        self, limit: int = 20, offset: int = 0, query: str | None = None
+    ) -> list[ArticleRow]:
+        """Stored articles, newest first; `query` filters on title or source."""
+        ...
+
+    def delete_article(self, article_id: str) -> bool:
+        """Remove an article and its chunks; False when no such article is stored."""
         ...
 
     def ingest(self, sources: Sequence[str]) -> str:
-        """Ingest files, folders or http(s) URLs with the CLI's limits; a one-paragraph report.
+        """Ingest files, folders or http(s) URLs with the CLI's limits; a short report.
 
         Raises:
             NewsbotError: when nothing could be ingested; the message says how to fix it.
         """
-        ...
-
-    def delete(self, article_id: str) -> bool:
-        """Remove an article and its chunks; False when no such article is stored."""
         ...
 
 
@@ -53,9 +59,10 @@ def stats_markdown(library: Library) -> str:
         stats = library.stats()
     except NewsbotError as exc:
         return f"**Library unavailable:** {html.escape(str(exc))}"
-    parts = [f"**{stats.get('articles', 0)} articles**"]
-    parts += [f"{value} {name}" for name, value in stats.items() if name != "articles"]
-    return " · ".join(parts)
+    text = f"**{stats.get('articles', 0)} articles**"
+    if "chunks" in stats:
+        text += f" · {stats['chunks']} chunks"
+    return text
 
 
 def _row_html(row: ArticleRow) -> str:
@@ -73,7 +80,7 @@ def _row_html(row: ArticleRow) -> str:
 def find_articles(library: Library, query: str) -> tuple[str, list[tuple[str, str]]]:
     """The matching articles as an escaped HTML table, and as (label, id) choices for deletion."""
     try:
-        rows = list(library.list_articles(query.strip(), LIST_LIMIT))
+        rows = library.list_articles(limit=LIST_LIMIT, query=query.strip() or None)
     except NewsbotError as exc:
         return f"<p><strong>Could not list articles:</strong> {html.escape(str(exc))}</p>", []
     if not rows:
@@ -116,7 +123,7 @@ def delete_article(library: Library, article_id: str | None) -> str:
     if not article_id:
         return "**Nothing deleted:** pick an article first."
     try:
-        deleted = library.delete(article_id)
+        deleted = library.delete_article(article_id)
     except NewsbotError as exc:
         return f"**Could not delete:** {html.escape(str(exc))}"
     if not deleted:

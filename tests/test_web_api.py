@@ -1,0 +1,441 @@
+"""The web app's JSON API, security headers, safe rendering and Gradio API.
+
+Pure logic (validation, auth, CORS, escaping, SSE framing) runs against a small scripted assistant;
+the end-to-end cases answer the seed question with the real store, embedder and local model,
+through `/api/ask` and through `gradio_client` on a real uvicorn server.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import fastapi
+import httpx
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+
+from bot.history import ChatTurn
+from bot.result import AnswerResult, Source
+from bot.web import build_app
+from bot.web.chat import answer_messages, history_turns, make_chat_fn
+from bot.web.render import answer_markdown, is_web_url, sources_html
+from bot.web.security import parse_auth
+from newsbot.errors import ConfigError, ModelError
+from tests.conftest import SEED_DIR
+
+SEED_QUESTION = "What did Pakistan and the US agree on?"
+FOREIGN = "http://news.example.org"
+
+
+# --- a scripted assistant, for the logic that does not depend on the model ---------------------
+
+
+class ScriptedAssistant:
+    """Streams a fixed answer built from the question; records what it was asked."""
+
+    def __init__(self, fail: Exception | None = None) -> None:
+        self.fail = fail
+        self.calls: list[tuple[str, list[ChatTurn], date | None]] = []
+
+    def _result(self, question: str, as_of: date | None) -> AnswerResult:
+        source = Source(
+            n=1,
+            article_id="a1",
+            title="Talks in Islamabad",
+            url="https://example.com/talks",
+            source="Example News",
+            published="2025-05-10",
+            passage="Both sides agreed to joint operations.",
+            char_start=0,
+            char_end=38,
+            score=0.8,
+        )
+        answer = f"About {question}: joint operations [1]."
+        day = (as_of or date(2025, 5, 12)).isoformat()
+        return AnswerResult(answer, [source], True, question, question, day)
+
+    def stream(
+        self, question: str, history: Sequence[ChatTurn] = (), as_of: date | None = None
+    ) -> Iterator[str | AnswerResult]:
+        self.calls.append((question, list(history), as_of))
+        if self.fail is not None:
+            raise self.fail
+        result = self._result(question, as_of)
+        for word in result.answer.split(" "):
+            yield word + " "
+        yield result
+
+    def ask(
+        self, question: str, history: Sequence[ChatTurn] = (), as_of: date | None = None
+    ) -> AnswerResult:
+        final = list(self.stream(question, history, as_of))[-1]
+        assert isinstance(final, AnswerResult)
+        return final
+
+
+@pytest.fixture
+def scripted() -> ScriptedAssistant:
+    return ScriptedAssistant()
+
+
+def client_for(app: fastapi.FastAPI) -> TestClient:
+    return TestClient(app, base_url="http://127.0.0.1:7860")
+
+
+# --- /api/ask and /api/ask/stream ---------------------------------------------------------------
+
+
+def test_health_is_open() -> None:
+    app = build_app(ScriptedAssistant(), api_key="s3cret")
+    assert client_for(app).get("/api/health").json() == {"status": "ok"}
+
+
+def test_ask_returns_the_result_object_and_passes_history_and_date(
+    scripted: ScriptedAssistant,
+) -> None:
+    client = client_for(build_app(scripted))
+    history = [
+        {"role": "user", "content": "Who met?"},
+        {"role": "assistant", "content": "Naqvi and Baker [1]."},
+    ]
+
+    reply = client.post(
+        "/api/ask", json={"question": "  What next? ", "history": history, "as_of": "2025-05-11"}
+    )
+
+    assert reply.status_code == 200
+    body = reply.json()
+    assert body["question"] == "What next?"
+    assert body["as_of"] == "2025-05-11"
+    assert body["sources"][0]["url"] == "https://example.com/talks"
+    assert set(body) >= {"answer", "sources", "grounded", "standalone_question", "timings"}
+    assert scripted.calls == [("What next?", history, date(2025, 5, 11))]
+
+
+@pytest.mark.parametrize(
+    ("body", "complaint"),
+    [
+        ({"question": "   "}, "question is empty"),
+        ({}, "Field required"),
+        ({"question": "x" * 2001}, "at most 2000 characters"),
+        ({"question": "ok", "as_of": "yesterday"}, "valid date"),
+        ({"question": "ok", "history": [{"role": "system", "content": "x"}]}, "'user' or"),
+        ({"question": "ok", "k": 3}, "Extra inputs are not permitted"),
+    ],
+)
+def test_bad_requests_are_422_with_a_clear_message(body: dict[str, Any], complaint: str) -> None:
+    assistant = ScriptedAssistant()
+    reply = client_for(build_app(assistant)).post("/api/ask", json=body)
+
+    assert reply.status_code == 422
+    assert complaint in json.dumps(reply.json())
+    assert assistant.calls == []
+
+
+def parse_sse(text: str) -> list[tuple[str, Any]]:
+    events = []
+    for block in text.strip().split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.splitlines())
+        events.append((fields["event"], json.loads(fields["data"])))
+    return events
+
+
+def test_stream_sends_deltas_then_the_result(scripted: ScriptedAssistant) -> None:
+    reply = client_for(build_app(scripted)).post("/api/ask/stream", json={"question": "Q?"})
+
+    assert reply.status_code == 200
+    assert reply.headers["content-type"].startswith("text/event-stream")
+    events = parse_sse(reply.text)
+    names = [name for name, _ in events]
+    assert names[-1] == "result"
+    assert set(names[:-1]) == {"delta"}
+    assert "".join(data["text"] for _, data in events[:-1]).strip() == events[-1][1]["answer"]
+
+
+def test_model_errors_become_503_and_an_error_event() -> None:
+    failing = ScriptedAssistant(fail=ModelError("The model server is down: run newsbot serve"))
+    client = client_for(build_app(failing))
+
+    reply = client.post("/api/ask", json={"question": "Q?"})
+    assert reply.status_code == 503
+    assert reply.json() == {"detail": "The model server is down: run newsbot serve"}
+
+    events = parse_sse(client.post("/api/ask/stream", json={"question": "Q?"}).text)
+    assert events == [("error", {"detail": "The model server is down: run newsbot serve"})]
+
+
+# --- API key, UI login, CORS, framing ---------------------------------------------------------
+
+
+def test_api_key_is_required_when_set() -> None:
+    client = client_for(build_app(ScriptedAssistant(), api_key="s3cret"))
+
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "s3cret"}):
+        reply = client.post("/api/ask", json={"question": "Q?"}, headers=headers)
+        assert reply.status_code == 401
+        assert "Authorization: Bearer" in reply.json()["detail"]
+        assert reply.headers["www-authenticate"] == "Bearer"
+    stream = client.post("/api/ask/stream", json={"question": "Q?"})
+    assert stream.status_code == 401
+
+    ok = client.post(
+        "/api/ask", json={"question": "Q?"}, headers={"Authorization": "Bearer s3cret"}
+    )
+    assert ok.status_code == 200
+
+
+def test_ui_login_protects_chat_and_widget_but_not_the_api() -> None:
+    with client_for(build_app(ScriptedAssistant(), auth="editor:pa:ss")) as client:
+        for page in ("/config", "/widget/config"):
+            assert client.get(page).status_code == 401
+        assert client.post("/api/ask", json={"question": "Q?"}).status_code == 200
+
+        assert client.post("/login", data={"username": "editor", "password": "nope"}).is_error
+        assert client.post("/login", data={"username": "editor", "password": "pa:ss"}).is_success
+        assert client.get("/config").status_code == 200
+
+
+def test_auth_setting_must_be_user_colon_password() -> None:
+    assert parse_auth("a:b:c") == ("a", "b:c")
+    assert parse_auth(None) is None
+    for bad in ("nocolon", ":pw", "user:"):
+        with pytest.raises(ConfigError, match="user:password"):
+            parse_auth(bad)
+
+
+def test_default_policy_embeds_anywhere_but_keeps_the_api_same_origin() -> None:
+    client = client_for(build_app(ScriptedAssistant()))
+
+    api = client.post("/api/ask", json={"question": "Q?"}, headers={"Origin": FOREIGN})
+    assert "access-control-allow-origin" not in api.headers
+    page = client.get("/widget/", headers={"Origin": "http://localhost:8000"})
+    assert page.headers["access-control-allow-origin"] == "http://localhost:8000"
+    assert "content-security-policy" not in page.headers
+    loader = client.get("/widget/gradio.js")
+    assert loader.headers["access-control-allow-origin"] == "*"
+    assert loader.text.startswith("import(")
+
+
+def test_configured_origins_may_call_the_api_and_frame_the_widget() -> None:
+    app = build_app(ScriptedAssistant(), allowed_origins=[FOREIGN + "/"])
+    client = client_for(app)
+
+    allowed = client.post("/api/ask", json={"question": "Q?"}, headers={"Origin": FOREIGN})
+    assert allowed.headers["access-control-allow-origin"] == FOREIGN
+    preflight = client.options(
+        "/api/ask",
+        headers={
+            "Origin": FOREIGN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type",
+        },
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == FOREIGN
+
+    other = client.post("/api/ask", json={"question": "Q?"}, headers={"Origin": "http://evil.test"})
+    assert "access-control-allow-origin" not in other.headers
+    widget = client.get("/widget/", headers={"Origin": "http://evil.test"})
+    assert "access-control-allow-origin" not in widget.headers
+    assert widget.headers["content-security-policy"] == f"frame-ancestors 'self' {FOREIGN}"
+
+
+def test_origins_must_be_bare_origins() -> None:
+    with pytest.raises(ConfigError, match=r"https://example\.com"):
+        build_app(ScriptedAssistant(), allowed_origins=["https://example.com/page"])
+
+
+def test_widget_path_redirects_to_the_mount_with_its_query() -> None:
+    reply = client_for(build_app(ScriptedAssistant())).get(
+        "/widget?__theme=dark", follow_redirects=False
+    )
+    assert reply.status_code == 307
+    assert reply.headers["location"] == "/widget/?__theme=dark"
+
+
+# --- what the chat shows --------------------------------------------------------------------
+
+
+def test_article_text_is_escaped_and_only_http_links_are_clickable() -> None:
+    evil = Source(
+        n=2,
+        article_id="x",
+        title='<img src=x onerror="alert(1)">Headline',
+        url="javascript:alert(2)",
+        source="<b>Site</b>",
+        published=None,
+        passage='Text <script>alert(3)</script>\n\n[click](javascript:alert(4)) "quoted"',
+        char_start=0,
+        char_end=10,
+        score=0.5,
+    )
+    good = Source(3, "y", "Fine", 'https://e.com/?a=1&b="2"', "E", "2025-01-01", "p", 0, 1, 0.4)
+
+    html_text = sources_html([evil, good])
+
+    assert "<img" not in html_text
+    assert "<script" not in html_text
+    assert "<b>" not in html_text
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;Headline" in html_text
+    assert 'href="javascript' not in html_text
+    assert "javascript:alert(2)" in html_text  # shown as text
+    assert 'href="https://e.com/?a=1&amp;b=&quot;2&quot;"' in html_text
+    assert "\n" not in html_text  # one HTML block: Markdown cannot re-parse the passage
+    assert sources_html([]) == ""
+
+
+def test_answers_hold_no_html_and_no_non_http_links() -> None:
+    text = answer_markdown(
+        "See <script>x()</script> [a](javascript:go()) ![i](data:x) [ok](https://e.com) [1]\n"
+        "[ref]: javascript:bad()"
+    )
+
+    assert "<script>" not in text
+    assert "&lt;script&gt;" in text
+    assert "[a]\\(javascript:go())" in text
+    assert "![i]\\(data:x)" in text
+    assert "[ok](https://e.com)" in text
+    assert "[1]" in text
+    assert "\\[ref]: javascript" in text
+    assert is_web_url("HTTPS://x.org")
+    assert not is_web_url("https://")
+    assert not is_web_url("ftp://x")
+
+
+def test_chat_history_drops_sources_blocks_and_unescapes_answers(
+    scripted: ScriptedAssistant,
+) -> None:
+    first = answer_messages(scripted.ask("Who met & where?"))
+    assert first[1]["metadata"]["title"] == "Sources (1)"
+    history = [
+        {"role": "user", "content": [{"type": "text", "text": "Who met & where?"}]},
+        *first,
+    ]
+
+    assert history_turns(history) == [
+        {"role": "user", "content": "Who met & where?"},
+        {"role": "assistant", "content": "About Who met & where?: joint operations [1]."},
+    ]
+    chat = make_chat_fn(scripted)
+    outputs = list(chat("And then?", history))
+    assert isinstance(outputs[0], str)
+    assert outputs[-1] == answer_messages(scripted.ask("And then?"))
+    assert scripted.calls[-2][1] == history_turns(history)
+
+
+# --- end to end: the real store, embedder and local model -------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serving(app: fastapi.FastAPI) -> Iterator[str]:
+    """Run `app` on a free loopback port in a thread; yields its base URL."""
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the test web server did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{server.config.port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+
+
+def make_store(data_dir: Path, inputs: Sequence[Path]) -> Any:
+    """A real NewsStore on `data_dir` with `inputs` ingested by the real pipeline."""
+    from ingest.pipeline import ingest
+    from vectorstore.client import make_chroma_client
+    from vectorstore.embeddings import LocalMiniLMEmbeddings
+    from vectorstore.registry import ArticleRegistry
+    from vectorstore.store import NewsStore
+
+    store = NewsStore(
+        make_chroma_client(data_dir),
+        "news",
+        LocalMiniLMEmbeddings(),
+        ArticleRegistry.for_collection(data_dir, "news"),
+    )
+    report = ingest([str(p) for p in inputs], store, tiktoken_cache_dir=data_dir / "tiktoken")
+    assert report.failed == 0
+    assert report.articles >= len(inputs)
+    return store
+
+
+@pytest.fixture(scope="module")
+def seed_store(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return make_store(tmp_path_factory.mktemp("seed-store"), [SEED_DIR])
+
+
+@pytest.fixture(scope="module")
+def real_assistant(seed_store: Any, local_llm: Any) -> Any:
+    from bot.assistant import Assistant
+    from bot.llm import make_chat_model
+    from prompts import load_prompts
+
+    llm = make_chat_model("local", max_tokens=200, local_server_factory=lambda: local_llm)
+    return Assistant(seed_store, llm, load_prompts(), k=4)
+
+
+def assert_seed_answer(answer: str, sources: list[dict[str, Any]]) -> None:
+    assert any(word in answer.lower() for word in ("visa", "sop", "joint operation"))
+    assert sources, "the answer cites the seed article"
+    assert any("visa" in source["passage"].lower() for source in sources)
+
+
+@pytest.mark.slow
+def test_api_ask_answers_the_seed_question(real_assistant: Any) -> None:
+    with serving(build_app(real_assistant)) as url:
+        reply = httpx.post(f"{url}/api/ask", json={"question": SEED_QUESTION}, timeout=300)
+
+    assert reply.status_code == 200
+    body = reply.json()
+    assert body["grounded"] is True
+    assert_seed_answer(body["answer"], body["sources"])
+    assert body["timings"]["total_s"] > 0
+
+
+@pytest.mark.slow
+def test_api_stream_and_gradio_client_answer_the_seed_question(real_assistant: Any) -> None:
+    from gradio_client import Client
+
+    with serving(build_app(real_assistant)) as url:
+        with httpx.stream(
+            "POST", f"{url}/api/ask/stream", json={"question": SEED_QUESTION}, timeout=300
+        ) as reply:
+            events = parse_sse(reply.read().decode())
+        client = Client(url + "/", verbose=False)
+        messages = client.predict(message=SEED_QUESTION, api_name="/chat")
+
+    assert [name for name, _ in events].count("result") == 1
+    assert len(events) > 3  # streamed in pieces
+    result = events[-1][1]
+    assert_seed_answer(result["answer"], result["sources"])
+
+    # The chat endpoint returns the answer message and then the sources message.
+    assert isinstance(messages, list)
+    assert len(messages) == 2
+    answer, sources = messages
+    assert any(word in answer["content"].lower() for word in ("visa", "sop", "joint operation"))
+    assert sources["metadata"]["title"].startswith("Sources")
+    assert "visa" in sources["content"].lower()
+    assert "<ol" in sources["content"]
