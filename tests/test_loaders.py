@@ -175,6 +175,15 @@ def test_json_object_list_and_wrapper(tmp_path: Path) -> None:
     assert [a.text for a in articles(load_json(wrapped, max_bytes=MB))[0]] == ["w1"]
 
 
+def test_json_lines_saved_as_json(tmp_path: Path) -> None:
+    path = tmp_path / "lines.json"
+    path.write_text('{"text": "one"}\n{"text": "two"}\n', encoding="utf-8")
+    found, problems = articles(load_json(path, max_bytes=MB))
+    assert [a.text for a in found] == ["one", "two"]
+    assert [a.origin for a in found] == [f"{path}:1", f"{path}:2"]
+    assert problems == []
+
+
 def test_mini_corpus_loads_as_it_is() -> None:
     corpus = MINI_DIR / "corpus.jsonl.gz"
     with gzip.open(corpus, "rt", encoding="utf-8") as handle:
