@@ -35,6 +35,9 @@ from tests.conftest import SEED_DIR
 SEED_QUESTION = "What did Pakistan and the US agree on?"
 FOREIGN = "http://news.example.org"
 
+# Gradio's queue statistics use pandas options and keywords that pandas 3 deprecates.
+pytestmark = pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning")
+
 
 # --- a scripted assistant, for the logic that does not depend on the model ---------------------
 

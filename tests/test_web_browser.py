@@ -1,0 +1,283 @@
+"""The web app in a real browser: Debian's Chromium via Playwright (never `playwright install`).
+
+One conversation runs on the real local model (the seed question, streamed, with a clickable
+source, then a follow-up). The embedding, library and script-injection cases use the real store
+and embedder with a scripted chat model (langchain-core's GenericFakeChatModel), so they are
+quick and repeatable: they test what the browser shows, not what the model says.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import fastapi
+import pytest
+from fastapi.staticfiles import StaticFiles
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage
+from playwright.sync_api import Browser, Frame, FrameLocator, Locator, Page, sync_playwright
+
+from bot.assistant import Assistant
+from bot.llm import make_chat_model
+from bot.web import build_app
+from prompts import load_prompts
+from tests.conftest import REPO, SEED_DIR
+from tests.test_web_api import SEED_QUESTION, make_store, serving
+
+pytestmark = [
+    pytest.mark.browser,
+    # Gradio's queue statistics use pandas options and keywords that pandas 3 deprecates.
+    pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning"),
+]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+ANSWER_TIMEOUT_MS = 240_000
+XSS_QUESTION = "What did the harbour council approve?"
+XSS_TITLE = (
+    '<script>window.__xss="title-script"</script>'
+    "<img src=x onerror=\"window.__xss='title-img'\">Harbour council approves pier budget"
+)
+XSS_TEXT = (
+    "The harbour council approved a budget of four million for two new piers on Monday. "
+    '<script>window.__xss="text-script"</script> Residents can read the plan '
+    '[on the council site](javascript:window.__xss="text-md-link") or '
+    "<a href=\"javascript:window.__xss='text-a'\">here</a>. "
+    "<img src=x onerror=\"window.__xss='text-img'\"> Work on the piers starts in June."
+)
+XSS_ANSWER = (
+    "The harbour council approved a budget of four million for two new piers [1]. "
+    '<script>window.__xss="answer-script"</script> '
+    "<img src=x onerror=\"window.__xss='answer-img'\"> "
+    '[Read the plan](javascript:window.__xss="answer-link") before work starts in June [1].'
+)
+
+
+# --- servers -------------------------------------------------------------------------------
+
+
+def write_jsonl(path: Path, records: Sequence[dict[str, str]]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+class StoreLibrary:
+    """The Library shape over a real NewsStore and the real ingest pipeline."""
+
+    def __init__(self, store: Any, cache_dir: Path) -> None:
+        self.store = store
+        self.cache_dir = cache_dir
+
+    def stats(self) -> dict[str, Any]:
+        return dict(self.store.stats())
+
+    def list_articles(self, limit: int = 20, offset: int = 0, query: str | None = None) -> Any:
+        return self.store.list_articles(limit=limit, offset=offset, query=query)
+
+    def delete_article(self, article_id: str) -> bool:
+        return bool(self.store.delete_article(article_id))
+
+    def ingest(self, sources: Sequence[str]) -> str:
+        from ingest.pipeline import ingest
+
+        report = ingest(list(sources), self.store, tiktoken_cache_dir=self.cache_dir)
+        return f"{report.new} new, {report.updated} updated, {report.failed} failed"
+
+
+@pytest.fixture(scope="module")
+def scripted_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Real store and embedder over the hostile article; the chat model replays XSS_ANSWER."""
+    data_dir = tmp_path_factory.mktemp("xss-store")
+    hostile = write_jsonl(
+        data_dir / "hostile.jsonl",
+        [
+            {
+                "title": XSS_TITLE,
+                "text": XSS_TEXT,
+                "url": 'javascript:window.__xss="url"',
+                "source": "<b onmouseover=\"window.__xss='source'\">Harbour Post</b>",
+                "published": "2025-05-10",
+            }
+        ],
+    )
+    store = make_store(data_dir, [hostile])
+    llm = GenericFakeChatModel(messages=itertools.cycle([AIMessage(content=XSS_ANSWER)]))
+    assistant = Assistant(store, llm, load_prompts(), k=3)
+    app = build_app(
+        assistant,
+        StoreLibrary(store, data_dir / "tiktoken"),
+        examples=[XSS_QUESTION],
+    )
+    with serving(app) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def real_url(tmp_path_factory: pytest.TempPathFactory, local_llm: Any) -> Iterator[str]:
+    """The seed article (read from ../shared, with a url added) and the real local model."""
+    data_dir = tmp_path_factory.mktemp("seed-web")
+    seed_text = next(SEED_DIR.glob("*.txt")).read_text(encoding="utf-8")
+    seed = data_dir / "seed.txt"
+    seed.write_text(
+        "---\nurl: https://example.org/news/pakistan-us-visa-fraud\nsource: TDI\n---\n" + seed_text,
+        encoding="utf-8",
+    )
+    store = make_store(data_dir, [seed])
+    llm = make_chat_model("local", max_tokens=160, local_server_factory=lambda: local_llm)
+    app = build_app(Assistant(store, llm, load_prompts(), k=4), examples=[SEED_QUESTION])
+    with serving(app) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def host_url() -> Iterator[str]:
+    """A second origin serving examples/embed.html."""
+    host = fastapi.FastAPI()
+    host.mount("/", StaticFiles(directory=REPO / "examples"))
+    with serving(host) as url:
+        yield url.replace("127.0.0.1", "localhost")
+
+
+# --- the browser -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    page.dialogs = []  # type: ignore[attr-defined]
+
+    def on_dialog(dialog: Any) -> None:
+        page.dialogs.append(dialog.message)  # type: ignore[attr-defined]
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    yield page
+    context.close()
+
+
+def ask(box: Locator, question: str) -> None:
+    box.wait_for(timeout=60_000)
+    box.fill(question)
+    box.press("Enter")
+
+
+def assert_nothing_ran(page: Page) -> None:
+    """No payload set its flag or opened a dialog, in the page or any frame; no js: links."""
+    assert page.dialogs == []  # type: ignore[attr-defined]
+    frames: list[Frame] = page.frames
+    for frame in frames:
+        assert frame.evaluate("typeof window.__xss") == "undefined", frame.url
+        assert frame.locator('a[href^="javascript" i], [onerror], [onmouseover]').count() == 0
+
+
+def streamed_texts(answer: Locator, sources: Locator) -> list[str]:
+    """The answer's texts seen while it streams, until the sources appear."""
+    seen: list[str] = []
+    deadline = time.monotonic() + ANSWER_TIMEOUT_MS / 1000
+    while sources.count() == 0:
+        assert time.monotonic() < deadline, "no sources before the timeout"
+        if answer.count():
+            text = answer.last.inner_text().strip()
+            if text and (not seen or seen[-1] != text):
+                seen.append(text)
+        time.sleep(0.05)
+    return seen
+
+
+BOT_ANSWER = ".bot.message .message:not(.thought) [data-testid=bot]"
+
+
+def test_real_chat_streams_a_cited_answer_and_follows_up(page: Page, real_url: str) -> None:
+    page.goto(real_url + "/")
+    ask(page.locator("#nb-input textarea"), SEED_QUESTION)
+
+    partial = streamed_texts(page.locator(BOT_ANSWER), page.locator(".nb-sources"))
+    assert len(partial) >= 3, f"the answer did not stream: {partial}"
+
+    answer = page.locator(BOT_ANSWER).last.inner_text().lower()
+    assert any(word in answer for word in ("visa", "sop", "joint operation")), answer
+    link = page.locator(".nb-sources a").first
+    assert link.get_attribute("href") == "https://example.org/news/pakistan-us-visa-fraud"
+    assert link.get_attribute("target") == "_blank"
+    assert "visa" in page.locator(".nb-sources blockquote").first.inner_text().lower()
+
+    ask(page.locator("#nb-input textarea"), "Who represented the US?")
+    page.locator(".nb-sources").nth(1).wait_for(timeout=ANSWER_TIMEOUT_MS)
+    follow_up = page.locator(BOT_ANSWER).last.inner_text()
+    assert "Baker" in follow_up, follow_up
+    assert_nothing_ran(page)
+
+
+def test_hostile_article_runs_nothing_in_the_chat(page: Page, scripted_url: str) -> None:
+    page.goto(scripted_url + "/")
+    ask(page.locator("#nb-input textarea"), XSS_QUESTION)
+    sources = page.locator(".nb-sources")
+    sources.wait_for(timeout=60_000)
+
+    shown = sources.inner_text()
+    assert "Harbour council approves pier budget" in shown
+    assert 'javascript:window.__xss="url"' in shown  # the url, as plain text
+    assert sources.locator("a").count() == 0
+    answer = page.locator(BOT_ANSWER).last.inner_text()
+    assert "four million" in answer
+    assert "<script>" in answer or "onerror" in answer  # shown as text, not run
+    page.wait_for_timeout(500)
+    assert_nothing_ran(page)
+
+
+def test_library_tab_lists_escaped_titles_and_reports_errors(page: Page, scripted_url: str) -> None:
+    page.goto(scripted_url + "/")
+    page.get_by_role("tab", name="Library").click()
+    stats = page.locator("#nb-library-stats")
+    stats.wait_for()
+    assert "1 articles" in stats.inner_text()
+    assert "Harbour council approves pier budget" in page.locator("#nb-articles").inner_text()
+
+    page.locator("#nb-urls textarea").fill("ftp://example.org/feed.xml")
+    page.get_by_role("button", name="Ingest").click()
+    status = page.locator("#nb-library-status")
+    status.get_by_text("only http(s) URLs can be fetched").wait_for(timeout=30_000)
+    assert "Traceback" not in status.inner_text()
+    assert_nothing_ran(page)
+
+
+def test_embed_page_on_another_origin_shows_working_widgets(
+    page: Page, scripted_url: str, host_url: str
+) -> None:
+    page.goto(f"{host_url}/embed.html?server={scripted_url}")
+
+    frame: FrameLocator = page.frame_locator("#newsbot-iframe")
+    ask(frame.locator("textarea"), XSS_QUESTION)
+    frame.locator(".nb-sources").wait_for(timeout=60_000)
+    assert "four million" in frame.locator(BOT_ANSWER).last.inner_text()
+
+    component = page.locator("gradio-app")
+    ask(component.locator("textarea"), XSS_QUESTION)
+    component.locator(".nb-sources").wait_for(timeout=60_000)
+    assert "four million" in component.locator(BOT_ANSWER).last.inner_text()
+    assert "Harbour council approves pier budget" in component.locator(".nb-sources").inner_text()
+
+    page.wait_for_timeout(500)
+    assert_nothing_ran(page)
