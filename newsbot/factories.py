@@ -67,16 +67,9 @@ def build_store(settings: Settings, collection: str | None = None) -> NewsStore:
 def build_local_server(settings: Settings) -> LocalLLMServer:
     """The in-process llama.cpp server (not started until first use)."""
     from bot.local_server import shared_server
-    from bot.model_files import ensure_default_model
+    from bot.model_files import resolve_model_path
 
-    model_path = settings.llm_model_path
-    if model_path is None:
-        model_path = ensure_default_model(settings.resolved_models_dir)
-    elif not model_path.is_file():
-        raise ConfigError(
-            f"NEWSBOT_LLM_MODEL_PATH={model_path} is not a file: point it at a GGUF model "
-            "or unset it to use the bundled model"
-        )
+    model_path = resolve_model_path(settings.llm_model_path, settings.resolved_models_dir)
     return shared_server(
         model_path, n_ctx=settings.llm_context_tokens, threads=settings.resolved_threads
     )
