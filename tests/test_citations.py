@@ -128,9 +128,13 @@ def test_strip_markers() -> None:
 def test_restating_the_question_is_not_support() -> None:
     question = "What did Pakistan and the US agree about trade tariffs?"
     invented = "Pakistan and the US agreed on trade tariffs."
-    assert support(invented, PASSAGES[1]) >= SUPPORT_THRESHOLD, "without the question it looks ok"
-    assert support(invented, PASSAGES[1], question) < SUPPORT_THRESHOLD
+    assert support(invented, PASSAGES[1]) == 0.5, "half its words are in the passage"
+    assert support(invented, PASSAGES[1], question) == 0.0, "but none beyond the question's"
     assert attribute_sentences(invented, PASSAGES, question) == invented
-    assert attribute_sentences(invented, PASSAGES) == invented.replace(".", " [2].")
     answer = "Pakistan and the US agreed to launch joint operations against fake visa networks."
     assert support(answer, PASSAGES[1], "What did Pakistan and the US agree on?") == 1.0
+
+
+def test_markers_after_the_full_stop_move_before_it() -> None:
+    checked = check_citations("Baker met Naqvi. [2] Rain fell. [1][2]", 2)
+    assert checked.text == "Baker met Naqvi [1]. Rain fell [2][1]."
