@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from typing import IO, Protocol
 
@@ -26,7 +26,7 @@ class Answerer(Protocol):
     """What the chat needs: `bot.assistant.Assistant.stream`."""
 
     def stream(
-        self, question: str, history: Iterable[ChatTurn] = (), as_of: date | None = None
+        self, question: str, history: Sequence[ChatTurn] = (), as_of: date | None = None
     ) -> Iterator[str | AnswerResult]: ...
 
 
