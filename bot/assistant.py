@@ -82,6 +82,7 @@ class Assistant:
                     parts.append(text)
                     yield text
         timings["total_s"] = time.perf_counter() - started
+        by_score = sorted(retrieval.passages, key=lambda p: -p.score)
         answer, sources, grounded = check_answer("".join(parts), retrieval.passages, standalone)
         yield AnswerResult(
             answer=answer,
@@ -92,7 +93,7 @@ class Assistant:
             as_of=as_of.isoformat(),
             timings=timings,
             usage=usage,
-            retrieved=[_retrieved(rank, p) for rank, p in enumerate(retrieval.passages, 1)],
+            retrieved=[_retrieved(rank, p) for rank, p in enumerate(by_score, 1)],
         )
 
     def ask(

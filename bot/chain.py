@@ -3,7 +3,7 @@
 Read top to bottom, `build_chain` does:
 
 1. condense: with history, rewrite the follow-up as a standalone question (skipped without history);
-2. retrieve: the top-k passages published on or before `as_of`;
+2. retrieve: the top-k passages published on or before `as_of`, grouped by article;
 3. number the passages "[n] title (source, date)" and fill the answer prompt (system rules and
    passages first, question last, so llama.cpp can reuse the cached prompt prefix);
 4. stream the model's answer (or the fixed refusal when nothing was retrieved).
@@ -45,10 +45,23 @@ class PassageRetriever(Protocol):
 
 @dataclass(frozen=True)
 class Retrieval:
-    """The passages retrieved for a question, best first, and how long the search took."""
+    """The passages retrieved for a question, in prompt order (`prompt_order`; passage n of the
+    prompt is `passages[n - 1]`), and how long the search took."""
 
     passages: list[Passage]
     seconds: float
+
+
+def prompt_order(passages: Sequence[Passage]) -> list[Passage]:
+    """Group the passages by article (best article first), each article's chunks in text order.
+
+    The model reads an article's chunks in their order, and a follow-up that retrieves the same
+    chunks in another rank order still gets the same prompt, whose prefix llama.cpp has cached.
+    """
+    best: dict[str, int] = {}
+    for rank, passage in enumerate(passages):
+        best.setdefault(passage.article_id, rank)
+    return sorted(passages, key=lambda p: (best[p.article_id], p.chunk_index))
 
 
 def format_passages(passages: Sequence[Passage]) -> str:
@@ -118,7 +131,7 @@ def build_chain(
         passages = retriever.search(
             inputs["standalone_question"], k=k, published_before=inputs["as_of"]
         )
-        return Retrieval(passages=passages, seconds=time.perf_counter() - started)
+        return Retrieval(passages=prompt_order(passages), seconds=time.perf_counter() - started)
 
     generate = RunnableLambda(answer_inputs) | answer_prompt(prompts) | llm
 

@@ -33,7 +33,7 @@ class Source:
 
 @dataclass(frozen=True)
 class RetrievedPassage:
-    """One retrieved chunk in rank order (1 = best), whether or not the answer cites it."""
+    """One retrieved chunk, ranked by score (1 = best), whether or not the answer cites it."""
 
     rank: int
     chunk_id: str

@@ -248,3 +248,21 @@ def test_interactive_commands() -> None:
     assert "Conversation forgotten." in text
     assert len(llm.seen) == 2, "after /reset the next question is not condensed"
     assert "Unknown command /bogus" in text
+
+
+def test_passages_are_grouped_by_article_in_text_order() -> None:
+    from dataclasses import replace
+
+    from bot.chain import prompt_order
+
+    a1, b0, a0 = (
+        replace(PASSAGES[0], chunk_id="a:1", article_id="a", chunk_index=1, score=0.9),
+        replace(PASSAGES[1], chunk_id="b:0", article_id="b", chunk_index=0, score=0.8),
+        replace(PASSAGES[2], chunk_id="a:0", article_id="a", chunk_index=0, score=0.7),
+    )
+    assert [p.chunk_id for p in prompt_order([a1, b0, a0])] == ["a:0", "a:1", "b:0"]
+    assistant, _, llm = make(["Rain [2]."], passages=[a1, b0, a0])
+    result = assistant.ask("q", as_of=date(2025, 6, 1))
+    assert llm.seen[0][-1].text.index(TEXTS[2]) < llm.seen[0][-1].text.index(TEXTS[0])
+    assert result.sources[0].passage == TEXTS[0], "[2] in the prompt is a:1"
+    assert [(p.rank, p.chunk_id) for p in result.retrieved] == [(1, "a:1"), (2, "b:0"), (3, "a:0")]
