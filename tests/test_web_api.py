@@ -378,10 +378,69 @@ def make_store(data_dir: Path, inputs: Sequence[Path]) -> Any:
         LocalMiniLMEmbeddings(),
         ArticleRegistry.for_collection(data_dir, "news"),
     )
-    report = ingest([str(p) for p in inputs], store, tiktoken_cache_dir=data_dir / "tiktoken")
-    assert report.failed == 0
-    assert report.articles >= len(inputs)
+    if inputs:
+        report = ingest([str(p) for p in inputs], store, tiktoken_cache_dir=data_dir / "tiktoken")
+        assert report.failed == 0
+        assert report.articles >= len(inputs)
     return store
+
+
+class StoreLibrary:
+    """The Library shape over a real NewsStore and the real ingest pipeline."""
+
+    def __init__(self, store: Any, cache_dir: Path) -> None:
+        self.store = store
+        self.cache_dir = cache_dir
+
+    def stats(self) -> dict[str, Any]:
+        return dict(self.store.stats())
+
+    def list_articles(self, limit: int = 20, offset: int = 0, query: str | None = None) -> Any:
+        return self.store.list_articles(limit=limit, offset=offset, query=query)
+
+    def delete_article(self, article_id: str) -> bool:
+        return bool(self.store.delete_article(article_id))
+
+    def ingest(self, sources: Sequence[str]) -> str:
+        from ingest.pipeline import ingest
+
+        report = ingest(list(sources), self.store, tiktoken_cache_dir=self.cache_dir)
+        return f"{report.new} new, {report.updated} updated, {report.failed} failed"
+
+
+def test_library_views_escape_and_report_against_a_real_store(tmp_path: Path) -> None:
+    from bot.web.library import delete_article, find_articles, ingest_sources, stats_markdown
+
+    article = tmp_path / "a.md"
+    article.write_text(
+        "---\ntitle: <b>Bold</b> budget\nurl: javascript:alert(1)\n"
+        "date: 2025-06-05T12:00:00Z\n---\nThe council approved the budget on Monday.\n",
+        encoding="utf-8",
+    )
+    library = StoreLibrary(make_store(tmp_path / "data", []), tmp_path / "tiktoken")
+
+    assert stats_markdown(library) == "**0 articles** · 0 chunks"
+    assert ingest_sources(library, None, "ftp://x/feed") == (
+        "**Not ingested:** only http(s) URLs can be fetched: ftp://x/feed"
+    )
+    assert ingest_sources(library, None, " ").startswith("**Nothing to ingest:**")
+    missing = ingest_sources(library, [str(tmp_path / "nope.txt")], "")
+    assert missing.startswith("**Could not ingest:** No articles found in ")  # the CLI's message
+
+    assert ingest_sources(library, [str(article)], "") == "1 new, 0 updated, 0 failed"
+    assert stats_markdown(library).startswith("**1 articles**")
+    table, choices = find_articles(library, "budget")
+    assert "&lt;b&gt;Bold&lt;/b&gt; budget" in table
+    assert "<a " not in table
+    assert "<td>2025-06-05</td>" in table
+    assert find_articles(library, "no such words") == ("<p>No articles match.</p>", [])
+
+    (label, article_id), *_ = choices
+    assert label == "<b>Bold</b> budget — 2025-06-05"  # a Dropdown label: shown as text
+    assert delete_article(library, None).startswith("**Nothing deleted:**")
+    assert delete_article(library, article_id) == f"Deleted article {article_id}."
+    assert delete_article(library, article_id).startswith("**Nothing deleted:**")
+    assert stats_markdown(library) == "**0 articles** · 0 chunks"
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,7 @@ from bot.llm import make_chat_model
 from bot.web import build_app
 from prompts import load_prompts
 from tests.conftest import REPO, SEED_DIR
-from tests.test_web_api import SEED_QUESTION, make_store, serving
+from tests.test_web_api import SEED_QUESTION, StoreLibrary, make_store, serving
 
 pytestmark = [
     pytest.mark.browser,
@@ -70,29 +70,6 @@ XSS_ANSWER = (
 def write_jsonl(path: Path, records: Sequence[dict[str, str]]) -> Path:
     path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     return path
-
-
-class StoreLibrary:
-    """The Library shape over a real NewsStore and the real ingest pipeline."""
-
-    def __init__(self, store: Any, cache_dir: Path) -> None:
-        self.store = store
-        self.cache_dir = cache_dir
-
-    def stats(self) -> dict[str, Any]:
-        return dict(self.store.stats())
-
-    def list_articles(self, limit: int = 20, offset: int = 0, query: str | None = None) -> Any:
-        return self.store.list_articles(limit=limit, offset=offset, query=query)
-
-    def delete_article(self, article_id: str) -> bool:
-        return bool(self.store.delete_article(article_id))
-
-    def ingest(self, sources: Sequence[str]) -> str:
-        from ingest.pipeline import ingest
-
-        report = ingest(list(sources), self.store, tiktoken_cache_dir=self.cache_dir)
-        return f"{report.new} new, {report.updated} updated, {report.failed} failed"
 
 
 @pytest.fixture(scope="module")
@@ -173,6 +150,8 @@ def page(browser: Browser) -> Iterator[Page]:
         dialog.dismiss()
 
     page.on("dialog", on_dialog)
+    page.errors = []  # type: ignore[attr-defined]
+    page.on("pageerror", lambda error: page.errors.append(str(error)))  # type: ignore[attr-defined]
     yield page
     context.close()
 
@@ -281,3 +260,5 @@ def test_embed_page_on_another_origin_shows_working_widgets(
 
     page.wait_for_timeout(500)
     assert_nothing_ran(page)
+    # The iframe is third-party here (localhost embeds 127.0.0.1), where Chromium blocks storage.
+    assert page.errors == []  # type: ignore[attr-defined]

@@ -108,6 +108,7 @@ def _build_app(
     app.add_api_route(WIDGET_PATH, _widget_redirect, methods=["GET"], include_in_schema=False)
 
     css_paths = [STATIC / "newsbot.css"]
+    shim = (STATIC / "storage-shim.js").read_text(encoding="utf-8")
     common = {
         "auth": login,
         "theme": _theme(),
@@ -115,6 +116,7 @@ def _build_app(
         "show_error": False,
         "run_history": False,
         "max_file_size": max_upload_bytes,
+        "head": f"<script>{shim}</script>",
     }
     # The widget first: a mount at "/" would otherwise swallow /widget.
     gr.mount_gradio_app(

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from bot.web.render import is_web_url
+from bot.web.render import is_web_url, short_date
 from newsbot.errors import NewsbotError
 from vectorstore.records import ArticleRow
 
@@ -72,7 +72,7 @@ def _row_html(row: ArticleRow) -> str:
             f'<a href="{html.escape(row.url.strip(), quote=True)}" target="_blank" '
             f'rel="noopener noreferrer nofollow">{title}</a>'
         )
-    cells = [title, html.escape(row.published or ""), html.escape(row.source or "")]
+    cells = [title, html.escape(short_date(row.published)), html.escape(row.source or "")]
     cells.append(f"<code>{html.escape(row.article_id)}</code>")
     return "<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>"
 
@@ -94,7 +94,7 @@ def find_articles(library: Library, query: str) -> tuple[str, list[tuple[str, st
         + "</tbody></table>"
     )
     choices = [
-        (f"{row.title or '(untitled)'} — {row.published or 'no date'}", row.article_id)
+        (f"{row.title or '(untitled)'} — {short_date(row.published) or 'no date'}", row.article_id)
         for row in rows
     ]
     return table, choices

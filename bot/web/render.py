@@ -20,12 +20,19 @@ PASSAGE_CHARS = 600
 _MD_LINK = re.compile(r"(!?)\[([^\]\n]*)\]\(([^)\n]*)\)")
 _MD_REFERENCE = re.compile(r"^(\s{0,3})\[([^\]\n]+)\]:", re.MULTILINE)
 _SPACES = re.compile(r"\s+")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]|$)")
 
 
 def is_web_url(url: str) -> bool:
     """True for absolute http(s) urls, the only ones rendered as clickable links."""
     lowered = url.strip().lower()
     return lowered.startswith(("http://", "https://")) and len(lowered) > len("https://")
+
+
+def short_date(published: str | None) -> str:
+    """An ISO date or datetime as its date part ("2025-06-05"); anything else unchanged."""
+    value = (published or "").strip()
+    return value[:10] if _ISO_DATE.match(value) else value
 
 
 def _defang_link(match: re.Match[str]) -> str:
@@ -62,7 +69,7 @@ def source_html(source: Source) -> str:
         if url:
             heading += f' <span class="nb-url">{html.escape(_one_line(url, 200))}</span>'
     details = [
-        html.escape(_one_line(part, 120)) for part in (source.source, source.published or "")
+        html.escape(_one_line(part, 120)) for part in (source.source, short_date(source.published))
     ]
     meta = " · ".join(part for part in details if part)
     passage = html.escape(_one_line(source.passage, PASSAGE_CHARS))

@@ -77,7 +77,11 @@ def _library_tab(library: Library) -> None:
     table = gr.HTML(table_html, elem_classes="nb-articles-box", elem_id="nb-articles")
     with gr.Row(equal_height=True):
         picked = gr.Dropdown(
-            choices=choices, label="Article to delete", scale=4, elem_id="nb-delete-choice"
+            choices=choices,
+            value=None,
+            label="Article to delete",
+            scale=4,
+            elem_id="nb-delete-choice",
         )
         delete = gr.Button("Delete", variant="stop", scale=1)
     gr.Markdown("### Add articles")
