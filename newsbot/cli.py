@@ -207,8 +207,7 @@ def ask(obj: Context, question: str, as_json: bool, as_of: date | None, top_k: i
       newsbot ask "What did Pakistan and the US agree on?"
       newsbot ask --json --as-of 2022-07-01 "Who won the final?"
     """
-    from bot.result import AnswerResult
-    from bot.terminal_chat import format_sources
+    from bot.terminal_chat import format_sources, render_stream
     from newsbot.factories import build_assistant
 
     settings = obj.settings
@@ -218,12 +217,12 @@ def ask(obj: Context, question: str, as_json: bool, as_of: date | None, top_k: i
     if as_json:
         click.echo(json.dumps(assistant.ask(question, as_of=as_of).to_dict(), ensure_ascii=False))
         return
-    for item in assistant.stream(question, as_of=as_of):
-        if isinstance(item, AnswerResult):
-            click.echo()
-            click.echo(format_sources(item))
-        else:
-            click.echo(item, nl=False)
+    # The streamed text is the model's raw draft; render_stream swaps in the checked answer so
+    # the [n] markers on screen match the source list below.
+    result = render_stream(
+        assistant.stream(question, as_of=as_of), sys.stdout, is_tty=sys.stdout.isatty()
+    )
+    click.echo(format_sources(result))
 
 
 @cli.command()
