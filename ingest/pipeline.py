@@ -9,10 +9,11 @@ articles, which the store never reports as unchanged, so the next run completes 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -83,6 +84,16 @@ class _Run:
     counted: set[str] = field(default_factory=set)
     articles_done: int = 0
 
+    def meta(self, article: Article) -> ArticleMeta:
+        """The article's store record; its hash also covers how it was chunked.
+
+        Changing the chunk size or overlap must re-chunk stored articles on the next ingest, so the
+        chunking parameters are part of what "unchanged" compares.
+        """
+        recipe = f"{article.content_hash}|{self.encoding.name}|{self.chunk_tokens}|{self.overlap}"
+        digest = hashlib.sha256(recipe.encode()).hexdigest()
+        return replace(article.to_meta(), content_hash=digest)
+
     def _tick(self) -> None:
         if self.progress is not None:
             self.progress(self.articles_done, self.report.chunks, self.report.tokens)
@@ -113,7 +124,7 @@ class _Run:
             return
         articles = list(batch.values())
         batch.clear()
-        unchanged = self.store.unchanged_ids([a.to_meta() for a in articles])
+        unchanged = self.store.unchanged_ids([self.meta(a) for a in articles])
         self._count(articles, unchanged)
         skipped = sum(1 for a in articles if a.article_id in unchanged)
         if skipped:
@@ -128,7 +139,7 @@ class _Run:
             if group and size + len(chunks) > self.batch_chunks:
                 self._write(group)
                 group, size = [], 0
-            group.append((article.to_meta(), chunks))
+            group.append((self.meta(article), chunks))
             size += len(chunks)
         if group:
             self._write(group)
