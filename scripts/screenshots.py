@@ -1,0 +1,153 @@
+"""Take the README screenshots from the real app: the chat after a real answer, and the embed page.
+
+Builds a throwaway library from examples/articles with the real embedder and the bundled local
+model (from the usual models folder), serves the app and examples/embed.html on two loopback
+ports, asks real questions in headless Chromium and writes docs/screenshots/*.png.
+
+    .venv/bin/python scripts/screenshots.py [--out docs/screenshots]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import fastapi
+import uvicorn
+from fastapi.staticfiles import StaticFiles
+from playwright.sync_api import Locator, Page, expect, sync_playwright
+
+from bot.web import build_app
+from newsbot.factories import build_assistant, build_store
+from newsbot.settings import get_settings
+
+log = logging.getLogger("screenshots")
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+CHAT_QUESTION = "What did Pakistan and the US agree on?"
+WIDGET_QUESTION = "How many smart kettles did Brightwell recall, and why?"
+EXAMPLES = [CHAT_QUESTION, WIDGET_QUESTION, "What did the climate panel warn coastal towns about?"]
+ANSWER_TIMEOUT_MS = 300_000
+
+
+class StoreLibrary:
+    """The web app's Library shape over the store and the ingest pipeline."""
+
+    def __init__(self, store: Any, cache_dir: Path) -> None:
+        self.store = store
+        self.cache_dir = cache_dir
+
+    def stats(self) -> dict[str, Any]:
+        return dict(self.store.stats())
+
+    def list_articles(self, limit: int = 20, offset: int = 0, query: str | None = None) -> Any:
+        return self.store.list_articles(limit=limit, offset=offset, query=query)
+
+    def delete_article(self, article_id: str) -> bool:
+        return bool(self.store.delete_article(article_id))
+
+    def ingest(self, sources: Sequence[str]) -> str:
+        from ingest.pipeline import ingest
+
+        report = ingest(list(sources), self.store, tiktoken_cache_dir=self.cache_dir)
+        return f"{report.new} new, {report.updated} updated, {report.failed} failed"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serving(app: fastapi.FastAPI) -> Iterator[str]:
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        if not thread.is_alive():
+            raise RuntimeError("the web server did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{server.config.port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+
+
+def ask_and_wait(box: Locator, question: str) -> None:
+    """Ask in a chat and wait until the answer is complete (the input is enabled again)."""
+    box.wait_for(timeout=60_000)
+    box.fill(question)
+    box.press("Enter")
+    with contextlib.suppress(AssertionError):  # a fast answer may re-enable it at once
+        expect(box).to_be_disabled(timeout=5_000)
+    expect(box).to_be_enabled(timeout=ANSWER_TIMEOUT_MS)
+
+
+def shoot(page: Page, path: Path) -> None:
+    page.wait_for_timeout(800)  # let the last stream update and scroll settle
+    page.screenshot(path=str(path))
+    log.info("wrote %s", path)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    models_dir = get_settings().resolved_models_dir  # the usual folder: no second model copy
+    with tempfile.TemporaryDirectory(prefix="newsbot-shots-") as tmp:
+        settings = get_settings(data_dir=Path(tmp), models_dir=models_dir)
+        store = build_store(settings)
+        library = StoreLibrary(store, settings.data_dir / "tiktoken")
+        log.info("ingest: %s", library.ingest([str(REPO / "examples" / "articles")]))
+        app = build_app(build_assistant(settings, store), library, examples=EXAMPLES)
+
+        host = fastapi.FastAPI()
+        host.mount("/", StaticFiles(directory=REPO / "examples"))
+        with serving(app) as url, serving(host) as host_url, sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
+            )
+            page = browser.new_page(viewport={"width": 1100, "height": 860})
+            page.goto(url + "/")
+            ask_and_wait(page.locator("#nb-input textarea"), CHAT_QUESTION)
+            shoot(page, args.out / "chat.png")
+
+            page.get_by_role("tab", name="Library").click()
+            page.locator("#nb-articles table").wait_for()
+            shoot(page, args.out / "library.png")
+
+            embed = browser.new_page(viewport={"width": 1100, "height": 760})
+            embed.goto(f"{host_url.replace('127.0.0.1', 'localhost')}/embed.html?server={url}")
+            frame = embed.frame_locator("#newsbot-iframe")
+            ask_and_wait(frame.locator("textarea"), WIDGET_QUESTION)
+            component = embed.locator("gradio-app")
+            ask_and_wait(component.locator("textarea"), CHAT_QUESTION)
+            shoot(embed, args.out / "embed.png")
+            browser.close()
+
+
+if __name__ == "__main__":
+    main()
