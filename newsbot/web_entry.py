@@ -14,8 +14,8 @@ log = logging.getLogger(__name__)
 
 EXAMPLE_QUESTIONS = (
     "What did Pakistan and the US agree on?",
-    "Who represented the US at the meeting?",
-    "What happened in the news this week?",
+    "How many smart kettles did Brightwell recall, and why?",
+    "What did the climate panel warn coastal towns about?",
 )
 
 
