@@ -19,7 +19,6 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import fastapi
 import uvicorn
@@ -28,6 +27,7 @@ from playwright.sync_api import Locator, Page, expect, sync_playwright
 
 from bot.web import build_app
 from newsbot.factories import build_assistant, build_store
+from newsbot.library import StoreLibrary
 from newsbot.settings import get_settings
 
 log = logging.getLogger("screenshots")
@@ -44,29 +44,6 @@ CHAT_QUESTION = "What did Pakistan and the US agree on?"
 WIDGET_QUESTION = "How many smart kettles did Brightwell recall, and why?"
 EXAMPLES = [CHAT_QUESTION, WIDGET_QUESTION, "What did the climate panel warn coastal towns about?"]
 ANSWER_TIMEOUT_MS = 300_000
-
-
-class StoreLibrary:
-    """The web app's Library shape over the store and the ingest pipeline."""
-
-    def __init__(self, store: Any, cache_dir: Path) -> None:
-        self.store = store
-        self.cache_dir = cache_dir
-
-    def stats(self) -> dict[str, Any]:
-        return dict(self.store.stats())
-
-    def list_articles(self, limit: int = 20, offset: int = 0, query: str | None = None) -> Any:
-        return self.store.list_articles(limit=limit, offset=offset, query=query)
-
-    def delete_article(self, article_id: str) -> bool:
-        return bool(self.store.delete_article(article_id))
-
-    def ingest(self, sources: Sequence[str]) -> str:
-        from ingest.pipeline import ingest
-
-        report = ingest(list(sources), self.store, tiktoken_cache_dir=self.cache_dir)
-        return f"{report.new} new, {report.updated} updated, {report.failed} failed"
 
 
 def free_port() -> int:
@@ -120,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="newsbot-shots-") as tmp:
         settings = get_settings(data_dir=Path(tmp), models_dir=models_dir)
         store = build_store(settings)
-        library = StoreLibrary(store, settings.data_dir / "tiktoken")
+        library = StoreLibrary(settings, store)
         log.info("ingest: %s", library.ingest([str(REPO / "examples" / "articles")]))
         app = build_app(build_assistant(settings, store), library, examples=EXAMPLES)
 

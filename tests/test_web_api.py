@@ -385,27 +385,12 @@ def make_store(data_dir: Path, inputs: Sequence[Path]) -> Any:
     return store
 
 
-class StoreLibrary:
-    """The Library shape over a real NewsStore and the real ingest pipeline."""
+def store_library(store: Any, data_dir: Path) -> Any:
+    """The app's real Library adapter (newsbot.library) over `store`, with default settings."""
+    from newsbot.library import StoreLibrary
+    from newsbot.settings import get_settings
 
-    def __init__(self, store: Any, cache_dir: Path) -> None:
-        self.store = store
-        self.cache_dir = cache_dir
-
-    def stats(self) -> dict[str, Any]:
-        return dict(self.store.stats())
-
-    def list_articles(self, limit: int = 20, offset: int = 0, query: str | None = None) -> Any:
-        return self.store.list_articles(limit=limit, offset=offset, query=query)
-
-    def delete_article(self, article_id: str) -> bool:
-        return bool(self.store.delete_article(article_id))
-
-    def ingest(self, sources: Sequence[str]) -> str:
-        from ingest.pipeline import ingest
-
-        report = ingest(list(sources), self.store, tiktoken_cache_dir=self.cache_dir)
-        return f"{report.new} new, {report.updated} updated, {report.failed} failed"
+    return StoreLibrary(get_settings(data_dir=data_dir), store)
 
 
 def test_library_views_escape_and_report_against_a_real_store(tmp_path: Path) -> None:
@@ -417,7 +402,7 @@ def test_library_views_escape_and_report_against_a_real_store(tmp_path: Path) ->
         "date: 2025-06-05T12:00:00Z\n---\nThe council approved the budget on Monday.\n",
         encoding="utf-8",
     )
-    library = StoreLibrary(make_store(tmp_path / "data", []), tmp_path / "tiktoken")
+    library = store_library(make_store(tmp_path / "data", []), tmp_path / "data")
 
     assert stats_markdown(library) == "**0 articles** · 0 chunks"
     assert ingest_sources(library, None, "ftp://x/feed") == (
@@ -427,7 +412,7 @@ def test_library_views_escape_and_report_against_a_real_store(tmp_path: Path) ->
     missing = ingest_sources(library, [str(tmp_path / "nope.txt")], "")
     assert missing.startswith("**Could not ingest:** No articles found in ")  # the CLI's message
 
-    assert ingest_sources(library, [str(article)], "") == "1 new, 0 updated, 0 failed"
+    assert ingest_sources(library, [str(article)], "").startswith("1 new, 0 updated, 0 unchanged")
     assert stats_markdown(library).startswith("**1 articles**")
     table, choices = find_articles(library, "budget")
     assert "&lt;b&gt;Bold&lt;/b&gt; budget" in table

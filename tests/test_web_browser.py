@@ -27,7 +27,7 @@ from bot.llm import make_chat_model
 from bot.web import build_app
 from prompts import load_prompts
 from tests.conftest import REPO, SEED_DIR
-from tests.test_web_api import SEED_QUESTION, StoreLibrary, make_store, serving
+from tests.test_web_api import SEED_QUESTION, make_store, serving, store_library
 
 pytestmark = [
     pytest.mark.browser,
@@ -93,7 +93,7 @@ def scripted_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     assistant = Assistant(store, llm, load_prompts(), k=3)
     app = build_app(
         assistant,
-        StoreLibrary(store, data_dir / "tiktoken"),
+        store_library(store, data_dir),
         examples=[XSS_QUESTION],
     )
     with serving(app) as url:
