@@ -609,11 +609,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--docs", type=int, default=0, help="ingest only the first N docs")
     parser.add_argument("--synthetic", type=int, default=200_000)
     parser.add_argument("--questions", type=int, default=30)
-    parser.add_argument("-k", type=int, default=5)
+    parser.add_argument(
+        "-k", type=int, default=None, help="passages per question (default: newsbot's top_k)"
+    )
     parser.add_argument("--summaries", nargs="*", default=[], help="eval summary JSON files")
     parser.add_argument("--eval-commands", nargs="*", default=[], help="commands that made them")
     parser.add_argument("--output", type=Path, default=OUTPUT)
     args = parser.parse_args(argv)
+    if args.k is None:
+        from newsbot.settings import Settings
+
+        args.k = Settings.model_fields["top_k"].default
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     parts = [p.strip() for p in args.only.split(",") if p.strip()]
