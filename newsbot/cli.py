@@ -315,11 +315,11 @@ def model_install(obj: Context) -> None:
 @click.option("-k", "top_k", type=click.IntRange(1, 50), help="Passages to retrieve.")
 @click.option(
     "--mode",
-    type=click.Choice(["newsbot", "gcs", "closed_book", "plain_rag"]),
+    type=click.Choice(["newsbot", "gcs", "closed_book", "plain_rag", "plain_retrieval"]),
     default="newsbot",
     show_default=True,
-    help="newsbot's retrieval, the dataset's Google results (gcs), no retrieval, or a plain "
-    "LangChain RAG.",
+    help="newsbot's retrieval, the dataset's Google results (gcs), no retrieval, a plain "
+    "LangChain RAG (its tutorial prompt), or that RAG's retrieval with newsbot's prompt.",
 )
 @pass_ctx
 def eval_command(

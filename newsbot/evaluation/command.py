@@ -39,7 +39,7 @@ def run_eval_command(
 
     chosen: Mode = mode  # type: ignore[assignment]  # click restricts the choices
     store = None
-    if chosen in ("newsbot", "plain_rag"):
+    if chosen in ("newsbot", "plain_rag", "plain_retrieval"):
         store = build_store(settings, collection=eval_collection_name(dataset_dir))
     llm = build_llm(settings)
     report = run_eval(

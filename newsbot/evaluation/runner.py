@@ -53,8 +53,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-Mode = Literal["newsbot", "gcs", "closed_book", "plain_rag"]
-MODES: tuple[Mode, ...] = ("newsbot", "gcs", "closed_book", "plain_rag")
+Mode = Literal["newsbot", "gcs", "closed_book", "plain_rag", "plain_retrieval"]
+MODES: tuple[Mode, ...] = ("newsbot", "gcs", "closed_book", "plain_rag", "plain_retrieval")
 GCS_TOP = 10
 GCS_CHARS = 600
 #: Published multiple-choice accuracy (RealTimeQA authors' prediction files, 2022-06 .. 2023-12).
@@ -257,6 +257,38 @@ class _PlainRagMode:
         return dict(zip(got["ids"], got["documents"], strict=True))
 
 
+class _PlainRetrievalMode(_PlainRagMode):
+    """The tutorial's index and search, asked with newsbot's own multiple-choice prompt.
+
+    Against `plain_rag` this separates what the tutorial's prompt costs from what its chunking
+    and retrieval cost; against `newsbot` it isolates retrieval.
+    """
+
+    def __init__(self, *args: Any, prompts: Prompts) -> None:
+        super().__init__(*args)
+        self.prompts = prompts
+
+    def ask(self, query: Query) -> _Asked:
+        assert self.index is not None
+        passages = [
+            Passage(
+                chunk_id=s.chunk_id,
+                article_id=s.article_id,
+                title="",
+                url="",
+                source="",
+                published=s.published,
+                text=s.text,
+                char_start=0,
+                char_end=len(s.text),
+                score=0.0,
+                chunk_index=0,
+            )
+            for s in plain_rag.search(self.index, query.question)
+        ]
+        return _Asked(_mc_prompt(self.prompts, query, passages), _as_retrieved(passages))
+
+
 def read_preds(path: Path) -> dict[str, dict[str, Any]]:
     """The prediction lines already in `path`, by question id (a torn last line is ignored)."""
     done: dict[str, dict[str, Any]] = {}
@@ -418,7 +450,12 @@ def run_eval(
         raise InputError(f"{dataset_dir} has no questions in queries.jsonl")
     out_path = Path(out_path or f"{dataset_dir.name}-{mode}.preds.jsonl")
     summary_path = summary_path_for(out_path)
-    effective_k = {"gcs": GCS_TOP, "plain_rag": plain_rag.TOP_K, "closed_book": 0}.get(mode, k)
+    effective_k = {
+        "gcs": GCS_TOP,
+        "plain_rag": plain_rag.TOP_K,
+        "plain_retrieval": plain_rag.TOP_K,
+        "closed_book": 0,
+    }.get(mode, k)
     config = {"dataset": dataset_dir.name, "mode": mode, "k": effective_k, "model": model_name}
     _check_resumable(summary_path, config)
 
@@ -433,7 +470,12 @@ def run_eval(
         runner = _ClosedBookMode(prompts)
     else:
         name = getattr(store, "collection_name", None) or getattr(store, "name", "eval")
-        runner = _PlainRagMode(dataset_dir, store, f"{name}-plainrag", corpus_file)
+        if mode == "plain_retrieval":
+            runner = _PlainRetrievalMode(
+                dataset_dir, store, f"{name}-plainrag", corpus_file, prompts=prompts
+            )
+        else:
+            runner = _PlainRagMode(dataset_dir, store, f"{name}-plainrag", corpus_file)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     summary_path.write_text(json.dumps({"config": config, "status": "running"}, indent=2) + "\n")
 
