@@ -486,14 +486,17 @@ def _header(result: dict[str, Any]) -> list[str]:
 
 def render(results: dict[str, Any]) -> str:
     from newsbot.evaluation.report import markdown_table
+    from newsbot.settings import Settings
 
+    defaults = {name: field.default for name, field in Settings.model_fields.items()}
     out = [
         "# Benchmarks",
         "",
         "Measured with `scripts/bench.py` (`make bench`) and `newsbot eval`, on the real news of",
         "`../shared/bench` (RealTimeQA 2022; see its README). Default configuration: the bundled",
         "Qwen2.5-Coder-1.5B-Instruct Q4_K_M on llama.cpp, all-MiniLM-L6-v2 int8 ONNX embeddings,",
-        "300-token chunks with 45 overlap, k = 5. Each section says when and how it was measured;",
+        f"{defaults['chunk_tokens']}-token chunks with {defaults['chunk_overlap']} overlap, "
+        f"k = {defaults['top_k']}. Each section says when and how it was measured;",
         "ratios compare numbers measured in the same run. A high load average means other work",
         "shared the CPU and the absolute timings are pessimistic.",
         "",
