@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Any
 
+import openai
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessageChunk
 
@@ -28,6 +29,7 @@ from bot.citations import (
 )
 from bot.history import ChatTurn
 from bot.result import AnswerResult, RetrievedPassage, Source
+from newsbot.errors import ModelError
 from prompts import Prompts
 from vectorstore.records import Passage
 
@@ -64,7 +66,7 @@ class Assistant:
         retrieval = Retrieval(passages=[], seconds=0.0)
         parts: list[str] = []
         inputs = {"question": question, "history": list(history), "as_of": as_of}
-        for chunk in self.chain.stream(inputs):
+        for chunk in _model_errors_as_newsbot_errors(self.chain.stream(inputs)):
             if "standalone_question" in chunk and history:
                 standalone = chunk["standalone_question"]
             if "retrieval" in chunk:
@@ -104,6 +106,31 @@ class Assistant:
             if isinstance(item, AnswerResult):
                 return item
         raise AssertionError("Assistant.stream ended without a result")  # pragma: no cover
+
+
+def _model_errors_as_newsbot_errors(chunks: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Pass the chain's chunks through; an unreachable or failing model becomes a ModelError.
+
+    The CLI and the web app show a ModelError as one line; a raw openai exception would be a
+    traceback for what is usually a configuration or capacity problem on the user's side.
+    """
+    try:
+        yield from chunks
+    except openai.APITimeoutError as exc:
+        raise ModelError(
+            "The chat model did not answer in time: raise NEWSBOT_LLM_TIMEOUT, or use a smaller "
+            "model or a faster server"
+        ) from exc
+    except openai.APIConnectionError as exc:
+        raise ModelError(
+            f"Cannot reach the chat model ({exc}): check NEWSBOT_LLM_BASE_URL and that the server "
+            "is running"
+        ) from exc
+    except openai.APIStatusError as exc:
+        raise ModelError(
+            f"The chat model server refused the request (HTTP {exc.status_code}: {exc.message}): "
+            "check NEWSBOT_LLM_MODEL and NEWSBOT_LLM_API_KEY"
+        ) from exc
 
 
 def check_answer(

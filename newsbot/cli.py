@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from openai import OpenAIError
 
 from newsbot.errors import NewsbotError
 from newsbot.settings import Settings, get_settings
@@ -49,6 +50,13 @@ class NewsbotGroup(click.Group):
             return super().invoke(ctx)
         except NewsbotError as exc:
             click.echo(f"Error: {exc}", err=True)
+            ctx.exit(EXIT_FATAL)
+        except OpenAIError as exc:
+            # The assistant turns model failures into ModelError; this catches the other callers
+            # of the model (the evaluation) so no user sees a traceback for a down server.
+            click.echo(
+                f"Error: the chat model failed ({exc}): check NEWSBOT_LLM_* settings", err=True
+            )
             ctx.exit(EXIT_FATAL)
         except KeyboardInterrupt:
             click.echo("Interrupted; the store is consistent and the next run resumes.", err=True)
