@@ -12,20 +12,16 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
-import socket
 import tempfile
-import threading
-import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 
 import fastapi
-import uvicorn
 from fastapi.staticfiles import StaticFiles
 from playwright.sync_api import Locator, Page, expect, sync_playwright
 
 from bot.web import build_app
+from bot.web.server import serving_in_thread
 from newsbot.factories import build_assistant, build_store
 from newsbot.library import StoreLibrary
 from newsbot.settings import get_settings
@@ -44,30 +40,6 @@ CHAT_QUESTION = "What did Pakistan and the US agree on?"
 WIDGET_QUESTION = "How many smart kettles did Brightwell recall, and why?"
 EXAMPLES = [CHAT_QUESTION, WIDGET_QUESTION, "What did the climate panel warn coastal towns about?"]
 ANSWER_TIMEOUT_MS = 300_000
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def serving(app: fastapi.FastAPI) -> Iterator[str]:
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            raise RuntimeError("the web server did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{server.config.port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
 
 
 def ask_and_wait(box: Locator, question: str) -> None:
@@ -103,7 +75,11 @@ def main(argv: Sequence[str] | None = None) -> None:
 
         host = fastapi.FastAPI()
         host.mount("/", StaticFiles(directory=REPO / "examples"))
-        with serving(app) as url, serving(host) as host_url, sync_playwright() as playwright:
+        with (
+            serving_in_thread(app) as url,
+            serving_in_thread(host) as host_url,
+            sync_playwright() as playwright,
+        ):
             browser = playwright.chromium.launch(
                 executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
             )

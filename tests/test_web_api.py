@@ -8,11 +8,7 @@ through `/api/ask` and through `gradio_client` on a real uvicorn server.
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,7 +16,6 @@ from typing import Any
 import fastapi
 import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from bot.history import ChatTurn
@@ -29,6 +24,7 @@ from bot.web import build_app
 from bot.web.chat import answer_messages, history_turns, make_chat_fn
 from bot.web.render import answer_markdown, is_web_url, sources_html
 from bot.web.security import parse_auth
+from bot.web.server import serving_in_thread
 from newsbot.errors import ConfigError, ModelError
 from tests.conftest import SEED_DIR
 
@@ -338,32 +334,6 @@ def test_chat_history_drops_sources_blocks_and_unescapes_answers(
 # --- end to end: the real store, embedder and local model -------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def serving(app: fastapi.FastAPI) -> Iterator[str]:
-    """Run `app` on a free loopback port in a thread; yields its base URL."""
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the test web server did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{server.config.port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-
-
 def make_store(data_dir: Path, inputs: Sequence[Path]) -> Any:
     """A real NewsStore on `data_dir` with `inputs` ingested by the real pipeline."""
     from ingest.pipeline import ingest
@@ -451,7 +421,7 @@ def assert_seed_answer(answer: str, sources: list[dict[str, Any]]) -> None:
 
 @pytest.mark.slow
 def test_api_ask_answers_the_seed_question(real_assistant: Any) -> None:
-    with serving(build_app(real_assistant)) as url:
+    with serving_in_thread(build_app(real_assistant)) as url:
         reply = httpx.post(f"{url}/api/ask", json={"question": SEED_QUESTION}, timeout=300)
 
     assert reply.status_code == 200
@@ -465,7 +435,7 @@ def test_api_ask_answers_the_seed_question(real_assistant: Any) -> None:
 def test_api_stream_and_gradio_client_answer_the_seed_question(real_assistant: Any) -> None:
     from gradio_client import Client
 
-    with serving(build_app(real_assistant)) as url:
+    with serving_in_thread(build_app(real_assistant)) as url:
         with httpx.stream(
             "POST", f"{url}/api/ask/stream", json={"question": SEED_QUESTION}, timeout=300
         ) as reply:

@@ -25,9 +25,10 @@ from playwright.sync_api import Browser, Frame, FrameLocator, Locator, Page, syn
 from bot.assistant import Assistant
 from bot.llm import make_chat_model
 from bot.web import build_app
+from bot.web.server import serving_in_thread
 from prompts import load_prompts
 from tests.conftest import REPO, SEED_DIR
-from tests.test_web_api import SEED_QUESTION, make_store, serving, store_library
+from tests.test_web_api import SEED_QUESTION, make_store, store_library
 
 pytestmark = [
     pytest.mark.browser,
@@ -96,7 +97,7 @@ def scripted_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         store_library(store, data_dir),
         examples=[XSS_QUESTION],
     )
-    with serving(app) as url:
+    with serving_in_thread(app) as url:
         yield url
 
 
@@ -113,7 +114,7 @@ def real_url(tmp_path_factory: pytest.TempPathFactory, local_llm: Any) -> Iterat
     store = make_store(data_dir, [seed])
     llm = make_chat_model("local", max_tokens=160, local_server_factory=lambda: local_llm)
     app = build_app(Assistant(store, llm, load_prompts(), k=4), examples=[SEED_QUESTION])
-    with serving(app) as url:
+    with serving_in_thread(app) as url:
         yield url
 
 
@@ -122,7 +123,7 @@ def host_url() -> Iterator[str]:
     """A second origin serving examples/embed.html."""
     host = fastapi.FastAPI()
     host.mount("/", StaticFiles(directory=REPO / "examples"))
-    with serving(host) as url:
+    with serving_in_thread(host) as url:
         yield url.replace("127.0.0.1", "localhost")
 
 
