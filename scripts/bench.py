@@ -1,6 +1,6 @@
 """`make bench`: measure newsbot's speed on real data and write BENCHMARKS.md.
 
-Parts (run all, or some with `--only ingest,retrieval,answer,serve,accuracy`):
+Parts (run all, or some with `--only ingest,retrieval,answer,grounding,serve,accuracy`):
 
 - ingest: the realtimeqa-2022-mini corpus end to end through the ingest pipeline (chunks/s,
   tokens/s), the raw embedder on the same chunks, and LangChain's tutorial indexing
@@ -10,6 +10,10 @@ Parts (run all, or some with `--only ingest,retrieval,answer,serve,accuracy`):
   the chunk count of the full corpus) and on a synthetic 200k-chunk collection of random unit
   vectors;
 - answer: first-token and total latency p50/p95 of the answering assistant over 30 questions;
+- grounding: how often the answer check refuses mini questions asked over their own retrieved
+  passages (should answer when the evidence is there) and over another question's passages
+  (should refuse); the model's raw answers are cached in the work dir, so a changed check is
+  re-scored without the model;
 - serve: peak resident memory of `newsbot serve` after it answered a question;
 - accuracy: the summaries of `newsbot eval` runs (`--summaries a.summary.json ...`).
 
@@ -44,7 +48,7 @@ SHARED = Path(os.environ.get("NEWSBOT_SHARED_DIR", REPO.parent / "shared"))
 MINI = SHARED / "bench" / "realtimeqa-2022-mini"
 FULL = SHARED / "bench" / "realtimeqa-2022"
 OUTPUT = REPO / "BENCHMARKS.md"
-PARTS = ("ingest", "retrieval", "answer", "serve", "accuracy")
+PARTS = ("ingest", "retrieval", "answer", "grounding", "serve", "accuracy")
 _RESULTS = re.compile(r"<!-- bench-results\n(.*?)\n-->", re.S)
 
 logger = logging.getLogger("bench")
@@ -364,6 +368,136 @@ def bench_answer(args: argparse.Namespace) -> dict[str, Any]:
     )
 
 
+# --- grounding -----------------------------------------------------------------------------------
+
+
+class _FixedPassages:
+    """A retriever that returns the same passages for any question (they are already chosen)."""
+
+    def __init__(self, passages: Sequence[Any]) -> None:
+        self.passages = list(passages)
+
+    def search(self, query: str, k: int, published_before: date | None = None) -> list[Any]:
+        return self.passages[:k]
+
+
+def _grounding_answers(args: argparse.Namespace, generate: bool = True) -> list[dict[str, Any]]:
+    """The model's raw answers to mini questions over their own passages ("matched") and over
+    another question's passages ("mismatched"), cached in the work dir by question, kind, prompt
+    text and passages, so a changed answer check re-scores them without the model (with
+    `generate=False`, answers not in the cache are left out)."""
+    import hashlib
+
+    from bot.chain import prompt_order
+    from newsbot.evaluation.corpus import eval_collection_name
+    from newsbot.evaluation.dataset import load_queries
+    from newsbot.factories import build_llm
+    from prompts import load_prompts
+
+    settings = settings_for(args.data_dir)
+    store = open_store(settings, eval_collection_name(args.mini))
+    prompts = load_prompts()
+    prompt_key = hashlib.sha256(
+        (prompts.answer_system.text + prompts.answer_user.text).encode()
+    ).hexdigest()[:12]
+    cache_path = args.work_dir / "grounding-answers.jsonl"
+    cache: dict[tuple[str, str, int, str], dict[str, Any]] = {}
+    if cache_path.is_file():
+        for line in cache_path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            cache[(row["id"], row["kind"], row["k"], row["prompt"])] = row
+    queries = load_queries(args.mini, args.grounding_questions)
+    retrieved = [
+        prompt_order(store.search(q.question, args.k, published_before=date.fromisoformat(q.date)))
+        for q in queries
+    ]
+    llm = None
+    rows = []
+    half = len(queries) // 2
+    for i, query in enumerate(queries):
+        other = next(
+            j
+            for j in [(i + half + step) % len(queries) for step in range(len(queries))]
+            if j != i and not ({p.article_id for p in retrieved[j]} & query.labels)
+        )
+        for kind, passages in (("matched", retrieved[i]), ("mismatched", retrieved[other])):
+            key = (query.id, kind, args.k, prompt_key)
+            chunk_ids = [p.chunk_id for p in passages]
+            if key in cache and cache[key].get("chunks", chunk_ids) != chunk_ids:
+                del cache[key]
+            if key not in cache and not generate:
+                continue
+            if key not in cache:
+                from bot.assistant import Assistant
+
+                llm = llm or build_llm(settings)
+                assistant = Assistant(_FixedPassages(passages), llm, prompts, k=args.k)
+                raw = "".join(
+                    item
+                    for item in assistant.stream(
+                        query.question, as_of=date.fromisoformat(query.date)
+                    )
+                    if isinstance(item, str)
+                )
+                cache[key] = {
+                    "id": query.id,
+                    "kind": kind,
+                    "k": args.k,
+                    "prompt": prompt_key,
+                    "chunks": chunk_ids,
+                    "raw": raw,
+                }
+                args.work_dir.mkdir(parents=True, exist_ok=True)
+                with cache_path.open("a", encoding="utf-8") as out:
+                    out.write(json.dumps(cache[key]) + "\n")
+                logger.info("%s %s: %r", query.id, kind, raw[:120])
+            rows.append(
+                {
+                    **cache[key],
+                    "question": query.question,
+                    "answer_text": query.answer_text,
+                    "evidence_retrieved": bool(
+                        {p.article_id for p in passages} & query.labels and kind == "matched"
+                    ),
+                    "passages": passages,
+                }
+            )
+    return rows
+
+
+def bench_grounding(args: argparse.Namespace) -> dict[str, Any]:
+    """How often the answer check refuses: questions over their own passages (should answer when
+    the evidence was retrieved) and over another question's passages (should refuse)."""
+    from bot.assistant import check_answer
+    from bot.citations import is_refusal
+
+    rows = _grounding_answers(args)
+    counts: dict[str, dict[str, int]] = {}
+    examples: list[dict[str, str]] = []
+    for row in rows:
+        group = (
+            "mismatched"
+            if row["kind"] == "mismatched"
+            else (
+                "matched, evidence retrieved"
+                if row["evidence_retrieved"]
+                else "matched, no evidence"
+            )
+        )
+        answer, _, grounded = check_answer(row["raw"], row["passages"], row["question"])
+        model_refused = is_refusal(row["raw"])
+        c = counts.setdefault(
+            group, {"questions": 0, "model_refused": 0, "refused": 0, "right_answered": 0}
+        )
+        c["questions"] += 1
+        c["model_refused"] += model_refused
+        c["refused"] += not grounded
+        c["right_answered"] += grounded and row["answer_text"].lower() in answer.lower()
+        if group != "mismatched" and not grounded and not model_refused and len(examples) < 8:
+            examples.append({"question": row["question"], "raw": row["raw"][:300]})
+    return stamp({"k": args.k, "groups": counts, "refused_examples": examples})
+
+
 # --- serve ---------------------------------------------------------------------------------------
 
 
@@ -582,6 +716,31 @@ def render(results: dict[str, Any]) -> str:
             f"| whole answer | {r['total_p50_s']} | {r['total_p95_s']} |",
             "",
         ]
+    if "grounding" in results:
+        r = results["grounding"]
+        out += ["## Refusals (the answer check)", "", *_header(r)]
+        out += [
+            f"The first mini questions, each answered (k={r['k']}) from its own retrieved passages",
+            "and, separately, from the passages retrieved for another question whose evidence they",
+            "do not hold. Over its own passages the bot should answer when the evidence was",
+            "retrieved; over another question's passages it should refuse. *model refused*: the",
+            "model's own reply was the refusal; *refused*: the result after the answer check",
+            "(unsupported cited sentences dropped, answers that miss what was asked refused);",
+            "*right*: answered (grounded) and the answer contains the correct choice's text.",
+            "",
+            "| passages | questions | model refused | refused after the check | right |",
+            "|---|---|---|---|---|",
+        ]
+        for group, c in r["groups"].items():
+            out.append(
+                f"| {group} | {c['questions']} | {c['model_refused']} | {c['refused']} | "
+                f"{c['right_answered']} |"
+            )
+        out.append("")
+        if r.get("refused_examples"):
+            out += ["Answers over their own passages that the check (not the model) refused:", ""]
+            out += [f"- {e['question']} → {e['raw']!r}" for e in r["refused_examples"]]
+            out.append("")
     if "serve" in results:
         r = results["serve"]
         out += ["## Memory of `newsbot serve`", "", *_header(r)]
@@ -599,7 +758,11 @@ def render(results: dict[str, Any]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", default=",".join(PARTS[:4]), help="comma-separated parts")
+    parser.add_argument(
+        "--only",
+        default=",".join(PARTS[:-1]),
+        help="comma-separated parts (accuracy needs --summaries)",
+    )
     parser.add_argument("--mini", type=Path, default=MINI)
     parser.add_argument("--full", type=Path, default=FULL)
     parser.add_argument(
@@ -612,6 +775,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--docs", type=int, default=0, help="ingest only the first N docs")
     parser.add_argument("--synthetic", type=int, default=200_000)
     parser.add_argument("--questions", type=int, default=30)
+    parser.add_argument(
+        "--grounding-questions", type=int, default=40, help="mini questions of the grounding part"
+    )
     parser.add_argument(
         "-k", type=int, default=None, help="passages per question (default: newsbot's top_k)"
     )
@@ -635,6 +801,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "ingest": bench_ingest,
         "retrieval": bench_retrieval,
         "answer": bench_answer,
+        "grounding": bench_grounding,
         "serve": bench_serve,
         "accuracy": bench_accuracy,
     }
