@@ -21,9 +21,12 @@ from langchain_core.messages import AIMessageChunk
 
 from bot.chain import NO_ARTICLES, REFUSAL, PassageRetriever, Retrieval, build_chain
 from bot.citations import (
+    COVERAGE_THRESHOLD,
     attribute_sentences,
     check_citations,
+    drop_unsupported,
     is_refusal,
+    question_coverage,
     split_sentences,
     strip_markers,
 )
@@ -85,7 +88,9 @@ class Assistant:
                     yield text
         timings["total_s"] = time.perf_counter() - started
         by_score = sorted(retrieval.passages, key=lambda p: -p.score)
-        answer, sources, grounded = check_answer("".join(parts), retrieval.passages, standalone)
+        answer, sources, grounded = check_answer(
+            "".join(parts), retrieval.passages, standalone, follow_up=question if history else ""
+        )
         yield AnswerResult(
             answer=answer,
             sources=sources,
@@ -134,13 +139,16 @@ def _model_errors_as_newsbot_errors(chunks: Iterator[dict[str, Any]]) -> Iterato
 
 
 def check_answer(
-    raw: str, passages: Sequence[Passage], question: str = ""
+    raw: str, passages: Sequence[Passage], question: str = "", follow_up: str = ""
 ) -> tuple[str, list[Source], bool]:
     """Turn the model's raw answer into (checked answer, cited sources, grounded).
 
-    No passages → NO_ARTICLES. The model's refusal → its first sentence, ungrounded. Otherwise
-    invalid markers are dropped, unmarked sentences attributed by overlap, markers renumbered;
-    an answer left without any citation is replaced by REFUSAL (it did not come from the articles).
+    `question` is the (standalone) question answered; `follow_up` the user's own words when it
+    was a follow-up. No passages → NO_ARTICLES. The model's refusal → its first sentence,
+    ungrounded. Otherwise invalid markers are dropped, unmarked sentences attributed by overlap,
+    cited sentences that their passages don't support removed, markers renumbered. The answer
+    becomes REFUSAL when no cited sentence is left, or when neither it nor the passages mention
+    most of what the follow-up asks about (a fluent answer to the earlier question).
     """
     if not passages:
         return NO_ARTICLES, [], False
@@ -148,11 +156,15 @@ def check_answer(
     if not raw or is_refusal(raw):
         first = split_sentences(strip_markers(raw))
         return (first[0] if first else REFUSAL), [], False
+    texts = [p.text for p in passages]
     valid = check_citations(raw, len(passages), renumber=False).text
-    attributed = attribute_sentences(valid, [p.text for p in passages], question)
-    checked = check_citations(attributed, len(passages))
+    attributed = attribute_sentences(valid, texts, question)
+    checked = check_citations(drop_unsupported(attributed, texts), len(passages))
     if not checked.cited:
         logger.info("answer without support in the passages replaced by refusal: %r", raw)
+        return REFUSAL, [], False
+    if follow_up and question_coverage(follow_up, checked.text, texts) < COVERAGE_THRESHOLD:
+        logger.info("answer that misses what %r asks replaced by refusal: %r", follow_up, raw)
         return REFUSAL, [], False
     sources = [_source(n, passages[index]) for n, index in enumerate(checked.cited, 1)]
     return checked.text, sources, True

@@ -4,7 +4,10 @@
 citation (so the text's `[1]` is `sources[0]`), and accepts the forms small models write: `[1]`,
 `[1, 2]`, `[1][2]`, `[1-3]`, `[Passage 2]`. When a substantive sentence carries no marker,
 `attribute_sentences` cites the passage that shares the most of its content words, if that share
-reaches `SUPPORT_THRESHOLD`. `is_refusal` recognises the model's "the articles don't say" answer.
+reaches `SUPPORT_THRESHOLD`. Two checks catch a small model's confident answers that the passages
+do not back: `drop_unsupported` removes cited sentences whose words are mostly absent from the
+passages they cite, and `question_coverage` tells whether the answer and passages speak about what
+a follow-up asks at all. `is_refusal` recognises the model's "the articles don't say" answer.
 """
 
 from __future__ import annotations
@@ -21,6 +24,18 @@ from dataclasses import dataclass
 SUPPORT_THRESHOLD = 0.6
 # Sentences with fewer content words than this ("Yes.", "In short:") are not attributed.
 MIN_CONTENT_WORDS = 3
+# Share of a cited sentence's content words, the question's included, that its cited passages
+# must contain. Counting the question's words catches an answer that echoes the question and
+# invents the rest ("they agreed to cut trade tariffs [1]"). Measured with `make bench`
+# (grounding part): see BENCHMARKS.md.
+CITED_SUPPORT_THRESHOLD = 0.5
+# Share of a follow-up's own content words that the passages or the answer must contain. Below
+# it the answer is about something else than the follow-up asks ("What did they agree about trade
+# tariffs?" answered with the earlier agreement: neither it nor the passages mention tariffs),
+# however well its sentences are supported. Only follow-ups are checked: a first question has been
+# searched as a whole, and quiz-style lead-ins ("Temperatures in Britain are set to soar this
+# weekend, but ...") leave correct answers with low coverage (see BENCHMARKS.md, refusals).
+COVERAGE_THRESHOLD = 0.5
 
 _NUMBER_LIST = r"\d+(?:\s*(?:,|;|-|\u2013|and|&)\s*\d+)*"
 MARKER = re.compile(
@@ -43,7 +58,7 @@ _STOPWORDS = frozenset(
     having of in on at to for from by with about as into over after before between during under
     also not no so such can could would should will shall may might must just very more most
     other some any each all both who whom whose which what when where why how said says say
-    according while up out one two new""".split()  # noqa: SIM905
+    according while up out one two new regarding concerning""".split()  # noqa: SIM905
 )
 
 
@@ -151,6 +166,33 @@ def attribute_sentences(
         end = len(body.rstrip(".!?\"”'"))
         out.append(f"{body[:end]} [{best + 1}]{body[end:]}")
     return " ".join(out)
+
+
+def drop_unsupported(
+    text: str, passages: Sequence[str], threshold: float = CITED_SUPPORT_THRESHOLD
+) -> str:
+    """Remove each cited sentence that its cited passages (1-based numbers) do not support.
+
+    Support is `support` against the cited passages together, the question's words included.
+    Unmarked sentences are left as they are; markers must already name given passages.
+    """
+    kept = []
+    for sentence in split_sentences(text):
+        numbers = [n for match in MARKER.finditer(sentence) for n in marker_numbers(match[1])]
+        cited = " ".join(passages[n - 1] for n in numbers if 1 <= n <= len(passages))
+        if numbers and support(sentence, cited) < threshold:
+            continue
+        kept.append(sentence)
+    return " ".join(kept)
+
+
+def question_coverage(question: str, answer: str, passages: Sequence[str]) -> float:
+    """Share of the question's content words found in the answer or any passage (1 when none)."""
+    asked = content_words(question)
+    if not asked:
+        return 1.0
+    seen = content_words(MARKER.sub(" ", answer)).union(*map(content_words, passages))
+    return len(asked & seen) / len(asked)
 
 
 def is_refusal(text: str) -> bool:

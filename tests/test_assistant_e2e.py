@@ -78,11 +78,7 @@ def test_seed_conversation(local_llm: LocalLLMServer, tmp_path: Path) -> None:
     assert [s.article_id for s in who.sources] == [seed_id]
 
     tariffs, _ = _ask(assistant, "What did they agree about trade tariffs?", history)
-    if tariffs.grounded:
-        # Known defect, tracked in issue 3: the 1.5B model sometimes invents an answer and cites
-        # the passage, and the lexical citation check cannot tell. Reported, not hidden.
-        pytest.xfail(f"off-topic answer passed the citation check: {tariffs.answer!r}")
-    assert not tariffs.grounded
+    assert not tariffs.grounded, f"off-topic answer passed the answer check: {tariffs.answer!r}"
     assert tariffs.sources == []
     assert is_refusal(tariffs.answer), tariffs.answer
     assert not re.search(r"\d", tariffs.answer), "no invented figures"

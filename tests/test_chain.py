@@ -88,7 +88,7 @@ def test_history_is_condensed_and_the_rewrite_is_searched() -> None:
     assistant, retriever, llm = make(
         [
             "Standalone question: Who represented the US in the visa talks with Pakistan?",
-            "Natalie Baker [3].",
+            "Natalie Baker represented the US [3].",
         ]
     )
     result = assistant.ask("Who represented the US?", history=HISTORY, as_of=date(2025, 6, 1))
@@ -101,7 +101,7 @@ def test_history_is_condensed_and_the_rewrite_is_searched() -> None:
     assert result.standalone_question == standalone
     assert retriever.calls[0][0] == standalone
     assert llm.seen[1][-1].text.rstrip().endswith(standalone)
-    assert result.answer == "Natalie Baker [1]."
+    assert result.answer == "Natalie Baker represented the US [1]."
     assert [s.article_id for s in result.sources] == ["art2"]
     assert result.timings["condense_s"] >= 0
 
@@ -115,9 +115,13 @@ def test_answer_prompt_has_passages_numbered_and_the_date() -> None:
 
 
 def test_citations_are_checked_and_renumbered() -> None:
-    assistant, _, _ = make(["Baker met Naqvi [3]. They agreed on operations [2, 7]. Rain [3]."])
+    assistant, _, _ = make(
+        ["Baker met Naqvi [3]. They agreed on operations [2, 7]. Naqvi met Baker [3]."]
+    )
     result = assistant.ask("q", as_of=date(2025, 6, 1))
-    assert result.answer == "Baker met Naqvi [1]. They agreed on operations [2]. Rain [1]."
+    assert (
+        result.answer == "Baker met Naqvi [1]. They agreed on operations [2]. Naqvi met Baker [1]."
+    )
     assert [(s.n, s.article_id) for s in result.sources] == [(1, "art2"), (2, "art1")]
     first = result.sources[0]
     assert (first.passage, first.char_start, first.char_end) == (
@@ -206,7 +210,11 @@ def test_piped_chat_answers_each_line_with_history_as_json() -> None:
     from bot.terminal_chat import run_chat
 
     assistant, retriever, llm = make(
-        ["Joint operations [2].", "Who represented the US in the talks?", "Natalie Baker [3]."]
+        [
+            "Joint operations [2].",
+            "Who represented the US in the talks?",
+            "Natalie Baker represented the US [3].",
+        ]
     )
     out = io.StringIO()
     questions = "What did Pakistan and the US agree on?\n\nWho represented the US?\n"
@@ -237,13 +245,13 @@ def test_interactive_commands() -> None:
 
     from bot.terminal_chat import run_chat
 
-    assistant, _, llm = make(["Rain [2].", "Rain again [1]."])
+    assistant, _, llm = make(["Joint operations [2].", "Rain again [1]."])
     out = io.StringIO()
     lines = "/sources\nWhat happened?\n/sources\n/reset\nAnd then?\n/bogus\n/quit\nnever\n"
     run_chat(assistant, io.StringIO(lines), out, is_tty=True)
     text = out.getvalue()
     assert "No answer yet." in text
-    assert "Rain [1]." in text, "the checked answer replaces the streamed one"
+    assert "Joint operations [1]." in text, "the checked answer replaces the streamed one"
     assert "[1] Title 1 (Example News, 2025-05-02)" in text
     assert "Conversation forgotten." in text
     assert len(llm.seen) == 2, "after /reset the next question is not condensed"
@@ -266,3 +274,36 @@ def test_passages_are_grouped_by_article_in_text_order() -> None:
     assert llm.seen[0][-1].text.index(TEXTS[2]) < llm.seen[0][-1].text.index(TEXTS[0])
     assert result.sources[0].passage == TEXTS[0], "[2] in the prompt is a:1"
     assert [(p.rank, p.chunk_id) for p in result.retrieved] == [(1, "a:1"), (2, "b:0"), (3, "a:0")]
+
+
+def test_a_cited_sentence_its_passage_does_not_support_is_dropped() -> None:
+    assistant, _, _ = make(
+        ["They agreed on joint operations [2]. They also agreed to cut trade tariffs by half [2]."]
+    )
+    result = assistant.ask("What did Pakistan and the US agree on?", as_of=date(2025, 6, 1))
+    assert result.answer == "They agreed on joint operations [1]."
+    assert result.grounded
+
+
+def test_an_answer_made_only_of_unsupported_sentences_is_a_refusal() -> None:
+    assistant, _, _ = make(["Natalie Baker signed a trade deal on steel tariffs [3]."])
+    result = assistant.ask("What did Baker sign?", as_of=date(2025, 6, 1))
+    assert (result.answer, result.sources, result.grounded) == (REFUSAL, [], False)
+
+
+def test_a_follow_up_answered_with_the_earlier_topic_is_a_refusal() -> None:
+    assistant, _, _ = make(
+        [
+            "What did Pakistan and the US agree about trade tariffs?",
+            "Pakistan and the US agreed to launch joint operations against fake visa networks [2].",
+        ]
+    )
+    result = assistant.ask("What did they agree about trade tariffs?", history=HISTORY)
+    assert (result.answer, result.sources, result.grounded) == (REFUSAL, [], False)
+    again = make(
+        [
+            "What did Pakistan and the US agree on?",
+            "Pakistan and the US agreed to launch joint operations against fake visa networks [2].",
+        ]
+    )[0].ask("What did they agree on?", history=HISTORY)
+    assert again.grounded, "a follow-up on the same topic is answered"

@@ -5,11 +5,14 @@ from __future__ import annotations
 import pytest
 
 from bot.citations import (
+    COVERAGE_THRESHOLD,
     SUPPORT_THRESHOLD,
     attribute_sentences,
     check_citations,
+    drop_unsupported,
     is_refusal,
     marker_numbers,
+    question_coverage,
     split_sentences,
     strip_markers,
     support,
@@ -138,3 +141,25 @@ def test_restating_the_question_is_not_support() -> None:
 def test_markers_after_the_full_stop_move_before_it() -> None:
     checked = check_citations("Baker met Naqvi. [2] Rain fell. [1][2]", 2)
     assert checked.text == "Baker met Naqvi [1]. Rain fell [2][1]."
+
+
+def test_cited_sentences_that_their_passage_does_not_support_are_dropped() -> None:
+    invented = "Pakistan and the US agreed to cut trade tariffs [2]."
+    supported = "They agreed to launch joint operations against fake visa networks [2]."
+    assert drop_unsupported(f"{supported} {invented}", PASSAGES) == supported
+    assert drop_unsupported(invented, PASSAGES) == ""
+
+
+def test_unmarked_sentences_are_not_dropped() -> None:
+    text = "Pakistan and the US agreed to cut trade tariffs."
+    assert drop_unsupported(text, PASSAGES) == text
+
+
+def test_question_coverage_counts_the_answer_and_the_passages() -> None:
+    answer = "Natalie Baker represented the US [1]."
+    assert question_coverage("Who represented the US?", answer, PASSAGES[1:2]) == 1.0
+    follow_up = "What did they agree about trade tariffs?"
+    unrelated = "They agreed to launch joint operations against fake visa networks [1]."
+    assert question_coverage(follow_up, unrelated, PASSAGES[1:2]) == 1 / 3, "only 'agree'"
+    assert question_coverage(follow_up, unrelated, PASSAGES[1:2]) < COVERAGE_THRESHOLD
+    assert question_coverage("Who is it?", "", []) == 1.0, "no content words: nothing to miss"
