@@ -24,7 +24,7 @@ from bot.citations import (
     COVERAGE_THRESHOLD,
     attribute_sentences,
     check_citations,
-    drop_unsupported,
+    enforce_support,
     is_refusal,
     question_coverage,
     split_sentences,
@@ -159,7 +159,7 @@ def check_answer(
     texts = [p.text for p in passages]
     valid = check_citations(raw, len(passages), renumber=False).text
     attributed = attribute_sentences(valid, texts, question)
-    checked = check_citations(drop_unsupported(attributed, texts), len(passages))
+    checked = check_citations(enforce_support(attributed, texts, question), len(passages))
     if not checked.cited:
         logger.info("answer without support in the passages replaced by refusal: %r", raw)
         return REFUSAL, [], False

@@ -494,7 +494,13 @@ def bench_grounding(args: argparse.Namespace) -> dict[str, Any]:
         c["refused"] += not grounded
         c["right_answered"] += grounded and row["answer_text"].lower() in answer.lower()
         if group != "mismatched" and not grounded and not model_refused and len(examples) < 8:
-            examples.append({"question": row["question"], "raw": row["raw"][:300]})
+            examples.append(
+                {
+                    "question": row["question"],
+                    "raw": row["raw"][:300],
+                    "correct": row["answer_text"],
+                }
+            )
     return stamp({"k": args.k, "groups": counts, "refused_examples": examples})
 
 
@@ -739,7 +745,10 @@ def render(results: dict[str, Any]) -> str:
         out.append("")
         if r.get("refused_examples"):
             out += ["Answers over their own passages that the check (not the model) refused:", ""]
-            out += [f"- {e['question']} → {e['raw']!r}" for e in r["refused_examples"]]
+            out += [
+                f"- {e['question']} → {e['raw']!r} (correct: {e.get('correct', '?')})"
+                for e in r["refused_examples"]
+            ]
             out.append("")
     if "serve" in results:
         r = results["serve"]

@@ -9,7 +9,7 @@ from bot.citations import (
     SUPPORT_THRESHOLD,
     attribute_sentences,
     check_citations,
-    drop_unsupported,
+    enforce_support,
     is_refusal,
     marker_numbers,
     question_coverage,
@@ -144,15 +144,25 @@ def test_markers_after_the_full_stop_move_before_it() -> None:
 
 
 def test_cited_sentences_that_their_passage_does_not_support_are_dropped() -> None:
-    invented = "Pakistan and the US agreed to cut trade tariffs [2]."
+    question = "What did Pakistan and the US agree about trade tariffs?"
+    echoed = "Pakistan and the US agreed to cut trade tariffs [2]."
     supported = "They agreed to launch joint operations against fake visa networks [2]."
-    assert drop_unsupported(f"{supported} {invented}", PASSAGES) == supported
-    assert drop_unsupported(invented, PASSAGES) == ""
+    assert enforce_support(f"{supported} {echoed}", PASSAGES, question) == supported
+    assert enforce_support(echoed, PASSAGES, question) == ""
+    mostly_invented = "Rain closed the airport and cut trade tariffs [2]."
+    assert enforce_support(mostly_invented, PASSAGES) == "", "passage 1 holds only 2 of 6 words"
+
+
+def test_a_misnumbered_citation_moves_to_the_supporting_passage() -> None:
+    misnumbered = "Heavy rain flooded the city centre and closed schools [3]."
+    assert enforce_support(misnumbered, PASSAGES) == (
+        "Heavy rain flooded the city centre and closed schools [1]."
+    )
 
 
 def test_unmarked_sentences_are_not_dropped() -> None:
     text = "Pakistan and the US agreed to cut trade tariffs."
-    assert drop_unsupported(text, PASSAGES) == text
+    assert enforce_support(text, PASSAGES) == text
 
 
 def test_question_coverage_counts_the_answer_and_the_passages() -> None:
