@@ -596,6 +596,7 @@ def bench_accuracy(args: argparse.Namespace) -> dict[str, Any]:
                 "k": data["k"],
                 "model": data.get("model", ""),
                 "seconds": data["seconds"],
+                "answer_seconds": data.get("answer_seconds") or data["seconds"],
                 "summary": data["summary"],
                 "ingest": data.get("ingest", {}),
             }
@@ -649,7 +650,8 @@ def render(results: dict[str, Any]) -> str:
         out += [""]
         rows = [
             (
-                f"{run['dataset']} {run['mode']} (k={run['k']}, {run['seconds'] / 60:.0f} min)",
+                f"{run['dataset']} {run['mode']} (k={run['k']}, "
+                f"{run['answer_seconds'] / 60:.0f} min answering)",
                 run["summary"],
             )
             for run in r["runs"]

@@ -299,6 +299,9 @@ def test_eval_end_to_end_resumes_and_embeds_nothing_twice(
     ids = [json.loads(line)["id"] for line in out.read_text(encoding="utf-8").splitlines()[:2]]
     assert ids == [q.id for q in queries[:2]]
     assert second.summary["n"] == 3
+    preds = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert second.answer_seconds == pytest.approx(sum(p["total_s"] for p in preds), abs=0.1)
+    assert second.answer_seconds > preds[-1]["total_s"], "the resumed questions count too"
 
 
 @pytest.mark.slow

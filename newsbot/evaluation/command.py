@@ -62,7 +62,8 @@ def run_eval_command(
     console = console or Console()
     console.print(summary_table([(f"{report.mode} (k={report.k})", report.summary)]))
     console.print(
-        f"{report.asked} asked, {report.resumed} resumed, {report.seconds:.0f} s; "
+        f"{report.asked} asked, {report.resumed} resumed, {report.seconds:.0f} s "
+        f"({report.answer_seconds / 60:.0f} min answering all of them); "
         f"predictions: {report.out_path}; summary: {report.summary_path}"
     )
     return report

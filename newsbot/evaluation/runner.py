@@ -70,7 +70,9 @@ class EvalReport:
     """The outcome of `run_eval`: where things were written and the summary.
 
     `asked` questions were answered in this run, `resumed` were already in the predictions file.
-    `ingest` describes the corpus preparation (chunks embedded, seconds).
+    `seconds` is this run's wall time; `answer_seconds` the time spent answering all the
+    questions in the file, resumed runs included (what a whole run costs, however often it was
+    stopped). `ingest` describes the corpus preparation (chunks embedded, seconds).
     """
 
     dataset: str
@@ -83,6 +85,7 @@ class EvalReport:
     asked: int
     resumed: int
     seconds: float
+    answer_seconds: float = 0.0
     ingest: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -528,6 +531,7 @@ def run_eval(
         asked=len(todo),
         resumed=resumed,
         seconds=round(seconds, 1),
+        answer_seconds=round(sum(done[q.id]["total_s"] or 0.0 for q in queries if q.id in done), 1),
         ingest=ingest_info,
     )
     payload = {"config": config, "status": "done", **report.to_dict()}
