@@ -651,7 +651,7 @@ def render(results: dict[str, Any]) -> str:
         rows = [
             (
                 f"{run['dataset']} {run['mode']} (k={run['k']}, "
-                f"{run['answer_seconds'] / 60:.0f} min answering)",
+                f"{run.get('answer_seconds', run['seconds']) / 60:.0f} min answering)",
                 run["summary"],
             )
             for run in r["runs"]
