@@ -197,8 +197,27 @@ def test_search_before_a_date_keeps_undated_articles(open_store: OpenStore) -> N
     assert ids(date(2022, 3, 1)) == {"january", "undated"}
     assert ids(date(2022, 6, 10)) == {"january", "june", "undated"}  # the day itself counts
     assert ids(date(2021, 1, 1)) == {"undated"}
+    assert ids(date(2030, 1, 1)) == {"january", "june", "undated"}
     assert epoch_day("2022-06-10T08:30:00Z") == epoch_day("2022-06-10") == 19153
     assert epoch_day("not a date") == epoch_day(None) == -1
+
+
+def test_a_date_after_every_article_searches_without_a_filter(
+    open_store: OpenStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = open_store()
+    store.put_articles([(meta("june", published="2022-06-10"), chunks(["Rain fell in June."]))])
+    filters: list[object] = []
+    query = store._collection.query
+
+    def recording_query(**kwargs: Any) -> Any:
+        filters.append(kwargs.get("where"))
+        return query(**kwargs)
+
+    monkeypatch.setattr(store._collection, "query", recording_query)
+    assert [p.article_id for p in store.search("rain", 1, date(2022, 6, 10))] == ["june"]
+    assert [p.article_id for p in store.search("rain", 1, date(2022, 6, 9))] == []
+    assert filters == [None, {"published_ts": {"$lte": epoch_day("2022-06-09")}}]
 
 
 class ExplodingEmbeddings(Embeddings):

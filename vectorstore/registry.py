@@ -166,6 +166,11 @@ class ArticleRegistry:
         rows = self._query("SELECT COUNT(*) FROM articles WHERE collection = ? AND status = 'done'")
         return int(rows[0][0])
 
+    def newest_published(self) -> str | None:
+        """The latest publication date (ISO text) of the collection's articles, written or not."""
+        rows = self._query("SELECT MAX(published) FROM articles WHERE collection = ?")
+        return str(rows[0][0]) if rows and rows[0][0] else None
+
     def chunk_count(self) -> int:
         """Chunks of the fully stored articles."""
         rows = self._query(

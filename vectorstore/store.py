@@ -227,7 +227,7 @@ class NewsStore:
             return []
         vector = self.embeddings.embed_query(query)
         where: Any = None
-        if published_before is not None:
+        if published_before is not None and not self._all_published_by(published_before):
             where = {"published_ts": {"$lte": (published_before - _EPOCH).days}}
         result = self._collection.query(
             query_embeddings=cast(Any, [vector]),
@@ -243,6 +243,16 @@ class NewsStore:
             _passage(cid, doc, meta, dist)
             for cid, doc, meta, dist in zip(ids, documents, metadatas, distances, strict=True)
         ]
+
+    def _all_published_by(self, day: date) -> bool:
+        """True when no stored article is dated after `day`, so a date filter would keep all.
+
+        Skipping the filter matters: Chroma resolves a metadata filter in SQLite before the
+        vector search, which made a question "as of today" (the default) take 0.3-0.5 s instead
+        of ~20 ms in a data dir holding several large collections (BENCHMARKS.md, retrieval).
+        """
+        newest = self.registry.newest_published()
+        return newest is not None and epoch_day(newest) <= (day - _EPOCH).days
 
     def stats(self) -> dict[str, Any]:
         """Articles and chunks stored, the collection, and the embedder that built it."""
