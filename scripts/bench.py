@@ -587,6 +587,13 @@ def bench_serve(args: argparse.Namespace) -> dict[str, Any]:
 # --- accuracy ------------------------------------------------------------------------------------
 
 
+def _answer_seconds(summary: dict[str, Any]) -> float:
+    """Time spent answering, from the predictions of a summary written before it was recorded."""
+    lines = Path(summary["out_path"]).read_text(encoding="utf-8").splitlines()
+    preds = [json.loads(line) for line in lines if line.strip()][: summary["summary"]["n"]]
+    return round(sum(p["total_s"] or 0.0 for p in preds), 1)
+
+
 def bench_accuracy(args: argparse.Namespace) -> dict[str, Any]:
     """Collect `newsbot eval` summary files (written next to their predictions)."""
     runs = []
@@ -601,7 +608,7 @@ def bench_accuracy(args: argparse.Namespace) -> dict[str, Any]:
                 "k": data["k"],
                 "model": data.get("model", ""),
                 "seconds": data["seconds"],
-                "answer_seconds": data.get("answer_seconds") or data["seconds"],
+                "answer_seconds": data.get("answer_seconds") or _answer_seconds(data),
                 "summary": data["summary"],
                 "ingest": data.get("ingest", {}),
             }
