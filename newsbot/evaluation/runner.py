@@ -309,6 +309,16 @@ def read_preds(path: Path) -> dict[str, dict[str, Any]]:
     return done
 
 
+def _drop_torn_tail(path: Path) -> None:
+    """Cut a last line a killed run left unfinished, so the next line does not run into it."""
+    if not path.is_file():
+        return
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        with path.open("r+b") as handle:
+            handle.truncate(data.rfind(b"\n") + 1)
+
+
 def _pred_line(query: Query, asked: _Asked, reply_text: str, reply: Any) -> dict[str, Any]:
     choice_idx = parse_choice(reply_text, query.choices)
     numbers = parse_citations(reply_text, len(asked.passages))
@@ -484,6 +494,7 @@ def run_eval(
 
     ingest_info = runner.prepare()
     done = read_preds(out_path)
+    _drop_torn_tail(out_path)
     by_id = {q.id: q for q in queries}
     resumed = sum(1 for qid in done if qid in by_id)
     todo = [q for q in queries if q.id not in done]
