@@ -672,8 +672,9 @@ def render(results: dict[str, Any]) -> str:
         out += [
             "acc = multiple-choice accuracy (chance 0.25) with its 95% Wilson interval; ans@k =",
             "answer text in the top-k chunks; ev@k = a chunk of an evidence/silver document in the",
-            "top k; TTFT = seconds from the question to the first answer token (retrieval",
-            "included).",
+            "top k (a run retrieves only its k chunks, so @5 and @10 count those k); TTFT =",
+            "seconds from the question to the first answer token (retrieval included). n below",
+            "the dataset's size: the first n questions only.",
             "Published anchors are GPT-3-class systems over 2,060 questions (2022-06 .. 2023-12).",
             "",
         ]
