@@ -389,10 +389,11 @@ class _FixedPassages:
 def _grounding_answers(args: argparse.Namespace, generate: bool = True) -> list[dict[str, Any]]:
     """The model's raw answers to mini questions over their own passages ("matched") and over
     another question's passages ("mismatched"), cached in the work dir by question, kind, prompt
-    text and passages, so a changed answer check re-scores them without the model (with
-    `generate=False`, answers not in the cache are left out)."""
+    text and passages (chunk ids), so a changed answer check re-scores them without the model
+    (with `generate=False`, answers not in the cache are left out)."""
     import hashlib
 
+    from bot.assistant import Assistant
     from bot.chain import prompt_order
     from newsbot.evaluation.corpus import eval_collection_name
     from newsbot.evaluation.dataset import load_queries
@@ -405,12 +406,13 @@ def _grounding_answers(args: argparse.Namespace, generate: bool = True) -> list[
     prompt_key = hashlib.sha256(
         (prompts.answer_system.text + prompts.answer_user.text).encode()
     ).hexdigest()[:12]
+    args.work_dir.mkdir(parents=True, exist_ok=True)
     cache_path = args.work_dir / "grounding-answers.jsonl"
-    cache: dict[tuple[str, str, int, str], dict[str, Any]] = {}
+    cache: dict[tuple[str, str, str, tuple[str, ...]], dict[str, Any]] = {}
     if cache_path.is_file():
         for line in cache_path.read_text(encoding="utf-8").splitlines():
             row = json.loads(line)
-            cache[(row["id"], row["kind"], row["k"], row["prompt"])] = row
+            cache[(row["id"], row["kind"], row["prompt"], tuple(row["chunks"]))] = row
     queries = load_queries(args.mini, args.grounding_questions)
     retrieved = [
         prompt_order(store.search(q.question, args.k, published_before=date.fromisoformat(q.date)))
@@ -426,15 +428,11 @@ def _grounding_answers(args: argparse.Namespace, generate: bool = True) -> list[
             if j != i and not ({p.article_id for p in retrieved[j]} & query.labels)
         )
         for kind, passages in (("matched", retrieved[i]), ("mismatched", retrieved[other])):
-            key = (query.id, kind, args.k, prompt_key)
             chunk_ids = [p.chunk_id for p in passages]
-            if key in cache and cache[key].get("chunks", chunk_ids) != chunk_ids:
-                del cache[key]
-            if key not in cache and not generate:
-                continue
+            key = (query.id, kind, prompt_key, tuple(chunk_ids))
             if key not in cache:
-                from bot.assistant import Assistant
-
+                if not generate:
+                    continue
                 llm = llm or build_llm(settings)
                 assistant = Assistant(_FixedPassages(passages), llm, prompts, k=args.k)
                 raw = "".join(
@@ -447,12 +445,10 @@ def _grounding_answers(args: argparse.Namespace, generate: bool = True) -> list[
                 cache[key] = {
                     "id": query.id,
                     "kind": kind,
-                    "k": args.k,
                     "prompt": prompt_key,
                     "chunks": chunk_ids,
                     "raw": raw,
                 }
-                args.work_dir.mkdir(parents=True, exist_ok=True)
                 with cache_path.open("a", encoding="utf-8") as out:
                     out.write(json.dumps(cache[key]) + "\n")
                 logger.info("%s %s: %r", query.id, kind, raw[:120])

@@ -227,8 +227,10 @@ class NewsStore:
             return []
         vector = self.embeddings.embed_query(query)
         where: Any = None
-        if published_before is not None and not self._all_published_by(published_before):
-            where = {"published_ts": {"$lte": (published_before - _EPOCH).days}}
+        if published_before is not None:
+            last_day = (published_before - _EPOCH).days
+            if not self._all_published_by(last_day):
+                where = {"published_ts": {"$lte": last_day}}
         result = self._collection.query(
             query_embeddings=cast(Any, [vector]),
             n_results=k,
@@ -244,15 +246,16 @@ class NewsStore:
             for cid, doc, meta, dist in zip(ids, documents, metadatas, distances, strict=True)
         ]
 
-    def _all_published_by(self, day: date) -> bool:
-        """True when no stored article is dated after `day`, so a date filter would keep all.
+    def _all_published_by(self, last_day: int) -> bool:
+        """True when no stored article is dated after `last_day` (days since 1970-01-01), so a
+        date filter would keep every chunk.
 
         Skipping the filter matters: Chroma resolves a metadata filter in SQLite before the
-        vector search, which made a question "as of today" (the default) take 0.3-0.5 s instead
-        of ~20 ms in a data dir holding several large collections (BENCHMARKS.md, retrieval).
+        vector search, which made a question "as of today" (the default) take 0.4-0.6 s instead
+        of 25-40 ms in a data dir holding several large collections (BENCHMARKS.md, retrieval).
         """
         newest = self.registry.newest_published()
-        return newest is not None and epoch_day(newest) <= (day - _EPOCH).days
+        return newest is not None and epoch_day(newest) <= last_day
 
     def stats(self) -> dict[str, Any]:
         """Articles and chunks stored, the collection, and the embedder that built it."""
