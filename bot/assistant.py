@@ -22,6 +22,7 @@ from langchain_core.messages import AIMessageChunk
 from bot.chain import NO_ARTICLES, REFUSAL, PassageRetriever, Retrieval, build_chain
 from bot.citations import (
     COVERAGE_THRESHOLD,
+    SUBJECT_THRESHOLD,
     attribute_sentences,
     check_citations,
     enforce_support,
@@ -29,6 +30,7 @@ from bot.citations import (
     question_coverage,
     split_sentences,
     strip_markers,
+    subject_coverage,
 )
 from bot.history import ChatTurn
 from bot.result import AnswerResult, RetrievedPassage, Source
@@ -145,10 +147,12 @@ def check_answer(
 
     `question` is the (standalone) question answered; `follow_up` the user's own words when it
     was a follow-up. No passages → NO_ARTICLES. The model's refusal → its first sentence,
-    ungrounded. Otherwise invalid markers are dropped, unmarked sentences attributed by overlap,
-    cited sentences that their passages don't support removed, markers renumbered. The answer
+    ungrounded. Otherwise invalid markers and a tacked-on refusal sentence are dropped, unmarked
+    sentences attributed by overlap, cited sentences that their passages don't support removed,
+    markers renumbered. The answer
     becomes REFUSAL when no cited sentence is left, or when neither it nor the passages mention
-    most of what the follow-up asks about (a fluent answer to the earlier question).
+    most of what the follow-up asks (a fluent answer to the earlier question), or when the
+    passages don't mention the subject the follow-up names ("What about China?").
     """
     if not passages:
         return NO_ARTICLES, [], False
@@ -158,16 +162,26 @@ def check_answer(
         return (first[0] if first else REFUSAL), [], False
     texts = [p.text for p in passages]
     valid = check_citations(raw, len(passages), renumber=False).text
-    attributed = attribute_sentences(valid, texts, question)
+    attributed = attribute_sentences(_without_stock_refusal(valid), texts, question)
     checked = check_citations(enforce_support(attributed, texts, question), len(passages))
     if not checked.cited:
         logger.info("answer without support in the passages replaced by refusal: %r", raw)
         return REFUSAL, [], False
-    if follow_up and question_coverage(follow_up, checked.text, texts) < COVERAGE_THRESHOLD:
+    if follow_up and (
+        question_coverage(follow_up, checked.text, texts) < COVERAGE_THRESHOLD
+        or subject_coverage(follow_up, texts) < SUBJECT_THRESHOLD
+    ):
         logger.info("answer that misses what %r asks replaced by refusal: %r", follow_up, raw)
         return REFUSAL, [], False
     sources = [_source(n, passages[index]) for n, index in enumerate(checked.cited, 1)]
     return checked.text, sources, True
+
+
+def _without_stock_refusal(text: str) -> str:
+    """The answer without the refusal sentence that small models tack onto an answer ("... is
+    Sofia Brandt [1]. The articles I have don't say."), which would contradict it."""
+    refusal = REFUSAL.lower()
+    return " ".join(s for s in split_sentences(text) if strip_markers(s).lower() != refusal)
 
 
 def _source(n: int, passage: Passage) -> Source:

@@ -307,3 +307,21 @@ def test_a_follow_up_answered_with_the_earlier_topic_is_a_refusal() -> None:
         ]
     )[0].ask("What did they agree on?", history=HISTORY)
     assert again.grounded, "a follow-up on the same topic is answered"
+
+
+def test_a_follow_up_about_a_subject_no_passage_mentions_is_a_refusal() -> None:
+    # The invented sentence borrows its passage's words, so only the subject gives it away.
+    invented = "Pakistan and the US agreed to launch joint operations on trade tariffs [2]."
+    assistant = make(["What did Pakistan and the US agree about trade tariffs?", invented])[0]
+    result = assistant.ask("What did they agree about trade tariffs?", history=HISTORY)
+    assert (result.answer, result.sources, result.grounded) == (REFUSAL, [], False)
+    covered = make(["What did Pakistan and the US agree about the visa networks?", invented])[0]
+    answered = covered.ask("What did they agree about the visa networks?", history=HISTORY)
+    assert answered.grounded, "the passages name the subject: the sentence checks decide"
+
+
+def test_a_refusal_tacked_onto_an_answer_is_dropped() -> None:
+    assistant, _, _ = make(["Natalie Baker represented the US [3]. The articles I have don't say."])
+    result = assistant.ask("Who represented the US?", as_of=date(2025, 6, 1))
+    assert result.answer == "Natalie Baker represented the US [1]."
+    assert result.grounded

@@ -6,7 +6,9 @@ import pytest
 
 from bot.citations import (
     COVERAGE_THRESHOLD,
+    SUBJECT_THRESHOLD,
     SUPPORT_THRESHOLD,
+    asked_subject,
     attribute_sentences,
     check_citations,
     enforce_support,
@@ -15,6 +17,7 @@ from bot.citations import (
     question_coverage,
     split_sentences,
     strip_markers,
+    subject_coverage,
     support,
 )
 
@@ -173,3 +176,38 @@ def test_question_coverage_counts_the_answer_and_the_passages() -> None:
     assert question_coverage(follow_up, unrelated, PASSAGES[1:2]) == 1 / 3, "only 'agree'"
     assert question_coverage(follow_up, unrelated, PASSAGES[1:2]) < COVERAGE_THRESHOLD
     assert question_coverage("Who is it?", "", []) == 1.0, "no content words: nothing to miss"
+
+
+@pytest.mark.parametrize(
+    ("question", "subject"),
+    [
+        ("What did they agree about trade tariffs?", {"trad", "tariff"}),
+        ("What about China?", {"china"}),
+        ("And regarding the schools, what happened?", {"school"}),
+        ("What about the drivers who walked out?", {"driver"}),
+        ("Who represented the US?", set()),
+        ("What about them?", set()),
+        ("About how many pages were seized?", set()),
+        ("Which city is the conference about to open in?", set()),
+        ("They spoke about 40 minutes.", set()),
+    ],
+)
+def test_asked_subject_is_what_follows_about(question: str, subject: set[str]) -> None:
+    assert asked_subject(question) == subject
+
+
+def test_subject_coverage_looks_for_the_subject_in_the_passages() -> None:
+    tariffs = "What did they agree about trade tariffs?"
+    assert subject_coverage(tariffs, PASSAGES) == 0.0 < SUBJECT_THRESHOLD
+    assert subject_coverage("What about the visa networks?", PASSAGES) == 1.0
+    assert subject_coverage("What did they say about modernisation?", ["to modernise"]) == 1.0
+    assert subject_coverage("What about the bank's rates and China?", PASSAGES) == 2 / 3
+    assert subject_coverage("Who represented the US?", []) == 1.0, "no subject named"
+
+
+def test_a_title_full_stop_ends_no_sentence() -> None:
+    text = "The panel's chair is Dr. Ilse Varga [1]. Mr. Naqvi spoke later [2]."
+    assert split_sentences(text) == [
+        "The panel's chair is Dr. Ilse Varga [1].",
+        "Mr. Naqvi spoke later [2].",
+    ]

@@ -111,8 +111,5 @@ def test_ask_and_piped_chat_answer_the_seed_questions() -> None:
     assert streamed.returncode == 0, streamed.stderr
     assert "Naqvi" in streamed.stdout
 
-    if turns[2]["grounded"]:
-        # Known limit, tracked in issue 3 (see tests/test_assistant_e2e.py).
-        pytest.xfail(f"invented answer passed the answer check: {turns[2]['answer']!r}")
     assert turns[2]["grounded"] is False
     assert turns[2]["sources"] == []
