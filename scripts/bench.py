@@ -1,6 +1,6 @@
 """`make bench`: measure newsbot's speed on real data and write BENCHMARKS.md.
 
-Parts (run all, or some with `--only ingest,retrieval,answer,grounding,serve,accuracy`):
+Parts (run all, or some with `--only ingest,retrieval,answer,grounding,followups,serve,accuracy`):
 
 - ingest: the realtimeqa-2022-mini corpus end to end through the ingest pipeline (chunks/s,
   tokens/s), the raw embedder on the same chunks, and LangChain's tutorial indexing
@@ -14,6 +14,8 @@ Parts (run all, or some with `--only ingest,retrieval,answer,grounding,serve,acc
   passages (should answer when the evidence is there) and over another question's passages
   (should refuse); the model's raw answers are cached in the work dir, so a changed check is
   re-scored without the model;
+- followups: two-turn conversations over the sample articles (scripts/followups.jsonl, written for
+  this project): follow-ups the articles answer and follow-ups they don't, scored like grounding;
 - serve: peak resident memory of `newsbot serve` after it answered a question;
 - accuracy: the summaries of `newsbot eval` runs (`--summaries a.summary.json ...`).
 
@@ -48,7 +50,7 @@ SHARED = Path(os.environ.get("NEWSBOT_SHARED_DIR", REPO.parent / "shared"))
 MINI = SHARED / "bench" / "realtimeqa-2022-mini"
 FULL = SHARED / "bench" / "realtimeqa-2022"
 OUTPUT = REPO / "BENCHMARKS.md"
-PARTS = ("ingest", "retrieval", "answer", "grounding", "serve", "accuracy")
+PARTS = ("ingest", "retrieval", "answer", "grounding", "followups", "serve", "accuracy")
 _RESULTS = re.compile(r"<!-- bench-results\n(.*?)\n-->", re.S)
 
 logger = logging.getLogger("bench")
@@ -226,7 +228,8 @@ def _latencies(store: Any, questions: Sequence[tuple[str, date]], k: int) -> dic
     no stored article is newer, see `NewsStore.search`)."""
     for text, when in questions[:3]:  # warm up: model load, caches
         store.search(text, k, published_before=when)
-    dated, today = [], []
+    dated: list[float] = []
+    today: list[float] = []
     for text, when in questions:
         for day, seconds in ((when, dated), (date.today(), today)):
             started = time.perf_counter()
@@ -505,6 +508,134 @@ def bench_grounding(args: argparse.Namespace) -> dict[str, Any]:
     return stamp({"k": args.k, "groups": counts, "refused_examples": examples})
 
 
+# --- follow-ups ----------------------------------------------------------------------------------
+
+FOLLOWUPS = REPO / "scripts" / "followups.jsonl"
+SAMPLES = REPO / "examples" / "articles"
+
+
+class _RecordingRetriever:
+    """Passes searches to the store and keeps the last result (the follow-up's passages)."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self.last: list[Any] = []
+
+    def search(self, query: str, k: int, published_before: date | None = None) -> list[Any]:
+        self.last = self.store.search(query, k, published_before=published_before)
+        return self.last
+
+
+def _followup_answers(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Two-turn conversations over the sample articles (scripts/followups.jsonl): the model's
+    first answer, the condensed follow-up, its passages and raw answer, cached in the work dir by
+    conversation, prompts and model so a changed answer check re-scores them without the model."""
+    import dataclasses
+    import hashlib
+
+    from bot.assistant import Assistant
+    from bot.chain import prompt_order
+    from bot.history import ChatTurn
+    from ingest.pipeline import ingest
+    from newsbot.factories import build_llm
+    from prompts import load_prompts
+    from vectorstore.records import Passage
+
+    settings = settings_for(args.work_dir / "followups-data")
+    prompts = load_prompts()
+    prompt_key = hashlib.sha256(
+        "".join(prompts.templates[name].text for name in sorted(prompts.templates)).encode()
+    ).hexdigest()[:12]
+    args.work_dir.mkdir(parents=True, exist_ok=True)
+    cache_path = args.work_dir / "followup-answers.jsonl"
+    cache: dict[tuple[str, str, str], dict[str, Any]] = {}
+    if cache_path.is_file():
+        for line in cache_path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            cache[(row["first"], row["follow_up"], row["prompt"])] = row
+    cases = [json.loads(line) for line in FOLLOWUPS.read_text(encoding="utf-8").splitlines()]
+    assistant = None
+    rows = []
+    for case in cases:
+        key = (case["first"], case["follow_up"], prompt_key)
+        if key not in cache:
+            if assistant is None:
+                store = open_store(settings, "followups")
+                ingest([str(SAMPLES)], store, tiktoken_cache_dir=settings.data_dir / "tiktoken")
+                retriever = _RecordingRetriever(store)
+                assistant = Assistant(retriever, build_llm(settings), prompts, k=args.k)
+            first = assistant.ask(case["first"])
+            history: list[ChatTurn] = [
+                {"role": "user", "content": case["first"]},
+                {"role": "assistant", "content": first.answer},
+            ]
+            raw = ""
+            standalone = ""
+            for item in assistant.stream(case["follow_up"], history):
+                if isinstance(item, str):
+                    raw += item
+                else:
+                    standalone = item.standalone_question
+            cache[key] = {
+                "first": case["first"],
+                "follow_up": case["follow_up"],
+                "prompt": prompt_key,
+                "first_answer": first.answer,
+                "standalone": standalone,
+                "passages": [dataclasses.asdict(p) for p in prompt_order(retriever.last)],
+                "raw": raw,
+            }
+            with cache_path.open("a", encoding="utf-8") as out:
+                out.write(json.dumps(cache[key]) + "\n")
+            logger.info("%s → %r", case["follow_up"], raw[:120])
+        row = dict(cache[key])
+        row["passages"] = [Passage(**p) for p in row["passages"]]
+        rows.append({**case, **row})
+    return rows
+
+
+def bench_followups(args: argparse.Namespace) -> dict[str, Any]:
+    """Follow-ups that the sample articles answer or don't: how often the model alone and the
+    checked answer refuse, and how often an answer holds the expected fact."""
+    from unittest import mock
+
+    from bot.assistant import check_answer
+    from bot.citations import is_refusal
+
+    counts: dict[str, dict[str, int]] = {}
+    cases = []
+    for row in _followup_answers(args):
+        answer, _, grounded = check_answer(
+            row["raw"], row["passages"], row["standalone"], follow_up=row["follow_up"]
+        )
+        with mock.patch("bot.assistant.SUBJECT_THRESHOLD", 0.0):  # the check without the rule
+            _, _, grounded_without = check_answer(
+                row["raw"], row["passages"], row["standalone"], follow_up=row["follow_up"]
+            )
+        by_subject = grounded_without and not grounded
+        right = grounded and any(key.lower() in answer.lower() for key in row.get("keys", []))
+        c = counts.setdefault(
+            row["expect"],
+            {"questions": 0, "model_refused": 0, "refused": 0, "by_subject": 0, "right": 0},
+        )
+        c["questions"] += 1
+        c["model_refused"] += is_refusal(row["raw"])
+        c["refused"] += not grounded
+        c["by_subject"] += by_subject
+        c["right"] += right
+        cases.append(
+            {
+                "follow_up": row["follow_up"],
+                "expect": row["expect"],
+                "raw": row["raw"][:200],
+                "answer": answer[:200],
+                "grounded": grounded,
+                "by_subject": by_subject,
+            }
+        )
+    return stamp({"k": args.k, "groups": counts, "cases": cases})
+
+
 # --- serve ---------------------------------------------------------------------------------------
 
 
@@ -772,6 +903,33 @@ def render(results: dict[str, Any]) -> str:
                 for e in r["refused_examples"]
             ]
             out.append("")
+    if "followups" in results:
+        r = results["followups"]
+        out += ["## Follow-up questions", "", *_header(r)]
+        out += [
+            "Two-turn conversations over the sample articles in `examples/articles`",
+            f"(`scripts/followups.jsonl`, k={r['k']}): a first question, then a follow-up that the",
+            'articles answer or one they don\'t ("What about toasters?" after a kettle recall).',
+            "*model refused*: the model's own reply; *refused*: after the answer check; *by the",
+            "subject rule*: of those, refused only because the passages never mention what the",
+            "follow-up asks about (the check without that rule answers them); *right*: answered",
+            "and the answer holds the expected fact.",
+            "",
+            "| follow-ups | questions | model refused | refused after the check "
+            "| by the subject rule | right |",
+            "|---|---|---|---|---|---|",
+        ]
+        for group, c in r["groups"].items():
+            label = "answered by the articles" if group == "answer" else "not in the articles"
+            out.append(
+                f"| {label} | {c['questions']} | {c['model_refused']} | {c['refused']} | "
+                f"{c['by_subject']} | {c['right']} |"
+            )
+        wrong = [c for c in r["cases"] if c["grounded"] == (c["expect"] == "refuse")]
+        if wrong:
+            out += ["", "Follow-ups the check got wrong:", ""]
+            out += [f"- {c['follow_up']} → {c['answer']!r}" for c in wrong]
+        out.append("")
     if "serve" in results:
         r = results["serve"]
         out += ["## Memory of `newsbot serve`", "", *_header(r)]
@@ -833,6 +991,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "retrieval": bench_retrieval,
         "answer": bench_answer,
         "grounding": bench_grounding,
+        "followups": bench_followups,
         "serve": bench_serve,
         "accuracy": bench_accuracy,
     }
