@@ -141,18 +141,22 @@ def _model_errors_as_newsbot_errors(chunks: Iterator[dict[str, Any]]) -> Iterato
 
 
 def check_answer(
-    raw: str, passages: Sequence[Passage], question: str = "", follow_up: str = ""
+    raw: str,
+    passages: Sequence[Passage],
+    question: str = "",
+    follow_up: str = "",
+    subject_threshold: float = SUBJECT_THRESHOLD,
 ) -> tuple[str, list[Source], bool]:
     """Turn the model's raw answer into (checked answer, cited sources, grounded).
 
     `question` is the (standalone) question answered; `follow_up` the user's own words when it
-    was a follow-up. No passages → NO_ARTICLES. The model's refusal → its first sentence,
-    ungrounded. Otherwise invalid markers and a tacked-on refusal sentence are dropped, unmarked
-    sentences attributed by overlap, cited sentences that their passages don't support removed,
-    markers renumbered. The answer
-    becomes REFUSAL when no cited sentence is left, or when neither it nor the passages mention
-    most of what the follow-up asks (a fluent answer to the earlier question), or when the
-    passages don't mention the subject the follow-up names ("What about China?").
+    was asked with chat history. No passages → NO_ARTICLES. The model's refusal → its first
+    sentence, ungrounded. Otherwise invalid markers and a tacked-on refusal sentence are dropped,
+    unmarked sentences attributed by overlap, cited sentences that their passages don't support
+    removed, markers renumbered. The answer becomes REFUSAL when no cited sentence is left, or
+    when neither it nor the passages mention most of what the follow-up asks (a fluent answer to
+    the earlier question), or when the passages hold less than `subject_threshold` of the subject
+    the follow-up names ("What about China?"; 0 turns that rule off).
     """
     if not passages:
         return NO_ARTICLES, [], False
@@ -169,7 +173,7 @@ def check_answer(
         return REFUSAL, [], False
     if follow_up and (
         question_coverage(follow_up, checked.text, texts) < COVERAGE_THRESHOLD
-        or subject_coverage(follow_up, texts) < SUBJECT_THRESHOLD
+        or subject_coverage(follow_up, texts) < subject_threshold
     ):
         logger.info("answer that misses what %r asks replaced by refusal: %r", follow_up, raw)
         return REFUSAL, [], False
@@ -181,7 +185,11 @@ def _without_stock_refusal(text: str) -> str:
     """The answer without the refusal sentence that small models tack onto an answer ("... is
     Sofia Brandt [1]. The articles I have don't say."), which would contradict it."""
     refusal = REFUSAL.lower()
-    return " ".join(s for s in split_sentences(text) if strip_markers(s).lower() != refusal)
+    return " ".join(
+        sentence
+        for sentence in split_sentences(text)
+        if strip_markers(sentence).replace("\u2019", "'").lower() != refusal
+    )
 
 
 def _source(n: int, passage: Passage) -> Source:

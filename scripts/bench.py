@@ -529,13 +529,15 @@ class _RecordingRetriever:
 def _followup_answers(args: argparse.Namespace) -> list[dict[str, Any]]:
     """Two-turn conversations over the sample articles (scripts/followups.jsonl): the model's
     first answer, the condensed follow-up, its passages and raw answer, cached in the work dir by
-    conversation, prompts and model so a changed answer check re-scores them without the model."""
+    conversation, prompts, model and k, so a changed answer check re-scores them without the
+    model."""
     import dataclasses
     import hashlib
 
     from bot.assistant import Assistant
     from bot.chain import prompt_order
     from bot.history import ChatTurn
+    from bot.model_files import DEFAULT_MODEL
     from ingest.pipeline import ingest
     from newsbot.factories import build_llm
     from prompts import load_prompts
@@ -546,18 +548,22 @@ def _followup_answers(args: argparse.Namespace) -> list[dict[str, Any]]:
     prompt_key = hashlib.sha256(
         "".join(prompts.templates[name].text for name in sorted(prompts.templates)).encode()
     ).hexdigest()[:12]
+    model = settings.llm_model or (
+        settings.llm_model_path.name if settings.llm_model_path else DEFAULT_MODEL.filename
+    )
+    model_key = f"{settings.llm_provider}:{model}:k={args.k}"
     args.work_dir.mkdir(parents=True, exist_ok=True)
     cache_path = args.work_dir / "followup-answers.jsonl"
-    cache: dict[tuple[str, str, str], dict[str, Any]] = {}
+    cache: dict[tuple[str, str, str, str], dict[str, Any]] = {}
     if cache_path.is_file():
         for line in cache_path.read_text(encoding="utf-8").splitlines():
             row = json.loads(line)
-            cache[(row["first"], row["follow_up"], row["prompt"])] = row
+            cache[(row["first"], row["follow_up"], row["prompt"], row["model"])] = row
     cases = [json.loads(line) for line in FOLLOWUPS.read_text(encoding="utf-8").splitlines()]
     assistant = None
     rows = []
     for case in cases:
-        key = (case["first"], case["follow_up"], prompt_key)
+        key = (case["first"], case["follow_up"], prompt_key, model_key)
         if key not in cache:
             if assistant is None:
                 store = open_store(settings, "followups")
@@ -580,6 +586,7 @@ def _followup_answers(args: argparse.Namespace) -> list[dict[str, Any]]:
                 "first": case["first"],
                 "follow_up": case["follow_up"],
                 "prompt": prompt_key,
+                "model": model_key,
                 "first_answer": first.answer,
                 "standalone": standalone,
                 "passages": [dataclasses.asdict(p) for p in prompt_order(retriever.last)],
@@ -597,8 +604,6 @@ def _followup_answers(args: argparse.Namespace) -> list[dict[str, Any]]:
 def bench_followups(args: argparse.Namespace) -> dict[str, Any]:
     """Follow-ups that the sample articles answer or don't: how often the model alone and the
     checked answer refuse, and how often an answer holds the expected fact."""
-    from unittest import mock
-
     from bot.assistant import check_answer
     from bot.citations import is_refusal
 
@@ -608,10 +613,13 @@ def bench_followups(args: argparse.Namespace) -> dict[str, Any]:
         answer, _, grounded = check_answer(
             row["raw"], row["passages"], row["standalone"], follow_up=row["follow_up"]
         )
-        with mock.patch("bot.assistant.SUBJECT_THRESHOLD", 0.0):  # the check without the rule
-            _, _, grounded_without = check_answer(
-                row["raw"], row["passages"], row["standalone"], follow_up=row["follow_up"]
-            )
+        _, _, grounded_without = check_answer(
+            row["raw"],
+            row["passages"],
+            row["standalone"],
+            follow_up=row["follow_up"],
+            subject_threshold=0.0,
+        )
         by_subject = grounded_without and not grounded
         right = grounded and any(key.lower() in answer.lower() for key in row.get("keys", []))
         c = counts.setdefault(

@@ -315,9 +315,17 @@ def test_a_follow_up_about_a_subject_no_passage_mentions_is_a_refusal() -> None:
     assistant = make(["What did Pakistan and the US agree about trade tariffs?", invented])[0]
     result = assistant.ask("What did they agree about trade tariffs?", history=HISTORY)
     assert (result.answer, result.sources, result.grounded) == (REFUSAL, [], False)
-    covered = make(["What did Pakistan and the US agree about the visa networks?", invented])[0]
+    supported = "Pakistan and the US agreed to launch joint operations against them [2]."
+    covered = make(["What did Pakistan and the US agree about the visa networks?", supported])[0]
     answered = covered.ask("What did they agree about the visa networks?", history=HISTORY)
     assert answered.grounded, "the passages name the subject: the sentence checks decide"
+
+
+def test_a_follow_up_that_refers_back_is_not_refused_for_its_subject() -> None:
+    supported = "Pakistan and the US agreed to launch joint operations [2]."
+    assistant = make(["What else did Pakistan and the US agree?", supported])[0]
+    result = assistant.ask("What about the second one?", history=HISTORY)
+    assert result.grounded
 
 
 def test_a_refusal_tacked_onto_an_answer_is_dropped() -> None:
@@ -325,3 +333,11 @@ def test_a_refusal_tacked_onto_an_answer_is_dropped() -> None:
     result = assistant.ask("Who represented the US?", as_of=date(2025, 6, 1))
     assert result.answer == "Natalie Baker represented the US [1]."
     assert result.grounded
+
+
+def test_a_curly_refusal_tacked_onto_an_answer_is_dropped_too() -> None:
+    assistant, _, _ = make(
+        ["Natalie Baker represented the US [3]. The articles I have don\u2019t say."]
+    )
+    result = assistant.ask("Who represented the US?", as_of=date(2025, 6, 1))
+    assert result.answer == "Natalie Baker represented the US [1]."

@@ -185,11 +185,19 @@ def test_question_coverage_counts_the_answer_and_the_passages() -> None:
         ("What about China?", {"china"}),
         ("And regarding the schools, what happened?", {"school"}),
         ("What about the drivers who walked out?", {"driver"}),
+        ("What about that deal?", {"deal"}),
+        ("What about the visa networks in Pakistan?", {"visa", "network"}),
+        ("What about Dr. Varga?", {"varga"}),
         ("Who represented the US?", set()),
         ("What about them?", set()),
+        ("What about the second one?", set()),
+        ("What did she say about him afterwards?", set()),
+        ("How about in 2024?", set()),
+        ("Tell me more about what happened next.", set()),
         ("About how many pages were seized?", set()),
         ("Which city is the conference about to open in?", set()),
         ("They spoke about 40 minutes.", set()),
+        ("It cost about five million.", set()),
     ],
 )
 def test_asked_subject_is_what_follows_about(question: str, subject: set[str]) -> None:
@@ -202,12 +210,15 @@ def test_subject_coverage_looks_for_the_subject_in_the_passages() -> None:
     assert subject_coverage("What about the visa networks?", PASSAGES) == 1.0
     assert subject_coverage("What did they say about modernisation?", ["to modernise"]) == 1.0
     assert subject_coverage("What about the bank's rates and China?", PASSAGES) == 2 / 3
+    assert subject_coverage("What about China?", ["Chinese officials said"]) == 1.0
     assert subject_coverage("Who represented the US?", []) == 1.0, "no subject named"
 
 
 def test_a_title_full_stop_ends_no_sentence() -> None:
-    text = "The panel's chair is Dr. Ilse Varga [1]. Mr. Naqvi spoke later [2]."
+    text = "The chair is Dr. Ilse Varga [1]. Mr. Naqvi met the U.S. envoy. It was No. 5. Jr. left."
     assert split_sentences(text) == [
-        "The panel's chair is Dr. Ilse Varga [1].",
-        "Mr. Naqvi spoke later [2].",
+        "The chair is Dr. Ilse Varga [1].",
+        "Mr. Naqvi met the U.S. envoy.",
+        "It was No. 5.",
+        "Jr. left.",
     ]
