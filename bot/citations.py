@@ -90,7 +90,7 @@ _NOT_A_SUBJECT = re.compile(
     re.IGNORECASE,
 )
 # Words that point back into the conversation instead of naming a subject ("What about the second
-# one?", "What did she say about him afterwards?"): a subject made only of them is not checked.
+# one?", "What did she say about him afterwards?") are not part of a subject.
 _REFERRING = frozenset(
     """him others rest latter former first second third fourth last next now then today yesterday
     tomorrow afterward afterwards later earlier ones thing things part point points bit side
@@ -279,8 +279,8 @@ def question_coverage(question: str, answer: str, passages: Sequence[str]) -> fl
 
 def asked_subject(question: str) -> set[str]:
     """Content words (stemmed) of what the question says it is about: "What did they agree about
-    trade tariffs?" → {"trad", "tariff"}; empty when it names no subject that way or only refers
-    back ("What about the second one?")."""
+    trade tariffs?" → {"trad", "tariff"}; words that refer back are left out ("What about the
+    second one?" → empty)."""
     subject: set[str] = set()
     for match in _SUBJECT.finditer(question):
         if _NOT_A_SUBJECT.match(match[1]):
@@ -293,7 +293,7 @@ def asked_subject(question: str) -> set[str]:
         if words and words[0].lower() in _NOT_A_NOUN_PHRASE:
             phrase = ""  # "about in 2024", "about what happened next": no noun named
         subject |= content_words(phrase)
-    return subject if subject - _REFERRING_STEMS else set()
+    return subject - _REFERRING_STEMS
 
 
 def subject_coverage(question: str, passages: Sequence[str]) -> float:

@@ -191,6 +191,7 @@ def test_question_coverage_counts_the_answer_and_the_passages() -> None:
         ("Who represented the US?", set()),
         ("What about them?", set()),
         ("What about the second one?", set()),
+        ("What about the first deal?", {"deal"}),
         ("What did she say about him afterwards?", set()),
         ("How about in 2024?", set()),
         ("Tell me more about what happened next.", set()),
