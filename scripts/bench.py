@@ -379,6 +379,23 @@ def bench_answer(args: argparse.Namespace) -> dict[str, Any]:
 # --- grounding -----------------------------------------------------------------------------------
 
 
+def _read_answer_cache(path: Path, fields: Sequence[str]) -> dict[tuple[Any, ...], dict[str, Any]]:
+    """Cached raw answers (JSON lines) by the values of `fields` (lists become tuples)."""
+    cache: dict[tuple[Any, ...], dict[str, Any]] = {}
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            key = tuple(tuple(v) if isinstance(v, list) else v for v in map(row.get, fields))
+            cache[key] = row
+    return cache
+
+
+def _append_answer(path: Path, row: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as out:
+        out.write(json.dumps(row) + "\n")
+
+
 class _FixedPassages:
     """A retriever that returns the same passages for any question (they are already chosen)."""
 
@@ -409,13 +426,8 @@ def _grounding_answers(args: argparse.Namespace, generate: bool = True) -> list[
     prompt_key = hashlib.sha256(
         (prompts.answer_system.text + prompts.answer_user.text).encode()
     ).hexdigest()[:12]
-    args.work_dir.mkdir(parents=True, exist_ok=True)
     cache_path = args.work_dir / "grounding-answers.jsonl"
-    cache: dict[tuple[str, str, str, tuple[str, ...]], dict[str, Any]] = {}
-    if cache_path.is_file():
-        for line in cache_path.read_text(encoding="utf-8").splitlines():
-            row = json.loads(line)
-            cache[(row["id"], row["kind"], row["prompt"], tuple(row["chunks"]))] = row
+    cache = _read_answer_cache(cache_path, ("id", "kind", "prompt", "chunks"))
     queries = load_queries(args.mini, args.grounding_questions)
     retrieved = [
         prompt_order(store.search(q.question, args.k, published_before=date.fromisoformat(q.date)))
@@ -452,8 +464,7 @@ def _grounding_answers(args: argparse.Namespace, generate: bool = True) -> list[
                     "chunks": chunk_ids,
                     "raw": raw,
                 }
-                with cache_path.open("a", encoding="utf-8") as out:
-                    out.write(json.dumps(cache[key]) + "\n")
+                _append_answer(cache_path, cache[key])
                 logger.info("%s %s: %r", query.id, kind, raw[:120])
             rows.append(
                 {
@@ -552,13 +563,8 @@ def _followup_answers(args: argparse.Namespace) -> list[dict[str, Any]]:
         settings.llm_model_path.name if settings.llm_model_path else DEFAULT_MODEL.filename
     )
     model_key = f"{settings.llm_provider}:{model}:k={args.k}"
-    args.work_dir.mkdir(parents=True, exist_ok=True)
     cache_path = args.work_dir / "followup-answers.jsonl"
-    cache: dict[tuple[str, str, str, str], dict[str, Any]] = {}
-    if cache_path.is_file():
-        for line in cache_path.read_text(encoding="utf-8").splitlines():
-            row = json.loads(line)
-            cache[(row["first"], row["follow_up"], row["prompt"], row["model"])] = row
+    cache = _read_answer_cache(cache_path, ("first", "follow_up", "prompt", "model"))
     cases = [json.loads(line) for line in FOLLOWUPS.read_text(encoding="utf-8").splitlines()]
     assistant = None
     rows = []
@@ -592,8 +598,7 @@ def _followup_answers(args: argparse.Namespace) -> list[dict[str, Any]]:
                 "passages": [dataclasses.asdict(p) for p in prompt_order(retriever.last)],
                 "raw": raw,
             }
-            with cache_path.open("a", encoding="utf-8") as out:
-                out.write(json.dumps(cache[key]) + "\n")
+            _append_answer(cache_path, cache[key])
             logger.info("%s → %r", case["follow_up"], raw[:120])
         row = dict(cache[key])
         row["passages"] = [Passage(**p) for p in row["passages"]]
@@ -724,9 +729,10 @@ def bench_serve(args: argparse.Namespace) -> dict[str, Any]:
 
 def _answer_seconds(summary: dict[str, Any]) -> float:
     """Time spent answering, from the predictions of a summary written before it was recorded."""
-    lines = Path(summary["out_path"]).read_text(encoding="utf-8").splitlines()
-    preds = [json.loads(line) for line in lines if line.strip()][: summary["summary"]["n"]]
-    return round(sum(p["total_s"] or 0.0 for p in preds), 1)
+    from newsbot.evaluation.runner import answer_seconds, read_preds
+
+    preds = list(read_preds(Path(summary["out_path"])).values())
+    return answer_seconds(preds[: summary["summary"]["n"]])
 
 
 def bench_accuracy(args: argparse.Namespace) -> dict[str, Any]:

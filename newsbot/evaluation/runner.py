@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -309,6 +309,11 @@ def read_preds(path: Path) -> dict[str, dict[str, Any]]:
     return done
 
 
+def answer_seconds(preds: Iterable[dict[str, Any]]) -> float:
+    """Time spent answering these predictions (the sum of their `total_s`)."""
+    return round(sum(pred["total_s"] or 0.0 for pred in preds), 1)
+
+
 def _drop_torn_tail(path: Path) -> None:
     """Cut a last line a killed run left unfinished, so the next line does not run into it."""
     if not path.is_file():
@@ -542,7 +547,7 @@ def run_eval(
         asked=len(todo),
         resumed=resumed,
         seconds=round(seconds, 1),
-        answer_seconds=round(sum(done[q.id]["total_s"] or 0.0 for q in queries if q.id in done), 1),
+        answer_seconds=answer_seconds(done[q.id] for q in queries if q.id in done),
         ingest=ingest_info,
     )
     payload = {"config": config, "status": "done", **report.to_dict()}
