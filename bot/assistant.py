@@ -5,6 +5,10 @@
 citation, unknown ones removed, unmarked sentences attributed by word overlap, and a plain
 "the articles I have don't say" (grounded=False) when nothing supports an answer.
 `Assistant.ask()` is the same without the deltas.
+
+When the model refuses although passages were retrieved, the assistant takes one second look
+(the same passages, without offering the refusal) and lets the answer check decide; the refusal
+it held back is then never shown.
 """
 
 from __future__ import annotations
@@ -13,18 +17,26 @@ import logging
 import time
 from collections.abc import Iterator, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import openai
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessageChunk
 
-from bot.chain import NO_ARTICLES, REFUSAL, PassageRetriever, Retrieval, build_chain
+from bot.chain import (
+    NO_ARTICLES,
+    REFUSAL,
+    PassageRetriever,
+    Retrieval,
+    build_chain,
+    build_second_look,
+)
 from bot.citations import (
     COVERAGE_THRESHOLD,
     SUBJECT_THRESHOLD,
     attribute_sentences,
     check_citations,
+    drop_unsupported_names,
     enforce_support,
     is_refusal,
     question_coverage,
@@ -42,6 +54,8 @@ __all__ = ["Assistant", "PassageRetriever", "check_answer"]
 
 logger = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 
 class Assistant:
     """Answers questions about the stored articles, with citations and follow-ups."""
@@ -54,6 +68,7 @@ class Assistant:
         self.prompts = prompts
         self.k = k
         self.chain = build_chain(retriever, llm, prompts, k)
+        self.second_look = build_second_look(llm, prompts)
 
     def stream(
         self, question: str, history: Sequence[ChatTurn] = (), as_of: date | None = None
@@ -61,7 +76,9 @@ class Assistant:
         """Yield answer text deltas, then one final `AnswerResult` (the checked answer).
 
         The deltas are the model's raw text; the result's `answer` may differ (renumbered
-        citations, or the refusal sentence when nothing supports the answer).
+        citations, or the refusal sentence when nothing supports the answer). A draft that
+        starts like the refusal is held back until it turns into something else, so a refusal
+        followed by a second look shows only the second answer.
         """
         as_of = as_of or date.today()
         started = time.perf_counter()
@@ -70,6 +87,7 @@ class Assistant:
         standalone = question
         retrieval = Retrieval(passages=[], seconds=0.0)
         parts: list[str] = []
+        held = ""
         inputs = {"question": question, "history": list(history), "as_of": as_of}
         for chunk in _model_errors_as_newsbot_errors(self.chain.stream(inputs)):
             if "standalone_question" in chunk and history:
@@ -83,15 +101,42 @@ class Assistant:
             message = chunk.get("answer")
             if isinstance(message, AIMessageChunk):
                 _add_usage(usage, message)
-                text = message.text
-                if text:
+                parts.append(message.text)
+                held += message.text
+                if held and not _may_be_refusal(held):
                     timings.setdefault("first_token_s", time.perf_counter() - started)
-                    parts.append(text)
-                    yield text
+                    yield held
+                    held = ""
+        raw = "".join(parts)
+        second_look = bool(retrieval.passages) and is_refusal(raw)
+        if second_look:
+            looked = time.perf_counter()
+            logger.info(
+                "model refused %r over %d passages: second look",
+                standalone,
+                len(retrieval.passages),
+            )
+            parts = []
+            again = {"as_of": as_of, "retrieval": retrieval, "standalone_question": standalone}
+            for message in _model_errors_as_newsbot_errors(self.second_look.stream(again)):
+                _add_usage(usage, message)
+                if message.text:
+                    timings.setdefault("first_token_s", time.perf_counter() - started)
+                    parts.append(message.text)
+                    yield message.text
+            timings["second_look_s"] = time.perf_counter() - looked
+            raw = "".join(parts)
+        elif held:
+            timings.setdefault("first_token_s", time.perf_counter() - started)
+            yield held
         timings["total_s"] = time.perf_counter() - started
         by_score = sorted(retrieval.passages, key=lambda p: -p.score)
         answer, sources, grounded = check_answer(
-            "".join(parts), retrieval.passages, standalone, follow_up=question if history else ""
+            raw,
+            retrieval.passages,
+            standalone,
+            follow_up=question if history else "",
+            second_look=second_look,
         )
         yield AnswerResult(
             answer=answer,
@@ -103,6 +148,7 @@ class Assistant:
             timings=timings,
             usage=usage,
             retrieved=[_retrieved(rank, p) for rank, p in enumerate(by_score, 1)],
+            second_look=second_look,
         )
 
     def ask(
@@ -115,7 +161,14 @@ class Assistant:
         raise AssertionError("Assistant.stream ended without a result")  # pragma: no cover
 
 
-def _model_errors_as_newsbot_errors(chunks: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+def _may_be_refusal(draft: str) -> bool:
+    """True while the draft so far is the start of the stock refusal, or begins with all of it."""
+    text = draft.replace("\u2019", "'").lstrip().lower()
+    refusal = REFUSAL.lower()
+    return refusal.startswith(text) or text.startswith(refusal)
+
+
+def _model_errors_as_newsbot_errors(chunks: Iterator[T]) -> Iterator[T]:
     """Pass the chain's chunks through; an unreachable or failing model becomes a ModelError.
 
     The CLI and the web app show a ModelError as one line; a raw openai exception would be a
@@ -146,6 +199,7 @@ def check_answer(
     question: str = "",
     follow_up: str = "",
     subject_threshold: float = SUBJECT_THRESHOLD,
+    second_look: bool = False,
 ) -> tuple[str, list[Source], bool]:
     """Turn the model's raw answer into (checked answer, cited sources, grounded).
 
@@ -153,10 +207,14 @@ def check_answer(
     was asked with chat history. No passages → NO_ARTICLES. The model's refusal → its first
     sentence, ungrounded. Otherwise invalid markers and a tacked-on refusal sentence are dropped,
     unmarked sentences attributed by overlap, cited sentences that their passages don't support
-    removed, markers renumbered. The answer becomes REFUSAL when no cited sentence is left, or
-    when neither it nor the passages mention most of what the follow-up asks (a fluent answer to
-    the earlier question), or when the passages hold less than `subject_threshold` of the subject
-    the follow-up names ("What about China?"; 0 turns that rule off).
+    removed, and so are sentences with a name or number that neither the passages (titles
+    included) nor the question mention; markers renumbered. The answer becomes REFUSAL when no
+    cited sentence is left, or when neither it nor the passages mention most of what the
+    follow-up asks (a fluent answer to the earlier question), or when the passages hold less than
+    `subject_threshold` of the subject the follow-up names ("What about China?"; 0 turns that
+    rule off). An answer given on a `second_look` (the model had refused) must also restate most
+    of what the question asks: a sentence copied from passages about something else is supported
+    by them, but answers nothing.
     """
     if not passages:
         return NO_ARTICLES, [], False
@@ -167,7 +225,11 @@ def check_answer(
     texts = [p.text for p in passages]
     valid = check_citations(raw, len(passages), renumber=False).text
     attributed = attribute_sentences(_without_stock_refusal(valid), texts, question)
-    checked = check_citations(enforce_support(attributed, texts, question), len(passages))
+    vocabulary = "\n".join(
+        [question, follow_up, *texts, *(f"{p.title} {p.source} {p.published}" for p in passages)]
+    )
+    supported = drop_unsupported_names(enforce_support(attributed, texts, question), vocabulary)
+    checked = check_citations(supported, len(passages))
     if not checked.cited:
         logger.info("answer without support in the passages replaced by refusal: %r", raw)
         return REFUSAL, [], False
@@ -176,6 +238,9 @@ def check_answer(
         or subject_coverage(follow_up, texts) < subject_threshold
     ):
         logger.info("answer that misses what %r asks replaced by refusal: %r", follow_up, raw)
+        return REFUSAL, [], False
+    if second_look and question_coverage(question, checked.text, []) < COVERAGE_THRESHOLD:
+        logger.info("second-look answer that doesn't restate %r refused: %r", question, raw)
         return REFUSAL, [], False
     sources = [_source(n, passages[index]) for n, index in enumerate(checked.cited, 1)]
     return checked.text, sources, True

@@ -8,6 +8,9 @@ Read top to bottom, `build_chain` does:
    passages first, question last, so llama.cpp can reuse the cached prompt prefix);
 4. stream the model's answer (or the fixed refusal when nothing was retrieved).
 
+`build_second_look` is the one extra step `bot.assistant` may take: when the model refused although
+passages were retrieved, ask once more over the same passages without offering the refusal.
+
 Input: `{"question": str, "history": Sequence[ChatTurn], "as_of": date}`. Output (streamed as
 partial dicts): the input plus `standalone_question: str`, `retrieval: Retrieval` and
 `answer: AIMessageChunk`. Checking citations and building the result is `bot.assistant`'s job.
@@ -110,6 +113,14 @@ def answer_prompt(prompts: Prompts) -> ChatPromptTemplate:
     )
 
 
+def second_look_prompt(prompts: Prompts) -> ChatPromptTemplate:
+    """The answer prompt without the way out: same system message and passages (the prefix the
+    server has cached from the first attempt), then the instruction to answer and cite."""
+    return ChatPromptTemplate.from_messages(
+        [("system", prompts.answer_system.text), ("human", prompts.answer_retry.text)]
+    )
+
+
 def condense_prompt(prompts: Prompts) -> ChatPromptTemplate:
     """One user message that asks for the standalone question."""
     return ChatPromptTemplate.from_messages([("human", prompts.condense.text)])
@@ -145,3 +156,14 @@ def build_chain(
         | RunnablePassthrough.assign(retrieval=RunnableLambda(retrieve))
         | RunnablePassthrough.assign(answer=RunnableLambda(answer))
     )
+
+
+def build_second_look(llm: BaseChatModel, prompts: Prompts) -> Runnable[dict[str, Any], Any]:
+    """Ask again over the passages already retrieved, without offering the refusal.
+
+    Small models refuse some questions their passages answer (one in five here, see
+    BENCHMARKS.md); the answer check, not the model, then decides whether the answer stands.
+    Input: the chain's output dict (`as_of`, `retrieval`, `standalone_question`). Output: the
+    model's message, streamed.
+    """
+    return RunnableLambda(answer_inputs) | second_look_prompt(prompts) | llm

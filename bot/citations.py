@@ -67,6 +67,8 @@ _AFTER_STOP = re.compile(r"[ \t]*([.!?])[ \t]*((?:\[\d+\])+)(?=\s|$)")
 _RANGE = re.compile(r"(\d+)\s*[-\u2013]\s*(\d+)")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"“(A-Z0-9])|(?<=\])\s+(?=[\"“(A-Z])")
 _WORD = re.compile(r"[a-z0-9]+")
+_NAME_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9'-]*|[0-9]+")
+_POSSESSIVE = re.compile(r"'s?$")
 # A full stop after a title or an initial ("Dr. Ilse Varga", "the U.S. Treasury") ends no sentence.
 _TITLE_AT_END = re.compile(
     r"(?:\b(?:Dr|Mr|Mrs|Ms|Prof|Gen|Gov|Sen|Rep|Rev|Lt|Col|Capt|Sgt|Mt|vs)|\b[A-Z])\.$"
@@ -258,6 +260,35 @@ def enforce_support(text: str, passages: Sequence[str], question: str = "") -> s
             best = max(supporting, key=lambda n: support(sentence, passages[n - 1]))
             kept.append(_with_marker(strip_markers(sentence), best))
     return " ".join(kept)
+
+
+def names_and_numbers(sentence: str) -> set[str]:
+    """The capitalised words and the numbers in `sentence`, lower-cased and without "'s":
+    "Dr. Ilse Varga's 40 cm [1]" → {"dr", "ilse", "varga", "40"}. A function word that is
+    capitalised only because it starts the sentence ("They", "The") is not a name."""
+    words = _NAME_TOKEN.findall(_plain(sentence))
+    if words and words[0].lower() in _STOPWORDS:
+        words = words[1:]
+    return {
+        _POSSESSIVE.sub("", word).lower()
+        for word in words
+        if (word[0].isupper() and len(word) > 1) or word[0].isdigit()
+    }
+
+
+def drop_unsupported_names(text: str, vocabulary: str) -> str:
+    """Drop the sentences that name someone or something, or give a number, that `vocabulary`
+    (the passages, their titles and the question) never mentions: that detail was invented,
+    however many of the sentence's other words the passages hold."""
+    known = {_POSSESSIVE.sub("", word).lower() for word in _NAME_TOKEN.findall(_plain(vocabulary))}
+    return " ".join(
+        sentence for sentence in split_sentences(text) if names_and_numbers(sentence) <= known
+    )
+
+
+def _plain(text: str) -> str:
+    """Text without citation markers, with curly apostrophes made straight."""
+    return MARKER.sub(" ", text).replace("\u2019", "'")
 
 
 def _supports(passage: str, sentence: str, question: str) -> bool:

@@ -57,9 +57,12 @@ class AnswerResult:
         standalone_question: the question as searched (the condensed follow-up, or the question).
         question: the question as asked.
         as_of: ISO date the answer is given as of.
-        timings: seconds: `retrieval_s`, `first_token_s`, `total_s` (+ `condense_s` with history).
+        timings: seconds: `retrieval_s`, `first_token_s` (first text shown), `total_s`
+            (+ `condense_s` with history, `second_look_s` after a second look).
         usage: `prompt_tokens`, `completion_tokens` (0 when the model does not report them).
         retrieved: every retrieved passage in rank order.
+        second_look: True when the model refused at first and `answer` comes from asking it
+            once more over the same passages (see `bot.chain.build_second_look`).
     """
 
     answer: str
@@ -71,6 +74,7 @@ class AnswerResult:
     timings: dict[str, float] = field(default_factory=dict)
     usage: dict[str, int] = field(default_factory=dict)
     retrieved: list[RetrievedPassage] = field(default_factory=list)
+    second_look: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """The result as plain JSON-ready values (str, int, float, bool, None, lists, dicts)."""

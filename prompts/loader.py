@@ -78,6 +78,10 @@ class Prompts:
     def answer_user(self) -> PromptTemplateFile:
         return self.get("answer_user")
 
+    @property
+    def answer_retry(self) -> PromptTemplateFile:
+        return self.get("answer_retry")
+
 
 def body_variables(text: str) -> frozenset[str]:
     """The `{names}` a `str.format` template uses (doubled braces are literals)."""

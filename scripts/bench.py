@@ -40,7 +40,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -354,8 +354,10 @@ def bench_answer(args: argparse.Namespace) -> dict[str, Any]:
     queries = load_queries(args.mini, args.questions)
     assistant.ask(queries[0].question, as_of=date.fromisoformat(queries[0].date))  # load model
     first, total, prompt_tokens, completion_tokens = [], [], [], []
+    second_looks = 0
     for query in queries:
         result = assistant.ask(query.question, as_of=date.fromisoformat(query.date))
+        second_looks += result.second_look
         if "first_token_s" in result.timings:
             first.append(result.timings["first_token_s"])
         total.append(result.timings["total_s"])
@@ -372,6 +374,7 @@ def bench_answer(args: argparse.Namespace) -> dict[str, Any]:
             "total_p95_s": pct(total, 95),
             "prompt_tokens_mean": round(sum(prompt_tokens) / len(prompt_tokens)),
             "completion_tokens_mean": round(sum(completion_tokens) / len(completion_tokens)),
+            "second_looks": second_looks,
         }
     )
 
@@ -394,6 +397,17 @@ def _append_answer(path: Path, row: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as out:
         out.write(json.dumps(row) + "\n")
+
+
+def _draft(items: Iterable[Any]) -> tuple[str, bool]:
+    """The model's raw answer (the streamed deltas) and whether it came from a second look."""
+    raw = ""
+    for item in items:
+        if isinstance(item, str):
+            raw += item
+        else:
+            return raw, item.second_look
+    raise RuntimeError("the answer stream ended without a result")
 
 
 class _FixedPassages:
@@ -424,7 +438,7 @@ def _grounding_answers(args: argparse.Namespace, generate: bool = True) -> list[
     store = open_store(settings, eval_collection_name(args.mini))
     prompts = load_prompts()
     prompt_key = hashlib.sha256(
-        (prompts.answer_system.text + prompts.answer_user.text).encode()
+        (prompts.answer_system.text + prompts.answer_user.text + prompts.answer_retry.text).encode()
     ).hexdigest()[:12]
     cache_path = args.work_dir / "grounding-answers.jsonl"
     cache = _read_answer_cache(cache_path, ("id", "kind", "prompt", "chunks"))
@@ -450,12 +464,8 @@ def _grounding_answers(args: argparse.Namespace, generate: bool = True) -> list[
                     continue
                 llm = llm or build_llm(settings)
                 assistant = Assistant(_FixedPassages(passages), llm, prompts, k=args.k)
-                raw = "".join(
-                    item
-                    for item in assistant.stream(
-                        query.question, as_of=date.fromisoformat(query.date)
-                    )
-                    if isinstance(item, str)
+                raw, second_look = _draft(
+                    assistant.stream(query.question, as_of=date.fromisoformat(query.date))
                 )
                 cache[key] = {
                     "id": query.id,
@@ -463,6 +473,7 @@ def _grounding_answers(args: argparse.Namespace, generate: bool = True) -> list[
                     "prompt": prompt_key,
                     "chunks": chunk_ids,
                     "raw": raw,
+                    "second_look": second_look,
                 }
                 _append_answer(cache_path, cache[key])
                 logger.info("%s %s: %r", query.id, kind, raw[:120])
@@ -484,7 +495,6 @@ def bench_grounding(args: argparse.Namespace) -> dict[str, Any]:
     """How often the answer check refuses: questions over their own passages (should answer when
     the evidence was retrieved) and over another question's passages (should refuse)."""
     from bot.assistant import check_answer
-    from bot.citations import is_refusal
 
     rows = _grounding_answers(args)
     counts: dict[str, dict[str, int]] = {}
@@ -499,13 +509,23 @@ def bench_grounding(args: argparse.Namespace) -> dict[str, Any]:
                 else "matched, no evidence"
             )
         )
-        answer, _, grounded = check_answer(row["raw"], row["passages"], row["question"])
-        model_refused = is_refusal(row["raw"])
+        answer, _, grounded = check_answer(
+            row["raw"], row["passages"], row["question"], second_look=row["second_look"]
+        )
+        model_refused = row["second_look"]
         c = counts.setdefault(
-            group, {"questions": 0, "model_refused": 0, "refused": 0, "right_answered": 0}
+            group,
+            {
+                "questions": 0,
+                "model_refused": 0,
+                "second_look_answered": 0,
+                "refused": 0,
+                "right_answered": 0,
+            },
         )
         c["questions"] += 1
         c["model_refused"] += model_refused
+        c["second_look_answered"] += model_refused and grounded
         c["refused"] += not grounded
         c["right_answered"] += grounded and row["answer_text"].lower() in answer.lower()
         if group != "mismatched" and not grounded and not model_refused and len(examples) < 8:
@@ -583,11 +603,12 @@ def _followup_answers(args: argparse.Namespace) -> list[dict[str, Any]]:
             ]
             raw = ""
             standalone = ""
+            second_look = False
             for item in assistant.stream(case["follow_up"], history):
                 if isinstance(item, str):
                     raw += item
                 else:
-                    standalone = item.standalone_question
+                    standalone, second_look = item.standalone_question, item.second_look
             cache[key] = {
                 "first": case["first"],
                 "follow_up": case["follow_up"],
@@ -597,6 +618,7 @@ def _followup_answers(args: argparse.Namespace) -> list[dict[str, Any]]:
                 "standalone": standalone,
                 "passages": [dataclasses.asdict(p) for p in prompt_order(retriever.last)],
                 "raw": raw,
+                "second_look": second_look,
             }
             _append_answer(cache_path, cache[key])
             logger.info("%s → %r", case["follow_up"], raw[:120])
@@ -610,13 +632,16 @@ def bench_followups(args: argparse.Namespace) -> dict[str, Any]:
     """Follow-ups that the sample articles answer or don't: how often the model alone and the
     checked answer refuse, and how often an answer holds the expected fact."""
     from bot.assistant import check_answer
-    from bot.citations import is_refusal
 
     counts: dict[str, dict[str, int]] = {}
     cases = []
     for row in _followup_answers(args):
         answer, _, grounded = check_answer(
-            row["raw"], row["passages"], row["standalone"], follow_up=row["follow_up"]
+            row["raw"],
+            row["passages"],
+            row["standalone"],
+            follow_up=row["follow_up"],
+            second_look=row["second_look"],
         )
         _, _, grounded_without = check_answer(
             row["raw"],
@@ -624,15 +649,24 @@ def bench_followups(args: argparse.Namespace) -> dict[str, Any]:
             row["standalone"],
             follow_up=row["follow_up"],
             subject_threshold=0.0,
+            second_look=row["second_look"],
         )
         by_subject = grounded_without and not grounded
         right = grounded and any(key.lower() in answer.lower() for key in row.get("keys", []))
         c = counts.setdefault(
             row["expect"],
-            {"questions": 0, "model_refused": 0, "refused": 0, "by_subject": 0, "right": 0},
+            {
+                "questions": 0,
+                "model_refused": 0,
+                "second_look_answered": 0,
+                "refused": 0,
+                "by_subject": 0,
+                "right": 0,
+            },
         )
         c["questions"] += 1
-        c["model_refused"] += is_refusal(row["raw"])
+        c["model_refused"] += row["second_look"]
+        c["second_look_answered"] += row["second_look"] and grounded
         c["refused"] += not grounded
         c["by_subject"] += by_subject
         c["right"] += right
@@ -881,7 +915,13 @@ def render(results: dict[str, Any]) -> str:
             f"The assistant (`Assistant.ask`, k={r['k']}, at most {r['max_tokens']} answer "
             f"tokens) on the first {r['questions']} mini questions, each as of its date; mean "
             f"prompt {r['prompt_tokens_mean']} tokens, mean answer {r['completion_tokens_mean']} "
-            "tokens.",
+            "tokens"
+            + (
+                f" (both summed over the two attempts of the {r['second_looks']} answers that took "
+                "a second look, which the times include)."
+                if "second_looks" in r
+                else "."
+            ),
             "",
             "| | p50 s | p95 s |",
             "|---|---|---|",
@@ -897,17 +937,21 @@ def render(results: dict[str, Any]) -> str:
             "and, separately, from the passages retrieved for another question whose evidence they",
             "do not hold. Over its own passages the bot should answer when the evidence was",
             "retrieved; over another question's passages it should refuse. *model refused*: the",
-            "model's own reply was the refusal; *refused*: the result after the answer check",
-            "(unsupported cited sentences dropped, answers that miss what was asked refused);",
-            "*right*: answered (grounded) and the answer contains the correct choice's text.",
+            "model's first reply was the refusal, so it was asked once more without that way out;",
+            "*answered on a second look*: of those, answers that passed the check; *refused*: the",
+            "result after the answer check (sentences their passages don't support, or that name",
+            "someone or give a number the passages never mention, dropped; answers that miss what",
+            "was asked refused); *right*: answered (grounded) and the answer contains the correct",
+            "choice's text.",
             "",
-            "| passages | questions | model refused | refused after the check | right |",
-            "|---|---|---|---|---|",
+            "| passages | questions | model refused | answered on a second look "
+            "| refused after the check | right |",
+            "|---|---|---|---|---|---|",
         ]
         for group, c in r["groups"].items():
             out.append(
-                f"| {group} | {c['questions']} | {c['model_refused']} | {c['refused']} | "
-                f"{c['right_answered']} |"
+                f"| {group} | {c['questions']} | {c['model_refused']} | "
+                f"{c.get('second_look_answered', 'n/a')} | {c['refused']} | {c['right_answered']} |"
             )
         out.append("")
         if r.get("refused_examples"):
@@ -924,20 +968,23 @@ def render(results: dict[str, Any]) -> str:
             "Two-turn conversations over the sample articles in `examples/articles`",
             f"(`scripts/followups.jsonl`, k={r['k']}): a first question, then a follow-up that the",
             'articles answer or one they don\'t ("What about toasters?" after a kettle recall).',
-            "*model refused*: the model's own reply; *refused*: after the answer check; *by the",
-            "subject rule*: of those, refused only because the passages never mention what the",
-            "follow-up asks about (the check without that rule answers them); *right*: answered",
-            "and the answer holds the expected fact.",
+            "*model refused*: the model's first reply to the follow-up (it is then asked once more",
+            "without that way out); *answered on a second look*: of those, answers that passed the",
+            "check; *refused*: after the answer check; *by the subject rule*: of those, refused",
+            "only because the passages never mention what the follow-up asks about (the check",
+            "without that rule answers them); *right*: answered and the answer holds the expected",
+            "fact.",
             "",
-            "| follow-ups | questions | model refused | refused after the check "
-            "| by the subject rule | right |",
-            "|---|---|---|---|---|---|",
+            "| follow-ups | questions | model refused | answered on a second look "
+            "| refused after the check | by the subject rule | right |",
+            "|---|---|---|---|---|---|---|",
         ]
         for group, c in r["groups"].items():
             label = "answered by the articles" if group == "answer" else "not in the articles"
             out.append(
-                f"| {label} | {c['questions']} | {c['model_refused']} | {c['refused']} | "
-                f"{c['by_subject']} | {c['right']} |"
+                f"| {label} | {c['questions']} | {c['model_refused']} | "
+                f"{c.get('second_look_answered', 'n/a')} | {c['refused']} | {c['by_subject']} | "
+                f"{c['right']} |"
             )
         wrong = [c for c in r["cases"] if c["grounded"] == (c["expect"] == "refuse")]
         if wrong:

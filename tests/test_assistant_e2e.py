@@ -23,7 +23,7 @@ from ingest.pipeline import ingest
 from newsbot.factories import build_store
 from newsbot.settings import get_settings
 from prompts import load_prompts
-from tests.conftest import SEED_DIR
+from tests.conftest import EXAMPLES_DIR, SEED_DIR
 
 pytestmark = pytest.mark.slow
 logger = logging.getLogger(__name__)
@@ -82,3 +82,20 @@ def test_seed_conversation(local_llm: LocalLLMServer, tmp_path: Path) -> None:
     assert tariffs.sources == []
     assert is_refusal(tariffs.answer), tariffs.answer
     assert not re.search(r"\d", tariffs.answer), "no invented figures"
+
+
+def test_a_question_the_articles_answer_is_answered(
+    local_llm: LocalLLMServer, tmp_path: Path
+) -> None:
+    """Over the sample articles. The model alone replied with the refusal to this one (the
+    possessive "Halvern's" was enough); the second look answers it from the same passage."""
+    settings = get_settings(data_dir=tmp_path / "data")
+    store = build_store(settings)
+    ingest([str(EXAMPLES_DIR)], store, tiktoken_cache_dir=settings.data_dir / "tiktoken")
+    llm = make_chat_model("local", local_server_factory=lambda: local_llm, max_tokens=200)
+    assistant = Assistant(store, llm, load_prompts(), k=settings.top_k)
+
+    strike, _ = _ask(assistant, "Why did Halvern's bus and tram drivers go on strike?", [])
+    assert strike.grounded, strike.answer
+    assert re.search(r"\bpay\b", strike.answer), strike.answer
+    assert "halvern" in strike.sources[0].title.lower()

@@ -145,11 +145,57 @@ def test_unmarked_supported_answer_is_attributed() -> None:
     assert [s.article_id for s in result.sources] == ["art1"]
 
 
-def test_model_refusal_is_ungrounded() -> None:
-    assistant, _, _ = make([REFUSAL])
-    result = assistant.ask("What did they agree about trade tariffs?", as_of=date(2025, 6, 1))
+def test_model_refusal_on_both_looks_is_ungrounded() -> None:
+    assistant, _, llm = make([REFUSAL, REFUSAL])
+    items = list(
+        assistant.stream("What did they agree about trade tariffs?", as_of=date(2025, 6, 1))
+    )
+    *deltas, result = items
+    assert isinstance(result, AnswerResult)
     assert (result.answer, result.sources, result.grounded) == (REFUSAL, [], False)
+    assert result.second_look
+    assert len(llm.seen) == 2
+    assert "".join(deltas) == REFUSAL  # type: ignore[arg-type]  # the first refusal was held back
     assert len(result.retrieved) == 3
+
+
+def test_a_refusal_over_passages_gets_a_second_look_without_the_way_out() -> None:
+    answer = "Pakistan and the US agreed to launch joint operations against fake visa networks [2]."
+    assistant, _, llm = make([REFUSAL, answer])
+    items = list(assistant.stream("What did Pakistan and the US agree on?", as_of=date(2025, 6, 1)))
+    *deltas, result = items
+    assert isinstance(result, AnswerResult)
+    assert "".join(deltas) == answer  # type: ignore[arg-type]  # the refusal was never shown
+    assert (result.answer, result.grounded, result.second_look) == (
+        answer.replace("[2]", "[1]"),
+        True,
+        True,
+    )
+    first, second = llm.seen
+    assert first[0] == second[0], "same system message: the server reuses the cached prefix"
+    assert REFUSAL in first[1].text
+    assert REFUSAL not in second[1].text
+    assert second[1].text.startswith(first[1].text.split("Answer the question")[0])
+    assert result.timings["second_look_s"] <= result.timings["total_s"]
+
+
+def test_a_second_look_that_answers_something_else_is_refused() -> None:
+    """Copied from a passage, so supported, but it doesn't say what was asked."""
+    assistant, _, _ = make([REFUSAL, "Heavy rain flooded the city centre on Monday [1]."])
+    result = assistant.ask(
+        "Which country is printing warnings on cigarettes?", as_of=date(2025, 6, 1)
+    )
+    assert (result.answer, result.grounded, result.second_look) == (REFUSAL, False, True)
+
+
+def test_an_answer_that_starts_like_the_refusal_is_streamed() -> None:
+    raw = "The articles I have cover the flood: heavy rain closed three schools [1]."
+    assistant, _, llm = make([raw])
+    *deltas, result = list(assistant.stream("What closed?", as_of=date(2025, 6, 1)))
+    assert "".join(deltas) == raw  # type: ignore[arg-type]
+    assert len(llm.seen) == 1
+    assert isinstance(result, AnswerResult)
+    assert not result.second_look
 
 
 def test_unsupported_answer_is_replaced_by_the_refusal() -> None:
@@ -163,6 +209,7 @@ def test_nothing_retrieved_skips_the_model() -> None:
     result = assistant.ask("Anything?", as_of=date(2025, 6, 1))
     assert llm.seen == []
     assert (result.answer, result.grounded, result.retrieved) == (NO_ARTICLES, False, [])
+    assert not result.second_look
 
 
 def test_stream_yields_deltas_then_one_result() -> None:

@@ -223,3 +223,43 @@ def test_a_title_full_stop_ends_no_sentence() -> None:
         "It was No. 5.",
         "Jr. left.",
     ]
+
+
+def test_names_and_numbers_are_the_capitalised_words_and_numbers() -> None:
+    from bot.citations import names_and_numbers
+
+    assert names_and_numbers("Dr. Ilse Varga\u2019s panel saw 40 cm by 2070 [1].") == {
+        "dr",
+        "ilse",
+        "varga",
+        "40",
+        "2070",
+    }
+    assert names_and_numbers("They said owners should stop using the kettle [2].") == set()
+
+
+def test_a_sentence_with_a_name_or_number_the_passages_lack_is_dropped() -> None:
+    from bot.citations import drop_unsupported_names
+
+    vocabulary = (
+        "Canada will print a warning on every cigarette from 2023, its health minister said."
+    )
+    text = (
+        "The United States will print a warning on every cigarette [1]. "
+        "Canada will print it from 2023 [1]. Canada will print it from 2025 [1]."
+    )
+    assert drop_unsupported_names(text, vocabulary) == "Canada will print it from 2023 [1]."
+
+
+def test_check_answer_drops_an_invented_affiliation_and_keeps_the_rest() -> None:
+    from bot.assistant import check_answer
+    from tests.test_chain import PASSAGES
+
+    raw = (
+        "Natalie Baker met Interior Minister Mohsin Naqvi in Islamabad [3]. "
+        "Baker, of the State Department's Lahore office, met Naqvi in Islamabad [3]."
+    )
+    answer, sources, grounded = check_answer(raw, PASSAGES, "Who did Natalie Baker meet?")
+    assert answer == "Natalie Baker met Interior Minister Mohsin Naqvi in Islamabad [1]."
+    assert grounded
+    assert [s.article_id for s in sources] == ["art2"]

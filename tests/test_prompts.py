@@ -14,6 +14,7 @@ from bot.chain import (
     answer_prompt,
     condense_inputs,
     condense_prompt,
+    second_look_prompt,
 )
 from newsbot.errors import ConfigError
 from prompts import load_prompts
@@ -47,6 +48,7 @@ def test_chain_templates_exist_with_declared_variables() -> None:
     assert prompts.condense.variables == {"history", "question"}
     assert prompts.answer_system.variables == {"as_of"}
     assert prompts.answer_user.variables == {"passages", "question"}
+    assert prompts.answer_retry.variables == {"passages", "question"}
 
 
 def test_condense_variables_match_what_the_chain_passes() -> None:
@@ -73,9 +75,21 @@ def test_answer_prompt_names_the_refusal_sentence_the_checker_expects() -> None:
     assert REFUSAL in text
 
 
+def test_second_look_prompt_shares_the_answer_prompts_prefix_without_the_way_out() -> None:
+    prompts = load_prompts()
+    passed = answer_inputs(STATE)
+    assert set(second_look_prompt(prompts).input_variables) == set(passed)
+    first = answer_prompt(prompts).format_messages(**passed)
+    second = second_look_prompt(prompts).format_messages(**passed)
+    assert first[0] == second[0]
+    assert second[1].text.startswith(first[1].text.split("Answer the question")[0])
+    assert second[1].text.rstrip().endswith("Who did X?")
+    assert REFUSAL not in second[1].text
+
+
 def test_every_template_in_the_folder_loads() -> None:
     prompts = load_prompts()
-    assert {"condense", "answer_system", "answer_user"} <= set(prompts.templates)
+    assert {"condense", "answer_system", "answer_user", "answer_retry"} <= set(prompts.templates)
     for template in prompts.templates.values():
         assert template.text, template.name
 
