@@ -4,9 +4,10 @@
 citation (so the text's `[1]` is `sources[0]`), and accepts the forms small models write: `[1]`,
 `[1, 2]`, `[1][2]`, `[1-3]`, `[Passage 2]`. When a substantive sentence carries no marker,
 `attribute_sentences` cites the passage that shares the most of its content words, if that share
-reaches `SUPPORT_THRESHOLD`. Three checks catch a small model's confident answers that the
+reaches `SUPPORT_THRESHOLD`. Four checks catch a small model's confident answers that the
 passages do not back: `enforce_support` drops cited sentences whose words are mostly absent from
 the passages they cite (or moves the marker to a passage that supports them);
+`drop_unsupported_names` drops sentences with a name or number the passages never mention;
 `question_coverage` tells whether the answer and passages speak about what a follow-up asks; and
 `subject_coverage` whether the passages mention the subject a question names with "about".
 `is_refusal` recognises the model's "the articles don't say" answer.
@@ -97,6 +98,10 @@ _REFERRING = frozenset(
     """him others rest latter former first second third fourth last next now then today yesterday
     tomorrow afterward afterwards later earlier ones thing things part point points bit side
     aspect detail details story article news case matter everything anything something""".split()  # noqa: SIM905
+)
+# Words that start sentences without naming anything, beside the stopwords and referring words.
+_SENTENCE_OPENERS = frozenset(
+    "according although despite here instead thus therefore yes meanwhile overall".split()  # noqa: SIM905
 )
 _REFUSAL = re.compile(
     r"\b(articles?|passages?|sources?|texts?)\b[^.]*?\b(do not|don't|does not|doesn't|did not|"
@@ -265,9 +270,14 @@ def enforce_support(text: str, passages: Sequence[str], question: str = "") -> s
 def names_and_numbers(sentence: str) -> set[str]:
     """The capitalised words and the numbers in `sentence`, lower-cased and without "'s":
     "Dr. Ilse Varga's 40 cm [1]" → {"dr", "ilse", "varga", "40"}. A function word that is
-    capitalised only because it starts the sentence ("They", "The") is not a name."""
-    words = _NAME_TOKEN.findall(_plain(sentence))
-    if words and words[0].lower() in _STOPWORDS:
+    capitalised only because it starts the sentence ("They", "However, ...", "According to")
+    is not a name."""
+    plain = _plain(sentence)
+    words = _NAME_TOKEN.findall(plain)
+    if words and (
+        words[0].lower() in _STOPWORDS | _REFERRING | _SENTENCE_OPENERS
+        or plain.lstrip(' "“(').startswith(words[0] + ",")
+    ):
         words = words[1:]
     return {
         _POSSESSIVE.sub("", word).lower()

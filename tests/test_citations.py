@@ -236,6 +236,9 @@ def test_names_and_numbers_are_the_capitalised_words_and_numbers() -> None:
         "2070",
     }
     assert names_and_numbers("They said owners should stop using the kettle [2].") == set()
+    assert names_and_numbers("However, owners should stop [2].") == set()
+    assert names_and_numbers("According to Brightwell, owners should stop.") == {"brightwell"}
+    assert names_and_numbers("Canada will print them.") == {"canada"}
 
 
 def test_a_sentence_with_a_name_or_number_the_passages_lack_is_dropped() -> None:
