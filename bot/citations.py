@@ -117,6 +117,8 @@ _STOPWORDS = frozenset(
     other some any each all both who whom whose which what when where why how said says say
     according while up out one two new regarding concerning""".split()  # noqa: SIM905
 )
+# A sentence's first word is capitalised anyway; these are not names there.
+_NOT_A_NAME_AT_START = _STOPWORDS | _REFERRING | _SENTENCE_OPENERS
 
 
 @dataclass(frozen=True)
@@ -275,8 +277,7 @@ def names_and_numbers(sentence: str) -> set[str]:
     plain = _plain(sentence)
     words = _NAME_TOKEN.findall(plain)
     if words and (
-        words[0].lower() in _STOPWORDS | _REFERRING | _SENTENCE_OPENERS
-        or plain.lstrip(' "“(').startswith(words[0] + ",")
+        words[0].lower() in _NOT_A_NAME_AT_START or plain.lstrip(' "“(').startswith(words[0] + ",")
     ):
         words = words[1:]
     return {

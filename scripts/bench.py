@@ -399,14 +399,14 @@ def _append_answer(path: Path, row: dict[str, Any]) -> None:
         out.write(json.dumps(row) + "\n")
 
 
-def _draft(items: Iterable[Any]) -> tuple[str, bool]:
-    """The model's raw answer (the streamed deltas) and whether it came from a second look."""
+def _draft(items: Iterable[Any]) -> tuple[str, Any]:
+    """The model's raw answer (the streamed deltas) and the stream's final `AnswerResult`."""
     raw = ""
     for item in items:
         if isinstance(item, str):
             raw += item
         else:
-            return raw, item.second_look
+            return raw, item
     raise RuntimeError("the answer stream ended without a result")
 
 
@@ -464,7 +464,7 @@ def _grounding_answers(args: argparse.Namespace, generate: bool = True) -> list[
                     continue
                 llm = llm or build_llm(settings)
                 assistant = Assistant(_FixedPassages(passages), llm, prompts, k=args.k)
-                raw, second_look = _draft(
+                raw, result = _draft(
                     assistant.stream(query.question, as_of=date.fromisoformat(query.date))
                 )
                 cache[key] = {
@@ -473,7 +473,7 @@ def _grounding_answers(args: argparse.Namespace, generate: bool = True) -> list[
                     "prompt": prompt_key,
                     "chunks": chunk_ids,
                     "raw": raw,
-                    "second_look": second_look,
+                    "second_look": result.second_look,
                 }
                 _append_answer(cache_path, cache[key])
                 logger.info("%s %s: %r", query.id, kind, raw[:120])
@@ -601,24 +601,17 @@ def _followup_answers(args: argparse.Namespace) -> list[dict[str, Any]]:
                 {"role": "user", "content": case["first"]},
                 {"role": "assistant", "content": first.answer},
             ]
-            raw = ""
-            standalone = ""
-            second_look = False
-            for item in assistant.stream(case["follow_up"], history):
-                if isinstance(item, str):
-                    raw += item
-                else:
-                    standalone, second_look = item.standalone_question, item.second_look
+            raw, result = _draft(assistant.stream(case["follow_up"], history))
             cache[key] = {
                 "first": case["first"],
                 "follow_up": case["follow_up"],
                 "prompt": prompt_key,
                 "model": model_key,
                 "first_answer": first.answer,
-                "standalone": standalone,
+                "standalone": result.standalone_question,
                 "passages": [dataclasses.asdict(p) for p in prompt_order(retriever.last)],
                 "raw": raw,
-                "second_look": second_look,
+                "second_look": result.second_look,
             }
             _append_answer(cache_path, cache[key])
             logger.info("%s → %r", case["follow_up"], raw[:120])
@@ -915,13 +908,8 @@ def render(results: dict[str, Any]) -> str:
             f"The assistant (`Assistant.ask`, k={r['k']}, at most {r['max_tokens']} answer "
             f"tokens) on the first {r['questions']} mini questions, each as of its date; mean "
             f"prompt {r['prompt_tokens_mean']} tokens, mean answer {r['completion_tokens_mean']} "
-            "tokens"
-            + (
-                f" (both summed over the two attempts of the {r['second_looks']} answers that took "
-                "a second look, which the times include)."
-                if "second_looks" in r
-                else "."
-            ),
+            f"tokens (both summed over the two attempts of the {r['second_looks']} answers that "
+            "took a second look, which the times include).",
             "",
             "| | p50 s | p95 s |",
             "|---|---|---|",
@@ -951,7 +939,7 @@ def render(results: dict[str, Any]) -> str:
         for group, c in r["groups"].items():
             out.append(
                 f"| {group} | {c['questions']} | {c['model_refused']} | "
-                f"{c.get('second_look_answered', 'n/a')} | {c['refused']} | {c['right_answered']} |"
+                f"{c['second_look_answered']} | {c['refused']} | {c['right_answered']} |"
             )
         out.append("")
         if r.get("refused_examples"):
@@ -983,7 +971,7 @@ def render(results: dict[str, Any]) -> str:
             label = "answered by the articles" if group == "answer" else "not in the articles"
             out.append(
                 f"| {label} | {c['questions']} | {c['model_refused']} | "
-                f"{c.get('second_look_answered', 'n/a')} | {c['refused']} | {c['by_subject']} | "
+                f"{c['second_look_answered']} | {c['refused']} | {c['by_subject']} | "
                 f"{c['right']} |"
             )
         wrong = [c for c in r["cases"] if c["grounded"] == (c["expect"] == "refuse")]
