@@ -215,7 +215,7 @@ def ask(obj: Context, question: str, as_json: bool, as_of: date | None, top_k: i
       newsbot ask "What did Pakistan and the US agree on?"
       newsbot ask --json --as-of 2022-07-01 "Who won the final?"
     """
-    from bot.terminal_chat import format_sources, render_stream
+    from bot.terminal import format_sources, render_stream
     from newsbot.factories import build_assistant
 
     settings = obj.settings
@@ -251,7 +251,7 @@ def chat(obj: Context, as_json: bool, as_of: date | None) -> None:
       printf 'What did Pakistan and the US agree on?\\nWho represented the US?\\n' \\
         | newsbot chat --json
     """
-    from bot.terminal_chat import run_chat
+    from bot.terminal import run_chat
     from newsbot.factories import build_assistant
 
     assistant = build_assistant(obj.settings)
@@ -308,7 +308,7 @@ def model_install(obj: Context) -> None:
     Example:
       newsbot model install
     """
-    from bot.model_files import ensure_default_model
+    from bot.llm.model_files import ensure_default_model
 
     path = ensure_default_model(obj.settings.resolved_models_dir, progress=_show_model_progress)
     click.echo(f"Model ready: {path}")

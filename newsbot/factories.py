@@ -17,8 +17,8 @@ if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
     from langchain_openai import ChatOpenAI
 
-    from bot.assistant import Assistant
-    from bot.local_server import LocalLLMServer
+    from bot.answer.assistant import Assistant
+    from bot.llm.local_server import LocalLLMServer
     from vectorstore.store import NewsStore
 
 log = logging.getLogger(__name__)
@@ -66,8 +66,8 @@ def build_store(settings: Settings, collection: str | None = None) -> NewsStore:
 
 def build_local_server(settings: Settings) -> LocalLLMServer:
     """The in-process llama.cpp server (not started until first use)."""
-    from bot.local_server import shared_server
-    from bot.model_files import resolve_model_path
+    from bot.llm.local_server import shared_server
+    from bot.llm.model_files import resolve_model_path
 
     model_path = resolve_model_path(settings.llm_model_path, settings.resolved_models_dir)
     return shared_server(
@@ -77,7 +77,7 @@ def build_local_server(settings: Settings) -> LocalLLMServer:
 
 def build_llm(settings: Settings) -> ChatOpenAI:
     """The chat model, always behind the OpenAI protocol."""
-    from bot.llm import make_chat_model
+    from bot.llm.providers import make_chat_model
 
     factory = partial(build_local_server, settings) if settings.llm_provider == "local" else None
     return make_chat_model(
@@ -94,7 +94,7 @@ def build_llm(settings: Settings) -> ChatOpenAI:
 
 def build_assistant(settings: Settings, store: NewsStore | None = None) -> Assistant:
     """The answering assistant over the configured store and model."""
-    from bot.assistant import Assistant
+    from bot.answer.assistant import Assistant
     from prompts import load_prompts
 
     return Assistant(

@@ -427,8 +427,8 @@ def _grounding_answers(args: argparse.Namespace, generate: bool = True) -> list[
     (with `generate=False`, answers not in the cache are left out)."""
     import hashlib
 
-    from bot.assistant import Assistant
-    from bot.chain import prompt_order
+    from bot.answer.assistant import Assistant
+    from bot.answer.chain import prompt_order
     from newsbot.evaluation.corpus import eval_collection_name
     from newsbot.evaluation.dataset import load_queries
     from newsbot.factories import build_llm
@@ -494,7 +494,7 @@ def _grounding_answers(args: argparse.Namespace, generate: bool = True) -> list[
 def bench_grounding(args: argparse.Namespace) -> dict[str, Any]:
     """How often the answer check refuses: questions over their own passages (should answer when
     the evidence was retrieved) and over another question's passages (should refuse)."""
-    from bot.assistant import check_answer
+    from bot.answer.assistant import check_answer
 
     rows = _grounding_answers(args)
     counts: dict[str, dict[str, int]] = {}
@@ -565,10 +565,10 @@ def _followup_answers(args: argparse.Namespace) -> list[dict[str, Any]]:
     import dataclasses
     import hashlib
 
-    from bot.assistant import Assistant
-    from bot.chain import prompt_order
-    from bot.history import ChatTurn
-    from bot.model_files import DEFAULT_MODEL
+    from bot.answer.assistant import Assistant
+    from bot.answer.chain import prompt_order
+    from bot.answer.history import ChatTurn
+    from bot.llm.model_files import DEFAULT_MODEL
     from ingest.pipeline import ingest
     from newsbot.factories import build_llm
     from prompts import load_prompts
@@ -624,7 +624,7 @@ def _followup_answers(args: argparse.Namespace) -> list[dict[str, Any]]:
 def bench_followups(args: argparse.Namespace) -> dict[str, Any]:
     """Follow-ups that the sample articles answer or don't: how often the model alone and the
     checked answer refuse, and how often an answer holds the expected fact."""
-    from bot.assistant import check_answer
+    from bot.answer.assistant import check_answer
 
     counts: dict[str, dict[str, int]] = {}
     cases = []

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from platformdirs import user_data_dir
 
-from bot.local_server import LocalLLMServer, shared_server
-from bot.model_files import ensure_default_model
+from bot.llm.local_server import LocalLLMServer, shared_server
+from bot.llm.model_files import ensure_default_model
 
 # Read at import: the autouse clean_environ fixture clears NEWSBOT_* before each test runs.
 TEST_MODELS_DIR = Path(

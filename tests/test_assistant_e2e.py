@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.assistant import Assistant
-from bot.citations import is_refusal
-from bot.history import ChatTurn
-from bot.llm import make_chat_model
-from bot.local_server import LocalLLMServer
-from bot.result import AnswerResult
+from bot.answer.assistant import Assistant
+from bot.answer.grounding.citations import is_refusal
+from bot.answer.history import ChatTurn
+from bot.answer.result import AnswerResult
+from bot.llm.local_server import LocalLLMServer
+from bot.llm.providers import make_chat_model
 from ingest.pipeline import ingest
 from newsbot.factories import build_store
 from newsbot.settings import get_settings

@@ -12,10 +12,10 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk
 
-from bot.assistant import Assistant
-from bot.chain import NO_ARTICLES, REFUSAL, build_chain
-from bot.history import ChatTurn
-from bot.result import AnswerResult
+from bot.answer.assistant import Assistant
+from bot.answer.chain import NO_ARTICLES, REFUSAL, build_chain
+from bot.answer.history import ChatTurn
+from bot.answer.result import AnswerResult
 from prompts import load_prompts
 from vectorstore.records import Passage
 
@@ -255,7 +255,7 @@ def test_build_chain_streams_partial_state() -> None:
 def test_piped_chat_answers_each_line_with_history_as_json() -> None:
     import io
 
-    from bot.terminal_chat import run_chat
+    from bot.terminal import run_chat
 
     assistant, retriever, llm = make(
         [
@@ -278,7 +278,7 @@ def test_piped_chat_answers_each_line_with_history_as_json() -> None:
 def test_piped_chat_prints_answer_and_sources() -> None:
     import io
 
-    from bot.terminal_chat import run_chat
+    from bot.terminal import run_chat
 
     assistant, _, _ = make(["Rain [1]."])
     out = io.StringIO()
@@ -291,7 +291,7 @@ def test_piped_chat_prints_answer_and_sources() -> None:
 def test_interactive_commands() -> None:
     import io
 
-    from bot.terminal_chat import run_chat
+    from bot.terminal import run_chat
 
     assistant, _, llm = make(["Joint operations [2].", "Rain again [1]."])
     out = io.StringIO()
@@ -309,7 +309,7 @@ def test_interactive_commands() -> None:
 def test_passages_are_grouped_by_article_in_text_order() -> None:
     from dataclasses import replace
 
-    from bot.chain import prompt_order
+    from bot.answer.chain import prompt_order
 
     a1, b0, a0 = (
         replace(PASSAGES[0], chunk_id="a:1", article_id="a", chunk_index=1, score=0.9),

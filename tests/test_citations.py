@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.citations import (
+from bot.answer.grounding.citations import (
     COVERAGE_THRESHOLD,
     SUBJECT_THRESHOLD,
     SUPPORT_THRESHOLD,
@@ -226,7 +226,7 @@ def test_a_title_full_stop_ends_no_sentence() -> None:
 
 
 def test_names_and_numbers_are_the_capitalised_words_and_numbers() -> None:
-    from bot.citations import names_and_numbers
+    from bot.answer.grounding.citations import names_and_numbers
 
     assert names_and_numbers("Dr. Ilse Varga\u2019s panel saw 40 cm by 2070 [1].") == {
         "dr",
@@ -242,7 +242,7 @@ def test_names_and_numbers_are_the_capitalised_words_and_numbers() -> None:
 
 
 def test_a_sentence_with_a_name_or_number_the_passages_lack_is_dropped() -> None:
-    from bot.citations import drop_unsupported_names
+    from bot.answer.grounding.citations import drop_unsupported_names
 
     vocabulary = (
         "Canada will print a warning on every cigarette from 2023, its health minister said."
@@ -255,7 +255,7 @@ def test_a_sentence_with_a_name_or_number_the_passages_lack_is_dropped() -> None
 
 
 def test_check_answer_drops_an_invented_affiliation_and_keeps_the_rest() -> None:
-    from bot.assistant import check_answer
+    from bot.answer.assistant import check_answer
     from tests.test_chain import PASSAGES
 
     raw = (

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.llm import make_chat_model
-from bot.local_server import LocalLLMServer
+from bot.llm.local_server import LocalLLMServer
+from bot.llm.providers import make_chat_model
 from newsbot.evaluation.choice import format_choices, parse_choice, parse_citations
 from newsbot.evaluation.corpus import eval_collection_name
 from newsbot.evaluation.dataset import Query, iter_docs, load_queries

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from langchain_core.messages import AIMessageChunk
 
-from bot.llm import OPENAI_BASE_URL, describe_llm, make_chat_model
+from bot.llm.providers import OPENAI_BASE_URL, describe_llm, make_chat_model
 from newsbot.errors import ConfigError
 from newsbot.settings import get_settings
 

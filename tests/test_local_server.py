@@ -11,8 +11,8 @@ from langchain_core.messages import AIMessageChunk, HumanMessage, SystemMessage
 from openai import OpenAI
 from openai.types.chat import ChatCompletionMessageParam
 
-from bot.llm import make_chat_model
-from bot.local_server import LocalLLMServer, shared_server
+from bot.llm.local_server import LocalLLMServer, shared_server
+from bot.llm.providers import make_chat_model
 from newsbot.errors import ModelError
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared"

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bot.assistant import Assistant
-from bot.llm import make_chat_model
+from bot.answer.assistant import Assistant
+from bot.llm.providers import make_chat_model
 from newsbot.cli import cli
 from newsbot.errors import ModelError
 from prompts import load_prompts

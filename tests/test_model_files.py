@@ -17,8 +17,8 @@ from typing import IO
 
 import pytest
 
-from bot import model_files
-from bot.model_files import (
+from bot.llm import model_files
+from bot.llm.model_files import (
     DEFAULT_MODEL,
     ModelSpec,
     assemble_model,

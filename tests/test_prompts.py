@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.chain import (
+from bot.answer.chain import (
     REFUSAL,
     Retrieval,
     answer_inputs,

@@ -18,8 +18,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from bot.history import ChatTurn
-from bot.result import AnswerResult, Source
+from bot.answer.history import ChatTurn
+from bot.answer.result import AnswerResult, Source
 from bot.web import build_app
 from bot.web.chat import answer_messages, history_turns, make_chat_fn
 from bot.web.render import answer_markdown, is_web_url, sources_html
@@ -405,8 +405,8 @@ def seed_store(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 @pytest.fixture(scope="module")
 def real_assistant(seed_store: Any, local_llm: Any) -> Any:
-    from bot.assistant import Assistant
-    from bot.llm import make_chat_model
+    from bot.answer.assistant import Assistant
+    from bot.llm.providers import make_chat_model
     from prompts import load_prompts
 
     llm = make_chat_model("local", max_tokens=200, local_server_factory=lambda: local_llm)

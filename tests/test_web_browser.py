@@ -22,8 +22,8 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 from playwright.sync_api import Browser, Frame, FrameLocator, Locator, Page, sync_playwright
 
-from bot.assistant import Assistant
-from bot.llm import make_chat_model
+from bot.answer.assistant import Assistant
+from bot.llm.providers import make_chat_model
 from bot.web import build_app
 from bot.web.server import serving_in_thread
 from prompts import load_prompts

@@ -18,8 +18,8 @@ from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from bot.history import ChatTurn
-from bot.result import AnswerResult
+from bot.answer.history import ChatTurn
+from bot.answer.result import AnswerResult
 from bot.web.chat import ChatAssistant
 from bot.web.security import api_key_check
 from newsbot.errors import InputError, NewsbotError

@@ -85,7 +85,7 @@ def _build_app(
     """Build the whole web app around ready-made parts.
 
     Args:
-        assistant: answers questions (`bot.assistant.Assistant` or anything with its shape).
+        assistant: answers questions (`bot.answer.assistant.Assistant` or anything with its shape).
         library: the article library for the Library tab; None hides the tab.
         allowed_origins: origins allowed to call the API from a browser and to frame the app;
             empty means any page may embed the widget and only same-origin pages call the API.

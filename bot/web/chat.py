@@ -16,8 +16,8 @@ from typing import Any, Protocol
 
 import gradio as gr
 
-from bot.history import ChatTurn
-from bot.result import AnswerResult
+from bot.answer.history import ChatTurn
+from bot.answer.result import AnswerResult
 from bot.web.render import answer_markdown, sources_html
 from newsbot.errors import NewsbotError
 
@@ -31,7 +31,7 @@ ChatFn = Callable[[str, list[Message]], Iterator[str | list[Message]]]
 
 
 class ChatAssistant(Protocol):
-    """What the web app needs from `bot.assistant.Assistant`."""
+    """What the web app needs from `bot.answer.assistant.Assistant`."""
 
     def stream(
         self, question: str, history: Sequence[ChatTurn] = (), as_of: date | None = None

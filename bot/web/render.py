@@ -12,7 +12,7 @@ import html
 import re
 from collections.abc import Sequence
 
-from bot.result import Source
+from bot.answer.result import Source
 
 PASSAGE_CHARS = 600
 """Longest passage quoted under an answer; longer passages end in an ellipsis."""

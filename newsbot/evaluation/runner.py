@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 from langchain_core.language_models import BaseChatModel
 
-from bot.chain import format_as_of, format_passages
+from bot.answer.chain import format_as_of, format_passages
 from newsbot.errors import ConfigError, InputError
 from newsbot.evaluation import plain_rag
 from newsbot.evaluation.choice import (

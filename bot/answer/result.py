@@ -62,7 +62,7 @@ class AnswerResult:
         usage: `prompt_tokens`, `completion_tokens` (0 when the model does not report them).
         retrieved: every retrieved passage in rank order.
         second_look: True when the model refused at first and `answer` comes from asking it
-            once more over the same passages (see `bot.chain.build_second_look`).
+            once more over the same passages (see `bot.answer.chain.build_second_look`).
     """
 
     answer: str

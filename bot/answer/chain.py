@@ -8,12 +8,13 @@ Read top to bottom, `build_chain` does:
    passages first, question last, so llama.cpp can reuse the cached prompt prefix);
 4. stream the model's answer (or the fixed refusal when nothing was retrieved).
 
-`build_second_look` is the one extra step `bot.assistant` may take: when the model refused although
-passages were retrieved, ask once more over the same passages without offering the refusal.
+`build_second_look` is the one extra step `bot.answer.assistant` may take: when the model refused
+although passages were retrieved, ask once more over the same passages without offering the refusal.
 
 Input: `{"question": str, "history": Sequence[ChatTurn], "as_of": date}`. Output (streamed as
 partial dicts): the input plus `standalone_question: str`, `retrieval: Retrieval` and
-`answer: AIMessageChunk`. Checking citations and building the result is `bot.assistant`'s job.
+`answer: AIMessageChunk`. Checking citations and building the result is
+`bot.answer.assistant`'s job.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 
-from bot.history import format_history
+from bot.answer.history import format_history
 from prompts import Prompts
 from vectorstore.records import Passage
 

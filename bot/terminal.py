@@ -14,8 +14,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from typing import IO, Protocol
 
-from bot.history import ChatTurn
-from bot.result import AnswerResult
+from bot.answer.history import ChatTurn
+from bot.answer.result import AnswerResult
 from newsbot.errors import NewsbotError
 
 HELP = "Commands: /sources (sources of the last answer), /reset (forget the conversation), /quit"
@@ -23,7 +23,7 @@ PROMPT = "> "
 
 
 class Answerer(Protocol):
-    """What the chat needs: `bot.assistant.Assistant.stream`."""
+    """What the chat needs: `bot.answer.assistant.Assistant.stream`."""
 
     def stream(
         self, question: str, history: Sequence[ChatTurn] = (), as_of: date | None = None

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from langchain_openai import ChatOpenAI
 
-from bot.local_server import LocalLLMServer
+from bot.llm.local_server import LocalLLMServer
 from newsbot.errors import ConfigError
 
 logger = logging.getLogger(__name__)

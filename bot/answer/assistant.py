@@ -23,7 +23,7 @@ import openai
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessageChunk
 
-from bot.chain import (
+from bot.answer.chain import (
     NO_ARTICLES,
     REFUSAL,
     PassageRetriever,
@@ -31,7 +31,7 @@ from bot.chain import (
     build_chain,
     build_second_look,
 )
-from bot.citations import (
+from bot.answer.grounding.citations import (
     COVERAGE_THRESHOLD,
     SUBJECT_THRESHOLD,
     attribute_sentences,
@@ -44,8 +44,8 @@ from bot.citations import (
     strip_markers,
     subject_coverage,
 )
-from bot.history import ChatTurn
-from bot.result import AnswerResult, RetrievedPassage, Source
+from bot.answer.history import ChatTurn
+from bot.answer.result import AnswerResult, RetrievedPassage, Source
 from newsbot.errors import ModelError
 from prompts import Prompts
 from vectorstore.records import Passage

@@ -1,0 +1,1 @@
+"""From question to checked answer: the RAG chain, the assistant, chat history and the result."""

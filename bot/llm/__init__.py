@@ -1,0 +1,1 @@
+"""The chat model: OpenAI-protocol providers, the local llama.cpp server, the bundled GGUF."""
