@@ -29,7 +29,9 @@ from bot.answer.chain import (
     PassageRetriever,
     Retrieval,
     build_chain,
+    build_condense,
     build_second_look,
+    retrieve_passages,
 )
 from bot.answer.grounding.citations import (
     COVERAGE_THRESHOLD,
@@ -69,6 +71,20 @@ class Assistant:
         self.k = k
         self.chain = build_chain(retriever, llm, prompts, k)
         self.second_look = build_second_look(llm, prompts)
+        self.condense = build_condense(llm, prompts)
+
+    def retrieve(
+        self, question: str, history: Sequence[ChatTurn] = (), as_of: date | None = None
+    ) -> tuple[str, Retrieval]:
+        """The standalone question and its passages, exactly as `stream` would retrieve them
+        (for `newsbot eval`, which asks its own prompt over the product's retrieval)."""
+        standalone = question
+        if history:
+            inputs = {"question": question, "history": list(history)}
+            standalone = self.condense.invoke(inputs)
+        return standalone, retrieve_passages(
+            self.retriever, standalone, self.k, as_of or date.today()
+        )
 
     def stream(
         self, question: str, history: Sequence[ChatTurn] = (), as_of: date | None = None

@@ -68,6 +68,16 @@ def prompt_order(passages: Sequence[Passage]) -> list[Passage]:
     return sorted(passages, key=lambda p: (best[p.article_id], p.chunk_index))
 
 
+def retrieve_passages(retriever: PassageRetriever, question: str, k: int, as_of: date) -> Retrieval:
+    """The product's retrieval: the top-k passages published by `as_of`, in prompt order.
+
+    `newsbot ask`, the chat and `newsbot eval` all retrieve through this one function.
+    """
+    started = time.perf_counter()
+    passages = retriever.search(question, k=k, published_before=as_of)
+    return Retrieval(passages=prompt_order(passages), seconds=time.perf_counter() - started)
+
+
 def format_passages(passages: Sequence[Passage]) -> str:
     """Number the passages as the answer prompt shows them: "[n] title (source, date)\\ntext"."""
     blocks = []
@@ -127,23 +137,27 @@ def condense_prompt(prompts: Prompts) -> ChatPromptTemplate:
     return ChatPromptTemplate.from_messages([("human", prompts.condense.text)])
 
 
+def build_condense(llm: BaseChatModel, prompts: Prompts) -> Runnable[dict[str, Any], str]:
+    """Rewrite a follow-up as a standalone question. Input: `{"question", "history"}`."""
+    rewrite = RunnableLambda(condense_inputs) | condense_prompt(prompts) | llm | StrOutputParser()
+
+    def condensed(inputs: dict[str, Any]) -> Runnable[Any, str]:
+        return rewrite | RunnableLambda(lambda text: clean_standalone(text, inputs["question"]))
+
+    return RunnableLambda(condensed)
+
+
 def build_chain(
     retriever: PassageRetriever, llm: BaseChatModel, prompts: Prompts, k: int = 5
 ) -> Runnable[dict[str, Any], dict[str, Any]]:
     """The RAG chain: condense (with history) → retrieve → number passages → prompt → stream."""
-    condense = RunnableLambda(condense_inputs) | condense_prompt(prompts) | llm | StrOutputParser()
+    condense = build_condense(llm, prompts)
 
     def standalone_question(inputs: dict[str, Any]) -> Runnable[Any, str] | str:
-        if not inputs["history"]:
-            return str(inputs["question"])
-        return condense | RunnableLambda(lambda text: clean_standalone(text, inputs["question"]))
+        return condense if inputs["history"] else str(inputs["question"])
 
     def retrieve(inputs: dict[str, Any]) -> Retrieval:
-        started = time.perf_counter()
-        passages = retriever.search(
-            inputs["standalone_question"], k=k, published_before=inputs["as_of"]
-        )
-        return Retrieval(passages=prompt_order(passages), seconds=time.perf_counter() - started)
+        return retrieve_passages(retriever, inputs["standalone_question"], k, inputs["as_of"])
 
     generate = RunnableLambda(answer_inputs) | answer_prompt(prompts) | llm
 

@@ -8,7 +8,7 @@ timings and token counts. All three are plain dataclasses; `to_dict()` gives JSO
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,21 @@ class RetrievedPassage:
     score: float
 
 
+@dataclass(frozen=True)
+class SentenceVerdict:
+    """What the answer check decided about one sentence of the model's draft.
+
+    `action` is "keep" (shown), "drop" (left out of the answer) or "refuse" (the whole answer
+    became the refusal); `check` names the check that decided (see `bot.answer.grounding.checks`)
+    and `reason` says why in words.
+    """
+
+    text: str
+    action: Literal["keep", "drop", "refuse"]
+    check: str
+    reason: str
+
+
 @dataclass
 class AnswerResult:
     """The outcome of one question.
@@ -63,6 +78,9 @@ class AnswerResult:
         retrieved: every retrieved passage in rank order.
         second_look: True when the model refused at first and `answer` comes from asking it
             once more over the same passages (see `bot.answer.chain.build_second_look`).
+        refused_by: the name of the check that turned the answer into the refusal, or None.
+        draft: the model's raw text that was checked (the second look's, after one); debug only.
+        verdicts: the check's decision on each sentence of the draft; debug only.
     """
 
     answer: str
@@ -75,7 +93,17 @@ class AnswerResult:
     usage: dict[str, int] = field(default_factory=dict)
     retrieved: list[RetrievedPassage] = field(default_factory=list)
     second_look: bool = False
+    refused_by: str | None = None
+    draft: str = ""
+    verdicts: list[SentenceVerdict] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
-        """The result as plain JSON-ready values (str, int, float, bool, None, lists, dicts)."""
-        return asdict(self)
+    def to_dict(self, debug: bool = False) -> dict[str, Any]:
+        """The result as plain JSON-ready values (str, int, float, bool, None, lists, dicts).
+
+        The model's draft and the per-sentence verdicts hold text the check did not let through
+        (an obeyed prompt injection, an invented detail): they are left out unless `debug`.
+        """
+        values = asdict(self)
+        if not debug:
+            del values["draft"], values["verdicts"]
+        return values

@@ -1,0 +1,46 @@
+"""The typed answer stream: what `Assistant.stream` yields, and `collect` to wait for the result.
+
+Every event is final. `TextDelta` text has passed the answer check sentence by sentence and is
+never taken back; joined in order, the deltas are exactly `AnswerResult.answer`. `SourceCited`
+comes just before the first delta that cites that source as `[n]`. `AnswerDone` is the last
+event and carries the whole result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from bot.answer.result import AnswerResult, Source
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    """Checked answer text, to be shown as it is (it may hold `[n]` markers and line breaks)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class SourceCited:
+    """A source the answer cites for the first time, numbered as its `[n]` marker."""
+
+    source: Source
+
+
+@dataclass(frozen=True)
+class AnswerDone:
+    """The end of the stream: the checked answer with its sources, timings and verdicts."""
+
+    result: AnswerResult
+
+
+AnswerEvent = TextDelta | SourceCited | AnswerDone
+
+
+def collect(events: Iterable[AnswerEvent]) -> AnswerResult:
+    """Consume an answer stream and return its result."""
+    for event in events:
+        if isinstance(event, AnswerDone):
+            return event.result
+    raise RuntimeError("the answer stream ended without a result")
