@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from ingest.cleaning import clean_text
+from ingest.cleaning import clean_field, clean_text
 from ingest.dates import DateError, parse_published
 from newsbot.errors import InputError
 from vectorstore.records import ArticleMeta
@@ -144,9 +144,10 @@ def build_article(
     if not body:
         raise ArticleInputError(origin, "no article text (the text is missing or empty)")
     problems: list[InputProblem] = []
-    clean_url = (url or "").strip()
-    clean_source = " ".join((source or "").split()) or source_from_url(clean_url)
-    clean_title = " ".join((title or "").split()) or fallback_title(body, clean_url)
+    # Control and bidi characters go: these fields are printed on terminals (`newsbot list`).
+    clean_url = clean_field(url or "")
+    clean_source = clean_field(source or "") or source_from_url(clean_url)
+    clean_title = clean_field(title or "") or fallback_title(body, clean_url)
     try:
         iso_date = parse_published(published, today=today)
     except DateError as exc:

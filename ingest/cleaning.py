@@ -4,6 +4,10 @@ Only whole lines that are clearly not article text are removed ("Read More: ..."
 cookie banners, newsletter sign-up lines); paragraphs (blank-line separated) and line breaks are
 kept, so the chunker can split on them. `boilerplate_kind` tells why a line would be dropped, which
 the tests use to measure what cleaning removes from real articles.
+
+Short fields (title, source, url) lose control characters and bidi overrides (`clean_field`): they
+are printed on terminals, where an escape sequence or a right-to-left override would act instead
+of showing. `printable` makes any value safe to print there, stored data included.
 """
 
 from __future__ import annotations
@@ -15,6 +19,10 @@ _SPACES = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 # Zero-width characters, soft hyphens, BOMs and C0/C1 controls other than newline and tab.
 _INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff\u00ad\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _BLANK_RUNS = re.compile(r"\n{3,}")
+# Bidi embeddings, overrides and isolates reorder what a terminal shows (the "Trojan Source" trick).
+_BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069"
+_FIELD_CONTROLS = re.compile(rf"[\x00-\x1f\x7f-\x9f{_BIDI_CONTROLS}]")
+_TERMINAL_UNSAFE = re.compile(rf"[\x00-\x1f\x7f-\x9f{_BIDI_CONTROLS}\u061c\u2028\u2029]")
 _MAX_BOILERPLATE_LEN = 300
 
 _BOILERPLATE: list[tuple[str, re.Pattern[str]]] = [
@@ -74,6 +82,23 @@ def normalise(text: str) -> str:
     text = _INVISIBLE.sub("", text)
     lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
     return "\n".join(lines)
+
+
+def clean_field(value: str) -> str:
+    """A one-line field (title, source, url): no control or bidi characters, single spaces."""
+    spaced = _FIELD_CONTROLS.sub(" ", unicodedata.normalize("NFC", value))
+    return " ".join(_INVISIBLE.sub("", spaced).split())
+
+
+def printable(value: str) -> str:
+    """`value` with every control, bidi and line-separator character shown as an escape (`\\x1b`,
+    `\\u202e`), so printing it cannot move the cursor, recolour or reorder the terminal."""
+
+    def shown(match: re.Match[str]) -> str:
+        code = ord(match.group())
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+    return _TERMINAL_UNSAFE.sub(shown, value)
 
 
 def clean_text(text: str) -> str:

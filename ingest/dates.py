@@ -3,7 +3,9 @@
 Inputs write dates in many ways (ISO 8601, RFC 822 from feeds, `struct_time` from feedparser, epoch
 seconds). `parse_published` returns an ISO date (`2022-06-12`) when the input has only a day, an ISO
 datetime when it has a time, and raises `ImplausibleDate` for values that parse but cannot be a news
-article's date (year 0001, far in the future), so that callers can report them.
+article's date (year 0001, far in the future), so that callers can report them. Messages quote the
+value as the input wrote it (never a Python `datetime(...)`), and an RFC 822 date whose four-digit
+year the parser would read otherwise (`0000` as 2000) is refused, not moved.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ FUTURE_SLACK = timedelta(days=2)
 
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_FOUR_DIGITS = re.compile(r"(?<![\d+-])(\d{4})(?!\d)")  # not a "+0000" zone
 
 
 class DateError(ValueError):
@@ -29,9 +32,24 @@ class ImplausibleDate(DateError):
     """A readable date outside the range a news article can have."""
 
 
+def _shown(raw: object) -> str:
+    """The value as a person would recognise it from the input."""
+    if isinstance(raw, time.struct_time):
+        raw = datetime(*raw[:6], tzinfo=UTC)
+    if isinstance(raw, datetime | date):
+        return repr(raw.isoformat())
+    return repr(raw)
+
+
 def _check_range(day: date, raw: object, today: date) -> None:
-    if day < EARLIEST or day > today + FUTURE_SLACK:
-        raise ImplausibleDate(f"implausible date {raw!r}; stored without a date")
+    if day < EARLIEST:
+        raise ImplausibleDate(
+            f"implausible date {_shown(raw)} (before {EARLIEST.year}); stored without a date"
+        )
+    if day > today + FUTURE_SLACK:
+        raise ImplausibleDate(
+            f"implausible date {_shown(raw)} (in the future); stored without a date"
+        )
 
 
 def parse_published(value: object, *, today: date | None = None) -> str | None:
@@ -45,6 +63,7 @@ def parse_published(value: object, *, today: date | None = None) -> str | None:
         DateError: the value is present but not a date (`ImplausibleDate`: out of range).
     """
     reference = today or datetime.now(UTC).date()
+    raw = value
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, bool):
@@ -55,15 +74,15 @@ def parse_published(value: object, *, today: date | None = None) -> str | None:
         try:
             value = datetime.fromtimestamp(float(value), tz=UTC)
         except (OverflowError, OSError, ValueError) as exc:
-            raise ImplausibleDate(f"implausible date {value!r}; stored without a date") from exc
+            raise ImplausibleDate(f"implausible date {raw!r}; stored without a date") from exc
     if isinstance(value, datetime):
-        _check_range(value.date(), value, reference)
+        _check_range(value.date(), raw, reference)
         return value.isoformat()
     if isinstance(value, date):
-        _check_range(value, value, reference)
+        _check_range(value, raw, reference)
         return value.isoformat()
     if not isinstance(value, str):
-        raise DateError(f"unreadable date {value!r}")
+        raise DateError(f"unreadable date {_shown(value)}")
     return _parse_string(value.strip(), reference)
 
 
@@ -82,11 +101,23 @@ def _parse_string(text: str, today: date) -> str:
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
     except ValueError:
-        try:
-            moment = parsedate_to_datetime(text)  # RFC 822, as RSS feeds write dates
-        except (TypeError, ValueError, IndexError):
-            moment = None
+        moment = _rfc822(text)
     if moment is None:
         raise DateError(f"unreadable date {text!r}")
     _check_range(moment.date(), text, today)
     return moment.isoformat()
+
+
+def _rfc822(text: str) -> datetime | None:
+    """An RFC 822 date (as RSS feeds write them), or None when `text` is not one."""
+    try:
+        moment = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    # The parser reads every year under 100 as two digits: "0000" would become 2000.
+    written = _FOUR_DIGITS.search(text)
+    if written and int(written.group(1)) != moment.year:
+        raise ImplausibleDate(
+            f"implausible date {text!r} (year {written.group(1)}); stored without a date"
+        )
+    return moment

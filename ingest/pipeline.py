@@ -2,9 +2,11 @@
 
 Articles are read lazily and handled in batches: the store says which are unchanged (same content
 hash, fully written) before anything is chunked or embedded, the rest are chunked and written in
-groups of a few hundred chunks. An article id seen twice in one run is stored once (the last version
-wins). A failed input is reported and the batch goes on; an interrupted run leaves `pending`
-articles, which the store never reports as unchanged, so the next run completes them.
+groups of a few hundred chunks, so embedding works on bounded batches. An article longer than
+`max_article_chars` is refused with a message (its chunks alone could run for an hour and fill the
+memory). An article id seen twice in one run is stored once (the last version wins). A failed input
+is reported and the batch goes on; an interrupted run leaves `pending` articles, which the store
+never reports as unchanged, so the next run completes them.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import tiktoken
 
 from ingest.article import Article, InputProblem
 from ingest.chunking import chunk_text
+from ingest.loaders.fetching import FetchPolicy
 from ingest.sources import expand_sources, read_sources
 from ingest.tokens import load_encoding
 from vectorstore.records import ArticleMeta, ChunkText
@@ -145,6 +148,14 @@ class _Run:
             self._write(group)
 
 
+def _too_long(article: Article, limit: int) -> InputProblem:
+    return InputProblem(
+        article.origin,
+        f"the article text is {len(article.text):,} characters, over the {limit:,}-character "
+        "limit per article: split it, or raise NEWSBOT_MAX_ARTICLE_CHARS",
+    )
+
+
 def ingest(
     sources: list[str],
     store: NewsStore,
@@ -157,6 +168,8 @@ def ingest(
     progress: Progress | None = None,
     batch_articles: int = 64,
     batch_chunks: int = 256,
+    max_article_chars: int = 300_000,
+    fetch_policy: FetchPolicy | None = None,
 ) -> IngestReport:
     """Read `sources` (paths, folders, globs, URLs) into `store`; unchanged articles cost nothing.
 
@@ -171,6 +184,9 @@ def ingest(
         progress: called with (articles_done, chunks_done, tokens_done) as work completes.
         batch_articles: articles checked against the store at once.
         batch_chunks: most chunks handed to the store in one write (at least one article).
+        max_article_chars: longest article text accepted, in characters (after cleaning).
+        fetch_policy: what URL fetches may reach and spend; None means public addresses only,
+            with `max_bytes` and `http_timeout` as the caps.
 
     Raises:
         InputError: no argument names any input at all.
@@ -184,9 +200,15 @@ def ingest(
     report.failures.extend(problems)
     batch: dict[str, Article] = {}
     first_origin: dict[str, str] = {}
-    for item in read_sources(expanded, max_bytes=max_bytes, http_timeout=http_timeout):
+    items = read_sources(
+        expanded, max_bytes=max_bytes, http_timeout=http_timeout, fetch_policy=fetch_policy
+    )
+    for item in items:
         if isinstance(item, InputProblem):
             (report.failures if item.skipped else report.warnings).append(item)
+            continue
+        if len(item.text) > max_article_chars:
+            report.failures.append(_too_long(item, max_article_chars))
             continue
         earlier = first_origin.setdefault(item.article_id, item.origin)
         if earlier != item.origin:

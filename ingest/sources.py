@@ -1,20 +1,27 @@
 """Command-line inputs (PATH | GLOB | URL) expanded into files and URLs, each read by its loader.
 
 Folders are searched recursively (hidden files and folders skipped) for the supported extensions;
-globs are expanded (`**` included); URLs are passed through. `read_sources` runs the loaders and
-turns every failure of one input into an `InputProblem`, so a bad file never stops the batch.
+a subfolder that cannot be listed is reported, not skipped in silence. Globs are expanded (`**`
+included); URLs are passed through. A path that cannot be looked at (too long, no permission, not a
+regular file) is reported with the true reason. `read_sources` runs the loaders and turns every
+failure of one input into an `InputProblem`, so a bad file never stops the batch.
 """
 
 from __future__ import annotations
 
+import errno
 import glob
 import logging
+import os
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.article import Article, ArticleInputError, InputProblem
+from ingest.cleaning import printable
 from ingest.loaders import feeds, html, jsonl, text, urls
+from ingest.loaders.fetching import FetchPolicy
 from newsbot.errors import InputError
 
 logger = logging.getLogger(__name__)
@@ -54,17 +61,51 @@ def extension_of(path: Path) -> str | None:
     return None
 
 
-def _is_hidden(path: Path, root: Path) -> bool:
-    return any(part.startswith(".") for part in path.relative_to(root).parts)
+def os_reason(exc: OSError) -> str:
+    """What an OSError on a path means for the person who named the path."""
+    if exc.errno == errno.ENAMETOOLONG:
+        return "the path is too long for this system (a name has at most 255 bytes)"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied: check that you may read it and open every folder above it"
+    if exc.errno == errno.ELOOP:
+        return "a symbolic link loop"
+    return f"cannot be opened ({exc.strerror or exc})"
 
 
-def _folder_files(folder: Path) -> list[Path]:
-    found = [
-        p
-        for p in folder.rglob("*")
-        if p.is_file() and not _is_hidden(p, folder) and extension_of(p) is not None
-    ]
-    return sorted(found)
+def _special_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
+def _folder_files(folder: Path) -> tuple[list[Path], list[InputProblem]]:
+    """The supported files under `folder` (hidden ones skipped), and the subfolders not listable."""
+    found: list[Path] = []
+    problems: list[InputProblem] = []
+
+    def unreadable(exc: OSError) -> None:
+        where = exc.filename or str(folder)
+        problems.append(InputProblem(str(where), f"folder skipped: {os_reason(exc)}"))
+
+    for root, dirs, files in os.walk(folder, onerror=unreadable):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in files:
+            path = Path(root) / name
+            if not name.startswith(".") and extension_of(path) is not None and path.is_file():
+                found.append(path)
+    return sorted(found), problems
+
+
+def _stat(path: Path) -> os.stat_result | None:
+    """The path's status; None when there is nothing there. OSError for any other failure."""
+    try:
+        return path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
 
 
 def _nothing_found(where: str) -> str:
@@ -95,9 +136,17 @@ def expand_sources(arguments: list[str]) -> tuple[list[Source], list[InputProble
             add(Source(argument, "url"))
             continue
         path = Path(argument).expanduser()
-        if path.is_dir():
-            files = _folder_files(path)
-        elif path.is_file():
+        try:
+            status = _stat(path)
+        except OSError as exc:
+            problems.append(InputProblem(argument, os_reason(exc)))
+            continue
+        if status is not None and stat.S_ISDIR(status.st_mode):
+            files, unlisted = _folder_files(path)
+            problems.extend(unlisted)
+            if unlisted and not files:
+                continue  # the unreadable folder is the reason; "no articles" would mislead
+        elif status is not None and stat.S_ISREG(status.st_mode):
             ext = extension_of(path)
             if ext is None:
                 problems.append(
@@ -105,6 +154,10 @@ def expand_sources(arguments: list[str]) -> tuple[list[Source], list[InputProble
                 )
                 continue
             files = [path]
+        elif status is not None:
+            kind = _special_kind(status.st_mode)
+            problems.append(InputProblem(argument, f"{kind}, not a file or folder: pass a file"))
+            continue
         elif glob.has_magic(argument):
             matches = (Path(m) for m in glob.glob(argument, recursive=True))
             files = sorted(m for m in matches if m.is_file() and extension_of(m) is not None)
@@ -124,17 +177,23 @@ def expand_sources(arguments: list[str]) -> tuple[list[Source], list[InputProble
             p.reason if p.reason.startswith("No articles") else f"{p.origin}: {p.reason}"
             for p in problems
         ]
-        raise InputError("; ".join(messages) or _nothing_found("the arguments (none given)"))
+        shown = "; ".join(messages) or _nothing_found("the arguments (none given)")
+        raise InputError(printable(shown))  # file names may hold terminal escapes
     return sources, problems
 
 
 def read_source(
-    source: Source, *, max_bytes: int, http_timeout: float
+    source: Source, *, max_bytes: int, http_timeout: float, fetch_policy: FetchPolicy | None = None
 ) -> Iterator[Article | InputProblem]:
-    """The articles and problems of one input; never raises for a bad input."""
+    """The articles and problems of one input; never raises for a bad input.
+
+    URLs are fetched under `fetch_policy`; without one, public addresses only, with `max_bytes`
+    and `http_timeout` as the caps.
+    """
     try:
         if source.extension == "url":
-            yield from urls.load_url(source.location, max_bytes=max_bytes, timeout=http_timeout)
+            policy = fetch_policy or FetchPolicy(max_bytes=max_bytes, timeout=http_timeout)
+            yield from urls.load_url(source.location, policy=policy)
         else:
             loader = _LOADERS[source.extension]
             yield from loader(Path(source.location), max_bytes=max_bytes)
@@ -147,8 +206,14 @@ def read_source(
 
 
 def read_sources(
-    sources: list[Source], *, max_bytes: int, http_timeout: float
+    sources: list[Source],
+    *,
+    max_bytes: int,
+    http_timeout: float,
+    fetch_policy: FetchPolicy | None = None,
 ) -> Iterator[Article | InputProblem]:
     """The articles and problems of all inputs, in order."""
     for source in sources:
-        yield from read_source(source, max_bytes=max_bytes, http_timeout=http_timeout)
+        yield from read_source(
+            source, max_bytes=max_bytes, http_timeout=http_timeout, fetch_policy=fetch_policy
+        )

@@ -104,21 +104,32 @@ def cli(ctx: click.Context, data_dir: Path | None, collection: str | None, verbo
 @cli.command()
 @click.argument("sources", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option(
+    "--allow-private",
+    is_flag=True,
+    help="Let URLs reach loopback and private networks (127.0.0.0/8, 10.0.0.0/8, 172.16.0.0/12, "
+    "192.168.0.0/16, ::1, fc00::/7), e.g. a feed on this machine. Link-local and cloud metadata "
+    "addresses stay refused; NEWSBOT_FETCH_ALLOW_NETWORKS allows chosen networks.",
+)
 @pass_ctx
-def ingest(obj: Context, sources: tuple[str, ...], as_json: bool) -> None:
+def ingest(obj: Context, sources: tuple[str, ...], as_json: bool, allow_private: bool) -> None:
     """Store articles from files, folders, globs, JSONL dumps, HTML pages, feeds or URLs.
 
-    Unchanged articles are skipped, edited ones replaced. Exit code 0 when every input was stored,
-    2 when some failed (the rest are stored), 1 on a fatal error.
+    Unchanged articles are skipped, edited ones replaced. URLs are fetched from public addresses
+    only, unless allowed. Exit code 0 when every input was stored, 2 when some failed (the rest
+    are stored), 1 on a fatal error.
 
     \b
     Example:
       newsbot ingest examples/articles ../shared/corpus/seed
       newsbot ingest news.jsonl.gz https://example.com/feed.xml
+      newsbot ingest --allow-private http://127.0.0.1:8000/feed.xml
     """
     from newsbot.ingest_command import run_ingest
 
-    report = run_ingest(obj.settings, list(sources), show_progress=not as_json)
+    report = run_ingest(
+        obj.settings, list(sources), show_progress=not as_json, allow_private=allow_private
+    )
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
     sys.exit(EXIT_PARTIAL if report.failures else EXIT_OK)
@@ -134,6 +145,7 @@ def stats(obj: Context, as_json: bool) -> None:
     Example:
       newsbot stats --json
     """
+    from ingest.cleaning import printable
     from newsbot.factories import build_store
 
     settings = obj.settings
@@ -142,7 +154,7 @@ def stats(obj: Context, as_json: bool) -> None:
         click.echo(json.dumps(info, indent=2))
     else:
         for key, value in info.items():
-            click.echo(f"{key:>10}: {value}")
+            click.echo(f"{key:>10}: {printable(str(value))}")
 
 
 @cli.command(name="list")
@@ -159,14 +171,17 @@ def list_articles(obj: Context, limit: int, query: str | None, as_json: bool) ->
     """
     from dataclasses import asdict
 
+    from ingest.cleaning import printable
     from newsbot.factories import build_store
 
     rows = build_store(obj.settings).list_articles(limit=limit, query=query)
     for row in rows:
         if as_json:
-            click.echo(json.dumps(asdict(row)))
+            click.echo(json.dumps(asdict(row)))  # ASCII-only: control characters come escaped
         else:
-            click.echo(f"{row.article_id}  {row.published or '----------'}  {row.title[:70]}")
+            # Stored values may hold terminal escapes or bidi overrides (older data, odd ids).
+            line = f"{row.article_id}  {row.published or '----------'}  {row.title[:70]}"
+            click.echo(printable(line))
 
 
 @cli.command()
@@ -193,7 +208,9 @@ def delete(obj: Context, article_id: str | None, url: str | None) -> None:
         raise NewsbotError(
             f"No stored article matches {article_id or url}: see `newsbot list --search ...`"
         )
-    click.echo(f"Deleted {', '.join(deleted)}")
+    from ingest.cleaning import printable
+
+    click.echo(printable(f"Deleted {', '.join(deleted)}"))
 
 
 # --- asking -------------------------------------------------------------------------------------

@@ -1,7 +1,10 @@
 """What `newsbot ingest` runs: build the store, ingest with a progress bar, print a summary.
 
-An entry point like `newsbot.cli`: it turns settings into the pipeline's arguments and renders the
-`IngestReport` for a person (new, updated, unchanged, failed; each failure with where and why).
+An entry point like `newsbot.cli`: it turns settings into the pipeline's arguments (limits, and the
+fetch policy: which networks URL ingest may reach) and renders the `IngestReport` for a person
+(new, updated, unchanged, failed; each failure with where and why). Everything printed that came
+from the data (file names, titles, dates, URLs) is escaped for rich's markup and stripped of
+terminal control and bidi characters.
 """
 
 from __future__ import annotations
@@ -10,12 +13,31 @@ import time
 from collections.abc import Callable, Sequence
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from ingest.article import InputProblem
+from ingest.cleaning import printable
+from ingest.loaders.addresses import AddressPolicy
+from ingest.loaders.fetching import FetchPolicy
 from ingest.pipeline import IngestReport, ingest
 from newsbot.factories import build_store
 from newsbot.settings import Settings
 from vectorstore.store import NewsStore
+
+
+def fetch_policy(settings: Settings, *, allow_private: bool = False) -> FetchPolicy:
+    """What URL fetches may reach and spend: the settings' networks, plus the private ones if the
+    user asked on the command line (`--allow-private`)."""
+    addresses = AddressPolicy.from_strings(
+        settings.fetch_allow_networks, allow_private=allow_private
+    )
+    return FetchPolicy(
+        addresses=addresses,
+        max_bytes=settings.fetch_max_bytes,
+        timeout=settings.http_timeout,
+        max_seconds=settings.fetch_max_seconds,
+    )
 
 
 def ingest_with_settings(
@@ -23,8 +45,10 @@ def ingest_with_settings(
     sources: Sequence[str],
     store: NewsStore,
     progress: Callable[[int, int, int], None] | None = None,
+    *,
+    allow_private: bool = False,
 ) -> IngestReport:
-    """Run the ingest pipeline with the limits and chunking the settings give."""
+    """Run the ingest pipeline with the limits, chunking and fetch policy the settings give."""
     return ingest(
         list(sources),
         store,
@@ -34,11 +58,18 @@ def ingest_with_settings(
         max_bytes=settings.max_input_bytes,
         http_timeout=settings.http_timeout,
         progress=progress,
+        max_article_chars=settings.max_article_chars,
+        fetch_policy=fetch_policy(settings, allow_private=allow_private),
     )
 
 
-def run_ingest(settings: Settings, sources: Sequence[str], *, show_progress: bool) -> IngestReport:
-    """Ingest `sources` into the configured store; show progress and a summary on stderr."""
+def run_ingest(
+    settings: Settings, sources: Sequence[str], *, show_progress: bool, allow_private: bool = False
+) -> IngestReport:
+    """Ingest `sources` into the configured store; show progress and a summary on stderr.
+
+    `allow_private` lets URL fetches reach loopback and private networks (a local feed).
+    """
     console = Console(stderr=True)
     store = build_store(settings)
     started = time.perf_counter()
@@ -56,7 +87,9 @@ def run_ingest(settings: Settings, sources: Sequence[str], *, show_progress: boo
             rate = tokens / max(time.perf_counter() - started, 1e-6)
             bar.update(task, stats=f"{articles} articles, {chunks} chunks, {rate:,.0f} tokens/s")
 
-        report = ingest_with_settings(settings, sources, store, on_progress)
+        report = ingest_with_settings(
+            settings, sources, store, on_progress, allow_private=allow_private
+        )
     if show_progress:
         print_summary(console, report)
     return report
@@ -70,8 +103,12 @@ def print_summary(console: Console, report: IngestReport) -> None:
         f"in {report.seconds:.1f} s"
     )
     for problem in report.failures:
-        console.print(f"[red]failed[/red] {problem.origin}: {problem.reason}", highlight=False)
+        console.print(f"[red]failed[/red] {_shown(problem)}", highlight=False)
     for problem in report.warnings:
-        console.print(
-            f"[yellow]warning[/yellow] {problem.origin}: {problem.reason}", highlight=False
-        )
+        console.print(f"[yellow]warning[/yellow] {_shown(problem)}", highlight=False)
+
+
+def _shown(problem: InputProblem) -> str:
+    # Origins and reasons quote the data ("[/x]" as a date, a file named "x[b]"): escape them for
+    # rich's markup, and never let control or bidi characters reach the terminal.
+    return escape(printable(f"{problem.origin}: {problem.reason}"))

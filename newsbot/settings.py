@@ -134,17 +134,90 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address `newsbot serve` listens on.")
     port: int = Field(default=7860, ge=0, le=65535, description="Port `newsbot serve` listens on.")
     auth: str | None = Field(
-        default=None, description="`user:password` that protects the web UI; unset means open."
+        default=None,
+        description="`user:password` for the web app's login page (and HTTP Basic auth). With "
+        "it or api_key set, every page and API route needs a credential; unset means open.",
     )
     api_key: str | None = Field(
         default=None,
-        description="Key required as `Authorization: Bearer` on /api/*; unset means open.",
+        description="Key accepted as `Authorization: Bearer <key>` (or as the login password). "
+        "With it or auth set, every page and API route needs a credential; unset means open.",
     )
     allowed_origins: list[str] = Field(
         default_factory=list,
-        description="Origins (e.g. https://example.com) allowed to call the API from a browser "
-        "and to embed the widget; empty allows any origin to embed, none to call the API.",
+        description="Origins (e.g. https://example.com) allowed to call the app from a browser "
+        'and to frame the widget; empty means same-origin only. ["*"] (any origin, no '
+        "cookies) is refused when auth or api_key is set.",
     )
+
+    # --- web: exposure and load (issue 12) -------------------------------------------------------
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Host names the web app answers to, besides localhost and IP addresses (a "
+        'guard against DNS rebinding); e.g. ["news.example.com"]. ["*"] accepts any name.',
+    )
+    max_active_answers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Questions the web app answers at once (match the chat model's parallel "
+        "slots: 1 for the bundled model); more wait in the queue.",
+    )
+    max_queued_questions: int = Field(
+        default=4,
+        ge=0,
+        le=1000,
+        description="Questions that may wait for a free answer slot; beyond that the web app "
+        "answers HTTP 429 with Retry-After.",
+    )
+    max_queue_wait: float = Field(
+        default=120.0,
+        gt=0,
+        description="Seconds a question may wait in the queue before it gets HTTP 429; time in "
+        "the queue does not count against NEWSBOT_LLM_TIMEOUT.",
+    )
+    max_history_chars: int = Field(
+        default=6000,
+        ge=500,
+        description="Characters of recent chat history sent to the model with a follow-up; older "
+        "turns are dropped so the prompt fits the model's context.",
+    )
+
+    # --- ingest: URL fetches and size limits (issue 12) ---------------------------------------
+    fetch_allow_networks: list[str] = Field(
+        default_factory=list,
+        description="Networks (CIDR, e.g. 10.0.0.0/8 or 127.0.0.1/32) that URL ingest may fetch "
+        "from besides the public internet; empty refuses loopback, private, link-local, metadata "
+        'and other non-public addresses. A JSON list: ["192.168.1.0/24"].',
+    )
+    fetch_max_bytes: int = Field(
+        default=20_000_000,
+        ge=1,
+        description="Largest response body a URL fetch accepts, in bytes (after decompression).",
+    )
+    fetch_max_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds one URL fetch may take in all (redirects and a slow body included).",
+    )
+    max_article_chars: int = Field(
+        default=300_000,
+        ge=1000,
+        description="Longest article text ingest accepts, in characters; a longer one is "
+        "refused with a message (each takes minutes to embed).",
+    )
+
+    @field_validator("fetch_allow_networks", mode="after")
+    @classmethod
+    def _check_networks(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for network in value:
+            try:
+                ipaddress.ip_network(network.strip(), strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{network!r} is not an IP network such as 10.0.0.0/8") from exc
+        return value
 
     @field_validator("data_dir", "models_dir", "llm_model_path", mode="after")
     @classmethod

@@ -23,7 +23,7 @@ CASES: list[tuple[str, bytes, str, str]] = [
     ("empty.xml", b"", "", "the file is empty"),
     ("binary.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "", "binary data (contains NUL bytes)"),
     ("binary.html", b"<html>\x00\x01\x02</html>", "", "binary data"),
-    ("binary.jsonl", b'{"text": "a"}\n\x00\x00\x00', "", "binary data"),
+    ("binary.jsonl", b'\x00\x00\x00\x01\n{"text": "a"}\n', "", "binary data"),
     ("binary.xml", b"<rss>\x00\x00</rss>", "", "binary data"),
     ("latin1.txt", "Title\nCaf\xe9 prices rose.".encode("latin-1"), "", "not valid UTF-8 (line 2"),
     ("latin1.md", b"# T\n\n\xff\xfe\xfd", "", "not valid UTF-8"),

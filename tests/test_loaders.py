@@ -18,7 +18,9 @@ import pytest
 from ingest.article import Article, InputProblem, build_article, make_article_id, normalise_url
 from ingest.cleaning import boilerplate_kind, clean_text, normalise
 from ingest.dates import DateError, ImplausibleDate, parse_published
+from ingest.loaders.addresses import AddressPolicy
 from ingest.loaders.feeds import load_feed
+from ingest.loaders.fetching import FetchPolicy
 from ingest.loaders.html import fragment_to_text, load_html
 from ingest.loaders.jsonl import load_json, load_json_lines
 from ingest.loaders.text import load_text
@@ -402,11 +404,18 @@ def server() -> Iterator[str]:
     thread.join()
 
 
+# The test server is on loopback, which URL ingest refuses unless allowed (tests/test_url_safety.py).
+LOOPBACK = AddressPolicy.from_strings(["127.0.0.0/8"])
+
+
 def fetch(
     url: str, max_bytes: int = MB, timeout: float = 5
 ) -> tuple[list[Article], list[InputProblem]]:
+    policy = FetchPolicy(addresses=LOOPBACK, max_bytes=max_bytes, timeout=timeout)
     return articles(
-        read_sources(expand_sources([url])[0], max_bytes=max_bytes, http_timeout=timeout)
+        read_sources(
+            expand_sources([url])[0], max_bytes=MB, http_timeout=timeout, fetch_policy=policy
+        )
     )
 
 
@@ -457,15 +466,11 @@ def test_url_failures(server: str, path: str, reason: str) -> None:
 
 
 def test_url_refused_connection() -> None:
-    found, [problem] = articles(load_url_safe("http://127.0.0.1:9/nothing"))
+    found, [problem] = fetch("http://127.0.0.1:9/nothing", timeout=2)
     assert found == []
     assert "cannot fetch" in problem.reason
 
 
-def load_url_safe(url: str) -> Iterator[Article | InputProblem]:
-    return read_sources(expand_sources([url])[0], max_bytes=MB, http_timeout=2)
-
-
 def test_load_url_direct(server: str) -> None:
-    found = list(load_url(f"{server}/feed", max_bytes=MB, timeout=5))
+    found = list(load_url(f"{server}/feed", policy=FetchPolicy(addresses=LOOPBACK)))
     assert len(found) == 2

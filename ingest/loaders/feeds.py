@@ -14,8 +14,9 @@ from typing import Any
 import feedparser
 
 from ingest.article import Article, ArticleInputError, InputProblem, build_article
+from ingest.dates import DateError, ImplausibleDate, parse_published
 from ingest.loaders.html import fragment_to_text
-from ingest.loaders.reading import read_capped
+from ingest.loaders.reading import nul_reason, read_capped
 
 EXTENSIONS = (".xml", ".rss", ".atom")
 
@@ -34,11 +35,26 @@ def _entry_source(entry: Any, feed_title: str) -> str:
 
 
 def _entry_published(entry: Any) -> object:
+    """The entry's date: feedparser's reading of it, unless the text as written is implausible.
+
+    feedparser reads a year `0000` as 2000 and reports a bad date as a `struct_time`; checking the
+    text itself first lets the warning quote what the feed says instead of storing a wrong date.
+    """
     for key in ("published", "updated"):
+        raw = entry.get(key)
         parsed = entry.get(f"{key}_parsed")
+        if isinstance(raw, str) and raw.strip():
+            try:
+                parse_published(raw)
+            except ImplausibleDate:
+                return raw
+            except DateError:
+                pass  # a format only feedparser knows: its reading stands
         if parsed is not None:
             return parsed
-    return entry.get("published") or entry.get("updated")
+        if raw:
+            return raw
+    return None
 
 
 def articles_from_feed(data: bytes, origin: str) -> Iterator[Article | InputProblem]:
@@ -48,7 +64,7 @@ def articles_from_feed(data: bytes, origin: str) -> Iterator[Article | InputProb
         ArticleInputError: the data is not a feed (no entries and a parse error, or no channel).
     """
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ArticleInputError(origin, "binary data (contains NUL bytes), not an RSS/Atom feed")
+        raise ArticleInputError(origin, nul_reason(data, "an RSS/Atom feed"))
     parsed = feedparser.parse(io.BytesIO(data))  # a stream: bytes could be taken for a path
     entries = parsed.get("entries", [])
     if not entries:

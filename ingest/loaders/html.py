@@ -3,10 +3,15 @@
 trafilatura finds the article body, title, publication date (from the page's markup only: no
 guessing from the text), canonical url and site name. `fragment_to_text` turns the small HTML
 snippets that feeds carry into plain text with paragraph breaks.
+
+A page nested deeper than the HTML parser reads (libxml2 stops at 255 levels) is refused with that
+reason rather than "no article text". trafilatura's own log lines (it logs ordinary outcomes such
+as "discarding data" as warnings) are kept for `-vv`: the loader reports each page's problem once.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -15,11 +20,18 @@ from pathlib import Path
 import lxml.html
 import trafilatura
 from lxml import etree
+from trafilatura.utils import load_html as parse_page
 
 from ingest.article import Article, ArticleInputError, InputProblem, build_article
-from ingest.loaders.reading import decode_text, read_capped
+from ingest.loaders.reading import decode_text, nul_reason, read_capped
 
 EXTENSIONS = (".html", ".htm")
+
+logger = logging.getLogger(__name__)
+
+# libxml2's HTML parser stops at this depth (without XML_PARSE_HUGE); what lies deeper is lost.
+_PARSER_DEPTH = 255
+_CHATTY_LOGGERS = ("trafilatura", "htmldate", "courlan", "justext")
 
 _CHARSET = re.compile(rb"<meta[^>]+charset=[\"']?([\w-]+)", re.IGNORECASE)
 _WHITESPACE = re.compile(r"\s+")
@@ -40,11 +52,29 @@ def decode_html(data: bytes, origin: str, declared: str | None = None) -> str:
     if charset.replace("-", "").replace("_", "") in ("utf8", "usascii", "ascii"):
         return decode_text(data, origin)
     if b"\x00" in data:
-        raise ArticleInputError(origin, "binary data (contains NUL bytes), not an HTML page")
+        raise ArticleInputError(origin, nul_reason(data, "an HTML page"))
     try:
         return data.decode(charset)
     except (LookupError, UnicodeDecodeError) as exc:
         raise ArticleInputError(origin, f"not valid {charset} text ({exc})") from exc
+
+
+def _depth(root: lxml.html.HtmlElement) -> int:
+    """How many levels of elements the tree has (the root is level 1)."""
+    deepest = 0
+    stack = [(root, 1)]
+    while stack:
+        element, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in element)
+    return deepest
+
+
+def _quiet_extractor() -> None:
+    # Shown with -vv (debug); otherwise they are noise beside the loader's own one-line problem.
+    level = logging.NOTSET if logger.isEnabledFor(logging.DEBUG) else logging.CRITICAL
+    for name in _CHATTY_LOGGERS:
+        logging.getLogger(name).setLevel(level)
 
 
 def article_from_html(
@@ -60,10 +90,18 @@ def article_from_html(
     Raises:
         ArticleInputError: no article text could be found in the page.
     """
+    _quiet_extractor()
     latest = (datetime.now(UTC) + timedelta(days=2)).strftime("%Y-%m-%d")
     try:
+        tree = parse_page(html)
+        if tree is not None and _depth(tree) > _PARSER_DEPTH:
+            raise ArticleInputError(
+                origin,
+                f"the HTML nests elements more than {_PARSER_DEPTH} levels deep, deeper than the "
+                "parser reads: the page cannot be read whole",
+            )
         doc = trafilatura.bare_extraction(
-            html,
+            tree if tree is not None else html,
             url=url,
             with_metadata=True,
             include_comments=False,

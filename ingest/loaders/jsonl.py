@@ -2,7 +2,8 @@
 
 Field names follow common news datasets: `id`, `title`, `text`|`body`|`content`, `url`|`link`,
 `date`|`published`|`published_at`, `source`|`site`. In JSON Lines a bad line is reported with its
-line number and the other lines go on.
+line number and the other lines go on; that includes a line with a NUL byte, while a file whose
+first line has one is binary (or UTF-16 without a BOM) and refused whole.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.article import Article, ArticleInputError, InputProblem, build_article
-from ingest.loaders.reading import decode_text, gunzip_capped, read_capped
+from ingest.loaders.reading import decode_text, gunzip_capped, nul_reason, read_capped
 
 EXTENSIONS = (".json", ".jsonl", ".json.gz", ".jsonl.gz")
 
@@ -22,6 +23,14 @@ URL_FIELDS = ("url", "link")
 DATE_FIELDS = ("date", "published", "published_at", "publishedAt", "pubDate")
 SOURCE_FIELDS = ("source", "site")
 TITLE_FIELDS = ("title", "headline")
+
+
+def json_error(exc: json.JSONDecodeError, *, line: bool = True) -> str:
+    """A JSON syntax error as a reason: "not valid JSON (Expecting value at line 1, column 9)"."""
+    # Some messages end in "at" ("Unterminated string starting at"), which the position completes.
+    message = exc.msg.removesuffix(" at")
+    where = f"line {exc.lineno}, column {exc.colno}" if line else f"column {exc.colno}"
+    return f"not valid JSON ({message} at {where})"
 
 
 def _first(record: Mapping[str, Any], names: tuple[str, ...]) -> Any:
@@ -96,19 +105,23 @@ def load_json_lines(path: Path, *, max_bytes: int) -> Iterator[Article | InputPr
         ArticleInputError: the whole file is unreadable (empty, too large, not gzip, binary).
     """
     data = _payload(path, max_bytes)
-    if b"\x00" in data:
-        raise ArticleInputError(str(path), "binary data (contains NUL bytes), not JSON Lines")
+    first_line = data.lstrip().split(b"\n", 1)[0]
+    if b"\x00" in first_line:
+        raise ArticleInputError(str(path), nul_reason(data, "JSON Lines"))
     for number, raw in enumerate(data.splitlines(), start=1):
         if not raw.strip():
             continue
         origin = f"{path}:{number}"
+        if b"\x00" in raw:
+            yield InputProblem(origin, "the line contains NUL bytes (binary data), not JSON")
+            continue
         try:
             record = json.loads(decode_text(raw, origin, report_line=False))
         except ArticleInputError as exc:
             yield exc.problem()
             continue
         except json.JSONDecodeError as exc:
-            yield InputProblem(origin, f"not valid JSON ({exc.msg} at column {exc.colno})")
+            yield InputProblem(origin, json_error(exc, line=False))
             continue
         yield from _emit(record, origin)
 
@@ -127,9 +140,7 @@ def load_json(path: Path, *, max_bytes: int) -> Iterator[Article | InputProblem]
         if exc.msg == "Extra data":  # JSON Lines saved as .json
             yield from load_json_lines(path, max_bytes=max_bytes)
             return
-        raise ArticleInputError(
-            origin, f"not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
-        ) from exc
+        raise ArticleInputError(origin, json_error(exc)) from exc
     if isinstance(document, Mapping) and isinstance(document.get("articles"), list):
         document = document["articles"]
     if isinstance(document, list):

@@ -1,4 +1,8 @@
-"""Reading input bytes safely: size cap, empty and binary files, gzip, strict UTF-8."""
+"""Reading input bytes safely: size cap, empty and binary files, gzip, strict UTF-8.
+
+NUL bytes mean binary data, except in UTF-16 text saved without a byte-order mark, which is said
+as such (`nul_reason`) rather than called binary.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +14,14 @@ from pathlib import Path
 
 from ingest.article import ArticleInputError
 
-CAP_HINT = "raise NEWSBOT_MAX_INPUT_BYTES to accept it"
 
-
-def too_large(origin: str, size: int | str, max_bytes: int) -> ArticleInputError:
-    """The error for an input over the size cap."""
+def too_large(
+    origin: str, size: int | str, max_bytes: int, setting: str = "NEWSBOT_MAX_INPUT_BYTES"
+) -> ArticleInputError:
+    """The error for an input over the size cap; `setting` is the one that raises the cap."""
     return ArticleInputError(
-        origin, f"{size} bytes is larger than the {max_bytes}-byte cap ({CAP_HINT})"
+        origin,
+        f"{size} bytes is larger than the {max_bytes}-byte cap (raise {setting} to accept it)",
     )
 
 
@@ -60,6 +65,39 @@ def gunzip_capped(data: bytes, origin: str, max_bytes: int) -> bytes:
     return out
 
 
+def _utf16_without_bom(data: bytes) -> bool:
+    """Whether `data` reads as UTF-16 text: NUL high bytes on one side, printable text decoded."""
+    sample = data[:4096]
+    pairs = len(sample) // 2
+    if pairs < 2:
+        return False
+    even_zeros, odd_zeros = sample[0::2].count(0), sample[1::2].count(0)
+    for codec, zeros, others in (
+        ("utf-16-le", odd_zeros, even_zeros),
+        ("utf-16-be", even_zeros, odd_zeros),
+    ):
+        if zeros < pairs * 0.3 or others > pairs * 0.05:
+            continue
+        try:
+            text = codecs.getincrementaldecoder(codec)().decode(sample, final=False)
+        except UnicodeDecodeError:
+            continue
+        shown = sum(1 for ch in text if ch.isprintable() or ch in "\r\n\t")
+        if text and shown >= 0.95 * len(text):
+            return True
+    return False
+
+
+def nul_reason(data: bytes, kind: str) -> str:
+    """Why data with NUL bytes is refused: UTF-16 without a BOM, or binary data (not `kind`)."""
+    if _utf16_without_bom(data):
+        return (
+            "looks like UTF-16 text without a byte-order mark (BOM): save it as UTF-8 "
+            "(or as UTF-16 with a BOM)"
+        )
+    return f"binary data (contains NUL bytes), not {kind}"
+
+
 def decode_text(data: bytes, origin: str, *, report_line: bool = True) -> str:
     """Text from bytes: UTF-8 (a BOM is allowed) or BOM-marked UTF-16; binary data is refused.
 
@@ -72,7 +110,7 @@ def decode_text(data: bytes, origin: str, *, report_line: bool = True) -> str:
         except UnicodeDecodeError as exc:
             raise ArticleInputError(origin, f"not valid UTF-16 ({exc.reason})") from exc
     if b"\x00" in data:
-        raise ArticleInputError(origin, "binary data (contains NUL bytes), not a text article")
+        raise ArticleInputError(origin, nul_reason(data, "a text article"))
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
