@@ -18,6 +18,7 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage
 
+from bot.answer.grounding import MARKER, marker_numbers
 from newsbot.evaluation.metrics import normalise
 from prompts import PromptTemplateFile
 
@@ -35,7 +36,6 @@ _MARKED = re.compile(
     r"(?=$|[.,:;)\]]|\s*\[|\s*$|\s+[-\u2013\u2014]\s|\s*\n)",
     re.IGNORECASE,
 )
-_CITATION = re.compile(r"\[(\d{1,2})\]")
 
 
 def letter(index: int) -> str:
@@ -77,12 +77,16 @@ def parse_choice(reply: str, choices: Sequence[str]) -> int | None:
 
 
 def parse_citations(reply: str, n_passages: int) -> list[int]:
-    """The 1-based passage numbers cited as [n], in order of first mention, only valid ones."""
+    """The 1-based passage numbers cited, in order of first mention, only valid ones.
+
+    Markers are read as the product reads them (`bot.answer.grounding.MARKER`): "[2]", "[1, 3]",
+    "[1-2]", "[passage 2]".
+    """
     seen: list[int] = []
-    for match in _CITATION.finditer(reply):
-        number = int(match.group(1))
-        if 1 <= number <= n_passages and number not in seen:
-            seen.append(number)
+    for match in MARKER.finditer(reply):
+        for number in marker_numbers(match.group(1)):
+            if 1 <= number <= n_passages and number not in seen:
+                seen.append(number)
     return seen
 
 

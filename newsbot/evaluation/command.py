@@ -1,69 +1,129 @@
-"""What `newsbot eval` runs: build the parts from the settings, evaluate, print the table.
+"""What `newsbot eval` runs: build the parts from the settings, run one suite, print its table.
 
-An entry point (like `newsbot.cli`): it reads nothing itself but the `Settings` it is given, builds
-the store of the dataset's own collection and the chat model, and calls `run_eval`.
+An entry point (like `newsbot.cli`): it reads nothing itself but the `Settings` it is given,
+builds the store of the dataset's own collection and the chat model with `newsbot.factories`, and
+calls the suite (`registry.SUITES`): `mc` runs `run_eval` in one mode, `grounding` and
+`followups` the answer-check suites.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
+from newsbot.errors import InputError
+from newsbot.evaluation import registry
 
-from newsbot.evaluation.corpus import eval_collection_name
-from newsbot.evaluation.report import summary_table
-from newsbot.evaluation.runner import EvalReport, Mode, run_eval
-from newsbot.settings import Settings
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from newsbot.settings import Settings
+
+
+def _ingest_options(settings: Settings) -> dict[str, Any]:
+    return {
+        "tiktoken_cache_dir": settings.data_dir / "tiktoken",
+        "chunk_tokens": settings.chunk_tokens,
+        "overlap": settings.chunk_overlap,
+        "max_bytes": settings.max_input_bytes,
+    }
 
 
 def run_eval_command(
     settings: Settings,
-    dataset_dir: Path,
+    dataset_dir: Path | None,
     *,
+    suite: str = "mc",
     limit: int | None = None,
     out: Path | None = None,
     top_k: int | None = None,
     mode: str = "newsbot",
     progress: bool = True,
     console: Console | None = None,
-) -> EvalReport:
-    """Evaluate `mode` on `dataset_dir` with the configured model and embedder; print the table.
+) -> Any:
+    """Run `suite` with the configured model and embedder; print its table; return its report.
 
-    The dataset's corpus goes into its own collection (`eval-<dataset folder name>`) in the
+    A dataset's corpus goes into its own collection (`eval-<dataset folder name>`) in the
     configured data dir, chunked with the configured chunk size, so a second run embeds nothing.
 
     Raises:
         NewsbotError: a bad dataset folder, settings, model or predictions file.
     """
+    from rich.console import Console
+
+    from newsbot.evaluation.corpus import eval_collection_name
     from newsbot.factories import build_llm, build_store
 
-    chosen: Mode = mode  # type: ignore[assignment]  # click restricts the choices
-    store = None
-    if chosen in ("newsbot", "plain_rag", "plain_retrieval"):
-        store = build_store(settings, collection=eval_collection_name(dataset_dir))
+    spec = registry.SUITES.get(suite)
+    if spec is None:
+        raise InputError(f"Unknown eval suite {suite!r}: use one of {', '.join(registry.SUITES)}")
+    if spec.needs_dataset and dataset_dir is None:
+        raise InputError(f"The {suite} suite needs a DATASET folder, e.g. ../shared/bench/...")
+    if not spec.needs_dataset and dataset_dir is not None:
+        raise InputError(f"The {suite} suite takes no DATASET (it uses the repo's sample data)")
+    console = console or Console()
     llm = build_llm(settings)
-    report = run_eval(
+    k = top_k or settings.top_k
+    if suite == "followups":
+        from newsbot.evaluation.suites.followups import COLLECTION, run_followups
+
+        report = run_followups(
+            store=build_store(settings, collection=COLLECTION),
+            llm=llm,
+            k=k,
+            out_path=out,
+            model_name=llm.model_name,
+            ingest_options=_ingest_options(settings),
+        )
+        return _print_suite(console, report)
+    assert dataset_dir is not None
+    if suite == "grounding":
+        from newsbot.evaluation.suites.grounding import DEFAULT_QUESTIONS, run_grounding
+
+        report = run_grounding(
+            dataset_dir,
+            store=build_store(settings, collection=eval_collection_name(dataset_dir)),
+            llm=llm,
+            k=k,
+            questions=limit or DEFAULT_QUESTIONS,
+            out_path=out,
+            model_name=llm.model_name,
+            ingest_options=_ingest_options(settings),
+        )
+        return _print_suite(console, report)
+    from newsbot.evaluation.report import summary_table
+    from newsbot.evaluation.runner import run_eval
+
+    store = None
+    if registry.mode(mode).needs_store:
+        store = build_store(settings, collection=eval_collection_name(dataset_dir))
+    result = run_eval(
         dataset_dir,
         store=store,
         llm=llm,
-        k=top_k or settings.top_k,
+        k=k,
         limit=limit,
         out_path=out,
-        mode=chosen,
+        mode=mode,
         progress=progress,
         model_name=llm.model_name,
-        ingest_options={
-            "tiktoken_cache_dir": settings.data_dir / "tiktoken",
-            "chunk_tokens": settings.chunk_tokens,
-            "overlap": settings.chunk_overlap,
-            "max_bytes": settings.max_input_bytes,
-        },
+        ingest_options=_ingest_options(settings),
     )
-    console = console or Console()
-    console.print(summary_table([(f"{report.mode} (k={report.k})", report.summary)]))
+    console.print(summary_table([(f"{result.mode} (k={result.k})", result.summary)]))
     console.print(
-        f"{report.asked} asked, {report.resumed} resumed, {report.seconds:.0f} s "
-        f"({report.answer_seconds / 60:.0f} min answering all of them); "
-        f"predictions: {report.out_path}; summary: {report.summary_path}"
+        f"{result.asked} asked, {result.resumed} resumed, {result.seconds:.0f} s "
+        f"({result.answer_seconds / 60:.0f} min answering all of them); "
+        f"predictions: {result.out_path}; summary: {result.summary_path}"
+    )
+    return result
+
+
+def _print_suite(console: Console, report: Any) -> Any:
+    from newsbot.evaluation.report import suite_table
+
+    console.print(suite_table(f"{report.suite} (k={report.k})", report.result["groups"]))
+    console.print(
+        f"{report.asked} asked, {report.cached} from the cache, {report.seconds:.0f} s; "
+        f"drafts: {report.out_path}; summary: {report.summary_path}"
     )
     return report

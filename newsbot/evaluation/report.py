@@ -7,7 +7,12 @@ from typing import Any
 
 from rich.table import Table
 
-from newsbot.evaluation.runner import ANCHORS
+#: Published multiple-choice accuracy (RealTimeQA authors' prediction files, 2022-06 .. 2023-12).
+ANCHORS: dict[str, float] = {
+    "published: GPT-3 + Google": 0.641,
+    "published: RAG + Google": 0.421,
+    "published: GPT-3 closed-book": 0.450,
+}
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("n", "n"),
@@ -79,3 +84,34 @@ def markdown_table(rows: Sequence[tuple[str, Mapping[str, Any]]], anchors: bool 
             cells = ["", _cell(accuracy)] + [""] * (len(COLUMNS) - 2)
             lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+#: The counts of the answer-check suites, in table order, with their headers.
+SUITE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("questions", "questions"),
+    ("model_refused", "model refused"),
+    ("second_look_answered", "answered on a second look"),
+    ("refused", "refused after the check"),
+    ("right_answered", "right"),
+    ("right", "right"),
+)
+
+
+def refused_by_cell(counts: Mapping[str, int]) -> str:
+    """Which checks refused, e.g. "cited_support 2, subject 1"."""
+    return ", ".join(f"{name} {n}" for name, n in sorted(counts.items())) or "-"
+
+
+def suite_table(title: str, groups: Mapping[str, Mapping[str, Any]]) -> Table:
+    """A rich table of a suite's groups (`grounding` or `followups` result)."""
+    present = {key for counts in groups.values() for key in counts}
+    columns = [(key, header) for key, header in SUITE_COLUMNS if key in present]
+    table = Table(title=title)
+    table.add_column("group", no_wrap=True)
+    for _, header in columns:
+        table.add_column(header, justify="right")
+    table.add_column("refused by")
+    for group, counts in groups.items():
+        cells = [_cell(counts.get(key, 0)) for key, _ in columns]
+        table.add_row(group, *cells, refused_by_cell(counts.get("refused_by", {})))
+    return table

@@ -1,0 +1,90 @@
+"""What the answer-check suites share: asking the product, caching its drafts, re-checking them.
+
+A draft is cached under the prompts and the model that wrote it (`prompt_key`, `model_key`), so a
+changed prompt or model asks again while a changed check re-scores the cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from vectorstore.records import Passage
+
+if TYPE_CHECKING:
+    from bot.answer.assistant import Assistant
+    from bot.answer.history import ChatTurn
+    from bot.answer.result import AnswerResult
+    from prompts import Prompts
+
+
+def prompt_key(prompts: Prompts) -> str:
+    """A short hash of every prompt template: cached drafts are valid for these prompts only."""
+    text = "".join(prompts.templates[name].text for name in sorted(prompts.templates))
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def ask_product(
+    assistant: Assistant,
+    question: str,
+    history: Sequence[ChatTurn] = (),
+    as_of: date | None = None,
+) -> AnswerResult:
+    """The product's answer, read from its event stream as `newsbot ask` reads it."""
+    from bot.answer.events import collect
+
+    return collect(assistant.stream(question, history, as_of))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The check's outcome on one cached draft."""
+
+    answer: str
+    grounded: bool
+    refused_by: str | None
+
+
+def recheck(
+    draft: str,
+    passages: Sequence[Passage],
+    question: str,
+    *,
+    follow_up: str = "",
+    second_look: bool = False,
+) -> Verdict:
+    """Run the product's answer check on a cached draft."""
+    from bot.answer.grounding import check_answer
+
+    checked = check_answer(draft, passages, question, follow_up=follow_up, second_look=second_look)
+    return Verdict(checked.text, checked.grounded, checked.refused_by)
+
+
+class FixedPassages:
+    """A retriever that returns the same passages for any question (they are already chosen)."""
+
+    def __init__(self, passages: Sequence[Passage]) -> None:
+        self.passages = list(passages)
+
+    def search(self, query: str, k: int, published_before: date | None = None) -> list[Passage]:
+        return self.passages[:k]
+
+
+class RecordingRetriever:
+    """Passes searches to a store and keeps the last result (a follow-up's passages)."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self.last: list[Passage] = []
+
+    def search(self, query: str, k: int, published_before: date | None = None) -> list[Passage]:
+        self.last = list(self.store.search(query, k, published_before=published_before))
+        return self.last
+
+
+def count(counts: dict[str, int], key: str, by: int | bool = 1) -> None:
+    """Add `by` to `counts[key]`."""
+    counts[key] = counts.get(key, 0) + int(by)

@@ -1,0 +1,203 @@
+"""The `followups` suite: two-turn conversations that the sample articles answer, or don't.
+
+Each case (`scripts/followups.jsonl`, written for this project over `examples/articles`) is a first
+question, then a follow-up that the articles answer ("expect": "answer", with `keys` that a right
+answer holds) or one they don't ("What about toasters?" after a kettle recall; "expect":
+"refuse"). The product answers the first question, then the follow-up with that history; the
+follow-up's draft is cached with its condensed question and passages and scored by the check.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from newsbot.errors import InputError
+from newsbot.evaluation.predictions import PredictionStore, key_of
+from newsbot.evaluation.suites.drafts import (
+    RecordingRetriever,
+    ask_product,
+    count,
+    prompt_key,
+    recheck,
+)
+from newsbot.evaluation.suites.report import SuiteReport
+from vectorstore.records import Passage
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+    from prompts import Prompts
+    from vectorstore.store import NewsStore
+
+logger = logging.getLogger(__name__)
+
+REPO = Path(__file__).resolve().parents[3]
+CASES = REPO / "scripts" / "followups.jsonl"
+ARTICLES = REPO / "examples" / "articles"
+COLLECTION = "eval-followups"
+
+
+def load_cases(path: Path = CASES) -> list[dict[str, Any]]:
+    """The conversations of a cases file (JSON lines: first, follow_up, expect, keys)."""
+    if not path.is_file():
+        raise InputError(
+            f"{path} not found: the followups suite runs from a clone of newsbot "
+            "(it reads scripts/followups.jsonl and examples/articles)"
+        )
+    cases = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            case = json.loads(line)
+            if not (case["first"] and case["follow_up"] and case["expect"] in {"answer", "refuse"}):
+                raise ValueError
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+            raise InputError(
+                f"{path}:{n} is not a follow-up case: each line needs first, follow_up and "
+                'expect ("answer" or "refuse")'
+            ) from None
+        cases.append(case)
+    return cases
+
+
+def followup_rows(
+    cases: list[dict[str, Any]],
+    store: NewsStore,
+    llm: BaseChatModel | None,
+    prompts: Prompts,
+    *,
+    k: int,
+    drafts: PredictionStore,
+    model_name: str,
+) -> tuple[list[dict[str, Any]], int]:
+    """Each case with its cached (or newly asked) draft; and how many were asked now."""
+    from bot.answer.assistant import Assistant
+    from bot.answer.chain import prompt_order
+    from bot.answer.history import ChatTurn
+
+    prompts_hash = prompt_key(prompts)
+    model_key = f"{model_name}:k={k}"
+    retriever = RecordingRetriever(store)
+    assistant = None
+    rows = []
+    asked = 0
+    for case in cases:
+        key = (case["first"], case["follow_up"], prompts_hash, model_key)
+        record = drafts.get(key)
+        if record is None:
+            if llm is None:
+                continue
+            assistant = assistant or Assistant(retriever, llm, prompts, k=k)
+            first = ask_product(assistant, case["first"])
+            history: list[ChatTurn] = [
+                {"role": "user", "content": case["first"]},
+                {"role": "assistant", "content": first.answer},
+            ]
+            result = ask_product(assistant, case["follow_up"], history)
+            record = {
+                "first": case["first"],
+                "follow_up": case["follow_up"],
+                "prompt": prompts_hash,
+                "model": model_key,
+                "first_answer": first.answer,
+                "standalone": result.standalone_question,
+                "passages": [dataclasses.asdict(p) for p in prompt_order(retriever.last)],
+                "raw": result.draft,
+                "second_look": result.second_look,
+            }
+            drafts.append(record)
+            asked += 1
+            logger.info("%s → %r", case["follow_up"], result.draft[:120])
+        rows.append({**case, **record})
+    return rows, asked
+
+
+def score_followups(rows: list[dict[str, Any]], k: int) -> dict[str, Any]:
+    """Counts per expectation: model refused, answered on a second look, refused after the check
+    (and by which check), right (answered and holding an expected fact)."""
+    groups: dict[str, dict[str, Any]] = {}
+    cases = []
+    for row in rows:
+        second_look = bool(row["second_look"])
+        verdict = recheck(
+            row["raw"],
+            [Passage(**p) for p in row["passages"]],
+            row["standalone"],
+            follow_up=row["follow_up"],
+            second_look=second_look,
+        )
+        keys = row.get("keys", [])
+        right = verdict.grounded and any(key.lower() in verdict.answer.lower() for key in keys)
+        c = groups.setdefault(row["expect"], {"refused_by": {}})
+        count(c, "questions")
+        count(c, "model_refused", second_look)
+        count(c, "second_look_answered", second_look and verdict.grounded)
+        count(c, "refused", not verdict.grounded)
+        if not verdict.grounded:
+            count(c["refused_by"], verdict.refused_by or "unknown")
+        count(c, "right", right)
+        cases.append(
+            {
+                "follow_up": row["follow_up"],
+                "expect": row["expect"],
+                "raw": row["raw"][:200],
+                "answer": verdict.answer[:200],
+                "grounded": verdict.grounded,
+                "refused_by": verdict.refused_by,
+            }
+        )
+    return {"k": k, "groups": groups, "cases": cases}
+
+
+def run_followups(
+    *,
+    store: NewsStore,
+    llm: BaseChatModel | None,
+    k: int,
+    cases_path: Path = CASES,
+    articles: Path = ARTICLES,
+    out_path: Path | None = None,
+    prompts: Prompts | None = None,
+    model_name: str = "",
+    ingest_options: dict[str, Any] | None = None,
+) -> SuiteReport:
+    """Ingest the sample articles into `store` if needed, ask (or read cached) and score.
+
+    Drafts go to `out_path` (default `followups.drafts.jsonl`); `llm=None` re-scores the cache.
+    """
+    from ingest.pipeline import ingest
+    from prompts import load_prompts
+
+    started = time.perf_counter()
+    cases = load_cases(cases_path)
+    ingest([str(articles)], store, **(ingest_options or {}))
+    out_path = Path(out_path or "followups.drafts.jsonl")
+    drafts = PredictionStore(out_path, key_of("first", "follow_up", "prompt", "model"))
+    rows, asked = followup_rows(
+        cases,
+        store,
+        llm,
+        prompts or load_prompts(),
+        k=k,
+        drafts=drafts,
+        model_name=model_name,
+    )
+    report = SuiteReport(
+        suite="followups",
+        dataset=cases_path.name,
+        k=k,
+        model=model_name,
+        out_path=out_path,
+        result=score_followups(rows, k),
+        asked=asked,
+        cached=len(rows) - asked,
+        seconds=round(time.perf_counter() - started, 1),
+    )
+    report.write()
+    return report

@@ -1,0 +1,197 @@
+"""The `grounding` suite: does the answer check answer when the evidence is there, and refuse
+when it is not?
+
+The first questions of a dataset are each answered by the product (`Assistant.stream`, k
+passages) over their own retrieved passages ("matched") and, separately, over the passages
+retrieved for another question whose evidence they do not hold ("mismatched"). Over its own
+passages the bot should answer when the evidence was retrieved; over another's it should refuse.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from newsbot.evaluation.corpus import ingest_corpus
+from newsbot.evaluation.dataset import load_queries
+from newsbot.evaluation.predictions import PredictionStore, key_of
+from newsbot.evaluation.suites.drafts import FixedPassages, ask_product, count, prompt_key, recheck
+from newsbot.evaluation.suites.report import SuiteReport
+from vectorstore.records import Passage
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+    from prompts import Prompts
+    from vectorstore.store import NewsStore
+
+logger = logging.getLogger(__name__)
+
+#: Questions of the dataset the suite asks by default (each twice: matched and mismatched).
+DEFAULT_QUESTIONS = 40
+GROUPS = ("matched, evidence retrieved", "matched, no evidence", "mismatched")
+
+
+@dataclass(frozen=True)
+class GroundingCase:
+    """One cached draft with what scoring it needs."""
+
+    record: dict[str, Any]
+    question: str
+    answer_text: str
+    group: str
+    passages: list[Passage]
+
+
+def grounding_cases(
+    dataset_dir: Path,
+    store: NewsStore,
+    llm: BaseChatModel | None,
+    prompts: Prompts,
+    *,
+    k: int,
+    questions: int,
+    drafts: PredictionStore,
+    model_name: str,
+) -> tuple[list[GroundingCase], int]:
+    """The cases of the suite and how many drafts were asked now (the rest came from `drafts`).
+
+    With `llm=None` nothing is asked: drafts not in the cache are left out.
+    """
+    from bot.answer.assistant import Assistant
+    from bot.answer.chain import retrieve_passages
+
+    prompts_hash = prompt_key(prompts)
+    queries = load_queries(dataset_dir, questions)
+    retrieved = [
+        retrieve_passages(store, q.question, k, date.fromisoformat(q.date)).passages
+        for q in queries
+    ]
+    cases: list[GroundingCase] = []
+    asked = 0
+    half = len(queries) // 2
+    for i, query in enumerate(queries):
+        # Another question's passages that hold none of this one's evidence.
+        other = next(
+            (
+                j
+                for j in [(i + half + step) % len(queries) for step in range(len(queries))]
+                if j != i and not ({p.article_id for p in retrieved[j]} & query.labels)
+            ),
+            None,
+        )
+        kinds = [("matched", retrieved[i])]
+        if other is not None:
+            kinds.append(("mismatched", retrieved[other]))
+        for kind, passages in kinds:
+            chunk_ids = [p.chunk_id for p in passages]
+            key = (query.id, kind, prompts_hash, model_name, tuple(chunk_ids))
+            record = drafts.get(key)
+            if record is None:
+                if llm is None:
+                    continue
+                assistant = Assistant(FixedPassages(passages), llm, prompts, k=k)
+                result = ask_product(
+                    assistant, query.question, as_of=date.fromisoformat(query.date)
+                )
+                record = {
+                    "id": query.id,
+                    "kind": kind,
+                    "prompt": prompts_hash,
+                    "model": model_name,
+                    "chunks": chunk_ids,
+                    "raw": result.draft,
+                    "second_look": result.second_look,
+                }
+                drafts.append(record)
+                asked += 1
+                logger.info("%s %s: %r", query.id, kind, result.draft[:120])
+            evidence = bool({p.article_id for p in passages} & query.labels)
+            group = kind if kind == "mismatched" else GROUPS[0] if evidence else GROUPS[1]
+            cases.append(GroundingCase(record, query.question, query.answer_text, group, passages))
+    return cases, asked
+
+
+def score_grounding(cases: list[GroundingCase], k: int) -> dict[str, Any]:
+    """Counts per group: model refused, answered on a second look, refused after the check (and
+    by which check), right (answered and holding the correct choice's text)."""
+    groups: dict[str, dict[str, Any]] = {}
+    examples: list[dict[str, str]] = []
+    for case in cases:
+        second_look = bool(case.record["second_look"])
+        verdict = recheck(case.record["raw"], case.passages, case.question, second_look=second_look)
+        c = groups.setdefault(case.group, {"refused_by": {}})
+        count(c, "questions")
+        count(c, "model_refused", second_look)
+        count(c, "second_look_answered", second_look and verdict.grounded)
+        count(c, "refused", not verdict.grounded)
+        if not verdict.grounded:
+            count(c["refused_by"], verdict.refused_by or "unknown")
+        right = verdict.grounded and case.answer_text.lower() in verdict.answer.lower()
+        count(c, "right_answered", right)
+        held_back = case.group != "mismatched" and not verdict.grounded and not second_look
+        if held_back and len(examples) < 8:
+            examples.append(
+                {
+                    "question": case.question,
+                    "raw": case.record["raw"][:300],
+                    "correct": case.answer_text,
+                    "refused_by": verdict.refused_by or "",
+                }
+            )
+    ordered = {name: groups[name] for name in GROUPS if name in groups}
+    return {"k": k, "groups": ordered, "refused_examples": examples}
+
+
+def run_grounding(
+    dataset_dir: Path,
+    *,
+    store: NewsStore,
+    llm: BaseChatModel | None,
+    k: int,
+    questions: int = DEFAULT_QUESTIONS,
+    out_path: Path | None = None,
+    prompts: Prompts | None = None,
+    model_name: str = "",
+    ingest_options: Mapping[str, Any] | None = None,
+) -> SuiteReport:
+    """Ingest the dataset's corpus if needed, ask (or read from the cache) and score the suite.
+
+    Drafts go to `out_path` (default `<dataset>-grounding.drafts.jsonl`); `llm=None` re-scores
+    the cached drafts only.
+    """
+    from prompts import load_prompts
+
+    started = time.perf_counter()
+    dataset_dir = Path(dataset_dir)
+    ingest_corpus(dataset_dir, store, options=ingest_options, progress=True)
+    out_path = Path(out_path or f"{dataset_dir.name}-grounding.drafts.jsonl")
+    drafts = PredictionStore(out_path, key_of("id", "kind", "prompt", "model", "chunks"))
+    cases, asked = grounding_cases(
+        dataset_dir,
+        store,
+        llm,
+        prompts or load_prompts(),
+        k=k,
+        questions=questions,
+        drafts=drafts,
+        model_name=model_name,
+    )
+    report = SuiteReport(
+        suite="grounding",
+        dataset=dataset_dir.name,
+        k=k,
+        model=model_name,
+        out_path=out_path,
+        result=score_grounding(cases, k),
+        asked=asked,
+        cached=len(cases) - asked,
+        seconds=round(time.perf_counter() - started, 1),
+    )
+    report.write()
+    return report

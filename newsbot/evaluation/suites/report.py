@@ -1,0 +1,35 @@
+"""The outcome of a suite run, written beside its drafts as `<drafts>.summary.json`."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class SuiteReport:
+    """Where a suite wrote its drafts, how many it asked, and its `result` (counts by group)."""
+
+    suite: str
+    dataset: str
+    k: int
+    model: str
+    out_path: Path
+    result: dict[str, Any]
+    asked: int
+    cached: int
+    seconds: float
+
+    @property
+    def summary_path(self) -> Path:
+        """`drafts.jsonl` → `drafts.summary.json`."""
+        return self.out_path.with_name(self.out_path.name.removesuffix(".jsonl") + ".summary.json")
+
+    def write(self) -> None:
+        """Write the summary JSON."""
+        data = asdict(self)
+        data["out_path"] = str(self.out_path)
+        data["status"] = "done"
+        self.summary_path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
