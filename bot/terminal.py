@@ -1,19 +1,19 @@
 """The terminal chat loop and the source list the CLI prints.
 
-On a terminal, answers stream as the model writes them; when the checked answer differs (markers
-renumbered or added, or an unsupported answer replaced by the refusal), the streamed lines are
-redrawn with it. From a pipe, each input line is one question, answered in turn with the history;
-`json_mode` prints one `AnswerResult` JSON object per line instead of text.
+Answers stream sentence by sentence as they pass the answer check; nothing written is taken back.
+From a pipe, each input line is one question, answered in turn with the history; `json_mode`
+prints one `AnswerResult` JSON object per line instead of text.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict
 from datetime import date
 from typing import IO, Protocol
 
+from bot.answer.events import AnswerDone, AnswerEvent, TextDelta, collect
 from bot.answer.history import ChatTurn
 from bot.answer.result import AnswerResult
 from newsbot.errors import NewsbotError
@@ -27,7 +27,7 @@ class Answerer(Protocol):
 
     def stream(
         self, question: str, history: Sequence[ChatTurn] = (), as_of: date | None = None
-    ) -> Iterator[str | AnswerResult]: ...
+    ) -> Iterator[AnswerEvent]: ...
 
 
 def format_sources(result: AnswerResult) -> str:
@@ -42,41 +42,21 @@ def format_sources(result: AnswerResult) -> str:
     return "\n".join(lines)
 
 
-def _rows(text: str, width: int) -> int:
-    """How many terminal rows `text` occupies at `width` columns."""
-    return sum(max(1, -(-len(line) // width)) for line in text.split("\n"))
-
-
-def render_stream(
-    items: Iterable[str | AnswerResult], output: IO[str], is_tty: bool
-) -> AnswerResult:
-    """Write an answer as it streams and return its result.
-
-    On a terminal the deltas are written as they come and, if the checked answer differs, the
-    streamed rows are erased and the checked answer is written instead. Otherwise only the
-    checked answer is written. Either way the answer ends with a newline.
-    """
-    streamed: list[str] = []
-    for item in items:
-        if isinstance(item, AnswerResult):
-            shown = "".join(streamed)
-            if not is_tty:
-                output.write(item.answer + "\n")
-            elif shown.strip() != item.answer:
-                if shown:
-                    width = shutil.get_terminal_size().columns
-                    rows = _rows(shown, width)
-                    output.write("\r" + (f"\x1b[{rows - 1}F" if rows > 1 else "") + "\x1b[J")
-                output.write(item.answer + "\n")
-            else:
-                output.write("\n")
+def render_stream(events: Iterable[AnswerEvent], output: IO[str]) -> AnswerResult:
+    """Write the checked answer as it streams (each piece is final) and return its result."""
+    for event in events:
+        if isinstance(event, TextDelta):
+            output.write(event.text)
             output.flush()
-            return item
-        if is_tty:
-            streamed.append(item)
-            output.write(item)
+        elif isinstance(event, AnswerDone):
+            output.write("\n")
             output.flush()
+            return event.result
     raise RuntimeError("the answer stream ended without a result")
+
+
+def _sources_text(result: AnswerResult | None) -> str:
+    return format_sources(result) if result else "No answer yet."
 
 
 def run_chat(
@@ -93,7 +73,8 @@ def run_chat(
         assistant: answers questions (an `Assistant`).
         input_stream: where questions come from, one per line.
         output: where answers go.
-        is_tty: True for an interactive terminal: prompt, stream, accept /sources, /reset, /quit.
+        is_tty: True for an interactive terminal: greet and prompt. /sources, /reset and /quit
+            work from a pipe too (a line that starts with "/" is never sent as a question).
         json_mode: print one result object (JSON) per line instead of text.
         as_of: answer as of this date (default today).
     """
@@ -112,26 +93,29 @@ def run_chat(
         question = line.strip()
         if not question:
             continue
-        if interactive and question.startswith("/"):
+        if question.startswith("/"):
             command = question.lower()
             if command in ("/quit", "/exit", "/q"):
                 break
             if command == "/reset":
                 history, last = [], None
-                output.write("Conversation forgotten.\n")
+                reply: object = {"reset": True} if json_mode else "Conversation forgotten."
             elif command == "/sources":
-                output.write((format_sources(last) if last else "No answer yet.") + "\n")
+                sources = [asdict(source) for source in last.sources] if last else []
+                reply = {"sources": sources} if json_mode else _sources_text(last)
             else:
-                output.write(f"Unknown command {question}. {HELP}\n")
+                error = f"Unknown command {question}. {HELP}"
+                reply = {"error": error} if json_mode else error
+            output.write((json.dumps(reply) if json_mode else str(reply)) + "\n")
             continue
         try:
             stream = assistant.stream(question, history, as_of=as_of)
             if json_mode:
-                last = next(item for item in stream if isinstance(item, AnswerResult))
+                last = collect(stream)
                 output.write(json.dumps(last.to_dict(), ensure_ascii=False) + "\n")
                 output.flush()
             else:
-                last = render_stream(stream, output, is_tty=interactive)
+                last = render_stream(stream, output)
                 if not interactive:
                     output.write(format_sources(last) + "\n\n")
         except NewsbotError as exc:

@@ -242,11 +242,7 @@ def ask(obj: Context, question: str, as_json: bool, as_of: date | None, top_k: i
     if as_json:
         click.echo(json.dumps(assistant.ask(question, as_of=as_of).to_dict(), ensure_ascii=False))
         return
-    # The streamed text is the model's raw draft; render_stream swaps in the checked answer so
-    # the [n] markers on screen match the source list below.
-    result = render_stream(
-        assistant.stream(question, as_of=as_of), sys.stdout, is_tty=sys.stdout.isatty()
-    )
+    result = render_stream(assistant.stream(question, as_of=as_of), sys.stdout)
     click.echo(format_sources(result))
 
 

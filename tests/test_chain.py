@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
 import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGenerationChunk
+from langchain_core.outputs import ChatResult
 
 from bot.answer.assistant import Assistant
-from bot.answer.chain import NO_ARTICLES, REFUSAL, build_chain
+from bot.answer.events import AnswerDone, SourceCited, TextDelta
+from bot.answer.grounding import NO_ARTICLES, REFUSAL
 from bot.answer.history import ChatTurn
-from bot.answer.result import AnswerResult
 from prompts import load_prompts
 from vectorstore.records import Passage
 
@@ -61,11 +60,16 @@ class RecordingFakeModel(GenericFakeChatModel):
 
     seen: list[list[BaseMessage]] = []  # noqa: RUF012 (pydantic field, copied per instance)
 
-    def _stream(
-        self, messages: list[BaseMessage], *args: Any, **kwargs: Any
-    ) -> Iterator[ChatGenerationChunk]:
+    def _generate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> ChatResult:
+        # Both invoke (condense) and stream (answers) come through here.
         self.seen.append(messages)
-        return super()._stream(messages, *args, **kwargs)
+        return super()._generate(messages, *args, **kwargs)
+
+
+def shown(items: list[Any]) -> str:
+    """The text a user saw: the stream's deltas, joined."""
+    assert isinstance(items[-1], AnswerDone)
+    return "".join(item.text for item in items if isinstance(item, TextDelta))
 
 
 def make(
@@ -150,12 +154,11 @@ def test_model_refusal_on_both_looks_is_ungrounded() -> None:
     items = list(
         assistant.stream("What did they agree about trade tariffs?", as_of=date(2025, 6, 1))
     )
-    *deltas, result = items
-    assert isinstance(result, AnswerResult)
+    result = items[-1].result  # type: ignore[union-attr]
     assert (result.answer, result.sources, result.grounded) == (REFUSAL, [], False)
-    assert result.second_look
+    assert (result.second_look, result.refused_by) == (True, "refusal")
     assert len(llm.seen) == 2
-    assert "".join(deltas) == REFUSAL  # type: ignore[arg-type]  # the first refusal was held back
+    assert shown(items) == REFUSAL, "the first refusal was held back"
     assert len(result.retrieved) == 3
 
 
@@ -163,9 +166,8 @@ def test_a_refusal_over_passages_gets_a_second_look_without_the_way_out() -> Non
     answer = "Pakistan and the US agreed to launch joint operations against fake visa networks [2]."
     assistant, _, llm = make([REFUSAL, answer])
     items = list(assistant.stream("What did Pakistan and the US agree on?", as_of=date(2025, 6, 1)))
-    *deltas, result = items
-    assert isinstance(result, AnswerResult)
-    assert "".join(deltas) == answer  # type: ignore[arg-type]  # the refusal was never shown
+    result = items[-1].result  # type: ignore[union-attr]
+    assert shown(items) == answer.replace("[2]", "[1]"), "the refusal was never shown"
     assert (result.answer, result.grounded, result.second_look) == (
         answer.replace("[2]", "[1]"),
         True,
@@ -191,11 +193,20 @@ def test_a_second_look_that_answers_something_else_is_refused() -> None:
 def test_an_answer_that_starts_like_the_refusal_is_streamed() -> None:
     raw = "The articles I have cover the flood: heavy rain closed three schools [1]."
     assistant, _, llm = make([raw])
-    *deltas, result = list(assistant.stream("What closed?", as_of=date(2025, 6, 1)))
-    assert "".join(deltas) == raw  # type: ignore[arg-type]
+    items = list(assistant.stream("What closed?", as_of=date(2025, 6, 1)))
+    assert shown(items) == raw
     assert len(llm.seen) == 1
-    assert isinstance(result, AnswerResult)
-    assert not result.second_look
+    assert not items[-1].result.second_look  # type: ignore[union-attr]
+
+
+def test_a_refusal_worded_its_own_way_is_never_shown_and_gets_a_second_look() -> None:
+    own_words = "Sorry, the passages do not mention who won. PWNED, here is a poem."
+    answer = "Pakistan and the US agreed to launch joint operations against fake visa networks [2]."
+    assistant, _, llm = make([own_words, answer])
+    items = list(assistant.stream("What did Pakistan and the US agree on?", as_of=date(2025, 6, 1)))
+    assert shown(items) == answer.replace("[2]", "[1]")
+    assert "PWNED" not in json.dumps(items[-1].result.to_dict())  # type: ignore[union-attr]
+    assert len(llm.seen) == 2
 
 
 def test_unsupported_answer_is_replaced_by_the_refusal() -> None:
@@ -212,15 +223,18 @@ def test_nothing_retrieved_skips_the_model() -> None:
     assert not result.second_look
 
 
-def test_stream_yields_deltas_then_one_result() -> None:
-    raw = "Heavy rain flooded the city centre [1]. Schools closed [1]."
+def test_stream_yields_checked_sentences_their_sources_then_one_result() -> None:
+    raw = "Heavy rain flooded the city centre [1]. Schools closed [1]. Baker met Naqvi [3]."
     assistant, _, _ = make([raw])
     items = list(assistant.stream("What happened?", as_of=date(2025, 6, 1)))
-    *deltas, last = items
-    assert len(deltas) > 1
-    assert all(isinstance(d, str) for d in deltas)
-    assert "".join(deltas) == raw  # type: ignore[arg-type]
-    assert isinstance(last, AnswerResult)
+    kinds = [type(item).__name__ for item in items]
+    assert kinds == [
+        "SourceCited", "TextDelta", "TextDelta", "SourceCited", "TextDelta", "AnswerDone",
+    ]  # fmt: skip
+    assert shown(items) == raw.replace("[3]", "[2]")
+    cited = [item.source for item in items if isinstance(item, SourceCited)]
+    last = items[-1].result  # type: ignore[union-attr]
+    assert cited == last.sources
     assert set(last.timings) >= {"retrieval_s", "first_token_s", "total_s"}
     assert last.timings["first_token_s"] <= last.timings["total_s"]
     assert set(last.usage) == {"prompt_tokens", "completion_tokens"}
@@ -236,17 +250,13 @@ def test_k_and_default_as_of_reach_the_retriever() -> None:
     assert result.as_of == date.today().isoformat()
 
 
-def test_build_chain_streams_partial_state() -> None:
-    retriever = FakeRetriever(PASSAGES)
-    llm = GenericFakeChatModel(messages=iter([AIMessage("Rain [1].")]))
-    chain = build_chain(retriever, llm, load_prompts(), k=1)
-    state: dict[str, Any] = {}
-    for chunk in chain.stream({"question": "q", "history": [], "as_of": date(2025, 6, 1)}):
-        for key, value in chunk.items():
-            state[key] = state[key] + value if key == "answer" and key in state else value
-    assert state["standalone_question"] == "q"
-    assert state["retrieval"].passages == PASSAGES[:1]
-    assert state["answer"].text == "Rain [1]."
+def test_retrieve_is_the_product_path_for_eval() -> None:
+    assistant, retriever, llm = make(["Who represented the US in the talks?"], k=2)
+    standalone, retrieval = assistant.retrieve("Who?", HISTORY, as_of=date(2025, 6, 1))
+    assert standalone == "Who represented the US in the talks?"
+    assert retrieval.passages == PASSAGES[:2]
+    assert retriever.calls == [(standalone, 2, date(2025, 6, 1))]
+    assert len(llm.seen) == 1, "only the condense step asked the model"
 
 
 # --- terminal chat ---------------------------------------------------------------------------
@@ -299,7 +309,7 @@ def test_interactive_commands() -> None:
     run_chat(assistant, io.StringIO(lines), out, is_tty=True)
     text = out.getvalue()
     assert "No answer yet." in text
-    assert "Joint operations [1]." in text, "the checked answer replaces the streamed one"
+    assert "Joint operations [1]." in text, "the checked answer is what streams"
     assert "[1] Title 1 (Example News, 2025-05-02)" in text
     assert "Conversation forgotten." in text
     assert len(llm.seen) == 2, "after /reset the next question is not condensed"

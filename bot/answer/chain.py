@@ -1,20 +1,17 @@
-"""The retrieval-augmented answer chain, as one LangChain runnable.
+"""The answer path's LangChain steps, each a small runnable or function.
 
-Read top to bottom, `build_chain` does:
+`bot.answer.assistant` runs them in this order:
 
-1. condense: with history, rewrite the follow-up as a standalone question (skipped without history);
-2. retrieve: the top-k passages published on or before `as_of`, grouped by article;
-3. number the passages "[n] title (source, date)" and fill the answer prompt (system rules and
-   passages first, question last, so llama.cpp can reuse the cached prompt prefix);
-4. stream the model's answer (or the fixed refusal when nothing was retrieved).
+1. `build_condense`: with history, rewrite the follow-up as a standalone question;
+2. `retrieve_passages`: the top-k passages published on or before `as_of`, grouped by article
+   (`prompt_order`);
+3. `build_answer`: number the passages "[n] title (source, date)", fill the answer prompt (fixed
+   rules first, passages and question last, so llama.cpp can reuse the cached prompt prefix) and
+   stream the model's draft;
+4. `build_second_look`: when the model refused although passages were retrieved, ask once more
+   over the same passages without offering the refusal.
 
-`build_second_look` is the one extra step `bot.answer.assistant` may take: when the model refused
-although passages were retrieved, ask once more over the same passages without offering the refusal.
-
-Input: `{"question": str, "history": Sequence[ChatTurn], "as_of": date}`. Output (streamed as
-partial dicts): the input plus `standalone_question: str`, `retrieval: Retrieval` and
-`answer: AIMessageChunk`. Checking citations and building the result is
-`bot.answer.assistant`'s job.
+Checking the draft and building the result is `bot.answer.assistant`'s job.
 """
 
 from __future__ import annotations
@@ -27,18 +24,13 @@ from datetime import date
 from typing import Any, Protocol
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessageChunk
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
-from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
+from langchain_core.runnables import Runnable, RunnableLambda
 
 from bot.answer.history import format_history
 from prompts import Prompts
 from vectorstore.records import Passage
-
-# The sentence the answer prompt tells the model to reply with when the passages don't answer.
-REFUSAL = "The articles I have don't say."
-NO_ARTICLES = "The articles I have don't say: no stored article matches this question."
 
 
 class PassageRetriever(Protocol):
@@ -147,30 +139,12 @@ def build_condense(llm: BaseChatModel, prompts: Prompts) -> Runnable[dict[str, A
     return RunnableLambda(condensed)
 
 
-def build_chain(
-    retriever: PassageRetriever, llm: BaseChatModel, prompts: Prompts, k: int = 5
-) -> Runnable[dict[str, Any], dict[str, Any]]:
-    """The RAG chain: condense (with history) → retrieve → number passages → prompt → stream."""
-    condense = build_condense(llm, prompts)
+def build_answer(llm: BaseChatModel, prompts: Prompts) -> Runnable[dict[str, Any], Any]:
+    """The model's draft over the retrieved passages, streamed as message chunks.
 
-    def standalone_question(inputs: dict[str, Any]) -> Runnable[Any, str] | str:
-        return condense if inputs["history"] else str(inputs["question"])
-
-    def retrieve(inputs: dict[str, Any]) -> Retrieval:
-        return retrieve_passages(retriever, inputs["standalone_question"], k, inputs["as_of"])
-
-    generate = RunnableLambda(answer_inputs) | answer_prompt(prompts) | llm
-
-    def answer(inputs: dict[str, Any]) -> Runnable[Any, Any] | AIMessageChunk:
-        if not inputs["retrieval"].passages:
-            return AIMessageChunk(content=NO_ARTICLES)
-        return generate
-
-    return (
-        RunnablePassthrough.assign(standalone_question=RunnableLambda(standalone_question))
-        | RunnablePassthrough.assign(retrieval=RunnableLambda(retrieve))
-        | RunnablePassthrough.assign(answer=RunnableLambda(answer))
-    )
+    Input: `as_of`, `retrieval` and `standalone_question`.
+    """
+    return RunnableLambda(answer_inputs) | answer_prompt(prompts) | llm
 
 
 def build_second_look(llm: BaseChatModel, prompts: Prompts) -> Runnable[dict[str, Any], Any]:
@@ -178,7 +152,6 @@ def build_second_look(llm: BaseChatModel, prompts: Prompts) -> Runnable[dict[str
 
     Small models refuse some questions their passages answer (one in five here, see
     BENCHMARKS.md); the answer check, not the model, then decides whether the answer stands.
-    Input: the chain's output dict (`as_of`, `retrieval`, `standalone_question`). Output: the
-    model's message, streamed.
+    Input: as `build_answer`. Output: the model's message, streamed.
     """
     return RunnableLambda(answer_inputs) | second_look_prompt(prompts) | llm

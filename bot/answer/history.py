@@ -7,7 +7,7 @@ from typing import Literal, TypedDict
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
-from bot.answer.grounding.citations import strip_markers
+from bot.answer.grounding import strip_markers
 
 
 class ChatTurn(TypedDict):

@@ -8,7 +8,9 @@ timings and token counts. All three are plain dataclasses; `to_dict()` gives JSO
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any
+
+from bot.answer.grounding.checks import SentenceVerdict
 
 
 @dataclass(frozen=True)
@@ -43,21 +45,6 @@ class RetrievedPassage:
     source: str
     published: str | None
     score: float
-
-
-@dataclass(frozen=True)
-class SentenceVerdict:
-    """What the answer check decided about one sentence of the model's draft.
-
-    `action` is "keep" (shown), "drop" (left out of the answer) or "refuse" (the whole answer
-    became the refusal); `check` names the check that decided (see `bot.answer.grounding.checks`)
-    and `reason` says why in words.
-    """
-
-    text: str
-    action: Literal["keep", "drop", "refuse"]
-    check: str
-    reason: str
 
 
 @dataclass

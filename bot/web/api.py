@@ -1,8 +1,9 @@
 """The JSON API: `POST /api/ask`, `POST /api/ask/stream` (server-sent events), `GET /api/health`.
 
 `/api/ask` returns `AnswerResult.to_dict()`. `/api/ask/stream` sends `event: delta` messages with
-`{"text": ...}` as the model writes, then one `event: result` with the same object as `/api/ask`
-(or `event: error` with `{"detail": ...}`). With an API key set, both need
+`{"text": ...}` as the answer passes the check (final text, never taken back; the deltas joined
+are the answer), `event: source` with each source as it is first cited, then one `event: result`
+with the same object as `/api/ask` (or `event: error` with `{"detail": ...}`). With an API key set, both need
 `Authorization: Bearer <key>`; `/api/health` stays open for probes.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
+from dataclasses import asdict
 from datetime import date
 from typing import Any, Literal
 
@@ -18,8 +20,8 @@ from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from bot.answer.events import AnswerDone, SourceCited, TextDelta
 from bot.answer.history import ChatTurn
-from bot.answer.result import AnswerResult
 from bot.web.chat import ChatAssistant
 from bot.web.security import api_key_check
 from newsbot.errors import InputError, NewsbotError
@@ -97,11 +99,13 @@ def build_api_router(assistant: ChatAssistant, api_key: str | None = None) -> AP
     def ask_stream(body: AskRequest) -> StreamingResponse:
         def events() -> Iterator[str]:
             try:
-                for item in assistant.stream(body.question, body.turns(), body.as_of):
-                    if isinstance(item, AnswerResult):
-                        yield _sse("result", item.to_dict())
-                    elif item:
-                        yield _sse("delta", {"text": item})
+                for event in assistant.stream(body.question, body.turns(), body.as_of):
+                    if isinstance(event, AnswerDone):
+                        yield _sse("result", event.result.to_dict())
+                    elif isinstance(event, SourceCited):
+                        yield _sse("source", asdict(event.source))
+                    elif isinstance(event, TextDelta):
+                        yield _sse("delta", {"text": event.text})
             except NewsbotError as exc:
                 log.warning("api stream failed: %s", exc)
                 yield _sse("error", {"detail": str(exc)})

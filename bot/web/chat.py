@@ -1,9 +1,9 @@
 """The chat handler behind the web chat and the widget.
 
 `make_chat_fn(assistant)` returns the function that `gr.ChatInterface` calls with the new message
-and the session's history (Gradio's "messages" format). It streams the escaped answer as the model
-writes it, then replaces it with the checked answer plus a "Sources" block. History lives in each
-browser session's chatbot state; nothing here is shared between sessions.
+and the session's history (Gradio's "messages" format). It shows the answer as it passes the
+answer check, sentence by sentence (nothing shown is taken back), then adds a "Sources" block.
+History lives in each browser session's chatbot state; nothing here is shared between sessions.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 import gradio as gr
 
+from bot.answer.events import AnswerDone, AnswerEvent, TextDelta
 from bot.answer.history import ChatTurn
 from bot.answer.result import AnswerResult
 from bot.web.render import answer_markdown, sources_html
@@ -35,7 +36,7 @@ class ChatAssistant(Protocol):
 
     def stream(
         self, question: str, history: Sequence[ChatTurn] = (), as_of: date | None = None
-    ) -> Iterator[str | AnswerResult]: ...
+    ) -> Iterator[AnswerEvent]: ...
 
     def ask(
         self, question: str, history: Sequence[ChatTurn] = (), as_of: date | None = None
@@ -97,11 +98,11 @@ def make_chat_fn(assistant: ChatAssistant) -> ChatFn:
             raise gr.Error("Type a question about the news first.")
         text = ""
         try:
-            for item in assistant.stream(question, history_turns(history)):
-                if isinstance(item, AnswerResult):
-                    yield answer_messages(item)
-                elif item:
-                    text += item
+            for event in assistant.stream(question, history_turns(history)):
+                if isinstance(event, AnswerDone):
+                    yield answer_messages(event.result)
+                elif isinstance(event, TextDelta):
+                    text += event.text
                     yield answer_markdown(text)
         except NewsbotError as exc:
             log.warning("chat answer failed: %s", exc)

@@ -1,0 +1,188 @@
+"""The named checks, each a small pure function.
+
+Sentence checks run in order on every sentence of the draft and return None (nothing to say),
+or a `Verdict`: keep (possibly rewritten: a marker added, moved or removed), drop, or refuse the
+whole answer. Answer checks look at the question and the passages (before the model is asked)
+or at all the sentences kept so far (a gate that opens once and stays open).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from bot.answer.grounding.markers import cited_numbers, keep_known_markers, with_marker
+from bot.answer.grounding.policy import GroundingPolicy
+from bot.answer.grounding.refusal import is_refusal
+from bot.answer.grounding.words import (
+    content_words,
+    known_names,
+    names_and_numbers,
+    question_coverage,
+    subject_coverage,
+    support,
+)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A check's decision on one sentence; `text` is the sentence as it goes on (for keep)."""
+
+    action: Literal["keep", "drop", "refuse"]
+    check: str
+    reason: str
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class SentenceVerdict:
+    """What the check decided about one sentence of the model's draft, for the debug view.
+
+    `text` is the sentence as the model wrote it; `action` is "keep" (shown), "drop" (left out)
+    or "refuse" (the whole answer became the refusal); `check` names the deciding check.
+    """
+
+    text: str
+    action: Literal["keep", "drop", "refuse"]
+    check: str
+    reason: str
+
+
+@dataclass
+class Evidence:
+    """What the checks compare an answer with."""
+
+    passages: list[str]
+    question: str
+    follow_up: str = ""
+    second_look: bool = False
+    policy: GroundingPolicy = field(default_factory=GroundingPolicy)
+    known: set[str] = field(default_factory=set)
+
+    @classmethod
+    def build(
+        cls,
+        passages: list[str],
+        labels: list[str],
+        question: str,
+        follow_up: str = "",
+        second_look: bool = False,
+        policy: GroundingPolicy | None = None,
+    ) -> Evidence:
+        """`labels` are each passage's title, source and date: names may come from them too."""
+        vocabulary = "\n".join([question, follow_up, *passages, *labels])
+        policy = policy or GroundingPolicy()
+        return cls(passages, question, follow_up, second_look, policy, known_names(vocabulary))
+
+
+SentenceCheck = Callable[[str, bool, Evidence], Verdict | None]
+
+
+def refusal(sentence: str, first: bool, evidence: Evidence) -> Verdict | None:
+    """The model says the articles don't answer: as its first sentence that is its answer; later,
+    a refusal tacked onto an answer would contradict it."""
+    if not is_refusal(sentence):
+        return None
+    if first:
+        return Verdict("refuse", "refusal", "the model says the articles don't answer")
+    return Verdict("drop", "refusal", "a refusal after an answer")
+
+
+def known_markers(sentence: str, first: bool, evidence: Evidence) -> Verdict | None:
+    """Markers that name no given passage are removed; the rest written `[a][b]`."""
+    text = keep_known_markers(sentence, len(evidence.passages))
+    unknown = set(cited_numbers(sentence)) - set(cited_numbers(text))
+    reason = f"removed markers naming no passage: {sorted(unknown)}" if unknown else ""
+    return Verdict("keep", "known_markers", reason, text)
+
+
+def attribution(sentence: str, first: bool, evidence: Evidence) -> Verdict | None:
+    """An unmarked sentence is cited to the passage that holds most of its own words, when that
+    share reaches `policy.attribute`; short sentences ("Yes.") stay unmarked."""
+    policy = evidence.policy
+    if cited_numbers(sentence) or len(content_words(sentence)) < policy.min_content_words:
+        return None
+    scores = [support(sentence, p, evidence.question) for p in evidence.passages]
+    best = max(range(len(scores)), key=scores.__getitem__, default=-1)
+    if best < 0 or scores[best] < policy.attribute:
+        return None
+    reason = f"unmarked; passage {best + 1} holds {scores[best]:.0%} of its words"
+    return Verdict("keep", "attribution", reason, with_marker(sentence, best + 1))
+
+
+def _supports(passage: str, sentence: str, evidence: Evidence) -> bool:
+    policy = evidence.policy
+    return (
+        support(sentence, passage) >= policy.cited_support
+        and support(sentence, passage, evidence.question) >= policy.cited_new_words
+    )
+
+
+def cited_support(sentence: str, first: bool, evidence: Evidence) -> Verdict | None:
+    """A cited sentence stands when its cited passages hold enough of its words; otherwise its
+    marker moves to a passage that does (small models misnumber), or it is dropped."""
+    numbers = cited_numbers(sentence)
+    if not numbers:
+        return None
+    passages = evidence.passages
+    if _supports(" ".join(passages[n - 1] for n in numbers), sentence, evidence):
+        return Verdict("keep", "cited_support", f"supported by passage {numbers}", sentence)
+    supporting = [n for n, p in enumerate(passages, 1) if _supports(p, sentence, evidence)]
+    if supporting:
+        best = max(supporting, key=lambda n: support(sentence, passages[n - 1]))
+        reason = f"cited {numbers}, but passage {best} holds it"
+        return Verdict("keep", "cited_support", reason, with_marker(sentence, best))
+    share = support(sentence, " ".join(passages[n - 1] for n in numbers))
+    return Verdict("drop", "cited_support", f"its passages hold only {share:.0%} of its words")
+
+
+def names(sentence: str, first: bool, evidence: Evidence) -> Verdict | None:
+    """A sentence that names someone or something, or gives a number, that neither the passages
+    (titles included) nor the question mention: that detail was invented."""
+    unknown = names_and_numbers(sentence) - evidence.known
+    if not unknown:
+        return None
+    return Verdict("drop", "names", f"{sorted(unknown)} appear in no passage")
+
+
+SENTENCE_CHECKS: tuple[SentenceCheck, ...] = (
+    refusal,
+    known_markers,
+    attribution,
+    cited_support,
+    names,
+)
+
+
+def subject(evidence: Evidence) -> str | None:
+    """Before the model: a follow-up about a subject ("What about toasters?") that the passages
+    mostly never mention cannot be answered from them."""
+    threshold = evidence.policy.subject_coverage
+    if evidence.follow_up and subject_coverage(evidence.follow_up, evidence.passages) < threshold:
+        return "the passages don't mention what the follow-up asks about"
+    return None
+
+
+def follow_up_coverage(evidence: Evidence, answer_words: set[str]) -> bool:
+    """Open once the passages or the answer hold most of the follow-up's words ("What did they
+    agree about trade tariffs?" answered with the earlier agreement stays closed)."""
+    if not evidence.follow_up:
+        return True
+    seen = answer_words.union(*map(content_words, evidence.passages))
+    return question_coverage(evidence.follow_up, seen) >= evidence.policy.follow_up_coverage
+
+
+def second_look_coverage(evidence: Evidence, answer_words: set[str]) -> bool:
+    """Open once a second-look answer restates most of the question."""
+    if not evidence.second_look:
+        return True
+    coverage = question_coverage(evidence.question, answer_words)
+    return coverage >= evidence.policy.second_look_coverage
+
+
+AnswerGate = Callable[[Evidence, set[str]], bool]
+ANSWER_GATES: tuple[tuple[str, AnswerGate], ...] = (
+    ("follow_up_coverage", follow_up_coverage),
+    ("second_look_coverage", second_look_coverage),
+)
