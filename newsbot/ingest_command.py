@@ -102,10 +102,13 @@ def print_summary(console: Console, report: IngestReport) -> None:
         f"{report.failed} failed; {report.chunks} chunks ({report.tokens:,} tokens) "
         f"in {report.seconds:.1f} s"
     )
+    # soft_wrap: one problem stays one line (for grep and logs) however wide the terminal is.
     for problem in report.failures:
-        console.print(f"[red]failed[/red] {_shown(problem)}", highlight=False)
+        console.print(f"[red]failed[/red] {_shown(problem)}", highlight=False, soft_wrap=True)
     for problem in report.warnings:
-        console.print(f"[yellow]warning[/yellow] {_shown(problem)}", highlight=False)
+        console.print(
+            f"[yellow]warning[/yellow] {_shown(problem)}", highlight=False, soft_wrap=True
+        )
 
 
 def _shown(problem: InputProblem) -> str:

@@ -213,8 +213,8 @@ def _parse(text: str, origin: str, hop: bool) -> httpx.URL:
     try:
         url = httpx.URL(text)
     except httpx.InvalidURL as exc:
-        where = f"the redirect to {text!r}" if hop else "the URL"
-        raise ArticleInputError(origin, f"{where} is not a valid URL ({exc})") from exc
+        where = f"the redirect to {text!r} is" if hop else "refused:"
+        raise ArticleInputError(origin, f"{where} not a valid URL ({exc})") from exc
     if url.scheme not in ("http", "https") or not url.host:
         what = f"redirected to {text}, which" if hop else "the URL"
         raise ArticleInputError(origin, f"{what} is not an http(s) URL; only those are fetched")
