@@ -95,11 +95,17 @@ def build_llm(settings: Settings) -> ChatOpenAI:
 def build_assistant(settings: Settings, store: NewsStore | None = None) -> Assistant:
     """The answering assistant over the configured store and model."""
     from bot.answer.assistant import Assistant
+    from bot.answer.grounding import GroundingPolicy
     from prompts import load_prompts
 
+    try:
+        policy = GroundingPolicy.from_overrides(settings.grounding)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"NEWSBOT_GROUNDING: {exc}") from exc
     return Assistant(
         store if store is not None else build_store(settings),
         build_llm(settings),
         load_prompts(),
         k=settings.top_k,
+        policy=policy,
     )

@@ -129,6 +129,12 @@ class Settings(BaseSettings):
     # passages of ~200 tokens keep the prompt near 750 tokens; on the 80 RealTimeQA-mini questions
     # the evidence was among the top 3 for 0.80 of them and among the top 4 for 0.81.
     top_k: int = Field(default=3, ge=1, le=50, description="Passages retrieved for each question.")
+    grounding: dict[str, float] = Field(
+        default_factory=dict,
+        description="Overrides of the answer check's thresholds, as JSON: e.g. "
+        '\'{"cited_support": 0.5}\'; the names and defaults are in '
+        "bot/answer/grounding/policy.py. For experiments; the defaults are measured.",
+    )
 
     # --- web -----------------------------------------------------------------------------------
     host: str = Field(default="127.0.0.1", description="Address `newsbot serve` listens on.")
