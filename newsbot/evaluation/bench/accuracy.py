@@ -1,0 +1,59 @@
+"""The accuracy part: collects the summaries that `newsbot eval` wrote beside its predictions,
+each with the `newsbot eval` command that re-makes it."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from pathlib import Path
+from typing import Any
+
+from newsbot.errors import InputError
+from newsbot.evaluation.bench.common import BenchConfig, stamp
+from newsbot.settings import Settings
+
+
+def eval_command(run: dict[str, Any], dataset_size: int | None = None) -> str:
+    """The `newsbot eval` command of a run (its dataset under ../shared/bench)."""
+    args = ["newsbot", "eval", f"../shared/bench/{run['dataset']}"]
+    if run["mode"] != "newsbot":
+        args += ["--mode", run["mode"]]
+    elif run["k"] != Settings.model_fields["top_k"].default:
+        args += ["-k", str(run["k"])]
+    n = run["summary"]["n"]
+    if dataset_size is None or n < dataset_size:
+        args += ["--limit", str(n)]
+    return shlex.join(args)
+
+
+def _questions(config: BenchConfig, dataset: str) -> int | None:
+    for folder in (config.mini, config.full):
+        if folder.name == dataset and (folder / "queries.jsonl").is_file():
+            lines = (folder / "queries.jsonl").read_text(encoding="utf-8").splitlines()
+            return sum(1 for line in lines if line.strip())
+    return None
+
+
+def bench_accuracy(config: BenchConfig) -> dict[str, Any]:
+    """The runs of the summary files given (`--summaries`), finished ones only."""
+    runs = []
+    for path in config.summaries:
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise InputError(f"{path} is not a summary of `newsbot eval` ({exc})") from None
+        if data.get("status") != "done":
+            raise InputError(f"{path} is from an unfinished run: finish it first (rerun resumes)")
+        run = {
+            "dataset": data["dataset"],
+            "mode": data["mode"],
+            "k": data["k"],
+            "model": data.get("model", ""),
+            "seconds": data["seconds"],
+            "answer_seconds": data["answer_seconds"],
+            "summary": data["summary"],
+            "ingest": data.get("ingest", {}),
+        }
+        run["command"] = eval_command(run, _questions(config, run["dataset"]))
+        runs.append(run)
+    return stamp("accuracy", config, {"runs": runs})

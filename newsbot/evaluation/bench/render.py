@@ -1,0 +1,256 @@
+"""BENCHMARKS.md from BENCHMARKS.json: one section per part, each number once, each section with
+the date, the machine's load and the command that re-makes it (run from the repository root)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+Section = Callable[[dict[str, Any]], list[str]]
+
+
+def _measured(result: dict[str, Any]) -> str:
+    m = result["machine"]
+    return (
+        f"Measured {result['date']} on {m['cores']} cores ({m['cpu']}), {m['memory_gib']} GiB, "
+        f"Python {m['python']}; 1-minute load average at the start: {m['load_1m']}."
+    )
+
+
+def _header(result: dict[str, Any]) -> list[str]:
+    return [_measured(result), "", "```sh", result["command"], "```", ""]
+
+
+def _accuracy(r: dict[str, Any]) -> list[str]:
+    from newsbot.evaluation.report import markdown_table
+
+    out = ["## Accuracy (`newsbot eval`)", ""]
+    rows = []
+    for run in r["runs"]:
+        minutes = run["answer_seconds"] / 60
+        label = f"{run['dataset']} {run['mode']} (k={run['k']}, {minutes:.0f} min answering)"
+        rows.append((label, run["summary"]))
+    out += [markdown_table(rows), ""]
+    out += [
+        "acc = multiple-choice accuracy (chance 0.25) with its 95% Wilson interval; ans@k = answer",
+        "text in the top-k chunks; ev@k = a chunk of an evidence/silver document in the top k (a",
+        "run retrieves only its k chunks, so @5 and @10 count those k); TTFT = seconds from the",
+        "question to the first answer token (retrieval included). n below the dataset's size: the",
+        "first n questions only. Published anchors are GPT-3-class systems over 2,060 questions",
+        "(2022-06 .. 2023-12), for orientation only.",
+        "",
+        "Each row's command (then `python scripts/bench.py --only accuracy --summaries "
+        "<predictions>.summary.json` records it here):",
+        "",
+        "| run | made | load | command |",
+        "|---|---|---|---|",
+    ]
+    for run in r["runs"]:
+        out.append(
+            f"| {run['dataset']} {run['mode']} (k={run['k']}) | {run['date']} | "
+            f"{run['machine']['load_1m']} | `{run['command']}` |"
+        )
+    return [*out, ""]
+
+
+def _ingest(r: dict[str, Any]) -> list[str]:
+    out = ["## Ingest throughput", "", *_header(r)]
+    out += [
+        f"Corpus: {r['corpus']}, {r['articles']} articles, {r['characters']:,} characters. "
+        "Tokens are cl100k_base tokens of the chunk texts.",
+        "",
+        "| method | chunks | tokens | seconds | chunks/s | tokens/s |",
+        "|---|---|---|---|---|---|",
+    ]
+    labels = {
+        "newsbot": f"newsbot ingest, end to end ({r['chunk_tokens']}-token chunks)",
+        "raw_embedder": "raw embedder on the same chunks",
+        "langchain_tutorial": "LangChain Chroma.from_documents (1,000/200 chars)",
+    }
+    for key, label in labels.items():
+        row = r[key]
+        out.append(
+            f"| {label} | {row['chunks']:,} | {row['tokens']:,} | {row['seconds']} | "
+            f"{row['chunks_per_s']} | {row['tokens_per_s']:,} |"
+        )
+    ratios = r["ratios"]
+    return [
+        *out,
+        "",
+        f"- newsbot end to end runs at {ratios['newsbot_tokens_per_s_vs_raw']}x the raw "
+        "embedder's tokens/s (the rest is reading, cleaning, chunking and Chroma writes);",
+        "- the whole corpus is searchable "
+        f"{ratios['newsbot_vs_tutorial_corpus_time']}x as fast as with the tutorial's "
+        f"indexing ({ratios['newsbot_vs_tutorial_tokens_per_s']}x its tokens/s).",
+        "",
+    ]
+
+
+def _retrieval(r: dict[str, Any]) -> list[str]:
+    out = ["## Retrieval latency", "", *_header(r)]
+    out += [
+        f"`NewsStore.search(question, k={r['k']}, published_before=...)`, query embedding "
+        "included, over the 80 mini questions (3 warm-up queries first), as of each question's",
+        "date (Chroma filters on the publication date in SQLite first) and as of today (no",
+        "article is newer, so newsbot searches without the filter). All collections share one",
+        "data dir, as in a benchmark run; the filter's cost grows with the number of chunks it",
+        "lets through and with everything stored in the data dir. The synthetic collections",
+        "have no article registry, so they are always filtered (as of today, every chunk",
+        "passes: the slowest case).",
+        "",
+        "| collection | chunks | as of question date p50 / p95 ms | as of today p50 / p95 ms |",
+        "|---|---|---|---|",
+    ]
+    for label, row in r["rows"].items():
+        today = f"{row['today_p50_ms']} / {row['today_p95_ms']}" if "today_p50_ms" in row else "—"
+        out.append(f"| {label} | {row['chunks']:,} | {row['p50_ms']} / {row['p95_ms']} | {today} |")
+    return [*out, ""]
+
+
+def _answer(r: dict[str, Any]) -> list[str]:
+    return [
+        "## Answer latency",
+        "",
+        *_header(r),
+        f"The assistant (`Assistant.ask`, as `newsbot ask`, k={r['k']}, at most "
+        f"{r['max_tokens']} answer tokens) on the first {r['questions']} mini questions, each as "
+        f"of its date; mean prompt {r['prompt_tokens_mean']} tokens, mean answer "
+        f"{r['completion_tokens_mean']} tokens (both summed over the two attempts of the "
+        f"{r['second_looks']} answers that took a second look, which the times include).",
+        "",
+        "| | p50 s | p95 s |",
+        "|---|---|---|",
+        f"| first token | {r['first_token_p50_s']} | {r['first_token_p95_s']} |",
+        f"| whole answer | {r['total_p50_s']} | {r['total_p95_s']} |",
+        "",
+    ]
+
+
+def _refused_by(counts: dict[str, Any]) -> str:
+    from newsbot.evaluation.report import refused_by_cell
+
+    return refused_by_cell(counts.get("refused_by", {}))
+
+
+def _grounding(r: dict[str, Any]) -> list[str]:
+    out = ["## Refusals (the answer check)", "", *_header(r)]
+    out += [
+        f"The first mini questions, each answered (k={r['k']}) from its own retrieved passages",
+        "and, separately, from the passages retrieved for another question whose evidence they",
+        "do not hold (`newsbot eval DATASET --suite grounding`). Over its own passages the bot",
+        "should answer when the evidence was retrieved; over another question's passages it",
+        "should refuse. *model refused*: the model's first reply was the refusal, so it was",
+        "asked once more without that way out; *answered on a second look*: of those, answers",
+        "that passed the check; *refused*: the result after the answer check, with the checks",
+        "that refused (docs/grounding.md); *right*: answered and holding the correct choice's",
+        "text.",
+        "",
+        "| passages | questions | model refused | answered on a second look "
+        "| refused after the check | refused by | right |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for group, c in r["groups"].items():
+        out.append(
+            f"| {group} | {c['questions']} | {c['model_refused']} | "
+            f"{c['second_look_answered']} | {c['refused']} | {_refused_by(c)} | "
+            f"{c['right_answered']} |"
+        )
+    out.append("")
+    if r.get("refused_examples"):
+        out += ["Answers over their own passages that the check (not the model) refused:", ""]
+        out += [
+            f"- {e['question']} → {e['raw']!r} (correct: {e.get('correct', '?')})"
+            for e in r["refused_examples"]
+        ]
+        out.append("")
+    return out
+
+
+def _followups(r: dict[str, Any]) -> list[str]:
+    out = ["## Follow-up questions", "", *_header(r)]
+    out += [
+        "Two-turn conversations over the sample articles in `examples/articles`",
+        f"(`scripts/followups.jsonl`, k={r['k']}; `newsbot eval --suite followups`): a first",
+        "question, then a follow-up that the articles answer or one they don't (\"What about",
+        'toasters?" after a kettle recall). Columns as above; *subject* among the checks that',
+        "refused means the passages never mention what the follow-up asks about; *right*:",
+        "answered and holding the expected fact.",
+        "",
+        "| follow-ups | questions | model refused | answered on a second look "
+        "| refused after the check | refused by | right |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for group, c in r["groups"].items():
+        label = "answered by the articles" if group == "answer" else "not in the articles"
+        out.append(
+            f"| {label} | {c['questions']} | {c['model_refused']} | "
+            f"{c['second_look_answered']} | {c['refused']} | {_refused_by(c)} | {c['right']} |"
+        )
+    wrong = [c for c in r["cases"] if c["grounded"] == (c["expect"] == "refuse")]
+    if wrong:
+        out += ["", "Follow-ups the check got wrong:", ""]
+        out += [f"- {c['follow_up']} → {c['answer']!r}" for c in wrong]
+    return [*out, ""]
+
+
+def _serve(r: dict[str, Any]) -> list[str]:
+    return [
+        "## Memory of `newsbot serve`",
+        "",
+        *_header(r),
+        f"It starts `{r['serve_command']}`; peak RSS {r['peak_rss_mib_before_first_question']} "
+        f"MiB once listening, {r['peak_rss_mib_after_one_answer']} MiB after answering one "
+        f"question over `/api/ask` (model loaded; that answer took {r['first_answer_s']} s).",
+        "",
+    ]
+
+
+def _cli_start(r: dict[str, Any]) -> list[str]:
+    out = ["## CLI start", "", *_header(r)]
+    out += [
+        f"Wall time of each command, best and median of {r['runs']} runs one after the other "
+        "(like `hyperfine --runs N`), on an empty data dir:",
+        "",
+        "| command | best s | median s |",
+        "|---|---|---|",
+    ]
+    for row in r["rows"]:
+        out.append(f"| `{row['command']}` | {row['best_s']} | {row['median_s']} |")
+    return [*out, ""]
+
+
+SECTIONS: dict[str, Section] = {
+    "accuracy": _accuracy,
+    "ingest": _ingest,
+    "retrieval": _retrieval,
+    "answer": _answer,
+    "grounding": _grounding,
+    "followups": _followups,
+    "serve": _serve,
+    "cli": _cli_start,
+}
+
+
+def render(results: dict[str, Any]) -> str:
+    """The whole of BENCHMARKS.md."""
+    from newsbot.settings import Settings
+
+    defaults = {name: field.default for name, field in Settings.model_fields.items()}
+    out = [
+        "# Benchmarks",
+        "",
+        "Measured with `scripts/bench.py` (`make bench`) and `newsbot eval`, on the real news of",
+        "`../shared/bench` (RealTimeQA 2022; see its README). Default configuration: the bundled",
+        "Qwen2.5-Coder-1.5B-Instruct Q4_K_M on llama.cpp, all-MiniLM-L6-v2 int8 ONNX embeddings,",
+        f"{defaults['chunk_tokens']}-token chunks with {defaults['chunk_overlap']} overlap, "
+        f"k = {defaults['top_k']}. Each section says when it was measured and the command that",
+        "re-makes it, run from the repository root of a clone beside `shared/`; the raw results",
+        "are in [BENCHMARKS.json](BENCHMARKS.json), and this file is rendered from them. Ratios",
+        "compare numbers measured in the same run; a high load average means other work shared",
+        "the CPU and the absolute timings are pessimistic.",
+        "",
+    ]
+    for part, section in SECTIONS.items():
+        if part in results:
+            out += section(results[part])
+    return "\n".join(out)

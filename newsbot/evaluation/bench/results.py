@@ -1,0 +1,46 @@
+"""BENCHMARKS.json: every part's latest result, so parts measured at different times add up.
+
+Accuracy runs accumulate: a new summary replaces the run of the same dataset, mode, k and size,
+and leaves the others.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from newsbot.evaluation.bench.common import REPO
+
+RESULTS = REPO / "BENCHMARKS.json"
+OUTPUT = REPO / "BENCHMARKS.md"
+
+
+def load_results(path: Path = RESULTS) -> dict[str, Any]:
+    """The stored results by part ({} when there are none yet)."""
+    if not path.is_file():
+        return {}
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def _run_key(run: dict[str, Any]) -> tuple[Any, ...]:
+    return (run["dataset"], run["mode"], run["k"], run["summary"]["n"])
+
+
+def merge(results: dict[str, Any], part: str, result: dict[str, Any]) -> dict[str, Any]:
+    """`results` with `part` set to `result` (accuracy runs merged, see the module docstring)."""
+    merged = dict(results)
+    if part == "accuracy":
+        before = results.get("accuracy", {}).get("runs", [])
+        runs = {_run_key(run): run for run in before}
+        for run in result["runs"]:
+            runs[_run_key(run)] = {**run, "date": result["date"], "machine": result["machine"]}
+        result = {**result, "runs": list(runs.values())}
+    merged[part] = result
+    return merged
+
+
+def save_results(results: dict[str, Any], path: Path = RESULTS) -> None:
+    """Write the results (indented, parts in a stable order)."""
+    path.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

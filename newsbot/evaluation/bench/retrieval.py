@@ -1,0 +1,138 @@
+"""Search latency: `NewsStore.search` p50/p95 (query embedding included) at the mini size, at the
+full 2022 size (the real collection when `newsbot eval` built it, else random vectors at the
+chunk count of the full corpus) and on a synthetic 200k-chunk collection of random unit vectors."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from newsbot.errors import InputError
+from newsbot.evaluation.bench.common import BenchConfig, open_store, pct, settings_for, stamp
+
+logger = logging.getLogger(__name__)
+
+
+def _latencies(store: Any, questions: Sequence[tuple[str, date]], k: int) -> dict[str, Any]:
+    """Search p50/p95 as of each question's date (a date filter) and as of today (usually none:
+    no stored article is newer, see `NewsStore.search`)."""
+    for text, when in questions[:3]:  # warm up: model load, caches
+        store.search(text, k, published_before=when)
+    dated: list[float] = []
+    today: list[float] = []
+    for text, when in questions:
+        for day, seconds in ((when, dated), (date.today(), today)):
+            started = time.perf_counter()
+            store.search(text, k, published_before=day)
+            seconds.append(time.perf_counter() - started)
+    return {
+        "queries": len(dated),
+        "p50_ms": round(1000 * (pct(dated, 50) or 0), 1),
+        "p95_ms": round(1000 * (pct(dated, 95) or 0), 1),
+        "today_p50_ms": round(1000 * (pct(today, 50) or 0), 1),
+        "today_p95_ms": round(1000 * (pct(today, 95) or 0), 1),
+    }
+
+
+def _count_chunks(dataset: Path, settings: Any) -> int:
+    """Chunks the dataset's corpus makes with the default chunking (no embedding)."""
+    from ingest.chunking import chunk_text
+    from ingest.cleaning import clean_text
+    from ingest.tokens import load_encoding
+    from newsbot.evaluation.dataset import iter_docs
+
+    encoding = load_encoding(settings.data_dir / "tiktoken")
+    total = 0
+    for doc in iter_docs(dataset):
+        text = clean_text(doc.text)
+        if text:
+            total += len(chunk_text(text, encoding, settings.chunk_tokens, settings.chunk_overlap))
+    return total
+
+
+def _synthetic(settings: Any, name: str, size: int, dimension: int) -> Any:
+    """A newsbot collection of `size` random unit vectors (dated across 2022), built once."""
+    import numpy as np
+
+    store = open_store(settings, name)
+    collection = store.client.get_collection(name)
+    have = collection.count()
+    if have >= size:
+        return store
+    rng = np.random.default_rng(2022)
+    batch = min(5000, store.client.get_max_batch_size())
+    start_day = (date(2022, 1, 1) - date(1970, 1, 1)).days
+    logger.info("retrieval: inserting %d random vectors into %s", size - have, name)
+    for first in range(have, size, batch):
+        n = min(batch, size - first)
+        vectors = rng.standard_normal((n, dimension)).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        days = rng.integers(0, 365, n)
+        collection.add(
+            ids=[f"synthetic-{(first + i) // 10}:{(first + i) % 10}" for i in range(n)],
+            embeddings=vectors,
+            documents=[f"synthetic chunk {first + i}" for i in range(n)],
+            metadatas=[
+                {
+                    "article_id": f"synthetic-{(first + i) // 10}",
+                    "title": "",
+                    "url": "",
+                    "source": "",
+                    "published": str(
+                        date(2022, 1, 1).fromordinal(date(2022, 1, 1).toordinal() + int(d))
+                    ),
+                    "published_ts": start_day + int(d),
+                    "chunk_index": (first + i) % 10,
+                    "char_start": 0,
+                    "char_end": 0,
+                    "content_hash": "",
+                }
+                for i, d in enumerate(days)
+            ],
+        )
+    return store
+
+
+def bench_retrieval(config: BenchConfig) -> dict[str, Any]:
+    """Search latency at three collection sizes, with the mini questions as queries."""
+    from newsbot.evaluation.corpus import eval_collection_name
+    from newsbot.evaluation.dataset import load_queries
+
+    settings = settings_for(config.data_dir)
+    questions = [(q.question, date.fromisoformat(q.date)) for q in load_queries(config.mini)]
+    rows: dict[str, Any] = {}
+
+    mini = open_store(settings, eval_collection_name(config.mini))
+    if mini.stats()["chunks"] == 0:
+        raise InputError(
+            f"No mini collection in {config.data_dir}: run `newsbot --data-dir "
+            f"{config.data_dir} eval {config.mini} --limit 1` first (it ingests the corpus)"
+        )
+    rows["mini (real)"] = {
+        "chunks": mini.stats()["chunks"],
+        **_latencies(mini, questions, config.k),
+    }
+
+    full = open_store(settings, eval_collection_name(config.full))
+    full_chunks = full.stats()["chunks"]
+    if full_chunks:
+        rows["full 2022 (real)"] = {"chunks": full_chunks, **_latencies(full, questions, config.k)}
+    else:
+        size = _count_chunks(config.full, settings)
+        store = _synthetic(settings, f"bench-synthetic-{size}", size, mini.dimension)
+        rows["full 2022 size (random vectors)"] = {
+            "chunks": size,
+            **_latencies(store, questions, config.k),
+        }
+    big = _synthetic(
+        settings, f"bench-synthetic-{config.synthetic}", config.synthetic, mini.dimension
+    )
+    rows[f"synthetic {config.synthetic // 1000}k (random vectors)"] = {
+        "chunks": config.synthetic,
+        **_latencies(big, questions, config.k),
+    }
+    return stamp("retrieval", config, {"k": config.k, "rows": rows})
