@@ -51,3 +51,24 @@ def test_overlap_must_be_smaller_than_chunk(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("NEWSBOT_CHUNK_OVERLAP", "100")
     with pytest.raises(ConfigError, match="chunk_overlap"):
         get_settings()
+
+
+def test_help_imports_no_model_store_or_web_library() -> None:
+    """`newsbot --help` (and `newsbot eval --help`) stay fast: the heavy libraries load only in
+    the commands that use them (measured times: BENCHMARKS.md, CLI start)."""
+    code = (
+        "import sys\n"
+        "from newsbot.cli import cli\n"
+        "for args in (['--help'], ['eval', '--help'], ['stats', '--help']):\n"
+        "    try:\n"
+        "        cli.main(args, prog_name='newsbot')\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "heavy = ('langchain_openai', 'chromadb', 'gradio', 'openai', 'langchain_core')\n"
+        "print('loaded:' + ','.join(name for name in heavy if name in sys.modules))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert "Usage: newsbot" in proc.stdout
+    assert proc.stdout.splitlines()[-1] == "loaded:"

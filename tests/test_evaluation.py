@@ -5,7 +5,9 @@ from __future__ import annotations
 import gzip
 import json
 import math
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -324,3 +326,135 @@ def test_closed_book_mode_asks_without_passages(
     assert pred["cited"] == []
     assert pred["grounded"] is False
     assert report.summary["evidence_hit@10"] == 0.0
+
+
+# --- the library: predictions store, registry, product path, suites, bench results ------------
+
+
+def test_prediction_store_skips_a_torn_line_and_cuts_it_before_appending(tmp_path: Path) -> None:
+    from newsbot.evaluation.predictions import PredictionStore, key_of
+
+    path = tmp_path / "drafts.jsonl"
+    path.write_text('{"id": "a", "chunks": ["x:0", "x:1"]}\n{"id": "b", "chu', encoding="utf-8")
+    store = PredictionStore(path, key_of("id", "chunks"))
+    assert list(store.read()) == [("a", ("x:0", "x:1"))]
+    store.append({"id": "b", "chunks": ["y:0"]})
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["id"] for line in lines] == ["a", "b"]
+    again = PredictionStore(path, key_of("id", "chunks"))
+    assert ("b", ("y:0",)) in again
+    assert len(again) == 2
+
+
+def test_every_registered_mode_loads_with_its_number_of_passages() -> None:
+    from newsbot.errors import ConfigError
+    from newsbot.evaluation import registry
+
+    ks = {name: spec.k(7) for name, spec in registry.MODES.items()}
+    assert ks == {"newsbot": 7, "gcs": 10, "closed_book": 0, "plain_rag": 4, "plain_retrieval": 4}
+    with pytest.raises(ConfigError, match="Unknown eval mode 'nope'"):
+        registry.mode("nope")
+
+
+def test_citations_are_read_as_the_product_reads_markers() -> None:
+    assert parse_citations("Answer: B [1, 3] and [passage 2]", 5) == [1, 3, 2]
+    assert parse_citations("Answer: C [2-4]", 3) == [2, 3]
+
+
+def _sample_store(tmp_path: Path) -> Any:
+    from ingest.pipeline import ingest
+    from tests.conftest import EXAMPLES_DIR
+
+    settings = get_settings()
+    store = build_store(settings, collection="samples")
+    ingest([str(EXAMPLES_DIR)], store, tiktoken_cache_dir=settings.data_dir / "tiktoken")
+    return store
+
+
+def test_newsbot_mode_asks_over_the_products_retrieval(tmp_path: Path) -> None:
+    """The mode's passages are `Assistant.retrieve`'s (prompt order) and the prompt numbers them
+    as the answer chain does, then asks the multiple-choice question."""
+    from langchain_core.language_models import GenericFakeChatModel
+
+    from bot.answer.assistant import Assistant
+    from bot.answer.chain import format_passages
+    from newsbot.evaluation import registry
+    from newsbot.evaluation.modes.base import ModeContext
+    from prompts import load_prompts
+
+    store = _sample_store(tmp_path)
+    llm = GenericFakeChatModel(messages=iter([]))
+    prompts = load_prompts()
+    query = Query(
+        id="q1",
+        date="2030-01-01",
+        question="Why did Halvern's bus and tram drivers go on strike?",
+        choices=("pay", "weather", "a holiday", "a parade"),
+        answer_idx=(0,),
+        answer_text="pay",
+        evidence_ids=(),
+        silver_ids=(),
+        gcs_ids=(),
+    )
+    context = ModeContext(
+        dataset_dir=tmp_path, queries=[query], prompts=prompts, llm=llm, k=3, store=store
+    )
+    asked = registry.mode("newsbot").build(context).ask(query)
+    _, retrieval = Assistant(store, llm, prompts, k=3).retrieve(
+        query.question, as_of=date(2030, 1, 1)
+    )
+    assert [p.chunk_id for p in asked.passages] == [p.chunk_id for p in retrieval.passages]
+    assert len(asked.passages) == 3
+    assert format_passages(retrieval.passages) in asked.prompt
+    assert "D. a parade" in asked.prompt
+    assert asked.prompt.index(query.question) > asked.prompt.index(retrieval.passages[-1].text)
+
+
+def test_grounding_suite_rescores_cached_drafts_with_the_products_check(tmp_path: Path) -> None:
+    from newsbot.evaluation.suites.grounding import GroundingCase, score_grounding
+
+    store = _sample_store(tmp_path)
+    passages = store.search("Why did Halvern's bus and tram drivers go on strike?", 3)
+    sentence = passages[0].text.split(". ")[0].strip().rstrip(".")
+    supported = sentence + " [1]."
+    fact = max(sentence.split(), key=len)
+    cases = [
+        GroundingCase(
+            {"raw": supported, "second_look": False},
+            "Why did the drivers strike?",
+            fact,
+            "matched, evidence retrieved",
+            passages,
+        ),
+        GroundingCase(
+            {"raw": "The articles I have don't say.", "second_look": False},
+            "Who won the 2031 chess final?",
+            "nobody",
+            "mismatched",
+            passages,
+        ),
+    ]
+    result = score_grounding(cases, k=3)
+    matched = result["groups"]["matched, evidence retrieved"]
+    mismatched = result["groups"]["mismatched"]
+    assert (matched["questions"], matched["refused"]) == (1, 0)
+    assert matched["right_answered"] == 1
+    assert (mismatched["refused"], mismatched["refused_by"]) == (1, {"refusal": 1})
+
+
+def test_bench_results_render_without_machine_paths_and_merge_accuracy_runs() -> None:
+    from newsbot.evaluation.bench.render import render
+    from newsbot.evaluation.bench.results import RESULTS, load_results, merge
+
+    results = load_results(RESULTS)
+    text = render(results)
+    for machine_path in ("/work/", "/root/", "/home/", "/tmp/"):
+        assert machine_path not in text
+    assert all(len(line) < 400 for line in text.splitlines() if line.startswith(("python", "`")))
+    runs = results["accuracy"]["runs"]
+    new = {**runs[0], "summary": {**runs[0]["summary"], "accuracy": 0.5}}
+    stamp = {"date": "2030-01-01 00:00 UTC", "machine": runs[0]["machine"], "command": "x"}
+    merged = merge(results, "accuracy", {**stamp, "runs": [new]})
+    assert len(merged["accuracy"]["runs"]) == len(runs)
+    assert merged["accuracy"]["runs"][0]["summary"]["accuracy"] == 0.5
+    assert merged["accuracy"]["runs"][0]["date"] == "2030-01-01 00:00 UTC"
