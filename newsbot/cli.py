@@ -12,13 +12,18 @@ import sys
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from openai import OpenAIError
 
 from newsbot.errors import NewsbotError
-from newsbot.settings import Settings, get_settings
+from newsbot.evaluation.registry import MODES, SUITES
+
+if TYPE_CHECKING:
+    # Imported when a command first needs the settings: `newsbot --help` never loads pydantic,
+    # and no command module loads LangChain, Chroma or openai before it runs (see
+    # tests/test_cli_help.py).
+    from newsbot.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -35,6 +40,8 @@ class Context:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
+            from newsbot.settings import get_settings
+
             self._settings = get_settings(**self.overrides)
         return self._settings
 
@@ -51,9 +58,11 @@ class NewsbotGroup(click.Group):
         except NewsbotError as exc:
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(EXIT_FATAL)
-        except OpenAIError as exc:
+        except Exception as exc:
             # The assistant turns model failures into ModelError; this catches the other callers
             # of the model (the evaluation) so no user sees a traceback for a down server.
+            if not _is_openai_error(exc):
+                raise
             click.echo(
                 f"Error: the chat model failed ({exc}): check NEWSBOT_LLM_* settings", err=True
             )
@@ -61,6 +70,13 @@ class NewsbotGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("Interrupted; the store is consistent and the next run resumes.", err=True)
             ctx.exit(EXIT_INTERRUPTED)
+
+
+def _is_openai_error(exc: BaseException) -> bool:
+    """True for the openai client's errors. openai is imported only by the commands that use a
+    model (importing it costs about a second), so an error it raised means it is loaded."""
+    openai = sys.modules.get("openai")
+    return openai is not None and isinstance(exc, openai.OpenAIError)
 
 
 def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
@@ -328,38 +344,60 @@ def model_install(obj: Context) -> None:
 
 
 @cli.command(name="eval")
-@click.argument("dataset_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--limit", type=click.IntRange(1), help="Only the first N questions.")
+@click.argument(
+    "dataset_dir",
+    required=False,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+)
 @click.option(
-    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Predictions file (JSON lines)."
+    "--suite",
+    type=click.Choice(list(SUITES)),
+    default="mc",
+    show_default=True,
+    help="; ".join(f"{spec.name}: {spec.help}" for spec in SUITES.values()) + ".",
+)
+@click.option(
+    "--limit", type=click.IntRange(1), help="Only the first N questions (grounding: default 40)."
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Predictions (mc) or cached drafts (other suites), JSON lines; a rerun resumes it.",
 )
 @click.option("-k", "top_k", type=click.IntRange(1, 50), help="Passages to retrieve.")
 @click.option(
     "--mode",
-    type=click.Choice(["newsbot", "gcs", "closed_book", "plain_rag", "plain_retrieval"]),
+    type=click.Choice(list(MODES)),
     default="newsbot",
     show_default=True,
-    help="newsbot's retrieval, the dataset's Google results (gcs), no retrieval, a plain "
-    "LangChain RAG (its tutorial prompt), or that RAG's retrieval with newsbot's prompt.",
+    help="How the mc suite picks passages: "
+    + "; ".join(f"{spec.name}: {spec.help}" for spec in MODES.values())
+    + ".",
 )
 @pass_ctx
 def eval_command(
     obj: Context,
-    dataset_dir: Path,
+    dataset_dir: Path | None,
+    suite: str,
     limit: int | None,
     out: Path | None,
     top_k: int | None,
     mode: str,
 ) -> None:
-    """Measure accuracy and latency on a RealTimeQA-style dataset (corpus.jsonl.gz + queries.jsonl).
+    """Measure accuracy, latency and the answer check on a RealTimeQA-style dataset
+    (corpus.jsonl.gz + queries.jsonl), or the answer check on follow-up questions.
 
     \b
     Example:
       newsbot eval ../shared/bench/realtimeqa-2022-mini --limit 10 --out preds.jsonl
+      newsbot eval ../shared/bench/realtimeqa-2022-mini --suite grounding
+      newsbot eval --suite followups
     """
     from newsbot.evaluation.command import run_eval_command
 
-    run_eval_command(obj.settings, dataset_dir, limit=limit, out=out, top_k=top_k, mode=mode)
+    run_eval_command(
+        obj.settings, dataset_dir, suite=suite, limit=limit, out=out, top_k=top_k, mode=mode
+    )
 
 
 def _show_model_progress(done: int, total: int) -> None:
