@@ -161,8 +161,8 @@ def ingest(
     store: NewsStore,
     *,
     tiktoken_cache_dir: Path,
-    chunk_tokens: int = 300,
-    overlap: int = 45,
+    chunk_tokens: int = 200,  # the defaults of Settings.chunk_tokens / chunk_overlap (a test
+    overlap: int = 30,  # checks they agree), so a caller without settings chunks the same way
     max_bytes: int = 200_000_000,
     http_timeout: float = 20.0,
     progress: Progress | None = None,
