@@ -4,12 +4,26 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 
 from ingest.article import Article, InputProblem
 from ingest.sources import expand_sources, read_sources
+from newsbot.cli import cli
+from newsbot.errors import InputError
+from newsbot.factories import build_store
+from newsbot.settings import get_settings
+from vectorstore.records import ArticleMeta, ChunkText
+
+NOBODY = 65534
 
 GOOD = json.dumps({"id": "good-1", "title": "Good", "text": "A good article."})
 CAP = 4096
@@ -137,3 +151,206 @@ def test_utf8_bom_and_utf16_are_read(tmp_path: Path) -> None:
     found, problems = read_all([str(bom), str(utf16)])
     assert problems == []
     assert [a.title for a in found] == ["Title", "Title"]
+
+
+# --- issue 12: messages that were untrue, or crashed ---------------------------------------------
+
+
+@contextmanager
+def unprivileged() -> Iterator[None]:
+    """Run as user `nobody` for a moment when the tests run as root, so permissions apply."""
+    if os.geteuid() != 0:
+        yield
+        return
+    os.setegid(NOBODY)
+    os.seteuid(NOBODY)
+    try:
+        yield
+    finally:
+        os.seteuid(0)
+        os.setegid(0)
+
+
+@pytest.fixture
+def open_dir() -> Iterator[Path]:
+    """A folder `nobody` may enter (pytest's tmp_path is private to root)."""
+    folder = Path(tempfile.mkdtemp(prefix="newsbot-perm-"))
+    folder.chmod(0o755)
+    yield folder
+    for path in sorted(folder.rglob("*"), reverse=True):
+        if path.is_dir() and not path.is_symlink():
+            path.chmod(0o755)
+    shutil.rmtree(folder)
+
+
+def test_a_path_too_long_for_the_system_is_named_not_a_traceback(tmp_path: Path) -> None:
+    good = tmp_path / "good.txt"
+    good.write_text("Title\nBody.")
+    long_name = "a" * 304
+    found, [problem] = read_all([long_name, str(good)])
+    assert len(found) == 1
+    assert problem.origin == long_name
+    assert "the path is too long for this system" in problem.reason
+    with pytest.raises(InputError, match="the path is too long"):
+        expand_sources([long_name])
+
+
+def test_a_path_under_an_unreadable_folder_says_permission_denied(open_dir: Path) -> None:
+    (open_dir / "locked" / "sub").mkdir(parents=True)
+    target = open_dir / "locked" / "sub" / "a.txt"
+    target.write_text("Title\nBody.")
+    (open_dir / "locked").chmod(0o000)
+    with unprivileged(), pytest.raises(InputError) as error:
+        expand_sources([str(target)])
+    assert str(error.value) == (
+        f"{target}: permission denied: check that you may read it and open every folder above it"
+    )
+
+
+def test_an_unreadable_subfolder_is_reported_not_skipped_silently(open_dir: Path) -> None:
+    (open_dir / "ok").mkdir()
+    (open_dir / "ok" / "a.txt").write_text("Readable\nBody one.")
+    (open_dir / "closed").mkdir()
+    (open_dir / "closed" / "b.txt").write_text("Unreadable\nBody two.")
+    (open_dir / "closed").chmod(0o000)
+    with unprivileged():
+        sources, [problem] = expand_sources([str(open_dir)])
+    assert [Path(s.location).name for s in sources] == ["a.txt"]
+    assert problem.origin == str(open_dir / "closed")
+    assert problem.reason.startswith("folder skipped: permission denied")
+    assert problem.skipped  # counts as a failure: exit code 2, not 0
+
+
+def test_a_fifo_is_called_a_fifo_and_never_opened(tmp_path: Path) -> None:
+    fifo = tmp_path / "news.txt"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError) as error:
+        expand_sources([str(fifo)])  # opening it would block forever
+    assert str(error.value) == f"{fifo}: a named pipe (FIFO), not a file or folder: pass a file"
+
+
+def test_rss_year_0000_is_not_stored_as_2000(tmp_path: Path) -> None:
+    feed = tmp_path / "feed.xml"
+    feed.write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
+        "<item><title>Zero</title><link>https://e.org/0</link><description>Body.</description>"
+        "<pubDate>Sat, 01 Jan 0000 00:00:00 GMT</pubDate></item>"
+        "<item><title>Ahead</title><link>https://e.org/1</link><description>Body.</description>"
+        "<pubDate>Sat, 01 Jan 2199 00:00:00 GMT</pubDate></item></channel></rss>"
+    )
+    found, warnings = read_all([str(feed)])
+    assert [a.published for a in found] == [None, None]
+    assert [w.reason for w in warnings] == [
+        "implausible date 'Sat, 01 Jan 0000 00:00:00 GMT' (year 0000); stored without a date",
+        "implausible date 'Sat, 01 Jan 2199 00:00:00 GMT' (in the future); stored without a date",
+    ]  # quoted as the feed wrote them, never as a Python datetime(...)
+
+
+def test_one_nul_byte_rejects_only_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "nul.jsonl"
+    bad = json.dumps({"id": "n", "text": "a NUL here"}).encode().replace(b"NUL", b"\x00")
+    path.write_bytes(GOOD.encode() + b"\n" + bad + b"\n" + GOOD.replace("1", "3").encode())
+    found, [problem] = read_all([str(path)])
+    assert [a.article_id for a in found] == ["good-1", "good-3"]
+    assert problem.origin == f"{path}:2"
+    assert "NUL bytes" in problem.reason
+
+
+@pytest.mark.parametrize("name", ["utf16.txt", "utf16.jsonl", "utf16.json", "utf16.html"])
+def test_utf16_without_bom_is_named_as_such(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    text = GOOD if ".json" in name else "Title\nSome text in UTF-16 without a BOM."
+    path.write_bytes(text.encode("utf-16-le"))
+    found, [problem] = read_all([str(path)], max_bytes=10**6)
+    assert found == []
+    assert "looks like UTF-16 text without a byte-order mark (BOM): save it as UTF-8" in (
+        problem.reason
+    )
+    assert "binary" not in problem.reason
+
+
+def test_json_syntax_errors_read_as_english(tmp_path: Path) -> None:
+    whole = tmp_path / "cut.json"
+    whole.write_text('{"id": "t", "text": "cut off')
+    lines = tmp_path / "cut.jsonl"
+    lines.write_text(GOOD + '\n{"id": "t", "text": "cut off\n')
+    _, problems = read_all([str(whole), str(lines)])
+    assert [p.reason for p in problems] == [
+        "not valid JSON (Unterminated string starting at line 1, column 21)",
+        "not valid JSON (Unterminated string starting at column 21)",
+    ]
+
+
+def test_deeply_nested_html_is_said_to_be_too_deep(tmp_path: Path) -> None:
+    page = tmp_path / "deep.html"
+    body = "<p>" + "A sentence of the deep article. " * 30 + "</p>"
+    page.write_text("<html><body>" + "<div>" * 600 + body + "</div>" * 600 + "</body></html>")
+    found, [problem] = read_all([str(page)], max_bytes=10**6)
+    assert found == []
+    assert "nests elements more than 255 levels deep" in problem.reason
+
+
+def test_html_without_an_article_logs_no_stray_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    page = tmp_path / "empty.html"
+    page.write_text("<html><body></body></html>")
+    with caplog.at_level(logging.WARNING):
+        _, [problem] = read_all([str(page)])
+    assert problem.reason == "no article text found in the HTML page"  # said once, here
+    assert [r for r in caplog.records if r.name.startswith("trafilatura")] == []
+
+
+# --- issue 12: values from the data printed safely ------------------------------------------------
+
+
+def invoke(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_rich_markup_in_names_and_dates_is_printed_literally(tmp_path: Path) -> None:
+    folder = tmp_path / "x["
+    folder.mkdir()
+    (folder / "]y.txt").write_bytes(b"")  # the path reads x[/]y.txt
+    (tmp_path / "d.jsonl").write_text(json.dumps({"id": "d", "text": "T.", "date": "[/x]"}))
+    (tmp_path / "f.xml").write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>[bold]T[/]</title><item>'
+        "<title>One</title><link>https://e.org/1</link><description>Body.</description>"
+        "<pubDate>[/x]</pubDate></item></channel></rss>"
+    )
+    result = invoke("ingest", str(folder / "]y.txt"), "d.jsonl", "f.xml")
+    assert result.exit_code == 2  # one failure; before the fix: MarkupError, exit 1
+    assert f"failed {folder}/]y.txt: the file is empty" in result.stderr
+    assert "warning d.jsonl:1: unreadable date '[/x]'" in result.stderr
+    assert "warning f.xml#1: unreadable date '[/x]'" in result.stderr
+
+
+ESCAPES = "\x1b[2J\x1b[31m"  # clear the screen, then red
+RLO = "\u202e"  # right-to-left override
+
+
+def test_terminal_escapes_in_data_never_reach_the_terminal(tmp_path: Path) -> None:
+    record = {"id": "e1", "title": f"{ESCAPES}Evil{RLO}txt.exe", "text": "Body.", "source": ESCAPES}
+    (tmp_path / "evil.jsonl").write_text(json.dumps(record) + "\n")
+    (tmp_path / f"bad{ESCAPES}.txt").write_bytes(b"")
+    result = invoke("ingest", str(tmp_path))
+    assert result.exit_code == 2
+    assert "\x1b" not in result.stderr
+    assert RLO not in result.stderr
+    assert "bad\\x1b[2J\\x1b[31m.txt: the file is empty" in result.stderr  # shown, escaped
+    listed = invoke("list")
+    assert "\x1b" not in listed.stdout
+    assert RLO not in listed.stdout
+    assert "Evil txt.exe" in listed.stdout  # cleaned when stored
+
+
+def test_list_escapes_values_stored_before_cleaning(tmp_path: Path) -> None:
+    # Articles stored by an older version keep their raw titles; `list` must still be safe.
+    store = build_store(get_settings())
+    meta = ArticleMeta(f"old{ESCAPES}", f"Old{RLO}title{ESCAPES}", "", "", None, "hash")
+    store.put_articles([(meta, [ChunkText(0, "Old body.", 0, 9, 3)])])
+    listed = invoke("list")
+    assert "\x1b" not in listed.stdout
+    assert RLO not in listed.stdout
+    assert "old\\x1b[2J\\x1b[31m" in listed.stdout
+    assert "Old\\u202etitle" in listed.stdout

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import gzip
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from langchain_core.embeddings import Embeddings
 
 from ingest.article import Article
@@ -20,6 +22,7 @@ from ingest.chunking import chunk_text
 from ingest.pipeline import IngestReport, ingest
 from ingest.sources import expand_sources, read_sources
 from ingest.tokens import load_encoding
+from newsbot.cli import cli
 from tests.conftest import MINI_DIR, SEED_DIR
 from vectorstore.client import make_chroma_client
 from vectorstore.embeddings import LocalMiniLMEmbeddings
@@ -36,6 +39,7 @@ class CountingEmbeddings(Embeddings):
         self.dimension = inner.dimension
         self.calls = 0
         self.texts = 0
+        self.sizes: list[int] = []  # texts per call, to check that batches stay bounded
         self.fail_on_call = fail_on_call
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
@@ -43,6 +47,7 @@ class CountingEmbeddings(Embeddings):
         if self.calls == self.fail_on_call:
             raise KeyboardInterrupt("simulated crash in the middle of an ingest")
         self.texts += len(texts)
+        self.sizes.append(len(texts))
         return self.inner.embed_documents(texts)
 
     def embed_query(self, text: str) -> list[float]:
@@ -245,3 +250,41 @@ def test_duplicates_in_one_run_and_bad_inputs_beside_good_ones(
     [chunk] = stored_chunks(store, "dup").values()
     assert chunk["text"] == "The corrected second version."  # the last one wins
     assert report.to_dict()["failed"] == 3
+
+
+def test_an_oversized_article_is_refused_and_embedding_batches_stay_bounded(
+    tmp_path: Path, real_embedder: LocalMiniLMEmbeddings, mini_slice: Path
+) -> None:
+    """Issue 12: a 50 MB one-line file ran for half an hour at 3 GB. One article over the limit is
+    refused with its size and the setting to raise; the others are embedded in bounded batches."""
+    data_dir = tmp_path / "data"
+    counting = CountingEmbeddings(real_embedder)
+    store = open_store(data_dir, counting)
+    huge = tmp_path / "one-line.txt"
+    huge.write_text("Headline " + "word " * 400_000, encoding="utf-8")  # 2 MB, no line break
+    started = time.perf_counter()
+    report = run([huge, mini_slice], store, data_dir, batch_chunks=16)
+
+    [failure] = report.failures
+    assert failure.origin == str(huge)
+    assert failure.reason == (
+        "the article text is 2,000,008 characters, over the 300,000-character limit per "
+        "article: split it, or raise NEWSBOT_MAX_ARTICLE_CHARS"
+    )
+    assert report.new == 40
+    assert time.perf_counter() - started < 300  # its 2,667 chunks were never embedded
+    assert counting.sizes
+    assert max(counting.sizes) <= 16  # every article of the slice has fewer than 16 chunks
+    assert sum(counting.sizes) == report.chunks
+    assert store.registry.state_of([a.article_id for a in all_articles([huge])]) == {}
+
+
+def test_the_article_limit_is_a_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    article = tmp_path / "long.md"
+    article.write_text("# Long\n\n" + "A sentence of the long story. " * 100, encoding="utf-8")
+    monkeypatch.setenv("NEWSBOT_MAX_ARTICLE_CHARS", "2000")
+    result = CliRunner().invoke(cli, ["ingest", str(article)], catch_exceptions=False)
+    assert result.exit_code == 2
+    assert (
+        f"failed {article}: the article text is 2,999 characters, over the 2,000-character limit"
+    ) in result.stderr
