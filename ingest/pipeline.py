@@ -127,6 +127,12 @@ class _Run:
             return
         articles = list(batch.values())
         batch.clear()
+        # Held from the check to the write: another process ingesting the same input waits, then
+        # finds these articles unchanged instead of embedding them again.
+        with self.store.ingest_lock():
+            self._store_changed(articles)
+
+    def _store_changed(self, articles: list[Article]) -> None:
         unchanged = self.store.unchanged_ids([self.meta(a) for a in articles])
         self._count(articles, unchanged)
         skipped = sum(1 for a in articles if a.article_id in unchanged)

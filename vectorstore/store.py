@@ -4,54 +4,48 @@ The store embeds chunks itself (Chroma's own embedding function is never used: i
 model at run time), writes them in the crash-safe order of docs/ARCHITECTURE.md, and answers
 similarity searches as `Passage` records. The collection's metadata records the embedder and
 dimension that built it; opening it with another embedder is refused.
+
+Several processes may share a data dir (`newsbot serve` while `newsbot ingest` or `delete` runs):
+writes hold `ingest_lock` (per registry and collection) and the Chroma write lock of
+`vectorstore.sharing`, and every search first makes sure its index has the other processes'
+committed writes. A chunk deleted between the vector search and the fetch of its record is
+skipped, never an error.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
-from typing import TYPE_CHECKING, Any, Final, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from chromadb.api import ClientAPI
-from chromadb.api.collection_configuration import CreateCollectionConfiguration
 from chromadb.api.models.Collection import Collection
 from langchain_core.embeddings import Embeddings
 
 from newsbot.errors import StoreError
+from vectorstore.chunks import (
+    chunk_id,
+    chunk_metadata,
+    cosine_relevance,
+    day_number,
+    epoch_day,
+    passage_from_row,
+)
+from vectorstore.collection import SPACE, NewsCollection
 from vectorstore.embeddings import embedder_info
+from vectorstore.locks import FileLock
 from vectorstore.records import ArticleMeta, ArticleRow, ChunkText, Passage
 from vectorstore.registry import ArticleRegistry
 
 if TYPE_CHECKING:
     from langchain_chroma import Chroma
 
+__all__ = ["SPACE", "NewsStore", "chunk_id", "cosine_relevance", "epoch_day"]
+
 logger = logging.getLogger(__name__)
-
-SPACE: Final = "cosine"
-_EPOCH = date(1970, 1, 1)
-UNKNOWN_DAY = -1
-_CONFIGURATION: CreateCollectionConfiguration = {"hnsw": {"space": SPACE}}
-
-
-def cosine_relevance(distance: float) -> float:
-    """Cosine similarity from Chroma's cosine distance."""
-    return 1.0 - distance
-
-
-def chunk_id(article_id: str, index: int) -> str:
-    """The Chroma id of an article's chunk: stable, so a rewrite overwrites in place."""
-    return f"{article_id}:{index}"
-
-
-def epoch_day(published: str | None) -> int:
-    """Days since 1970-01-01 of an ISO date or datetime string; -1 when unknown or unreadable."""
-    if not published:
-        return UNKNOWN_DAY
-    try:
-        return (date.fromisoformat(published[:10]) - _EPOCH).days
-    except ValueError:
-        return UNKNOWN_DAY
 
 
 class NewsStore:
@@ -82,20 +76,25 @@ class NewsStore:
             info = embedder_info(embeddings)
             embedder_name = embedder_name or info.name
             dimension = dimension or info.dimension
-        self.client = client
         self.collection_name = collection_name
         self.embeddings = embeddings
         self.registry = registry
         self.embedder_name = embedder_name
         self.dimension = dimension
-        self._collection = self._open_collection()
+        self._chroma = NewsCollection(client, collection_name, embedder_name, dimension)
+        lock_name = collection_name if len(collection_name) <= 100 else _digest(collection_name)
+        self._ingest_lock = FileLock.at(
+            registry.path.with_name(f"{registry.path.stem}.{lock_name}.ingest.lock")
+        )
         if self._collection.count() == 0 and registry.count() + len(registry.pending()) > 0:
-            # The collection was deleted or recreated behind our back: the rows describe nothing.
-            logger.warning(
-                "Collection %r is empty; forgetting %d stale registry rows",
-                collection_name,
-                registry.clear(),
-            )
+            with self.ingest_lock():  # not while another process is writing its first chunks
+                if self._collection.count() == 0:
+                    # The collection was deleted or recreated behind our back: the rows are stale.
+                    logger.warning(
+                        "Collection %r is empty; forgetting %d stale registry rows",
+                        collection_name,
+                        registry.clear(),
+                    )
         pending = registry.pending()
         if pending:
             logger.warning(
@@ -105,36 +104,26 @@ class NewsStore:
                 ", ".join(row.article_id for row in pending[:5]),
             )
 
-    def _open_collection(self) -> Collection:
-        wanted = {"embedder": self.embedder_name, "dimension": self.dimension}
-        try:
-            collection = self.client.get_or_create_collection(
-                self.collection_name,
-                configuration=_CONFIGURATION,
-                metadata=wanted,
-                embedding_function=None,
-            )
-        except Exception as exc:  # chromadb validates names and talks to servers: untyped errors
-            raise StoreError(
-                f"Cannot open collection {self.collection_name!r} ({exc}): use a name of 3-512 "
-                "letters, digits, '.', '_' or '-' that starts and ends with a letter or digit"
-            ) from exc
-        have = collection.metadata or {}
-        space = (collection.configuration_json.get("hnsw") or {}).get("space")
-        if "embedder" not in have or space != SPACE:
-            raise StoreError(
-                f"Collection {self.collection_name!r} was not created by newsbot (no embedder "
-                f"recorded, or space {space!r} instead of {SPACE!r}): use another --collection"
-            )
-        if have.get("embedder") != self.embedder_name or have.get("dimension") != self.dimension:
-            raise StoreError(
-                f"Collection {self.collection_name!r} was built with {have.get('embedder')} "
-                f"(dim {have.get('dimension')}); you configured {self.embedder_name} "
-                f"(dim {self.dimension}): use another --collection or re-ingest into a new one"
-            )
-        return collection
+    @property
+    def client(self) -> ClientAPI:
+        """The Chroma client in use (a new one after another process's write was picked up)."""
+        return self._chroma.client
+
+    @property
+    def _collection(self) -> Collection:
+        return self._chroma.current()
 
     # --- writing ---------------------------------------------------------------------------------
+
+    @contextmanager
+    def ingest_lock(self) -> Iterator[None]:
+        """Hold while choosing the articles to write and writing them, so that two processes
+        ingesting the same input never embed an article twice: the second waits, then finds it
+        unchanged. It is a file beside the registry, so it orders the processes of one data dir,
+        embedded or with a Chroma server.
+        """
+        with self._ingest_lock.hold(purpose="ingest"):
+            yield
 
     def unchanged_ids(self, metas: Sequence[ArticleMeta]) -> set[str]:
         """Ids of the articles already stored completely with the same content hash."""
@@ -150,6 +139,8 @@ class NewsStore:
 
         Crash-safe: rows go `pending` first and `done` last, chunk ids are deterministic and the
         old version's extra chunks are deleted, so a run killed anywhere is completed by the next.
+        Articles already stored with the same hash (by another process, while this one waited for
+        `ingest_lock`) are skipped.
 
         Returns:
             How many chunks were written.
@@ -157,56 +148,62 @@ class NewsStore:
         latest = {meta.article_id: (meta, list(chunks)) for meta, chunks in items}
         if len(latest) < len(items):
             logger.warning("%d duplicate article id(s) in one batch", len(items) - len(latest))
-        if not latest:
-            return 0
-        batch = list(latest.values())
-        counts = [(meta, len(chunks)) for meta, chunks in batch]
-        self.registry.mark_pending(counts)  # 1.
+        with self.ingest_lock():
+            done = self.unchanged_ids([meta for meta, _ in latest.values()])
+            batch = [(m, c) for m, c in latest.values() if m.article_id not in done]
+            if not batch:
+                return 0
+            counts = [(meta, len(chunks)) for meta, chunks in batch]
+            self.registry.mark_pending(counts)  # 1.
 
-        ids, texts, metadatas = [], [], []
-        for meta, chunks in batch:
-            for chunk in chunks:
-                ids.append(chunk_id(meta.article_id, chunk.index))
-                texts.append(chunk.text)
-                metadatas.append(_chunk_metadata(meta, chunk))
-        vectors = self.embeddings.embed_documents(texts) if texts else []  # 2.
-        if any(len(v) != self.dimension for v in vectors[:1]) or len(vectors) != len(texts):
-            raise StoreError(
-                f"The embedder returned {len(vectors)} vectors of length "
-                f"{len(vectors[0]) if vectors else 0} for {len(texts)} texts; the collection "
-                f"needs {self.dimension}: check the embedding model setting"
-            )
-        step = max(1, self.client.get_max_batch_size())
-        for start in range(0, len(ids), step):
-            end = start + step
-            self._collection.upsert(
-                ids=ids[start:end],
-                embeddings=vectors[start:end],  # type: ignore[arg-type]
-                documents=texts[start:end],
-                metadatas=metadatas[start:end],  # type: ignore[arg-type]
-            )
-        for meta, count in counts:  # 3.
-            row = self.registry.get(meta.article_id)
-            if row is not None and row.n_chunks > count:
-                tail: Any = {"chunk_index": {"$gte": count}}
-                self._collection.delete(where={"$and": [{"article_id": meta.article_id}, tail]})
-        self.registry.mark_done(counts)  # 4.
+            ids, texts, metadatas = [], [], []
+            for meta, chunks in batch:
+                for chunk in chunks:
+                    ids.append(chunk_id(meta.article_id, chunk.index))
+                    texts.append(chunk.text)
+                    metadatas.append(chunk_metadata(meta, chunk))
+            vectors = self.embeddings.embed_documents(texts) if texts else []  # 2.
+            if any(len(v) != self.dimension for v in vectors[:1]) or len(vectors) != len(texts):
+                raise StoreError(
+                    f"The embedder returned {len(vectors)} vectors of length "
+                    f"{len(vectors[0]) if vectors else 0} for {len(texts)} texts; the collection "
+                    f"needs {self.dimension}: check the embedding model setting"
+                )
+            with self._chroma.writing() as collection:
+                step = max(1, self.client.get_max_batch_size())
+                for start in range(0, len(ids), step):
+                    end = start + step
+                    collection.upsert(
+                        ids=ids[start:end],
+                        embeddings=vectors[start:end],  # type: ignore[arg-type]
+                        documents=texts[start:end],
+                        metadatas=metadatas[start:end],  # type: ignore[arg-type]
+                    )
+                for meta, count in counts:  # 3.
+                    row = self.registry.get(meta.article_id)
+                    if row is not None and row.n_chunks > count:
+                        tail: Any = {"chunk_index": {"$gte": count}}
+                        collection.delete(where={"$and": [{"article_id": meta.article_id}, tail]})
+                self.registry.mark_done(counts)  # 4.
         logger.debug("Stored %d chunks of %d articles", len(ids), len(batch))
         return len(ids)
 
     def delete_article(self, article_id: str) -> bool:
         """Remove an article and its chunks; False when nothing was stored under that id."""
-        row = self.registry.get(article_id)
-        if row is not None:  # pending first: a crash mid-delete is redone by the next ingest
-            meta = ArticleMeta(
-                row.article_id, row.title, row.url, row.source, row.published, row.content_hash
-            )
-            self.registry.mark_pending([(meta, row.n_chunks)])
-        where: Any = {"article_id": article_id}
-        had_chunks = bool(self._collection.get(where=where, limit=1, include=[])["ids"])
-        if had_chunks:
-            self._collection.delete(where=where)
-        removed = self.registry.delete(article_id)
+        # The ingest lock too: an ingest between its embedding and its write must not re-add
+        # chunks whose registry row this delete removed.
+        with self.ingest_lock(), self._chroma.writing() as collection:
+            row = self.registry.get(article_id)
+            if row is not None:  # pending first: a crash mid-delete is redone by the next ingest
+                meta = ArticleMeta(
+                    row.article_id, row.title, row.url, row.source, row.published, row.content_hash
+                )
+                self.registry.mark_pending([(meta, row.n_chunks)])
+            where: Any = {"article_id": article_id}
+            had_chunks = bool(collection.get(where=where, limit=1, include=[])["ids"])
+            if had_chunks:
+                collection.delete(where=where)
+            removed = self.registry.delete(article_id)
         return removed or had_chunks
 
     def delete_url(self, url: str) -> list[str]:
@@ -222,15 +219,37 @@ class NewsStore:
         """The `k` chunks closest to `query`, best first; `score` is cosine similarity.
 
         With `published_before`, only articles published on or before that day (or undated) count.
+        A chunk deleted by another process while the search ran is left out.
         """
         if k < 1:
             return []
         vector = self.embeddings.embed_query(query)
         where: Any = None
         if published_before is not None:
-            last_day = (published_before - _EPOCH).days
+            last_day = day_number(published_before)
             if not self._all_published_by(last_day):
                 where = {"published_ts": {"$lte": last_day}}
+        try:
+            passages, missing = self._query(vector, k, where)
+        except Exception as exc:  # a filter naming chunks this index has not loaded yet
+            logger.debug("Search failed (%s); trying again on a reopened index", exc)
+            missing = 1
+        if missing:
+            # Another process is writing: wait for it to finish, take its writes, ask again.
+            self._chroma.refresh(wait_for_writers=True)
+            try:
+                passages, missing = self._query(vector, k, where)
+            except Exception as exc:  # chromadb's errors are untyped
+                raise StoreError(
+                    f"Search in collection {self.collection_name!r} failed ({exc}): try again, "
+                    "or restart the process if it keeps failing"
+                ) from exc
+            if missing:
+                logger.debug("Skipped %d chunk(s) deleted during the search", missing)
+        return passages
+
+    def _query(self, vector: list[float], k: int, where: Any) -> tuple[list[Passage], int]:
+        """The passages of one Chroma query, and how many of its rows had no record left."""
         result = self._collection.query(
             query_embeddings=cast(Any, [vector]),
             n_results=k,
@@ -241,10 +260,9 @@ class NewsStore:
         documents = (result["documents"] or [[]])[0]
         metadatas = (result["metadatas"] or [[]])[0]
         distances = (result["distances"] or [[]])[0]
-        return [
-            _passage(cid, doc, meta, dist)
-            for cid, doc, meta, dist in zip(ids, documents, metadatas, distances, strict=True)
-        ]
+        rows = zip(ids, documents, metadatas, distances, strict=True)
+        found = [p for p in (passage_from_row(*row) for row in rows) if p is not None]
+        return found, len(ids) - len(found)
 
     def _all_published_by(self, last_day: int) -> bool:
         """True when no stored article is dated after `last_day` (days since 1970-01-01), so a
@@ -278,7 +296,8 @@ class NewsStore:
         """LangChain's `Chroma` over the same collection and embedder (for its own retrievers).
 
         Its documents carry the chunk metadata of docs/ARCHITECTURE.md; its relevance scores are
-        `1 - cosine distance`, as in `search`.
+        `1 - cosine distance`, as in `search`. It reads the index as it is now: make a new one
+        to see later writes of other processes.
         """
         from langchain_chroma import Chroma
 
@@ -287,40 +306,12 @@ class NewsStore:
             embedding_function=self.embeddings,
             client=self.client,
             collection_metadata={"embedder": self.embedder_name, "dimension": self.dimension},
-            collection_configuration=_CONFIGURATION,
+            collection_configuration=self._chroma.configuration(),
             # Given, not looked up: reading the collection's configuration makes chromadb warn
             # about the "legacy" (none) embedding function that newsbot's collections have.
             relevance_score_fn=cosine_relevance,
         )
 
 
-def _chunk_metadata(meta: ArticleMeta, chunk: ChunkText) -> dict[str, str | int]:
-    return {
-        "article_id": meta.article_id,
-        "title": meta.title,
-        "url": meta.url,
-        "source": meta.source,
-        "published": meta.published or "",
-        "published_ts": epoch_day(meta.published),
-        "chunk_index": chunk.index,
-        "char_start": chunk.char_start,
-        "char_end": chunk.char_end,
-        "content_hash": meta.content_hash,
-    }
-
-
-def _passage(cid: str, text: str | None, meta: Mapping[str, Any], distance: float) -> Passage:
-    published = cast(str, meta.get("published") or "")
-    return Passage(
-        chunk_id=cid,
-        article_id=str(meta.get("article_id", "")),
-        title=str(meta.get("title", "")),
-        url=str(meta.get("url", "")),
-        source=str(meta.get("source", "")),
-        published=published or None,
-        text=text or "",
-        char_start=int(meta.get("char_start", 0)),
-        char_end=int(meta.get("char_end", 0)),
-        score=cosine_relevance(float(distance)),
-        chunk_index=int(meta.get("chunk_index", 0)),
-    )
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:32]

@@ -1,0 +1,80 @@
+"""How a chunk is kept in Chroma: its id, its metadata (docs/ARCHITECTURE.md) and the `Passage`
+read back from a query row.
+
+A query row whose metadata or text is missing (the chunk was deleted between the vector search
+and the fetch of its record) reads as None, so the store can skip it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any, Final, cast
+
+from vectorstore.records import ArticleMeta, ChunkText, Passage
+
+_EPOCH: Final = date(1970, 1, 1)
+UNKNOWN_DAY: Final = -1
+
+
+def cosine_relevance(distance: float) -> float:
+    """Cosine similarity from Chroma's cosine distance."""
+    return 1.0 - distance
+
+
+def chunk_id(article_id: str, index: int) -> str:
+    """The Chroma id of an article's chunk: stable, so a rewrite overwrites in place."""
+    return f"{article_id}:{index}"
+
+
+def epoch_day(published: str | None) -> int:
+    """Days since 1970-01-01 of an ISO date or datetime string; -1 when unknown or unreadable."""
+    if not published:
+        return UNKNOWN_DAY
+    try:
+        return (date.fromisoformat(published[:10]) - _EPOCH).days
+    except ValueError:
+        return UNKNOWN_DAY
+
+
+def day_number(day: date) -> int:
+    """Days since 1970-01-01 of `day` (the unit of the `published_ts` metadata)."""
+    return (day - _EPOCH).days
+
+
+def chunk_metadata(meta: ArticleMeta, chunk: ChunkText) -> dict[str, str | int]:
+    """The Chroma metadata of one chunk."""
+    return {
+        "article_id": meta.article_id,
+        "title": meta.title,
+        "url": meta.url,
+        "source": meta.source,
+        "published": meta.published or "",
+        "published_ts": epoch_day(meta.published),
+        "chunk_index": chunk.index,
+        "char_start": chunk.char_start,
+        "char_end": chunk.char_end,
+        "content_hash": meta.content_hash,
+    }
+
+
+def passage_from_row(
+    cid: str, text: str | None, meta: Mapping[str, Any] | None, distance: float | None
+) -> Passage | None:
+    """The `Passage` of one query row; None when the chunk's record is gone (deleted meanwhile)."""
+    if meta is None or text is None or distance is None:
+        return None
+    published = cast(str, meta.get("published") or "")
+    return Passage(
+        chunk_id=cid,
+        article_id=str(meta.get("article_id", "")),
+        title=str(meta.get("title", "")),
+        url=str(meta.get("url", "")),
+        source=str(meta.get("source", "")),
+        published=published or None,
+        text=text,
+        char_start=int(meta.get("char_start", 0)),
+        char_end=int(meta.get("char_end", 0)),
+        score=cosine_relevance(float(distance)),
+        chunk_index=int(meta.get("chunk_index", 0)),
+    )

@@ -1,0 +1,85 @@
+"""Advisory file locks that order newsbot's processes (and the threads inside each) around writes.
+
+A `FileLock` is one per lock file per process (`FileLock.at(path)`), so every thread of the process
+goes through the same `threading.RLock` first and the same open file for `flock(2)`: two `flock`
+calls on different descriptors of one file would block each other even inside one process. The
+lock is re-entrant for the thread that holds it; a thread holding it shared cannot upgrade.
+
+The kernel drops a `flock` when its process dies, `kill -9` included, so a crashed writer never
+leaves a stale lock behind. POSIX only (`fcntl`), like the rest of newsbot's process handling.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import ClassVar
+
+logger = logging.getLogger(__name__)
+
+
+class FileLock:
+    """A lock on `path`, exclusive or shared across processes, exclusive among the threads of one.
+
+    Use `FileLock.at(path)`, not the constructor, so a process holds one per file.
+    """
+
+    _instances: ClassVar[dict[str, FileLock]] = {}
+    _instances_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._thread_lock = threading.RLock()
+        self._fd: int | None = None
+        self._depth = 0
+        self._shared = False
+
+    @classmethod
+    def at(cls, path: Path) -> FileLock:
+        """The process's lock on `path` (created on first use; the file is made when first held)."""
+        key = os.path.realpath(path)
+        with cls._instances_lock:
+            lock = cls._instances.get(key)
+            if lock is None:
+                lock = cls._instances[key] = cls(path)
+            return lock
+
+    @contextmanager
+    def hold(self, *, shared: bool = False, purpose: str = "write") -> Iterator[None]:
+        """Hold the lock for the `with` block; waits (and says so in the log) while another has it.
+
+        Raises:
+            RuntimeError: the thread holds it shared and asks for it exclusively.
+        """
+        with self._thread_lock:
+            if self._depth == 0:
+                self._acquire(shared, purpose)
+            elif self._shared and not shared:
+                raise RuntimeError(f"{self.path}: cannot upgrade a shared lock to exclusive")
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+                if self._depth == 0:
+                    assert self._fd is not None
+                    fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def _acquire(self, shared: bool, purpose: str) -> None:
+        if self._fd is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        mode = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
+        try:
+            fcntl.flock(self._fd, mode | fcntl.LOCK_NB)
+        except BlockingIOError:
+            logger.info(
+                "Waiting for another newsbot process to finish its %s (%s)", purpose, self.path
+            )
+            fcntl.flock(self._fd, mode)
+        self._shared = shared

@@ -1,0 +1,200 @@
+"""How processes that share a data dir see each other's committed writes.
+
+**Embedded Chroma** (`PersistentClient`) keeps each collection's vector index in the memory of
+the process that opened it: it loads the index from disk, replays the write log once, then only
+applies its own writes. Another process's upserts and deletes reach the shared SQLite records
+(counts, metadata) but never that in-memory index, so a long-running `newsbot serve` searched the
+index as it was at start-up: new articles were invisible and deleted chunks came back from the
+vector search without a record (the old HTTP 500). Chroma has no call to refresh it, so
+`EmbeddedChroma` reopens: it builds a new Chroma `System` for the folder (the old one is freed
+once unused) when another process has written the collection since this one loaded it.
+
+The protocol, with two files in the Chroma folder:
+
+- `newsbot.lock`: writers hold it exclusively around their Chroma calls; a process holds it shared
+  while it loads an index (open or reopen), so it never reads index files a writer is saving.
+- `newsbot-writes/<collection>`: a counter each writer increments when its write is done. A
+  search compares it with the value seen when the index was loaded: one `pread` (a few
+  microseconds) on the hot path, and a reopen only when another process wrote.
+
+newsbot's embedded collections save their index after every write (`sync_threshold` 1), so a
+reopen loads the saved index instead of replaying up to a thousand logged writes (0.1 s instead
+of 3-4 s for 9,400 chunks), and no process can save an index that misses another's writes: a
+writer first reopens when the counter moved.
+
+**A Chroma server** holds the one index every client searches, so `ServerChroma` has nothing to
+refresh. Both kinds order the writers of one data dir with `NewsStore.ingest_lock`.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import ClassVar
+
+from chromadb.api import ClientAPI, ServerAPI
+from chromadb.api.client import Client
+from chromadb.config import System
+
+from vectorstore.locks import FileLock
+
+logger = logging.getLogger(__name__)
+
+LOCK_FILE = "newsbot.lock"
+WRITES_DIR = "newsbot-writes"
+_COUNTER_BYTES = 21  # 20 digits and a newline
+
+
+class SharedChroma:
+    """A Chroma client that stays current with the writes of other processes (server mode: as is).
+
+    Get one with `shared_chroma(client)`. `client` may change after a `refresh`; `epoch` counts
+    the changes, so holders of a collection object know to fetch it again.
+    """
+
+    epoch: int = 0
+
+    def __init__(self, client: ClientAPI) -> None:
+        self.client = client
+
+    def track(self, collection: str) -> None:
+        """Start following `collection`; call before this process first reads it."""
+
+    def stale(self, collection: str) -> bool:
+        """True when another process has written `collection` since this one loaded it."""
+        return False
+
+    def refresh(self, collection: str, *, wait_for_writers: bool = False) -> None:
+        """Reopen when `collection` is stale; `wait_for_writers` first waits for a write to end."""
+
+    @contextmanager
+    def loading(self) -> Iterator[None]:
+        """Hold while loading a collection's index for the first time."""
+        yield
+
+    @contextmanager
+    def writing(self, collection: str) -> Iterator[None]:
+        """Hold around the Chroma calls of one write to `collection`."""
+        yield
+
+
+class ServerChroma(SharedChroma):
+    """A `chroma run` server (or an in-memory client): every client sees every write at once."""
+
+
+class EmbeddedChroma(SharedChroma):
+    """An embedded Chroma folder shared with other processes; see the module docstring."""
+
+    def __init__(self, client: ClientAPI, folder: Path) -> None:
+        super().__init__(client)
+        self.folder = folder
+        # Its thread lock also keeps this process's threads from reopening twice at once.
+        self._lock = FileLock.at(folder / LOCK_FILE)
+        self._counters: dict[str, int] = {}  # collection -> open descriptor of its counter file
+        self._seen: dict[str, bytes] = {}
+
+    def _counter(self, collection: str) -> int:
+        fd = self._counters.get(collection)
+        if fd is None:
+            name = collection if len(collection) <= 100 else _digest(collection)
+            path = self.folder / WRITES_DIR / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            self._counters[collection] = fd
+        return fd
+
+    def _read(self, collection: str) -> bytes:
+        return os.pread(self._counter(collection), _COUNTER_BYTES, 0)
+
+    def track(self, collection: str) -> None:
+        if collection not in self._seen:
+            self._seen[collection] = self._read(collection)
+
+    def stale(self, collection: str) -> bool:
+        return self._read(collection) != self._seen.get(collection)
+
+    def refresh(self, collection: str, *, wait_for_writers: bool = False) -> None:
+        if not (wait_for_writers or self.stale(collection)):
+            return
+        with self._lock.hold(shared=True, purpose="write"):
+            if self.stale(collection):  # another thread may have reopened meanwhile
+                self._reopen()
+
+    @contextmanager
+    def loading(self) -> Iterator[None]:
+        with self._lock.hold(shared=True, purpose="write"):
+            yield
+
+    @contextmanager
+    def writing(self, collection: str) -> Iterator[None]:
+        with self._lock.hold(purpose="write"):
+            if self.stale(collection):
+                # Writing from a stale index would save it over the other process's writes.
+                self._reopen()
+            try:
+                yield
+            finally:
+                self._seen[collection] = self._bump(collection)
+
+    def _bump(self, collection: str) -> bytes:
+        fd = self._counter(collection)
+        text = os.pread(fd, _COUNTER_BYTES, 0).strip()
+        value = f"{int(text or b'0') + 1:020d}\n".encode()
+        os.pwrite(fd, value, 0)
+        return value
+
+    def _reopen(self) -> None:
+        """A new Chroma `System` for the folder, with every tracked collection loaded again.
+
+        Called with the lock held (shared or exclusive). `Client.from_system` also makes the new
+        system the one later `PersistentClient`s of this folder get; the old one keeps serving
+        the searches already running on it and is freed when the last of them lets go.
+        """
+        started = time.perf_counter()
+        seen = {name: self._read(name) for name in self._seen}
+        system = System(self.client.get_settings())
+        system.instance(ServerAPI)  # type: ignore[type-abstract]  # as chromadb itself does
+        system.start()
+        client = Client.from_system(system)
+        for name in seen:
+            try:
+                client.get_collection(name).count()  # loads its index now, under the lock
+            except Exception:  # deleted meanwhile: its store reports that on its next call
+                logger.debug("Collection %r is gone after a reopen", name)
+        self.client, self._seen = client, seen
+        self.epoch += 1
+        gc.collect()  # the old system sits in reference cycles; free its threads and files now
+        logger.info(
+            "Reopened %s after another process wrote (%.0f ms)",
+            self.folder,
+            1000 * (time.perf_counter() - started),
+        )
+
+
+class _Registry:
+    instances: ClassVar[dict[str, EmbeddedChroma]] = {}
+    lock: ClassVar[threading.Lock] = threading.Lock()
+
+
+def shared_chroma(client: ClientAPI) -> SharedChroma:
+    """The process's `SharedChroma` for `client`: one per embedded folder, one per server client."""
+    settings = client.get_settings()
+    if not (settings.is_persistent and settings.persist_directory):
+        return ServerChroma(client)
+    key = os.path.realpath(settings.persist_directory)
+    with _Registry.lock:
+        shared = _Registry.instances.get(key)
+        if shared is None:
+            shared = _Registry.instances[key] = EmbeddedChroma(client, Path(key))
+        return shared
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
