@@ -297,8 +297,14 @@ def chat(obj: Context, as_json: bool, as_of: date | None) -> None:
 @cli.command()
 @click.option("--host", help="Address to listen on (default 127.0.0.1; env NEWSBOT_HOST).")
 @click.option("--port", type=int, help="Port to listen on (default 7860; env NEWSBOT_PORT).")
+@click.option(
+    "--public",
+    is_flag=True,
+    help="Serve an open app (no NEWSBOT_AUTH or NEWSBOT_API_KEY) on a network address; "
+    "without it that is refused. The Library tab is then left out.",
+)
 @pass_ctx
-def serve(obj: Context, host: str | None, port: int | None) -> None:
+def serve(obj: Context, host: str | None, port: int | None, public: bool) -> None:
     """Serve the browser chat, the embeddable widget (/widget) and the JSON API (/api/ask).
 
     \b
@@ -311,7 +317,10 @@ def serve(obj: Context, host: str | None, port: int | None) -> None:
 
     settings = obj.settings
     run_server(
-        settings, host=host or settings.host, port=port if port is not None else settings.port
+        settings,
+        host=host or settings.host,
+        port=port if port is not None else settings.port,
+        public=public,
     )
 
 
@@ -357,7 +366,9 @@ def model_install(obj: Context) -> None:
     help="; ".join(f"{spec.name}: {spec.help}" for spec in SUITES.values()) + ".",
 )
 @click.option(
-    "--limit", type=click.IntRange(1), help="Only the first N questions (grounding: default 40)."
+    "--limit",
+    type=click.IntRange(1),
+    help="Only the first N questions (grounding: default 40) or conversations (followups).",
 )
 @click.option(
     "--out",

@@ -1,4 +1,8 @@
-"""What `newsbot serve` runs: build the assistant and library from the settings, serve the app."""
+"""What `newsbot serve` runs: build the assistant and library from the settings, serve the app.
+
+An app with no credential is served only on loopback, or with `--public`, and then without
+the Library tab.
+"""
 
 from __future__ import annotations
 
@@ -19,8 +23,11 @@ EXAMPLE_QUESTIONS = (
 )
 
 
-def build_web_app(settings: Settings) -> fastapi.FastAPI:
-    """The FastAPI app (chat, library tab, /widget, /api) over the configured parts."""
+def build_web_app(settings: Settings, *, library: bool = True) -> fastapi.FastAPI:
+    """The FastAPI app (chat, library tab, /widget, /api) over the configured parts.
+
+    `library=False` leaves the Library tab out (no ingest or delete through the web).
+    """
     from bot.web.app import build_app
     from newsbot.factories import build_assistant, build_store
     from newsbot.library import StoreLibrary
@@ -28,17 +35,32 @@ def build_web_app(settings: Settings) -> fastapi.FastAPI:
     store = build_store(settings)
     return build_app(
         build_assistant(settings, store),
-        StoreLibrary(settings, store),
+        StoreLibrary(settings, store) if library else None,
         allowed_origins=settings.allowed_origins,
+        allowed_hosts=settings.allowed_hosts,
         auth=settings.auth,
         api_key=settings.api_key,
         examples=EXAMPLE_QUESTIONS,
         max_upload_bytes=settings.max_input_bytes,
+        max_active_answers=settings.max_active_answers,
+        max_queued_questions=settings.max_queued_questions,
+        max_queue_wait=settings.max_queue_wait,
+        max_history_chars=settings.max_history_chars,
     )
 
 
-def run_server(settings: Settings, *, host: str, port: int) -> None:
-    """Serve until interrupted; the local model loads on the first question."""
-    from bot.web.server import serve
+def run_server(settings: Settings, *, host: str, port: int, public: bool = False) -> None:
+    """Serve until interrupted; the local model loads on the first question.
 
-    serve(build_web_app(settings), host=host, port=port)
+    Raises:
+        ConfigError: for an open app (no credential) on a network address without `public`.
+    """
+    from bot.web.server import check_exposure, is_loopback, serve
+
+    credentials = bool(settings.auth or settings.api_key)
+    check_exposure(host, credentials=credentials, public=public)
+    # An open app on a network: anyone may ask, but nobody may ingest (URLs, uploads) or delete.
+    library = credentials or is_loopback(host)
+    if not library:
+        log.warning("serving open on %s (--public): the Library tab is left out", host)
+    serve(build_web_app(settings, library=library), host=host, port=port)

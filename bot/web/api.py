@@ -3,15 +3,18 @@
 `/api/ask` returns `AnswerResult.to_dict()`. `/api/ask/stream` sends `event: delta` messages with
 `{"text": ...}` as the answer passes the check (final text, never taken back; the deltas joined
 are the answer), `event: source` with each source as it is first cited, then one `event: result`
-with the same object as `/api/ask` (or `event: error` with `{"detail": ...}`). With an API key set, both need
-`Authorization: Bearer <key>`; `/api/health` stays open for probes.
+with the same object as `/api/ask` (or `event: error` with `{"detail": ...}`).
+
+Who may call them is decided for the whole app (`bot.web.auth`). A full queue answers 429 with
+`Retry-After` (`bot.web.limits`); a history turn over MAX_TURN_CHARS is a 422, and the history
+sent to the model is trimmed to its recent turns.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from datetime import date
 from typing import Any, Literal
@@ -23,13 +26,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from bot.answer.events import AnswerDone, SourceCited, TextDelta
 from bot.answer.history import ChatTurn
 from bot.web.chat import ChatAssistant
-from bot.web.security import api_key_check
+from bot.web.limits import AnswerGate, Busy
 from newsbot.errors import InputError, NewsbotError
 
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
 MAX_HISTORY_TURNS = 50
+MAX_TURN_CHARS = 4000
 
 
 class Turn(BaseModel):
@@ -38,7 +42,7 @@ class Turn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Literal["user", "assistant"]
-    content: str = Field(max_length=20_000)
+    content: str = Field(max_length=MAX_TURN_CHARS)
 
 
 class AskRequest(BaseModel):
@@ -77,17 +81,35 @@ def _sse(event: str, data: Any) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-def build_api_router(assistant: ChatAssistant, api_key: str | None = None) -> APIRouter:
-    """The `/api` routes, answering with `assistant`; `api_key` protects the ask endpoints."""
+def answer_slot(gate: AnswerGate) -> Callable[[], Iterator[None]]:
+    """A dependency that holds one of `gate`'s slots until the response is sent (streams too)."""
+
+    def slot() -> Iterator[None]:
+        try:
+            started = gate.acquire()
+        except Busy as exc:
+            raise HTTPException(
+                status_code=429, detail=str(exc), headers={"Retry-After": str(exc.retry_after)}
+            ) from exc
+        try:
+            yield
+        finally:
+            gate.release(started)
+
+    return slot
+
+
+def build_api_router(assistant: ChatAssistant, gate: AnswerGate | None = None) -> APIRouter:
+    """The `/api` routes, answering with `assistant`, one question per `gate` slot."""
     router = APIRouter(prefix="/api", tags=["api"])
-    protected = [Depends(api_key_check(api_key))]
+    one_slot = [Depends(answer_slot(gate or AnswerGate()))]
 
     @router.get("/health")
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
     # Plain `def` endpoints: FastAPI runs them in its thread pool, off the event loop.
-    @router.post("/ask", dependencies=protected)
+    @router.post("/ask", dependencies=one_slot)
     def ask(body: AskRequest) -> dict[str, Any]:
         try:
             return assistant.ask(body.question, body.turns(), body.as_of).to_dict()
@@ -95,7 +117,7 @@ def build_api_router(assistant: ChatAssistant, api_key: str | None = None) -> AP
             log.warning("api ask failed: %s", exc)
             raise _http_error(exc) from exc
 
-    @router.post("/ask/stream", dependencies=protected)
+    @router.post("/ask/stream", dependencies=one_slot)
     def ask_stream(body: AskRequest) -> StreamingResponse:
         def events() -> Iterator[str]:
             try:

@@ -5,6 +5,10 @@ Routes:
 - `/widget/`     the compact chat for `<iframe>` (`?__theme=dark|light`) and `<gradio-app>`
 - `/widget/gradio.js` the `<gradio-app>` web component script, served from the installed Gradio
 - `/api/ask`, `/api/ask/stream`, `/api/health` the JSON API (`bot.web.api`)
+- `/login`, `/widget/login` the sign-in page, when a credential is configured (`bot.web.auth`)
+
+Who may reach what is set in `bot.web.security` (Host, CORS, framing) and `bot.web.auth` (one
+credential rule for every route); load limits in `bot.web.limits`.
 """
 
 from __future__ import annotations
@@ -20,9 +24,11 @@ import gradio as gr
 from fastapi.responses import RedirectResponse, Response
 
 from bot.web.api import build_api_router
+from bot.web.auth import LOGIN_PATHS, Credentials, LoginPage, Sessions
 from bot.web.chat import ChatAssistant
 from bot.web.library import Library
-from bot.web.security import apply_origin_policy, parse_auth
+from bot.web.limits import AnswerGate, RecentHistory
+from bot.web.security import apply_policies, parse_auth
 from bot.web.ui import build_chat_blocks, build_widget_blocks
 
 log = logging.getLogger(__name__)
@@ -76,10 +82,15 @@ def _build_app(
     library: Library | None = None,
     *,
     allowed_origins: Sequence[str] = (),
+    allowed_hosts: Sequence[str] = (),
     auth: str | tuple[str, str] | None = None,
     api_key: str | None = None,
     examples: Sequence[str] = (),
     max_upload_bytes: int | None = None,
+    max_active_answers: int = 1,
+    max_queued_questions: int = 4,
+    max_queue_wait: float = 120.0,
+    max_history_chars: int = 6000,
     title: str = "newsbot",
 ) -> fastapi.FastAPI:
     """Build the whole web app around ready-made parts.
@@ -87,21 +98,48 @@ def _build_app(
     Args:
         assistant: answers questions (`bot.answer.assistant.Assistant` or anything with its shape).
         library: the article library for the Library tab; None hides the tab.
-        allowed_origins: origins allowed to call the API from a browser and to frame the app;
-            empty means any page may embed the widget and only same-origin pages call the API.
-        auth: `"user:password"` (or a pair) required to open the chat and the widget.
-        api_key: when set, `/api/ask*` requires `Authorization: Bearer <api_key>`.
+        allowed_origins: origins allowed to call the app from a browser and to frame the widget;
+            empty means same-origin only. `*` is refused when a credential is set.
+        allowed_hosts: host names served besides localhost and IP addresses (`*`: any).
+        auth: `"user:password"` (or a pair) for the login page and HTTP Basic.
+        api_key: accepted as `Authorization: Bearer <api_key>` and as the login password.
+            With `auth` or `api_key` set, every route but the login page and static files needs
+            one of them.
         examples: example questions offered in the chat and the widget.
         max_upload_bytes: largest file the Library tab accepts.
+        max_active_answers: questions answered at once (the model's parallel slots).
+        max_queued_questions: questions that may wait for a slot; beyond, HTTP 429.
+        max_queue_wait: seconds a question may wait for a slot.
+        max_history_chars: characters of recent history sent to the model.
         title: the browser tab title.
 
     Raises:
-        ConfigError: for a malformed `auth` or origin.
+        ConfigError: for a malformed `auth`, origin or host, or `*` origins with a credential.
     """
-    login = parse_auth(auth)
-    app = fastapi.FastAPI(title=title, docs_url="/api/docs", openapi_url="/api/openapi.json")
-    apply_origin_policy(app, allowed_origins)
-    app.include_router(build_api_router(assistant, api_key))
+    credentials = Credentials(parse_auth(auth), api_key or None)
+    sessions = Sessions()
+    gate = AnswerGate(max_active_answers, max_queued_questions, max_queue_wait)
+    assistant = RecentHistory(assistant, max_history_chars)
+    app = fastapi.FastAPI(
+        title=title,
+        docs_url="/api/docs",
+        openapi_url="/api/openapi.json",
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
+    )
+    apply_policies(
+        app,
+        credentials=credentials,
+        sessions=sessions,
+        allowed_origins=allowed_origins,
+        allowed_hosts=allowed_hosts,
+    )
+    if credentials.configured:
+        # Before the Gradio mounts, which have login routes of their own that we do not use.
+        login_page = LoginPage(credentials, sessions, title)
+        for path in LOGIN_PATHS:
+            app.add_api_route(path, login_page, methods=["GET", "POST"], include_in_schema=False)
+    app.include_router(build_api_router(assistant, gate))
     app.add_api_route(
         f"{WIDGET_PATH}/gradio.js", _web_component_script, methods=["GET"], include_in_schema=False
     )
@@ -110,7 +148,6 @@ def _build_app(
     css_paths = [STATIC / "newsbot.css"]
     shim = (STATIC / "storage-shim.js").read_text(encoding="utf-8")
     common = {
-        "auth": login,
         "theme": _theme(),
         "ssr_mode": False,
         "show_error": False,
@@ -119,9 +156,11 @@ def _build_app(
         "head": f"<script>{shim}</script>",
     }
     # The widget first: a mount at "/" would otherwise swallow /widget.
+    widget = build_widget_blocks(assistant, examples, gate=gate, title=title)
+    chat = build_chat_blocks(assistant, library, examples, gate=gate, title=title)
     gr.mount_gradio_app(
         app,
-        build_widget_blocks(assistant, examples, title=title),
+        widget,
         path=WIDGET_PATH,
         footer_links=[],
         css_paths=[*css_paths, STATIC / "widget.css"],
@@ -129,13 +168,22 @@ def _build_app(
     )
     gr.mount_gradio_app(
         app,
-        build_chat_blocks(assistant, library, examples, title=title),
+        chat,
         path="/",
         footer_links=["api"],
         css_paths=css_paths,
         **common,
     )
+    for blocks in (widget, chat):
+        # Gradio checks that a file named in a request is one of its uploads only once the app
+        # "has launched", which `launch()` marks and `mount_gradio_app` does not: without this,
+        # any request could make it copy any server file (or glob) into an event's input.
+        blocks.has_launched = True
     log.debug(
-        "web app built: origins=%s auth=%s api_key=%s", allowed_origins, bool(login), bool(api_key)
+        "web app built: origins=%s hosts=%s auth=%s api_key=%s",
+        allowed_origins,
+        allowed_hosts,
+        credentials.login is not None,
+        bool(api_key),
     )
     return app

@@ -11,10 +11,11 @@ import html
 import logging
 import re
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 from bot.web.render import is_web_url, short_date
-from newsbot.errors import NewsbotError
+from newsbot.errors import InputError, NewsbotError
 from vectorstore.records import ArticleRow
 
 log = logging.getLogger(__name__)
@@ -100,9 +101,44 @@ def find_articles(library: Library, query: str) -> tuple[str, list[tuple[str, st
     return table, choices
 
 
-def ingest_sources(library: Library, files: Sequence[str] | None, urls: str) -> str:
-    """Ingest uploaded files and whitespace-separated URLs; a Markdown report or error message."""
+def uploaded_files(files: Sequence[str], upload_dir: Path) -> list[str]:
+    """The paths that are regular files inside `upload_dir` (resolved), as given.
+
+    Gradio hands the handler whatever path a request names; only its own uploads are ours to
+    read. A symlink, a folder, a glob or any path elsewhere is refused by the caller.
+
+    Raises:
+        InputError: naming the first path that is not an upload.
+    """
+    root = upload_dir.resolve()
+    checked = []
+    for name in files:
+        path = Path(name)
+        try:
+            resolved = path.resolve(strict=True)
+            plain = path.is_file() and not path.is_symlink()
+        except (OSError, RuntimeError):
+            resolved, plain = path, False
+        if not plain or not resolved.is_relative_to(root):
+            raise InputError(f"{path.name or name}: not an uploaded file; upload it with the form")
+        checked.append(str(resolved))
+    return checked
+
+
+def ingest_sources(
+    library: Library, files: Sequence[str] | None, urls: str, upload_dir: Path | None = None
+) -> str:
+    """Ingest uploaded files and whitespace-separated URLs; a Markdown report or error message.
+
+    With `upload_dir` (the web app always passes Gradio's), every file must be an upload there.
+    """
     sources = [str(path) for path in files or []]
+    if upload_dir is not None:
+        try:
+            sources = uploaded_files(sources, upload_dir)
+        except InputError as exc:
+            log.warning("web ingest refused: %s", exc)
+            return f"**Not ingested:** {html.escape(str(exc))}"
     bad: list[str] = []
     for url in re.split(r"\s+", urls.strip()) if urls.strip() else []:
         (sources if is_web_url(url) else bad).append(url)

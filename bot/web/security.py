@@ -1,24 +1,32 @@
-"""Who may use the web app: UI login, the API key, CORS and frame-ancestors.
+"""Who may reach the web app from where: the Host check, CORS, framing, and the order they run in.
 
-Defaults: the widget can be embedded anywhere (no frame-ancestors) and Gradio applies its own
-CORS rules to its pages; `/api/*` sends no CORS headers, so browsers only call it same-origin.
-With `allowed_origins`, one CORS policy covers the whole app and only those origins (plus the
-app itself) may frame it.
+- Host: the `Host` header must be localhost, an IP address, or a configured name; a DNS-rebinding
+  page (evil.example resolved to 127.0.0.1) sends its own name and gets 400.
+- CORS: one policy for the whole app (Gradio's own is switched off): only the configured origins
+  may call it from a browser, none by default. `*` is allowed only without credentials, and then
+  without cookies.
+- Framing: `/widget` (and its login page) may be framed by the app itself and the configured
+  origins; every other page sends `X-Frame-Options: DENY` and `frame-ancestors 'none'`.
 """
 
 from __future__ import annotations
 
-import hmac
+import ipaddress
+import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
-from fastapi import FastAPI, HTTPException, Request, status
+from fastapi import FastAPI
+from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot.web.auth import AuthMiddleware, Credentials, Sessions
 from newsbot.errors import ConfigError
 
 _ORIGIN = re.compile(r"^https?://[^/\s?#]+$")
+_HOST_NAME = re.compile(r"^(\*\.)?[a-z0-9.-]+$")
+FRAMEABLE_PREFIX = "/widget"
 
 
 def parse_auth(value: str | tuple[str, str] | None) -> tuple[str, str] | None:
@@ -35,15 +43,22 @@ def parse_auth(value: str | tuple[str, str] | None) -> tuple[str, str] | None:
     return user.strip(), password
 
 
-def check_origins(origins: Sequence[str]) -> list[str]:
+def check_origins(origins: Sequence[str], credentials: bool = False) -> list[str]:
     """The allowed origins without trailing slashes, each checked to be `scheme://host[:port]`.
 
     Raises:
-        ConfigError: for an entry with a path, a query or a scheme other than http(s).
+        ConfigError: for an entry with a path, a query or a scheme other than http(s), and for
+            `*` when a credential is configured (any site could then act as a signed-in user).
     """
     checked = []
     for origin in origins:
         clean = origin.strip().rstrip("/")
+        if clean == "*" and credentials:
+            raise ConfigError(
+                "NEWSBOT_ALLOWED_ORIGINS: '*' cannot be used with NEWSBOT_AUTH or "
+                "NEWSBOT_API_KEY (any site could use a signed-in browser); list the origins, "
+                'e.g. ["https://example.com"]'
+            )
         if clean != "*" and not _ORIGIN.match(clean):
             raise ConfigError(
                 f"NEWSBOT_ALLOWED_ORIGINS: {origin!r} is not an origin; use the form "
@@ -53,61 +68,150 @@ def check_origins(origins: Sequence[str]) -> list[str]:
     return checked
 
 
-def api_key_check(api_key: str | None) -> Callable[[Request], None]:
-    """A FastAPI dependency that requires `Authorization: Bearer <api_key>` when a key is set."""
-    expected = f"Bearer {api_key}".encode() if api_key else None
+def check_hosts(hosts: Sequence[str]) -> list[str]:
+    """Configured host names, lower-cased; `*` (any) and `*.example.com` (subdomains) allowed.
 
-    def check(request: Request) -> None:
-        if expected is None:
-            return
-        given = request.headers.get("authorization", "").strip().encode()
-        if not hmac.compare_digest(given, expected):
-            raise HTTPException(
-                status_code=status.HTTP_401_UNAUTHORIZED,
-                detail="Missing or wrong API key: send the header 'Authorization: Bearer <key>'",
-                headers={"WWW-Authenticate": "Bearer"},
+    Raises:
+        ConfigError: for an entry that is not a bare host name (no scheme, port or path).
+    """
+    checked = []
+    for host in hosts:
+        clean = host.strip().lower().rstrip(".")
+        if clean != "*" and not _HOST_NAME.match(clean):
+            raise ConfigError(
+                f"NEWSBOT_ALLOWED_HOSTS: {host!r} is not a host name; use the form "
+                "news.example.com or *.example.com (no scheme, port or path)"
             )
+        checked.append(clean)
+    return checked
 
-    return check
+
+def host_allowed(host_header: str, allowed: Sequence[str]) -> bool:
+    """Whether a `Host` header names this server: localhost, an IP literal or a configured name.
+
+    IP literals are safe: DNS rebinding needs a name the attacker controls.
+    """
+    if "*" in allowed:
+        return True
+    host = host_header.strip().lower()
+    if host.startswith("["):
+        host = host[1:].partition("]")[0]
+    elif host.count(":") == 1:
+        host = host.partition(":")[0]
+    host = host.rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    return any(
+        host == name or (name.startswith("*.") and host.endswith(name[1:])) for name in allowed
+    )
 
 
-class FrameAncestorsMiddleware:
-    """Adds `Content-Security-Policy: frame-ancestors 'self' <origins>` to every response."""
+class HostCheckMiddleware:
+    """Answers 400 to a request whose `Host` names another site (DNS rebinding)."""
+
+    def __init__(self, app: ASGIApp, allowed_hosts: Sequence[str]) -> None:
+        self.app = app
+        self.allowed = list(allowed_hosts)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        host = Headers(scope=scope).get("host")
+        if host is None or host_allowed(host, self.allowed):
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        body = json.dumps(
+            {
+                "detail": f"Host {host[:100]!r} is not served here: add the name to "
+                "NEWSBOT_ALLOWED_HOSTS if it is yours"
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 400,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", b"%d" % len(body)),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+class FrameHeadersMiddleware:
+    """Framing rules per path, plus `nosniff` and a strict referrer policy on every response."""
 
     def __init__(self, app: ASGIApp, origins: Sequence[str]) -> None:
         self.app = app
-        self.policy = ("frame-ancestors 'self' " + " ".join(origins)).strip().encode()
+        ancestors = " ".join(o for o in origins)
+        self.widget_policy = f"frame-ancestors 'self' {ancestors}".strip().encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        frameable = scope["path"] == FRAMEABLE_PREFIX or scope["path"].startswith(
+            FRAMEABLE_PREFIX + "/"
+        )
 
-        async def send_with_policy(message: Message) -> None:
+        async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                headers.append((b"content-security-policy", self.policy))
+                headers = [
+                    (k, v)
+                    for k, v in message.get("headers", [])
+                    if k.lower() not in (b"x-frame-options", b"content-security-policy")
+                ]
+                if frameable:
+                    headers.append((b"content-security-policy", self.widget_policy))
+                else:
+                    headers.append((b"content-security-policy", b"frame-ancestors 'none'"))
+                    headers.append((b"x-frame-options", b"DENY"))
+                headers.append((b"x-content-type-options", b"nosniff"))
+                headers.append((b"referrer-policy", b"strict-origin-when-cross-origin"))
                 message = {**message, "headers": headers}
             await send(message)
 
-        await self.app(scope, receive, send_with_policy)
+        await self.app(scope, receive, send_with_headers)
 
 
-def apply_origin_policy(app: FastAPI, allowed_origins: Sequence[str]) -> None:
-    """Install CORS and frame-ancestors for configured origins; nothing when there are none.
+def apply_policies(
+    app: FastAPI,
+    *,
+    credentials: Credentials,
+    sessions: Sessions,
+    allowed_origins: Sequence[str],
+    allowed_hosts: Sequence[str],
+) -> None:
+    """Install framing headers, the Host check, CORS and auth, outermost first in that order.
 
-    A parent `CORSMiddleware` also switches off Gradio's own CORS handling in the mounted apps,
-    so the configured list is the one policy for the chat, the widget and the API.
+    A parent `CORSMiddleware` switches off Gradio's own CORS handling in the mounted apps (which
+    reflects any origin when the Host is not localhost), so this list is the one policy.
+
+    Raises:
+        ConfigError: for a malformed origin or host, or `*` origins with credentials.
     """
-    origins = check_origins(allowed_origins)
-    if not origins:
-        return
+    origins = check_origins(allowed_origins, credentials.configured)
+    hosts = check_hosts(allowed_hosts)
+    any_origin = "*" in origins
+    # add_middleware puts each new layer outside the previous ones: innermost first.
+    app.add_middleware(AuthMiddleware, credentials=credentials, sessions=sessions)
     app.add_middleware(
         CORSMiddleware,
-        allow_origins=origins,
-        allow_credentials=True,
+        allow_origins=["*"] if any_origin else origins,
+        allow_credentials=bool(origins) and not any_origin,
         allow_methods=["*"],
         allow_headers=["*"],
     )
-    if "*" not in origins:
-        app.add_middleware(FrameAncestorsMiddleware, origins=origins)
+    app.add_middleware(HostCheckMiddleware, allowed_hosts=hosts)
+    # Outermost, so refusals and redirects carry the framing headers too.
+    app.add_middleware(FrameHeadersMiddleware, origins=["*"] if any_origin else origins)

@@ -2,16 +2,20 @@
 
 Both are plain `gr.Blocks` built from injected parts; `bot.web.app` mounts them on FastAPI. The
 chat endpoint of each is public as `/chat` (for `gradio_client`); the library events are private.
+Every chat answer holds one slot of the app's `AnswerGate`; the Library ingests only files from
+Gradio's upload folder, whatever path a request names.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from gradio.utils import get_upload_folder
 
-from bot.web.chat import ChatAssistant, make_chat_fn
+from bot.web.chat import ChatAssistant, ChatFn, Message, make_chat_fn, message_text
 from bot.web.library import (
     Library,
     delete_article,
@@ -19,13 +23,41 @@ from bot.web.library import (
     ingest_sources,
     stats_markdown,
 )
+from bot.web.limits import AnswerGate, Busy
 
 CHAT_API_NAME = "chat"
 """Gradio API name of the chat endpoint: `client.predict(message=..., api_name="/chat")`."""
+MAX_QUESTION_CHARS = 2000
+"""Longest chat question, as for `/api/ask`."""
+
+
+def gated_chat(chat: ChatFn, gate: AnswerGate) -> ChatFn:
+    """`chat` behind the length limit and one slot of `gate` (a full queue is a clear error)."""
+
+    def run(message: str, history: list[Message]) -> Iterator[str | list[Message]]:
+        if len(message_text(message)) > MAX_QUESTION_CHARS:
+            raise gr.Error(
+                f"That question is too long: keep it under {MAX_QUESTION_CHARS} characters."
+            )
+        try:
+            started = gate.acquire()
+        except Busy as exc:
+            raise gr.Error(str(exc)) from exc
+        try:
+            yield from chat(message, history)
+        finally:
+            gate.release(started)
+
+    return run
 
 
 def _chat_interface(
-    assistant: ChatAssistant, examples: Sequence[str], *, height: int | str | None, compact: bool
+    assistant: ChatAssistant,
+    examples: Sequence[str],
+    gate: AnswerGate,
+    *,
+    height: int | str | None,
+    compact: bool,
 ) -> gr.ChatInterface:
     chatbot = gr.Chatbot(
         elem_id="nb-widget-chatbot" if compact else "nb-chatbot",
@@ -50,7 +82,7 @@ def _chat_interface(
         stop_btn=True,
     )
     return gr.ChatInterface(
-        make_chat_fn(assistant),
+        gated_chat(make_chat_fn(assistant), gate),
         chatbot=chatbot,
         textbox=textbox,
         examples=list(examples) or None,
@@ -103,7 +135,7 @@ def _library_tab(library: Library) -> None:
         return stats_markdown(library), html_table, gr.update(choices=options, value=None)
 
     def do_ingest(paths: list[str] | None, url_text: str, text: str) -> tuple[Any, ...]:
-        report = ingest_sources(library, paths, url_text)
+        report = ingest_sources(library, paths, url_text, Path(get_upload_folder()))
         return (report, None, "", *refresh(text))
 
     def do_delete(article_id: str | None, text: str) -> tuple[Any, ...]:
@@ -122,24 +154,39 @@ def build_chat_blocks(
     library: Library | None,
     examples: Sequence[str] = (),
     *,
+    gate: AnswerGate,
     title: str = "newsbot",
 ) -> gr.Blocks:
     """The full page: a Chat tab (answers with sources) and, given a library, a Library tab."""
     blocks = gr.Blocks(title=title, analytics_enabled=False, fill_height=True)
     with blocks:
         with gr.Tab("Chat", elem_id="nb-chat-tab"):
-            _chat_interface(assistant, examples, height="70vh", compact=False)
+            _chat_interface(assistant, examples, gate, height="70vh", compact=False)
         if library is not None:
             with gr.Tab("Library", elem_id="nb-library-tab"):
                 _library_tab(library)
-    return blocks
+    return _bounded_queue(blocks, gate)
 
 
 def build_widget_blocks(
-    assistant: ChatAssistant, examples: Sequence[str] = (), *, title: str = "newsbot"
+    assistant: ChatAssistant,
+    examples: Sequence[str] = (),
+    *,
+    gate: AnswerGate,
+    title: str = "newsbot",
 ) -> gr.Blocks:
     """The compact chat-only view for `<iframe>` and `<gradio-app>` embedding."""
     blocks = gr.Blocks(title=title, analytics_enabled=False, fill_height=True)
     with blocks:
-        _chat_interface(assistant, examples, height=440, compact=True)
+        _chat_interface(assistant, examples, gate, height=440, compact=True)
+    return _bounded_queue(blocks, gate)
+
+
+def _bounded_queue(blocks: gr.Blocks, gate: AnswerGate) -> gr.Blocks:
+    # Gradio's own queue, bounded (library clicks share it), so a flood of sessions is told
+    # "queue full" instead of piling up without bound; the gate is the real answer limit.
+    blocks.queue(
+        default_concurrency_limit=gate.active_limit,
+        max_size=max(16, 2 * (gate.active_limit + gate.queued_limit)),
+    )
     return blocks

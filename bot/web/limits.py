@@ -1,0 +1,135 @@
+"""Load limits for the web app: a bounded queue in front of the model, and a history budget.
+
+`AnswerGate` lets `active` questions reach the model at once (the model's parallel slots) and
+`queued` more wait for a slot; anything beyond is turned away at once with a `Busy` carrying a
+Retry-After estimate. Waiting happens here, before the model is called, so the model's timeout
+counts only the model's own time. One gate serves the JSON API, the chat and the widget.
+
+`recent_history` keeps the latest turns that fit a character budget, so a long conversation
+cannot overflow the model's context (older turns are dropped, as the chain reads only the last
+few anyway).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+from bot.answer.history import ChatTurn
+
+DEFAULT_ANSWER_SECONDS = 30.0
+"""Assumed answer time before any answer has been timed (the bundled model on 2 cores)."""
+
+
+class Busy(Exception):
+    """Every answer slot is taken and the queue is full (or the wait ran out)."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"newsbot is busy answering other questions; try again in {retry_after} s")
+        self.retry_after = retry_after
+
+
+class AnswerGate:
+    """At most `active` answers at once, `queued` waiting up to `max_wait` seconds each."""
+
+    def __init__(self, active: int = 1, queued: int = 4, max_wait: float = 120.0) -> None:
+        self.active_limit = active
+        self.queued_limit = queued
+        self.max_wait = max_wait
+        self._active = 0
+        self._waiting = 0
+        self._durations: deque[float] = deque(maxlen=20)
+        self._cond = threading.Condition()
+
+    def retry_after(self) -> int:
+        """Seconds until a slot is likely free: the mean answer time times the queue ahead."""
+        mean = sum(self._durations) / len(self._durations) if self._durations else 0.0
+        per_answer = mean or DEFAULT_ANSWER_SECONDS
+        ahead = (self._waiting + 1) / self.active_limit
+        return max(1, min(600, math.ceil(per_answer * ahead)))
+
+    def acquire(self) -> float:
+        """Wait for a slot; its start time (for `release`).
+
+        Raises:
+            Busy: at once when the queue is full, or after `max_wait` seconds without a slot.
+        """
+        with self._cond:
+            if self._active >= self.active_limit and self._waiting >= self.queued_limit:
+                raise Busy(self.retry_after())
+            self._waiting += 1
+            try:
+                free = self._cond.wait_for(
+                    lambda: self._active < self.active_limit, timeout=self.max_wait
+                )
+                if not free:
+                    raise Busy(self.retry_after())
+                self._active += 1
+            finally:
+                self._waiting -= 1
+        return time.monotonic()
+
+    def release(self, started: float) -> None:
+        with self._cond:
+            self._active -= 1
+            self._durations.append(time.monotonic() - started)
+            self._cond.notify()
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """Hold one answer slot for the body of a `with`."""
+        started = self.acquire()
+        try:
+            yield
+        finally:
+            self.release(started)
+
+
+def recent_history(turns: Sequence[ChatTurn], max_chars: int) -> list[ChatTurn]:
+    """The latest turns whose contents fit `max_chars` together, oldest first.
+
+    The newest turn is kept even alone when it is longer, cut to its last `max_chars`
+    characters, so a follow-up always has its context.
+    """
+    kept: list[ChatTurn] = []
+    used = 0
+    for turn in reversed(turns):
+        size = len(turn["content"])
+        if used + size > max_chars:
+            if not kept:
+                kept.append({"role": turn["role"], "content": turn["content"][-max_chars:]})
+            break
+        kept.append(turn)
+        used += size
+    kept.reverse()
+    return kept
+
+
+class RecentHistory:
+    """Wraps an assistant so every question goes to it with `recent_history(history, max_chars)`.
+
+    What the assistant streams or returns passes through unchanged; other attributes are its own.
+    """
+
+    def __init__(self, assistant: Any, max_chars: int) -> None:
+        self.assistant = assistant
+        self.max_chars = max_chars
+
+    def stream(
+        self, question: str, history: Sequence[ChatTurn] = (), as_of: date | None = None
+    ) -> Any:
+        return self.assistant.stream(question, recent_history(history, self.max_chars), as_of)
+
+    def ask(
+        self, question: str, history: Sequence[ChatTurn] = (), as_of: date | None = None
+    ) -> Any:
+        return self.assistant.ask(question, recent_history(history, self.max_chars), as_of)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.assistant, name)

@@ -1,0 +1,396 @@
+"""Issue 12, the web side: attacks on a real `newsbot serve` app over HTTP on 127.0.0.1.
+
+Four servers run for the whole module, one per auth setting (open, login only, API key only,
+both); the open one has the real Library (real store and embedder on tmp_path). Answers come from
+the scripted assistant of `test_web_api`: what is tested is who gets in, not what the model says.
+
+- the Library tab ingests only Gradio's own uploads, never a path or glob a request names;
+- one auth rule: with any credential set, every route but /login and static files needs one;
+- `serve` refuses an open app on a network address without `--public`;
+- CORS: no origin reflected by default (whatever the Host), `*` refused with a credential;
+- framing: only /widget, only from configured origins; Host checked against DNS rebinding.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from bot.web import build_app
+from bot.web.library import uploaded_files
+from bot.web.server import check_exposure, is_loopback, serving_in_thread
+from newsbot.cli import cli
+from newsbot.errors import ConfigError, InputError
+from tests.test_web_api import ScriptedAssistant, make_store, store_library
+
+pytestmark = pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning")
+
+USER, PASSWORD, KEY = "editor", "pa:ss word", "k3y-123"
+FOREIGN = "http://news.example.org"
+SECRET = "The fake API token in the planted server config is tok-4242."
+HTML = {"Accept": "text/html"}
+http = httpx.Client(timeout=30)
+"""One keep-alive client for the module's many requests (closed by `close_client`)."""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def close_client() -> Iterator[None]:
+    yield
+    http.close()
+
+
+# --- servers ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A server file no web user should read, in a folder a glob would find."""
+    folder = tmp_path_factory.mktemp("planted") / "config"
+    folder.mkdir()
+    (folder / "secret.txt").write_text(f"Server config\n\n{SECRET}\n", encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def open_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
+    """No credential (loopback default), with the real Library over an empty real store."""
+    data_dir = tmp_path_factory.mktemp("open-store")
+    library = store_library(make_store(data_dir, []), data_dir)
+    with serving_in_thread(build_app(ScriptedAssistant(), library)) as url:
+        yield url, library
+
+
+SETTINGS: dict[str, dict[str, Any]] = {
+    "login": {"auth": f"{USER}:{PASSWORD}"},
+    "key": {"api_key": KEY},
+    "both": {
+        "auth": f"{USER}:{PASSWORD}",
+        "api_key": KEY,
+        "allowed_origins": [FOREIGN],
+        "allowed_hosts": ["news.example.test"],
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def servers() -> Iterator[dict[str, str]]:
+    """One real server per credential setting, for the whole module."""
+    with (
+        serving_in_thread(build_app(ScriptedAssistant(), **SETTINGS["login"])) as login,
+        serving_in_thread(build_app(ScriptedAssistant(), **SETTINGS["key"])) as key,
+        serving_in_thread(build_app(ScriptedAssistant(), **SETTINGS["both"])) as both,
+    ):
+        yield {"login": login, "key": key, "both": both}
+
+
+def gradio_event(url: str, api_name: str, data: list[Any], **headers: str) -> dict[str, Any]:
+    """Call one Gradio event through its queue, as the browser does; the completion message."""
+    config = http.get(f"{url}/config", headers=headers).json()
+    fn = next(d["id"] for d in config["dependencies"] if d.get("api_name") == api_name)
+    session = uuid.uuid4().hex
+    join = {"data": data, "fn_index": fn, "session_hash": session, "event_data": None}
+    http.post(f"{url}/gradio_api/queue/join", json=join, headers=headers).raise_for_status()
+    with http.stream(
+        "GET", f"{url}/gradio_api/queue/data?session_hash={session}", headers=headers, timeout=60
+    ) as stream:
+        for line in stream.iter_lines():
+            if line.startswith("data:"):
+                message: dict[str, Any] = json.loads(line[5:])
+                if message.get("msg") == "process_completed":
+                    return message
+    raise AssertionError("the event never completed")
+
+
+def file_data(path: str) -> dict[str, Any]:
+    return {"path": path, "orig_name": "news.txt", "meta": {"_type": "gradio.FileData"}}
+
+
+# --- 1. the Library reads only uploads -------------------------------------------------------
+
+
+def test_library_ingests_uploads_but_no_server_path_or_glob(
+    open_server: tuple[str, Any], planted: Path
+) -> None:
+    url, library = open_server
+    for attack in (str(planted / "secret.txt"), str(planted.parent / "**" / "*.txt")):
+        done = gradio_event(url, "do_ingest", [[file_data(attack)], "", ""])
+        shown = json.dumps(done.get("output", {}))
+        assert "1 new" not in shown, attack
+        assert library.stats()["articles"] == 0, attack
+    answer = http.post(f"{url}/api/ask", json={"question": "What is the API token?"})
+    assert "tok-4242" not in answer.text
+
+    # A real upload, through Gradio's upload route, is ingested.
+    article = b"Harbour budget\n\nThe harbour council approved a budget for two new piers.\n"
+    uploaded = http.post(
+        f"{url}/gradio_api/upload", files=[("files", ("harbour.txt", article, "text/plain"))]
+    ).json()
+    done = gradio_event(url, "do_ingest", [[file_data(uploaded[0])], "", ""])
+    assert done["success"] is True
+    assert done["output"]["data"][0].startswith("1 new"), done["output"]["data"][0]
+    assert library.stats()["articles"] == 1
+
+
+def test_upload_check_refuses_anything_but_plain_files_in_the_upload_folder(
+    tmp_path: Path,
+) -> None:
+    uploads = tmp_path / "uploads"
+    (uploads / "batch").mkdir(parents=True)
+    good = uploads / "batch" / "a [1].txt"  # glob characters in a real upload's name are fine
+    good.write_text("x", encoding="utf-8")
+    outside = tmp_path / "secret.txt"
+    outside.write_text("x", encoding="utf-8")
+    (uploads / "link.txt").symlink_to(outside)
+
+    assert uploaded_files([str(good)], uploads) == [str(good.resolve())]
+    for bad in (
+        str(outside),
+        str(uploads / "link.txt"),
+        str(uploads / "batch"),
+        str(uploads / "**" / "*.txt"),
+        str(uploads / ".." / "secret.txt"),
+    ):
+        with pytest.raises(InputError, match="not an uploaded file"):
+            uploaded_files([bad], uploads)
+
+
+# --- 3. one auth rule for every door ---------------------------------------------------------
+
+DOORS: list[tuple[str, str]] = [
+    ("GET", "/"),
+    ("GET", "/widget/"),
+    ("GET", "/config"),
+    ("GET", "/widget/config"),
+    ("GET", "/gradio_api/info"),
+    ("GET", "/widget/gradio_api/info"),
+    ("GET", "/api/health"),
+    ("GET", "/api/docs"),
+    ("GET", "/api/openapi.json"),
+    ("GET", "/openapi.json"),
+    ("GET", "/monitoring"),
+    ("GET", "/gradio_api/file=/etc/hostname"),
+    ("POST", "/api/ask"),
+    ("POST", "/api/ask/stream"),
+    ("POST", "/gradio_api/cancel"),
+    ("POST", "/gradio_api/queue/join"),
+    ("POST", "/widget/gradio_api/queue/join"),
+    ("POST", "/gradio_api/upload"),
+    ("POST", "/gradio_api/run/chat"),
+]
+
+
+def basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def request(method: str, url: str, **kwargs: Any) -> httpx.Response:
+    body = {"question": "Q?"} if method == "POST" else None
+    return http.request(method, url, json=body, **kwargs)
+
+
+@pytest.mark.parametrize("setting", ["login", "key", "both"])
+def test_every_door_needs_a_credential(servers: dict[str, str], setting: str) -> None:
+    url = servers[setting]
+    wrong = {"Authorization": "Bearer nope"}
+    for method, path in DOORS:
+        for headers in ({}, wrong, {"Authorization": basic(USER, "nope")}):
+            reply = request(method, url + path, headers=headers)
+            assert reply.status_code == 401, (setting, method, path, headers, reply.status_code)
+            assert "Sign in first" in reply.json()["detail"]
+    # A browser opening a page is sent to the sign-in page, and back afterwards.
+    page = http.get(f"{url}/widget/?__theme=dark", headers=HTML)
+    assert page.status_code == 303
+    assert page.headers["location"] == "/widget/login?next=/widget/%3F__theme%3Ddark"
+
+
+@pytest.mark.parametrize(
+    ("setting", "credential"),
+    [
+        ("key", {"Authorization": f"Bearer {KEY}"}),
+        ("login", {"Authorization": basic(USER, PASSWORD)}),
+        ("both", {"Authorization": f"Bearer {KEY}"}),
+        ("both", {"Authorization": basic(USER, PASSWORD)}),
+    ],
+)
+def test_a_credential_opens_every_door(
+    servers: dict[str, str], setting: str, credential: dict[str, str]
+) -> None:
+    url = servers[setting]
+    assert request("POST", f"{url}/api/ask", headers=credential).json()["answer"]
+    for path in ("/config", "/widget/config", "/api/health", "/api/openapi.json"):
+        assert http.get(url + path, headers=credential).status_code == 200, path
+    done = gradio_event(url, "chat", ["Who met?", []], **credential)
+    assert done["success"] is True
+
+
+def test_the_key_does_not_open_a_login_only_server(servers: dict[str, str]) -> None:
+    reply = request(
+        "POST", f"{servers['login']}/api/ask", headers={"Authorization": f"Bearer {KEY}"}
+    )
+    assert reply.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("setting", "username", "password"),
+    [("login", USER, PASSWORD), ("key", "", KEY), ("both", "anyone", KEY)],
+)
+def test_the_login_page_gives_a_session_for_every_door(
+    servers: dict[str, str], setting: str, username: str, password: str
+) -> None:
+    url = servers[setting]
+    form = http.get(f"{url}/login", headers=HTML)
+    assert form.status_code == 200
+    assert form.headers["x-frame-options"] == "DENY"
+    assert 'name="password"' in form.text
+    with httpx.Client(base_url=url) as browser:
+        wrong = browser.post("/login", data={"username": username, "password": "nope"})
+        assert wrong.status_code == 401
+        assert browser.get("/config").status_code == 401
+        # Browsers are sent back to where they came from, and only within this site.
+        signed_in = browser.post(
+            "/login",
+            data={"username": username, "password": password, "next": "//evil.test/x"},
+            headers=HTML,
+        )
+        assert signed_in.status_code == 303
+        assert signed_in.headers["location"] == "/"
+        cookie = signed_in.headers["set-cookie"].lower()
+        assert "httponly" in cookie
+        assert "samesite=lax" in cookie
+        assert browser.get("/config").status_code == 200
+        assert browser.get("/widget/config").status_code == 200
+        assert browser.post("/api/ask", json={"question": "Q?"}).status_code == 200
+        assert browser.post("/gradio_api/cancel", json={}).status_code != 401
+
+
+def test_login_page_and_static_files_stay_open(
+    servers: dict[str, str], open_server: tuple[str, Any]
+) -> None:
+    index = http.get(open_server[0] + "/").text
+    assets = re.findall(r'(?:src|href)="\.?(/assets/[^"]+\.(?:js|css))"', index)
+    assert assets, "the chat page names its script files"
+    for url in servers.values():
+        assert http.get(url + assets[0]).status_code == 200
+        assert http.get(f"{url}/widget/gradio.js").status_code == 200
+        assert http.get(f"{url}/login").status_code == 200
+        # A path that climbs out of the static folder is not static.
+        assert http.get(f"{url}/assets/../config").status_code in (401, 404)
+
+
+def test_repeated_wrong_passwords_are_throttled() -> None:
+    with serving_in_thread(build_app(ScriptedAssistant(), api_key=KEY)) as url:
+        codes = [
+            http.post(f"{url}/login", data={"username": "", "password": f"guess{i}"}).status_code
+            for i in range(11)
+        ]
+        assert codes[:10] == [401] * 10
+        assert codes[10] == 429
+        locked = http.post(f"{url}/login", data={"username": "", "password": KEY})
+        assert locked.status_code == 429
+        assert int(locked.headers["retry-after"]) > 0
+
+
+def test_serve_refuses_an_open_app_on_a_network_address() -> None:
+    result = CliRunner().invoke(cli, ["serve", "--host", "0.0.0.0", "--port", "1"])
+    assert result.exit_code == 1
+    assert "Refusing to serve on 0.0.0.0" in result.output
+    assert "--public" in result.output
+    assert "Traceback" not in result.output
+
+    check_exposure("0.0.0.0", credentials=True, public=False)
+    check_exposure("0.0.0.0", credentials=False, public=True)
+    for host in ("127.0.0.1", "127.0.0.2", "localhost", "::1", "[::1]"):
+        assert is_loopback(host)
+        check_exposure(host, credentials=False, public=False)
+    for host in ("0.0.0.0", "::", "192.168.1.5", "news.example.test"):
+        assert not is_loopback(host)
+
+
+# --- 5. CORS, framing, Host ------------------------------------------------------------------
+
+
+def test_no_origin_is_reflected_by_default_whatever_the_host(
+    open_server: tuple[str, Any],
+) -> None:
+    url, _ = open_server
+    port = url.rsplit(":", 1)[1]
+    for host in ("127.0.0.1", "192.168.1.5", "[::1]"):
+        for path in ("/widget/", "/config", "/widget/config", "/api/health"):
+            reply = http.get(
+                url + path, headers={"Origin": "http://evil.test", "Host": f"{host}:{port}"}
+            )
+            assert reply.status_code == 200, (host, path)
+            assert "access-control-allow-origin" not in reply.headers, (host, path)
+            assert "access-control-allow-credentials" not in reply.headers, (host, path)
+
+
+def test_configured_origins_get_cors_with_credentials_and_others_none(
+    servers: dict[str, str],
+) -> None:
+    url = servers["both"]
+    preflight = http.options(
+        f"{url}/api/ask",
+        headers={"Origin": FOREIGN, "Access-Control-Request-Method": "POST"},
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == FOREIGN
+    evil = http.options(
+        f"{url}/api/ask",
+        headers={"Origin": "http://evil.test", "Access-Control-Request-Method": "POST"},
+    )
+    assert "access-control-allow-origin" not in evil.headers
+
+
+def test_any_origin_is_refused_with_a_credential_and_cookie_free_without() -> None:
+    for credential in ({"auth": "a:b"}, {"api_key": "k"}):
+        with pytest.raises(ConfigError, match="'\\*' cannot be used with NEWSBOT_AUTH"):
+            build_app(ScriptedAssistant(), allowed_origins=["*"], **credential)
+    with serving_in_thread(build_app(ScriptedAssistant(), allowed_origins=["*"])) as url:
+        reply = http.get(f"{url}/widget/config", headers={"Origin": "http://evil.test"})
+    assert reply.headers["access-control-allow-origin"] == "*"
+    assert "access-control-allow-credentials" not in reply.headers
+
+
+def test_only_the_widget_may_be_framed_and_only_by_configured_origins(
+    servers: dict[str, str], open_server: tuple[str, Any]
+) -> None:
+    auth = {"Authorization": f"Bearer {KEY}"}
+    for url, origins in ((open_server[0], ""), (servers["both"], f" {FOREIGN}")):
+        for path in ("/", "/config", "/api/docs", "/gradio_api/info", "/login"):
+            reply = http.get(url + path, headers=auth)
+            assert reply.headers["x-frame-options"] == "DENY", (url, path)
+            assert reply.headers["content-security-policy"] == "frame-ancestors 'none'"
+        for path in ("/widget/", "/widget/config"):
+            reply = http.get(url + path, headers=auth)
+            assert reply.status_code == 200
+            assert "x-frame-options" not in reply.headers
+            assert reply.headers["content-security-policy"] == f"frame-ancestors 'self'{origins}"
+        assert http.get(url + "/", headers=auth).headers["x-content-type-options"] == "nosniff"
+
+
+def test_host_header_must_name_this_server(
+    servers: dict[str, str], open_server: tuple[str, Any]
+) -> None:
+    for url in (open_server[0], servers["both"]):
+        port = url.rsplit(":", 1)[1]
+        for host in (f"rebind.evil.test:{port}", "evil.test", f"news.example.test.evil:{port}"):
+            for method, path in (("GET", "/"), ("POST", "/api/ask"), ("GET", "/widget/config")):
+                reply = request(method, url + path, headers={"Host": host})
+                assert reply.status_code == 400, (url, host, path)
+                assert "NEWSBOT_ALLOWED_HOSTS" in reply.json()["detail"]
+        for host in (f"localhost:{port}", f"127.0.0.1:{port}", "127.0.0.1"):
+            assert http.get(f"{url}/login", headers={"Host": host}).status_code != 400
+    named = http.get(
+        f"{servers['both']}/api/health",
+        headers={"Host": "news.example.test", "Authorization": f"Bearer {KEY}"},
+    )
+    assert named.status_code == 200
