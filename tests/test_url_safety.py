@@ -231,6 +231,16 @@ def test_the_allow_list_lets_one_network_through(server: int) -> None:
     )
 
 
+def test_an_ipv4_mapped_spelling_is_judged_and_connected_as_its_ipv4_address(
+    server: int, connections: list[tuple[str, int]]
+) -> None:
+    policy = FetchPolicy(addresses=LOOPBACK_ONLY)
+    found, problems = read(f"http://[::ffff:127.0.0.1]:{server}/feed.xml", policy)
+    assert problems == []
+    assert len(found) == 2
+    assert connections == [("127.0.0.1", server)]
+
+
 # --- redirects: every hop is checked -------------------------------------------------------------
 
 # Allowing a network allows every port on it: the allow list is about where a request may go,

@@ -1,22 +1,18 @@
 """Fetching one http(s) URL for ingest, safely: checked addresses, redirects by hand, hard caps.
 
-Every TCP connection is opened by `_GuardedBackend`, an httpcore network backend that resolves the
-host itself, checks every address against the `AddressPolicy`, and connects to a checked address
-(never to the name again), so a DNS answer that changes between check and connect (rebinding)
-cannot reach a refused address. Redirects are followed here, not by the HTTP library: each hop's
-URL is checked (http or https only) and its connection goes through the same backend; at most
-`max_redirects` of them. The body is capped in bytes after decompression (a gzip bomb stops at the
-cap) and the whole fetch, redirects included, in seconds. Proxy settings from the environment are
-not used: a proxy would connect on our behalf, out of reach of the address check.
+Every TCP connection is opened by `connections.GuardedBackend`, which connects only to addresses
+the `AddressPolicy` allows, checked at connect time (so DNS rebinding cannot reach a refused
+address), and within the fetch's deadline. Redirects are followed here, not by the HTTP library:
+each hop's URL is checked (http or https only) and its connection goes through the same backend;
+at most `max_redirects` of them. The body is capped in bytes after decompression (a gzip bomb
+stops at the cap) and the whole fetch, redirects included, in seconds. Proxy settings from the
+environment are not used: a proxy would connect on our behalf, out of reach of the address check.
 """
 
 from __future__ import annotations
 
 import email.message
-import ssl
-import time
 import zlib
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import httpcore
@@ -28,9 +24,9 @@ from ingest.loaders.addresses import (
     AddressRefused,
     ResolveError,
     Resolver,
-    checked_addresses,
     system_resolver,
 )
+from ingest.loaders.connections import Deadline, GuardedBackend, OutOfTime
 from ingest.loaders.reading import too_large
 
 USER_AGENT = "newsbot/0.1 (news question answering; +https://github.com/)"
@@ -67,98 +63,6 @@ class Fetched:
     content_type: str
     charset: str | None
     body: bytes
-
-
-class _OutOfTime(Exception):
-    """The whole fetch took longer than `FetchPolicy.max_seconds`."""
-
-
-class _Deadline:
-    def __init__(self, seconds: float) -> None:
-        self.end = time.monotonic() + seconds
-
-    @property
-    def passed(self) -> bool:
-        return time.monotonic() >= self.end
-
-    def clamp(self, timeout: float | None) -> float:
-        """`timeout` shortened to the time left; raises `_OutOfTime` when none is left."""
-        left = self.end - time.monotonic()
-        if left <= 0:
-            raise _OutOfTime
-        return left if timeout is None else min(timeout, left)
-
-
-class _DeadlineStream(httpcore.NetworkStream):
-    """A connection whose every wait ends by the fetch's deadline."""
-
-    def __init__(self, inner: httpcore.NetworkStream, deadline: _Deadline) -> None:
-        self._inner = inner
-        self._deadline = deadline
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        try:
-            return self._inner.read(max_bytes, self._deadline.clamp(timeout))
-        except httpcore.ReadTimeout:
-            if self._deadline.passed:
-                raise _OutOfTime from None
-            raise
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        try:
-            self._inner.write(buffer, self._deadline.clamp(timeout))
-        except httpcore.WriteTimeout:
-            if self._deadline.passed:
-                raise _OutOfTime from None
-            raise
-
-    def close(self) -> None:
-        self._inner.close()
-
-    def start_tls(
-        self,
-        ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
-        timeout: float | None = None,
-    ) -> httpcore.NetworkStream:
-        tls = self._inner.start_tls(ssl_context, server_hostname, self._deadline.clamp(timeout))
-        return _DeadlineStream(tls, self._deadline)
-
-    def get_extra_info(self, info: str) -> object:
-        return self._inner.get_extra_info(info)
-
-
-class _GuardedBackend(httpcore.NetworkBackend):
-    """Opens TCP connections only to addresses the policy allows, checked at connect time."""
-
-    def __init__(self, policy: AddressPolicy, resolver: Resolver, deadline: _Deadline) -> None:
-        self._policy = policy
-        self._resolver = resolver
-        self._deadline = deadline
-        self._inner = httpcore.SyncBackend()
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.NetworkStream:
-        failure: Exception | None = None
-        for address in checked_addresses(host, port, self._policy, self._resolver):
-            try:
-                stream = self._inner.connect_tcp(
-                    str(address), port, self._deadline.clamp(timeout), local_address, socket_options
-                )
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                if self._deadline.passed:
-                    raise _OutOfTime from exc
-                failure = exc  # try the host's next (also checked) address
-                continue
-            return _DeadlineStream(stream, self._deadline)
-        assert failure is not None  # checked_addresses never returns an empty list
-        raise failure
 
 
 class _Body:
@@ -264,8 +168,8 @@ def fetch(url: str, policy: FetchPolicy) -> Fetched:
             answered with an error; the reason is one line naming the hop and why.
     """
     current = _parse(url, url, hop=False)
-    deadline = _Deadline(policy.max_seconds)
-    backend = _GuardedBackend(policy.addresses, policy.resolver, deadline)
+    deadline = Deadline(policy.max_seconds)
+    backend = GuardedBackend(policy.addresses, policy.resolver, deadline)
     timeouts = {k: policy.timeout for k in ("connect", "read", "write", "pool")}
     hop = ""  # names the redirect being followed, for messages; "" for the URL itself
 
@@ -292,7 +196,7 @@ def fetch(url: str, policy: FetchPolicy) -> Fetched:
         raise ArticleInputError(url, f"{hop}refused: {exc.reason}") from exc
     except ResolveError as exc:
         raise ArticleInputError(url, f"{hop}{exc}") from exc
-    except _OutOfTime as exc:
+    except OutOfTime as exc:
         raise ArticleInputError(
             url,
             f"took longer than the {policy.max_seconds:g} s allowed for one download "
