@@ -8,6 +8,7 @@ quick and repeatable: they test what the browser shows, not what the model says.
 
 from __future__ import annotations
 
+import html
 import itertools
 import json
 import time
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import fastapi
+import fastapi.responses
 import pytest
 from fastapi.staticfiles import StaticFiles
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
@@ -74,8 +76,11 @@ def write_jsonl(path: Path, records: Sequence[dict[str, str]]) -> Path:
 
 
 @pytest.fixture(scope="module")
-def scripted_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Real store and embedder over the hostile article; the chat model replays XSS_ANSWER."""
+def scripted_url(tmp_path_factory: pytest.TempPathFactory, host_url: str) -> Iterator[str]:
+    """Real store and embedder over the hostile article; the chat model replays XSS_ANSWER.
+
+    The host page's origin (`host_url`) is the one configured origin allowed to frame the widget.
+    """
     data_dir = tmp_path_factory.mktemp("xss-store")
     hostile = write_jsonl(
         data_dir / "hostile.jsonl",
@@ -96,6 +101,7 @@ def scripted_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         assistant,
         store_library(store, data_dir),
         examples=[XSS_QUESTION],
+        allowed_origins=[host_url],
     )
     with serving_in_thread(app) as url:
         yield url
@@ -118,10 +124,19 @@ def real_url(tmp_path_factory: pytest.TempPathFactory, local_llm: Any) -> Iterat
         yield url
 
 
+def frames_page(src: str) -> fastapi.responses.HTMLResponse:
+    """A host page with one iframe of `src`."""
+    return fastapi.responses.HTMLResponse(
+        f'<!doctype html><iframe id="framed" src="{html.escape(src, quote=True)}" '
+        'width="600" height="400"></iframe>'
+    )
+
+
 @pytest.fixture(scope="module")
 def host_url() -> Iterator[str]:
-    """A second origin serving examples/embed.html."""
+    """A second origin serving examples/embed.html (and /frame?src=... for framing tests)."""
     host = fastapi.FastAPI()
+    host.add_api_route("/frame", frames_page, methods=["GET"])
     host.mount("/", StaticFiles(directory=REPO / "examples"))
     with serving_in_thread(host) as url:
         yield url.replace("127.0.0.1", "localhost")
@@ -262,4 +277,63 @@ def test_embed_page_on_another_origin_shows_working_widgets(
     page.wait_for_timeout(500)
     assert_nothing_ran(page)
     # The iframe is third-party here (localhost embeds 127.0.0.1), where Chromium blocks storage.
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def framed_loaded(page: Page, host: str, src: str) -> bool:
+    """Whether Chromium shows `src` inside an iframe on `host`'s page (False: it refused)."""
+    page.goto(f"{host}/frame?src={src}")
+    page.wait_for_load_state("load")
+    framed = page.frame_locator("#framed").locator("body")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        frame = page.frame(url=lambda url: url.startswith(src))
+        if frame is None:
+            # Chromium replaces a refused frame by its error page (chrome-error://...).
+            return False
+        if framed.locator("textarea").count():
+            return True
+        time.sleep(0.1)
+    raise AssertionError(f"the frame of {src} neither loaded nor was refused")
+
+
+def test_only_the_widget_may_be_framed_and_only_by_the_configured_origin(
+    page: Page, scripted_url: str, host_url: str
+) -> None:
+    assert framed_loaded(page, host_url, f"{scripted_url}/widget/")
+    # The chat page is never framed; the widget not from an origin that was not configured
+    # (the same host page, reached as 127.0.0.1 instead of localhost, is another origin).
+    assert not framed_loaded(page, host_url, f"{scripted_url}/")
+    other_origin = host_url.replace("localhost", "127.0.0.1")
+    assert not framed_loaded(page, other_origin, f"{scripted_url}/widget/")
+
+
+def test_signing_in_opens_the_chat_and_the_api_in_the_browser(page: Page) -> None:
+    llm = GenericFakeChatModel(messages=itertools.cycle([AIMessage(content="No answer.")]))
+
+    class NoPassages:
+        def search(self, query: str, k: int, published_before: object = None) -> list[Any]:
+            return []
+
+    app = build_app(Assistant(NoPassages(), llm, load_prompts()), auth="editor:s3cret")
+    with serving_in_thread(app) as url:
+        page.goto(url + "/?__theme=light")
+        assert "/login?next=" in page.url
+        page.locator("#username").fill("editor")
+        page.locator("#password").fill("wrong")
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_text("Wrong user name or password").wait_for()
+        page.locator("#username").fill("editor")
+        page.locator("#password").fill("s3cret")
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(url + "/?__theme=light")
+        ask(page.locator("#nb-input textarea"), "What did the council approve?")
+        page.locator(BOT_ANSWER).last.wait_for(timeout=60_000)
+        # The session cookie also opens the JSON API for this browser (same origin).
+        status = page.evaluate(
+            """async () => (await fetch('/api/ask', {method: 'POST',
+                 headers: {'Content-Type': 'application/json'},
+                 body: JSON.stringify({question: 'Q?'})})).status"""
+        )
+        assert status == 200
     assert page.errors == []  # type: ignore[attr-defined]

@@ -190,7 +190,9 @@ class LoginPage:
         self.title = title
         self.throttle = LoginThrottle()
 
-    def _form(self, request: Request, error: str = "", status: int = 200) -> HTMLResponse:
+    def _form(
+        self, request: Request, next_path: str, error: str = "", status: int = 200
+    ) -> HTMLResponse:
         ask_user = self.credentials.login is not None
         user_field = (
             '<label for="username">User name</label>'
@@ -207,13 +209,13 @@ class LoginPage:
             error=html.escape(error),
             user_field=user_field,
             password_label=label,
-            next=html.escape(_safe_next(request.query_params.get("next", "/")), quote=True),
+            next=html.escape(_safe_next(next_path), quote=True),
         )
         return HTMLResponse(page, status_code=status, headers={"Cache-Control": "no-store"})
 
     async def __call__(self, request: Request) -> Response:
         if request.method != "POST":
-            return self._form(request)
+            return self._form(request, request.query_params.get("next", "/"))
         client = request.client.host if request.client else "?"
         wait = self.throttle.retry_after(client)
         if wait:
@@ -228,7 +230,9 @@ class LoginPage:
         if not self.credentials.password_ok(fields.get("username", ""), fields.get("password", "")):
             self.throttle.failed(client)
             if browser:
-                return self._form(request, "Wrong user name or password.", status=401)
+                return self._form(
+                    request, fields.get("next", "/"), "Wrong user name or password.", status=401
+                )
             return JSONResponse({"detail": "Incorrect credentials."}, status_code=401)
         response: Response = (
             RedirectResponse(_safe_next(fields.get("next", "/")), status_code=303)
