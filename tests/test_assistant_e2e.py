@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from bot.answer.assistant import Assistant
-from bot.answer.grounding.citations import is_refusal
+from bot.answer.events import AnswerDone, TextDelta
+from bot.answer.grounding import is_refusal
 from bot.answer.history import ChatTurn
 from bot.answer.result import AnswerResult
 from bot.llm.local_server import LocalLLMServer
@@ -34,12 +35,13 @@ def _ask(
 ) -> tuple[AnswerResult, list[str]]:
     deltas: list[str] = []
     result = None
-    for item in assistant.stream(question, history):
-        if isinstance(item, AnswerResult):
-            result = item
-        else:
-            deltas.append(item)
+    for event in assistant.stream(question, history):
+        if isinstance(event, AnswerDone):
+            result = event.result
+        elif isinstance(event, TextDelta):
+            deltas.append(event.text)
     assert result is not None
+    assert "".join(deltas) == result.answer, "what streamed is the checked answer"
     logger.info("%r → %r %s", question, result.answer, result.timings)
     history += [
         {"role": "user", "content": question},
@@ -59,7 +61,7 @@ def test_seed_conversation(local_llm: LocalLLMServer, tmp_path: Path) -> None:
     history: list[ChatTurn] = []
 
     agreed, deltas = _ask(assistant, "What did Pakistan and the US agree on?", history)
-    assert len(deltas) > 1, "the answer streams"
+    assert deltas, "the answer streams"
     assert agreed.grounded
     text = agreed.answer.lower()
     assert re.search(r"joint (operation|action)|standard operating|sops?\b", text), agreed.answer
