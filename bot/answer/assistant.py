@@ -58,8 +58,11 @@ class _Run:
     draft: str = ""
     verdicts: list[SentenceVerdict] = field(default_factory=list)
 
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
     def shown(self, text: str) -> TextDelta:
-        self.timings.setdefault("first_token_s", time.perf_counter() - self.started)
+        self.timings.setdefault("first_token_s", self.elapsed())
         return TextDelta(text)
 
 
@@ -170,6 +173,10 @@ class Assistant:
                 if not isinstance(message, AIMessageChunk):
                     continue
                 _add_usage(run.usage, message)
+                if message.text:
+                    # What a raw token stream would have shown first, beside `first_token_s`
+                    # (the first checked text): the price of checking before showing.
+                    run.timings.setdefault("model_first_token_s", run.elapsed())
                 run.draft += message.text
                 yield from self._events(checker.feed(message.text), run)
                 if checker.refused_by:

@@ -59,8 +59,9 @@ class AnswerResult:
         standalone_question: the question as searched (the condensed follow-up, or the question).
         question: the question as asked.
         as_of: ISO date the answer is given as of.
-        timings: seconds: `retrieval_s`, `first_token_s` (first text shown), `total_s`
-            (+ `condense_s` with history, `second_look_s` after a second look).
+        timings: seconds: `retrieval_s`, `first_token_s` (first checked text shown),
+            `model_first_token_s` (the model's first token), `total_s` (+ `condense_s` with
+            history, `second_look_s` after a second look).
         usage: `prompt_tokens`, `completion_tokens` (0 when the model does not report them).
         retrieved: every retrieved passage in rank order.
         second_look: True when the model refused at first and `answer` comes from asking it
