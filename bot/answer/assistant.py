@@ -218,34 +218,32 @@ def _model_errors() -> Iterator[None]:
         ) from exc
 
 
+def _article(passage: Passage) -> dict[str, Any]:
+    """The fields that say which article a passage comes from."""
+    return {
+        "article_id": passage.article_id,
+        "title": passage.title,
+        "url": passage.url,
+        "source": passage.source,
+        "published": passage.published,
+    }
+
+
 def _source(n: int, passage: Passage) -> Source:
     return Source(
         n=n,
-        article_id=passage.article_id,
-        title=passage.title,
-        url=passage.url,
-        source=passage.source,
-        published=passage.published,
         passage=passage.text,
         char_start=passage.char_start,
         char_end=passage.char_end,
         score=passage.score,
+        **_article(passage),
     )
 
 
 def _ranked(passages: Sequence[Passage]) -> list[RetrievedPassage]:
     by_score = sorted(passages, key=lambda p: -p.score)
     return [
-        RetrievedPassage(
-            rank=rank,
-            chunk_id=p.chunk_id,
-            article_id=p.article_id,
-            title=p.title,
-            url=p.url,
-            source=p.source,
-            published=p.published,
-            score=p.score,
-        )
+        RetrievedPassage(rank=rank, chunk_id=p.chunk_id, score=p.score, **_article(p))
         for rank, p in enumerate(by_score, 1)
     ]
 
