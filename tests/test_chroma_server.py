@@ -108,3 +108,18 @@ def test_store_on_a_chroma_server(chroma_server: int, tmp_path: Path) -> None:
         NewsStore(client, "news", again.embeddings, registry, embedder_name="other", dimension=8)
     assert again.delete_article("a1")
     assert again.stats()["chunks"] == 0
+
+
+def test_a_store_sees_another_processs_writes_through_the_server(
+    chroma_server: int, tmp_path: Path
+) -> None:
+    from tests.test_store_sharing import check_sees_another_process_writes
+
+    data = tmp_path / "data"
+    store = NewsStore(
+        make_chroma_client(data, host="127.0.0.1", port=chroma_server),
+        "news",
+        LocalMiniLMEmbeddings(threads=2),
+        ArticleRegistry.for_collection(data, "news", "127.0.0.1", chroma_server),
+    )
+    check_sees_another_process_writes(store, data, host="127.0.0.1", port=chroma_server)
