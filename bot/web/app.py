@@ -5,7 +5,7 @@ Routes:
 - `/widget/`     the compact chat for `<iframe>` (`?__theme=dark|light`) and `<gradio-app>`
 - `/widget/gradio.js` the `<gradio-app>` web component script, served from the installed Gradio
 - `/api/ask`, `/api/ask/stream`, `/api/health` the JSON API (`bot.web.api`)
-- `/login`, `/widget/login` the sign-in page, when a credential is configured (`bot.web.auth`)
+- `/login`, `/widget/login`, `/logout` sign in and out, when a credential is set (`bot.web.auth`)
 
 Who may reach what is set in `bot.web.security` (Host, CORS, framing) and `bot.web.auth` (one
 credential rule for every route); load limits in `bot.web.limits`.
@@ -24,7 +24,7 @@ import gradio as gr
 from fastapi.responses import RedirectResponse, Response
 
 from bot.web.api import build_api_router
-from bot.web.auth import LOGIN_PATHS, Credentials, LoginPage, Sessions
+from bot.web.auth import LOGIN_PATHS, Credentials, LoginPage, Sessions, logout
 from bot.web.chat import ChatAssistant
 from bot.web.library import Library
 from bot.web.limits import AnswerGate, RecentHistory
@@ -139,6 +139,7 @@ def _build_app(
         login_page = LoginPage(credentials, sessions, title)
         for path in LOGIN_PATHS:
             app.add_api_route(path, login_page, methods=["GET", "POST"], include_in_schema=False)
+        app.add_api_route("/logout", logout(sessions), methods=["GET"], include_in_schema=False)
     app.include_router(build_api_router(assistant, gate))
     app.add_api_route(
         f"{WIDGET_PATH}/gradio.js", _web_component_script, methods=["GET"], include_in_schema=False

@@ -24,6 +24,7 @@ import secrets
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qs, quote
 
@@ -248,6 +249,18 @@ class LoginPage:
             secure=request.url.scheme == "https",
         )
         return response
+
+
+def logout(sessions: Sessions) -> Callable[[Request], Response]:
+    """`GET /logout`: end this browser's session and show the sign-in page."""
+
+    def end(request: Request) -> Response:
+        sessions.end(request.cookies.get(SESSION_COOKIE))
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(SESSION_COOKIE)
+        return response
+
+    return end
 
 
 class AuthMiddleware:
