@@ -154,14 +154,6 @@ class _Run:
             self._write(group)
 
 
-def _too_long(article: Article, limit: int) -> InputProblem:
-    return InputProblem(
-        article.origin,
-        f"the article text is {len(article.text):,} characters, over the {limit:,}-character "
-        "limit per article: split it, or raise NEWSBOT_MAX_ARTICLE_CHARS",
-    )
-
-
 def ingest(
     sources: list[str],
     store: NewsStore,
@@ -190,7 +182,7 @@ def ingest(
         progress: called with (articles_done, chunks_done, tokens_done) as work completes.
         batch_articles: articles checked against the store at once.
         batch_chunks: most chunks handed to the store in one write (at least one article).
-        max_article_chars: longest article text accepted, in characters (after cleaning).
+        max_article_chars: longest article text accepted, in characters (checked as read).
         fetch_policy: what URL fetches may reach and spend; None means public addresses only,
             with `max_bytes` and `http_timeout` as the caps.
 
@@ -207,14 +199,15 @@ def ingest(
     batch: dict[str, Article] = {}
     first_origin: dict[str, str] = {}
     items = read_sources(
-        expanded, max_bytes=max_bytes, http_timeout=http_timeout, fetch_policy=fetch_policy
+        expanded,
+        max_bytes=max_bytes,
+        http_timeout=http_timeout,
+        fetch_policy=fetch_policy,
+        max_chars=max_article_chars,
     )
     for item in items:
         if isinstance(item, InputProblem):
             (report.failures if item.skipped else report.warnings).append(item)
-            continue
-        if len(item.text) > max_article_chars:
-            report.failures.append(_too_long(item, max_article_chars))
             continue
         earlier = first_origin.setdefault(item.article_id, item.origin)
         if earlier != item.origin:

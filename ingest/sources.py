@@ -183,20 +183,25 @@ def expand_sources(arguments: list[str]) -> tuple[list[Source], list[InputProble
 
 
 def read_source(
-    source: Source, *, max_bytes: int, http_timeout: float, fetch_policy: FetchPolicy | None = None
+    source: Source,
+    *,
+    max_bytes: int,
+    http_timeout: float,
+    fetch_policy: FetchPolicy | None = None,
+    max_chars: int | None = None,
 ) -> Iterator[Article | InputProblem]:
     """The articles and problems of one input; never raises for a bad input.
 
     URLs are fetched under `fetch_policy`; without one, public addresses only, with `max_bytes`
-    and `http_timeout` as the caps.
+    and `http_timeout` as the caps. An article text longer than `max_chars` is a problem.
     """
     try:
         if source.extension == "url":
             policy = fetch_policy or FetchPolicy(max_bytes=max_bytes, timeout=http_timeout)
-            yield from urls.load_url(source.location, policy=policy)
+            yield from urls.load_url(source.location, policy=policy, max_chars=max_chars)
         else:
             loader = _LOADERS[source.extension]
-            yield from loader(Path(source.location), max_bytes=max_bytes)
+            yield from loader(Path(source.location), max_bytes=max_bytes, max_chars=max_chars)
     except ArticleInputError as exc:
         yield exc.problem()
     except (ValueError, LookupError, OSError, RecursionError) as exc:
@@ -211,9 +216,14 @@ def read_sources(
     max_bytes: int,
     http_timeout: float,
     fetch_policy: FetchPolicy | None = None,
+    max_chars: int | None = None,
 ) -> Iterator[Article | InputProblem]:
     """The articles and problems of all inputs, in order."""
     for source in sources:
         yield from read_source(
-            source, max_bytes=max_bytes, http_timeout=http_timeout, fetch_policy=fetch_policy
+            source,
+            max_bytes=max_bytes,
+            http_timeout=http_timeout,
+            fetch_policy=fetch_policy,
+            max_chars=max_chars,
         )

@@ -7,6 +7,7 @@ real.
 from __future__ import annotations
 
 import gzip
+import inspect
 import json
 import time
 from collections.abc import Iterator
@@ -88,13 +89,15 @@ def run(sources: list[Any], store: NewsStore, data_dir: Path, **options: Any) ->
 
 
 def expected_chunks(sources: list[Path], data_dir: Path) -> dict[str, int]:
-    """Chunk counts per article, computed independently of the store."""
+    """Chunk counts per article, computed independently of the store (with ingest's defaults)."""
+    defaults = inspect.signature(ingest).parameters
+    size, overlap = defaults["chunk_tokens"].default, defaults["overlap"].default
     encoding = load_encoding(data_dir / "tiktoken")
     expanded, _ = expand_sources([str(s) for s in sources])
     counts = {}
     for item in read_sources(expanded, max_bytes=10**8, http_timeout=1):
         if isinstance(item, Article):
-            counts[item.article_id] = len(chunk_text(item.text, encoding))
+            counts[item.article_id] = len(chunk_text(item.text, encoding, size, overlap))
     return counts
 
 
@@ -268,7 +271,7 @@ def test_an_oversized_article_is_refused_and_embedding_batches_stay_bounded(
     [failure] = report.failures
     assert failure.origin == str(huge)
     assert failure.reason == (
-        "the article text is 2,000,008 characters, over the 300,000-character limit per "
+        "the article text is 2,000,009 characters, over the 300,000-character limit per "
         "article: split it, or raise NEWSBOT_MAX_ARTICLE_CHARS"
     )
     assert report.new == 40
@@ -286,5 +289,5 @@ def test_the_article_limit_is_a_setting(tmp_path: Path, monkeypatch: pytest.Monk
     result = CliRunner().invoke(cli, ["ingest", str(article)], catch_exceptions=False)
     assert result.exit_code == 2
     assert (
-        f"failed {article}: the article text is 2,999 characters, over the 2,000-character limit"
+        f"failed {article}: the article text is 3,001 characters, over the 2,000-character limit"
     ) in result.stderr

@@ -57,7 +57,9 @@ def _entry_published(entry: Any) -> object:
     return None
 
 
-def articles_from_feed(data: bytes, origin: str) -> Iterator[Article | InputProblem]:
+def articles_from_feed(
+    data: bytes, origin: str, max_chars: int | None = None
+) -> Iterator[Article | InputProblem]:
     """The entries of an RSS/Atom document as articles; origins are `origin#N` (N from 1).
 
     Raises:
@@ -89,6 +91,7 @@ def articles_from_feed(data: bytes, origin: str) -> Iterator[Article | InputProb
                 published=_entry_published(entry),
                 # A guid that is just the link adds nothing; the url hash is the id then.
                 own_id=guid if guid and guid != link and "://" not in guid else None,
+                max_chars=max_chars,
             )
         except ArticleInputError as exc:
             yield exc.problem()
@@ -97,10 +100,12 @@ def articles_from_feed(data: bytes, origin: str) -> Iterator[Article | InputProb
         yield from problems
 
 
-def load_feed(path: Path, *, max_bytes: int) -> Iterator[Article | InputProblem]:
+def load_feed(
+    path: Path, *, max_bytes: int, max_chars: int | None = None
+) -> Iterator[Article | InputProblem]:
     """The entries of an RSS/Atom feed file.
 
     Raises:
         ArticleInputError: the file is empty, too large, binary, or not a feed.
     """
-    yield from articles_from_feed(read_capped(path, max_bytes), str(path))
+    yield from articles_from_feed(read_capped(path, max_bytes), str(path), max_chars)

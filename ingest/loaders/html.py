@@ -78,7 +78,7 @@ def _quiet_extractor() -> None:
 
 
 def article_from_html(
-    html: str, origin: str, *, url: str | None = None
+    html: str, origin: str, *, url: str | None = None, max_chars: int | None = None
 ) -> tuple[Article, list[InputProblem]]:
     """The article in an HTML page.
 
@@ -86,6 +86,7 @@ def article_from_html(
         html: the page source.
         origin: where it came from (path or URL), for messages.
         url: the page's address when known; the page's canonical url wins over it.
+        max_chars: the longest article text accepted.
 
     Raises:
         ArticleInputError: no article text could be found in the page.
@@ -124,10 +125,13 @@ def article_from_html(
         url=getattr(doc, "url", None) or url,
         source=getattr(doc, "sitename", None),
         published=getattr(doc, "date", None),
+        max_chars=max_chars,
     )
 
 
-def load_html(path: Path, *, max_bytes: int) -> Iterator[Article | InputProblem]:
+def load_html(
+    path: Path, *, max_bytes: int, max_chars: int | None = None
+) -> Iterator[Article | InputProblem]:
     """The article in an .html or .htm file.
 
     Raises:
@@ -135,7 +139,7 @@ def load_html(path: Path, *, max_bytes: int) -> Iterator[Article | InputProblem]
     """
     origin = str(path)
     html = decode_html(read_capped(path, max_bytes), origin)
-    article, problems = article_from_html(html, origin)
+    article, problems = article_from_html(html, origin, max_chars=max_chars)
     yield article
     yield from problems
 

@@ -54,8 +54,10 @@ def _string(value: Any, field: str, origin: str) -> str | None:
     raise ArticleInputError(origin, f"field {field!r} should be text, not {type(value).__name__}")
 
 
-def article_from_record(record: Any, origin: str) -> tuple[Article, list[InputProblem]]:
-    """An article from one decoded JSON object.
+def article_from_record(
+    record: Any, origin: str, max_chars: int | None = None
+) -> tuple[Article, list[InputProblem]]:
+    """An article from one decoded JSON object (its text at most `max_chars` long).
 
     Raises:
         ArticleInputError: not an object, no text field, or a field of the wrong type.
@@ -78,12 +80,13 @@ def article_from_record(record: Any, origin: str) -> tuple[Article, list[InputPr
         source=_string(_first(record, SOURCE_FIELDS), "source", origin),
         published=published,
         own_id=_string(record.get("id"), "id", origin),
+        max_chars=max_chars,
     )
 
 
-def _emit(record: Any, origin: str) -> Iterator[Article | InputProblem]:
+def _emit(record: Any, origin: str, max_chars: int | None) -> Iterator[Article | InputProblem]:
     try:
-        article, problems = article_from_record(record, origin)
+        article, problems = article_from_record(record, origin, max_chars)
     except ArticleInputError as exc:
         yield exc.problem()
         return
@@ -98,7 +101,9 @@ def _payload(path: Path, max_bytes: int) -> bytes:
     return data
 
 
-def load_json_lines(path: Path, *, max_bytes: int) -> Iterator[Article | InputProblem]:
+def load_json_lines(
+    path: Path, *, max_bytes: int, max_chars: int | None = None
+) -> Iterator[Article | InputProblem]:
     """Articles from a JSON Lines file (.jsonl or .jsonl.gz), one object per line.
 
     Raises:
@@ -123,10 +128,12 @@ def load_json_lines(path: Path, *, max_bytes: int) -> Iterator[Article | InputPr
         except json.JSONDecodeError as exc:
             yield InputProblem(origin, json_error(exc, line=False))
             continue
-        yield from _emit(record, origin)
+        yield from _emit(record, origin, max_chars)
 
 
-def load_json(path: Path, *, max_bytes: int) -> Iterator[Article | InputProblem]:
+def load_json(
+    path: Path, *, max_bytes: int, max_chars: int | None = None
+) -> Iterator[Article | InputProblem]:
     """Articles from a JSON file (.json or .json.gz): an object, a list, or `{"articles": [...]}`.
 
     Raises:
@@ -138,13 +145,13 @@ def load_json(path: Path, *, max_bytes: int) -> Iterator[Article | InputProblem]
         document = json.loads(text)
     except json.JSONDecodeError as exc:
         if exc.msg == "Extra data":  # JSON Lines saved as .json
-            yield from load_json_lines(path, max_bytes=max_bytes)
+            yield from load_json_lines(path, max_bytes=max_bytes, max_chars=max_chars)
             return
         raise ArticleInputError(origin, json_error(exc)) from exc
     if isinstance(document, Mapping) and isinstance(document.get("articles"), list):
         document = document["articles"]
     if isinstance(document, list):
         for index, record in enumerate(document):
-            yield from _emit(record, f"{origin}[{index}]")
+            yield from _emit(record, f"{origin}[{index}]", max_chars)
     else:
-        yield from _emit(document, origin)
+        yield from _emit(document, origin, max_chars)

@@ -51,11 +51,17 @@ def parse_front_matter(text: str) -> tuple[dict[str, str], str]:
 
 
 def article_from_text(
-    text: str, origin: str, *, markdown: bool, url: str | None = None
+    text: str,
+    origin: str,
+    *,
+    markdown: bool,
+    url: str | None = None,
+    max_chars: int | None = None,
 ) -> tuple[Article, list[InputProblem]]:
     """One article from a text file's contents (see the module docstring for the layout).
 
-    `url` is used when the front matter names none (e.g. the address the text was fetched from).
+    `url` is used when the front matter names none (e.g. the address the text was fetched from);
+    `max_chars` is the longest article text accepted.
     """
     fields, body = parse_front_matter(text)
     title = fields.get("title")
@@ -72,10 +78,13 @@ def article_from_text(
         source=fields.get("source"),
         published=fields.get("published"),
         own_id=fields.get("id"),
+        max_chars=max_chars,
     )
 
 
-def load_text(path: Path, *, max_bytes: int) -> Iterator[Article | InputProblem]:
+def load_text(
+    path: Path, *, max_bytes: int, max_chars: int | None = None
+) -> Iterator[Article | InputProblem]:
     """The article in a .txt or .md file.
 
     Raises:
@@ -83,6 +92,7 @@ def load_text(path: Path, *, max_bytes: int) -> Iterator[Article | InputProblem]
     """
     origin = str(path)
     text = decode_text(read_capped(path, max_bytes), origin)
-    article, problems = article_from_text(text, origin, markdown=path.suffix.lower() == ".md")
+    markdown = path.suffix.lower() == ".md"
+    article, problems = article_from_text(text, origin, markdown=markdown, max_chars=max_chars)
     yield article
     yield from problems

@@ -48,12 +48,15 @@ def _kind(content_type: str, data: bytes) -> str:
     return "unsupported"
 
 
-def load_url(url: str, *, policy: FetchPolicy) -> Iterator[Article | InputProblem]:
+def load_url(
+    url: str, *, policy: FetchPolicy, max_chars: int | None = None
+) -> Iterator[Article | InputProblem]:
     """The article (page) or articles (feed) at an http(s) URL.
 
     Args:
         url: the address.
         policy: what the fetch may reach (addresses) and spend (bytes, seconds, redirects).
+        max_chars: the longest article text accepted.
 
     Raises:
         ArticleInputError: the URL is refused, cannot be fetched, is too large, or holds no article.
@@ -66,20 +69,22 @@ def load_url(url: str, *, policy: FetchPolicy) -> Iterator[Article | InputProble
     kind = _kind(content_type, data)
     logger.debug("%s: %s (%s, %d bytes)", url, kind, content_type or "no content type", len(data))
     if kind == "feed":
-        yield from articles_from_feed(data, url)
+        yield from articles_from_feed(data, url, max_chars)
         return
     if kind == "html":
         html = decode_html(data, url, declared=fetched.charset)
-        article, problems = article_from_html(html, url, url=fetched.url)
+        article, problems = article_from_html(html, url, url=fetched.url, max_chars=max_chars)
     elif kind == "json":
         try:
             record = json.loads(decode_text(data, url))
         except ValueError as exc:
             raise ArticleInputError(url, f"not valid JSON ({exc})") from exc
-        article, problems = article_from_record(record, url)
+        article, problems = article_from_record(record, url, max_chars)
     elif kind == "text":
         text = decode_text(data, url)
-        article, problems = article_from_text(text, url, markdown=False, url=fetched.url)
+        article, problems = article_from_text(
+            text, url, markdown=False, url=fetched.url, max_chars=max_chars
+        )
     else:
         raise ArticleInputError(
             url, f"unsupported content type {content_type!r} (expected an HTML page or a feed)"
