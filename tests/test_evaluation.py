@@ -458,3 +458,33 @@ def test_bench_results_render_without_machine_paths_and_merge_accuracy_runs() ->
     assert len(merged["accuracy"]["runs"]) == len(runs)
     assert merged["accuracy"]["runs"][0]["summary"]["accuracy"] == 0.5
     assert merged["accuracy"]["runs"][0]["date"] == "2030-01-01 00:00 UTC"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)  # one conversation: two answers and a condensed follow-up
+def test_followups_suite_caches_the_products_drafts_and_rescores_without_the_model(
+    tmp_path: Path,
+    local_llm: LocalLLMServer,
+) -> None:
+    from newsbot.evaluation.suites.followups import COLLECTION, run_followups
+
+    settings = get_settings()
+    store = build_store(settings, collection=COLLECTION)
+    llm = make_chat_model("local", local_server_factory=lambda: local_llm)
+    out = tmp_path / "followups.drafts.jsonl"
+    options = {"tiktoken_cache_dir": settings.data_dir / "tiktoken"}
+
+    first = run_followups(store=store, llm=llm, k=3, out_path=out, limit=1, ingest_options=options)
+    assert (first.asked, first.cached) == (1, 0)
+    record = json.loads(out.read_text(encoding="utf-8"))
+    assert record["standalone"]
+    assert len(record["passages"]) == 3
+    assert isinstance(record["raw"], str)  # "" when a check refused before the model was asked
+    assert isinstance(record["second_look"], bool)
+    (group,) = first.result["groups"].values()
+    assert group["questions"] == 1
+    assert first.summary_path.is_file()
+
+    again = run_followups(store=store, llm=None, k=3, out_path=out, limit=1, ingest_options=options)
+    assert (again.asked, again.cached) == (0, 1)
+    assert again.result == first.result

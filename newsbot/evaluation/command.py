@@ -72,6 +72,7 @@ def run_eval_command(
             llm=llm,
             k=k,
             out_path=out,
+            limit=limit,
             model_name=llm.model_name,
             ingest_options=_ingest_options(settings),
         )

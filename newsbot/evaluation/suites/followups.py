@@ -163,19 +163,21 @@ def run_followups(
     cases_path: Path = CASES,
     articles: Path = ARTICLES,
     out_path: Path | None = None,
+    limit: int | None = None,
     prompts: Prompts | None = None,
     model_name: str = "",
     ingest_options: dict[str, Any] | None = None,
 ) -> SuiteReport:
     """Ingest the sample articles into `store` if needed, ask (or read cached) and score.
 
-    Drafts go to `out_path` (default `followups.drafts.jsonl`); `llm=None` re-scores the cache.
+    Drafts go to `out_path` (default `followups.drafts.jsonl`); `limit` keeps the first cases;
+    `llm=None` re-scores the cache.
     """
     from ingest.pipeline import ingest
     from prompts import load_prompts
 
     started = time.perf_counter()
-    cases = load_cases(cases_path)
+    cases = load_cases(cases_path)[:limit]
     ingest([str(articles)], store, **(ingest_options or {}))
     out_path = Path(out_path or "followups.drafts.jsonl")
     drafts = PredictionStore(out_path, key_of("first", "follow_up", "prompt", "model"))
