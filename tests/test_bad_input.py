@@ -354,3 +354,49 @@ def test_list_escapes_values_stored_before_cleaning(tmp_path: Path) -> None:
     assert RLO not in listed.stdout
     assert "old\\x1b[2J\\x1b[31m" in listed.stdout
     assert "Old\\u202etitle" in listed.stdout
+
+
+# --- issue 12: the per-article limit, in every loader ------------------------------------------
+
+LONG = "A sentence of a very long article. " * 100  # 3,500 characters
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "suffix"),
+    [
+        ("long.txt", f"Title\n{LONG}", ""),
+        ("long.jsonl", json.dumps({"id": "l", "text": LONG}) + "\n" + GOOD, ":1"),
+        ("long.json", json.dumps([{"id": "l", "text": LONG}, json.loads(GOOD)]), "[0]"),
+        (
+            "long.xml",
+            '<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><item><title>L'
+            f"</title><link>https://e.org/l</link><description>{LONG}</description></item>"
+            "</channel></rss>",
+            "#1",
+        ),
+    ],
+)
+def test_an_article_over_the_limit_is_refused_as_it_is_read(
+    tmp_path: Path, name: str, content: str, suffix: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(content)
+    sources, _ = expand_sources([str(path)])
+    items = list(read_sources(sources, max_bytes=10**6, http_timeout=1, max_chars=2000))
+    problems = [i for i in items if isinstance(i, InputProblem)]
+    [problem] = problems
+    assert problem.origin == f"{path}{suffix}"
+    assert problem.reason.startswith("the article text is ")
+    assert "over the 2,000-character limit per article" in problem.reason
+    assert [i.article_id for i in items if isinstance(i, Article)] == (
+        ["good-1"] if "json" in name else []
+    )
+
+
+def test_an_html_page_far_larger_than_an_article_is_not_parsed(tmp_path: Path) -> None:
+    page = tmp_path / "huge.html"
+    page.write_text("<html><body>" + "<p>Paragraph.</p>" * 2000 + "</body></html>")
+    sources, _ = expand_sources([str(page)])
+    [problem] = list(read_sources(sources, max_bytes=10**6, http_timeout=1, max_chars=1000))
+    assert isinstance(problem, InputProblem)
+    assert problem.reason.startswith("the HTML page is 34,026 characters, over the 20,000 read")

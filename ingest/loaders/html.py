@@ -29,6 +29,9 @@ EXTENSIONS = (".html", ".htm")
 
 logger = logging.getLogger(__name__)
 
+# Markup outweighs text, but not by more than this on real pages; a page past it is not parsed,
+# since parsing and extraction take about a second per MB (a 50 MB page would hold ingest up).
+_HTML_PER_TEXT = 20
 # libxml2's HTML parser stops at this depth (without XML_PARSE_HUGE); what lies deeper is lost.
 _PARSER_DEPTH = 255
 _CHATTY_LOGGERS = ("trafilatura", "htmldate", "courlan", "justext")
@@ -92,6 +95,13 @@ def article_from_html(
         ArticleInputError: no article text could be found in the page.
     """
     _quiet_extractor()
+    if max_chars is not None and len(html) > max_chars * _HTML_PER_TEXT:
+        raise ArticleInputError(
+            origin,
+            f"the HTML page is {len(html):,} characters, over the {max_chars * _HTML_PER_TEXT:,} "
+            f"read for one article ({_HTML_PER_TEXT} x NEWSBOT_MAX_ARTICLE_CHARS): raise that "
+            "setting to accept it",
+        )
     latest = (datetime.now(UTC) + timedelta(days=2)).strftime("%Y-%m-%d")
     try:
         tree = parse_page(html)
