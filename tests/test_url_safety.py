@@ -323,6 +323,22 @@ def test_a_slow_drip_is_cut_at_the_total_time_cap(server: int) -> None:
     assert "NEWSBOT_FETCH_MAX_SECONDS" in message
 
 
+def test_a_name_that_never_resolves_is_cut_at_the_total_time_cap() -> None:
+    release = threading.Event()
+
+    def hanging(host: str, port: int) -> list[str]:
+        release.wait(10)  # a DNS server that does not answer
+        return ["127.0.0.1"]
+
+    started = time.monotonic()
+    try:
+        message = refusal("http://slow-dns.test/", FetchPolicy(resolver=hanging, max_seconds=0.5))
+    finally:
+        release.set()
+    assert time.monotonic() - started < 2
+    assert "took longer than the 0.5 s allowed" in message
+
+
 # --- the entry points: CLI (with and without --allow-private) and the web Library ---------------
 
 

@@ -5,14 +5,16 @@ itself, checks every address against the `AddressPolicy` (`checked_addresses`) a
 checked address, never to the name again: a DNS answer that changes between a check and a connect
 (rebinding) has no second lookup to slip into. Every connection it returns shortens each wait to
 the time left on the fetch's `Deadline`, so a server that drips a byte at a time cannot hold a
-fetch past its total time cap.
+fetch past its total time cap. Name resolution has no timeout of its own (`getaddrinfo` blocks),
+so it runs in a helper thread that the fetch stops waiting for when the deadline passes.
 """
 
 from __future__ import annotations
 
 import ssl
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import httpcore
 
@@ -24,6 +26,8 @@ class OutOfTime(Exception):
 
 
 class Deadline:
+    """The moment a fetch must be over by."""
+
     def __init__(self, seconds: float) -> None:
         self.end = time.monotonic() + seconds
 
@@ -96,7 +100,7 @@ class GuardedBackend(httpcore.NetworkBackend):
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.NetworkStream:
         failure: Exception | None = None
-        for address in checked_addresses(host, port, self._policy, self._resolver):
+        for address in checked_addresses(host, port, self._policy, self._resolve_in_time):
             # An IPv4-mapped address was checked as its IPv4 address: connect to exactly that.
             mapped = getattr(address, "ipv4_mapped", None)
             target = str(mapped or address)
@@ -112,3 +116,24 @@ class GuardedBackend(httpcore.NetworkBackend):
             return DeadlineStream(stream, self._deadline)
         assert failure is not None  # checked_addresses never returns an empty list
         raise failure
+
+    def _resolve_in_time(self, host: str, port: int) -> Sequence[str]:
+        """The resolver's answer, or `OutOfTime` when it is not back by the deadline."""
+        answer: list[Sequence[str]] = []
+        failure: list[BaseException] = []
+
+        def resolve() -> None:
+            try:
+                answer.append(self._resolver(host, port))
+            except BaseException as exc:  # handed to the waiting thread, which raises it
+                failure.append(exc)
+
+        # A daemon thread: a lookup that never returns must not keep the process alive.
+        worker = threading.Thread(target=resolve, name=f"resolve {host}", daemon=True)
+        worker.start()
+        worker.join(self._deadline.clamp(None))
+        if failure:
+            raise failure[0]
+        if not answer:
+            raise OutOfTime
+        return answer[0]
