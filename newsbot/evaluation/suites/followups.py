@@ -25,7 +25,7 @@ from newsbot.evaluation.suites.drafts import (
     prompt_key,
     recheck,
 )
-from newsbot.evaluation.suites.report import SuiteReport
+from newsbot.evaluation.suites.report import SuiteReport, finish
 from vectorstore.records import Passage
 
 if TYPE_CHECKING:
@@ -190,16 +190,14 @@ def run_followups(
         drafts=drafts,
         model_name=model_name,
     )
-    report = SuiteReport(
-        suite="followups",
-        dataset=cases_path.name,
+    return finish(
+        "followups",
+        cases_path.name,
         k=k,
         model=model_name,
         out_path=out_path,
         result=score_followups(rows, k),
         asked=asked,
-        cached=len(rows) - asked,
-        seconds=round(time.perf_counter() - started, 1),
+        total=len(rows),
+        started=started,
     )
-    report.write()
-    return report

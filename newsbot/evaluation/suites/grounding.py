@@ -21,7 +21,7 @@ from newsbot.evaluation.corpus import ingest_corpus
 from newsbot.evaluation.dataset import load_queries
 from newsbot.evaluation.predictions import PredictionStore, key_of
 from newsbot.evaluation.suites.drafts import FixedPassages, ask_product, count, prompt_key, recheck
-from newsbot.evaluation.suites.report import SuiteReport
+from newsbot.evaluation.suites.report import SuiteReport, finish
 from vectorstore.records import Passage
 
 if TYPE_CHECKING:
@@ -182,16 +182,14 @@ def run_grounding(
         drafts=drafts,
         model_name=model_name,
     )
-    report = SuiteReport(
-        suite="grounding",
-        dataset=dataset_dir.name,
+    return finish(
+        "grounding",
+        dataset_dir.name,
         k=k,
         model=model_name,
         out_path=out_path,
         result=score_grounding(cases, k),
         asked=asked,
-        cached=len(cases) - asked,
-        seconds=round(time.perf_counter() - started, 1),
+        total=len(cases),
+        started=started,
     )
-    report.write()
-    return report

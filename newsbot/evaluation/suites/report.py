@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -33,3 +34,31 @@ class SuiteReport:
         data["out_path"] = str(self.out_path)
         data["status"] = "done"
         self.summary_path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+
+def finish(
+    suite: str,
+    dataset: str,
+    *,
+    k: int,
+    model: str,
+    out_path: Path,
+    result: dict[str, Any],
+    asked: int,
+    total: int,
+    started: float,
+) -> SuiteReport:
+    """The report of a suite run that began at `started` (`perf_counter`), written to disk."""
+    report = SuiteReport(
+        suite=suite,
+        dataset=dataset,
+        k=k,
+        model=model,
+        out_path=out_path,
+        result=result,
+        asked=asked,
+        cached=total - asked,
+        seconds=round(time.perf_counter() - started, 1),
+    )
+    report.write()
+    return report
