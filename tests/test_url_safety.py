@@ -9,6 +9,7 @@ machine: a refused address must be decided before any connection, and these test
 from __future__ import annotations
 
 import gzip
+import ipaddress
 import socket
 import threading
 import time
@@ -282,6 +283,12 @@ def test_metadata_stays_refused_with_allow_private(server: int) -> None:
     policy = FetchPolicy(addresses=AddressPolicy.from_strings([], allow_private=True))
     message = refusal(f"http://127.0.0.1:{server}/to-metadata", policy)
     assert "169.254.169.254 is a link-local (cloud metadata) address" in message
+    # AWS's IPv6 metadata address lies in fc00::/7, one of --allow-private's ranges.
+    message = refusal("http://[fd00:ec2::254]/latest/meta-data/", policy)
+    assert "fd00:ec2::254 is a cloud metadata address" in message
+    # Only a network the user names lets a metadata address through.
+    named = FetchPolicy(addresses=AddressPolicy.from_strings(["fd00:ec2::/32"]))
+    assert named.addresses.refusal(ipaddress.ip_address("fd00:ec2::254")) is None
 
 
 # --- DNS rebinding: the address checked is the address connected to ----------------------------

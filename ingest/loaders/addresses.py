@@ -42,7 +42,11 @@ ALLOW_HINT = (
     "(NEWSBOT_FETCH_ALLOW_NETWORKS, or `newsbot ingest --allow-private` for a local feed)"
 )
 
-_METADATA = ipaddress.ip_address("169.254.169.254")
+# Cloud metadata services (hand out credentials): AWS, GCP, Azure, OpenStack on 169.254.169.254,
+# AWS over IPv6 (inside fc00::/7, so --allow-private must not open it), Alibaba Cloud.
+_METADATA = frozenset(
+    ipaddress.ip_address(a) for a in ("169.254.169.254", "fd00:ec2::254", "100.100.100.200")
+)
 _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 _COMPATIBLE = ipaddress.ip_network("::/96")
 
@@ -57,7 +61,7 @@ class AddressRefused(Exception):
 
 
 class ResolveError(Exception):
-    """A host name that does not resolve; `reason` is one line for a person."""
+    """A host name that does not resolve; the message is one line for a person."""
 
 
 def system_resolver(host: str, port: int) -> list[str]:
@@ -125,8 +129,8 @@ def _kind(ip: IPAddress) -> str | None:
         return "an unspecified"
     if ip.is_loopback:
         return "a loopback"
-    if ip == _METADATA:
-        return "a link-local (cloud metadata)"
+    if ip in _METADATA:
+        return "a link-local (cloud metadata)" if ip.is_link_local else "a cloud metadata"
     if ip.is_link_local:
         return "a link-local"
     if ip.is_multicast:
@@ -170,6 +174,9 @@ class AddressPolicy:
         return cls(parsed + (PRIVATE_NETWORKS if allow_private else ()))
 
     def _allows(self, ip: IPAddress) -> bool:
+        if ip in _METADATA:  # only a network the user named, never --allow-private's ranges
+            chosen = (net for net in self.allowed if net not in PRIVATE_NETWORKS)
+            return any(ip.version == net.version and ip in net for net in chosen)
         return any(ip.version == net.version and ip in net for net in self.allowed)
 
     def refusal(self, ip: IPAddress) -> tuple[IPAddress, str] | None:
