@@ -48,6 +48,12 @@ def close_client() -> Iterator[None]:
     http.close()
 
 
+@pytest.fixture(autouse=True)
+def no_cookies() -> None:
+    """Each test starts signed out (cookies are per host, not per port, so servers share them)."""
+    http.cookies.clear()
+
+
 # --- servers ---------------------------------------------------------------------------------
 
 
@@ -288,7 +294,7 @@ def test_login_page_and_static_files_stay_open(
         assert http.get(f"{url}/assets/../config").status_code in (401, 404)
 
 
-def test_repeated_wrong_passwords_are_throttled() -> None:
+def test_repeated_wrong_passwords_and_keys_are_throttled() -> None:
     with serving_in_thread(build_app(ScriptedAssistant(), api_key=KEY)) as url:
         codes = [
             http.post(f"{url}/login", data={"username": "", "password": f"guess{i}"}).status_code
@@ -299,6 +305,43 @@ def test_repeated_wrong_passwords_are_throttled() -> None:
         locked = http.post(f"{url}/login", data={"username": "", "password": KEY})
         assert locked.status_code == 429
         assert int(locked.headers["retry-after"]) > 0
+
+        # Guessing the key in the Authorization header is throttled too (50 tries).
+        guesses = [
+            http.get(f"{url}/api/health", headers={"Authorization": f"Bearer guess{i}"})
+            for i in range(51)
+        ]
+        assert [g.status_code for g in guesses[:50]] == [401] * 50
+        assert guesses[50].status_code == 429
+        right = http.get(f"{url}/api/health", headers={"Authorization": f"Bearer {KEY}"})
+        assert right.status_code == 429
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["//evil.test/x", "/\\evil.test", "/\t/evil.test", "/\n/evil.test", "https://evil.test", "x"],
+)
+def test_sign_in_returns_only_to_a_path_on_this_site(servers: dict[str, str], target: str) -> None:
+    reply = http.post(
+        f"{servers['key']}/login",
+        data={"username": "", "password": KEY, "next": target},
+        headers=HTML,
+    )
+    assert reply.status_code == 303
+    assert reply.headers["location"] == "/"
+
+
+def test_oversized_bodies_are_413_and_plain_options_need_a_credential(
+    servers: dict[str, str], open_server: tuple[str, Any]
+) -> None:
+    for url in (open_server[0], servers["key"]):
+        huge = http.post(
+            f"{url}/api/ask",
+            content=b'{"question": "' + b"x" * 3_000_000 + b'"}',
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {KEY}"},
+        )
+        assert huge.status_code == 413
+    assert http.options(f"{servers['key']}/api/ask").status_code == 401
 
 
 def test_serve_refuses_an_open_app_on_a_network_address() -> None:

@@ -24,10 +24,11 @@ import gradio as gr
 from fastapi.responses import RedirectResponse, Response
 
 from bot.web.api import build_api_router
-from bot.web.auth import LOGIN_PATHS, Credentials, LoginPage, Sessions, logout
+from bot.web.auth import LOGIN_PATHS, Credentials, Sessions
 from bot.web.chat import ChatAssistant
 from bot.web.library import Library
 from bot.web.limits import AnswerGate, RecentHistory
+from bot.web.login import LoginPage, logout
 from bot.web.security import apply_policies, parse_auth
 from bot.web.ui import build_chat_blocks, build_widget_blocks
 

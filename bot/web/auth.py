@@ -1,4 +1,4 @@
-"""One auth rule for every door: the credentials, the login page and the middleware checking them.
+"""One auth rule for every door: the credentials, the sessions and the middleware checking them.
 
 When a credential is configured (`NEWSBOT_AUTH` user:password and/or `NEWSBOT_API_KEY`), every
 route needs one, except the login page and static assets: the chat, the widget, Gradio's
@@ -18,19 +18,17 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import html
 import json
 import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import parse_qs, quote
+from urllib.parse import quote
 
 from starlette.datastructures import Headers
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 SESSION_COOKIE = "newsbot_session"
@@ -40,6 +38,8 @@ LOGIN_PATHS = ("/login", "/login/", "/widget/login", "/widget/login/")
 STATIC_PREFIXES = ("/assets/", "/static/", "/svelte/", "/widget/assets/", "/widget/static/")
 STATIC_FILES = ("/favicon.ico", "/widget/favicon.ico", "/widget/gradio.js")
 MAX_LOGIN_FAILURES = 10
+HEADER_FAILURES = 50
+"""Wrong Authorization headers allowed per address and window (scripts retry more than people)."""
 LOGIN_WINDOW_SECONDS = 300.0
 
 
@@ -113,10 +113,11 @@ class Sessions:
             self._tokens.pop(token or "", None)
 
 
-class LoginThrottle:
-    """At most MAX_LOGIN_FAILURES wrong passwords per client address in LOGIN_WINDOW_SECONDS."""
+class Throttle:
+    """At most `limit` wrong credentials per client address in LOGIN_WINDOW_SECONDS."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int = MAX_LOGIN_FAILURES) -> None:
+        self.limit = limit
         self._failures: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
@@ -131,13 +132,29 @@ class LoginThrottle:
         now = time.monotonic()
         with self._lock:
             times = self._recent(client, now)
-            if len(times) < MAX_LOGIN_FAILURES:
+            if len(times) < self.limit:
                 return 0
             return max(1, int(times[0] + LOGIN_WINDOW_SECONDS - now) + 1)
 
     def failed(self, client: str) -> None:
+        now = time.monotonic()
         with self._lock:
-            self._recent(client, time.monotonic()).append(time.monotonic())
+            if len(self._failures) > 10_000:  # many addresses: forget those with no recent failure
+                self._failures = {c: t for c, t in self._failures.items() if self._recent(c, now)}
+            self._recent(client, now).append(now)
+
+
+def client_address(scope: Scope) -> str:
+    client = scope.get("client")
+    return str(client[0]) if client else "?"
+
+
+def too_many(wait: int) -> Response:
+    return JSONResponse(
+        {"detail": f"Too many wrong credentials from this address; try again in {wait} s"},
+        status_code=429,
+        headers={"Retry-After": str(wait)},
+    )
 
 
 def is_public_path(path: str) -> bool:
@@ -147,152 +164,45 @@ def is_public_path(path: str) -> bool:
     return path in LOGIN_PATHS or path in STATIC_FILES or path.startswith(STATIC_PREFIXES)
 
 
-def _safe_next(target: str) -> str:
-    """A same-site path to return to after login; anything else (//evil, http:...) becomes '/'."""
-    if target.startswith("/") and not target.startswith(("//", "/\\")) and "\n" not in target:
-        return target
-    return "/"
-
-
-_LOGIN_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>{title}: sign in</title>
-<style>
-body{{font-family:system-ui,sans-serif;background:#f8fafc;color:#1f2937;display:flex;
-justify-content:center;padding-top:12vh;margin:0}}
-form{{background:#fff;border:1px solid #e2e8f0;border-radius:12px;padding:1.5rem;width:20rem}}
-label{{display:block;margin:.75rem 0 .25rem}}
-input{{width:100%;padding:.5rem;box-sizing:border-box}}
-button{{margin-top:1rem;width:100%;padding:.6rem;background:#2563eb;color:#fff;border:0;
-border-radius:6px}} .error{{color:#b91c1c}}
-</style></head><body>
-<form method="post" action="{action}">
-<h1 style="font-size:1.25rem;margin:0">{title}</h1>
-<p class="error" role="alert">{error}</p>
-{user_field}
-<label for="password">{password_label}</label>
-<input id="password" name="password" type="password" autocomplete="current-password" required>
-<input type="hidden" name="next" value="{next}">
-<button type="submit">Sign in</button>
-</form></body></html>
-"""
-
-
-class LoginPage:
-    """`GET /login` shows the form; `POST /login` checks it and sets the session cookie.
-
-    Browsers get a redirect back to `next`; scripts (gradio_client's `auth=`) get JSON, as
-    Gradio's own login answers.
-    """
-
-    def __init__(self, credentials: Credentials, sessions: Sessions, title: str) -> None:
-        self.credentials = credentials
-        self.sessions = sessions
-        self.title = title
-        self.throttle = LoginThrottle()
-
-    def _form(
-        self, request: Request, next_path: str, error: str = "", status: int = 200
-    ) -> HTMLResponse:
-        ask_user = self.credentials.login is not None
-        user_field = (
-            '<label for="username">User name</label>'
-            '<input id="username" name="username" autocomplete="username" required>'
-            if ask_user
-            else '<input type="hidden" name="username" value="">'
-        )
-        label = "Password" if not self.credentials.api_key else "Password or API key"
-        if not ask_user:
-            label = "API key"
-        page = _LOGIN_PAGE.format(
-            title=html.escape(self.title),
-            action=html.escape(request.url.path, quote=True),
-            error=html.escape(error),
-            user_field=user_field,
-            password_label=label,
-            next=html.escape(_safe_next(next_path), quote=True),
-        )
-        return HTMLResponse(page, status_code=status, headers={"Cache-Control": "no-store"})
-
-    async def __call__(self, request: Request) -> Response:
-        if request.method != "POST":
-            return self._form(request, request.query_params.get("next", "/"))
-        client = request.client.host if request.client else "?"
-        wait = self.throttle.retry_after(client)
-        if wait:
-            return JSONResponse(
-                {"detail": f"Too many failed sign-ins; try again in {wait} s"},
-                status_code=429,
-                headers={"Retry-After": str(wait)},
-            )
-        body = (await request.body())[:8192].decode("utf-8", "replace")
-        fields = {key: values[0] for key, values in parse_qs(body).items()}
-        browser = "text/html" in request.headers.get("accept", "")
-        if not self.credentials.password_ok(fields.get("username", ""), fields.get("password", "")):
-            self.throttle.failed(client)
-            if browser:
-                return self._form(
-                    request, fields.get("next", "/"), "Wrong user name or password.", status=401
-                )
-            return JSONResponse({"detail": "Incorrect credentials."}, status_code=401)
-        response: Response = (
-            RedirectResponse(_safe_next(fields.get("next", "/")), status_code=303)
-            if browser
-            else JSONResponse({"success": True})
-        )
-        response.set_cookie(
-            SESSION_COOKIE,
-            self.sessions.create(),
-            max_age=int(self.sessions.lifetime),
-            httponly=True,
-            samesite="lax",
-            secure=request.url.scheme == "https",
-        )
-        return response
-
-
-def logout(sessions: Sessions) -> Callable[[Request], Response]:
-    """`GET /logout`: end this browser's session and show the sign-in page."""
-
-    def end(request: Request) -> Response:
-        sessions.end(request.cookies.get(SESSION_COOKIE))
-        response = RedirectResponse("/login", status_code=303)
-        response.delete_cookie(SESSION_COOKIE)
-        return response
-
-    return end
-
-
 class AuthMiddleware:
-    """Lets a request through only with a credential, unless the app is open or the path public."""
+    """Lets a request through only with a credential, unless the app is open or the path public.
+
+    CORS preflights never get here: the CORS layer outside answers them. Wrong `Authorization`
+    headers count against the sender's address like wrong sign-ins (HEADER_FAILURES allowed).
+    """
 
     def __init__(self, app: ASGIApp, credentials: Credentials, sessions: Sessions) -> None:
         self.app = app
         self.credentials = credentials
         self.sessions = sessions
-
-    def _allowed(self, scope: Scope) -> bool:
-        headers = Headers(scope=scope)
-        if self.credentials.header_ok(headers.get("authorization", "")):
-            return True
-        return self.sessions.valid(Request(scope).cookies.get(SESSION_COOKIE))
+        self.throttle = Throttle(HEADER_FAILURES)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket") or not self.credentials.configured:
             await self.app(scope, receive, send)
             return
-        path: str = scope["path"]
-        if scope["type"] == "http" and scope["method"] == "OPTIONS":
-            # CORS preflights carry no credentials; the CORS layer outside answers them.
+        if is_public_path(scope["path"]):
             await self.app(scope, receive, send)
             return
-        if is_public_path(path) or self._allowed(scope):
+        refusal: Response | None = None
+        authorization = Headers(scope=scope).get("authorization")
+        if authorization is not None:
+            client = client_address(scope)
+            wait = self.throttle.retry_after(client)
+            if wait:
+                refusal = too_many(wait)
+            elif self.credentials.header_ok(authorization):
+                await self.app(scope, receive, send)
+                return
+            else:
+                self.throttle.failed(client)
+        elif self.sessions.valid(Request(scope).cookies.get(SESSION_COOKIE)):
             await self.app(scope, receive, send)
             return
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008})
             return
-        await _refusal(scope)(scope, receive, send)
+        await (refusal or _refusal(scope))(scope, receive, send)
 
 
 def _refusal(scope: Scope) -> Response:

@@ -5,6 +5,7 @@
 - CORS: one policy for the whole app (Gradio's own is switched off): only the configured origins
   may call it from a browser, none by default. `*` is allowed only without credentials, and then
   without cookies.
+- Bodies: a request body over MAX_BODY_BYTES is a 413 (uploads have Gradio's own limit).
 - Framing: `/widget` (and its login page) may be framed by the app itself and the configured
   origins; every other page sends `X-Frame-Options: DENY` and `frame-ancestors 'none'`.
 """
@@ -129,23 +130,61 @@ class HostCheckMiddleware:
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008})
             return
-        body = json.dumps(
-            {
-                "detail": f"Host {host[:100]!r} is not served here: add the name to "
-                "NEWSBOT_ALLOWED_HOSTS if it is yours"
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 400,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", b"%d" % len(body)),
-                ],
-            }
+        detail = (
+            f"Host {host[:100]!r} is not served here: add the name to NEWSBOT_ALLOWED_HOSTS "
+            "if it is yours"
         )
-        await send({"type": "http.response.body", "body": body})
+        await _json_response(send, 400, detail)
+
+
+MAX_BODY_BYTES = 2_000_000
+"""Largest request body outside Gradio's upload route (which has its own file size limit)."""
+UPLOAD_PATHS = ("/gradio_api/upload", "/widget/gradio_api/upload")
+
+
+class BodyLimitMiddleware:
+    """Answers 413 to a request body over MAX_BODY_BYTES, before the app reads it all."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in UPLOAD_PATHS:
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "0")
+        if not declared.isdigit() or int(declared) > self.limit:
+            await _json_response(send, 413, f"The request body is over {self.limit} bytes.")
+            return
+        seen = 0
+
+        async def bounded_receive() -> Message:
+            # A chunked body has no length up front: stop reading it at the limit.
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    return {"type": "http.disconnect"}
+            return message
+
+        await self.app(scope, bounded_receive, send)
+
+
+async def _json_response(send: Send, status: int, detail: str) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 class FrameHeadersMiddleware:
@@ -192,7 +231,7 @@ def apply_policies(
     allowed_origins: Sequence[str],
     allowed_hosts: Sequence[str],
 ) -> None:
-    """Install framing headers, the Host check, CORS and auth, outermost first in that order.
+    """Install framing headers, the Host check, a body size limit, CORS and auth (outermost first).
 
     A parent `CORSMiddleware` switches off Gradio's own CORS handling in the mounted apps (which
     reflects any origin when the Host is not localhost), so this list is the one policy.
@@ -212,6 +251,7 @@ def apply_policies(
         allow_methods=["*"],
         allow_headers=["*"],
     )
+    app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(HostCheckMiddleware, allowed_hosts=hosts)
     # Outermost, so refusals and redirects carry the framing headers too.
     app.add_middleware(FrameHeadersMiddleware, origins=["*"] if any_origin else origins)

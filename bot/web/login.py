@@ -1,0 +1,159 @@
+"""The sign-in page (`/login`, `/widget/login`) and `/logout`, for `bot.web.auth`'s one rule.
+
+`GET` shows a small form (user name and password, or just the API key when only a key is set);
+`POST` checks it, with the sender's address throttled after repeated failures, and sets the
+session cookie. Browsers return to the page they came from (only a path on this site); scripts
+such as gradio_client's `auth=` get JSON, as from Gradio's own login.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+from urllib.parse import parse_qs
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from bot.web.auth import (
+    SESSION_COOKIE,
+    Credentials,
+    Sessions,
+    Throttle,
+    client_address,
+    too_many,
+)
+
+MAX_FORM_BYTES = 8192
+
+
+async def _small_body(request: Request) -> str | None:
+    """The form body as text, or None when it is larger than MAX_FORM_BYTES."""
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            return None
+    return body.decode("utf-8", "replace")
+
+
+_PATH = re.compile(r"/[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]*")
+
+
+def safe_next(target: str) -> str:
+    """A path on this site to return to after sign-in; anything else becomes '/'.
+
+    Only plain URL characters pass: browsers drop tabs and newlines and read backslashes as
+    slashes, so `/\t/evil.test` or `/\\evil.test` would leave the site.
+    """
+    if _PATH.fullmatch(target) and not target.startswith("//"):
+        return target
+    return "/"
+
+
+_LOGIN_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>{title}: sign in</title>
+<style>
+body{{font-family:system-ui,sans-serif;background:#f8fafc;color:#1f2937;display:flex;
+justify-content:center;padding-top:12vh;margin:0}}
+form{{background:#fff;border:1px solid #e2e8f0;border-radius:12px;padding:1.5rem;width:20rem}}
+label{{display:block;margin:.75rem 0 .25rem}}
+input{{width:100%;padding:.5rem;box-sizing:border-box}}
+button{{margin-top:1rem;width:100%;padding:.6rem;background:#2563eb;color:#fff;border:0;
+border-radius:6px}} .error{{color:#b91c1c}}
+</style></head><body>
+<form method="post" action="{action}">
+<h1 style="font-size:1.25rem;margin:0">{title}</h1>
+<p class="error" role="alert">{error}</p>
+{user_field}
+<label for="password">{password_label}</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required>
+<input type="hidden" name="next" value="{next}">
+<button type="submit">Sign in</button>
+</form></body></html>
+"""
+
+
+class LoginPage:
+    """`GET /login` shows the form; `POST /login` checks it and sets the session cookie.
+
+    Browsers get a redirect back to `next`; scripts (gradio_client's `auth=`) get JSON, as
+    Gradio's own login answers.
+    """
+
+    def __init__(self, credentials: Credentials, sessions: Sessions, title: str) -> None:
+        self.credentials = credentials
+        self.sessions = sessions
+        self.title = title
+        self.throttle = Throttle()
+
+    def _form(
+        self, request: Request, next_path: str, error: str = "", status: int = 200
+    ) -> HTMLResponse:
+        ask_user = self.credentials.login is not None
+        user_field = (
+            '<label for="username">User name</label>'
+            '<input id="username" name="username" autocomplete="username" required>'
+            if ask_user
+            else '<input type="hidden" name="username" value="">'
+        )
+        label = "Password" if not self.credentials.api_key else "Password or API key"
+        if not ask_user:
+            label = "API key"
+        page = _LOGIN_PAGE.format(
+            title=html.escape(self.title),
+            action=html.escape(request.url.path, quote=True),
+            error=html.escape(error),
+            user_field=user_field,
+            password_label=label,
+            next=html.escape(safe_next(next_path), quote=True),
+        )
+        return HTMLResponse(page, status_code=status, headers={"Cache-Control": "no-store"})
+
+    async def __call__(self, request: Request) -> Response:
+        if request.method != "POST":
+            return self._form(request, request.query_params.get("next", "/"))
+        client = client_address(request.scope)
+        wait = self.throttle.retry_after(client)
+        if wait:
+            return too_many(wait)
+        body = await _small_body(request)
+        if body is None:
+            return JSONResponse({"detail": "The sign-in form is too large."}, status_code=413)
+        fields = {key: values[0] for key, values in parse_qs(body).items()}
+        browser = "text/html" in request.headers.get("accept", "")
+        if not self.credentials.password_ok(fields.get("username", ""), fields.get("password", "")):
+            self.throttle.failed(client)
+            if browser:
+                return self._form(
+                    request, fields.get("next", "/"), "Wrong user name or password.", status=401
+                )
+            return JSONResponse({"detail": "Incorrect credentials."}, status_code=401)
+        response: Response = (
+            RedirectResponse(safe_next(fields.get("next", "/")), status_code=303)
+            if browser
+            else JSONResponse({"success": True})
+        )
+        response.set_cookie(
+            SESSION_COOKIE,
+            self.sessions.create(),
+            max_age=int(self.sessions.lifetime),
+            httponly=True,
+            samesite="lax",
+            secure=request.url.scheme == "https",
+        )
+        return response
+
+
+def logout(sessions: Sessions) -> Callable[[Request], Response]:
+    """`GET /logout`: end this browser's session and show the sign-in page."""
+
+    def end(request: Request) -> Response:
+        sessions.end(request.cookies.get(SESSION_COOKIE))
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(SESSION_COOKIE)
+        return response
+
+    return end
