@@ -119,9 +119,11 @@ def _parse(text: str, origin: str, hop: bool) -> httpx.URL:
     except httpx.InvalidURL as exc:
         where = f"the redirect to {text!r} is" if hop else "refused:"
         raise ArticleInputError(origin, f"{where} not a valid URL ({exc})") from exc
-    if url.scheme not in ("http", "https") or not url.host:
-        what = f"redirected to {text}, which" if hop else "the URL"
+    what = f"redirected to {text}, which" if hop else "the URL"
+    if url.scheme not in ("http", "https"):
         raise ArticleInputError(origin, f"{what} is not an http(s) URL; only those are fetched")
+    if not url.host:
+        raise ArticleInputError(origin, f"{what} names no host")
     return url
 
 
