@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from ingest.article import Article, InputProblem
+from ingest.loaders.jsonl import TOO_DEEP
 from ingest.sources import expand_sources, read_sources
 from newsbot.cli import cli
 from newsbot.errors import InputError
@@ -279,6 +280,20 @@ def test_json_syntax_errors_read_as_english(tmp_path: Path) -> None:
         "not valid JSON (Unterminated string starting at line 1, column 21)",
         "not valid JSON (Unterminated string starting at column 21)",
     ]
+
+
+def test_deeply_nested_json_is_said_to_be_too_deep(tmp_path: Path) -> None:
+    whole = tmp_path / "deep.json"
+    whole.write_text("[" * 100_000 + "]" * 100_000)
+    lines = tmp_path / "deep.jsonl"
+    lines.write_text(GOOD + '\n{"text": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
+    found, problems = read_all([str(whole), str(lines)], max_bytes=10**6)
+    assert [a.article_id for a in found] == ["good-1"]  # the good line of the same file
+    assert [(p.origin, p.reason) for p in problems] == [
+        (str(whole), TOO_DEEP),
+        (f"{lines}:2", TOO_DEEP),
+    ]
+    assert "nested too deeply" in TOO_DEEP
 
 
 def test_deeply_nested_html_is_said_to_be_too_deep(tmp_path: Path) -> None:

@@ -25,6 +25,9 @@ SOURCE_FIELDS = ("source", "site")
 TITLE_FIELDS = ("title", "headline")
 
 
+TOO_DEEP = "not readable JSON (nested too deeply: arrays or objects thousands of levels deep)"
+
+
 def json_error(exc: json.JSONDecodeError, *, line: bool = True) -> str:
     """A JSON syntax error as a reason: "not valid JSON (Expecting value at line 1, column 9)"."""
     # Some messages end in "at" ("Unterminated string starting at"), which the position completes.
@@ -128,6 +131,9 @@ def load_json_lines(
         except json.JSONDecodeError as exc:
             yield InputProblem(origin, json_error(exc, line=False))
             continue
+        except RecursionError:
+            yield InputProblem(origin, TOO_DEEP)
+            continue
         yield from _emit(record, origin, max_chars)
 
 
@@ -148,6 +154,8 @@ def load_json(
             yield from load_json_lines(path, max_bytes=max_bytes, max_chars=max_chars)
             return
         raise ArticleInputError(origin, json_error(exc)) from exc
+    except RecursionError as exc:
+        raise ArticleInputError(origin, TOO_DEEP) from exc
     if isinstance(document, Mapping) and isinstance(document.get("articles"), list):
         document = document["articles"]
     if isinstance(document, list):

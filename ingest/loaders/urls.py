@@ -16,7 +16,7 @@ from ingest.article import Article, ArticleInputError, InputProblem
 from ingest.loaders.feeds import articles_from_feed
 from ingest.loaders.fetching import FetchPolicy, fetch
 from ingest.loaders.html import article_from_html, decode_html
-from ingest.loaders.jsonl import article_from_record
+from ingest.loaders.jsonl import TOO_DEEP, article_from_record
 from ingest.loaders.reading import decode_text
 from ingest.loaders.text import article_from_text
 
@@ -79,6 +79,8 @@ def load_url(
             record = json.loads(decode_text(data, url))
         except ValueError as exc:
             raise ArticleInputError(url, f"not valid JSON ({exc})") from exc
+        except RecursionError as exc:
+            raise ArticleInputError(url, TOO_DEEP) from exc
         article, problems = article_from_record(record, url, max_chars)
     elif kind == "text":
         text = decode_text(data, url)
