@@ -404,7 +404,7 @@ def server() -> Iterator[str]:
     thread.join()
 
 
-# The test server is on loopback, which URL ingest refuses unless allowed (tests/test_url_safety.py).
+# The test server is on loopback, which URL ingest refuses unless allowed (see test_url_safety).
 LOOPBACK = AddressPolicy.from_strings(["127.0.0.0/8"])
 
 
