@@ -155,17 +155,28 @@ def ingest(obj: Context, sources: tuple[str, ...], as_json: bool, allow_private:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @pass_ctx
 def stats(obj: Context, as_json: bool) -> None:
-    """Show how many articles and chunks are stored, and with which embedder.
+    """Show how many articles and chunks are stored, and the configured embedder.
+
+    The counts come from the article registry (the chunks of fully stored articles), so this
+    answers at once without opening Chroma or loading the embedder.
 
     \b
     Example:
       newsbot stats --json
     """
     from ingest.cleaning import printable
-    from newsbot.factories import build_store
+    from newsbot.factories import build_registry, embedder_setting
 
     settings = obj.settings
-    info = {**build_store(settings).stats(), "data_dir": str(settings.data_dir)}
+    registry = build_registry(settings)
+    info = {
+        "articles": registry.count(),
+        "chunks": registry.chunk_count(),
+        "pending": len(registry.pending()),
+        "collection": settings.collection,
+        "embedder": embedder_setting(settings),
+        "data_dir": str(settings.data_dir),
+    }
     if as_json:
         click.echo(json.dumps(info, indent=2))
     else:

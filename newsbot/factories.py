@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from bot.answer.assistant import Assistant
     from bot.llm.local_server import LocalLLMServer
+    from vectorstore.registry import ArticleRegistry
     from vectorstore.store import NewsStore
 
 log = logging.getLogger(__name__)
@@ -46,22 +47,39 @@ def build_embeddings(settings: Settings) -> Embeddings:
     )
 
 
+def build_registry(settings: Settings, collection: str | None = None) -> ArticleRegistry:
+    """The article registry of the collection the settings point at (SQLite only: opening it
+    loads neither Chroma nor an embedder, so `newsbot stats` starts fast)."""
+    from vectorstore.registry import ArticleRegistry
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return ArticleRegistry.for_collection(
+        settings.data_dir,
+        collection or settings.collection,
+        settings.chroma_host,
+        settings.chroma_port,
+    )
+
+
 def build_store(settings: Settings, collection: str | None = None) -> NewsStore:
     """Open (or create) the Chroma collection and article registry the settings point at."""
     from vectorstore.client import make_chroma_client
-    from vectorstore.registry import ArticleRegistry
     from vectorstore.store import NewsStore
 
     name = collection or settings.collection
     embeddings = build_embeddings(settings)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    registry = build_registry(settings, name)
     client = make_chroma_client(
         settings.data_dir, settings.chroma_host, settings.chroma_port, settings.chroma_ssl
     )
-    registry = ArticleRegistry.for_collection(
-        settings.data_dir, name, settings.chroma_host, settings.chroma_port
-    )
     return NewsStore(client, name, embeddings, registry)
+
+
+def embedder_setting(settings: Settings) -> str:
+    """The configured embedder in words, without loading it ("local", "openai:<model>")."""
+    if settings.embedder == "local":
+        return "local"
+    return f"{settings.embedder}:{settings.embedding_model}"
 
 
 def build_local_server(settings: Settings) -> LocalLLMServer:

@@ -53,13 +53,13 @@ def test_overlap_must_be_smaller_than_chunk(monkeypatch: pytest.MonkeyPatch) -> 
         get_settings()
 
 
-def test_help_imports_no_model_store_or_web_library() -> None:
-    """`newsbot --help` (and `newsbot eval --help`) stay fast: the heavy libraries load only in
-    the commands that use them (measured times: BENCHMARKS.md, CLI start)."""
+def test_help_and_stats_import_no_model_store_or_web_library() -> None:
+    """`newsbot --help` and `newsbot stats` stay fast: the heavy libraries load only in the
+    commands that use them (measured times: BENCHMARKS.md, CLI start)."""
     code = (
         "import sys\n"
         "from newsbot.cli import cli\n"
-        "for args in (['--help'], ['eval', '--help'], ['stats', '--help']):\n"
+        "for args in (['--help'], ['eval', '--help'], ['stats'], ['stats', '--json']):\n"
         "    try:\n"
         "        cli.main(args, prog_name='newsbot')\n"
         "    except SystemExit:\n"
@@ -71,6 +71,7 @@ def test_help_imports_no_model_store_or_web_library() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     )
     assert "Usage: newsbot" in proc.stdout
+    assert '"articles": 0' in proc.stdout
     assert proc.stdout.splitlines()[-1] == "loaded:"
 
 
