@@ -439,3 +439,25 @@ def test_host_header_must_name_this_server(
         headers={"Host": "news.example.test", "Authorization": f"Bearer {KEY}"},
     )
     assert named.status_code == 200
+
+
+def test_pages_of_other_origins_cannot_make_a_browser_send_changes(
+    servers: dict[str, str], open_server: tuple[str, Any]
+) -> None:
+    url = open_server[0]
+    upload = [("files", ("planted.txt", b"Planted text.", "text/plain"))]
+    for origin in ("http://evil.test", "null", "http://127.0.0.1:1"):
+        sent = http.post(f"{url}/gradio_api/upload", files=upload, headers={"Origin": origin})
+        assert sent.status_code == 403, origin
+        assert "NEWSBOT_ALLOWED_ORIGINS" in sent.json()["detail"]
+        asked = http.post(f"{url}/api/ask", json={"question": "Q?"}, headers={"Origin": origin})
+        assert asked.status_code == 403, origin
+    assert http.post(f"{url}/gradio_api/upload", files=upload, headers={"Origin": url}).is_success
+    assert http.post(f"{url}/api/ask", json={"question": "Q?"}).status_code == 200
+    allowed = http.post(
+        f"{servers['both']}/api/ask",
+        json={"question": "Q?"},
+        headers={"Origin": FOREIGN, "Authorization": f"Bearer {KEY}"},
+    )
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == FOREIGN

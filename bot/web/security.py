@@ -5,6 +5,8 @@
 - CORS: one policy for the whole app (Gradio's own is switched off): only the configured origins
   may call it from a browser, none by default. `*` is allowed only without credentials, and then
   without cookies.
+- Cross-site requests: a POST (or other unsafe method) whose `Origin` is neither this server
+  nor a configured origin is a 403, so another page cannot make a browser upload or ask.
 - Bodies: a request body over MAX_BODY_BYTES is a 413 (uploads have Gradio's own limit).
 - Framing: `/widget` (and its login page) may be framed by the app itself and the configured
   origins; every other page sends `X-Frame-Options: DENY` and `frame-ancestors 'none'`.
@@ -137,6 +139,43 @@ class HostCheckMiddleware:
         await _json_response(send, 400, detail)
 
 
+UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+
+class OriginCheckMiddleware:
+    """Refuses (403) a state-changing request sent by a page of another, unlisted origin.
+
+    CORS only hides responses; a form or `fetch` from another page still *sends* its request
+    (an upload, say). Browsers name the sending page in `Origin`: it must be this server (same
+    host and port, whatever the scheme a TLS proxy removed) or a configured origin. Requests
+    without `Origin` (curl, scripts, same-origin GETs) are not browser cross-site requests.
+    """
+
+    def __init__(self, app: ASGIApp, origins: Sequence[str]) -> None:
+        self.app = app
+        self.any = "*" in origins
+        self.origins = {o.lower() for o in origins}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in UNSAFE_METHODS or self.any:
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        origin = headers.get("origin")
+        if origin is None or origin.lower() in self.origins:
+            await self.app(scope, receive, send)
+            return
+        netloc = origin.lower().partition("://")[2]
+        if netloc and netloc == headers.get("host", "").lower():
+            await self.app(scope, receive, send)
+            return
+        detail = (
+            f"Requests from pages on {origin[:100]!r} are not accepted: add the origin to "
+            "NEWSBOT_ALLOWED_ORIGINS if it is yours"
+        )
+        await _json_response(send, 403, detail)
+
+
 MAX_BODY_BYTES = 2_000_000
 """Largest request body outside Gradio's upload route (which has its own file size limit)."""
 UPLOAD_PATHS = ("/gradio_api/upload", "/widget/gradio_api/upload")
@@ -231,7 +270,9 @@ def apply_policies(
     allowed_origins: Sequence[str],
     allowed_hosts: Sequence[str],
 ) -> None:
-    """Install framing headers, the Host check, a body size limit, CORS and auth (outermost first).
+    """Install framing headers, the Host check, a body limit, CORS, the Origin check and auth.
+
+    Outermost first, in that order.
 
     A parent `CORSMiddleware` switches off Gradio's own CORS handling in the mounted apps (which
     reflects any origin when the Host is not localhost), so this list is the one policy.
@@ -244,6 +285,7 @@ def apply_policies(
     any_origin = "*" in origins
     # add_middleware puts each new layer outside the previous ones: innermost first.
     app.add_middleware(AuthMiddleware, credentials=credentials, sessions=sessions)
+    app.add_middleware(OriginCheckMiddleware, origins=origins)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"] if any_origin else origins,
