@@ -19,6 +19,11 @@ import tiktoken
 from vectorstore.records import ChunkText
 
 # A sentence ends after . ! ? or … (plus closing quotes/brackets) followed by whitespace.
+# The chunk size and overlap when the caller gives none: the defaults of Settings.chunk_tokens
+# and chunk_overlap (tests/test_ingest_pipeline.py checks they agree), which say why 200.
+CHUNK_TOKENS = 200
+CHUNK_OVERLAP = 30
+
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'\u201d\u2019)\]]*\s+")
 _PARAGRAPH_END = re.compile(r"\n\s*")
 
@@ -83,7 +88,10 @@ def _strip(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def chunk_text(
-    text: str, encoding: tiktoken.Encoding, chunk_tokens: int = 300, overlap: int = 45
+    text: str,
+    encoding: tiktoken.Encoding,
+    chunk_tokens: int = CHUNK_TOKENS,
+    overlap: int = CHUNK_OVERLAP,
 ) -> list[ChunkText]:
     """Cut `text` into chunks of at most `chunk_tokens` tokens, `overlap` tokens shared.
 

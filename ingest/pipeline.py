@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import tiktoken
 
 from ingest.article import Article, InputProblem
-from ingest.chunking import chunk_text
+from ingest.chunking import CHUNK_OVERLAP, CHUNK_TOKENS, chunk_text
 from ingest.loaders.fetching import FetchPolicy
 from ingest.sources import expand_sources, read_sources
 from ingest.tokens import load_encoding
@@ -159,8 +159,8 @@ def ingest(
     store: NewsStore,
     *,
     tiktoken_cache_dir: Path,
-    chunk_tokens: int = 200,  # the defaults of Settings.chunk_tokens / chunk_overlap (a test
-    overlap: int = 30,  # checks they agree), so a caller without settings chunks the same way
+    chunk_tokens: int = CHUNK_TOKENS,
+    overlap: int = CHUNK_OVERLAP,
     max_bytes: int = 200_000_000,
     http_timeout: float = 20.0,
     progress: Progress | None = None,

@@ -134,3 +134,14 @@ def test_prepare_cache_repairs_a_corrupt_file(tmp_path: Path) -> None:
     good = target.read_bytes()
     target.write_bytes(b"corrupt")
     assert prepare_cache(tmp_path).read_bytes() == good
+
+
+def test_one_set_of_chunking_defaults() -> None:
+    from ingest.chunking import CHUNK_OVERLAP, CHUNK_TOKENS
+    from newsbot.settings import Settings
+
+    fields = Settings.model_fields
+    assert (fields["chunk_tokens"].default, fields["chunk_overlap"].default) == (
+        CHUNK_TOKENS,
+        CHUNK_OVERLAP,
+    )
