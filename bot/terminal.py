@@ -8,6 +8,7 @@ prints one `AnswerResult` JSON object per line instead of text.
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict
 from datetime import date
@@ -30,6 +31,18 @@ class Answerer(Protocol):
     ) -> Iterator[AnswerEvent]: ...
 
 
+def printable(text: str, keep: str = "") -> str:
+    """`text` with control and format characters (escape sequences, bidi overrides) shown as
+    `\\uXXXX`, so an article's title or the model's text cannot move the cursor, recolour or
+    reorder the terminal; characters in `keep` (a line break) pass."""
+    return "".join(
+        char
+        if char in keep or unicodedata.category(char) not in ("Cc", "Cf")
+        else f"\\u{ord(char):04x}"
+        for char in text
+    )
+
+
 def format_sources(result: AnswerResult) -> str:
     """The sources as lines "[n] title (source, date) url", or why there are none."""
     if not result.sources:
@@ -38,7 +51,8 @@ def format_sources(result: AnswerResult) -> str:
     for source in result.sources:
         when = (source.published or "")[:10] or "date unknown"
         origin = ", ".join(part for part in (source.source, when) if part)
-        lines.append(f"[{source.n}] {source.title or 'Untitled'} ({origin}) {source.url}".rstrip())
+        line = f"[{source.n}] {source.title or 'Untitled'} ({origin}) {source.url}".rstrip()
+        lines.append(printable(line))
     return "\n".join(lines)
 
 
@@ -46,7 +60,7 @@ def render_stream(events: Iterable[AnswerEvent], output: IO[str]) -> AnswerResul
     """Write the checked answer as it streams (each piece is final) and return its result."""
     for event in events:
         if isinstance(event, TextDelta):
-            output.write(event.text)
+            output.write(printable(event.text, keep="\n"))
             output.flush()
         elif isinstance(event, AnswerDone):
             output.write("\n")

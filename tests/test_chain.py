@@ -393,3 +393,18 @@ def test_a_refusal_tacked_onto_an_answer_is_dropped(apostrophe: str) -> None:
     result = assistant.ask("Who represented the US?", as_of=date(2025, 6, 1))
     assert result.answer == "Natalie Baker represented the US [1]."
     assert result.grounded
+
+
+def test_the_terminal_shows_escape_sequences_and_bidi_overrides_as_text() -> None:
+    import io
+    from dataclasses import replace
+
+    from bot.terminal import run_chat
+
+    hostile = replace(PASSAGES[0], title="Rain\x1b[2J\u202eevil", text=TEXTS[0] + " \x1b[31m")
+    assistant, _, _ = make(["Heavy rain flooded the city centre [1].\x1b[2J"], passages=[hostile])
+    out = io.StringIO()
+    run_chat(assistant, io.StringIO("What happened?\n"), out, is_tty=False)
+    assert "\x1b" not in out.getvalue()
+    assert "\u202e" not in out.getvalue()
+    assert "Rain\\u001b[2J\\u202eevil" in out.getvalue()
