@@ -59,8 +59,22 @@ def run_server(settings: Settings, *, host: str, port: int, public: bool = False
 
     credentials = bool(settings.auth or settings.api_key)
     check_exposure(host, credentials=credentials, public=public)
-    # An open app on a network: anyone may ask, but nobody may ingest (URLs, uploads) or delete.
-    library = credentials or is_loopback(host)
+    library = library_allowed(host, credentials=credentials)
     if not library:
         log.warning("serving open on %s (--public): the Library tab is left out", host)
+    if not is_loopback(host) and not settings.allowed_hosts:
+        log.warning(
+            "only IP addresses and localhost are answered; set NEWSBOT_ALLOWED_HOSTS to the "
+            'names clients use (e.g. ["news.example.com"])'
+        )
     serve(build_web_app(settings, library=library), host=host, port=port)
+
+
+def library_allowed(host: str, *, credentials: bool) -> bool:
+    """Whether the web Library (ingest, delete) is offered: not on an open app on a network.
+
+    Anyone may then ask, but nobody may ingest uploads or URLs, or delete.
+    """
+    from bot.web.server import is_loopback
+
+    return credentials or is_loopback(host)

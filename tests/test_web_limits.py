@@ -27,6 +27,7 @@ from bot.web.limits import AnswerGate, Busy, recent_history
 from bot.web.server import serving_in_thread
 from prompts import load_prompts
 from tests.test_web_api import make_store
+from tests.test_web_security import gradio_event
 
 pytestmark = pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning")
 
@@ -132,6 +133,10 @@ def test_a_full_queue_is_429_with_retry_after(app_url: str) -> None:
     assert refused.status_code == 429
     assert "busy" in refused.json()["detail"]
     assert int(refused.headers["retry-after"]) >= 1
+    # The chat shares the queue: it says so instead of waiting without end.
+    chat = gradio_event(app_url, "chat", ["And then?", []])
+    assert chat["success"] is False
+    assert "busy" in chat["output"]["error"]
     for thread in threads + more:
         thread.join()
     assert [r.status_code for r in replies + more_replies] == [200] * 4

@@ -30,6 +30,7 @@ from bot.web.library import uploaded_files
 from bot.web.server import check_exposure, is_loopback, serving_in_thread
 from newsbot.cli import cli
 from newsbot.errors import ConfigError, InputError
+from newsbot.web_entry import library_allowed
 from tests.test_web_api import ScriptedAssistant, make_store, store_library
 
 pytestmark = pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning")
@@ -358,6 +359,10 @@ def test_serve_refuses_an_open_app_on_a_network_address() -> None:
         check_exposure(host, credentials=False, public=False)
     for host in ("0.0.0.0", "::", "192.168.1.5", "news.example.test"):
         assert not is_loopback(host)
+    # --public without a credential: the chat and API, but no Library (ingest, delete).
+    assert not library_allowed("0.0.0.0", credentials=False)
+    assert library_allowed("0.0.0.0", credentials=True)
+    assert library_allowed("127.0.0.1", credentials=False)
 
 
 # --- 5. CORS, framing, Host ------------------------------------------------------------------
