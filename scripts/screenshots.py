@@ -71,35 +71,43 @@ def main(argv: Sequence[str] | None = None) -> None:
         store = build_store(settings)
         library = StoreLibrary(settings, store)
         log.info("ingest: %s", library.ingest([str(REPO / "examples" / "articles")]))
-        app = build_app(build_assistant(settings, store), library, examples=EXAMPLES)
-
         host = fastapi.FastAPI()
         host.mount("/", StaticFiles(directory=REPO / "examples"))
-        with (
-            serving_in_thread(app) as url,
-            serving_in_thread(host) as host_url,
-            sync_playwright() as playwright,
-        ):
-            browser = playwright.chromium.launch(
-                executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
+        with serving_in_thread(host) as host_url:
+            embedder = host_url.replace("127.0.0.1", "localhost")
+            # Only configured origins may frame the widget (SECURITY.md): allow the host page.
+            app = build_app(
+                build_assistant(settings, store),
+                library,
+                examples=EXAMPLES,
+                allowed_origins=[embedder],
             )
-            page = browser.new_page(viewport={"width": 1100, "height": 860})
-            page.goto(url + "/")
-            ask_and_wait(page.locator("#nb-input textarea"), CHAT_QUESTION)
-            shoot(page, args.out / "chat.png")
+            shoot_all(app, embedder, args.out)
 
-            page.get_by_role("tab", name="Library").click()
-            page.locator("#nb-articles table").wait_for()
-            shoot(page, args.out / "library.png")
 
-            embed = browser.new_page(viewport={"width": 1100, "height": 760})
-            embed.goto(f"{host_url.replace('127.0.0.1', 'localhost')}/embed.html?server={url}")
-            frame = embed.frame_locator("#newsbot-iframe")
-            ask_and_wait(frame.locator("textarea"), WIDGET_QUESTION)
-            component = embed.locator("gradio-app")
-            ask_and_wait(component.locator("textarea"), CHAT_QUESTION)
-            shoot(embed, args.out / "embed.png")
-            browser.close()
+def shoot_all(app: fastapi.FastAPI, host_url: str, out: Path) -> None:
+    """The chat, the Library tab, and the widget embedded in `host_url`'s embed.html."""
+    with serving_in_thread(app) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
+        )
+        page = browser.new_page(viewport={"width": 1100, "height": 860})
+        page.goto(url + "/")
+        ask_and_wait(page.locator("#nb-input textarea"), CHAT_QUESTION)
+        shoot(page, out / "chat.png")
+
+        page.get_by_role("tab", name="Library").click()
+        page.locator("#nb-articles table").wait_for()
+        shoot(page, out / "library.png")
+
+        embed = browser.new_page(viewport={"width": 1100, "height": 760})
+        embed.goto(f"{host_url}/embed.html?server={url}")
+        frame = embed.frame_locator("#newsbot-iframe")
+        ask_and_wait(frame.locator("textarea"), WIDGET_QUESTION)
+        component = embed.locator("gradio-app")
+        ask_and_wait(component.locator("textarea"), CHAT_QUESTION)
+        shoot(embed, out / "embed.png")
+        browser.close()
 
 
 if __name__ == "__main__":
