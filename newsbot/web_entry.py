@@ -23,10 +23,13 @@ EXAMPLE_QUESTIONS = (
 )
 
 
-def build_web_app(settings: Settings, *, library: bool = True) -> fastapi.FastAPI:
+def build_web_app(
+    settings: Settings, *, library: bool = True, host: str | None = None
+) -> fastapi.FastAPI:
     """The FastAPI app (chat, library tab, /widget, /api) over the configured parts.
 
-    `library=False` leaves the Library tab out (no ingest or delete through the web).
+    `library=False` leaves the Library tab out (no ingest or delete through the web). A `host`
+    that is a name (`--host news.example.com`) is served besides NEWSBOT_ALLOWED_HOSTS.
     """
     from bot.web.app import build_app
     from newsbot.factories import build_assistant, build_store
@@ -37,7 +40,7 @@ def build_web_app(settings: Settings, *, library: bool = True) -> fastapi.FastAP
         build_assistant(settings, store),
         StoreLibrary(settings, store) if library else None,
         allowed_origins=settings.allowed_origins,
-        allowed_hosts=settings.allowed_hosts,
+        allowed_hosts=[*settings.allowed_hosts, *_bound_name(host)],
         auth=settings.auth,
         api_key=settings.api_key,
         examples=EXAMPLE_QUESTIONS,
@@ -62,12 +65,25 @@ def run_server(settings: Settings, *, host: str, port: int, public: bool = False
     library = library_allowed(host, credentials=credentials)
     if not library:
         log.warning("serving open on %s (--public): the Library tab is left out", host)
-    if not is_loopback(host) and not settings.allowed_hosts:
+    if not is_loopback(host) and not settings.allowed_hosts and not _bound_name(host):
         log.warning(
             "only IP addresses and localhost are answered; set NEWSBOT_ALLOWED_HOSTS to the "
             'names clients use (e.g. ["news.example.com"])'
         )
-    serve(build_web_app(settings, library=library), host=host, port=port)
+    serve(build_web_app(settings, library=library, host=host), host=host, port=port)
+
+
+def _bound_name(host: str | None) -> list[str]:
+    """`[host]` when the server binds to a DNS name rather than an address."""
+    import ipaddress
+
+    if not host:
+        return []
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return [host.lower()]
+    return []
 
 
 def library_allowed(host: str, *, credentials: bool) -> bool:
