@@ -244,10 +244,9 @@ class FrameHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
+                # A second CSP header adds its rules to any the app sent (browsers enforce all).
                 headers = [
-                    (k, v)
-                    for k, v in message.get("headers", [])
-                    if k.lower() not in (b"x-frame-options", b"content-security-policy")
+                    (k, v) for k, v in message.get("headers", []) if k.lower() != b"x-frame-options"
                 ]
                 if frameable:
                     headers.append((b"content-security-policy", self.widget_policy))
