@@ -1,0 +1,1 @@
+"""The golden corpus: recorded model answers that the answer-check tests score without a model."""
