@@ -27,7 +27,7 @@ from bot.web.limits import AnswerGate, Busy, recent_history
 from bot.web.server import serving_in_thread
 from prompts import load_prompts
 from tests.test_web_api import make_store
-from tests.test_web_security import gradio_event
+from tests.web_events import gradio_event
 
 pytestmark = pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning")
 

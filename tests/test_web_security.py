@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,6 +31,7 @@ from newsbot.cli import cli
 from newsbot.errors import ConfigError, InputError
 from newsbot.web_entry import library_allowed
 from tests.test_web_api import ScriptedAssistant, make_store, store_library
+from tests.web_events import gradio_event
 
 pytestmark = pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning")
 
@@ -97,24 +97,6 @@ def servers() -> Iterator[dict[str, str]]:
         serving_in_thread(build_app(ScriptedAssistant(), **SETTINGS["both"])) as both,
     ):
         yield {"login": login, "key": key, "both": both}
-
-
-def gradio_event(url: str, api_name: str, data: list[Any], **headers: str) -> dict[str, Any]:
-    """Call one Gradio event through its queue, as the browser does; the completion message."""
-    config = http.get(f"{url}/config", headers=headers).json()
-    fn = next(d["id"] for d in config["dependencies"] if d.get("api_name") == api_name)
-    session = uuid.uuid4().hex
-    join = {"data": data, "fn_index": fn, "session_hash": session, "event_data": None}
-    http.post(f"{url}/gradio_api/queue/join", json=join, headers=headers).raise_for_status()
-    with http.stream(
-        "GET", f"{url}/gradio_api/queue/data?session_hash={session}", headers=headers, timeout=60
-    ) as stream:
-        for line in stream.iter_lines():
-            if line.startswith("data:"):
-                message: dict[str, Any] = json.loads(line[5:])
-                if message.get("msg") == "process_completed":
-                    return message
-    raise AssertionError("the event never completed")
 
 
 def file_data(path: str) -> dict[str, Any]:
