@@ -65,11 +65,6 @@ class EvalReport:
         return data
 
 
-def read_preds(path: Path) -> dict[str, Record]:
-    """The prediction lines already in `path`, by question id (a torn last line is ignored)."""
-    return {str(key): record for key, record in PredictionStore(path).read().items()}
-
-
 def answer_seconds(preds: Iterable[Record]) -> float:
     """Time spent answering these predictions (the sum of their `total_s`)."""
     return round(sum(pred["total_s"] or 0.0 for pred in preds), 1)
