@@ -132,7 +132,7 @@ class Settings(BaseSettings):
     grounding: dict[str, float] = Field(
         default_factory=dict,
         description="Overrides of the answer check's thresholds, as JSON: e.g. "
-        '\'{"cited_support": 0.5}\'; the names and defaults are in '
+        "'{\"cited_support\": 0.5}'; the names and defaults are in "
         "bot/answer/grounding/policy.py. For experiments; the defaults are measured.",
     )
 
