@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from typing import Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from vectorstore.records import ArticleMeta, ChunkText, Passage
+
+if TYPE_CHECKING:
+    from chromadb.api.types import QueryResult
 
 _EPOCH: Final = date(1970, 1, 1)
 UNKNOWN_DAY: Final = -1
@@ -78,3 +81,14 @@ def passage_from_row(
         score=cosine_relevance(float(distance)),
         chunk_index=int(meta.get("chunk_index", 0)),
     )
+
+
+def passages_from_query(result: QueryResult) -> tuple[list[Passage], int]:
+    """The passages of a one-query Chroma result, and how many rows had no record left."""
+    ids = result["ids"][0]
+    documents = (result["documents"] or [[]])[0]
+    metadatas = (result["metadatas"] or [[]])[0]
+    distances = (result["distances"] or [[]])[0]
+    rows = zip(ids, documents, metadatas, distances, strict=True)
+    found = [p for p in (passage_from_row(*row) for row in rows) if p is not None]
+    return found, len(ids) - len(found)

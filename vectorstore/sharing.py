@@ -103,8 +103,7 @@ class EmbeddedChroma(SharedChroma):
     def _counter(self, collection: str) -> int:
         fd = self._counters.get(collection)
         if fd is None:
-            name = collection if len(collection) <= 100 else _digest(collection)
-            path = self.folder / WRITES_DIR / name
+            path = self.folder / WRITES_DIR / file_name(collection)
             path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
             self._counters[collection] = fd
@@ -219,5 +218,6 @@ def _collect_soon() -> None:
     threading.Thread(target=collect, name="newsbot-chroma-gc", daemon=True).start()
 
 
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+def file_name(collection: str) -> str:
+    """A file name for `collection`: itself (names use only [A-Za-z0-9._-]), hashed when long."""
+    return collection if len(collection) <= 100 else hashlib.sha256(collection.encode()).hexdigest()

@@ -14,7 +14,6 @@ skipped, never an error.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -32,13 +31,14 @@ from vectorstore.chunks import (
     cosine_relevance,
     day_number,
     epoch_day,
-    passage_from_row,
+    passages_from_query,
 )
 from vectorstore.collection import SPACE, NewsCollection
 from vectorstore.embeddings import embedder_info
 from vectorstore.locks import FileLock
 from vectorstore.records import ArticleMeta, ArticleRow, ChunkText, Passage
 from vectorstore.registry import ArticleRegistry
+from vectorstore.sharing import file_name
 
 if TYPE_CHECKING:
     from langchain_chroma import Chroma
@@ -82,9 +82,10 @@ class NewsStore:
         self.embedder_name = embedder_name
         self.dimension = dimension
         self._chroma = NewsCollection(client, collection_name, embedder_name, dimension)
-        lock_name = collection_name if len(collection_name) <= 100 else _digest(collection_name)
         self._ingest_lock = FileLock.at(
-            registry.path.with_name(f"{registry.path.stem}.{lock_name}.ingest.lock")
+            registry.path.with_name(
+                f"{registry.path.stem}.{file_name(collection_name)}.ingest.lock"
+            )
         )
         if self._collection.count() == 0 and registry.count() + len(registry.pending()) > 0:
             with self.ingest_lock():  # not while another process is writing its first chunks
@@ -241,8 +242,8 @@ class NewsStore:
                 passages, missing = self._query(vector, k, where)
             except Exception as exc:  # chromadb's errors are untyped
                 raise StoreError(
-                    f"Search in collection {self.collection_name!r} failed ({exc}): try again, "
-                    "or restart the process if it keeps failing"
+                    f"Search in collection {self.collection_name!r} failed ({exc}): check that "
+                    "the store is readable (and a Chroma server reachable), then ask again"
                 ) from exc
             if missing:
                 logger.debug("Skipped %d chunk(s) deleted during the search", missing)
@@ -256,13 +257,7 @@ class NewsStore:
             where=where,
             include=["documents", "metadatas", "distances"],
         )
-        ids = result["ids"][0]
-        documents = (result["documents"] or [[]])[0]
-        metadatas = (result["metadatas"] or [[]])[0]
-        distances = (result["distances"] or [[]])[0]
-        rows = zip(ids, documents, metadatas, distances, strict=True)
-        found = [p for p in (passage_from_row(*row) for row in rows) if p is not None]
-        return found, len(ids) - len(found)
+        return passages_from_query(result)
 
     def _all_published_by(self, last_day: int) -> bool:
         """True when no stored article is dated after `last_day` (days since 1970-01-01), so a
@@ -301,6 +296,7 @@ class NewsStore:
         """
         from langchain_chroma import Chroma
 
+        self._chroma.current()  # take other processes' writes first
         return Chroma(
             collection_name=self.collection_name,
             embedding_function=self.embeddings,
@@ -311,7 +307,3 @@ class NewsStore:
             # about the "legacy" (none) embedding function that newsbot's collections have.
             relevance_score_fn=cosine_relevance,
         )
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
