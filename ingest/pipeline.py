@@ -24,7 +24,7 @@ import tiktoken
 from ingest.article import Article, InputProblem
 from ingest.chunking import CHUNK_OVERLAP, CHUNK_TOKENS, chunk_text
 from ingest.loaders.fetching import FetchPolicy
-from ingest.sources import expand_sources, read_sources
+from ingest.sources import expand, read_sources
 from ingest.tokens import load_encoding
 from vectorstore.records import ArticleMeta, ChunkText
 
@@ -39,7 +39,10 @@ Progress = Callable[[int, int, int], None]
 
 @dataclass
 class IngestReport:
-    """What one ingest run did; `failures` skipped an input, `warnings` stored it with a caveat."""
+    """What one ingest run did; `failures` skipped an input, `warnings` stored it with a caveat.
+
+    `unsupported` are the files of other types found in folders or by globs: skipped, not failed.
+    """
 
     new: int = 0
     updated: int = 0
@@ -49,6 +52,7 @@ class IngestReport:
     seconds: float = 0.0
     failures: list[InputProblem] = field(default_factory=list)
     warnings: list[InputProblem] = field(default_factory=list)
+    unsupported: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> int:
@@ -72,6 +76,7 @@ class IngestReport:
             "seconds": round(self.seconds, 3),
             "failures": [asdict(p) for p in self.failures],
             "warnings": [asdict(p) for p in self.warnings],
+            "unsupported": list(self.unsupported),
         }
 
 
@@ -190,12 +195,14 @@ def ingest(
         InputError: no argument names any input at all.
     """
     started = time.perf_counter()
-    expanded, problems = expand_sources(sources)
+    expansion = expand(sources)
+    expanded = expansion.sources
     run = _Run(
         store, load_encoding(tiktoken_cache_dir), chunk_tokens, overlap, batch_chunks, progress
     )
     report = run.report
-    report.failures.extend(problems)
+    report.failures.extend(expansion.problems)
+    report.unsupported.extend(expansion.unsupported)
     batch: dict[str, Article] = {}
     first_origin: dict[str, str] = {}
     items = read_sources(

@@ -2,9 +2,12 @@
 
 Folders are searched recursively (hidden files and folders skipped) for the supported extensions;
 a subfolder that cannot be listed is reported, not skipped in silence. Globs are expanded (`**`
-included); URLs are passed through. A path that cannot be looked at (too long, no permission, not a
-regular file) is reported with the true reason. `read_sources` runs the loaders and turns every
-failure of one input into an `InputProblem`, so a bad file never stops the batch.
+included); URLs are passed through. Files of other types found in a folder or by a glob
+(`notes.pdf`) are counted and named (`Expansion.unsupported`), not failures: a folder of articles
+may hold other things; a file of another type named on the command line is a failure. A path that
+cannot be looked at (too long, no permission, not a regular file) is reported with the true reason.
+`read_sources` runs the loaders and turns every failure of one input into an `InputProblem`, so a
+bad file never stops the batch.
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ _LOADERS: dict[str, Loader] = {
     ".atom": feeds.load_feed,
 }
 LOOKED_FOR = ".txt .md .html .htm .json .jsonl .jsonl.gz .xml .rss .atom"
+#: Unsupported files named one by one in a summary; the rest are counted.
+NAMED_UNSUPPORTED = 10
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,29 @@ class Source:
 
     location: str
     extension: str
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """What the command-line inputs name.
+
+    `sources` are read in order; `problems` are inputs that name nothing readable (failures);
+    `unsupported` are files of other types found in folders or by globs (skipped, not failures).
+    """
+
+    sources: list[Source]
+    problems: list[InputProblem]
+    unsupported: list[str]
+
+
+def unsupported_note(paths: list[str]) -> str:
+    """The summary of skipped unsupported files, e.g. "skipped 2 unsupported files: notes.pdf,
+    photo.jpg (newsbot reads .txt .md ...)"; a long list is cut after a few names."""
+    shown = ", ".join(paths[:NAMED_UNSUPPORTED])
+    if len(paths) > NAMED_UNSUPPORTED:
+        shown += f" and {len(paths) - NAMED_UNSUPPORTED:,} more"
+    files = "file" if len(paths) == 1 else "files"
+    return f"skipped {len(paths):,} unsupported {files}: {shown} (newsbot reads {LOOKED_FOR})"
 
 
 def extension_of(path: Path) -> str | None:
@@ -82,10 +110,12 @@ def _special_kind(mode: int) -> str:
     return "not a regular file"
 
 
-def _folder_files(folder: Path) -> tuple[list[Path], list[InputProblem]]:
-    """The supported files under `folder` (hidden ones skipped), and the subfolders not listable."""
+def _folder_files(folder: Path) -> tuple[list[Path], list[InputProblem], list[Path]]:
+    """The supported files under `folder` (hidden ones skipped), the subfolders not listable, and
+    the files of unsupported types."""
     found: list[Path] = []
     problems: list[InputProblem] = []
+    unsupported: list[Path] = []
 
     def unreadable(exc: OSError) -> None:
         where = exc.filename or str(folder)
@@ -95,9 +125,10 @@ def _folder_files(folder: Path) -> tuple[list[Path], list[InputProblem]]:
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         for name in files:
             path = Path(root) / name
-            if not name.startswith(".") and extension_of(path) is not None and path.is_file():
-                found.append(path)
-    return sorted(found), problems
+            if name.startswith(".") or not path.is_file():
+                continue
+            (found if extension_of(path) is not None else unsupported).append(path)
+    return sorted(found), problems, sorted(unsupported)
 
 
 def _stat(path: Path) -> os.stat_result | None:
@@ -108,7 +139,10 @@ def _stat(path: Path) -> os.stat_result | None:
         return None
 
 
-def _nothing_found(where: str) -> str:
+def _nothing_found(where: str, unsupported: list[Path] | None = None) -> str:
+    if unsupported:
+        names = unsupported_note([str(p) for p in unsupported]).removeprefix("skipped ")
+        return f"No articles found in {where}, only {names}: pass a file or folder with articles"
     return (
         f"No articles found in {where} (looked for {LOOKED_FOR}): "
         "pass a file or folder with articles"
@@ -118,11 +152,26 @@ def _nothing_found(where: str) -> str:
 def expand_sources(arguments: list[str]) -> tuple[list[Source], list[InputProblem]]:
     """The files and URLs the arguments name, in order, each once; and the arguments that name none.
 
+    `expand` tells the unsupported files found in folders as well.
+
+    Raises:
+        InputError: no argument names any readable input (the message says what was looked for).
+    """
+    expansion = expand(arguments)
+    return expansion.sources, expansion.problems
+
+
+def expand(arguments: list[str]) -> Expansion:
+    """The files and URLs the arguments name, in order, each once; the arguments that name none;
+    and the files of unsupported types in the folders and globs given.
+
     Raises:
         InputError: no argument names any readable input (the message says what was looked for).
     """
     sources: list[Source] = []
     problems: list[InputProblem] = []
+    skipped: list[Path] = []
+    skipped_keys: set[str] = set()
     seen: set[str] = set()
 
     def add(source: Source) -> None:
@@ -141,8 +190,9 @@ def expand_sources(arguments: list[str]) -> tuple[list[Source], list[InputProble
         except OSError as exc:
             problems.append(InputProblem(argument, os_reason(exc)))
             continue
+        other: list[Path] = []
         if status is not None and stat.S_ISDIR(status.st_mode):
-            files, unlisted = _folder_files(path)
+            files, unlisted, other = _folder_files(path)
             problems.extend(unlisted)
             if unlisted and not files:
                 continue  # the unreadable folder is the reason; "no articles" would mislead
@@ -159,8 +209,9 @@ def expand_sources(arguments: list[str]) -> tuple[list[Source], list[InputProble
             problems.append(InputProblem(argument, f"{kind}, not a file or folder: pass a file"))
             continue
         elif glob.has_magic(argument):
-            matches = (Path(m) for m in glob.glob(argument, recursive=True))
+            matches = [Path(m) for m in glob.glob(argument, recursive=True)]
             files = sorted(m for m in matches if m.is_file() and extension_of(m) is not None)
+            other = sorted(m for m in matches if m.is_file() and extension_of(m) is None)
         else:
             reason = (
                 f"No articles found in {argument} (no such file or folder): "
@@ -169,7 +220,12 @@ def expand_sources(arguments: list[str]) -> tuple[list[Source], list[InputProble
             problems.append(InputProblem(argument, reason))
             continue
         if not files:
-            problems.append(InputProblem(argument, _nothing_found(argument)))
+            problems.append(InputProblem(argument, _nothing_found(argument, other)))
+            continue  # the unsupported files are named in that reason
+        for path in other:  # a folder given twice (or a glob within it) counts a file once
+            if str(path.resolve()) not in skipped_keys:
+                skipped_keys.add(str(path.resolve()))
+                skipped.append(path)
         for file in files:
             add(Source(str(file), extension_of(file) or ""))
     if not sources:
@@ -179,7 +235,7 @@ def expand_sources(arguments: list[str]) -> tuple[list[Source], list[InputProble
         ]
         shown = "; ".join(messages) or _nothing_found("the arguments (none given)")
         raise InputError(printable(shown))  # file names may hold terminal escapes
-    return sources, problems
+    return Expansion(sources, problems, [str(p) for p in skipped])
 
 
 def read_source(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -190,7 +191,10 @@ def stats(obj: Context, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines instead of a table.")
 @pass_ctx
 def list_articles(obj: Context, limit: int, query: str | None, as_json: bool) -> None:
-    """List stored articles, newest first.
+    """List stored articles, newest first: id, publication day, source and title.
+
+    On a terminal long sources and titles are cut to its width; in a pipe or a log every value
+    is shown whole.
 
     \b
     Example:
@@ -198,17 +202,24 @@ def list_articles(obj: Context, limit: int, query: str | None, as_json: bool) ->
     """
     from dataclasses import asdict
 
-    from ingest.cleaning import printable
+    from newsbot.article_list import render
     from newsbot.factories import build_store
 
     rows = build_store(obj.settings).list_articles(limit=limit, query=query)
-    for row in rows:
-        if as_json:
+    if as_json:
+        for row in rows:
             click.echo(json.dumps(asdict(row)))  # ASCII-only: control characters come escaped
-        else:
-            # Stored values may hold terminal escapes or bidi overrides (older data, odd ids).
-            line = f"{row.article_id}  {row.published or '----------'}  {row.title[:70]}"
-            click.echo(printable(line))
+        return
+    if not rows:
+        from ingest.cleaning import printable
+
+        where = f" match {query!r}" if query else " are stored"
+        hint = "see `newsbot stats`" if query else "add some with `newsbot ingest PATH`"
+        click.echo(printable(f"No articles{where}: {hint}"), err=True)
+        return
+    width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+    for line in render(rows, width):
+        click.echo(line)
 
 
 @cli.command()
@@ -332,6 +343,8 @@ def serve(obj: Context, host: str | None, port: int | None, public: bool) -> Non
         host=host or settings.host,
         port=port if port is not None else settings.port,
         public=public,
+        # Said whatever the logging level: the URL to open (`make demo` shows nothing else).
+        on_ready=lambda line: click.echo(line, err=True),
     )
 
 

@@ -2,9 +2,9 @@
 
 An entry point like `newsbot.cli`: it turns settings into the pipeline's arguments (limits, and the
 fetch policy: which networks URL ingest may reach) and renders the `IngestReport` for a person
-(new, updated, unchanged, failed; each failure with where and why). Everything printed that came
-from the data (file names, titles, dates, URLs) is escaped for rich's markup and stripped of
-terminal control and bidi characters.
+(new, updated, unchanged, failed; each failure with where and why; the files of other types a
+folder held, counted and named). Everything printed that came from the data (file names, titles,
+dates, URLs) is escaped for rich's markup and stripped of terminal control and bidi characters.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from ingest.cleaning import printable
 from ingest.loaders.addresses import AddressPolicy
 from ingest.loaders.fetching import FetchPolicy
 from ingest.pipeline import IngestReport, ingest
+from ingest.sources import unsupported_note
 from newsbot.factories import build_store
 from newsbot.settings import Settings
 from vectorstore.store import NewsStore
@@ -96,13 +97,17 @@ def run_ingest(
 
 
 def print_summary(console: Console, report: IngestReport) -> None:
-    """One line of counts, then each failure and warning with its origin and reason."""
+    """One line of counts, one naming the unsupported files skipped, then each failure and
+    warning with its origin and reason."""
     console.print(
         f"{report.new} new, {report.updated} updated, {report.unchanged} unchanged, "
         f"{report.failed} failed; {report.chunks} chunks ({report.tokens:,} tokens) "
         f"in {report.seconds:.1f} s"
     )
     # soft_wrap: one problem stays one line (for grep and logs) however wide the terminal is.
+    if report.unsupported:
+        note = escape(printable(unsupported_note(report.unsupported)))
+        console.print(note, highlight=False, soft_wrap=True)
     for problem in report.failures:
         console.print(f"[red]failed[/red] {_shown(problem)}", highlight=False, soft_wrap=True)
     for problem in report.warnings:

@@ -7,6 +7,7 @@ the Library tab.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from newsbot.settings import Settings
@@ -52,8 +53,17 @@ def build_web_app(
     )
 
 
-def run_server(settings: Settings, *, host: str, port: int, public: bool = False) -> None:
+def run_server(
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    public: bool = False,
+    on_ready: Callable[[str], None] | None = None,
+) -> None:
     """Serve until interrupted; the local model loads on the first question.
+
+    `on_ready` receives the line saying where it serves, once it listens.
 
     Raises:
         ConfigError: for an open app (no credential) on a network address without `public`.
@@ -70,7 +80,8 @@ def run_server(settings: Settings, *, host: str, port: int, public: bool = False
             "only IP addresses and localhost are answered; set NEWSBOT_ALLOWED_HOSTS to the "
             'names clients use (e.g. ["news.example.com"])'
         )
-    serve(build_web_app(settings, library=library, host=host), host=host, port=port)
+    app = build_web_app(settings, library=library, host=host)
+    serve(app, host=host, port=port, on_ready=on_ready)
 
 
 def _bound_name(host: str | None) -> list[str]:

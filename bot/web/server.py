@@ -10,8 +10,8 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 
 import fastapi
 import uvicorn
@@ -47,12 +47,54 @@ def check_exposure(host: str, *, credentials: bool, public: bool) -> None:
     )
 
 
-def serve(app: fastapi.FastAPI, host: str = "127.0.0.1", port: int = 7860) -> None:
-    """Serve `app` until interrupted (call `check_exposure` first)."""
+def serving_line(host: str, port: int) -> str:
+    """What to open, said once the server listens: "newsbot is serving on http://127.0.0.1:7860/
+    (widget: /widget/, API: /api/docs); Ctrl-C stops it"."""
+    name = host.strip("[]")
+    where = ""
+    if name in ("", "0.0.0.0", "::"):
+        # Every address of this machine: the loopback one opens here, whatever the network.
+        where, name = " every address of this machine, here", "127.0.0.1"
+    shown = f"[{name}]" if ":" in name else name
+    return (
+        f"newsbot is serving on{where} http://{shown}:{port}/ (widget: /widget/, API: /api/docs); "
+        "Ctrl-C stops it"
+    )
+
+
+class _AnnouncingServer(uvicorn.Server):
+    """uvicorn's server, which says where it serves once its socket listens (not before: a URL
+    printed while the app is still loading would not open)."""
+
+    def __init__(self, config: uvicorn.Config, on_ready: Callable[[str], None]) -> None:
+        super().__init__(config)
+        self.on_ready = on_ready
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            # The port actually bound (port 0 picks a free one).
+            port = self.servers[0].sockets[0].getsockname()[1] if self.servers else 0
+            self.on_ready(serving_line(self.config.host, int(port or self.config.port)))
+
+
+def serve(
+    app: fastapi.FastAPI,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    on_ready: Callable[[str], None] | None = None,
+) -> None:
+    """Serve `app` until interrupted (call `check_exposure` first).
+
+    `on_ready` receives `serving_line` once the server listens (the CLI prints it whatever the
+    logging level); without it the line is logged at INFO.
+    """
     if not is_loopback(host):
         log.warning("serving on %s:%d, reachable from other machines", host, port)
-    log.info("newsbot web app on http://%s:%d/ (widget at /widget/, API at /api/)", host, port)
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
+    config = uvicorn.Config(app, host=host, port=port, log_level="info", proxy_headers=False)
+    server = _AnnouncingServer(config, on_ready or log.info)
+    with suppress(KeyboardInterrupt):  # as uvicorn.run: Ctrl-C is the way to stop
+        server.run()
 
 
 @contextmanager

@@ -16,6 +16,7 @@ from newsbot.evaluation import registry
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.table import Table
 
     from newsbot.settings import Settings
 
@@ -110,7 +111,7 @@ def run_eval_command(
         model_name=llm.model_name,
         ingest_options=_ingest_options(settings),
     )
-    console.print(summary_table([(f"{result.mode} (k={result.k})", result.summary)]))
+    print_table(console, summary_table([(f"{result.mode} (k={result.k})", result.summary)]))
     console.print(
         f"{result.asked} asked, {result.resumed} resumed, {result.seconds:.0f} s "
         f"({result.answer_seconds / 60:.0f} min answering all of them); "
@@ -122,9 +123,24 @@ def run_eval_command(
 def _print_suite(console: Console, report: Any) -> Any:
     from newsbot.evaluation.report import suite_table
 
-    console.print(suite_table(f"{report.suite} (k={report.k})", report.result["groups"]))
+    print_table(console, suite_table(f"{report.suite} (k={report.k})", report.result["groups"]))
     console.print(
         f"{report.asked} asked, {report.cached} from the cache, {report.seconds:.0f} s; "
         f"drafts: {report.out_path}; summary: {report.summary_path}"
     )
     return report
+
+
+def print_table(console: Console, table: Table) -> None:
+    """Print `table` whole: on a terminal within its width; elsewhere (a log, CI, a pipe, where
+    rich assumes 80 columns and would cut every cell to "…") as wide as the table needs."""
+    if console.is_terminal:
+        console.print(table)
+        return
+    needed = console.measure(table, options=console.options.update_width(10_000)).maximum
+    width = console.width
+    console.width = max(width, needed)
+    try:
+        console.print(table)
+    finally:
+        console.width = width
