@@ -199,6 +199,10 @@ def test_folder_ingest_counts_and_names_the_unsupported_files_it_skips(tmp_path:
     assert as_json["unsupported"] == [f"{folder}/notes.pdf", f"{folder}/pics/photo.jpg"]
     assert as_json["failed"] == 0
 
+    globbed = invoke("ingest", f"{folder}/*")  # a quoted glob is expanded like a folder
+    assert globbed.exit_code == 0, globbed.stderr
+    assert f"skipped 1 unsupported file: {folder}/notes.pdf (newsbot reads" in globbed.stderr
+
     named = invoke("ingest", str(folder / "notes.pdf"), str(folder / "story.txt"))
     assert named.exit_code == 2  # a file named on the command line is still an error
     assert f"failed {folder / 'notes.pdf'}: unsupported file type" in named.stderr
