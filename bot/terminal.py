@@ -18,6 +18,7 @@ from bot.answer.events import AnswerDone, AnswerEvent, TextDelta, collect
 from bot.answer.history import ChatTurn
 from bot.answer.result import AnswerResult
 from newsbot.errors import NewsbotError
+from vectorstore.records import SearchFilter
 
 HELP = "Commands: /sources (sources of the last answer), /reset (forget the conversation), /quit"
 PROMPT = "> "
@@ -27,7 +28,11 @@ class Answerer(Protocol):
     """What the chat needs: `bot.answer.assistant.Assistant.stream`."""
 
     def stream(
-        self, question: str, history: Sequence[ChatTurn] = (), as_of: date | None = None
+        self,
+        question: str,
+        history: Sequence[ChatTurn] = (),
+        as_of: date | None = None,
+        filters: SearchFilter | None = None,
     ) -> Iterator[AnswerEvent]: ...
 
 
@@ -80,6 +85,7 @@ def run_chat(
     is_tty: bool,
     json_mode: bool = False,
     as_of: date | None = None,
+    filters: SearchFilter | None = None,
 ) -> None:
     """Chat until /quit or end of input; follow-up questions see the conversation so far.
 
@@ -91,6 +97,7 @@ def run_chat(
             work from a pipe too (a line that starts with "/" is never sent as a question).
         json_mode: print one result object (JSON) per line instead of text.
         as_of: answer as of this date (default today).
+        filters: a date range and sources for every question (follow-ups keep it).
     """
     interactive = is_tty and not json_mode
     history: list[ChatTurn] = []
@@ -123,7 +130,7 @@ def run_chat(
             output.write((json.dumps(reply) if json_mode else str(reply)) + "\n")
             continue
         try:
-            stream = assistant.stream(question, history, as_of=as_of)
+            stream = assistant.stream(question, history, as_of=as_of, filters=filters)
             if json_mode:
                 last = collect(stream)
                 output.write(json.dumps(last.to_dict(), ensure_ascii=False) + "\n")

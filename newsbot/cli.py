@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     # and no command module loads LangChain, Chroma or openai before it runs (see
     # tests/test_cli_help.py).
     from newsbot.settings import Settings
+    from vectorstore.records import SearchFilter
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -78,6 +79,55 @@ def _is_openai_error(exc: BaseException) -> bool:
     model (importing it costs about a second), so an error it raised means it is loaded."""
     openai = sys.modules.get("openai")
     return openai is not None and isinstance(exc, openai.OpenAIError)
+
+
+def filter_options(command: F) -> F:
+    """`--since`, `--until` and `--source`: the date range and sources a question searches."""
+    options = [
+        click.option(
+            "--since",
+            metavar="DAY",
+            help="Only articles published on or after DAY (YYYY-MM-DD, or 7d: seven days before "
+            "--as-of or today). Undated articles are left out.",
+        ),
+        click.option(
+            "--until",
+            metavar="DAY",
+            help="Only articles published on or before DAY (as --since).",
+        ),
+        click.option(
+            "--source",
+            "sources",
+            multiple=True,
+            metavar="NAME",
+            help="Only articles from this source (case-insensitive; repeat for several).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _read_filter(
+    since: str | None, until: str | None, sources: tuple[str, ...], as_of: date | None
+) -> SearchFilter | None:
+    """The search filter of `--since/--until/--source`; a date that can't be read is a usage
+    error naming the option."""
+    from newsbot.errors import InputError
+    from vectorstore.filters import DATE_HELP, make_filter, parse_day
+
+    days: dict[str, date | None] = {}
+    for hint, value in (("--since", since), ("--until", until)):
+        try:
+            days[hint] = parse_day(value, hint, as_of or date.today()) if value else None
+        except InputError:
+            message = f"{value!r} is not a date: use {DATE_HELP}"
+            raise click.BadParameter(message, param_hint=hint) from None
+    try:
+        found = make_filter(days["--since"], days["--until"], sources)
+    except InputError as exc:  # since after until, too many or too long sources
+        raise click.UsageError(str(exc)) from None
+    return found or None
 
 
 def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
@@ -261,15 +311,27 @@ def delete(obj: Context, article_id: str | None, url: str | None) -> None:
     "--as-of", callback=_parse_date, help="Answer as of this date (YYYY-MM-DD; default today)."
 )
 @click.option("-k", "top_k", type=click.IntRange(1, 50), help="Passages to retrieve.")
+@filter_options
 @pass_ctx
-def ask(obj: Context, question: str, as_json: bool, as_of: date | None, top_k: int | None) -> None:
+def ask(
+    obj: Context,
+    question: str,
+    as_json: bool,
+    as_of: date | None,
+    top_k: int | None,
+    since: str | None,
+    until: str | None,
+    sources: tuple[str, ...],
+) -> None:
     """Answer one question from the stored articles, with citations.
 
     \b
     Example:
       newsbot ask "What did Pakistan and the US agree on?"
       newsbot ask --json --as-of 2022-07-01 "Who won the final?"
+      newsbot ask --since 7d --source Reuters "What happened this week?"
     """
+    filters = _read_filter(since, until, sources, as_of)
     from bot.terminal import format_sources, render_stream
     from newsbot.factories import build_assistant
 
@@ -278,9 +340,10 @@ def ask(obj: Context, question: str, as_json: bool, as_of: date | None, top_k: i
         settings = settings.model_copy(update={"top_k": top_k})
     assistant = build_assistant(settings)
     if as_json:
-        click.echo(json.dumps(assistant.ask(question, as_of=as_of).to_dict(), ensure_ascii=False))
+        result = assistant.ask(question, as_of=as_of, filters=filters)
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
         return
-    result = render_stream(assistant.stream(question, as_of=as_of), sys.stdout)
+    result = render_stream(assistant.stream(question, as_of=as_of, filters=filters), sys.stdout)
     click.echo(format_sources(result))
 
 
@@ -289,9 +352,19 @@ def ask(obj: Context, question: str, as_json: bool, as_of: date | None, top_k: i
 @click.option(
     "--as-of", callback=_parse_date, help="Answer as of this date (YYYY-MM-DD; default today)."
 )
+@filter_options
 @pass_ctx
-def chat(obj: Context, as_json: bool, as_of: date | None) -> None:
+def chat(
+    obj: Context,
+    as_json: bool,
+    as_of: date | None,
+    since: str | None,
+    until: str | None,
+    sources: tuple[str, ...],
+) -> None:
     """Chat in the terminal; follow-up questions use the conversation so far.
+
+    --since, --until and --source hold for every question of the chat.
 
     In a terminal: /sources shows the last answer's sources, /reset starts over, /quit leaves.
     From a pipe: one question per line, answered in turn.
@@ -302,6 +375,7 @@ def chat(obj: Context, as_json: bool, as_of: date | None) -> None:
       printf 'What did Pakistan and the US agree on?\\nWho represented the US?\\n' \\
         | newsbot chat --json
     """
+    filters = _read_filter(since, until, sources, as_of)
     from bot.terminal import run_chat
     from newsbot.factories import build_assistant
 
@@ -313,6 +387,7 @@ def chat(obj: Context, as_json: bool, as_of: date | None) -> None:
         is_tty=sys.stdin.isatty(),
         json_mode=as_json,
         as_of=as_of,
+        filters=filters,
     )
 
 

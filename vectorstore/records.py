@@ -1,12 +1,14 @@
 """The records the store consumes and returns: plain frozen dataclasses, no behaviour.
 
 `ArticleMeta` and `ChunkText` go in (built by the ingest pipeline from an `ingest.article.Article`),
-`ArticleRow` comes out of the article registry, and `Passage` is one retrieved chunk.
+`ArticleRow` comes out of the article registry, `Passage` is one retrieved chunk, and
+`SearchFilter` narrows a search to a date range and some sources.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 
 @dataclass(frozen=True)
@@ -71,3 +73,20 @@ class Passage:
     char_end: int
     score: float
     chunk_index: int
+
+
+@dataclass(frozen=True)
+class SearchFilter:
+    """Which articles a search may return (`vectorstore.filters.make_filter` builds a checked one).
+
+    `since` and `until` are inclusive publication days; with either, undated articles are left
+    out. `sources` keeps the articles whose source is one of them, compared case-insensitively;
+    empty means every source. An empty filter (all defaults) is false.
+    """
+
+    since: date | None = None
+    until: date | None = None
+    sources: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return self.since is not None or self.until is not None or bool(self.sources)

@@ -171,6 +171,11 @@ class ArticleRegistry:
         rows = self._query("SELECT MAX(published) FROM articles WHERE collection = ?")
         return str(rows[0][0]) if rows and rows[0][0] else None
 
+    def sources(self) -> list[str]:
+        """The distinct source names of the collection's articles (written or not), as stored."""
+        rows = self._query("SELECT DISTINCT source FROM articles WHERE collection = ?")
+        return [str(r[0]) for r in rows]
+
     def chunk_count(self) -> int:
         """Chunks of the fully stored articles."""
         rows = self._query(

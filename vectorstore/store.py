@@ -35,8 +35,9 @@ from vectorstore.chunks import (
 )
 from vectorstore.collection import SPACE, NewsCollection
 from vectorstore.embeddings import embedder_info
+from vectorstore.filters import chroma_where, stored_spellings
 from vectorstore.locks import FileLock
-from vectorstore.records import ArticleMeta, ArticleRow, ChunkText, Passage
+from vectorstore.records import ArticleMeta, ArticleRow, ChunkText, Passage, SearchFilter
 from vectorstore.registry import ArticleRegistry
 from vectorstore.sharing import file_name
 
@@ -46,6 +47,8 @@ if TYPE_CHECKING:
 __all__ = ["SPACE", "NewsStore", "chunk_id", "cosine_relevance", "epoch_day"]
 
 logger = logging.getLogger(__name__)
+
+_NOTHING: Any = object()  # a filter no stored chunk can match: answer [] without a query
 
 
 class NewsStore:
@@ -216,20 +219,27 @@ class NewsStore:
 
     # --- reading ---------------------------------------------------------------------------------
 
-    def search(self, query: str, k: int, published_before: date | None = None) -> list[Passage]:
+    def search(
+        self,
+        query: str,
+        k: int,
+        published_before: date | None = None,
+        filters: SearchFilter | None = None,
+    ) -> list[Passage]:
         """The `k` chunks closest to `query`, best first; `score` is cosine similarity.
 
         With `published_before`, only articles published on or before that day (or undated) count.
-        A chunk deleted by another process while the search ran is left out.
+        With `filters` (see `SearchFilter`), only articles in its date range and of its sources
+        (case-insensitive); a date range leaves undated articles out, and its end is the earlier
+        of `until` and `published_before`. A chunk deleted by another process while the search
+        ran is left out.
         """
         if k < 1:
             return []
+        where = self._where(published_before, filters or SearchFilter())
+        if where is _NOTHING:
+            return []
         vector = self.embeddings.embed_query(query)
-        where: Any = None
-        if published_before is not None:
-            last_day = day_number(published_before)
-            if not self._all_published_by(last_day):
-                where = {"published_ts": {"$lte": last_day}}
         try:
             passages, missing = self._query(vector, k, where)
         except Exception as exc:  # a filter naming chunks this index has not loaded yet
@@ -258,6 +268,25 @@ class NewsStore:
             include=["documents", "metadatas", "distances"],
         )
         return passages_from_query(result)
+
+    def _where(self, published_before: date | None, filters: SearchFilter) -> Any:
+        """The Chroma `where` of a search; `_NOTHING` when no stored source is asked for."""
+        sources: list[str] = []
+        if filters.sources:
+            known = self.registry.sources()
+            # No registry rows (chunks written by other tools): compare as given.
+            sources = stored_spellings(filters.sources, known) if known else list(filters.sources)
+            if not sources:
+                return _NOTHING
+        until = filters.until
+        if published_before is not None and (until is None or published_before < until):
+            until = published_before
+        if until is not None and self._all_published_by(day_number(until)):
+            until = None  # keeps every dated chunk: skip the clause (see `_all_published_by`)
+        dated_only = filters.since is not None or filters.until is not None
+        return chroma_where(
+            since=filters.since, until=until, dated_only=dated_only, sources=sources
+        )
 
     def _all_published_by(self, last_day: int) -> bool:
         """True when no stored article is dated after `last_day` (days since 1970-01-01), so a

@@ -37,7 +37,7 @@ from bot.answer.history import ChatTurn
 from bot.answer.result import AnswerResult, RetrievedPassage, Source
 from newsbot.errors import ModelError
 from prompts import Prompts
-from vectorstore.records import Passage
+from vectorstore.records import Passage, SearchFilter
 
 __all__ = ["Assistant", "PassageRetriever"]
 
@@ -87,7 +87,11 @@ class Assistant:
         self.second_look = build_second_look(llm, prompts)
 
     def retrieve(
-        self, question: str, history: Sequence[ChatTurn] = (), as_of: date | None = None
+        self,
+        question: str,
+        history: Sequence[ChatTurn] = (),
+        as_of: date | None = None,
+        filters: SearchFilter | None = None,
     ) -> tuple[str, Retrieval]:
         """The standalone question and its passages, exactly as `stream` retrieves them (for
         `newsbot eval`, which asks its own prompt over the product's retrieval)."""
@@ -96,16 +100,24 @@ class Assistant:
             with _model_errors():
                 standalone = self.condense.invoke({"question": question, "history": list(history)})
         return standalone, retrieve_passages(
-            self.retriever, standalone, self.k, as_of or date.today()
+            self.retriever, standalone, self.k, as_of or date.today(), filters
         )
 
     def stream(
-        self, question: str, history: Sequence[ChatTurn] = (), as_of: date | None = None
+        self,
+        question: str,
+        history: Sequence[ChatTurn] = (),
+        as_of: date | None = None,
+        filters: SearchFilter | None = None,
     ) -> Iterator[AnswerEvent]:
-        """Yield checked text and the sources it cites as they are ready, then `AnswerDone`."""
+        """Yield checked text and the sources it cites as they are ready, then `AnswerDone`.
+
+        `filters` (a date range, sources) narrows the retrieval of this question; callers pass
+        it with every question of a conversation, so follow-ups keep it.
+        """
         as_of = as_of or date.today()
         started = time.perf_counter()
-        standalone, retrieval = self.retrieve(question, history, as_of)
+        standalone, retrieval = self.retrieve(question, history, as_of, filters)
         run = _Run(retrieval.passages, started=started)
         run.timings["retrieval_s"] = retrieval.seconds
         if history:
@@ -154,10 +166,14 @@ class Assistant:
         )
 
     def ask(
-        self, question: str, history: Sequence[ChatTurn] = (), as_of: date | None = None
+        self,
+        question: str,
+        history: Sequence[ChatTurn] = (),
+        as_of: date | None = None,
+        filters: SearchFilter | None = None,
     ) -> AnswerResult:
         """Answer one question; `history` holds the earlier turns of the conversation."""
-        return collect(self.stream(question, history, as_of))
+        return collect(self.stream(question, history, as_of, filters))
 
     def _checked_draft(
         self,

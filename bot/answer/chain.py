@@ -3,8 +3,8 @@
 `bot.answer.assistant` runs them in this order:
 
 1. `build_condense`: with history, rewrite the follow-up as a standalone question;
-2. `retrieve_passages`: the top-k passages published on or before `as_of`, grouped by article
-   (`prompt_order`);
+2. `retrieve_passages`: the top-k passages published on or before `as_of` (and in the reader's
+   date range and sources, when filtered), grouped by article (`prompt_order`);
 3. `build_answer`: number the passages "[n] title (source, date)", fill the answer prompt (fixed
    rules first, passages and question last, so llama.cpp can reuse the cached prompt prefix) and
    stream the model's draft;
@@ -30,13 +30,19 @@ from langchain_core.runnables import Runnable, RunnableLambda
 
 from bot.answer.history import format_history
 from prompts import Prompts
-from vectorstore.records import Passage
+from vectorstore.records import Passage, SearchFilter
 
 
 class PassageRetriever(Protocol):
     """What the chain needs from a store: `NewsStore.search` has this shape."""
 
-    def search(self, query: str, k: int, published_before: date | None = None) -> list[Passage]: ...
+    def search(
+        self,
+        query: str,
+        k: int,
+        published_before: date | None = None,
+        filters: SearchFilter | None = None,
+    ) -> list[Passage]: ...
 
 
 @dataclass(frozen=True)
@@ -60,13 +66,23 @@ def prompt_order(passages: Sequence[Passage]) -> list[Passage]:
     return sorted(passages, key=lambda p: (best[p.article_id], p.chunk_index))
 
 
-def retrieve_passages(retriever: PassageRetriever, question: str, k: int, as_of: date) -> Retrieval:
-    """The product's retrieval: the top-k passages published by `as_of`, in prompt order.
+def retrieve_passages(
+    retriever: PassageRetriever,
+    question: str,
+    k: int,
+    as_of: date,
+    filters: SearchFilter | None = None,
+) -> Retrieval:
+    """The product's retrieval: the top-k passages published by `as_of` (and passing `filters`:
+    a date range, sources), in prompt order.
 
     `newsbot ask`, the chat and `newsbot eval` all retrieve through this one function.
     """
     started = time.perf_counter()
-    passages = retriever.search(question, k=k, published_before=as_of)
+    if filters:
+        passages = retriever.search(question, k=k, published_before=as_of, filters=filters)
+    else:  # retrievers without filters (fixed passages of the evaluation) are called as before
+        passages = retriever.search(question, k=k, published_before=as_of)
     return Retrieval(passages=prompt_order(passages), seconds=time.perf_counter() - started)
 
 

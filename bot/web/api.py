@@ -7,7 +7,8 @@ with the same object as `/api/ask` (or `event: error` with `{"detail": ...}`).
 
 Who may call them is decided for the whole app (`bot.web.auth`). A full queue answers 429 with
 `Retry-After` (`bot.web.limits`); a history turn over MAX_TURN_CHARS is a 422, and the history
-sent to the model is trimmed to its recent turns.
+sent to the model is trimmed to its recent turns. `since`, `until` and `sources` narrow the
+search (`vectorstore.filters`); a date range that cannot be used is a 422.
 """
 
 from __future__ import annotations
@@ -21,13 +22,16 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from bot.answer.events import AnswerDone, SourceCited, TextDelta
 from bot.answer.history import ChatTurn
 from bot.web.chat import ChatAssistant
+from bot.web.filters import filter_kwargs
 from bot.web.limits import AnswerGate, Busy
 from newsbot.errors import InputError, NewsbotError
+from vectorstore.filters import MAX_SOURCES, make_filter
+from vectorstore.records import SearchFilter
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +63,19 @@ class AskRequest(BaseModel):
     as_of: date | None = Field(
         default=None, description="ISO date the answer is given as of (default: today)."
     )
+    since: date | None = Field(
+        default=None, description="Only articles published on or after this ISO date."
+    )
+    until: date | None = Field(
+        default=None,
+        description="Only articles published on or before this ISO date (undated ones are left "
+        "out when since or until is set).",
+    )
+    sources: list[str] = Field(
+        default_factory=list,
+        max_length=MAX_SOURCES,
+        description="Only articles from these sources (case-insensitive); empty: all sources.",
+    )
 
     @field_validator("question")
     @classmethod
@@ -68,8 +85,25 @@ class AskRequest(BaseModel):
             raise ValueError('question is empty: send {"question": "What happened ...?"}')
         return value
 
+    @model_validator(mode="after")
+    def _usable_filter(self) -> AskRequest:
+        try:
+            self.filters()
+        except InputError as exc:
+            raise ValueError(str(exc)) from None
+        return self
+
     def turns(self) -> list[ChatTurn]:
         return [{"role": turn.role, "content": turn.content} for turn in self.history]
+
+    def filters(self) -> SearchFilter | None:
+        """The search filter the request asks for; None when it sets none.
+
+        Raises:
+            InputError: `since` is after `until`, or a source is too long.
+        """
+        found = make_filter(self.since, self.until, self.sources)
+        return found or None
 
 
 def _http_error(exc: NewsbotError) -> HTTPException:
@@ -112,7 +146,8 @@ def build_api_router(assistant: ChatAssistant, gate: AnswerGate | None = None) -
     @router.post("/ask", dependencies=one_slot)
     def ask(body: AskRequest) -> dict[str, Any]:
         try:
-            return assistant.ask(body.question, body.turns(), body.as_of).to_dict()
+            filters = filter_kwargs(body.filters())
+            return assistant.ask(body.question, body.turns(), body.as_of, **filters).to_dict()
         except NewsbotError as exc:
             log.warning("api ask failed: %s", exc)
             raise _http_error(exc) from exc
@@ -121,7 +156,8 @@ def build_api_router(assistant: ChatAssistant, gate: AnswerGate | None = None) -
     def ask_stream(body: AskRequest) -> StreamingResponse:
         def events() -> Iterator[str]:
             try:
-                for event in assistant.stream(body.question, body.turns(), body.as_of):
+                filters = filter_kwargs(body.filters())
+                for event in assistant.stream(body.question, body.turns(), body.as_of, **filters):
                     if isinstance(event, AnswerDone):
                         yield _sse("result", event.result.to_dict())
                     elif isinstance(event, SourceCited):

@@ -19,8 +19,10 @@ import gradio as gr
 from bot.answer.events import AnswerDone, AnswerEvent, TextDelta
 from bot.answer.history import ChatTurn
 from bot.answer.result import AnswerResult
+from bot.web.filters import current_request, filter_kwargs, page_filter
 from bot.web.render import answer_markdown, sources_html
 from newsbot.errors import NewsbotError
+from vectorstore.records import SearchFilter
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +37,19 @@ class ChatAssistant(Protocol):
     """What the web app needs from `bot.answer.assistant.Assistant`."""
 
     def stream(
-        self, question: str, history: Sequence[ChatTurn] = (), as_of: date | None = None
+        self,
+        question: str,
+        history: Sequence[ChatTurn] = (),
+        as_of: date | None = None,
+        filters: SearchFilter | None = None,
     ) -> Iterator[AnswerEvent]: ...
 
     def ask(
-        self, question: str, history: Sequence[ChatTurn] = (), as_of: date | None = None
+        self,
+        question: str,
+        history: Sequence[ChatTurn] = (),
+        as_of: date | None = None,
+        filters: SearchFilter | None = None,
     ) -> AnswerResult: ...
 
 
@@ -90,15 +100,21 @@ def answer_messages(result: AnswerResult) -> list[Message]:
 
 
 def make_chat_fn(assistant: ChatAssistant) -> ChatFn:
-    """The streaming function for `gr.ChatInterface` (its public API endpoint is `/chat`)."""
+    """The streaming function for `gr.ChatInterface` (its public API endpoint is `/chat`).
 
-    def chat(message: str, history: list[Message]) -> Iterator[str | list[Message]]:
+    The page's URL may filter every question of the session (`bot.web.filters.page_filter`).
+    """
+
+    def chat(
+        message: str, history: list[Message], request: gr.Request | None = None
+    ) -> Iterator[str | list[Message]]:
         question = message_text(message).strip()
         if not question:
             raise gr.Error("Type a question about the news first.")
         text = ""
         try:
-            for event in assistant.stream(question, history_turns(history)):
+            filters = filter_kwargs(page_filter(current_request(request)))
+            for event in assistant.stream(question, history_turns(history), **filters):
                 if isinstance(event, AnswerDone):
                     yield answer_messages(event.result)
                 elif isinstance(event, TextDelta):

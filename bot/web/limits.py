@@ -22,6 +22,8 @@ from datetime import date
 from typing import Any
 
 from bot.answer.history import ChatTurn
+from bot.web.filters import filter_kwargs
+from vectorstore.records import SearchFilter
 
 DEFAULT_ANSWER_SECONDS = 30.0
 """Assumed answer time before any answer has been timed (the bundled model on 2 cores)."""
@@ -122,14 +124,24 @@ class RecentHistory:
         self.max_chars = max_chars
 
     def stream(
-        self, question: str, history: Sequence[ChatTurn] = (), as_of: date | None = None
+        self,
+        question: str,
+        history: Sequence[ChatTurn] = (),
+        as_of: date | None = None,
+        filters: SearchFilter | None = None,
     ) -> Any:
-        return self.assistant.stream(question, recent_history(history, self.max_chars), as_of)
+        recent = recent_history(history, self.max_chars)
+        return self.assistant.stream(question, recent, as_of, **filter_kwargs(filters))
 
     def ask(
-        self, question: str, history: Sequence[ChatTurn] = (), as_of: date | None = None
+        self,
+        question: str,
+        history: Sequence[ChatTurn] = (),
+        as_of: date | None = None,
+        filters: SearchFilter | None = None,
     ) -> Any:
-        return self.assistant.ask(question, recent_history(history, self.max_chars), as_of)
+        recent = recent_history(history, self.max_chars)
+        return self.assistant.ask(question, recent, as_of, **filter_kwargs(filters))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.assistant, name)

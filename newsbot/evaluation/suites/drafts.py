@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from vectorstore.records import Passage
+from vectorstore.records import Passage, SearchFilter
 
 if TYPE_CHECKING:
     from bot.answer.assistant import Assistant
@@ -69,7 +69,13 @@ class FixedPassages:
     def __init__(self, passages: Sequence[Passage]) -> None:
         self.passages = list(passages)
 
-    def search(self, query: str, k: int, published_before: date | None = None) -> list[Passage]:
+    def search(
+        self,
+        query: str,
+        k: int,
+        published_before: date | None = None,
+        filters: SearchFilter | None = None,
+    ) -> list[Passage]:
         return self.passages[:k]
 
 
@@ -80,8 +86,14 @@ class RecordingRetriever:
         self.store = store
         self.last: list[Passage] = []
 
-    def search(self, query: str, k: int, published_before: date | None = None) -> list[Passage]:
-        self.last = list(self.store.search(query, k, published_before=published_before))
+    def search(
+        self,
+        query: str,
+        k: int,
+        published_before: date | None = None,
+        filters: SearchFilter | None = None,
+    ) -> list[Passage]:
+        self.last = list(self.store.search(query, k, published_before, filters))
         return self.last
 
 
