@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from bot.answer.chain import (
-    REFUSAL,
     Retrieval,
     answer_inputs,
     answer_prompt,
@@ -16,6 +15,7 @@ from bot.answer.chain import (
     condense_prompt,
     second_look_prompt,
 )
+from bot.answer.grounding import REFUSAL
 from newsbot.errors import ConfigError
 from prompts import load_prompts
 from prompts.loader import parse_template
