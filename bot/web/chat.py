@@ -8,7 +8,6 @@ History lives in each browser session's chatbot state; nothing here is shared be
 
 from __future__ import annotations
 
-import html
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date
@@ -20,7 +19,7 @@ from bot.answer.events import AnswerDone, AnswerEvent, TextDelta
 from bot.answer.history import ChatTurn
 from bot.answer.result import AnswerResult
 from bot.web.filters import current_request, filter_kwargs, page_filter
-from bot.web.render import answer_markdown, sources_html
+from bot.web.render import answer_markdown, plain_answer, result_markdown, result_sources_html
 from newsbot.errors import NewsbotError
 from vectorstore.records import SearchFilter
 
@@ -79,15 +78,19 @@ def history_turns(messages: Sequence[Mapping[str, Any]]) -> list[ChatTurn]:
         if role == "user":
             turns.append({"role": "user", "content": text})
         elif role == "assistant":
-            # Answers were HTML-escaped for display; the model should see the plain text.
-            turns.append({"role": "assistant", "content": html.unescape(text)})
+            # Answers were escaped (and their [n] made links) for display: the model sees the text.
+            turns.append({"role": "assistant", "content": plain_answer(text)})
     return turns
 
 
 def answer_messages(result: AnswerResult) -> list[Message]:
-    """The final chat messages for one answer: the checked text, then its sources (if any)."""
-    messages: list[Message] = [{"role": "assistant", "content": answer_markdown(result.answer)}]
-    sources = sources_html(result.sources)
+    """The final chat messages for one answer: the checked text, then its sources (if any).
+
+    The text's `[n]` link to the sources; while it streams they are still plain (the sources
+    come with the end of the answer).
+    """
+    messages: list[Message] = [{"role": "assistant", "content": result_markdown(result)}]
+    sources = result_sources_html(result)
     if sources:
         messages.append(
             {

@@ -1,26 +1,38 @@
-"""Turn answers and sources into safe chat markup.
+"""Turn answers and sources into safe chat markup, with citations that link to their sources.
 
 Everything that comes from articles (titles, passages, urls, sources) or from the model is escaped
 here before Gradio renders it. Only `http://` and `https://` urls become links; anything else
 (`javascript:`, `data:`, ...) is shown as plain text. Gradio's own HTML sanitizer runs afterwards as
 a second line of defence, but nothing here relies on it.
+
+A finished answer's `[n]` markers are in-page links (`#nb-<key>-<n>`) to the matching item of its
+Sources block, where the passage sentences the answer leans on are marked (`bot.web.quotes`).
+The key is a hash of the answer, its timings and its sources, so it is the same whenever one
+answer is rendered and differs between answers (even to one question: their timings differ);
+`static/newsbot.css` highlights the linked item.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 from collections.abc import Sequence
 
-from bot.answer.result import Source
+from bot.answer.result import AnswerResult, Source
+from bot.web.quotes import citing_sentences, marked_sentences, passage_sentences
 
-PASSAGE_CHARS = 600
-"""Longest passage quoted under an answer; longer passages end in an ellipsis."""
+PASSAGE_CHARS = 2000
+"""Longest passage quoted under an answer (a chunk is ~200 tokens); longer ones end in "…"."""
 
 _MD_LINK = re.compile(r"(!?)\[([^\]\n]*)\]\(([^)\n]*)\)")
 _MD_REFERENCE = re.compile(r"^(\s{0,3})\[([^\]\n]+)\]:", re.MULTILINE)
 _SPACES = re.compile(r"\s+")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]|$)")
+# A checked answer's markers are `[n]` (one number each); in escaped text they are unchanged.
+_CITE = re.compile(r"\[(\d{1,3})\]")
+CITE_LINK = re.compile(r'<a class="nb-cite" href="#[^"]*">(\[\d{1,3}\])</a>')
+"""A citation link as `cite_links` writes it (model text cannot hold one: it is escaped)."""
 
 
 def is_web_url(url: str) -> bool:
@@ -50,13 +62,68 @@ def answer_markdown(text: str) -> str:
     return _MD_LINK.sub(_defang_link, escaped)
 
 
+def answer_key(result: AnswerResult) -> str:
+    """A short id for one answer's citation anchors: the same for the same answer and sources."""
+    digest = hashlib.sha256()
+    for part in (
+        result.question,
+        result.answer,
+        *(s.article_id + s.passage for s in result.sources),
+    ):
+        digest.update(part.encode("utf-8", "replace") + b"\0")
+    return digest.hexdigest()[:10]
+
+
+def source_anchor(key: str, n: int) -> str:
+    """The element id of source `n` in the Sources block of the answer with `key`."""
+    return f"nb-{key}-{n}"
+
+
+def cite_links(markdown: str, key: str, numbers: Sequence[int]) -> str:
+    """`answer_markdown`'s output with each `[n]` of a listed source made a link to it."""
+    known = set(numbers)
+
+    def link(match: re.Match[str]) -> str:
+        n = int(match[1])
+        if n not in known:
+            return match[0]
+        return f'<a class="nb-cite" href="#{source_anchor(key, n)}">[{n}]</a>'
+
+    return _CITE.sub(link, markdown)
+
+
+def plain_answer(markdown: str) -> str:
+    """A rendered answer back to the text the model wrote (citation links as `[n]`)."""
+    return html.unescape(CITE_LINK.sub(r"\1", markdown))
+
+
+def result_markdown(result: AnswerResult) -> str:
+    """A finished answer: escaped Markdown whose `[n]` link to its sources."""
+    numbers = [source.n for source in result.sources]
+    return cite_links(answer_markdown(result.answer), answer_key(result), numbers)
+
+
 def _one_line(text: str, limit: int) -> str:
     flat = _SPACES.sub(" ", text).strip()
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
-def source_html(source: Source) -> str:
-    """One numbered source: linked title, source name, date and the quoted passage, all escaped."""
+def passage_html(passage: str, citing: Sequence[str]) -> str:
+    """The passage, escaped, with the sentences the citing answer sentences lean on in <mark>."""
+    sentences = passage_sentences(_one_line(passage, PASSAGE_CHARS))
+    marked = marked_sentences(sentences, citing) if citing else set()
+    return " ".join(
+        f"<mark>{html.escape(text)}</mark>" if i in marked else html.escape(text)
+        for i, text in enumerate(sentences)
+    )
+
+
+def source_html(source: Source, answer: str = "", key: str = "") -> str:
+    """One numbered source: linked title, source name, date and the quoted passage, all escaped.
+
+    With the `answer` that cites it, the passage sentences it leans on are marked; with the
+    answer's `key`, the item is the target of that answer's `[n]` links.
+    """
     title = html.escape(_one_line(source.title, 300) or "(untitled)")
     url = source.url.strip()
     if is_web_url(url):
@@ -72,17 +139,26 @@ def source_html(source: Source) -> str:
         html.escape(_one_line(part, 120)) for part in (source.source, short_date(source.published))
     ]
     meta = " · ".join(part for part in details if part)
-    passage = html.escape(_one_line(source.passage, PASSAGE_CHARS))
+    passage = passage_html(source.passage, citing_sentences(answer, source.n) if answer else [])
+    anchor = f' id="{source_anchor(key, source.n)}"' if key else ""
     return (
-        f'<li value="{source.n}" class="nb-source">{heading}'
+        f'<li value="{source.n}" class="nb-source"{anchor}>{heading}'
         + (f' <span class="nb-meta">{meta}</span>' if meta else "")
         + f"<blockquote>{passage}</blockquote></li>"
     )
 
 
-def sources_html(sources: Sequence[Source]) -> str:
-    """The sources as one HTML list with no blank lines (Markdown leaves it alone); "" if none."""
+def sources_html(sources: Sequence[Source], answer: str = "", key: str = "") -> str:
+    """The sources as one HTML list with no blank lines (Markdown leaves it alone); "" if none.
+
+    `answer` and `key` as for `source_html`: marked sentences and link targets.
+    """
     if not sources:
         return ""
-    items = "".join(source_html(source) for source in sources)
+    items = "".join(source_html(source, answer, key) for source in sources)
     return f'<ol class="nb-sources">{items}</ol>'
+
+
+def result_sources_html(result: AnswerResult) -> str:
+    """A finished answer's Sources block: link targets for its `[n]`, cited sentences marked."""
+    return sources_html(result.sources, result.answer, answer_key(result))

@@ -2,12 +2,16 @@
 
 Both are plain `gr.Blocks` built from injected parts; `bot.web.app` mounts them on FastAPI. The
 chat endpoint of each is public as `/chat` (for `gradio_client`); the library events are private.
+The chat page opens with a header: the bot's name, what it does, and what it knows (articles,
+dates, sources: `bot.web.knowledge`, read on each page load). The example questions are Gradio's
+own example buttons, styled as chips in `static/newsbot.css`.
 Every chat answer holds one slot of the app's `AnswerGate`; the Library ingests only files from
 Gradio's upload folder, whatever path a request names.
 """
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,6 +20,7 @@ import gradio as gr
 from gradio.utils import get_upload_folder
 
 from bot.web.chat import ChatAssistant, ChatFn, Message, make_chat_fn, message_text
+from bot.web.knowledge import Catalog, KnowledgeHint
 from bot.web.library import (
     Library,
     delete_article,
@@ -29,6 +34,10 @@ CHAT_API_NAME = "chat"
 """Gradio API name of the chat endpoint: `client.predict(message=..., api_name="/chat")`."""
 MAX_QUESTION_CHARS = 2000
 """Longest chat question, as for `/api/ask`."""
+INPUT_PLACEHOLDER = "Ask about the news…"
+"""The chat input's placeholder, kept after each question (see `_ChatInterface`)."""
+DESCRIPTION = "Answers questions about the news in its library, citing the articles it read."
+"""The one line under the page title."""
 
 
 def gated_chat(chat: ChatFn, gate: AnswerGate) -> ChatFn:
@@ -49,6 +58,31 @@ def gated_chat(chat: ChatFn, gate: AnswerGate) -> ChatFn:
             gate.release(started)
 
     return run
+
+
+class _ChatInterface(gr.ChatInterface):
+    """Gradio's chat, keeping the input's placeholder.
+
+    Gradio blanks the placeholder while it answers (submit and retry) and never puts it back;
+    here it stays through a submit, and is restored after any answer ends. Both hooks are
+    private Gradio methods: `tests/test_web_ui.py` notices if they stop working.
+    """
+
+    def _clear_and_save_textbox(self, message: Any) -> tuple[Any, Any]:
+        return type(self.textbox)("", interactive=False), message
+
+    def _setup_stop_events(
+        self, event_triggers: list[Any], events_to_cancel: list[Any], after_success: Any
+    ) -> None:
+        super()._setup_stop_events(event_triggers, events_to_cancel, after_success)
+        for event in events_to_cancel:
+            event.then(
+                lambda: gr.update(placeholder=INPUT_PLACEHOLDER),
+                None,
+                [self.textbox],
+                api_visibility="undocumented",
+                queue=False,
+            )
 
 
 def _chat_interface(
@@ -73,7 +107,7 @@ def _chat_interface(
         group_consecutive_messages=True,
     )
     textbox = gr.Textbox(
-        placeholder="Ask about the news…",
+        placeholder=INPUT_PLACEHOLDER,
         show_label=False,
         lines=1,
         max_lines=4,
@@ -81,7 +115,7 @@ def _chat_interface(
         submit_btn=True,
         stop_btn=True,
     )
-    return gr.ChatInterface(
+    return _ChatInterface(
         gated_chat(make_chat_fn(assistant), gate),
         chatbot=chatbot,
         textbox=textbox,
@@ -149,6 +183,19 @@ def _library_tab(library: Library) -> None:
     delete.click(do_delete, [picked, query], [status, *listing], **private)
 
 
+def _header(title: str, catalog: Catalog | None) -> None:
+    """The page's name, what the bot does and, given a catalog, what it knows (fresh per load)."""
+    with gr.Column(elem_id="nb-header"):
+        gr.HTML(
+            f'<h1 class="nb-title">{html.escape(title)}</h1>'
+            f'<p class="nb-description">{html.escape(DESCRIPTION)}</p>',
+            elem_id="nb-identity",
+            padding=False,
+        )
+        if catalog is not None:
+            gr.HTML(KnowledgeHint(catalog), elem_id="nb-knowledge", padding=False)
+
+
 def build_chat_blocks(
     assistant: ChatAssistant,
     library: Library | None,
@@ -156,12 +203,15 @@ def build_chat_blocks(
     *,
     gate: AnswerGate,
     title: str = "newsbot",
+    catalog: Catalog | None = None,
 ) -> gr.Blocks:
-    """The full page: a Chat tab (answers with sources) and, given a library, a Library tab."""
+    """The full page: a header, a Chat tab (answers with sources) and, given a library, a
+    Library tab. The header's knowledge line reads `catalog` (default: the library)."""
     blocks = gr.Blocks(title=title, analytics_enabled=False, fill_height=True)
     with blocks:
+        _header(title, catalog if catalog is not None else library)
         with gr.Tab("Chat", elem_id="nb-chat-tab"):
-            _chat_interface(assistant, examples, gate, height="70vh", compact=False)
+            _chat_interface(assistant, examples, gate, height="64vh", compact=False)
         if library is not None:
             with gr.Tab("Library", elem_id="nb-library-tab"):
                 _library_tab(library)
