@@ -1,5 +1,9 @@
 """Take the README screenshots from the real app: the chat after a real answer, and the embed page.
 
+chat.png (1280x800): the answer with its source highlighted after a click on its [1];
+library.png: the Library tab; embed.png: examples/embed.html with both widgets answered;
+phone.png (390x844): the chat on a phone, after the same click.
+
 Builds a throwaway library from examples/articles with the real embedder and the bundled local
 model (from the usual models folder), serves the app and examples/embed.html on two loopback
 ports, asks real questions in headless Chromium and writes docs/screenshots/*.png.
@@ -85,22 +89,38 @@ def main(argv: Sequence[str] | None = None) -> None:
             shoot_all(app, embedder, args.out)
 
 
+def show_first_source(page: Page) -> None:
+    """Click the answer's first [n], as a reader checking it would."""
+    cite = page.locator("a.nb-cite").first
+    if cite.count():
+        cite.click()
+    else:
+        log.warning("the answer cites nothing: no citation to click")
+
+
 def shoot_all(app: fastapi.FastAPI, host_url: str, out: Path) -> None:
-    """The chat, the Library tab, and the widget embedded in `host_url`'s embed.html."""
+    """The chat, the Library tab, the chat on a phone, and the widget in `host_url`'s embed.html."""
     with serving_in_thread(app) as url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
         )
-        page = browser.new_page(viewport={"width": 1100, "height": 860})
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
         page.goto(url + "/")
         ask_and_wait(page.locator("#nb-input textarea"), CHAT_QUESTION)
+        show_first_source(page)
         shoot(page, out / "chat.png")
 
         page.get_by_role("tab", name="Library").click()
         page.locator("#nb-articles table").wait_for()
         shoot(page, out / "library.png")
 
-        embed = browser.new_page(viewport={"width": 1100, "height": 760})
+        phone = browser.new_page(viewport={"width": 390, "height": 844})
+        phone.goto(url + "/")
+        ask_and_wait(phone.locator("#nb-input textarea"), WIDGET_QUESTION)
+        show_first_source(phone)
+        shoot(phone, out / "phone.png")
+
+        embed = browser.new_page(viewport={"width": 1280, "height": 800})
         embed.goto(f"{host_url}/embed.html?server={url}")
         frame = embed.frame_locator("#newsbot-iframe")
         ask_and_wait(frame.locator("textarea"), WIDGET_QUESTION)

@@ -96,6 +96,8 @@ def _chat_interface(
     chatbot = gr.Chatbot(
         elem_id="nb-widget-chatbot" if compact else "nb-chatbot",
         height=height,
+        min_height=240 if compact else None,
+        scale=1,  # fills the page's height (Blocks fill_height) when no height is fixed
         show_label=False,
         latex_delimiters=[],
         sanitize_html=True,
@@ -228,7 +230,7 @@ def build_widget_blocks(
     """The compact chat-only view for `<iframe>` and `<gradio-app>` embedding."""
     blocks = gr.Blocks(title=title, analytics_enabled=False, fill_height=True)
     with blocks:
-        _chat_interface(assistant, examples, gate, height=440, compact=True)
+        _chat_interface(assistant, examples, gate, height=None, compact=True)
     return _bounded_queue(blocks, gate)
 
 
