@@ -50,6 +50,10 @@ def _accuracy(r: dict[str, Any]) -> list[str]:
             f"| {run['dataset']} {run['mode']} (k={run['k']}) | {run['date']} | "
             f"{run['machine']['load_1m']} | `{run['command']}` |"
         )
+    notes = [run for run in r["runs"] if run.get("note")]
+    if notes:
+        out.append("")
+        out += [f"- {run['dataset']} {run['mode']} (k={run['k']}): {run['note']}" for run in notes]
     return [*out, ""]
 
 
