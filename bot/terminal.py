@@ -15,10 +15,10 @@ from datetime import date
 from typing import IO, Protocol
 
 from bot.answer.events import AnswerDone, AnswerEvent, TextDelta, collect
+from bot.answer.filters import SearchFilter
 from bot.answer.history import ChatTurn
 from bot.answer.result import AnswerResult
 from newsbot.errors import NewsbotError
-from vectorstore.records import SearchFilter
 
 HELP = "Commands: /sources (sources of the last answer), /reset (forget the conversation), /quit"
 PROMPT = "> "

@@ -113,8 +113,8 @@ def _read_filter(
 ) -> SearchFilter | None:
     """The search filter of `--since/--until/--source`; a date that can't be read is a usage
     error naming the option."""
+    from bot.answer.filters import DATE_HELP, make_filter, parse_day
     from newsbot.errors import InputError
-    from vectorstore.filters import DATE_HELP, make_filter, parse_day
 
     days: dict[str, date | None] = {}
     for hint, value in (("--since", since), ("--until", until)):

@@ -23,13 +23,13 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
 from bot.answer.assistant import Assistant
+from bot.answer.filters import MAX_SOURCES, make_filter
 from bot.web import build_app
 from bot.web.server import serving_in_thread
 from newsbot.errors import InputError
 from prompts import load_prompts
 from vectorstore.client import make_chroma_client
 from vectorstore.embeddings import LocalMiniLMEmbeddings
-from vectorstore.filters import MAX_SOURCES, make_filter
 from vectorstore.records import ArticleMeta, ChunkText, Passage, SearchFilter
 from vectorstore.registry import ArticleRegistry
 from vectorstore.store import NewsStore

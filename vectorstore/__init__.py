@@ -10,6 +10,6 @@
 - `collection`: newsbot's collection, checked against the embedder and kept current.
 - `registry`: one SQLite row per article (hash, chunk count, pending/done) for skip checks,
   stats and listings.
-- `filters`: a search's date range and sources, read from user input and made a Chroma `where`.
+- `filters`: the Chroma `where` of a search filtered by date range and sources.
 - `store`: `NewsStore`, the crash-safe writer and searcher that ties them together.
 """

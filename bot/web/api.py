@@ -8,7 +8,7 @@ with the same object as `/api/ask` (or `event: error` with `{"detail": ...}`).
 Who may call them is decided for the whole app (`bot.web.auth`). A full queue answers 429 with
 `Retry-After` (`bot.web.limits`); a history turn over MAX_TURN_CHARS is a 422, and the history
 sent to the model is trimmed to its recent turns. `since`, `until` and `sources` narrow the
-search (`vectorstore.filters`); a date range that cannot be used is a 422.
+search (`bot.answer.filters`); a date range that cannot be used is a 422.
 """
 
 from __future__ import annotations
@@ -25,12 +25,12 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from bot.answer.events import AnswerDone, SourceCited, TextDelta
+from bot.answer.filters import MAX_SOURCES, make_filter
 from bot.answer.history import ChatTurn
 from bot.web.chat import ChatAssistant
 from bot.web.filters import filter_kwargs
 from bot.web.limits import AnswerGate, Busy
 from newsbot.errors import InputError, NewsbotError
-from vectorstore.filters import MAX_SOURCES, make_filter
 from vectorstore.records import SearchFilter
 
 log = logging.getLogger(__name__)

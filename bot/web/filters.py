@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from bot.answer.filters import make_filter
 from newsbot.errors import InputError
-from vectorstore.filters import make_filter
 from vectorstore.records import SearchFilter
 
 if TYPE_CHECKING:
