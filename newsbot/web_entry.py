@@ -40,6 +40,7 @@ def build_web_app(
     return build_app(
         build_assistant(settings, store),
         StoreLibrary(settings, store) if library else None,
+        catalog=store,  # the header's "what it knows" line, with or without the Library tab
         allowed_origins=settings.allowed_origins,
         allowed_hosts=[*settings.allowed_hosts, *_bound_name(host)],
         auth=settings.auth,

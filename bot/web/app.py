@@ -26,6 +26,7 @@ from fastapi.responses import RedirectResponse, Response
 from bot.web.api import build_api_router
 from bot.web.auth import LOGIN_PATHS, Credentials, Sessions
 from bot.web.chat import ChatAssistant
+from bot.web.knowledge import Catalog
 from bot.web.library import Library
 from bot.web.limits import AnswerGate, RecentHistory
 from bot.web.login import LoginPage, logout
@@ -93,6 +94,7 @@ def _build_app(
     max_queue_wait: float = 120.0,
     max_history_chars: int = 6000,
     title: str = "newsbot",
+    catalog: Catalog | None = None,
 ) -> fastapi.FastAPI:
     """Build the whole web app around ready-made parts.
 
@@ -113,6 +115,9 @@ def _build_app(
         max_queue_wait: seconds a question may wait for a slot.
         max_history_chars: characters of recent history sent to the model.
         title: the browser tab title.
+        catalog: what the page header's "what it knows" line reads (the store: `stats`,
+            `list_articles`); default: the library. Read-only, so an app without the Library
+            tab can still say what it knows.
 
     Raises:
         ConfigError: for a malformed `auth`, origin or host, or `*` origins with a credential.
@@ -159,7 +164,7 @@ def _build_app(
     }
     # The widget first: a mount at "/" would otherwise swallow /widget.
     widget = build_widget_blocks(assistant, examples, gate=gate, title=title)
-    chat = build_chat_blocks(assistant, library, examples, gate=gate, title=title)
+    chat = build_chat_blocks(assistant, library, examples, gate=gate, title=title, catalog=catalog)
     gr.mount_gradio_app(
         app,
         widget,

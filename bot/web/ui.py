@@ -213,7 +213,7 @@ def build_chat_blocks(
     with blocks:
         _header(title, catalog if catalog is not None else library)
         with gr.Tab("Chat", elem_id="nb-chat-tab"):
-            _chat_interface(assistant, examples, gate, height="64vh", compact=False)
+            _chat_interface(assistant, examples, gate, height="58vh", compact=False)
         if library is not None:
             with gr.Tab("Library", elem_id="nb-library-tab"):
                 _library_tab(library)
