@@ -73,16 +73,3 @@ def test_help_and_stats_import_no_model_store_or_web_library() -> None:
     assert "Usage: newsbot" in proc.stdout
     assert '"articles": 0' in proc.stdout
     assert proc.stdout.splitlines()[-1] == "loaded:"
-
-
-def test_ingest_chunks_by_default_as_the_settings_do() -> None:
-    """One set of chunking defaults: `ingest()` called without settings (the evaluation, tests)
-    chunks as `newsbot ingest` does."""
-    import inspect
-
-    from ingest.pipeline import ingest
-    from newsbot.settings import Settings
-
-    parameters = inspect.signature(ingest).parameters
-    assert parameters["chunk_tokens"].default == Settings.model_fields["chunk_tokens"].default
-    assert parameters["overlap"].default == Settings.model_fields["chunk_overlap"].default
