@@ -145,6 +145,31 @@ def test_a_store_opened_again_filters_the_same(
     assert ids(found) == {"reuters-may1"}
 
 
+def test_a_rare_filter_falls_back_to_chromas_where(
+    store: NewsStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A filter is first tried on the nearest OVERSAMPLE * k chunks; when fewer than k of them
+    pass, Chroma's `where` answers. Both give the same passages."""
+    texts = [f"Recipe {i}: bake the bread for {20 + i} minutes in a hot oven." for i in range(40)]
+    filler = ArticleMeta("filler", "Recipes", "", "Filler Daily", "2024-01-01", "filler")
+    store.put_articles([(filler, [ChunkText(i, t, 0, len(t), 12) for i, t in enumerate(texts)])])
+    calls: list[Any] = []
+    nearest = NewsStore._nearest
+
+    def spy(collection: Any, vector: list[float], n: int, where: Any) -> Any:
+        calls.append((n, where))
+        return nearest(collection, vector, n, where)
+
+    monkeypatch.setattr(NewsStore, "_nearest", staticmethod(spy))
+    rare = SearchFilter(since=date(2025, 5, 5))  # 2 of the 45 chunks
+    assert ids(store.search(QUESTION, 3, filters=rare)) == {"ap-may10", "example-may20"}
+    assert calls == [(30, None), (3, {"published_ts": {"$gte": 20213}})]
+    calls.clear()
+    common = SearchFilter(sources=("filler daily",))  # 40 of the 45
+    assert ids(store.search("How long does the bread bake?", 3, filters=common)) == {"filler"}
+    assert calls == [(30, None)]
+
+
 # --- reading a filter ---------------------------------------------------------------------------
 
 

@@ -215,9 +215,12 @@ def test_a_date_after_every_article_searches_without_a_filter(
         return query(**kwargs)
 
     monkeypatch.setattr(store._collection, "query", recording_query)
+    # A filtered search looks at the nearest OVERSAMPLE * k chunks first, then asks Chroma's
+    # filter when too few pass: with 1, the one chunk seen is not the whole collection's worth.
+    monkeypatch.setattr("vectorstore.store.OVERSAMPLE", 1)
     assert [p.article_id for p in store.search("rain", 1, date(2022, 6, 10))] == ["june"]
     assert [p.article_id for p in store.search("rain", 1, date(2022, 6, 9))] == []
-    assert filters == [None, {"published_ts": {"$lte": epoch_day("2022-06-09")}}]
+    assert filters == [None, None, {"published_ts": {"$lte": epoch_day("2022-06-09")}}]
 
 
 class ExplodingEmbeddings(Embeddings):

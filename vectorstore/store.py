@@ -35,7 +35,7 @@ from vectorstore.chunks import (
 )
 from vectorstore.collection import SPACE, NewsCollection
 from vectorstore.embeddings import embedder_info
-from vectorstore.filters import chroma_where, stored_spellings
+from vectorstore.filters import ChunkFilter, chunk_filter, stored_spellings
 from vectorstore.locks import FileLock
 from vectorstore.records import ArticleMeta, ArticleRow, ChunkText, Passage, SearchFilter
 from vectorstore.registry import ArticleRegistry
@@ -49,6 +49,7 @@ __all__ = ["SPACE", "NewsStore", "chunk_id", "cosine_relevance", "epoch_day"]
 logger = logging.getLogger(__name__)
 
 _NOTHING: Any = object()  # a filter no stored chunk can match: answer [] without a query
+OVERSAMPLE = 10  # a filtered search first looks at this many times k nearest chunks
 
 
 class NewsStore:
@@ -259,18 +260,40 @@ class NewsStore:
                 logger.debug("Skipped %d chunk(s) deleted during the search", missing)
         return passages
 
-    def _query(self, vector: list[float], k: int, where: Any) -> tuple[list[Passage], int]:
-        """The passages of one Chroma query, and how many of its rows had no record left."""
-        result = self._collection.query(
+    def _query(
+        self, vector: list[float], k: int, where: ChunkFilter | None
+    ) -> tuple[list[Passage], int]:
+        """The passages of one Chroma query, and how many of its rows had no record left.
+
+        A filter is tried on the nearest `OVERSAMPLE * k` chunks first: most filters keep a good
+        share of the chunks, so those usually hold `k` that pass, for the price of a search
+        without filter. Chroma's own filter (`where`), resolved in SQLite before the vector
+        search, costs several times that (scripts/bench_filters.py); it answers the rest.
+        """
+        collection = self._collection
+        if where is not None:
+            wide = OVERSAMPLE * k
+            passages, missing = self._nearest(collection, vector, wide, None)
+            kept = [p for p in passages if where.keeps(p)]
+            if len(kept) >= k or len(passages) + missing < wide:  # enough, or every chunk seen
+                return kept[:k], missing
+        return self._nearest(collection, vector, k, where.where() if where else None)
+
+    @staticmethod
+    def _nearest(
+        collection: Collection, vector: list[float], n: int, where: Any
+    ) -> tuple[list[Passage], int]:
+        result = collection.query(
             query_embeddings=cast(Any, [vector]),
-            n_results=k,
+            n_results=n,
             where=where,
             include=["documents", "metadatas", "distances"],
         )
         return passages_from_query(result)
 
     def _where(self, published_before: date | None, filters: SearchFilter) -> Any:
-        """The Chroma `where` of a search; `_NOTHING` when no stored source is asked for."""
+        """The `ChunkFilter` of a search (None: none); `_NOTHING` when no stored source is asked
+        for."""
         sources: list[str] = []
         if filters.sources:
             known = self.registry.sources()
@@ -284,7 +307,7 @@ class NewsStore:
         if until is not None and self._all_published_by(day_number(until)):
             until = None  # keeps every dated chunk: skip the clause (see `_all_published_by`)
         dated_only = filters.since is not None or filters.until is not None
-        return chroma_where(
+        return chunk_filter(
             since=filters.since, until=until, dated_only=dated_only, sources=sources
         )
 
