@@ -15,6 +15,7 @@ import itertools
 import json
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -354,7 +355,8 @@ def test_the_header_says_what_it_knows_without_the_library_tab(tmp_path: Path) -
             Assistant(store, llm, load_prompts()), None, gate=AnswerGate(1, 1, 1.0), catalog=store
         )
 
-    blocks = asyncio.run(build())
+    with ThreadPoolExecutor(1) as pool:  # a thread of its own: Playwright's loop runs in this one
+        blocks = pool.submit(asyncio.run, build()).result()
     ids = {getattr(block, "elem_id", None) for block in blocks.blocks.values()}
     assert "nb-knowledge" in ids  # what it knows, read from the store
     assert "nb-library-tab" not in ids  # and no ingest or delete
