@@ -49,7 +49,7 @@ __all__ = ["SPACE", "NewsStore", "chunk_id", "cosine_relevance", "epoch_day"]
 logger = logging.getLogger(__name__)
 
 _NOTHING: Any = object()  # a filter no stored chunk can match: answer [] without a query
-OVERSAMPLE = 10  # a filtered search first looks at this many times k nearest chunks
+OVERSAMPLE = 10  # a filtered search first looks at this many times k nearest chunks (0: never)
 
 
 class NewsStore:
@@ -271,7 +271,7 @@ class NewsStore:
         search, costs several times that (scripts/bench_filters.py); it answers the rest.
         """
         collection = self._collection
-        if where is not None:
+        if where is not None and OVERSAMPLE > 0:
             wide = OVERSAMPLE * k
             passages, missing = self._nearest(collection, vector, wide, None)
             kept = [p for p in passages if where.keeps(p)]
