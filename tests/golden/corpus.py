@@ -15,6 +15,7 @@ import gzip
 import hashlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -36,6 +37,7 @@ SEED_DIR = SHARED / "corpus" / "seed"
 # The shared inputs a passage reference may name, as the recorder ingested them.
 SHARED_SOURCES = {"realtimeqa-2022-mini": MINI_DIR / "corpus.jsonl.gz", "seed": SEED_DIR}
 _REF_FIELDS = ("title", "url", "text")
+_ID_FIRST = re.compile(r'\{"id": "([^"\\]+)"')
 
 
 def text_hash(text: str) -> str:
@@ -61,10 +63,15 @@ def passage_record(passage: Passage, shared: str | None) -> dict[str, Any]:
 
 
 def load_cases(path: Path = CASES) -> list[dict[str, Any]]:
-    """The recorded cases, one JSON object a line."""
+    """The recorded cases, one JSON object a line (the first of any id recorded twice)."""
     if not path.is_file():
         return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    cases: dict[str, dict[str, Any]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            case = json.loads(line)
+            cases.setdefault(case["id"], case)
+    return list(cases.values())
 
 
 def shared_refs(cases: Iterable[dict[str, Any]]) -> dict[str, set[str]]:
@@ -100,7 +107,7 @@ def read_shared_articles(needed: dict[str, set[str]]) -> dict[str, Any]:
                 part = Path(tmp) / f"{name}.jsonl"
                 with gzip.open(source, "rt", encoding="utf-8") as lines:
                     part.write_text(
-                        "".join(line for line in lines if json.loads(line).get("id") in ids),
+                        "".join(line for line in lines if _record_id(line) in ids),
                         encoding="utf-8",
                     )
                 source = part
@@ -112,6 +119,12 @@ def read_shared_articles(needed: dict[str, set[str]]) -> dict[str, Any]:
             if isinstance(item, Article):
                 articles[item.article_id] = item
     return articles
+
+
+def _record_id(line: str) -> Any:
+    """The `id` of a JSONL record; read off the line's start when it is there (no full parse)."""
+    match = _ID_FIRST.match(line)
+    return match.group(1) if match else json.loads(line).get("id")
 
 
 def load_passages(records: Sequence[dict[str, Any]], articles: dict[str, Any]) -> list[Passage]:

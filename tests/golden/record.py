@@ -10,7 +10,8 @@ sees part of the corpus; the recorded passages are what the case is checked on):
     NEWSBOT_DATA_DIR=/work/data .venv/bin/python -m tests.golden.record
     NEWSBOT_DATA_DIR=/work/data .venv/bin/python -m tests.golden.record --floors
 
-To re-record from scratch, delete cases.jsonl first. On a busy machine (load 8 on 2 cores)
+A second process with `--reverse` records from the other end at the same time. To re-record
+from scratch, delete cases.jsonl first. On a busy machine (load 8 on 2 cores)
 NEWSBOT_THREADS=1 wrote tokens ten times faster than 2 threads, which wait for each other.
 `--floors` records nothing: it scores the fixture with today's answer check and writes
 floors.json (the scores tests/test_golden.py must keep). The model is the configured one (the
@@ -35,6 +36,7 @@ so any refusal detector can be scored on both drafts):
 from __future__ import annotations
 
 import argparse
+import fcntl
 import hashlib
 import itertools
 import json
@@ -258,9 +260,22 @@ def write_floors() -> None:
     logger.info("floors: %s", json.dumps(floors))
 
 
+def _model_name(settings: Any) -> str:
+    from bot.llm.model_files import DEFAULT_MODEL
+
+    if settings.llm_model:
+        return str(settings.llm_model)
+    return settings.llm_model_path.name if settings.llm_model_path else DEFAULT_MODEL.filename
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--floors", action="store_true", help="only write floors.json")
+    parser.add_argument(
+        "--reverse",
+        action="store_true",
+        help="record from the last case back, so a second process can run beside a first",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
@@ -274,11 +289,10 @@ def main() -> None:
     models = os.environ.get("NEWSBOT_MODELS_DIR") or Path(user_data_dir("newsbot")) / "models"
     settings = get_settings(models_dir=models)
     rec = Recorder(settings)
-    done = {case["id"] for case in corpus.load_cases()}
     corpus.META.write_text(
         json.dumps(
             {
-                "model": settings.llm_model or str(settings.llm_model_path or "bundled local"),
+                "model": _model_name(settings),
                 "provider": settings.llm_provider,
                 "k": rec.k,
                 "chunk_tokens": settings.chunk_tokens,
@@ -297,12 +311,13 @@ def main() -> None:
     )
     # Interleaved, so a recording cut short still covers every suite and both halves.
     groups = [mini_cases(rec), followup_cases(rec, "tuning"), followup_cases(rec, "heldout")]
-    for item in itertools.chain.from_iterable(itertools.zip_longest(*groups)):
-        if item is None or item[0] in done:
+    items = [i for i in itertools.chain.from_iterable(itertools.zip_longest(*groups)) if i]
+    for case_id, record in reversed(items) if args.reverse else items:
+        if case_id in {case["id"] for case in corpus.load_cases()}:  # maybe by another process
             continue
-        case_id, record = item
         case = {"id": case_id, **record()}
         with corpus.CASES.open("a", encoding="utf-8") as out:
+            fcntl.flock(out, fcntl.LOCK_EX)  # one whole line at a time, whoever else appends
             out.write(json.dumps(case, ensure_ascii=False) + "\n")
         logger.info("%s: %r | %r", case_id, case["draft"][:80], case["second_look_draft"][:80])
 

@@ -65,8 +65,17 @@ def outcome(case: dict[str, Any], checked: Checked) -> str:
     """ "refused", "right" (grounded and holds an expected fact) or "wrong" (grounded, doesn't)."""
     if not checked.grounded:
         return "refused"
-    text = checked.text.lower()
-    return "right" if any(fact.lower() in text for fact in case.get("facts", [])) else "wrong"
+    text = _plain(checked.text)
+    return "right" if any(_plain(fact) in text for fact in case.get("facts", [])) else "wrong"
+
+
+def _plain(text: str) -> str:
+    """Lower case with curly quotes made straight, and a fact's own quotes dropped: the correct
+    choice “Squid Game” is in the answer 'The show "Squid Game" ...'."""
+    return text.translate(_QUOTES).lower().strip().strip("\"'")
+
+
+_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'"})
 
 
 def score(rows: Iterable[tuple[dict[str, Any], Checked]]) -> dict[str, dict[str, int]]:
