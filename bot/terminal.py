@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import date
-from typing import IO, Protocol
+from typing import IO
 
-from bot.answer.events import AnswerDone, AnswerEvent, TextDelta, collect
+from bot.answer.events import AnswerDone, AnswerEvent, AnswerStreamer, TextDelta, collect
 from bot.answer.filters import SearchFilter
 from bot.answer.history import ChatTurn
 from bot.answer.result import AnswerResult
@@ -24,16 +24,8 @@ HELP = "Commands: /sources (sources of the last answer), /reset (forget the conv
 PROMPT = "> "
 
 
-class Answerer(Protocol):
-    """What the chat needs: `bot.answer.assistant.Assistant.stream`."""
-
-    def stream(
-        self,
-        question: str,
-        history: Sequence[ChatTurn] = (),
-        as_of: date | None = None,
-        filters: SearchFilter | None = None,
-    ) -> Iterator[AnswerEvent]: ...
+Answerer = AnswerStreamer
+"""What the chat needs: `bot.answer.assistant.Assistant.stream`."""
 
 
 def printable(text: str, keep: str = "") -> str:

@@ -36,9 +36,12 @@ ARTICLE = (
     "---\ntitle: Harbour budget\ndate: 2025-05-10\n---\n"
     "The harbour council approved a budget for two new piers on Monday. Work starts in June.\n"
 )
-SLOT_SECONDS = 1.0
+# Each answer holds the one slot this long: long enough that a full queue stays full while the
+# test sends its next requests on a busy machine, and under MODEL_TIMEOUT, which the third and
+# fourth of four queued questions would exceed if queueing counted against it.
+SLOT_SECONDS = 2.5
 CONTEXT_CHARS = 12_000
-MODEL_TIMEOUT = 2.0
+MODEL_TIMEOUT = 4.0
 
 
 class OneSlotModel:
@@ -112,8 +115,8 @@ def ask_all(
 
 
 def test_queued_questions_wait_outside_the_model_timeout(app_url: str) -> None:
-    # Four at once on a one-slot model: the third and fourth wait 2 s or more for the slot,
-    # which used to time out (503) because the wait counted against the model's 2 s timeout.
+    # Four at once on a one-slot model: the third and fourth wait 5 s or more for the slot,
+    # which used to time out (503) because the wait counted against the model's 4 s timeout.
     threads, replies = ask_all(app_url, 4)
     for thread in threads:
         thread.join()

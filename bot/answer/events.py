@@ -8,10 +8,14 @@ event and carries the whole result.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date
+from typing import Protocol
 
+from bot.answer.history import ChatTurn
 from bot.answer.result import AnswerResult, Source
+from vectorstore.records import SearchFilter
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,30 @@ class AnswerDone:
 
 
 AnswerEvent = TextDelta | SourceCited | AnswerDone
+
+
+class AnswerStreamer(Protocol):
+    """What a chat needs from `bot.answer.assistant.Assistant`: its typed answer stream."""
+
+    def stream(
+        self,
+        question: str,
+        history: Sequence[ChatTurn] = (),
+        as_of: date | None = None,
+        filters: SearchFilter | None = None,
+    ) -> Iterator[AnswerEvent]: ...
+
+
+class Answerer(AnswerStreamer, Protocol):
+    """An `AnswerStreamer` that also answers in one call (the JSON API's `/api/ask`)."""
+
+    def ask(
+        self,
+        question: str,
+        history: Sequence[ChatTurn] = (),
+        as_of: date | None = None,
+        filters: SearchFilter | None = None,
+    ) -> AnswerResult: ...
 
 
 def collect(events: Iterable[AnswerEvent]) -> AnswerResult:

@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import date
-from typing import Any, Protocol
+from typing import Any
 
 import gradio as gr
 
-from bot.answer.events import AnswerDone, AnswerEvent, TextDelta
+from bot.answer.events import AnswerDone, Answerer, TextDelta
 from bot.answer.history import ChatTurn
 from bot.answer.result import AnswerResult
 from bot.web.filters import current_request, filter_kwargs, page_filter
 from bot.web.render import answer_markdown, plain_answer, result_markdown, result_sources_html
 from newsbot.errors import NewsbotError
-from vectorstore.records import SearchFilter
 
 log = logging.getLogger(__name__)
 
@@ -32,24 +30,8 @@ Message = dict[str, Any]
 ChatFn = Callable[[str, list[Message]], Iterator[str | list[Message]]]
 
 
-class ChatAssistant(Protocol):
-    """What the web app needs from `bot.answer.assistant.Assistant`."""
-
-    def stream(
-        self,
-        question: str,
-        history: Sequence[ChatTurn] = (),
-        as_of: date | None = None,
-        filters: SearchFilter | None = None,
-    ) -> Iterator[AnswerEvent]: ...
-
-    def ask(
-        self,
-        question: str,
-        history: Sequence[ChatTurn] = (),
-        as_of: date | None = None,
-        filters: SearchFilter | None = None,
-    ) -> AnswerResult: ...
+ChatAssistant = Answerer
+"""What the web app needs from `bot.answer.assistant.Assistant`."""
 
 
 def message_text(content: Any) -> str:
