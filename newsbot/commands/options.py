@@ -1,0 +1,81 @@
+"""Options that several commands share: `--as-of` and the search filter (`--since`, `--until`,
+`--source`) of `newsbot ask` and `newsbot chat`; a value that can't be read is a usage error
+naming the option."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from vectorstore.records import SearchFilter
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def filter_options(command: F) -> F:
+    """`--since`, `--until` and `--source`: the date range and sources a question searches."""
+    options = [
+        click.option(
+            "--since",
+            metavar="DAY",
+            help="Only articles published on or after DAY (YYYY-MM-DD, or 7d: seven days before "
+            "--as-of or today). Undated articles are left out.",
+        ),
+        click.option(
+            "--until",
+            metavar="DAY",
+            help="Only articles published on or before DAY (as --since).",
+        ),
+        click.option(
+            "--source",
+            "sources",
+            multiple=True,
+            metavar="NAME",
+            help="Only articles from this source (case-insensitive; repeat for several).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def as_of_option(command: F) -> F:
+    """`--as-of`: the day a question is answered as of."""
+    return click.option(
+        "--as-of", callback=_parse_date, help="Answer as of this date (YYYY-MM-DD; default today)."
+    )(command)
+
+
+def read_filter(
+    since: str | None, until: str | None, sources: tuple[str, ...], as_of: date | None
+) -> SearchFilter | None:
+    """The search filter of `--since/--until/--source`; a date that can't be read is a usage
+    error naming the option."""
+    from bot.answer.filters import DATE_HELP, make_filter, parse_day
+    from newsbot.errors import InputError
+
+    days: dict[str, date | None] = {}
+    for hint, value in (("--since", since), ("--until", until)):
+        try:
+            days[hint] = parse_day(value, hint, as_of or date.today()) if value else None
+        except InputError:
+            message = f"{value!r} is not a date: use {DATE_HELP}"
+            raise click.BadParameter(message, param_hint=hint) from None
+    try:
+        found = make_filter(days["--since"], days["--until"], sources)
+    except InputError as exc:  # since after until, too many or too long sources
+        raise click.UsageError(str(exc)) from None
+    return found or None
+
+
+def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date: use YYYY-MM-DD") from None
