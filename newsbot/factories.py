@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from bot.answer.assistant import Assistant
     from bot.llm.local_server import LocalLLMServer
+    from vectorstore.ranking import RankingPolicy
     from vectorstore.registry import ArticleRegistry
     from vectorstore.store import NewsStore
 
@@ -62,8 +63,10 @@ def build_registry(settings: Settings, collection: str | None = None) -> Article
 
 
 def build_store(settings: Settings, collection: str | None = None) -> NewsStore:
-    """Open (or create) the Chroma collection and article registry the settings point at."""
+    """Open (or create) the Chroma collection and article registry the settings point at, with
+    the keyword index beside the registry (always kept in step; searched as `retrieval` says)."""
     from vectorstore.client import make_chroma_client
+    from vectorstore.keywords import KeywordIndex
     from vectorstore.store import NewsStore
 
     name = collection or settings.collection
@@ -72,7 +75,24 @@ def build_store(settings: Settings, collection: str | None = None) -> NewsStore:
     client = make_chroma_client(
         settings.data_dir, settings.chroma_host, settings.chroma_port, settings.chroma_ssl
     )
-    return NewsStore(client, name, embeddings, registry)
+    keywords = KeywordIndex(registry.path, name)
+    return NewsStore(
+        client, name, embeddings, registry, keywords=keywords, ranking=ranking(settings)
+    )
+
+
+def ranking(settings: Settings) -> RankingPolicy:
+    """How searches rank, from the settings (see `vectorstore.ranking`)."""
+    from vectorstore.ranking import RankingPolicy
+
+    mode = settings.retrieval
+    if mode == "auto":
+        mode = "dense" if settings.chroma_host else "hybrid"
+    return RankingPolicy(
+        keyword_weight=settings.keyword_weight if mode == "hybrid" else 0.0,
+        recency_weight=settings.recency_weight,
+        recency_days=settings.recency_days,
+    )
 
 
 def embedder_setting(settings: Settings) -> str:
@@ -126,4 +146,6 @@ def build_assistant(settings: Settings, store: NewsStore | None = None) -> Assis
         load_prompts(),
         k=settings.top_k,
         policy=policy,
+        time_windows=settings.time_phrases,
+        context_tokens=settings.context_tokens,
     )

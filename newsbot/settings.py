@@ -129,6 +129,50 @@ class Settings(BaseSettings):
     # passages of ~200 tokens keep the prompt near 750 tokens; on the 80 RealTimeQA-mini questions
     # the evidence was among the top 3 for 0.80 of them and among the top 4 for 0.81.
     top_k: int = Field(default=3, ge=1, le=50, description="Passages retrieved for each question.")
+    retrieval: Literal["auto", "hybrid", "dense"] = Field(
+        default="auto",
+        description="hybrid: fuse the embedding search with BM25 keyword search (SQLite FTS5 "
+        "beside the registry); dense: embeddings only; auto: hybrid with the embedded store, "
+        "dense with a Chroma server (each client's keyword index would only know what that "
+        "client ingested).",
+    )
+    # The weights below were chosen on the tuning half of the mini questions (BENCHMARKS.md,
+    # ranking); the held-out half checks them.
+    keyword_weight: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=10.0,
+        description="Weight of the BM25 ranking against the embedding ranking (1) in hybrid "
+        "retrieval's reciprocal rank fusion.",
+    )
+    recency_weight: float = Field(
+        default=4.0,
+        ge=0.0,
+        le=10.0,
+        description="Weight of the recency prior (0: off), in first places of one ranking: a "
+        "chunk published `age` days before the question's date gains up to weight / 61 x "
+        "recency_days / (recency_days + age), scaled by its similarity to the question "
+        "relative to the best candidate's (vectorstore/ranking.py).",
+    )
+    recency_days: float = Field(
+        default=14.0,
+        gt=0.0,
+        description="Scale of the recency prior in days: how much older a chunk must be to "
+        "lose about half its bonus.",
+    )
+    context_tokens: int = Field(
+        default=0,
+        ge=0,
+        le=4000,
+        description="Compact context: give the model only the retrieved chunks' sentences that "
+        "bear on the question, within about this many tokens (0: the top_k chunks whole).",
+    )
+    time_phrases: bool = Field(
+        default=False,
+        description='Search a question that names a time ("this week", "yesterday", "in '
+        'June 2022") inside that window first, filling up from outside it when it holds too '
+        "few passages.",
+    )
     grounding: dict[str, float] = Field(
         default_factory=dict,
         description="Overrides of the answer check's thresholds, as JSON: e.g. "

@@ -32,6 +32,7 @@ from vectorstore.client import make_chroma_client
 from vectorstore.embeddings import LocalMiniLMEmbeddings
 from vectorstore.records import ArticleMeta, ChunkText, Passage, SearchFilter
 from vectorstore.registry import ArticleRegistry
+from vectorstore.search import Searcher
 from vectorstore.store import NewsStore
 
 pytestmark = pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning")
@@ -145,29 +146,30 @@ def test_a_store_opened_again_filters_the_same(
     assert ids(found) == {"reuters-may1"}
 
 
-def test_a_rare_filter_falls_back_to_chromas_where(
+def test_a_rare_filter_searches_among_the_registrys_passing_chunks(
     store: NewsStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A filter is first tried on the nearest OVERSAMPLE * k chunks; when fewer than k of them
-    pass, Chroma's `where` answers. Both give the same passages."""
+    pass, Chroma searches among the ids of the chunks the registry says pass (never with its
+    slow `where`). Both give the same passages."""
     texts = [f"Recipe {i}: bake the bread for {20 + i} minutes in a hot oven." for i in range(40)]
     filler = ArticleMeta("filler", "Recipes", "", "Filler Daily", "2024-01-01", "filler")
     store.put_articles([(filler, [ChunkText(i, t, 0, len(t), 12) for i, t in enumerate(texts)])])
     calls: list[Any] = []
-    nearest = NewsStore._nearest
+    nearest = Searcher._nearest
 
-    def spy(collection: Any, vector: list[float], n: int, where: Any) -> Any:
-        calls.append((n, where))
-        return nearest(collection, vector, n, where)
+    def spy(self: Searcher, vector: list[float], n: int, where: Any = None, ids: Any = None) -> Any:
+        calls.append((n, where, sorted(ids) if ids else None))
+        return nearest(self, vector, n, where, ids)
 
-    monkeypatch.setattr(NewsStore, "_nearest", staticmethod(spy))
+    monkeypatch.setattr(Searcher, "_nearest", spy)
     rare = SearchFilter(since=date(2025, 5, 5))  # 2 of the 45 chunks
     assert ids(store.search(QUESTION, 3, filters=rare)) == {"ap-may10", "example-may20"}
-    assert calls == [(30, None), (3, {"published_ts": {"$gte": 20213}})]
+    assert calls == [(30, None, None), (3, None, ["ap-may10:0", "example-may20:0"])]
     calls.clear()
     common = SearchFilter(sources=("filler daily",))  # 40 of the 45
     assert ids(store.search("How long does the bread bake?", 3, filters=common)) == {"filler"}
-    assert calls == [(30, None)]
+    assert calls == [(30, None, None)]
 
 
 # --- reading a filter ---------------------------------------------------------------------------

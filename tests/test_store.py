@@ -207,20 +207,21 @@ def test_a_date_after_every_article_searches_without_a_filter(
 ) -> None:
     store = open_store()
     store.put_articles([(meta("june", published="2022-06-10"), chunks(["Rain fell in June."]))])
-    filters: list[object] = []
+    allowlists: list[object] = []
     query = store._collection.query
 
     def recording_query(**kwargs: Any) -> Any:
-        filters.append(kwargs.get("where"))
+        assert kwargs.get("where") is None  # Chroma's slow metadata filter is never asked
+        allowlists.append(kwargs.get("ids"))
         return query(**kwargs)
 
     monkeypatch.setattr(store._collection, "query", recording_query)
-    # A filtered search looks at the nearest OVERSAMPLE * k chunks first, then asks Chroma's
-    # filter when too few pass: with 1, the one chunk seen is not the whole collection's worth.
-    monkeypatch.setattr("vectorstore.store.OVERSAMPLE", 1)
+    # A filtered search looks at the nearest OVERSAMPLE * k chunks first, then searches among
+    # the registry's passing chunks when too few pass: with 1, the one chunk seen is not enough.
+    monkeypatch.setattr("vectorstore.search.OVERSAMPLE", 1)
     assert [p.article_id for p in store.search("rain", 1, date(2022, 6, 10))] == ["june"]
     assert [p.article_id for p in store.search("rain", 1, date(2022, 6, 9))] == []
-    assert filters == [None, None, {"published_ts": {"$lte": epoch_day("2022-06-09")}}]
+    assert allowlists == [None, None]  # the second: nothing passes, so no query is needed
 
 
 class ExplodingEmbeddings(Embeddings):

@@ -7,7 +7,8 @@ and the fetch of its record) reads as None, so the store can skip it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any, Final, cast
 
@@ -23,6 +24,13 @@ UNKNOWN_DAY: Final = -1
 def cosine_relevance(distance: float) -> float:
     """Cosine similarity from Chroma's cosine distance."""
     return 1.0 - distance
+
+
+def cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    """Cosine similarity of two vectors (0 when either is all zeros)."""
+    dot = sum(x * y for x, y in zip(a, b, strict=True))
+    norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
+    return dot / norm if norm else 0.0
 
 
 def chunk_id(article_id: str, index: int) -> str:

@@ -47,12 +47,16 @@ class ChunkFilter:
     def keeps(self, passage: Passage) -> bool:
         """True when `where` keeps the passage's chunk (its `published_ts` is the epoch day of
         `published`)."""
-        day = epoch_day(passage.published)
+        return self.keeps_day(epoch_day(passage.published), passage.source)
+
+    def keeps_day(self, day: int, source: str) -> bool:
+        """True when `where` keeps a chunk published on epoch day `day` (-1: undated) by
+        `source`."""
         if self.first_day is not None and day < self.first_day:
             return False
         if self.last_day is not None and day > self.last_day:
             return False
-        return not self.sources or passage.source in self.sources
+        return not self.sources or source in self.sources
 
 
 def chunk_filter(

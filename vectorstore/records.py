@@ -59,7 +59,9 @@ class ArticleRow:
 class Passage:
     """A retrieved chunk with its article's metadata; `score` is cosine similarity (higher: closer).
 
-    `published` is the ISO date string, or None when the article has no known date.
+    `published` is the ISO date string, or None when the article has no known date. `rank` is
+    its place in the search's ranking (1: best; 0: not from a search), which a hybrid search
+    orders by more than `score`.
     """
 
     chunk_id: str
@@ -73,6 +75,7 @@ class Passage:
     char_end: int
     score: float
     chunk_index: int
+    rank: int = 0
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +20,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from newsbot.errors import StoreError
+from vectorstore.chunks import epoch_day
 from vectorstore.records import ArticleMeta, ArticleRow
 
 Status = Literal["pending", "done"]
@@ -206,6 +207,33 @@ class ArticleRegistry:
             [*params, limit, offset],
         )
         return [_row(r) for r in rows]
+
+    def dates_and_sources(self, article_ids: Iterable[str]) -> dict[str, tuple[int, str]]:
+        """`{article_id: (publication day since 1970-01-01 or -1, source)}` of the ids that have
+        a row: what a date or source filter needs, without reading Chroma's metadata."""
+        ids = list(dict.fromkeys(article_ids))
+        found: dict[str, tuple[int, str]] = {}
+        for start in range(0, len(ids), _SQLITE_MAX_VARS):
+            part = ids[start : start + _SQLITE_MAX_VARS]
+            marks = ",".join("?" * len(part))
+            for article_id, published, source in self._query(
+                "SELECT article_id, published, source FROM articles "
+                f"WHERE collection = ? AND article_id IN ({marks})",
+                part,
+            ):
+                found[str(article_id)] = (epoch_day(published), str(source))
+        return found
+
+    def chunk_counts(self, keep: Callable[[int, str], bool]) -> list[tuple[str, int]]:
+        """`(article_id, n_chunks)` of the articles whose (day, source) `keep` accepts."""
+        rows = self._query(
+            "SELECT article_id, published, source, n_chunks FROM articles WHERE collection = ?"
+        )
+        return [
+            (str(article_id), int(n_chunks))
+            for article_id, published, source, n_chunks in rows
+            if keep(epoch_day(published), str(source))
+        ]
 
     def done_ids(self) -> set[str]:
         rows = self._query(

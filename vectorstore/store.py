@@ -18,7 +18,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
@@ -31,14 +31,16 @@ from vectorstore.chunks import (
     cosine_relevance,
     day_number,
     epoch_day,
-    passages_from_query,
 )
 from vectorstore.collection import SPACE, NewsCollection
 from vectorstore.embeddings import embedder_info
-from vectorstore.filters import ChunkFilter, chunk_filter, stored_spellings
+from vectorstore.filters import chunk_filter, stored_spellings
+from vectorstore.keywords import KeywordIndex, build_keyword_index, keyword_chunk
 from vectorstore.locks import FileLock
+from vectorstore.ranking import RankingPolicy
 from vectorstore.records import ArticleMeta, ArticleRow, ChunkText, Passage, SearchFilter
 from vectorstore.registry import ArticleRegistry
+from vectorstore.search import Searcher
 from vectorstore.sharing import file_name
 
 if TYPE_CHECKING:
@@ -49,7 +51,6 @@ __all__ = ["SPACE", "NewsStore", "chunk_id", "cosine_relevance", "epoch_day"]
 logger = logging.getLogger(__name__)
 
 _NOTHING: Any = object()  # a filter no stored chunk can match: answer [] without a query
-OVERSAMPLE = 10  # a filtered search first looks at this many times k nearest chunks (0: never)
 
 
 class NewsStore:
@@ -62,6 +63,8 @@ class NewsStore:
         registry: The article registry of this collection.
         embedder_name: Recorded in the collection; default: `embeddings.name`, else the class name.
         dimension: Vector length; default: `embeddings.dimension`, else measured on a probe text.
+        keywords: The BM25 index kept beside the collection (None: dense search only).
+        ranking: How a search fuses the dense and keyword rankings and weighs recency.
 
     Raises:
         StoreError: the collection was built by another embedder or dimension, or not by newsbot.
@@ -75,6 +78,8 @@ class NewsStore:
         registry: ArticleRegistry,
         embedder_name: str | None = None,
         dimension: int | None = None,
+        keywords: KeywordIndex | None = None,
+        ranking: RankingPolicy | None = None,
     ) -> None:
         if embedder_name is None or dimension is None:
             info = embedder_info(embeddings)
@@ -85,7 +90,12 @@ class NewsStore:
         self.registry = registry
         self.embedder_name = embedder_name
         self.dimension = dimension
+        self.keywords = keywords
+        self.ranking = ranking or RankingPolicy()
         self._chroma = NewsCollection(client, collection_name, embedder_name, dimension)
+        self._searcher = Searcher(
+            self._chroma, registry, embeddings, keywords, lambda: self.ranking
+        )
         self._ingest_lock = FileLock.at(
             registry.path.with_name(
                 f"{registry.path.stem}.{file_name(collection_name)}.ingest.lock"
@@ -100,6 +110,12 @@ class NewsStore:
                         collection_name,
                         registry.clear(),
                     )
+                    if keywords is not None:
+                        keywords.clear()
+        if keywords is not None and not keywords.built():
+            with self.ingest_lock():
+                if not keywords.built():
+                    build_keyword_index(self._collection, keywords)
         pending = registry.pending()
         if pending:
             logger.warning(
@@ -189,6 +205,11 @@ class NewsStore:
                     if row is not None and row.n_chunks > count:
                         tail: Any = {"chunk_index": {"$gte": count}}
                         collection.delete(where={"$and": [{"article_id": meta.article_id}, tail]})
+                if self.keywords is not None:  # 3b. the same chunks, by their words
+                    self.keywords.replace(
+                        [meta.article_id for meta, _ in batch],
+                        [keyword_chunk(meta, chunk) for meta, chunks in batch for chunk in chunks],
+                    )
                 self.registry.mark_done(counts)  # 4.
         logger.debug("Stored %d chunks of %d articles", len(ids), len(batch))
         return len(ids)
@@ -208,6 +229,8 @@ class NewsStore:
             had_chunks = bool(collection.get(where=where, limit=1, include=[])["ids"])
             if had_chunks:
                 collection.delete(where=where)
+            if self.keywords is not None:
+                self.keywords.delete([article_id])
             removed = self.registry.delete(article_id)
         return removed or had_chunks
 
@@ -227,7 +250,9 @@ class NewsStore:
         published_before: date | None = None,
         filters: SearchFilter | None = None,
     ) -> list[Passage]:
-        """The `k` chunks closest to `query`, best first; `score` is cosine similarity.
+        """The `k` chunks that best answer `query`, best first (`rank` 1, 2, ...); `score` is
+        cosine similarity. With a keyword index, the dense and BM25 rankings are fused and a
+        recency prior relative to `published_before` (default: today) added, as `ranking` says.
 
         With `published_before`, only articles published on or before that day (or undated) count.
         With `filters` (see `SearchFilter`), only articles in its date range and of its sources
@@ -240,56 +265,10 @@ class NewsStore:
         where = self._where(published_before, filters or SearchFilter())
         if where is _NOTHING:
             return []
-        vector = self.embeddings.embed_query(query)
-        try:
-            passages, missing = self._query(vector, k, where)
-        except Exception as exc:  # a filter naming chunks this index has not loaded yet
-            logger.debug("Search failed (%s); trying again on a reopened index", exc)
-            missing = 1
-        if missing:
-            # Another process is writing: wait for it to finish, take its writes, ask again.
-            self._chroma.refresh(wait_for_writers=True)
-            try:
-                passages, missing = self._query(vector, k, where)
-            except Exception as exc:  # chromadb's errors are untyped
-                raise StoreError(
-                    f"Search in collection {self.collection_name!r} failed ({exc}): check that "
-                    "the store is readable (and a Chroma server reachable), then ask again"
-                ) from exc
-            if missing:
-                logger.debug("Skipped %d chunk(s) deleted during the search", missing)
-        return passages
-
-    def _query(
-        self, vector: list[float], k: int, where: ChunkFilter | None
-    ) -> tuple[list[Passage], int]:
-        """The passages of one Chroma query, and how many of its rows had no record left.
-
-        A filter is tried on the nearest `OVERSAMPLE * k` chunks first: most filters keep a good
-        share of the chunks, so those usually hold `k` that pass, for the price of a search
-        without filter. Chroma's own filter (`where`), resolved in SQLite before the vector
-        search, costs several times that (scripts/bench_filters.py); it answers the rest.
-        """
-        collection = self._collection
-        if where is not None and OVERSAMPLE > 0:
-            wide = OVERSAMPLE * k
-            passages, missing = self._nearest(collection, vector, wide, None)
-            kept = [p for p in passages if where.keeps(p)]
-            if len(kept) >= k or len(passages) + missing < wide:  # enough, or every chunk seen
-                return kept[:k], missing
-        return self._nearest(collection, vector, k, where.where() if where else None)
-
-    @staticmethod
-    def _nearest(
-        collection: Collection, vector: list[float], n: int, where: Any
-    ) -> tuple[list[Passage], int]:
-        result = collection.query(
-            query_embeddings=cast(Any, [vector]),
-            n_results=n,
-            where=where,
-            include=["documents", "metadatas", "distances"],
-        )
-        return passages_from_query(result)
+        # A search bounded below (`since`) has been told which time is meant: within it,
+        # relevance alone decides, so the recency prior is for open-ended searches only.
+        as_of = None if filters and filters.since else day_number(published_before or date.today())
+        return self._searcher.search(query, k, where, as_of)
 
     def _where(self, published_before: date | None, filters: SearchFilter) -> Any:
         """The `ChunkFilter` of a search (None: none); `_NOTHING` when no stored source is asked

@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -31,6 +31,7 @@ from bot.answer.chain import (
     build_second_look,
     retrieve_passages,
 )
+from bot.answer.context import compact_passages
 from bot.answer.events import AnswerDone, AnswerEvent, SourceCited, TextDelta, collect
 from bot.answer.grounding import AnswerChecker, GroundingPolicy, SentenceVerdict
 from bot.answer.history import ChatTurn
@@ -76,8 +77,12 @@ class Assistant:
         prompts: Prompts,
         k: int = 5,
         policy: GroundingPolicy | None = None,
+        time_windows: bool = False,
+        context_tokens: int = 0,
     ) -> None:
         self.retriever = retriever
+        self.time_windows = time_windows
+        self.context_tokens = context_tokens
         self.llm = llm
         self.prompts = prompts
         self.k = k
@@ -99,9 +104,13 @@ class Assistant:
         if history:
             with _model_errors():
                 standalone = self.condense.invoke({"question": question, "history": list(history)})
-        return standalone, retrieve_passages(
-            self.retriever, standalone, self.k, as_of or date.today(), filters
+        retrieval = retrieve_passages(
+            self.retriever, standalone, self.k, as_of or date.today(), filters, self.time_windows
         )
+        if self.context_tokens > 0:  # only the sentences that bear on the question
+            compact = compact_passages(retrieval.passages, standalone, self.context_tokens)
+            retrieval = replace(retrieval, passages=compact)
+        return standalone, retrieval
 
     def stream(
         self,
@@ -257,10 +266,11 @@ def _source(n: int, passage: Passage) -> Source:
 
 
 def _ranked(passages: Sequence[Passage]) -> list[RetrievedPassage]:
-    by_score = sorted(passages, key=lambda p: -p.score)
+    # The search's own rank when it gave one (a hybrid search orders by more than `score`).
+    ranked = sorted(passages, key=lambda p: (p.rank or 10**9, -p.score))
     return [
         RetrievedPassage(rank=rank, chunk_id=p.chunk_id, score=p.score, **_article(p))
-        for rank, p in enumerate(by_score, 1)
+        for rank, p in enumerate(ranked, 1)
     ]
 
 

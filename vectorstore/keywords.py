@@ -1,0 +1,254 @@
+"""The keyword side of hybrid search: BM25 over the chunks' words, in SQLite FTS5.
+
+Each collection has one FTS5 table in the registry's SQLite file, holding every stored chunk's
+title and text (indexed, Porter-stemmed) with its id, article, publication day and source. FTS5
+ranks with Okapi BM25 (k1 1.2, b 0.75) in C, updates row by row and commits with SQLite's own
+transactions, so the index follows ingest, re-ingest and delete exactly, and every process of a
+data dir reads the others' committed writes at once (WAL). A static index such as bm25s would have
+to be rebuilt whole after each write and reloaded by every reader.
+
+The store keeps it in step with Chroma inside its write order (docs/ARCHITECTURE.md): an article's
+rows are replaced after its chunks reach Chroma and before its registry row turns `done`, so an
+interrupted write leaves the article `pending` and the next ingest replaces its rows again. Chroma
+stays the source of truth for the text a search returns: a keyword hit whose chunk Chroma no
+longer holds is skipped by the store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from newsbot.errors import StoreError
+from vectorstore.chunks import chunk_id, epoch_day
+from vectorstore.filters import ChunkFilter
+from vectorstore.records import ArticleMeta, ChunkText
+
+if TYPE_CHECKING:
+    from chromadb.api.models.Collection import Collection
+
+#: Words a keyword query leaves out: they occur in nearly every article (BM25 would give them
+#: almost no weight anyway) and make FTS5 score every chunk that holds them.
+QUERY_STOPWORDS: Final = frozenset(
+    """a an the and or but if then than that this these those there their they them he she it its
+    his her we you your our i me my is are was were be been being am do does did done has have had
+    having of in on at to for from by with about as into over after before between during under
+    also not no so such can could would should will shall may might must just very more most
+    other some any each all both who whom whose which what when where why how whats s t
+    said says say""".split()  # noqa: SIM905 (a word list reads best as text)
+)
+MAX_QUERY_TERMS: Final = 32
+_SQLITE_MAX_VARS: Final = 900
+
+
+@dataclass(frozen=True)
+class KeywordChunk:
+    """One chunk as the keyword index stores it; `day` is days since 1970-01-01 (-1: undated)."""
+
+    chunk_id: str
+    article_id: str
+    title: str
+    text: str
+    day: int
+    source: str
+
+
+def keyword_chunk(meta: ArticleMeta, chunk: ChunkText) -> KeywordChunk:
+    """The keyword index's row of one chunk."""
+    return KeywordChunk(
+        chunk_id=chunk_id(meta.article_id, chunk.index),
+        article_id=meta.article_id,
+        title=meta.title,
+        text=chunk.text,
+        day=epoch_day(meta.published),
+        source=meta.source,
+    )
+
+
+def query_terms(query: str) -> list[str]:
+    """The words of `query` a keyword search looks for: lower-case, no stopwords, each once."""
+    words = re.findall(r"\w+", query.casefold())
+    kept = [w for w in words if w not in QUERY_STOPWORDS and (len(w) > 1 or w.isdigit())]
+    return list(dict.fromkeys(kept))[:MAX_QUERY_TERMS]
+
+
+def _table(collection: str) -> str:
+    # Collection names allow '.' and '-', which SQL identifiers don't: name the table by a hash.
+    return "keywords_" + hashlib.sha256(collection.encode()).hexdigest()[:16]
+
+
+class KeywordIndex:
+    """The BM25 index of one collection's chunks (see the module docstring).
+
+    Args:
+        path: The SQLite file (the registry's).
+        collection: The collection whose chunks it indexes.
+    """
+
+    def __init__(self, path: Path, collection: str) -> None:
+        self.path = path
+        self.collection = collection
+        self._table = _table(collection)
+        self._lock = threading.Lock()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA busy_timeout=10000")
+            self._db.executescript(
+                f"CREATE VIRTUAL TABLE IF NOT EXISTS {self._table} USING fts5("
+                "title, text, chunk_id UNINDEXED, article_id UNINDEXED, day UNINDEXED, "
+                "source UNINDEXED, tokenize = 'porter unicode61 remove_diacritics 2');"
+                "CREATE TABLE IF NOT EXISTS keyword_tables ("
+                "collection TEXT PRIMARY KEY, table_name TEXT NOT NULL, built INTEGER NOT NULL);"
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(
+                f"Cannot open the keyword index in {path} ({exc}): check that the data dir is "
+                "writable and that this Python's SQLite has FTS5"
+            ) from exc
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    # --- state -----------------------------------------------------------------------------------
+
+    def built(self) -> bool:
+        """True once the index holds every chunk the collection had when it was first built (an
+        older data dir's collection is built from Chroma on first open)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT built FROM keyword_tables WHERE collection = ?", (self.collection,)
+            ).fetchone()
+        return bool(row and row[0])
+
+    def mark_built(self) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO keyword_tables (collection, table_name, built) VALUES (?, ?, 1) "
+                "ON CONFLICT (collection) DO UPDATE SET built = 1",
+                (self.collection, self._table),
+            )
+
+    def count(self) -> int:
+        """Chunks indexed."""
+        with self._lock:
+            return int(self._db.execute(f"SELECT COUNT(*) FROM {self._table}").fetchone()[0])
+
+    # --- writes ----------------------------------------------------------------------------------
+
+    def replace(self, article_ids: Iterable[str], chunks: Sequence[KeywordChunk]) -> None:
+        """Make `chunks` the only rows of `article_ids`, in one transaction."""
+        ids = list(dict.fromkeys(article_ids))
+        with self._transaction() as db:
+            self._delete(db, ids)
+            db.executemany(
+                f"INSERT INTO {self._table} (title, text, chunk_id, article_id, day, source) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(c.title, c.text, c.chunk_id, c.article_id, c.day, c.source) for c in chunks],
+            )
+
+    def delete(self, article_ids: Iterable[str]) -> None:
+        """Remove every row of `article_ids`."""
+        with self._transaction() as db:
+            self._delete(db, list(dict.fromkeys(article_ids)))
+
+    def clear(self) -> None:
+        """Remove every row (the collection is gone) and forget that it was built."""
+        with self._transaction() as db:
+            db.execute(f"DELETE FROM {self._table}")
+            db.execute("DELETE FROM keyword_tables WHERE collection = ?", (self.collection,))
+
+    def _delete(self, db: sqlite3.Connection, ids: list[str]) -> None:
+        for start in range(0, len(ids), _SQLITE_MAX_VARS):
+            part = ids[start : start + _SQLITE_MAX_VARS]
+            marks = ",".join("?" * len(part))
+            db.execute(f"DELETE FROM {self._table} WHERE article_id IN ({marks})", part)
+
+    # --- reads -----------------------------------------------------------------------------------
+
+    def search(
+        self, query: str, n: int, where: ChunkFilter | None = None
+    ) -> list[tuple[str, float]]:
+        """The `n` chunks that best match `query`'s words by BM25, best first, as (chunk id,
+        score); higher scores are better. `where` keeps the chunks a dense search would keep."""
+        terms = query_terms(query)
+        if not terms or n < 1:
+            return []
+        match = " OR ".join(f'"{term}"' for term in terms)
+        clauses: list[str] = ["{table} MATCH ?"]
+        params: list[object] = [match]
+        if where is not None:
+            if where.first_day is not None:
+                clauses.append("day >= ?")
+                params.append(where.first_day)
+            if where.last_day is not None:
+                clauses.append("day <= ?")
+                params.append(where.last_day)
+            if where.sources:
+                clauses.append(f"source IN ({','.join('?' * len(where.sources))})")
+                params.extend(where.sources)
+        sql = (
+            f"SELECT chunk_id, bm25({self._table}) AS score FROM {self._table} "
+            f"WHERE {' AND '.join(clauses).format(table=self._table)} "
+            "ORDER BY score LIMIT ?"
+        )
+        try:
+            with self._lock:
+                rows = self._db.execute(sql, (*params, n)).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"Keyword search in {self.path} failed ({exc})") from exc
+        # FTS5's bm25() is negative (lower is better); flip it so that higher is better.
+        return [(str(chunk_id), -float(score)) for chunk_id, score in rows]
+
+
+def build_keyword_index(collection: Collection, index: KeywordIndex, page: int = 2000) -> int:
+    """Index every chunk `collection` holds (a collection stored before keyword search existed,
+    or one whose index was lost), then mark the index built; returns the chunks indexed.
+
+    Call it holding the store's ingest lock, so that no write lands in between.
+    """
+    total = 0
+    index.clear()
+    while True:
+        got = collection.get(include=["documents", "metadatas"], limit=page, offset=total)
+        if not got["ids"]:
+            break
+        rows: list[KeywordChunk] = []
+        metadatas: list[Any] = list(got["metadatas"] or [])
+        for cid, text, meta in zip(got["ids"], got["documents"] or [], metadatas, strict=False):
+            if text is None or meta is None:
+                continue
+            rows.append(
+                KeywordChunk(
+                    chunk_id=cid,
+                    article_id=str(meta.get("article_id", "")),
+                    title=str(meta.get("title", "")),
+                    text=text,
+                    day=int(meta.get("published_ts", -1)),
+                    source=str(meta.get("source", "")),
+                )
+            )
+        index.replace([], rows)
+        total += len(got["ids"])
+    index.mark_built()
+    return total

@@ -1,0 +1,84 @@
+"""How a hybrid search orders its candidates: reciprocal rank fusion of the dense (embedding) and
+keyword (BM25) rankings, plus a soft recency prior. Pure functions over ranked ids.
+
+Reciprocal rank fusion (Cormack et al., SIGIR 2009) scores a chunk `w / (k + rank)` in each list
+it appears in and sums: it needs no score calibration between cosine similarity and BM25, and a
+chunk both rankings like rises above one that only one likes.
+
+News ages: of two comparably relevant chunks, the one published closer to the question's date
+is more likely the story the reader means. The prior adds at most what first place in one
+ranking is worth (`w / (k + 1)`), scaled down by age (`scale / (scale + age in days)`: a day
+or a week apart barely matters, months apart do) and by how relevant the chunk is compared with
+the best candidate (its cosine similarity over the best one's). So recency decides among
+chunks about the same story, while a recent chunk about something else cannot outrank the one
+that answers, however old: "What did Pakistan and the US agree on?" still finds a two-year-old
+article among yesterday's weather reports. Undated chunks get the prior's median over the
+dated candidates, so that having no date neither helps nor hurts.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+RRF_K: Final = 60
+
+
+@dataclass(frozen=True)
+class RankingPolicy:
+    """The weights of a hybrid search (see the module docstring); built from Settings.
+
+    `keyword_weight` 0 makes the search dense only; `recency_weight` 0 turns the prior off.
+    `candidates` is how many chunks each ranking offers to the fusion, at least.
+    """
+
+    keyword_weight: float = 1.0
+    recency_weight: float = 0.0
+    recency_days: float = RRF_K
+    candidates: int = 30
+
+
+def fuse(
+    dense: Sequence[str],
+    keyword: Sequence[str],
+    ages: Mapping[str, int | None],
+    policy: RankingPolicy,
+    similarity: Mapping[str, float] | None = None,
+) -> list[str]:
+    """The candidate chunk ids, best first.
+
+    Args:
+        dense: Chunk ids by embedding similarity, best first.
+        keyword: Chunk ids by BM25, best first.
+        ages: Each candidate's age in days at the question's date (None: undated).
+        policy: The weights.
+        similarity: Each candidate's cosine similarity to the question (missing: as the best).
+    """
+    score: dict[str, float] = {}
+    for rank, cid in enumerate(dense, start=1):
+        score[cid] = score.get(cid, 0.0) + 1.0 / (RRF_K + rank)
+    if policy.keyword_weight > 0:
+        for rank, cid in enumerate(keyword, start=1):
+            score[cid] = score.get(cid, 0.0) + policy.keyword_weight / (RRF_K + rank)
+    if policy.recency_weight > 0 and score:
+        prior = recency_prior({cid: ages.get(cid) for cid in score}, policy.recency_days)
+        similar = similarity or {}
+        best = max((max(v, 0.0) for v in similar.values()), default=0.0)
+        for cid, decay in prior.items():
+            share = max(similar[cid], 0.0) / best if cid in similar and best > 0 else 1.0
+            score[cid] += policy.recency_weight / (RRF_K + 1) * decay * share
+    first_seen = {cid: n for n, cid in enumerate([*dense, *keyword])}
+    return sorted(score, key=lambda cid: (-score[cid], first_seen[cid]))
+
+
+def recency_prior(ages: Mapping[str, int | None], scale_days: float) -> dict[str, float]:
+    """`scale_days / (scale_days + age)` per chunk, 1 for today (ages below 0, published after
+    the question's date, count as 0); undated chunks get the median of the dated ones (0 when
+    none is dated)."""
+    dated = {
+        cid: scale_days / (scale_days + max(age, 0)) for cid, age in ages.items() if age is not None
+    }
+    neutral = statistics.median(dated.values()) if dated else 0.0
+    return {cid: dated.get(cid, neutral) for cid in ages}

@@ -1,0 +1,246 @@
+"""The store's read path: a question's best chunks, dense and keyword rankings fused, filtered by
+date and source without Chroma's slow metadata filter.
+
+Filtering: Chroma resolves a `where` in SQLite before its vector search (0.4-0.6 s in a data dir
+with several large collections), and even reading the metadata of a few hundred query rows costs
+0.15 ms a row. So a filtered search asks Chroma for ids and distances only, decides from the
+article registry (one indexed lookup per batch) which chunks pass, and reads text and metadata of
+the passing ones alone. When too few of the nearest chunks pass (a narrow filter), the registry
+lists the chunks that do, and Chroma searches among those ids (`query(ids=...)`). Chunks the
+registry does not know (written by other tools) are judged by their Chroma metadata.
+
+Ranking is `vectorstore.ranking`: with a keyword index, both rankings offer `candidates` chunks
+and the fusion (plus the recency prior) picks `k`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, cast
+
+from langchain_core.embeddings import Embeddings
+
+from newsbot.errors import StoreError
+from vectorstore.chunks import UNKNOWN_DAY, cosine, passage_from_row
+from vectorstore.collection import NewsCollection
+from vectorstore.filters import ChunkFilter
+from vectorstore.keywords import KeywordIndex
+from vectorstore.ranking import RankingPolicy, fuse
+from vectorstore.records import Passage
+from vectorstore.registry import ArticleRegistry
+
+logger = logging.getLogger(__name__)
+
+OVERSAMPLE = 10  # a filtered search first looks at this many times k nearest chunks
+
+
+@dataclass(frozen=True)
+class _Hit:
+    chunk_id: str
+    distance: float
+
+
+def article_of(chunk: str) -> str:
+    """The article id of a chunk id (`vectorstore.chunks.chunk_id`: "<article>:<index>")."""
+    return chunk.rsplit(":", 1)[0]
+
+
+class Searcher:
+    """Searches one collection (see the module docstring); `NewsStore.search` calls it."""
+
+    def __init__(
+        self,
+        chroma: NewsCollection,
+        registry: ArticleRegistry,
+        embeddings: Embeddings,
+        keywords: KeywordIndex | None,
+        ranking: Callable[[], RankingPolicy],
+    ) -> None:
+        self._chroma = chroma
+        self.registry = registry
+        self.embeddings = embeddings
+        self.keywords = keywords
+        self._ranking = ranking
+
+    def search(
+        self, query: str, k: int, where: ChunkFilter | None, as_of: int | None
+    ) -> list[Passage]:
+        """The `k` best passages, ranked (`Passage.rank`); the recency prior counts ages from
+        day `as_of` (None: no prior)."""
+        vector = self.embeddings.embed_query(query)
+        try:
+            passages, missing = self._ranked(query, vector, k, where, as_of)
+        except StoreError:
+            raise
+        except Exception as exc:  # ids this index has not loaded yet
+            logger.debug("Search failed (%s); trying again on a reopened index", exc)
+            missing = 1
+        if missing:
+            # Another process is writing: wait for it to finish, take its writes, ask again.
+            self._chroma.refresh(wait_for_writers=True)
+            try:
+                passages, missing = self._ranked(query, vector, k, where, as_of)
+            except StoreError:
+                raise
+            except Exception as exc:  # chromadb's errors are untyped
+                raise StoreError(
+                    f"Search in collection {self._chroma.name!r} failed ({exc}): check that "
+                    "the store is readable (and a Chroma server reachable), then ask again"
+                ) from exc
+            if missing:
+                logger.debug("Skipped %d chunk(s) deleted during the search", missing)
+        return passages
+
+    def _ranked(
+        self,
+        query: str,
+        vector: list[float],
+        k: int,
+        where: ChunkFilter | None,
+        as_of: int | None,
+    ) -> tuple[list[Passage], int]:
+        """The top `k` passages, and how many chunks had no record left (deleted meanwhile).
+
+        The candidates are fused by id, their dates read from the registry; only the `k` chosen
+        are read from Chroma.
+        """
+        policy = self._ranking()
+        if as_of is None:
+            policy = replace(policy, recency_weight=0.0)
+        use_keywords = self.keywords is not None and policy.keyword_weight > 0
+        if not use_keywords and policy.recency_weight <= 0:
+            return self._read_hits(self._dense(vector, k, where))
+        wide = max(policy.candidates, k)
+        dense = self._dense(vector, wide, where)
+        keyword: list[str] = []
+        if use_keywords and self.keywords is not None:
+            keyword = [cid for cid, _ in self.keywords.search(query, wide, where)]
+        candidates = {h.chunk_id for h in dense} | set(keyword)
+        dates = self.registry.dates_and_sources({article_of(c) for c in candidates})
+        ages: dict[str, int | None] = {}
+        for cid in candidates:
+            day = dates.get(article_of(cid), (UNKNOWN_DAY, ""))[0]
+            ages[cid] = None if day == UNKNOWN_DAY or as_of is None else as_of - day
+        similarity = {h.chunk_id: 1.0 - h.distance for h in dense}
+        if policy.recency_weight > 0:  # the prior weighs each candidate by its similarity
+            similarity.update(self._similarity([c for c in keyword if c not in similarity], vector))
+        order = fuse([h.chunk_id for h in dense], keyword, ages, policy, similarity)[:k]
+        distance = {h.chunk_id: h.distance for h in dense}
+        read = self._read(order, vector=vector if set(order) - set(distance) else None)
+        passages = []
+        for rank, cid in enumerate((c for c in order if c in read), start=1):
+            passage = read[cid]
+            if cid in distance:  # a keyword hit alone keeps the cosine `_read` gave it
+                passage = replace(passage, score=1.0 - distance[cid])
+            passages.append(replace(passage, rank=rank))
+        # A dense hit Chroma no longer holds was deleted meanwhile; a keyword hit alone may
+        # just be a write in progress, and is skipped.
+        return passages, sum(1 for cid in order if cid in distance and cid not in read)
+
+    def _similarity(self, ids: Sequence[str], vector: list[float]) -> dict[str, float]:
+        """Cosine similarity to the query of chunks found by their words alone."""
+        if not ids:
+            return {}
+        got = self._chroma.current().get(ids=list(ids), include=["embeddings"])
+        embeddings = got["embeddings"] if got["embeddings"] is not None else []
+        return {
+            cid: cosine(vector, embedding)
+            for cid, embedding in zip(got["ids"], embeddings, strict=False)
+        }
+
+    # --- dense ranking ---------------------------------------------------------------------------
+
+    def _dense(self, vector: list[float], k: int, where: ChunkFilter | None) -> list[_Hit]:
+        """The `k` nearest chunks that pass `where`, nearest first (ids and distances)."""
+        if where is None:
+            return self._nearest(vector, k)
+        wide = OVERSAMPLE * k
+        hits = self._nearest(vector, wide)
+        kept = self._passing(hits, where)
+        if len(kept) >= k or len(hits) < wide:  # enough, or every chunk was seen
+            return kept[:k]
+        allowed = self._allowed_ids(where)
+        if allowed is None:  # no registry rows: Chroma's own filter
+            return self._nearest(vector, k, where=where.where())
+        if not allowed:
+            return []
+        return self._nearest(vector, k, ids=allowed)
+
+    def _nearest(
+        self, vector: list[float], n: int, where: Any = None, ids: list[str] | None = None
+    ) -> list[_Hit]:
+        result = self._chroma.current().query(
+            query_embeddings=cast(Any, [vector]),
+            n_results=n,
+            where=where,
+            ids=ids,
+            include=["distances"],
+        )
+        distances = (result["distances"] or [[]])[0]
+        return [_Hit(c, float(d)) for c, d in zip(result["ids"][0], distances, strict=True)]
+
+    def _passing(self, hits: Sequence[_Hit], where: ChunkFilter) -> list[_Hit]:
+        """The hits whose article passes `where`, judged by its registry row (by the chunk's
+        Chroma metadata when the registry has none)."""
+        rows = self.registry.dates_and_sources({article_of(h.chunk_id) for h in hits})
+        unknown = [h.chunk_id for h in hits if article_of(h.chunk_id) not in rows]
+        metadata: dict[str, tuple[int, str]] = {}
+        if unknown:
+            got = self._chroma.current().get(ids=unknown, include=["metadatas"])
+            for cid, meta in zip(got["ids"], got["metadatas"] or [], strict=False):
+                if meta is not None:
+                    metadata[cid] = (
+                        int(cast(Any, meta.get("published_ts", -1))),
+                        str(meta.get("source", "")),
+                    )
+        kept = []
+        for hit in hits:
+            day_source = rows.get(article_of(hit.chunk_id)) or metadata.get(hit.chunk_id)
+            if day_source is not None and where.keeps_day(*day_source):
+                kept.append(hit)
+        return kept
+
+    def _allowed_ids(self, where: ChunkFilter) -> list[str] | None:
+        """The ids of every chunk whose article passes `where`; None when the registry is empty."""
+        if self.registry.count() == 0:
+            return None
+        return [
+            f"{article_id}:{index}"
+            for article_id, n_chunks in self.registry.chunk_counts(where.keeps_day)
+            for index in range(n_chunks)
+        ]
+
+    # --- reading passages ------------------------------------------------------------------------
+
+    def _read_hits(self, hits: Sequence[_Hit]) -> tuple[list[Passage], int]:
+        """The passages of dense hits in their order, and how many Chroma no longer holds."""
+        read = self._read([h.chunk_id for h in hits])
+        kept = [h for h in hits if h.chunk_id in read]
+        passages = [
+            replace(read[h.chunk_id], score=1.0 - h.distance, rank=n)
+            for n, h in enumerate(kept, start=1)
+        ]
+        return passages, len(hits) - len(passages)
+
+    def _read(self, ids: Sequence[str], vector: list[float] | None = None) -> dict[str, Passage]:
+        """The passages of `ids` that Chroma still holds. With `vector`, each is scored by its
+        cosine similarity to it (keyword hits have no distance of their own)."""
+        if not ids:
+            return {}
+        include: Any = ["documents", "metadatas", *(["embeddings"] if vector else [])]
+        got = self._chroma.current().get(ids=list(ids), include=include)
+        embeddings = (
+            got["embeddings"] if got["embeddings"] is not None else [None] * len(got["ids"])
+        )
+        found: dict[str, Passage] = {}
+        rows = zip(
+            got["ids"], got["documents"] or [], got["metadatas"] or [], embeddings, strict=False
+        )
+        for cid, text, meta, embedding in rows:
+            distance = 1.0 - cosine(vector, embedding) if vector and embedding is not None else 0.0
+            passage = passage_from_row(cid, text, meta, distance)
+            if passage is not None:
+                found[cid] = passage
+        return found
