@@ -4,7 +4,8 @@
 
 1. `build_condense`: with history, rewrite the follow-up as a standalone question;
 2. `retrieve_passages`: the top-k passages published on or before `as_of` (and in the reader's
-   date range and sources, when filtered), grouped by article (`prompt_order`);
+   date range and sources, when filtered; inside the time the question names first), grouped
+   by article (`prompt_order`);
 3. `build_answer`: number the passages "[n] title (source, date)", fill the answer prompt (fixed
    rules first, passages and question last, so llama.cpp can reuse the cached prompt prefix) and
    stream the model's draft;
@@ -19,7 +20,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Protocol
 
@@ -29,6 +30,7 @@ from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from bot.answer.history import format_history
+from bot.answer.timeframe import Window, question_window
 from prompts import Prompts
 from vectorstore.records import Passage, SearchFilter
 
@@ -72,18 +74,39 @@ def retrieve_passages(
     k: int,
     as_of: date,
     filters: SearchFilter | None = None,
+    time_windows: bool = True,
 ) -> Retrieval:
     """The product's retrieval: the top-k passages published by `as_of` (and passing `filters`:
     a date range, sources), in prompt order.
 
-    `newsbot ask`, the chat and `newsbot eval` all retrieve through this one function.
+    With `time_windows`, a question that names a time ("this week", "in June 2022": see
+    `bot.answer.timeframe`) is searched inside that window first, and filled up from outside it
+    when the window holds fewer than `k` passages. `newsbot ask`, the chat and `newsbot eval` all
+    retrieve through this one function.
     """
     started = time.perf_counter()
-    if filters:
-        passages = retriever.search(question, k=k, published_before=as_of, filters=filters)
-    else:  # retrievers without filters (fixed passages of the evaluation) are called as before
-        passages = retriever.search(question, k=k, published_before=as_of)
+    window = question_window(question, as_of) if time_windows else None
+    narrowed = _within(filters or SearchFilter(), window) if window else None
+    passages: list[Passage] = []
+    if narrowed is not None:
+        passages = retriever.search(question, k=k, published_before=as_of, filters=narrowed)
+    if len(passages) < k:
+        if filters:
+            wider = retriever.search(question, k=k, published_before=as_of, filters=filters)
+        else:  # retrievers without filters (fixed passages of the evaluation) are called as before
+            wider = retriever.search(question, k=k, published_before=as_of)
+        seen = {p.chunk_id for p in passages}
+        passages += [p for p in wider if p.chunk_id not in seen][: k - len(passages)]
+        # One ranking: the window's passages first, then those that filled up.
+        passages = [replace(p, rank=n) for n, p in enumerate(passages, start=1)]
     return Retrieval(passages=prompt_order(passages), seconds=time.perf_counter() - started)
+
+
+def _within(filters: SearchFilter, window: Window) -> SearchFilter | None:
+    """`filters` narrowed to `window`; None when they don't overlap."""
+    since = max(filters.since or window.first, window.first)
+    until = min(filters.until or window.last, window.last)
+    return None if since > until else SearchFilter(since, until, filters.sources)
 
 
 def format_passages(passages: Sequence[Passage]) -> str:

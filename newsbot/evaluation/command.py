@@ -30,6 +30,19 @@ def _ingest_options(settings: Settings) -> dict[str, Any]:
     }
 
 
+def _answering(settings: Settings) -> dict[str, Any]:
+    """The product's retrieval options the newsbot mode answers with (from the settings)."""
+    from dataclasses import asdict
+
+    from newsbot.factories import ranking
+
+    return {
+        "time_windows": settings.time_phrases,
+        "context_tokens": settings.context_tokens,
+        "ranking": asdict(ranking(settings)),
+    }
+
+
 def run_eval_command(
     settings: Settings,
     dataset_dir: Path | None,
@@ -110,6 +123,7 @@ def run_eval_command(
         progress=progress,
         model_name=llm.model_name,
         ingest_options=_ingest_options(settings),
+        answering=_answering(settings),
     )
     print_table(console, summary_table([(f"{result.mode} (k={result.k})", result.summary)]))
     console.print(

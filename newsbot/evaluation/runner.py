@@ -180,6 +180,7 @@ def run_eval(
     model_name: str = "",
     ingest_options: Mapping[str, Any] | None = None,
     corpus_file: Path | None = None,
+    answering: Mapping[str, Any] | None = None,
 ) -> EvalReport:
     """Evaluate one mode on a dataset; write `out_path` (predictions) and its summary JSON.
 
@@ -197,6 +198,8 @@ def run_eval(
         ingest_options: keyword arguments for `ingest.pipeline.ingest` (`tiktoken_cache_dir`,
             `chunk_tokens`, `overlap`); newsbot mode.
         corpus_file: index this file instead of the dataset's corpus (a slice, for tests).
+        answering: the product's retrieval options (`Assistant`'s `time_windows`,
+            `context_tokens`) and ranking, for the newsbot mode; recorded in the summary.
 
     Raises:
         InputError: the folder is not a dataset.
@@ -215,6 +218,8 @@ def run_eval(
     summary_path = summary_path_for(out_path)
     effective_k = spec.k(k)
     config = {"dataset": dataset_dir.name, "mode": mode, "k": effective_k, "model": model_name}
+    if answering and spec.needs_store:
+        config["answering"] = dict(answering)
     _check_resumable(summary_path, config)
     context = ModeContext(
         dataset_dir=dataset_dir,
@@ -225,6 +230,7 @@ def run_eval(
         store=store,
         ingest_options=dict(ingest_options or {}),
         corpus_file=corpus_file,
+        answering={k: v for k, v in (answering or {}).items() if k != "ranking"},
     )
     runner = spec.build(context)
     out_path.parent.mkdir(parents=True, exist_ok=True)

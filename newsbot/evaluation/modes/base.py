@@ -55,6 +55,7 @@ class ModeContext:
     store: NewsStore | None = None
     ingest_options: Mapping[str, Any] = field(default_factory=dict)
     corpus_file: Path | None = None
+    answering: Mapping[str, Any] = field(default_factory=dict)  # Assistant options (newsbot mode)
 
 
 class EvalMode(Protocol):

@@ -31,7 +31,9 @@ class NewsbotMode:
             raise ConfigError("the newsbot eval mode needs a store for the dataset corpus")
         self.context = context
         self.store = context.store
-        self.assistant = Assistant(context.store, context.llm, context.prompts, k=context.k)
+        self.assistant = Assistant(
+            context.store, context.llm, context.prompts, k=context.k, **context.answering
+        )
 
     def prepare(self) -> dict[str, Any]:
         return ingest_corpus(
