@@ -6,6 +6,8 @@ Parts (run all but accuracy, or some with `--only ingest,retrieval,...`); each i
 
 - ingest: the mini corpus through the ingest pipeline, the raw embedder and LangChain's tutorial
   indexing, in one run;
+- ranking: retrieval quality (evidence/answer hit@k, MRR) of dense, BM25, hybrid and recency,
+  on a tuning and a held-out half of the questions;
 - retrieval: `NewsStore.search` latency at the mini, full-2022 and a synthetic 200k size;
 - answer: the product's first-token and whole-answer latency over 30 mini questions;
 - grounding, followups: the answer-check suites of `newsbot eval` (drafts cached in the work
@@ -42,12 +44,14 @@ def _parts() -> dict[str, Callable[[BenchConfig], dict[str, Any]]]:
     from newsbot.evaluation.bench.checks import bench_followups, bench_grounding
     from newsbot.evaluation.bench.cli_start import bench_cli
     from newsbot.evaluation.bench.ingest import bench_ingest
+    from newsbot.evaluation.bench.ranking import bench_ranking
     from newsbot.evaluation.bench.retrieval import bench_retrieval
     from newsbot.evaluation.bench.serve import bench_serve
 
     return {
         "ingest": bench_ingest,
         "retrieval": bench_retrieval,
+        "ranking": bench_ranking,
         "answer": bench_answer,
         "grounding": bench_grounding,
         "followups": bench_followups,
@@ -57,7 +61,17 @@ def _parts() -> dict[str, Callable[[BenchConfig], dict[str, Any]]]:
     }
 
 
-PARTS = ("ingest", "retrieval", "answer", "grounding", "followups", "serve", "cli", "accuracy")
+PARTS = (
+    "ingest",
+    "retrieval",
+    "ranking",
+    "answer",
+    "grounding",
+    "followups",
+    "serve",
+    "cli",
+    "accuracy",
+)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
