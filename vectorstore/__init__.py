@@ -10,6 +10,10 @@
 - `collection`: newsbot's collection, checked against the embedder and kept current.
 - `registry`: one SQLite row per article (hash, chunk count, pending/done) for skip checks,
   stats and listings.
-- `filters`: the Chroma `where` of a search filtered by date range and sources.
-- `store`: `NewsStore`, the crash-safe writer and searcher that ties them together.
+- `filters`: which chunks a search filtered by date range and sources keeps.
+- `keywords`: the BM25 keyword index (SQLite FTS5) beside the registry.
+- `ranking`: reciprocal rank fusion of the dense and keyword rankings, and the recency prior.
+- `search`: the read path: dense and keyword candidates, filtered by the registry, fused.
+- `store`: `NewsStore`, the crash-safe writer that ties them together and searches through
+  `search`.
 """

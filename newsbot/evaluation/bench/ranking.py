@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import date
 from typing import Any
 
@@ -49,14 +49,68 @@ def tune(store: Any, queries: Sequence[Any]) -> tuple[RankingPolicy, list[dict[s
     return RankingPolicy(best["keyword"], best["recency"], best["days"]), grid
 
 
-def configurations(recency_weight: float) -> dict[str, RankingPolicy]:
-    """The ablation's rows: each lever alone and together."""
+def configurations(default: RankingPolicy) -> dict[str, tuple[RankingPolicy, bool]]:
+    """The ablation's rows, each lever alone and together: (ranking, time windows)."""
+    dense = replace(default, keyword_weight=0.0, recency_weight=0.0)
+    hybrid = replace(default, recency_weight=0.0)
     return {
-        "dense": RankingPolicy(keyword_weight=0.0),
-        "bm25": RankingPolicy(keyword_weight=1000.0),  # dense only breaks ties
-        "dense + recency": RankingPolicy(keyword_weight=0.0, recency_weight=recency_weight),
-        "hybrid": RankingPolicy(keyword_weight=1.0),
-        "hybrid + recency": RankingPolicy(keyword_weight=1.0, recency_weight=recency_weight),
+        "dense (before)": (dense, False),
+        "BM25 alone": (replace(dense, keyword_weight=1000.0), False),  # dense breaks ties only
+        "hybrid": (hybrid, False),
+        "dense + recency": (replace(default, keyword_weight=0.0), False),
+        "hybrid + recency (default)": (default, False),
+        "hybrid + recency + time windows": (default, True),
+    }
+
+
+def context_rows(
+    store: Any, queries: Sequence[Any], policy: RankingPolicy, k: int, depth: int, budget: int
+) -> dict[str, Any]:
+    """Answer text and evidence in what the model reads: the top `k` chunks whole against the
+    compact context of the top `depth` chunks within `budget` tokens, per half."""
+    from bot.answer.chain import retrieve_passages
+    from bot.answer.context import compact_passages
+    from newsbot.evaluation.metrics import contains_answer
+
+    store.ranking = policy
+    rows: dict[str, list[dict[str, Any]]] = {"whole": [], "compact": []}
+    for query in queries:
+        as_of = date.fromisoformat(query.date)
+        ranked = sorted(
+            retrieve_passages(store, query.question, max(k, depth), as_of).passages,
+            key=lambda p: p.rank,
+        )
+        shown = {
+            "whole": ranked[:k],
+            "compact": compact_passages(ranked[:depth], query.question, budget),
+        }
+        for name, passages in shown.items():
+            text = " ".join(p.text for p in passages)
+            rows[name].append(
+                {
+                    "half": half(query.id),
+                    "answer": contains_answer(query.answer_text, text),
+                    "evidence": any(p.article_id in query.labels for p in passages),
+                    "tokens": len(text) / 4,
+                }
+            )
+
+    def summary(items: list[dict[str, Any]]) -> dict[str, Any]:
+        n = len(items) or 1
+        return {
+            "answer": round(sum(r["answer"] for r in items) / n, 3),
+            "evidence": round(sum(r["evidence"] for r in items) / n, 3),
+            "tokens": round(sum(r["tokens"] for r in items) / n),
+        }
+
+    return {
+        "k": k,
+        "depth": depth,
+        "budget": budget,
+        "rows": {
+            name: {h: summary([r for r in items if r["half"] == h]) for h in ("tuning", "held-out")}
+            for name, items in rows.items()
+        },
     }
 
 
@@ -111,16 +165,19 @@ def evaluate(
     }
 
 
-def bench_ranking(config: BenchConfig, recency_weight: float = 1.0) -> dict[str, Any]:
-    """The ablation table on the mini set (and the full 2022 set when its corpus is ingested)."""
+def bench_ranking(config: BenchConfig) -> dict[str, Any]:
+    """The ablation table, the tuning grid and the compact context's share of answers, on the
+    mini set (and the full 2022 set when its corpus is ingested)."""
     from newsbot.evaluation.corpus import eval_collection_name
     from newsbot.evaluation.dataset import load_queries
+    from newsbot.factories import ranking
 
     settings = settings_for(config.data_dir)
+    default = ranking(settings)
     datasets: dict[str, Any] = {}
     for label, path in (("mini", config.mini), ("full 2022", config.full)):
         store = open_store(settings, eval_collection_name(path))
-        if store.stats()["chunks"] == 0:
+        if store.stats()["chunks"] == 0 or store.stats()["pending"]:
             if label == "mini":
                 raise InputError(
                     f"No mini collection in {config.data_dir}: run `newsbot --data-dir "
@@ -129,11 +186,79 @@ def bench_ranking(config: BenchConfig, recency_weight: float = 1.0) -> dict[str,
             continue
         queries = load_queries(path)
         store.embeddings.embed_query(queries[0].question)  # load the embedder outside the timing
+        _, grid = tune(store, queries)
         datasets[label] = {
             "chunks": store.stats()["chunks"],
             "rows": {
-                name: evaluate(store, queries, replace(policy, candidates=30))
-                for name, policy in configurations(recency_weight).items()
+                name: evaluate(store, queries, policy, windows)
+                for name, (policy, windows) in configurations(default).items()
             },
+            "grid": sorted(grid, key=lambda g: (-g["mrr@10"], -g["ev@3"]))[:8],
+            "context": context_rows(
+                store, queries, default, 3, settings.top_k, settings.context_tokens or 200
+            ),
         }
-    return stamp("ranking", config, {"depth": DEPTH, "datasets": datasets})
+    return stamp(
+        "ranking", config, {"depth": DEPTH, "default": asdict(default), "datasets": datasets}
+    )
+
+
+def render_ranking(r: dict[str, Any]) -> list[str]:
+    """The BENCHMARKS.md section of this part."""
+    from newsbot.evaluation.bench.render import header
+
+    d = r["default"]
+    out = ["## Retrieval quality (ranking ablation)", "", *header(r)]
+    out += [
+        "Each question retrieved through the product's retrieval as of its date (10 passages),",
+        "scored on its tuning and held-out half (split by a hash of the question id): ev@k = a",
+        "chunk of an evidence/silver document in the top k, ans@k = the answer's text in the top",
+        "k, MRR@10 on the evidence. Search = `NewsStore.search` with the query embedding.",
+        f"Default: keyword weight {d['keyword_weight']}, recency weight {d['recency_weight']}, "
+        f"recency scale {d['recency_days']} days, chosen on the tuning half only (grid below).",
+        "",
+    ]
+    for label, data in r["datasets"].items():
+        out += [
+            f"### {label} ({data['chunks']:,} chunks)",
+            "",
+            "| configuration | ev@3 tuning / held-out | ev@10 | ans@3 | MRR@10 "
+            "| search p50 / p95 ms |",
+            "|---|---|---|---|---|---|",
+        ]
+        for name, row in data["rows"].items():
+            t, h = row["tuning"], row["held-out"]
+            out.append(
+                f"| {name} | {t['ev@3']} / {h['ev@3']} | {t['ev@10']} / {h['ev@10']} | "
+                f"{t['ans@3']} / {h['ans@3']} | {t['mrr@10']} / {h['mrr@10']} | "
+                f"{row['search_ms_p50']} / {row['search_ms_p95']} |"
+            )
+        out += [
+            "",
+            "Best grid points on the tuning half (keyword weight, recency weight, scale in days):",
+            "",
+            "| keyword | recency | days | ev@3 | ev@10 | MRR@10 |",
+            "|---|---|---|---|---|---|",
+        ]
+        out += [
+            f"| {g['keyword']} | {g['recency']} | {g['days']} | {g['ev@3']} | {g['ev@10']} | "
+            f"{g['mrr@10']} |"
+            for g in data["grid"]
+        ]
+        c = data["context"]
+        out += [
+            "",
+            f"What the model reads: the top {c['k']} chunks whole, or the compact context "
+            f"(the best sentences of the top {c['depth']} chunks within {c['budget']} tokens):",
+            "",
+            "| context | answer text in it, tuning / held-out | evidence | tokens (chars / 4) |",
+            "|---|---|---|---|",
+        ]
+        for name, row in c["rows"].items():
+            t, h = row["tuning"], row["held-out"]
+            out.append(
+                f"| {name} | {t['answer']} / {h['answer']} | {t['evidence']} / "
+                f"{h['evidence']} | {t['tokens']} / {h['tokens']} |"
+            )
+        out.append("")
+    return out

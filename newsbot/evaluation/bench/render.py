@@ -17,7 +17,8 @@ def _measured(result: dict[str, Any]) -> str:
     )
 
 
-def _header(result: dict[str, Any]) -> list[str]:
+def header(result: dict[str, Any]) -> list[str]:
+    """The date, machine, load and command lines that open a section."""
     return [_measured(result), "", "```sh", result["command"], "```", ""]
 
 
@@ -58,7 +59,7 @@ def _accuracy(r: dict[str, Any]) -> list[str]:
 
 
 def _ingest(r: dict[str, Any]) -> list[str]:
-    out = ["## Ingest throughput", "", *_header(r)]
+    out = ["## Ingest throughput", "", *header(r)]
     out += [
         f"Corpus: {r['corpus']}, {r['articles']} articles, {r['characters']:,} characters. "
         "Tokens are cl100k_base tokens of the chunk texts.",
@@ -91,7 +92,7 @@ def _ingest(r: dict[str, Any]) -> list[str]:
 
 
 def _retrieval(r: dict[str, Any]) -> list[str]:
-    out = ["## Retrieval latency", "", *_header(r)]
+    out = ["## Retrieval latency", "", *header(r)]
     out += [
         f"`NewsStore.search(question, k={r['k']}, published_before=...)`, query embedding "
         "included, over the 80 mini questions (3 warm-up queries first), as of each question's",
@@ -115,7 +116,7 @@ def _answer(r: dict[str, Any]) -> list[str]:
     return [
         "## Answer latency",
         "",
-        *_header(r),
+        *header(r),
         f"The assistant (`Assistant.ask`, as `newsbot ask`, k={r['k']}, at most "
         f"{r['max_tokens']} answer tokens) on the first {r['questions']} mini questions, each as "
         f"of its date; mean prompt {r['prompt_tokens_mean']} tokens, mean answer "
@@ -137,7 +138,7 @@ def _refused_by(counts: dict[str, Any]) -> str:
 
 
 def _grounding(r: dict[str, Any]) -> list[str]:
-    out = ["## Refusals (the answer check)", "", *_header(r)]
+    out = ["## Refusals (the answer check)", "", *header(r)]
     out += [
         f"The first mini questions, each answered (k={r['k']}) from its own retrieved passages",
         "and, separately, from the passages retrieved for another question whose evidence they",
@@ -171,7 +172,7 @@ def _grounding(r: dict[str, Any]) -> list[str]:
 
 
 def _followups(r: dict[str, Any]) -> list[str]:
-    out = ["## Follow-up questions", "", *_header(r)]
+    out = ["## Follow-up questions", "", *header(r)]
     out += [
         "Two-turn conversations over the sample articles in `examples/articles`",
         f"(`scripts/followups.jsonl`, k={r['k']}; `newsbot eval --suite followups`): a first",
@@ -201,7 +202,7 @@ def _serve(r: dict[str, Any]) -> list[str]:
     return [
         "## Memory of `newsbot serve`",
         "",
-        *_header(r),
+        *header(r),
         f"It starts `{r['serve_command']}`; peak RSS {r['peak_rss_mib_before_first_question']} "
         f"MiB once listening, {r['peak_rss_mib_after_one_answer']} MiB after answering one "
         f"question over `/api/ask` (model loaded; that answer took {r['first_answer_s']} s).",
@@ -210,7 +211,7 @@ def _serve(r: dict[str, Any]) -> list[str]:
 
 
 def _cli_start(r: dict[str, Any]) -> list[str]:
-    out = ["## CLI start", "", *_header(r)]
+    out = ["## CLI start", "", *header(r)]
     out += [
         f"Wall time of each command, best and median of {r['runs']} runs one after the other "
         "(like `hyperfine --runs N`), on an empty data dir:",
@@ -223,9 +224,16 @@ def _cli_start(r: dict[str, Any]) -> list[str]:
     return [*out, ""]
 
 
+def _ranking(r: dict[str, Any]) -> list[str]:
+    from newsbot.evaluation.bench.ranking import render_ranking
+
+    return render_ranking(r)
+
+
 SECTIONS: dict[str, Section] = {
     "accuracy": _accuracy,
     "ingest": _ingest,
+    "ranking": _ranking,
     "retrieval": _retrieval,
     "answer": _answer,
     "grounding": _grounding,
