@@ -36,11 +36,12 @@ def _answering(settings: Settings) -> dict[str, Any]:
 
     from newsbot.factories import ranking
 
-    return {
-        "time_windows": settings.time_phrases,
-        "context_tokens": settings.context_tokens,
-        "ranking": asdict(ranking(settings)),
-    }
+    return {**suite_answering(settings), "ranking": asdict(ranking(settings))}
+
+
+def suite_answering(settings: Settings) -> dict[str, Any]:
+    """The `Assistant` options of the answer-check suites (their store has the ranking)."""
+    return {"time_windows": settings.time_phrases, "context_tokens": settings.context_tokens}
 
 
 def run_eval_command(
@@ -89,6 +90,7 @@ def run_eval_command(
             limit=limit,
             model_name=llm.model_name,
             ingest_options=_ingest_options(settings),
+            answering=suite_answering(settings),
         )
         return _print_suite(console, report)
     assert dataset_dir is not None
@@ -104,6 +106,7 @@ def run_eval_command(
             out_path=out,
             model_name=llm.model_name,
             ingest_options=_ingest_options(settings),
+            answering=suite_answering(settings),
         )
         return _print_suite(console, report)
     from newsbot.evaluation.report import summary_table

@@ -93,6 +93,7 @@ SUITE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("second_look_answered", "answered on a second look"),
     ("refused", "refused after the check"),
     ("right_answered", "right"),
+    ("wrong_grounded", "wrong but shown"),
     ("right", "right"),
 )
 

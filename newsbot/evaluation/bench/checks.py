@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from newsbot.evaluation.bench.common import BenchConfig, open_store, settings_for, stamp
+from newsbot.evaluation.command import suite_answering
 
 
 def bench_grounding(config: BenchConfig) -> dict[str, Any]:
@@ -26,6 +27,7 @@ def bench_grounding(config: BenchConfig) -> dict[str, Any]:
         out_path=config.work_dir / "grounding.drafts.jsonl",
         model_name=llm.model_name,
         ingest_options={"tiktoken_cache_dir": settings.data_dir / "tiktoken"},
+        answering=suite_answering(settings),
     )
     return stamp("grounding", config, report.result)
 
@@ -45,5 +47,6 @@ def bench_followups(config: BenchConfig) -> dict[str, Any]:
         out_path=config.work_dir / "followups.drafts.jsonl",
         model_name=llm.model_name,
         ingest_options={"tiktoken_cache_dir": settings.data_dir / "tiktoken"},
+        answering=suite_answering(settings),
     )
     return stamp("followups", config, report.result)

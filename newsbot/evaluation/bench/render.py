@@ -148,17 +148,17 @@ def _grounding(r: dict[str, Any]) -> list[str]:
         "asked once more without that way out; *answered on a second look*: of those, answers",
         "that passed the check; *refused*: the result after the answer check, with the checks",
         "that refused (docs/grounding.md); *right*: answered and holding the correct choice's",
-        "text.",
+        "text; *wrong but shown*: answered (shown as grounded) without it.",
         "",
         "| passages | questions | model refused | answered on a second look "
-        "| refused after the check | refused by | right |",
-        "|---|---|---|---|---|---|---|",
+        "| refused after the check | refused by | right | wrong but shown |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for group, c in r["groups"].items():
         out.append(
             f"| {group} | {c['questions']} | {c['model_refused']} | "
             f"{c['second_look_answered']} | {c['refused']} | {_refused_by(c)} | "
-            f"{c['right_answered']} |"
+            f"{c['right_answered']} | {c.get('wrong_grounded', '—')} |"
         )
     out.append("")
     if r.get("refused_examples"):

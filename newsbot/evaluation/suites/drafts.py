@@ -7,7 +7,7 @@ changed prompt or model asks again while a changed check re-scores the cache.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -25,6 +25,12 @@ def prompt_key(prompts: Prompts) -> str:
     """A short hash of every prompt template: cached drafts are valid for these prompts only."""
     text = "".join(prompts.templates[name].text for name in sorted(prompts.templates))
     return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def answering_key(answering: Mapping[str, Any] | None) -> str:
+    """The part of a cached draft's key that says which product options made it (a draft made
+    over whole chunks is not one made over the compact context)."""
+    return ",".join(f"{name}={value}" for name, value in sorted((answering or {}).items()))
 
 
 def ask_product(

@@ -13,6 +13,7 @@ import dataclasses
 import json
 import logging
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,7 @@ from newsbot.errors import InputError
 from newsbot.evaluation.predictions import PredictionStore, key_of
 from newsbot.evaluation.suites.drafts import (
     RecordingRetriever,
+    answering_key,
     ask_product,
     count,
     prompt_key,
@@ -75,6 +77,7 @@ def followup_rows(
     k: int,
     drafts: PredictionStore,
     model_name: str,
+    answering: Mapping[str, Any] | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     """Each case with its cached (or newly asked) draft; and how many were asked now."""
     from bot.answer.assistant import Assistant
@@ -83,6 +86,8 @@ def followup_rows(
 
     prompts_hash = prompt_key(prompts)
     model_key = f"{model_name}:k={k}"
+    if answering:
+        model_key += f":{answering_key(answering)}"
     retriever = RecordingRetriever(store)
     assistant = None
     rows = []
@@ -93,7 +98,7 @@ def followup_rows(
         if record is None:
             if llm is None:
                 continue
-            assistant = assistant or Assistant(retriever, llm, prompts, k=k)
+            assistant = assistant or Assistant(retriever, llm, prompts, k=k, **(answering or {}))
             first = ask_product(assistant, case["first"])
             history: list[ChatTurn] = [
                 {"role": "user", "content": case["first"]},
@@ -167,6 +172,7 @@ def run_followups(
     prompts: Prompts | None = None,
     model_name: str = "",
     ingest_options: dict[str, Any] | None = None,
+    answering: Mapping[str, Any] | None = None,
 ) -> SuiteReport:
     """Ingest the sample articles into `store` if needed, ask (or read cached) and score.
 
@@ -189,6 +195,7 @@ def run_followups(
         k=k,
         drafts=drafts,
         model_name=model_name,
+        answering=answering,
     )
     return finish(
         "followups",

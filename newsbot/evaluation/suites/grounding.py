@@ -20,7 +20,14 @@ from typing import TYPE_CHECKING, Any
 from newsbot.evaluation.corpus import ingest_corpus
 from newsbot.evaluation.dataset import load_queries
 from newsbot.evaluation.predictions import PredictionStore, key_of
-from newsbot.evaluation.suites.drafts import FixedPassages, ask_product, count, prompt_key, recheck
+from newsbot.evaluation.suites.drafts import (
+    FixedPassages,
+    answering_key,
+    ask_product,
+    count,
+    prompt_key,
+    recheck,
+)
 from newsbot.evaluation.suites.report import SuiteReport, finish
 from vectorstore.records import Passage
 
@@ -58,6 +65,7 @@ def grounding_cases(
     questions: int,
     drafts: PredictionStore,
     model_name: str,
+    answering: Mapping[str, Any] | None = None,
 ) -> tuple[list[GroundingCase], int]:
     """The cases of the suite and how many drafts were asked now (the rest came from `drafts`).
 
@@ -67,6 +75,7 @@ def grounding_cases(
     from bot.answer.chain import retrieve_passages
 
     prompts_hash = prompt_key(prompts)
+    model_key = f"{model_name}:{answering_key(answering)}" if answering else model_name
     queries = load_queries(dataset_dir, questions)
     retrieved = [
         retrieve_passages(store, q.question, k, date.fromisoformat(q.date)).passages
@@ -90,12 +99,14 @@ def grounding_cases(
             kinds.append(("mismatched", retrieved[other]))
         for kind, passages in kinds:
             chunk_ids = [p.chunk_id for p in passages]
-            key = (query.id, kind, prompts_hash, model_name, tuple(chunk_ids))
+            key = (query.id, kind, prompts_hash, model_key, tuple(chunk_ids))
             record = drafts.get(key)
             if record is None:
                 if llm is None:
                     continue
-                assistant = Assistant(FixedPassages(passages), llm, prompts, k=k)
+                assistant = Assistant(
+                    FixedPassages(passages), llm, prompts, k=k, **(answering or {})
+                )
                 result = ask_product(
                     assistant, query.question, as_of=date.fromisoformat(query.date)
                 )
@@ -103,7 +114,7 @@ def grounding_cases(
                     "id": query.id,
                     "kind": kind,
                     "prompt": prompts_hash,
-                    "model": model_name,
+                    "model": model_key,
                     "chunks": chunk_ids,
                     "raw": result.draft,
                     "second_look": result.second_look,
@@ -134,6 +145,7 @@ def score_grounding(cases: list[GroundingCase], k: int) -> dict[str, Any]:
             count(c["refused_by"], verdict.refused_by or "unknown")
         right = verdict.grounded and case.answer_text.lower() in verdict.answer.lower()
         count(c, "right_answered", right)
+        count(c, "wrong_grounded", verdict.grounded and not right)
         held_back = case.group != "mismatched" and not verdict.grounded and not second_look
         if held_back and len(examples) < 8:
             examples.append(
@@ -159,6 +171,7 @@ def run_grounding(
     prompts: Prompts | None = None,
     model_name: str = "",
     ingest_options: Mapping[str, Any] | None = None,
+    answering: Mapping[str, Any] | None = None,
 ) -> SuiteReport:
     """Ingest the dataset's corpus if needed, ask (or read from the cache) and score the suite.
 
@@ -181,6 +194,7 @@ def run_grounding(
         questions=questions,
         drafts=drafts,
         model_name=model_name,
+        answering=answering,
     )
     return finish(
         "grounding",
