@@ -1,8 +1,10 @@
-"""What the bot knows, as one line of HTML for the page header: articles, dates, sources.
+"""What the bot knows: articles, dates and sources, read from the library for the chat page.
 
-Computed from the article library (`stats` and `list_articles`, as `NewsStore` has them) when a
-page loads, and cached for a short while so a burst of page loads reads the registry once; a new
-ingest shows within `CACHE_SECONDS`. Everything from articles is escaped.
+`read_knowledge` summarises the library (`stats` and `list_articles`, as `NewsStore` has them);
+the page header shows it as one line of HTML (`knowledge_html`) and the chat's Sources filter
+offers its sources (`Knowledge.source_names`). `KnowledgeHint` reads it when a page loads and keeps
+it for a short while, so a burst of page loads (header and filter alike) reads the registry once;
+a new ingest shows within `CACHE_SECONDS`. Everything from articles is escaped.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
@@ -38,6 +41,24 @@ class Catalog(Protocol):
     ) -> list[ArticleRow]: ...
 
 
+@dataclass(frozen=True)
+class Knowledge:
+    """What the library holds: `articles` in all, of which `read` were looked at for the dates
+    and `sources` (name and article count, most articles first; one spelling per name whatever
+    the case). `error` says why the library could not be read (then the rest is empty)."""
+
+    articles: int = 0
+    read: int = 0
+    first: date | None = None
+    last: date | None = None
+    sources: tuple[tuple[str, int], ...] = ()
+    error: str | None = None
+
+    def source_names(self) -> list[str]:
+        """The distinct sources, in alphabetical order (as a reader looks for one)."""
+        return sorted((name for name, _ in self.sources), key=str.casefold)
+
+
 def _day(value: str | None) -> date | None:
     try:
         return date.fromisoformat((value or "")[:10])
@@ -49,11 +70,21 @@ def _when(day: date) -> str:
     return f"{day.day} {day:%b %Y}"
 
 
-def knowledge_html(catalog: Catalog) -> str:
-    """'<strong>42 articles</strong> from 3 May 2025 to 10 Jun 2025 · sources: Reuters, BBC, AP'.
+def _distinct_sources(rows: list[ArticleRow]) -> tuple[tuple[str, int], ...]:
+    # The store's source filter ignores case, so "Reuters" and "reuters" are one source: its
+    # most used spelling names it.
+    spellings = Counter(row.source.strip() for row in rows if row.source.strip())
+    counts: Counter[str] = Counter()
+    names: dict[str, str] = {}
+    for name, count in spellings.most_common():
+        key = name.casefold()
+        names.setdefault(key, name)
+        counts[key] += count
+    return tuple((names[key], count) for key, count in counts.most_common())
 
-    Titles and source names are escaped: this is HTML, not Markdown (no link can be formed).
-    """
+
+def read_knowledge(catalog: Catalog) -> Knowledge:
+    """Read what `catalog` holds (at most MAX_ARTICLES rows for the dates and sources)."""
     try:
         count = int(catalog.stats().get("articles", 0))
         rows: list[ArticleRow] = []
@@ -63,38 +94,64 @@ def knowledge_html(catalog: Catalog) -> str:
                 break
             rows += page
     except NewsbotError as exc:
-        return f"The library cannot be read now: {html.escape(str(exc))}"
+        return Knowledge(error=str(exc))
+    days = sorted(d for d in (_day(row.published) for row in rows) if d is not None)
+    return Knowledge(
+        articles=count,
+        read=len(rows),
+        first=days[0] if days else None,
+        last=days[-1] if days else None,
+        sources=_distinct_sources(rows),
+    )
+
+
+def knowledge_line(known: Knowledge) -> str:
+    """'<strong>42 articles</strong> from 3 May 2025 to 10 Jun 2025 · sources: Reuters, BBC, AP'.
+
+    Source names are escaped: this is HTML, not Markdown (no link can be formed).
+    """
+    if known.error is not None:
+        return f"The library cannot be read now: {html.escape(known.error)}"
+    count = known.articles
     if count == 0:
         return "<strong>No articles yet</strong>: add some with <code>newsbot ingest</code>."
     parts = [f"<strong>{count} article{'s' if count != 1 else ''}</strong>"]
-    days = sorted(d for d in (_day(row.published) for row in rows) if d is not None)
-    if days:
-        start = "at least " if len(rows) < count else ""
+    if known.first is not None and known.last is not None:
+        start = "at least " if known.read < count else ""
         parts[0] += (
-            f" from {start}{_when(days[0])} to {_when(days[-1])}"
-            if days[0] != days[-1]
-            else f" from {_when(days[0])}"
+            f" from {start}{_when(known.first)} to {_when(known.last)}"
+            if known.first != known.last
+            else f" from {_when(known.first)}"
         )
-    sources = Counter(row.source.strip() for row in rows if row.source.strip())
-    if sources:
-        names = [html.escape(name) for name, _ in sources.most_common(TOP_SOURCES)]
-        more = len(sources) - len(names)
+    if known.sources:
+        names = [html.escape(name) for name, _ in known.sources[:TOP_SOURCES]]
+        more = len(known.sources) - len(names)
         parts.append("sources: " + ", ".join(names) + (f" and {more} more" if more > 0 else ""))
     return " · ".join(parts)
 
 
+def knowledge_html(catalog: Catalog) -> str:
+    """`knowledge_line` of what `catalog` holds now."""
+    return knowledge_line(read_knowledge(catalog))
+
+
 class KnowledgeHint:
-    """`knowledge_html(catalog)`, recomputed at most every `CACHE_SECONDS`."""
+    """`read_knowledge(catalog)`, read again at most every `CACHE_SECONDS`; called, the header
+    line (a Gradio component's value, computed on each page load)."""
 
     def __init__(self, catalog: Catalog, ttl: float = CACHE_SECONDS) -> None:
         self.catalog = catalog
         self.ttl = ttl
         self._lock = threading.Lock()
-        self._cached: tuple[float, str] | None = None
+        self._cached: tuple[float, Knowledge] | None = None
 
-    def __call__(self) -> str:
+    def knowledge(self) -> Knowledge:
+        """What the library holds, at most `ttl` seconds old."""
         with self._lock:
             now = time.monotonic()
             if self._cached is None or now - self._cached[0] > self.ttl:
-                self._cached = (now, knowledge_html(self.catalog))
+                self._cached = (now, read_knowledge(self.catalog))
             return self._cached[1]
+
+    def __call__(self) -> str:
+        return knowledge_line(self.knowledge())
