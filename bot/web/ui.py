@@ -4,7 +4,9 @@ Both are plain `gr.Blocks` built from injected parts; `bot.web.app` mounts them 
 chat endpoint of each is public as `/chat` (for `gradio_client`); the library events are private.
 The chat page opens with a header: the bot's name, what it does, and what it knows (articles,
 dates, sources: `bot.web.knowledge`, read on each page load). The example questions are Gradio's
-own example buttons, styled as chips in `static/newsbot.css`.
+own example buttons, styled as chips in `static/newsbot.css`. Above the chat, a collapsed "Filters"
+row (Published, Sources) narrows every question of the session: it sets the page URL's filter
+parameters, which the chat reads as it reads a filter given in the URL (`bot.web.filters`).
 Every chat answer holds one slot of the app's `AnswerGate`; the Library ingests only files from
 Gradio's upload folder, whatever path a request names.
 """
@@ -20,6 +22,7 @@ import gradio as gr
 from gradio.utils import get_upload_folder
 
 from bot.web.chat import ChatAssistant, ChatFn, Message, make_chat_fn, message_text
+from bot.web.filter_row import filter_row
 from bot.web.knowledge import Catalog, KnowledgeHint
 from bot.web.library import (
     Library,
@@ -185,7 +188,7 @@ def _library_tab(library: Library) -> None:
     delete.click(do_delete, [picked, query], [status, *listing], **private)
 
 
-def _header(title: str, catalog: Catalog | None) -> None:
+def _header(title: str, hint: KnowledgeHint | None) -> None:
     """The page's name, what the bot does and, given a catalog, what it knows (fresh per load)."""
     with gr.Column(elem_id="nb-header"):
         gr.HTML(
@@ -194,8 +197,8 @@ def _header(title: str, catalog: Catalog | None) -> None:
             elem_id="nb-identity",
             padding=False,
         )
-        if catalog is not None:
-            gr.HTML(KnowledgeHint(catalog), elem_id="nb-knowledge", padding=False)
+        if hint is not None:
+            gr.HTML(hint, elem_id="nb-knowledge", padding=False)
 
 
 def build_chat_blocks(
@@ -207,12 +210,16 @@ def build_chat_blocks(
     title: str = "newsbot",
     catalog: Catalog | None = None,
 ) -> gr.Blocks:
-    """The full page: a header, a Chat tab (answers with sources) and, given a library, a
-    Library tab. The header's knowledge line reads `catalog` (default: the library)."""
+    """The full page: a header, a Chat tab (filters, answers with sources) and, given a library,
+    a Library tab. The header's knowledge line and the Sources filter read `catalog` (default: the
+    library)."""
+    catalog = catalog if catalog is not None else library
+    hint = KnowledgeHint(catalog) if catalog is not None else None
     blocks = gr.Blocks(title=title, analytics_enabled=False, fill_height=True)
     with blocks:
-        _header(title, catalog if catalog is not None else library)
+        _header(title, hint)
         with gr.Tab("Chat", elem_id="nb-chat-tab"):
+            filter_row(blocks, hint)
             _chat_interface(assistant, examples, gate, height="58vh", compact=False)
         if library is not None:
             with gr.Tab("Library", elem_id="nb-library-tab"):
