@@ -19,9 +19,7 @@ from __future__ import annotations
 import hashlib
 import re
 import sqlite3
-import threading
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -30,6 +28,7 @@ from newsbot.errors import StoreError
 from vectorstore.chunks import chunk_id, epoch_day
 from vectorstore.filters import ChunkFilter
 from vectorstore.records import ArticleMeta, ChunkText
+from vectorstore.sqlite_file import SQLiteFile
 
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
@@ -96,50 +95,34 @@ class KeywordIndex:
         self.path = path
         self.collection = collection
         self._table = _table(collection)
-        self._lock = threading.Lock()
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA busy_timeout=10000")
-            self._db.executescript(
+            self._file = SQLiteFile(
+                path,
                 f"CREATE VIRTUAL TABLE IF NOT EXISTS {self._table} USING fts5("
                 "title, text, chunk_id UNINDEXED, article_id UNINDEXED, day UNINDEXED, "
                 "source UNINDEXED, tokenize = 'porter unicode61 remove_diacritics 2');"
                 "CREATE TABLE IF NOT EXISTS keyword_tables ("
-                "collection TEXT PRIMARY KEY, table_name TEXT NOT NULL, built INTEGER NOT NULL);"
+                "collection TEXT PRIMARY KEY, table_name TEXT NOT NULL, built INTEGER NOT NULL);",
             )
         except sqlite3.Error as exc:
             raise StoreError(
                 f"Cannot open the keyword index in {path} ({exc}): check that the data dir is "
                 "writable and that this Python's SQLite has FTS5"
             ) from exc
+        self._transaction = self._file.transaction
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        self._file.close()
 
     # --- state -----------------------------------------------------------------------------------
 
     def built(self) -> bool:
         """True once the index holds every chunk the collection had when it was first built (an
         older data dir's collection is built from Chroma on first open)."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT built FROM keyword_tables WHERE collection = ?", (self.collection,)
-            ).fetchone()
-        return bool(row and row[0])
+        rows = self._file.rows(
+            "SELECT built FROM keyword_tables WHERE collection = ?", (self.collection,)
+        )
+        return bool(rows and rows[0][0])
 
     def mark_built(self) -> None:
         with self._transaction() as db:
@@ -151,8 +134,7 @@ class KeywordIndex:
 
     def count(self) -> int:
         """Chunks indexed."""
-        with self._lock:
-            return int(self._db.execute(f"SELECT COUNT(*) FROM {self._table}").fetchone()[0])
+        return int(self._file.rows(f"SELECT COUNT(*) FROM {self._table}")[0][0])
 
     # --- writes ----------------------------------------------------------------------------------
 
@@ -213,8 +195,7 @@ class KeywordIndex:
             "ORDER BY score LIMIT ?"
         )
         try:
-            with self._lock:
-                rows = self._db.execute(sql, (*params, n)).fetchall()
+            rows = self._file.rows(sql, (*params, n))
         except sqlite3.Error as exc:
             raise StoreError(f"Keyword search in {self.path} failed ({exc})") from exc
         # FTS5's bm25() is negative (lower is better); flip it so that higher is better.

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import re
 import sqlite3
-import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -22,6 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 from newsbot.errors import StoreError
 from vectorstore.chunks import epoch_day
 from vectorstore.records import ArticleMeta, ArticleRow
+from vectorstore.sqlite_file import SQLiteFile
 
 Status = Literal["pending", "done"]
 
@@ -74,13 +74,8 @@ class ArticleRegistry:
     def __init__(self, path: Path, collection: str) -> None:
         self.path = path
         self.collection = collection
-        self._lock = threading.Lock()
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA busy_timeout=10000")
-            self._db.executescript(_SCHEMA)
+            self._file = SQLiteFile(path, _SCHEMA)
         except sqlite3.Error as exc:
             raise StoreError(
                 f"Cannot open the article registry {path} ({exc}): check that the data dir is "
@@ -102,23 +97,13 @@ class ArticleRegistry:
         return cls(data_dir / f"registry-{server}.sqlite3", collection)
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._file.close()
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        return self._file.transaction()
 
     def _query(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
-        with self._lock:
-            return self._db.execute(sql, (self.collection, *params)).fetchall()
+        return self._file.rows(sql, (self.collection, *params))
 
     # --- reads -----------------------------------------------------------------------------------
 
