@@ -38,6 +38,8 @@ def bench_answer(config: BenchConfig) -> dict[str, Any]:
         {
             "questions": len(queries),
             "k": settings.top_k,
+            "context_tokens": settings.context_tokens,
+            "retrieval": settings.retrieval,
             "max_tokens": settings.llm_max_tokens,
             "first_token_p50_s": pct(first, 50),
             "first_token_p95_s": pct(first, 95),

@@ -117,7 +117,9 @@ def _answer(r: dict[str, Any]) -> list[str]:
         "## Answer latency",
         "",
         *header(r),
-        f"The assistant (`Assistant.ask`, as `newsbot ask`, k={r['k']}, at most "
+        f"The assistant (`Assistant.ask`, as `newsbot ask`, k={r['k']}"
+        + (f", compact context of {r['context_tokens']} tokens" if r.get("context_tokens") else "")
+        + ", at most "
         f"{r['max_tokens']} answer tokens) on the first {r['questions']} mini questions, each as "
         f"of its date; mean prompt {r['prompt_tokens_mean']} tokens, mean answer "
         f"{r['completion_tokens_mean']} tokens (both summed over the two attempts of the "
