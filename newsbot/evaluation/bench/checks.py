@@ -33,20 +33,31 @@ def bench_grounding(config: BenchConfig) -> dict[str, Any]:
 
 
 def bench_followups(config: BenchConfig) -> dict[str, Any]:
-    """Follow-ups the sample articles answer or don't (see
-    `newsbot.evaluation.suites.followups`)."""
-    from newsbot.evaluation.suites.followups import COLLECTION, run_followups
+    """Follow-ups over two corpora: the sample articles (`examples/articles`,
+    `scripts/followups.jsonl`) and the shared seed article (`scripts/followups-seed.jsonl`), each
+    answered or not by the articles (see `newsbot.evaluation.suites.followups`)."""
+    from newsbot.evaluation.bench.common import REPO, SHARED
+    from newsbot.evaluation.suites.followups import ARTICLES, CASES, COLLECTION, run_followups
     from newsbot.factories import build_llm
 
-    settings = settings_for(config.work_dir / "followups-data")
-    llm = build_llm(settings)
-    report = run_followups(
-        store=open_store(settings, COLLECTION),
-        llm=llm,
-        k=config.k,
-        out_path=config.work_dir / "followups.drafts.jsonl",
-        model_name=llm.model_name,
-        ingest_options={"tiktoken_cache_dir": settings.data_dir / "tiktoken"},
-        answering=suite_answering(settings),
-    )
-    return stamp("followups", config, report.result)
+    corpora = {
+        "samples": (ARTICLES, CASES),
+        "seed": (SHARED / "corpus" / "seed", REPO / "scripts" / "followups-seed.jsonl"),
+    }
+    results: dict[str, Any] = {}
+    for name, (articles, cases) in corpora.items():
+        settings = settings_for(config.work_dir / f"followups-{name}-data")
+        llm = build_llm(settings)
+        report = run_followups(
+            store=open_store(settings, COLLECTION),
+            llm=llm,
+            k=config.k,
+            cases_path=cases,
+            articles=articles,
+            out_path=config.work_dir / f"followups-{name}.drafts.jsonl",
+            model_name=llm.model_name,
+            ingest_options={"tiktoken_cache_dir": settings.data_dir / "tiktoken"},
+            answering=suite_answering(settings),
+        )
+        results[name] = report.result
+    return stamp("followups", config, {"k": config.k, "corpora": results})

@@ -176,27 +176,34 @@ def _grounding(r: dict[str, Any]) -> list[str]:
 def _followups(r: dict[str, Any]) -> list[str]:
     out = ["## Follow-up questions", "", *header(r)]
     out += [
-        "Two-turn conversations over the sample articles in `examples/articles`",
-        f"(`scripts/followups.jsonl`, k={r['k']}; `newsbot eval --suite followups`): a first",
-        "question, then a follow-up that the articles answer or one they don't (\"What about",
-        'toasters?" after a kettle recall). Columns as above; *subject* among the checks that',
-        "refused means the passages never mention what the follow-up asks about; *right*:",
-        "answered and holding the expected fact.",
+        "Two-turn conversations over two corpora: the sample articles in `examples/articles`",
+        "(`scripts/followups.jsonl`; `newsbot eval --suite followups`) and the shared seed article",
+        f"(`scripts/followups-seed.jsonl`), k={r['k']}: a first question, then a follow-up that",
+        'the articles answer or one they don\'t ("What about toasters?" after a kettle recall).',
+        "Columns as above; *subject* among the checks that refused means the passages never",
+        "mention what the follow-up asks about; *right*: answered and holding the expected fact.",
         "",
-        "| follow-ups | questions | model refused | answered on a second look "
+        "| corpus | follow-ups | questions | model refused | answered on a second look "
         "| refused after the check | refused by | right |",
-        "|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for group, c in r["groups"].items():
-        label = "answered by the articles" if group == "answer" else "not in the articles"
-        out.append(
-            f"| {label} | {c['questions']} | {c['model_refused']} | "
-            f"{c['second_look_answered']} | {c['refused']} | {_refused_by(c)} | {c['right']} |"
-        )
-    wrong = [c for c in r["cases"] if c["grounded"] == (c["expect"] == "refuse")]
+    corpora = r.get("corpora") or {"samples": r}
+    wrong: list[str] = []
+    for corpus, result in corpora.items():
+        for group, c in result["groups"].items():
+            label = "answered by the articles" if group == "answer" else "not in the articles"
+            out.append(
+                f"| {corpus} | {label} | {c['questions']} | {c['model_refused']} | "
+                f"{c['second_look_answered']} | {c['refused']} | {_refused_by(c)} | "
+                f"{c['right']} |"
+            )
+        wrong += [
+            f"- {corpus}: {c['follow_up']} → {c['answer']!r}"
+            for c in result["cases"]
+            if c["grounded"] == (c["expect"] == "refuse")
+        ]
     if wrong:
-        out += ["", "Follow-ups the check got wrong:", ""]
-        out += [f"- {c['follow_up']} → {c['answer']!r}" for c in wrong]
+        out += ["", "Follow-ups the check got wrong:", "", *wrong]
     return [*out, ""]
 
 
