@@ -6,10 +6,12 @@ check, `make_filter`; a refusal is a one-line error) and then written into the p
 `history.replaceState`. Gradio's client sends that query string with every event, so each later
 question of the session is filtered by `bot.web.filters.page_filter`, exactly as a URL-configured
 page is, and the filtered page can be reloaded or shared. The accordion's title says what is set.
+The widget has no controls (its site owner sets its URL): `filter_note` only names its filter.
 """
 
 from __future__ import annotations
 
+import html
 import json
 from typing import Any
 from urllib.parse import parse_qs
@@ -34,6 +36,8 @@ SET_URL_FILTER = (
     "}"
 )
 """Puts the filter parameters in the page's address, keeping the others (`__theme`)."""
+NOTE_PREFIX = "Searching only"
+"""The widget's filter line: 'Searching only: Past 7 days · Reuters'."""
 
 
 def filters_label(summary: str) -> str:
@@ -90,3 +94,16 @@ def filter_row(blocks: gr.Blocks, hint: KnowledgeHint | None) -> None:
     gr.on(
         [published.input, sources.input], choose, [published, sources], [query, row], **private
     ).success(None, [query], None, js=SET_URL_FILTER, **private)
+
+
+def filter_note(blocks: gr.Blocks) -> None:
+    """Render the widget's one line naming the filter its URL sets (hidden without one), so a
+    reader knows what is searched. The names come from the URL: escaped."""
+    note = gr.HTML("", visible=False, elem_id="nb-filter-note", padding=False)
+
+    def show(request: gr.Request) -> Any:
+        summary = filter_controls(request.query_params, []).summary
+        text = html.escape(f"{NOTE_PREFIX}: {summary}") if summary else ""
+        return gr.update(value=text, visible=bool(summary))
+
+    blocks.load(show, None, [note], api_visibility="private")

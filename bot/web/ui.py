@@ -22,7 +22,7 @@ import gradio as gr
 from gradio.utils import get_upload_folder
 
 from bot.web.chat import ChatAssistant, ChatFn, Message, make_chat_fn, message_text
-from bot.web.filter_row import filter_row
+from bot.web.filter_row import filter_note, filter_row
 from bot.web.knowledge import Catalog, KnowledgeHint
 from bot.web.library import (
     Library,
@@ -234,9 +234,11 @@ def build_widget_blocks(
     gate: AnswerGate,
     title: str = "newsbot",
 ) -> gr.Blocks:
-    """The compact chat-only view for `<iframe>` and `<gradio-app>` embedding."""
+    """The compact chat-only view for `<iframe>` and `<gradio-app>` embedding; a line above the
+    chat names the filter its URL sets, if any."""
     blocks = gr.Blocks(title=title, analytics_enabled=False, fill_height=True)
     with blocks:
+        filter_note(blocks)
         _chat_interface(assistant, examples, gate, height=None, compact=True)
     return _bounded_queue(blocks, gate)
 
