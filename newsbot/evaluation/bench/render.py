@@ -265,9 +265,10 @@ def render(results: dict[str, Any]) -> str:
         "Qwen2.5-Coder-1.5B-Instruct Q4_K_M on llama.cpp, all-MiniLM-L6-v2 int8 ONNX embeddings,",
         f"{defaults['chunk_tokens']}-token chunks with {defaults['chunk_overlap']} overlap, "
         f"hybrid retrieval of k = {defaults['top_k']} chunks, compact context of "
-        f"{defaults['context_tokens']} tokens. Each section says when it was measured and the command that",
-        "re-makes it, run from the repository root of a clone beside `shared/`; the raw results",
-        "are in [BENCHMARKS.json](BENCHMARKS.json), and this file is rendered from them. Ratios",
+        f"{defaults['context_tokens']} tokens. Each section says when it was measured and the",
+        "command that re-makes it, run from the repository root of a clone beside `shared/`;",
+        "the raw results are in [BENCHMARKS.json](BENCHMARKS.json), and this file is rendered",
+        "from them. Ratios",
         "compare numbers measured in the same run; a high load average means other work shared",
         "the CPU and the absolute timings are pessimistic.",
         "",
