@@ -12,10 +12,44 @@ from newsbot.errors import InputError
 from newsbot.evaluation.bench.common import BenchConfig, stamp
 from newsbot.settings import Settings
 
+#: The product options a `newsbot eval` run records, as the settings that make them.
+_ANSWERING_SETTINGS = {
+    "context_tokens": "context_tokens",
+    "time_windows": "time_phrases",
+    "keyword_weight": "keyword_weight",
+    "recency_weight": "recency_weight",
+    "recency_days": "recency_days",
+}
+
+
+def answering_env(answering: dict[str, Any]) -> list[str]:
+    """`NEWSBOT_...=value` for each recorded product option that is not the default."""
+    options = {**answering.get("ranking", {}), **answering}
+    env = []
+    for option, setting in _ANSWERING_SETTINGS.items():
+        if option in options and options[option] != Settings.model_fields[setting].default:
+            value = options[option]
+            text = str(value).lower() if isinstance(value, bool) else str(value)
+            env.append(f"NEWSBOT_{setting.upper()}={text}")
+    return env
+
+
+def answering_label(answering: dict[str, Any] | None) -> str:
+    """The retrieval a run answered with, in a few words."""
+    if not answering:
+        return "dense, whole chunks (before hybrid)"
+    ranking = answering.get("ranking", {})
+    kind = "hybrid" if ranking.get("keyword_weight") else "dense"
+    if ranking.get("recency_weight"):
+        kind += " + recency"
+    tokens = answering.get("context_tokens")
+    return f"{kind}, " + (f"compact context {tokens} tokens" if tokens else "whole chunks")
+
 
 def eval_command(run: dict[str, Any], dataset_size: int | None = None) -> str:
     """The `newsbot eval` command of a run (its dataset under ../shared/bench)."""
-    args = ["newsbot", "eval", f"../shared/bench/{run['dataset']}"]
+    env = answering_env(run["answering"]) if run.get("answering") else []
+    args = [*env, "newsbot", "eval", f"../shared/bench/{run['dataset']}"]
     if run["mode"] != "newsbot":
         args += ["--mode", run["mode"]]
     elif run["k"] != Settings.model_fields["top_k"].default:
@@ -53,6 +87,7 @@ def bench_accuracy(config: BenchConfig) -> dict[str, Any]:
             "answer_seconds": data["answer_seconds"],
             "summary": data["summary"],
             "ingest": data.get("ingest", {}),
+            "answering": data.get("config", {}).get("answering"),
         }
         run["command"] = eval_command(run, _questions(config, run["dataset"]))
         runs.append(run)

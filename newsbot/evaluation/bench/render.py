@@ -23,6 +23,7 @@ def header(result: dict[str, Any]) -> list[str]:
 
 
 def _accuracy(r: dict[str, Any]) -> list[str]:
+    from newsbot.evaluation.bench.accuracy import answering_label
     from newsbot.evaluation.report import markdown_table
 
     out = ["## Accuracy (`newsbot eval`)", ""]
@@ -30,6 +31,8 @@ def _accuracy(r: dict[str, Any]) -> list[str]:
     for run in r["runs"]:
         minutes = run["answer_seconds"] / 60
         label = f"{run['dataset']} {run['mode']} (k={run['k']}, {minutes:.0f} min answering)"
+        if run["mode"] == "newsbot":
+            label += f": {answering_label(run.get('answering'))}"
         rows.append((label, run["summary"]))
     out += [markdown_table(rows), ""]
     out += [

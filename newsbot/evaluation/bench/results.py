@@ -25,7 +25,8 @@ def load_results(path: Path = RESULTS) -> dict[str, Any]:
 
 
 def _run_key(run: dict[str, Any]) -> tuple[Any, ...]:
-    return (run["dataset"], run["mode"], run["k"], run["summary"]["n"])
+    answering = json.dumps(run.get("answering"), sort_keys=True)
+    return (run["dataset"], run["mode"], run["k"], run["summary"]["n"], answering)
 
 
 def merge(results: dict[str, Any], part: str, result: dict[str, Any]) -> dict[str, Any]:
