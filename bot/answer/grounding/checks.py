@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from bot.answer.grounding.draft import split_draft
 from bot.answer.grounding.markers import cited_numbers, keep_known_markers, with_marker
 from bot.answer.grounding.policy import GroundingPolicy
 from bot.answer.grounding.refusal import is_refusal
@@ -19,6 +20,7 @@ from bot.answer.grounding.words import (
     content_words,
     known_names,
     names_and_numbers,
+    plain,
     question_coverage,
     subject_coverage,
     support,
@@ -146,11 +148,37 @@ def names(sentence: str, first: bool, evidence: Evidence) -> Verdict | None:
     return Verdict("drop", "names", f"{sorted(unknown)} appear in no passage")
 
 
+def claim_window(sentence: str, first: bool, evidence: Evidence) -> Verdict | None:
+    """A cited sentence's own words (those not in the question) must stand together in one
+    sentence of a cited passage: "the strike resumes on Thursday" built from "talks resume on
+    Thursday" and "a longer strike could follow" is words of the passage, not its claim.
+    Off when `policy.claim_window` is 0."""
+    threshold = evidence.policy.claim_window
+    numbers = [n for n in cited_numbers(sentence) if 1 <= n <= len(evidence.passages)]
+    if threshold <= 0 or not numbers:
+        return None
+    asked = content_words(evidence.question) | content_words(evidence.follow_up)
+    own = content_words(plain(sentence)) - asked
+    if len(own) < 2:
+        return None
+    best = max(
+        len(own & content_words(part.text)) / len(own)
+        for n in numbers
+        for part in split_draft(evidence.passages[n - 1])
+    )
+    if best >= threshold:
+        return None
+    return Verdict(
+        "drop", "claim_window", f"no passage sentence holds {threshold:.0%} of its claim"
+    )
+
+
 SENTENCE_CHECKS: tuple[SentenceCheck, ...] = (
     refusal,
     known_markers,
     attribution,
     cited_support,
+    claim_window,
     names,
 )
 
