@@ -55,9 +55,10 @@ def filter_row(blocks: gr.Blocks, hint: KnowledgeHint | None) -> None:
             choices=list(PUBLISHED),
             value="",
             label="Published",
+            filterable=False,  # four choices: no keyboard popping up on a phone
             elem_id="nb-published",
             scale=1,
-            min_width=150,
+            min_width=200,  # side by side on a wide screen, one above the other on a phone
         )
         sources = gr.Dropdown(
             choices=[],
@@ -67,7 +68,7 @@ def filter_row(blocks: gr.Blocks, hint: KnowledgeHint | None) -> None:
             label="Sources",
             elem_id="nb-source-filter",
             scale=2,
-            min_width=150,
+            min_width=200,  # side by side on a wide screen, one above the other on a phone
         )
     # Carries the checked query from the server's answer to the browser's address.
     query = gr.Textbox(visible=False, elem_id="nb-filter-query")

@@ -39,6 +39,9 @@ MAX_QUESTION_CHARS = 2000
 """Longest chat question, as for `/api/ask`."""
 INPUT_PLACEHOLDER = "Ask about the news…"
 """The chat input's placeholder, kept after each question (see `_ChatInterface`)."""
+CHAT_HEIGHT = "calc(58vh - 3.5rem)"
+"""The chat page's chat: what the header, the tabs, the collapsed filter row and the input leave of
+a screen (so the input shows without scrolling, on a phone too)."""
 DESCRIPTION = "Answers questions about the news in its library, citing the articles it read."
 """The one line under the page title."""
 
@@ -220,7 +223,7 @@ def build_chat_blocks(
         _header(title, hint)
         with gr.Tab("Chat", elem_id="nb-chat-tab"):
             filter_row(blocks, hint)
-            _chat_interface(assistant, examples, gate, height="58vh", compact=False)
+            _chat_interface(assistant, examples, gate, height=CHAT_HEIGHT, compact=False)
         if library is not None:
             with gr.Tab("Library", elem_id="nb-library-tab"):
                 _library_tab(library)
