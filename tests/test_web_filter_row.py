@@ -5,7 +5,8 @@ The fast part checks the mapping from the controls' values to URL parameters and
 a tampered value is refused with the URL path's one-line error. The browser part (real store,
 embedder, app, HTTP server and Chromium; the chat model scripted, as in `test_web_ui`, because
 this is about which articles are searched, not what the model says) picks a source and a date
-range in the controls and checks that the answer's sources come only from what was picked.
+range in the controls and checks that the answer's sources come only from what was picked. The
+last test sends the row's event over HTTP without a page: only offered choices get through.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from newsbot.errors import InputError
 from prompts import load_prompts
 from tests.test_web_api import make_store, store_library
 from tests.test_web_browser import BOT_ANSWER, assert_nothing_ran, browser
+from tests.web_events import gradio_event
 from vectorstore.records import SearchFilter
 
 __all__ = ["browser"]  # the shared Chromium fixture of test_web_browser
@@ -361,3 +363,16 @@ def test_a_filtered_widget_names_its_filter_and_names_from_the_url_stay_text(
         assert_nothing_ran(page)
     finally:
         context.close()
+
+
+def test_the_filter_event_takes_only_offered_choices_over_http(filter_url: str) -> None:
+    """A request that skips the page (any value, straight to the row's event) gets no further
+    than the controls' choices; an offered one comes back as checked URL parameters."""
+    done = gradio_event(filter_url, "choose", ["since=7d", []])
+    assert done["success"], done
+    assert done["output"]["data"][0] == "since=7d"
+    for value in (["since=99999d", []], ["source=Evil", []], ["", ["Harbour Post"]]):
+        # A new session has no sources offered yet (a page load offers the library's).
+        done = gradio_event(filter_url, "choose", value)
+        assert not done["success"], (value, done)
+        assert "not in the list of choices" in done["output"]["error"]
