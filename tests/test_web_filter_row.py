@@ -116,7 +116,7 @@ def test_the_controls_show_what_the_url_sets() -> None:
     assert empty.published_choices == list(PUBLISHED)
     assert empty.source_choices == known
 
-    preset = filter_controls(parse_qs("since=7d&source=harbour%20post&source=Gazette"), known)
+    preset = filter_controls(parse_qs("since=7d&source=harbour%20post&source=%20Gazette%20"), known)
     assert preset.published == "since=7d"
     assert preset.published_choices == list(PUBLISHED)  # a preset adds no choice
     assert preset.sources == ["Harbour Post", "Gazette"]  # as the library spells it

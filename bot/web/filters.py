@@ -174,8 +174,8 @@ def filter_controls(params: Any, known_sources: Sequence[str]) -> FilterControls
         choices.append((published_label(published), published))
     spelled = {name.casefold(): name for name in known_sources}
     chosen: dict[str, str] = {}
-    for name in _values(params, "source"):
-        if name.strip():
-            chosen.setdefault(name.strip().casefold(), spelled.get(name.strip().casefold(), name))
+    for name in (value.strip() for value in _values(params, "source")):
+        if name:
+            chosen.setdefault(name.casefold(), spelled.get(name.casefold(), name))
     extra = [name for key, name in chosen.items() if key not in spelled]
     return FilterControls(choices, published, [*known_sources, *extra], list(chosen.values()))
