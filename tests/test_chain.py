@@ -254,7 +254,8 @@ def test_retrieve_is_the_product_path_for_eval() -> None:
     assistant, retriever, llm = make(["Who represented the US in the talks?"], k=2)
     standalone, retrieval = assistant.retrieve("Who?", HISTORY, as_of=date(2025, 6, 1))
     assert standalone == "Who represented the US in the talks?"
-    assert retrieval.passages == PASSAGES[:2]
+    assert [p.chunk_id for p in retrieval.passages] == [p.chunk_id for p in PASSAGES[:2]]
+    assert [p.rank for p in retrieval.passages] == [1, 2]  # the retrieval's own ranking
     assert retriever.calls == [(standalone, 2, date(2025, 6, 1))]
     assert len(llm.seen) == 1, "only the condense step asked the model"
 
