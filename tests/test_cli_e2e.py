@@ -92,7 +92,11 @@ def test_ask_and_piped_chat_answer_the_seed_questions() -> None:
     assert result["grounded"] is True
     assert "visa" in result["answer"].lower()
     assert "[1]" in result["answer"]
-    assert result["sources"][0]["passage"] in Path(next(SEED_DIR.iterdir())).read_text()
+    # The passage shown is the article's own sentences (the compact context joins distant ones
+    # with " … "), so each part is found in the article.
+    article = " ".join(Path(next(SEED_DIR.iterdir())).read_text().split())
+    for part in result["sources"][0]["passage"].split(" … "):
+        assert part in article
 
     questions = (
         "What did Pakistan and the US agree on?\n"
