@@ -74,7 +74,7 @@ def retrieve_passages(
     k: int,
     as_of: date,
     filters: SearchFilter | None = None,
-    time_windows: bool = True,
+    time_windows: bool = False,
 ) -> Retrieval:
     """The product's retrieval: the top-k passages published by `as_of` (and passing `filters`:
     a date range, sources), in prompt order.
