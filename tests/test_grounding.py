@@ -324,3 +324,23 @@ def test_sentences_wait_until_the_answer_cites_a_passage() -> None:
         "".join(r.text for r in released) == "Yes. It rained. Heavy rain closed three schools [1]."
     )
     assert [r.new_citations for r in released] == [[], [], [0]]
+
+
+# --- claims ------------------------------------------------------------------------------------
+
+TALKS = (
+    "Talks are due to resume on Thursday with a mediator from the labour board. The union "
+    "warned that a longer strike could follow in April if no deal is reached."
+)
+
+
+def test_a_claim_assembled_from_different_sentences_is_dropped() -> None:
+    """The passage's words, not its claim: the union warned of a strike, not the mediator."""
+    question = "What happens next in the dispute?"
+    wrong = "The mediator from the labour board warned of a longer strike in April [1]."
+    assert checked(wrong, question, [TALKS]) == REFUSAL
+    right = "The union warned that a longer strike could follow in April [1]."
+    assert checked(right, question, [TALKS]) == right
+    # The check can be turned off (NEWSBOT_GROUNDING='{"claim_window": 0}').
+    off = GroundingPolicy(claim_window=0.0)
+    assert checked(wrong, question, [TALKS], policy=off) == wrong
