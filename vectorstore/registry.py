@@ -121,20 +121,28 @@ class ArticleRegistry:
         )
         return rows[0][0] if rows else None
 
-    def state_of(self, article_ids: Iterable[str]) -> dict[str, tuple[str, Status]]:
-        """`{article_id: (content_hash, status)}` for the ids that have a row."""
+    def _rows_of(self, columns: str, article_ids: Iterable[str]) -> list[tuple[Any, ...]]:
+        """`article_id` and `columns` of the rows of `article_ids`, in batches SQLite accepts."""
         ids = list(dict.fromkeys(article_ids))
-        found: dict[str, tuple[str, Status]] = {}
+        rows: list[tuple[Any, ...]] = []
         for start in range(0, len(ids), _SQLITE_MAX_VARS):
             part = ids[start : start + _SQLITE_MAX_VARS]
             marks = ",".join("?" * len(part))
-            for article_id, content_hash, status in self._query(
-                "SELECT article_id, content_hash, status FROM articles "
+            rows += self._query(
+                f"SELECT article_id, {columns} FROM articles "
                 f"WHERE collection = ? AND article_id IN ({marks})",
                 part,
-            ):
-                found[str(article_id)] = (str(content_hash), status)
-        return found
+            )
+        return rows
+
+    def state_of(self, article_ids: Iterable[str]) -> dict[str, tuple[str, Status]]:
+        """`{article_id: (content_hash, status)}` for the ids that have a row."""
+        return {
+            str(article_id): (str(content_hash), status)
+            for article_id, content_hash, status in self._rows_of(
+                "content_hash, status", article_ids
+            )
+        }
 
     def find_by_url(self, url: str) -> list[str]:
         """Ids of the articles stored under `url` (compared after `normalize_url`)."""
@@ -196,18 +204,10 @@ class ArticleRegistry:
     def dates_and_sources(self, article_ids: Iterable[str]) -> dict[str, tuple[int, str]]:
         """`{article_id: (publication day since 1970-01-01 or -1, source)}` of the ids that have
         a row: what a date or source filter needs, without reading Chroma's metadata."""
-        ids = list(dict.fromkeys(article_ids))
-        found: dict[str, tuple[int, str]] = {}
-        for start in range(0, len(ids), _SQLITE_MAX_VARS):
-            part = ids[start : start + _SQLITE_MAX_VARS]
-            marks = ",".join("?" * len(part))
-            for article_id, published, source in self._query(
-                "SELECT article_id, published, source FROM articles "
-                f"WHERE collection = ? AND article_id IN ({marks})",
-                part,
-            ):
-                found[str(article_id)] = (epoch_day(published), str(source))
-        return found
+        return {
+            str(article_id): (epoch_day(published), str(source))
+            for article_id, published, source in self._rows_of("published, source", article_ids)
+        }
 
     def chunk_counts(self, keep: Callable[[int, str], bool]) -> list[tuple[str, int]]:
         """`(article_id, n_chunks)` of the articles whose (day, source) `keep` accepts."""
