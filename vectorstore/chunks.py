@@ -1,22 +1,19 @@
 """How a chunk is kept in Chroma: its id, its metadata (docs/ARCHITECTURE.md) and the `Passage`
-read back from a query row.
+read back from a stored record.
 
-A query row whose metadata or text is missing (the chunk was deleted between the vector search
-and the fetch of its record) reads as None, so the store can skip it.
+A record whose metadata or text is missing (the chunk was deleted between the vector search and
+the fetch of its record) reads as None, so the store can skip it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any, Final, cast
+from typing import Any, Final, cast
 
 import numpy as np
 
 from vectorstore.records import ArticleMeta, ChunkText, Passage
-
-if TYPE_CHECKING:
-    from chromadb.api.types import QueryResult
 
 _EPOCH: Final = date(1970, 1, 1)
 UNKNOWN_DAY: Final = -1
@@ -90,14 +87,3 @@ def passage_from_row(
         score=cosine_relevance(float(distance)),
         chunk_index=int(meta.get("chunk_index", 0)),
     )
-
-
-def passages_from_query(result: QueryResult) -> tuple[list[Passage], int]:
-    """The passages of a one-query Chroma result, and how many rows had no record left."""
-    ids = result["ids"][0]
-    documents = (result["documents"] or [[]])[0]
-    metadatas = (result["metadatas"] or [[]])[0]
-    distances = (result["distances"] or [[]])[0]
-    rows = zip(ids, documents, metadatas, distances, strict=True)
-    found = [p for p in (passage_from_row(*row) for row in rows) if p is not None]
-    return found, len(ids) - len(found)

@@ -127,17 +127,18 @@ class Searcher:
         if policy.recency_weight > 0:  # the prior weighs each candidate by its similarity
             similarity.update(self._similarity([c for c in keyword if c not in similarity], vector))
         order = fuse([h.chunk_id for h in dense], keyword, ages, policy, similarity)[:k]
-        distance = {h.chunk_id: h.distance for h in dense}
-        read = self._read(order, vector=vector if set(order) - set(distance) else None)
-        passages = []
-        for rank, cid in enumerate((c for c in order if c in read), start=1):
-            passage = read[cid]
-            if cid in distance:  # a keyword hit alone keeps the cosine `_read` gave it
-                passage = replace(passage, score=1.0 - distance[cid])
-            passages.append(replace(passage, rank=rank))
+        # Chosen keyword hits the prior did not need scored yet: one read of their vectors.
+        similarity.update(self._similarity([c for c in order if c not in similarity], vector))
+        read = self._read(order)
+        chosen = [cid for cid in order if cid in read]
+        passages = [
+            replace(read[cid], score=similarity.get(cid, 0.0), rank=n)
+            for n, cid in enumerate(chosen, start=1)
+        ]
         # A dense hit Chroma no longer holds was deleted meanwhile; a keyword hit alone may
         # just be a write in progress, and is skipped.
-        return passages, sum(1 for cid in order if cid in distance and cid not in read)
+        dense_ids = {h.chunk_id for h in dense}
+        return passages, sum(1 for cid in order if cid in dense_ids and cid not in read)
 
     def _similarity(self, ids: Sequence[str], vector: list[float]) -> dict[str, float]:
         """Cosine similarity to the query of chunks found by their words alone."""
@@ -224,23 +225,16 @@ class Searcher:
         ]
         return passages, len(hits) - len(passages)
 
-    def _read(self, ids: Sequence[str], vector: list[float] | None = None) -> dict[str, Passage]:
-        """The passages of `ids` that Chroma still holds. With `vector`, each is scored by its
-        cosine similarity to it (keyword hits have no distance of their own)."""
+    def _read(self, ids: Sequence[str]) -> dict[str, Passage]:
+        """The passages of `ids` that Chroma still holds; the caller sets their `score`."""
         if not ids:
             return {}
-        include: Any = ["documents", "metadatas", *(["embeddings"] if vector else [])]
-        got = self._chroma.current().get(ids=list(ids), include=include)
-        embeddings = (
-            got["embeddings"] if got["embeddings"] is not None else [None] * len(got["ids"])
-        )
+        got = self._chroma.current().get(ids=list(ids), include=["documents", "metadatas"])
         found: dict[str, Passage] = {}
-        rows = zip(
-            got["ids"], got["documents"] or [], got["metadatas"] or [], embeddings, strict=False
-        )
-        for cid, text, meta, embedding in rows:
-            distance = 1.0 - cosine(vector, embedding) if vector and embedding is not None else 0.0
-            passage = passage_from_row(cid, text, meta, distance)
+        for cid, text, meta in zip(
+            got["ids"], got["documents"] or [], got["metadatas"] or [], strict=False
+        ):
+            passage = passage_from_row(cid, text, meta, 0.0)
             if passage is not None:
                 found[cid] = passage
         return found

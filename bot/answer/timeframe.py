@@ -20,8 +20,6 @@ from typing import Final
 
 _MONTHS: Final = {name.lower(): n for n, name in enumerate(calendar.month_name) if name}
 _MONTHS.update({name.lower(): n for n, name in enumerate(calendar.month_abbr) if name})
-_MONTHS.pop("may", None)  # "may" is far more often the verb; the full name is matched below
-_MONTHS["may"] = 5
 _MONTH_RE: Final = "|".join(sorted(_MONTHS, key=len, reverse=True))
 SLACK: Final = timedelta(days=1)
 
