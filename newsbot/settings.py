@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     )
     chroma_port: int = Field(default=8000, description="Port of the Chroma server.")
     chroma_ssl: bool = Field(default=False, description="Use HTTPS to reach the Chroma server.")
+    database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL URL (postgresql://user:password@host:5432/db) for the article "
+        "registry, the keyword index and the ingest lock, shared by every machine of a "
+        "deployment; unset means a SQLite file in data_dir (one machine).",
+    )
 
     # --- ingest --------------------------------------------------------------------------------
     # 200 cl100k tokens come to about 205 MiniLM word pieces, inside the embedder's 256-piece
@@ -269,10 +275,31 @@ class Settings(BaseSettings):
                 raise ValueError(f"{network!r} is not an IP network such as 10.0.0.0/8") from exc
         return value
 
+    @field_validator("database_url", mode="after")
+    @classmethod
+    def _check_database_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError(
+                "must be a PostgreSQL URL such as postgresql://newsbot:secret@db:5432/newsbot"
+            )
+        return value or None
+
     @field_validator("data_dir", "models_dir", "llm_model_path", mode="after")
     @classmethod
     def _expand_user(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None
+
+    @model_validator(mode="after")
+    def _check_shared_database(self) -> Settings:
+        # A shared registry describes the vectors every machine shares; beside an embedded
+        # store (one per machine) it would tell one machine that another's articles are stored.
+        if self.database_url and not self.chroma_host:
+            raise ValueError(
+                "NEWSBOT_DATABASE_URL is for deployments with a Chroma server: set "
+                "NEWSBOT_CHROMA_HOST too, or unset NEWSBOT_DATABASE_URL to keep the registry in "
+                "the data dir"
+            )
+        return self
 
     @model_validator(mode="after")
     def _check_overlap(self) -> Settings:

@@ -14,6 +14,8 @@ Parts (run all but accuracy, or some with `--only ingest,retrieval,...`); each i
   dir, so a changed check is re-scored without the model);
 - serve: peak resident memory of `newsbot serve` after one answer;
 - cli: wall time of `newsbot --help` and `newsbot stats`;
+- scale: 20 concurrent chats over two replicas of scripts/scale_demo.py's deployment
+  (scripts/bench_scale.py);
 - accuracy: records `newsbot eval` summaries (`--summaries a.summary.json ...`).
 
 `--render` only re-renders BENCHMARKS.md from BENCHMARKS.json.
@@ -47,6 +49,7 @@ def _parts() -> dict[str, Callable[[BenchConfig], dict[str, Any]]]:
     from newsbot.evaluation.bench.ranking import bench_ranking
     from newsbot.evaluation.bench.retrieval import bench_retrieval
     from newsbot.evaluation.bench.serve import bench_serve
+    from scripts.bench_scale import bench_scale
 
     return {
         "ingest": bench_ingest,
@@ -57,6 +60,7 @@ def _parts() -> dict[str, Callable[[BenchConfig], dict[str, Any]]]:
         "followups": bench_followups,
         "serve": bench_serve,
         "cli": bench_cli,
+        "scale": bench_scale,
         "accuracy": bench_accuracy,
     }
 
@@ -70,6 +74,7 @@ PARTS = (
     "followups",
     "serve",
     "cli",
+    "scale",
     "accuracy",
 )
 

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures_llm import TEST_MODELS_DIR, local_llm
+from tests.fixtures_postgres import database_url, postgres
 
-__all__ = ["local_llm"]
+__all__ = ["database_url", "local_llm", "postgres"]
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("NEWSBOT_SHARED_DIR", REPO.parent / "shared"))

@@ -94,7 +94,7 @@ def test_store_on_a_chroma_server(chroma_server: int, tmp_path: Path) -> None:
     assert hits[0].score > hits[1].score
     assert store.stats()["articles"] == 1
     assert store.stats()["chunks"] == 2
-    assert registry.path.name == f"registry-127.0.0.1-{chroma_server}.sqlite3"
+    assert registry.database.where.endswith(f"registry-127.0.0.1-{chroma_server}.sqlite3")
 
     # A second client sees the same collection; the refusal of another embedder works remotely.
     again = NewsStore(

@@ -1,10 +1,12 @@
 """Hybrid retrieval: the BM25 keyword index beside Chroma, rank fusion and the recency prior.
 
 Real Chroma on a temp dir and the real embedder; the fusion's arithmetic is checked on its own.
+The index tests run with the registry and keyword index in SQLite and in a real PostgreSQL.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -13,8 +15,9 @@ import pytest
 from langchain_core.embeddings import Embeddings
 
 from vectorstore.client import make_chroma_client
+from vectorstore.database import open_database
 from vectorstore.embeddings import LocalMiniLMEmbeddings
-from vectorstore.keywords import KeywordIndex, query_terms
+from vectorstore.keywords import keyword_index, query_terms
 from vectorstore.ranking import RankingPolicy, fuse, recency_prior
 from vectorstore.records import ArticleMeta, ChunkText, SearchFilter
 from vectorstore.registry import ArticleRegistry
@@ -31,14 +34,34 @@ def embedder() -> LocalMiniLMEmbeddings:
     return model
 
 
-def open_store(
-    data: Path, embeddings: Embeddings, ranking: RankingPolicy = HYBRID, keywords: bool = True
-) -> NewsStore:
-    registry = ArticleRegistry.for_collection(data, "news")
-    index = KeywordIndex(registry.path, "news") if keywords else None
-    return NewsStore(
-        make_chroma_client(data), "news", embeddings, registry, keywords=index, ranking=ranking
-    )
+Opener = Callable[..., NewsStore]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Opener]:
+    """Opens (again) the store in tmp_path, its registry and keyword index in the param's engine."""
+    url = request.getfixturevalue("database_url") if request.param == "postgresql" else None
+    opened: list[NewsStore] = []
+
+    def _open(
+        embeddings: Embeddings, ranking: RankingPolicy = HYBRID, keywords: bool = True
+    ) -> NewsStore:
+        registry = ArticleRegistry(open_database(tmp_path, url=url), "news")
+        index = keyword_index(registry.database, "news") if keywords else None
+        store = NewsStore(
+            make_chroma_client(tmp_path),
+            "news",
+            embeddings,
+            registry,
+            keywords=index,
+            ranking=ranking,
+        )
+        opened.append(store)
+        return store
+
+    yield _open
+    for store in opened:
+        store.registry.close()
 
 
 def article(article_id: str, published: str | None, *texts: str, version: str = "1") -> Any:
@@ -60,8 +83,8 @@ def test_query_terms_leave_out_function_words() -> None:
     assert query_terms("Who won in 2022? Who won?") == ["won", "2022"]
 
 
-def test_a_rare_word_is_found_by_its_keyword(tmp_path: Path, embedder: Embeddings) -> None:
-    store = open_store(tmp_path, embedder)
+def test_a_rare_word_is_found_by_its_keyword(open_store: Opener, embedder: Embeddings) -> None:
+    store = open_store(embedder)
     store.put_articles(
         [article("filler", "2024-05-01", *FILLER), article("rare", "2024-05-01", RARE)]
     )
@@ -75,8 +98,8 @@ def test_a_rare_word_is_found_by_its_keyword(tmp_path: Path, embedder: Embedding
     assert keyword_only[0][0] == "rare:0"
 
 
-def test_keyword_index_follows_rewrite_and_delete(tmp_path: Path, embedder: Embeddings) -> None:
-    store = open_store(tmp_path, embedder)
+def test_keyword_index_follows_rewrite_and_delete(open_store: Opener, embedder: Embeddings) -> None:
+    store = open_store(embedder)
     assert store.keywords is not None
     store.put_articles([article("a", "2024-05-01", RARE, "A second chunk about ports.")])
     assert store.keywords.count() == 2
@@ -90,7 +113,7 @@ def test_keyword_index_follows_rewrite_and_delete(tmp_path: Path, embedder: Embe
 
 
 def test_an_interrupted_ingest_is_completed_in_both_indexes(
-    tmp_path: Path, embedder: Embeddings
+    open_store: Opener, embedder: Embeddings
 ) -> None:
     class Dying(Embeddings):
         name, dimension = "local/all-MiniLM-L6-v2-int8", 384
@@ -101,12 +124,10 @@ def test_an_interrupted_ingest_is_completed_in_both_indexes(
         def embed_query(self, text: str) -> list[float]:
             return embedder.embed_query(text)
 
-    open_store(tmp_path, embedder).put_articles([article("old", "2024-05-01", *FILLER[:3])])
+    open_store(embedder).put_articles([article("old", "2024-05-01", *FILLER[:3])])
     with pytest.raises(KeyboardInterrupt):
-        open_store(tmp_path, Dying()).put_articles(
-            [article("old", "2024-05-01", RARE, version="2")]
-        )
-    store = open_store(tmp_path, embedder)
+        open_store(Dying()).put_articles([article("old", "2024-05-01", RARE, version="2")])
+    store = open_store(embedder)
     assert [row.article_id for row in store.pending_articles()] == ["old"]
     store.put_articles([article("old", "2024-05-01", RARE, version="2")])
     assert store.keywords is not None
@@ -115,20 +136,20 @@ def test_an_interrupted_ingest_is_completed_in_both_indexes(
 
 
 def test_a_collection_stored_without_keywords_is_indexed_on_open(
-    tmp_path: Path, embedder: Embeddings
+    open_store: Opener, embedder: Embeddings
 ) -> None:
-    open_store(tmp_path, embedder, DENSE, keywords=False).put_articles(
+    open_store(embedder, DENSE, keywords=False).put_articles(
         [article("filler", "2024-05-01", *FILLER), article("rare", "2024-05-01", RARE)]
     )
-    store = open_store(tmp_path, embedder)
+    store = open_store(embedder)
     assert store.keywords is not None
     assert store.keywords.built()
     assert store.keywords.count() == len(FILLER) + 1
     assert store.search("Zephyrine", 1)[0].article_id == "rare"
 
 
-def test_filters_apply_to_the_keyword_side(tmp_path: Path, embedder: Embeddings) -> None:
-    store = open_store(tmp_path, embedder)
+def test_filters_apply_to_the_keyword_side(open_store: Opener, embedder: Embeddings) -> None:
+    store = open_store(embedder)
     store.put_articles(
         [article("rare", "2024-05-01", RARE), article("filler", "2024-06-01", *FILLER)]
     )
@@ -145,9 +166,9 @@ STORY = "The city council approved the new tram line after a long debate on Tues
 
 
 def test_recency_prefers_the_newer_of_two_equal_stories(
-    tmp_path: Path, embedder: Embeddings
+    open_store: Opener, embedder: Embeddings
 ) -> None:
-    store = open_store(tmp_path, embedder, RankingPolicy(0.5, recency_weight=4.0, recency_days=14))
+    store = open_store(embedder, RankingPolicy(0.5, recency_weight=4.0, recency_days=14))
     store.put_articles(
         [article("older", "2023-01-10", STORY), article("newer", "2024-05-20", STORY)]
     )
@@ -159,9 +180,9 @@ def test_recency_prefers_the_newer_of_two_equal_stories(
 
 
 def test_recency_does_not_hide_an_older_story_that_answers(
-    tmp_path: Path, embedder: Embeddings
+    open_store: Opener, embedder: Embeddings
 ) -> None:
-    store = open_store(tmp_path, embedder, RankingPolicy(0.5, recency_weight=4.0, recency_days=14))
+    store = open_store(embedder, RankingPolicy(0.5, recency_weight=4.0, recency_days=14))
     recent = [f"Weather today: sunny spells and {n} degrees in the afternoon." for n in range(10)]
     store.put_articles(
         [

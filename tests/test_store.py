@@ -388,28 +388,11 @@ def test_langchain_view_sees_the_same_chunks(open_store: OpenStore) -> None:
     assert store.stats()["chunks"] == 6  # the view did not create or change anything
 
 
-def test_registry_state_is_batched_beyond_sqlite_limits(tmp_path: Path) -> None:
-    registry = ArticleRegistry(tmp_path / "r.sqlite3", "news")
-    metas = [meta(f"a{i}") for i in range(2500)]
-    registry.mark_pending([(m, 1) for m in metas])
-    registry.mark_done([(m, 1) for m in metas[:1000]])
-    state = registry.state_of([m.article_id for m in metas] + ["missing"])
-    assert len(state) == 2500
-    assert state["a0"] == ("a0-v1", "done")
-    assert state["a2499"] == ("a2499-v1", "pending")
-    assert registry.count() == 1000
-    assert registry.chunk_count() == 1000
-    assert len(registry.done_ids()) == 1000
-    other = ArticleRegistry(tmp_path / "r.sqlite3", "other")
-    assert other.count() == 0
-    assert other.state_of(["a0"]) == {}
-
-
 def test_registry_for_a_server_is_its_own_file(tmp_path: Path) -> None:
     embedded = ArticleRegistry.for_collection(tmp_path, "news")
     server = ArticleRegistry.for_collection(tmp_path, "news", "chroma.local", 8000)
-    assert embedded.path == tmp_path / "registry.sqlite3"
-    assert server.path == tmp_path / "registry-chroma.local-8000.sqlite3"
+    assert embedded.database.where == str(tmp_path / "registry.sqlite3")
+    assert server.database.where == str(tmp_path / "registry-chroma.local-8000.sqlite3")
 
 
 @pytest.mark.parametrize(

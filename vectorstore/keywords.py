@@ -1,11 +1,18 @@
-"""The keyword side of hybrid search: BM25 over the chunks' words, in SQLite FTS5.
+"""The keyword side of hybrid search: the chunks' words, indexed in the registry's database.
 
-Each collection has one FTS5 table in the registry's SQLite file, holding every stored chunk's
-title and text (indexed, Porter-stemmed) with its id, article, publication day and source. FTS5
-ranks with Okapi BM25 (k1 1.2, b 0.75) in C, updates row by row and commits with SQLite's own
-transactions, so the index follows ingest, re-ingest and delete exactly, and every process of a
-data dir reads the others' committed writes at once (WAL). A static index such as bm25s would have
-to be rebuilt whole after each write and reloaded by every reader.
+Each stored chunk's title and text (stemmed) is indexed with its id, article, publication day and
+source, in the deployment's `Database` (vectorstore.database):
+
+- **SQLite**: one FTS5 table per collection in the registry's file. FTS5 ranks with Okapi BM25
+  (k1 1.2, b 0.75) in C.
+- **PostgreSQL** (`vectorstore.keywords_postgres`): one table of `tsvector`s with a GIN index,
+  shared by every machine, ranked by `ts_rank` (term frequency, normalised by length). Fusion uses
+  only the order of the hits, so the two rankings serve alike.
+
+Both update row by row and commit with the database's own transactions, so the index follows
+ingest, re-ingest and delete exactly, and every process reads the others' committed writes at once.
+A static index such as bm25s would have to be rebuilt whole after each write and reloaded by every
+reader (and by every replica).
 
 The store keeps it in step with Chroma inside its write order (docs/ARCHITECTURE.md): an article's
 rows are replaced after its chunks reach Chroma and before its registry row turns `done`, so an
@@ -19,16 +26,16 @@ from __future__ import annotations
 import hashlib
 import re
 import sqlite3
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from newsbot.errors import StoreError
 from vectorstore.chunks import chunk_id, epoch_day
+from vectorstore.database import Database, Transaction
 from vectorstore.filters import ChunkFilter
 from vectorstore.records import ArticleMeta, ChunkText
-from vectorstore.sqlite_file import SQLiteFile
 
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
@@ -78,48 +85,44 @@ def query_terms(query: str) -> list[str]:
     return list(dict.fromkeys(kept))[:MAX_QUERY_TERMS]
 
 
-def _table(collection: str) -> str:
-    # Collection names allow '.' and '-', which SQL identifiers don't: name the table by a hash.
-    return "keywords_" + hashlib.sha256(collection.encode()).hexdigest()[:16]
+TABLES_SCHEMA: Final = (
+    "CREATE TABLE IF NOT EXISTS keyword_tables ("
+    "collection TEXT PRIMARY KEY, table_name TEXT NOT NULL, built INTEGER NOT NULL)"
+)
 
 
-class KeywordIndex:
-    """The BM25 index of one collection's chunks (see the module docstring).
+def keyword_index(database: Database, collection: str) -> KeywordIndex:
+    """The keyword index of `collection` in `database`, of the engine's kind.
 
-    Args:
-        path: The SQLite file (the registry's).
-        collection: The collection whose chunks it indexes.
+    Raises:
+        StoreError: its tables cannot be created.
     """
+    if database.kind == "postgresql":
+        from vectorstore.keywords_postgres import PostgresKeywordIndex
 
-    def __init__(self, path: Path, collection: str) -> None:
-        self.path = path
+        return PostgresKeywordIndex(database, collection)
+    return SQLiteKeywordIndex(database, collection)
+
+
+class KeywordIndex(ABC):
+    """The keyword index of one collection's chunks (see the module docstring)."""
+
+    table: str
+
+    def __init__(self, database: Database, collection: str) -> None:
+        self.database = database
         self.collection = collection
-        self._table = _table(collection)
-        try:
-            self._file = SQLiteFile(
-                path,
-                f"CREATE VIRTUAL TABLE IF NOT EXISTS {self._table} USING fts5("
-                "title, text, chunk_id UNINDEXED, article_id UNINDEXED, day UNINDEXED, "
-                "source UNINDEXED, tokenize = 'porter unicode61 remove_diacritics 2');"
-                "CREATE TABLE IF NOT EXISTS keyword_tables ("
-                "collection TEXT PRIMARY KEY, table_name TEXT NOT NULL, built INTEGER NOT NULL);",
-            )
-        except sqlite3.Error as exc:
-            raise StoreError(
-                f"Cannot open the keyword index in {path} ({exc}): check that the data dir is "
-                "writable and that this Python's SQLite has FTS5"
-            ) from exc
-        self._transaction = self._file.transaction
+        self._transaction = database.transaction
 
     def close(self) -> None:
-        self._file.close()
+        self.database.close()
 
     # --- state -----------------------------------------------------------------------------------
 
     def built(self) -> bool:
         """True once the index holds every chunk the collection had when it was first built (an
         older data dir's collection is built from Chroma on first open)."""
-        rows = self._file.rows(
+        rows = self.database.rows(
             "SELECT built FROM keyword_tables WHERE collection = ?", (self.collection,)
         )
         return bool(rows and rows[0][0])
@@ -129,12 +132,12 @@ class KeywordIndex:
             db.execute(
                 "INSERT INTO keyword_tables (collection, table_name, built) VALUES (?, ?, 1) "
                 "ON CONFLICT (collection) DO UPDATE SET built = 1",
-                (self.collection, self._table),
+                (self.collection, self.table),
             )
 
+    @abstractmethod
     def count(self) -> int:
         """Chunks indexed."""
-        return int(self._file.rows(f"SELECT COUNT(*) FROM {self._table}")[0][0])
 
     # --- writes ----------------------------------------------------------------------------------
 
@@ -143,11 +146,7 @@ class KeywordIndex:
         ids = list(dict.fromkeys(article_ids))
         with self._transaction() as db:
             self._delete(db, ids)
-            db.executemany(
-                f"INSERT INTO {self._table} (title, text, chunk_id, article_id, day, source) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                [(c.title, c.text, c.chunk_id, c.article_id, c.day, c.source) for c in chunks],
-            )
+            self._insert(db, chunks)
 
     def delete(self, article_ids: Iterable[str]) -> None:
         """Remove every row of `article_ids`."""
@@ -157,47 +156,105 @@ class KeywordIndex:
     def clear(self) -> None:
         """Remove every row (the collection is gone) and forget that it was built."""
         with self._transaction() as db:
-            db.execute(f"DELETE FROM {self._table}")
+            self._clear(db)
             db.execute("DELETE FROM keyword_tables WHERE collection = ?", (self.collection,))
 
-    def _delete(self, db: sqlite3.Connection, ids: list[str]) -> None:
+    @abstractmethod
+    def _insert(self, db: Transaction, chunks: Sequence[KeywordChunk]) -> None: ...
+
+    @abstractmethod
+    def _delete(self, db: Transaction, ids: list[str]) -> None: ...
+
+    @abstractmethod
+    def _clear(self, db: Transaction) -> None: ...
+
+    # --- reads -----------------------------------------------------------------------------------
+
+    @abstractmethod
+    def search(
+        self, query: str, n: int, where: ChunkFilter | None = None
+    ) -> list[tuple[str, float]]:
+        """The `n` chunks that best match `query`'s words, best first, as (chunk id, score);
+        higher scores are better. `where` keeps the chunks a dense search would keep."""
+
+
+def filter_clauses(where: ChunkFilter | None) -> tuple[list[str], list[object]]:
+    """The SQL conditions (on columns `day` and `source`) and parameters of `where`."""
+    clauses: list[str] = []
+    params: list[object] = []
+    if where is not None:
+        if where.first_day is not None:
+            clauses.append("day >= ?")
+            params.append(where.first_day)
+        if where.last_day is not None:
+            clauses.append("day <= ?")
+            params.append(where.last_day)
+        if where.sources:
+            clauses.append(f"source IN ({','.join('?' * len(where.sources))})")
+            params.extend(where.sources)
+    return clauses, params
+
+
+def _table(collection: str) -> str:
+    # Collection names allow '.' and '-', which SQL identifiers don't: name the table by a hash.
+    return "keywords_" + hashlib.sha256(collection.encode()).hexdigest()[:16]
+
+
+class SQLiteKeywordIndex(KeywordIndex):
+    """BM25 in an FTS5 table of the registry's SQLite file."""
+
+    def __init__(self, database: Database, collection: str) -> None:
+        super().__init__(database, collection)
+        self.table = _table(collection)
+        try:
+            database.apply(
+                f"CREATE VIRTUAL TABLE IF NOT EXISTS {self.table} USING fts5("
+                "title, text, chunk_id UNINDEXED, article_id UNINDEXED, day UNINDEXED, "
+                "source UNINDEXED, tokenize = 'porter unicode61 remove_diacritics 2');"
+                f"{TABLES_SCHEMA};"
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(
+                f"Cannot open the keyword index in {database.where} ({exc}): check that the data "
+                "dir is writable and that this Python's SQLite has FTS5"
+            ) from exc
+
+    def count(self) -> int:
+        return int(self.database.rows(f"SELECT COUNT(*) FROM {self.table}")[0][0])
+
+    def _insert(self, db: Transaction, chunks: Sequence[KeywordChunk]) -> None:
+        db.executemany(
+            f"INSERT INTO {self.table} (title, text, chunk_id, article_id, day, source) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [(c.title, c.text, c.chunk_id, c.article_id, c.day, c.source) for c in chunks],
+        )
+
+    def _delete(self, db: Transaction, ids: list[str]) -> None:
         for start in range(0, len(ids), _SQLITE_MAX_VARS):
             part = ids[start : start + _SQLITE_MAX_VARS]
             marks = ",".join("?" * len(part))
-            db.execute(f"DELETE FROM {self._table} WHERE article_id IN ({marks})", part)
+            db.execute(f"DELETE FROM {self.table} WHERE article_id IN ({marks})", part)
 
-    # --- reads -----------------------------------------------------------------------------------
+    def _clear(self, db: Transaction) -> None:
+        db.execute(f"DELETE FROM {self.table}")
 
     def search(
         self, query: str, n: int, where: ChunkFilter | None = None
     ) -> list[tuple[str, float]]:
-        """The `n` chunks that best match `query`'s words by BM25, best first, as (chunk id,
-        score); higher scores are better. `where` keeps the chunks a dense search would keep."""
         terms = query_terms(query)
         if not terms or n < 1:
             return []
         match = " OR ".join(f'"{term}"' for term in terms)
-        clauses: list[str] = ["{table} MATCH ?"]
-        params: list[object] = [match]
-        if where is not None:
-            if where.first_day is not None:
-                clauses.append("day >= ?")
-                params.append(where.first_day)
-            if where.last_day is not None:
-                clauses.append("day <= ?")
-                params.append(where.last_day)
-            if where.sources:
-                clauses.append(f"source IN ({','.join('?' * len(where.sources))})")
-                params.extend(where.sources)
+        clauses, params = filter_clauses(where)
         sql = (
-            f"SELECT chunk_id, bm25({self._table}) AS score FROM {self._table} "
-            f"WHERE {' AND '.join(clauses).format(table=self._table)} "
+            f"SELECT chunk_id, bm25({self.table}) AS score FROM {self.table} "
+            f"WHERE {' AND '.join([f'{self.table} MATCH ?', *clauses])} "
             "ORDER BY score LIMIT ?"
         )
         try:
-            rows = self._file.rows(sql, (*params, n))
+            rows = self.database.rows(sql, (match, *params, n))
         except sqlite3.Error as exc:
-            raise StoreError(f"Keyword search in {self.path} failed ({exc})") from exc
+            raise StoreError(f"Keyword search in {self.database.where} failed ({exc})") from exc
         # FTS5's bm25() is negative (lower is better); flip it so that higher is better.
         return [(str(chunk_id), -float(score)) for chunk_id, score in rows]
 

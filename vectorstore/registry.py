@@ -2,14 +2,13 @@
 never scan chunks.
 
 A row is `pending` from the moment an article's write begins until all its chunks are in Chroma,
-then `done` (see the write order in docs/ARCHITECTURE.md). Rows are kept per collection; the file
-lives in the data dir (`registry.sqlite3` for the embedded store, one file per server for a
-`chroma run` server, since its collections are not in the data dir).
+then `done` (see the write order in docs/ARCHITECTURE.md). Rows are kept per collection, in the
+deployment's `Database` (vectorstore.database): a SQLite file in the data dir, or PostgreSQL that
+every machine shares.
 """
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
@@ -20,12 +19,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 from newsbot.errors import StoreError
 from vectorstore.chunks import epoch_day
+from vectorstore.database import Database, Transaction, open_database
 from vectorstore.records import ArticleMeta, ArticleRow
-from vectorstore.sqlite_file import SQLiteFile
 
 Status = Literal["pending", "done"]
 
-REGISTRY_FILE = "registry.sqlite3"
 _SQLITE_MAX_VARS = 900  # below SQLite's default limit of host parameters per statement
 
 _SCHEMA = """
@@ -69,17 +67,21 @@ def _now() -> str:
 
 
 class ArticleRegistry:
-    """The registry rows of one collection, in one SQLite file (WAL mode, safe across threads)."""
+    """The registry rows of one collection in `database` (safe across threads and processes).
 
-    def __init__(self, path: Path, collection: str) -> None:
-        self.path = path
+    Raises:
+        StoreError: the registry's table cannot be created.
+    """
+
+    def __init__(self, database: Database, collection: str) -> None:
+        self.database = database
         self.collection = collection
         try:
-            self._file = SQLiteFile(path, _SCHEMA)
+            database.apply(_SCHEMA)
         except sqlite3.Error as exc:
             raise StoreError(
-                f"Cannot open the article registry {path} ({exc}): check that the data dir is "
-                "writable, or delete the file to rebuild it by re-ingesting"
+                f"Cannot open the article registry in {database.where} ({exc}): check that the "
+                "data dir is writable, or delete the file to rebuild it by re-ingesting"
             ) from exc
 
     @classmethod
@@ -89,21 +91,19 @@ class ArticleRegistry:
         collection: str,
         chroma_host: str | None = None,
         port: int | None = None,
+        database_url: str | None = None,
     ) -> ArticleRegistry:
-        """The registry of `collection`: embedded store, or the server at `chroma_host`."""
-        if chroma_host is None:
-            return cls(data_dir / REGISTRY_FILE, collection)
-        server = re.sub(r"[^A-Za-z0-9.-]+", "_", f"{chroma_host}-{port}" if port else chroma_host)
-        return cls(data_dir / f"registry-{server}.sqlite3", collection)
+        """The registry of `collection` in the deployment's database (see `open_database`)."""
+        return cls(open_database(data_dir, chroma_host, port, database_url), collection)
 
     def close(self) -> None:
-        self._file.close()
+        self.database.close()
 
-    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
-        return self._file.transaction()
+    def _transaction(self) -> AbstractContextManager[Transaction]:
+        return self.database.transaction()
 
     def _query(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
-        return self._file.rows(sql, (self.collection, *params))
+        return self.database.rows(sql, (self.collection, *params))
 
     # --- reads -----------------------------------------------------------------------------------
 
@@ -191,7 +191,8 @@ class ArticleRegistry:
             pattern = (
                 "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             )
-            where += " AND (title LIKE ? ESCAPE '\\' OR source LIKE ? ESCAPE '\\')"
+            like = self.database.like
+            where += f" AND (title {like} ? ESCAPE '\\' OR source {like} ? ESCAPE '\\')"
             params += [pattern, pattern]
         rows = self._query(
             f"SELECT {_COLUMNS} FROM articles WHERE {where} "
@@ -247,7 +248,8 @@ class ArticleRegistry:
                 "ON CONFLICT (collection, article_id) DO UPDATE SET title = excluded.title, "
                 "url = excluded.url, url_key = excluded.url_key, source = excluded.source, "
                 "published = excluded.published, content_hash = excluded.content_hash, "
-                "n_chunks = MAX(n_chunks, excluded.n_chunks), status = 'pending'",
+                f"n_chunks = {self.database.greatest}(articles.n_chunks, excluded.n_chunks), "
+                "status = 'pending'",
                 [(self.collection, *_meta_values(meta), n, now) for meta, n in items],
             )
 
@@ -268,14 +270,13 @@ class ArticleRegistry:
                 "DELETE FROM articles WHERE collection = ? AND article_id = ?",
                 (self.collection, article_id),
             )
-            return cursor.rowcount > 0
+            return int(cursor.rowcount) > 0
 
     def clear(self) -> int:
         """Remove every row of this collection (its Chroma collection is gone); returns how many."""
         with self._transaction() as db:
-            return db.execute(
-                "DELETE FROM articles WHERE collection = ?", (self.collection,)
-            ).rowcount
+            cursor = db.execute("DELETE FROM articles WHERE collection = ?", (self.collection,))
+            return int(cursor.rowcount)
 
 
 def _meta_values(meta: ArticleMeta) -> tuple[object, ...]:

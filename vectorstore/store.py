@@ -36,7 +36,6 @@ from vectorstore.collection import SPACE, NewsCollection
 from vectorstore.embeddings import embedder_info
 from vectorstore.filters import chunk_filter, stored_spellings
 from vectorstore.keywords import KeywordIndex, build_keyword_index, keyword_chunk
-from vectorstore.locks import FileLock
 from vectorstore.ranking import RankingPolicy
 from vectorstore.records import ArticleMeta, ArticleRow, ChunkText, Passage, SearchFilter
 from vectorstore.registry import ArticleRegistry
@@ -96,11 +95,7 @@ class NewsStore:
         self._searcher = Searcher(
             self._chroma, registry, embeddings, keywords, lambda: self.ranking
         )
-        self._ingest_lock = FileLock.at(
-            registry.path.with_name(
-                f"{registry.path.stem}.{file_name(collection_name)}.ingest.lock"
-            )
-        )
+        self._ingest_lock = registry.database.lock(f"{file_name(collection_name)}.ingest")
         if self._collection.count() == 0 and registry.count() + len(registry.pending()) > 0:
             with self.ingest_lock():  # not while another process is writing its first chunks
                 if self._collection.count() == 0:
@@ -140,8 +135,9 @@ class NewsStore:
     def ingest_lock(self) -> Iterator[None]:
         """Hold while choosing the articles to write and writing them, so that two processes
         ingesting the same input never embed an article twice: the second waits, then finds it
-        unchanged. It is a file beside the registry, so it orders the processes of one data dir,
-        embedded or with a Chroma server.
+        unchanged. It is the registry database's lock (`Database.lock`): a file beside a SQLite
+        registry orders the processes of one machine; a PostgreSQL advisory lock those of every
+        machine that shares the database.
         """
         with self._ingest_lock.hold(purpose="ingest"):
             yield

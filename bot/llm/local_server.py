@@ -45,15 +45,29 @@ class LocalLLMServer:
         threads: CPU threads for generation and prompt processing; 0 lets llama.cpp choose.
         cache_ram_mib: host memory for cached prompt states, so alternating prompts (condense,
             answer) each keep their prefix; 0 disables it.
+        host: the address it listens on (loopback unless it serves other machines).
+        port: its port; 0 lets the OS pick a free one.
+        parallel: answers generated at once; each gets `n_ctx` tokens of context.
     """
 
     def __init__(
-        self, model_path: Path, n_ctx: int = 4096, threads: int = 0, *, cache_ram_mib: int = 512
+        self,
+        model_path: Path,
+        n_ctx: int = 4096,
+        threads: int = 0,
+        *,
+        cache_ram_mib: int = 512,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        parallel: int = 1,
     ) -> None:
         self.model_path = Path(model_path)
         self.n_ctx = n_ctx
         self.threads = threads
         self.cache_ram_mib = cache_ram_mib
+        self.host = host
+        self.port = port
+        self.parallel = parallel
         self.load_seconds: float | None = None
         self._server: Any = None
         self._address: str | None = None
@@ -93,13 +107,13 @@ class LocalLLMServer:
             params = xllamacpp.CommonParams()
             params.model.path = str(self.model_path)
             params.model_alias = {self.model_name}
-            params.n_ctx = self.n_ctx
+            params.n_ctx = self.n_ctx * self.parallel  # llama.cpp splits it among the slots
             if self.threads > 0:
                 params.cpuparams.n_threads = self.threads
                 params.cpuparams_batch.n_threads = self.threads
-            params.hostnames = ["127.0.0.1"]
-            params.port = 0  # the OS picks a free port
-            params.n_parallel = 1
+            params.hostnames = [self.host]
+            params.port = self.port
+            params.n_parallel = self.parallel
             params.cache_prompt = True
             params.cache_ram_mib = self.cache_ram_mib
             params.ui = False

@@ -32,6 +32,58 @@ def model_install(obj: Context) -> None:
     click.echo(f"Model ready: {path}")
 
 
+@model.command(name="serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8081, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--parallel",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Answers generated at once (each with NEWSBOT_LLM_CONTEXT_TOKENS of context).",
+)
+@pass_ctx
+def model_serve(obj: Context, host: str, port: int, parallel: int) -> None:
+    """Serve the bundled model over the OpenAI protocol, for newsbot processes on other
+    machines (what vLLM does on a GPU machine). Stop it with Ctrl-C.
+
+    \b
+    Example:
+      newsbot model serve --host 0.0.0.0 --port 8081
+      # on each replica:
+      NEWSBOT_LLM_PROVIDER=openai_compatible NEWSBOT_LLM_BASE_URL=http://model-host:8081/v1 \\
+        NEWSBOT_LLM_MODEL=qwen2.5-coder-1.5b-instruct-q4_k_m.gguf newsbot serve
+    """
+    import contextlib
+    import signal
+    import threading
+
+    from bot.llm.local_server import LocalLLMServer
+    from bot.llm.model_files import resolve_model_path
+
+    settings = obj.settings
+    path = resolve_model_path(settings.llm_model_path, settings.resolved_models_dir)
+    server = LocalLLMServer(
+        path,
+        n_ctx=settings.llm_context_tokens,
+        threads=settings.resolved_threads,
+        host=host,
+        port=port,
+        parallel=parallel,
+    )
+    address = server.start()
+    click.echo(
+        f"Serving {server.model_name} at {address}/v1 ({parallel} at once). Replicas use it "
+        f"with NEWSBOT_LLM_PROVIDER=openai_compatible NEWSBOT_LLM_BASE_URL={address}/v1 "
+        f"NEWSBOT_LLM_MODEL={server.model_name}"
+    )
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    with contextlib.suppress(KeyboardInterrupt):
+        stopped.wait()
+    server.stop()
+
+
 def _show_model_progress(done: int, total: int) -> None:
     # Assembly writes 1.1 GB once; a line every ~10% tells the user it is alive.
     step = max(total // 10, 1)

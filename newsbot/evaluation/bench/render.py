@@ -236,6 +236,32 @@ def _cli_start(r: dict[str, Any]) -> list[str]:
     return [*out, ""]
 
 
+def _scale(r: dict[str, Any]) -> list[str]:
+    failures = len(r["failures"])
+    return [
+        "## Scale-out: concurrent chats over two replicas",
+        "",
+        *header(r),
+        f"{r['chats']} chats at once through `/api/ask`, alternating between {r['replicas']} "
+        "`newsbot serve` replicas of `scripts/scale_demo.py`'s deployment (PostgreSQL, "
+        f"`chroma run`, the bundled model behind `newsbot model serve`; {r['settings']}), over "
+        f"{r['articles']} articles. A client that gets 429 waits its Retry-After and asks again.",
+        "",
+        "| answered | failures | cross-talk | 429s (chats that got one) | wall s | answers/min | "
+        "chat p50 / p95 s | answer p50 / p95 s |",
+        "|---|---|---|---|---|---|---|---|",
+        f"| {r['answered']}/{r['chats']} | {failures} | {len(r['cross_talk'])} | "
+        f"{r['responses_429']} ({r['answered_after_429']}) | {r['wall_s']} | "
+        f"{r['answers_per_minute']} | {r['chat_p50_s']} / {r['chat_p95_s']} | "
+        f"{r['answer_p50_s']} / {r['answer_p95_s']} |",
+        "",
+        "A chat's time runs from its first request to its answer (waits after 429 included); an "
+        "answer's is the replica's own (`timings.total_s`). Cross-talk: a response whose "
+        "retrieved articles are not among those its own question retrieves alone.",
+        "",
+    ]
+
+
 def _ranking(r: dict[str, Any]) -> list[str]:
     from newsbot.evaluation.bench.ranking import render_ranking
 
@@ -252,6 +278,7 @@ SECTIONS: dict[str, Section] = {
     "followups": _followups,
     "serve": _serve,
     "cli": _cli_start,
+    "scale": _scale,
 }
 
 

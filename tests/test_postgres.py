@@ -1,0 +1,140 @@
+"""The shared database: the article registry and the ingest lock in PostgreSQL behave as in the
+SQLite file, against a real PostgreSQL server on a loopback port (the keyword index and the store
+on it are tested in test_hybrid.py; whole deployments in test_scale_out.py)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from newsbot.errors import StoreError
+from scripts.services import NEWSBOT, free_port
+from tests.conftest import REPO
+from tests.test_store import meta
+from vectorstore.database import Database, open_database
+from vectorstore.postgres import AdvisoryLock, redact
+from vectorstore.registry import ArticleRegistry
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    url = request.getfixturevalue("database_url") if request.param == "postgresql" else None
+    db = open_database(tmp_path, url=url)
+    yield db
+    db.close()
+
+
+def test_registry_rows_are_alike_in_both_engines(database: Database) -> None:
+    registry = ArticleRegistry(database, "news")
+    metas = [meta(f"a{i}") for i in range(2500)]  # beyond SQLite's parameters per statement
+    registry.mark_pending([(m, 3) for m in metas])
+    registry.mark_done([(m, 1) for m in metas[:1000]])
+    state = registry.state_of([m.article_id for m in metas] + ["missing"])
+    assert len(state) == 2500
+    assert state["a0"] == ("a0-v1", "done")
+    assert state["a2499"] == ("a2499-v1", "pending")
+    assert (registry.count(), registry.chunk_count(), len(registry.pending())) == (1000, 1000, 1500)
+    # A new write keeps the larger chunk count until it is done (the old tail is still stored).
+    registry.mark_pending([(meta("a0", version="2"), 0)])
+    assert registry.get("a0") is not None
+    assert registry.get("a0").n_chunks == 1  # type: ignore[union-attr]
+    registry.mark_done([(meta("a0", version="2"), 0)])
+
+    other = ArticleRegistry(database, "other")
+    assert other.count() == 0
+    assert other.state_of(["a0"]) == {}
+
+    registry.mark_pending([(meta("x", title="Floods in 50% of VILLAGES_north"), 2)])
+    registry.mark_done([(meta("x", title="Floods in 50% of VILLAGES_north"), 2)])
+    # Case-insensitive, and % and _ are taken literally.
+    assert [r.article_id for r in registry.list_articles(query="villages_n")] == ["x"]
+    assert [r.article_id for r in registry.list_articles(query="50%")] == ["x"]
+    assert registry.list_articles(query="50_ ") == []
+    assert registry.find_by_url("HTTPS://www.news.example.com/x/") == ["x"]
+    assert registry.delete("x")
+    assert not registry.delete("x")
+    assert registry.clear() == 2500
+    assert other.count() == 0
+
+
+HOLDER = """
+import sys, time
+sys.path.insert(0, sys.argv[1])
+from vectorstore.postgres import AdvisoryLock
+with AdvisoryLock.at(sys.argv[2], "news.ingest").hold(purpose="ingest"):
+    print("held", flush=True)
+    time.sleep(600)
+"""
+
+
+def test_the_ingest_lock_spans_processes_and_dies_with_its_holder(database_url: str) -> None:
+    with subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(REPO), database_url], stdout=subprocess.PIPE, text=True
+    ) as holder:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "held"
+        got = threading.Event()
+
+        def take() -> None:
+            with AdvisoryLock.at(database_url, "news.ingest").hold(purpose="ingest"):
+                got.set()
+
+        waiter = threading.Thread(target=take)
+        waiter.start()
+        assert not got.wait(1.5), "the lock was taken while another process held it"
+        holder.send_signal(signal.SIGKILL)  # as a crashed ingest worker
+        holder.wait()
+        assert got.wait(10), "the server did not release a dead process's lock"
+        waiter.join()
+    # Re-entrant for its thread, and free again afterwards.
+    lock = AdvisoryLock.at(database_url, "news.ingest")
+    with lock.hold(), lock.hold():
+        pass
+    with lock.hold():
+        pass
+
+
+def test_an_unreachable_database_is_a_clear_error(tmp_path: Path) -> None:
+    url = f"postgresql://newsbot:s3cret@127.0.0.1:{free_port()}/newsbot"
+    with pytest.raises(
+        StoreError, match=r"Cannot reach the database at .*NEWSBOT_DATABASE_URL"
+    ) as e:
+        open_database(tmp_path, url=url)
+    assert "s3cret" not in str(e.value)
+    assert redact(url) == url.replace("s3cret", "***")
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("mysql://db/newsbot", "must be a PostgreSQL URL"),
+        ("postgresql://db/newsbot", "set NEWSBOT_CHROMA_HOST too"),
+        (f"postgresql://newsbot:pw@127.0.0.1:{free_port()}/newsbot", "Cannot reach the database"),
+    ],
+)
+def test_the_cli_names_a_bad_database_url(url: str, says: str) -> None:
+    started = time.monotonic()
+    result = subprocess.run(
+        [*NEWSBOT, "stats"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={
+            **os.environ,
+            "NEWSBOT_DATABASE_URL": url,
+            "NEWSBOT_CHROMA_HOST": "127.0.0.1" if "pw@" in url else "",
+        },
+    )
+    assert result.returncode != 0
+    assert says in result.stderr
+    assert "Traceback" not in result.stderr
+    assert ":pw@" not in result.stderr
+    assert time.monotonic() - started < 30
