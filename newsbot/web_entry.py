@@ -35,6 +35,7 @@ def build_web_app(
     from bot.web.app import build_app
     from newsbot.factories import build_assistant, build_store
     from newsbot.library import StoreLibrary
+    from newsbot.login_records import DatabaseLoginRecords
 
     store = build_store(settings)
     return build_app(
@@ -51,6 +52,8 @@ def build_web_app(
         max_queued_questions=settings.max_queued_questions,
         max_queue_wait=settings.max_queue_wait,
         max_history_chars=settings.max_history_chars,
+        # Beside the article registry: shared by every replica when that is PostgreSQL.
+        login_records=DatabaseLoginRecords(store.registry.database),
     )
 
 

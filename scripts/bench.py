@@ -16,6 +16,7 @@ Parts (run all but accuracy, or some with `--only ingest,retrieval,...`); each i
 - cli: wall time of `newsbot --help` and `newsbot stats`;
 - scale: 20 concurrent chats over two replicas of scripts/scale_demo.py's deployment
   (scripts/bench_scale.py);
+- keywords: the keyword index's search time in SQLite FTS5 and in PostgreSQL, same chunks;
 - accuracy: records `newsbot eval` summaries (`--summaries a.summary.json ...`).
 
 `--render` only re-renders BENCHMARKS.md from BENCHMARKS.json.
@@ -49,7 +50,7 @@ def _parts() -> dict[str, Callable[[BenchConfig], dict[str, Any]]]:
     from newsbot.evaluation.bench.ranking import bench_ranking
     from newsbot.evaluation.bench.retrieval import bench_retrieval
     from newsbot.evaluation.bench.serve import bench_serve
-    from scripts.bench_scale import bench_scale
+    from scripts.bench_scale import bench_keywords, bench_scale
 
     return {
         "ingest": bench_ingest,
@@ -61,6 +62,7 @@ def _parts() -> dict[str, Callable[[BenchConfig], dict[str, Any]]]:
         "serve": bench_serve,
         "cli": bench_cli,
         "scale": bench_scale,
+        "keywords": bench_keywords,
         "accuracy": bench_accuracy,
     }
 
@@ -75,6 +77,7 @@ PARTS = (
     "serve",
     "cli",
     "scale",
+    "keywords",
     "accuracy",
 )
 

@@ -1,12 +1,12 @@
 """The `scale` part of scripts/bench.py: 20 concurrent chats over two `newsbot serve` replicas.
 
 Starts `scripts/scale_demo.py`'s deployment (PostgreSQL, `chroma run`, the bundled model behind
-`newsbot model serve` with 2 slots, two replicas), ingests on the worker the evidence articles of
-the first 20 questions of realtimeqa-2022-mini, then sends the 20 questions at once through
-`/api/ask`, alternating replicas. A client that gets 429 waits its `Retry-After` and asks again,
-as a browser or the widget would. Recorded: failures (anything but 200 or 429, a timeout, a 429
-without Retry-After), cross-talk (a response whose retrieved articles are not what its own
-question retrieves), throughput and latency percentiles.
+`newsbot model serve` with 2 slots, two replicas), ingests on the worker the evidence and
+candidate articles of the first 20 questions of realtimeqa-2022-mini, then sends the 20
+questions at once through `/api/ask`, alternating replicas. A client that gets 429 waits its
+`Retry-After` and asks again, as a browser or the widget would. Recorded: failures (anything but
+200 or 429, a timeout, a 429 without Retry-After), cross-talk (a response whose retrieved
+articles are not what its own question retrieves), throughput and latency percentiles.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ CHATS = 20
 
 
 def _articles(config: BenchConfig, queries: list[Any], path: Path) -> int:
-    wanted = {doc for q in queries for doc in q.relevant_ids}
+    wanted = {doc for q in queries for doc in (*q.labels, *q.gcs_ids)}
     kept = 0
     with (
         gzip.open(config.mini / "corpus.jsonl.gz", "rt", encoding="utf-8") as corpus,
@@ -41,6 +41,10 @@ def _articles(config: BenchConfig, queries: list[Any], path: Path) -> int:
                 out.write(line)
                 kept += 1
     return kept
+
+
+def _seconds(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
 
 
 def _chat(url: str, question: str, as_of: str, deadline: float) -> dict[str, Any]:
@@ -137,10 +141,77 @@ def bench_scale(config: BenchConfig) -> dict[str, Any]:
             "responses_429": sum(c["busy"] for c in chats),
             "wall_s": round(wall, 1),
             "answers_per_minute": round(60 * len(answered) / wall, 2),
-            "chat_p50_s": pct(seconds, 50),
-            "chat_p95_s": pct(seconds, 95),
-            "answer_p50_s": pct([c["answer_seconds"] for c in answered], 50),
-            "answer_p95_s": pct([c["answer_seconds"] for c in answered], 95),
+            "chat_p50_s": _seconds(pct(seconds, 50)),
+            "chat_p95_s": _seconds(pct(seconds, 95)),
+            "answer_p50_s": _seconds(pct([c["answer_seconds"] for c in answered], 50)),
+            "answer_p95_s": _seconds(pct([c["answer_seconds"] for c in answered], 95)),
             "settings": "2 replicas, 1 answer at a time each, 4 queued each; model server 2 slots",
         },
+    )
+
+
+def bench_keywords(config: BenchConfig) -> dict[str, Any]:
+    """The keyword index in each engine over the same chunks: the mini collection's, copied into
+    a throwaway PostgreSQL; each realtimeqa-2022-mini question searched for 30 hits in both, and
+    the default hybrid search's evidence hit with each."""
+    from newsbot.evaluation.bench.common import open_store, settings_for
+    from newsbot.evaluation.bench.ranking import evaluate
+    from newsbot.evaluation.corpus import eval_collection_name
+    from newsbot.evaluation.dataset import load_queries
+    from newsbot.factories import ranking
+    from scripts.services import start_postgres
+    from vectorstore.keywords import build_keyword_index
+    from vectorstore.keywords_postgres import PostgresKeywordIndex
+    from vectorstore.postgres import PostgresDatabase
+    from vectorstore.store import NewsStore
+
+    settings = settings_for(config.data_dir)
+    store = open_store(settings, eval_collection_name(config.mini))
+    assert store.keywords is not None
+    records = load_queries(config.mini)
+    queries = [q.question for q in records]
+    server = start_postgres(config.work_dir / "keywords")
+    try:
+        database = PostgresDatabase(server.url)
+        shared = PostgresKeywordIndex(database, store.collection_name)
+        started = time.perf_counter()
+        chunks = build_keyword_index(store.client.get_collection(store.collection_name), shared)
+        build_s = time.perf_counter() - started
+        rows = []
+        for name, index in (
+            ("SQLite FTS5 (bm25)", store.keywords),
+            ("PostgreSQL (ts_rank)", shared),
+        ):
+            index.search(queries[0], 30)  # warm
+            times = []
+            for question in queries:
+                begun = time.perf_counter()
+                index.search(question, 30)
+                times.append(time.perf_counter() - begun)
+            searched = NewsStore(
+                store.client,
+                store.collection_name,
+                store.embeddings,
+                store.registry,
+                keywords=index,
+            )
+            quality = evaluate(searched, records, ranking(settings))
+            rows.append(
+                {
+                    "engine": name,
+                    "p50_ms": round(1000 * (pct(times, 50) or 0), 1),
+                    "p95_ms": round(1000 * (pct(times, 95) or 0), 1),
+                    "ev@3": [quality["tuning"]["ev@3"], quality["held-out"]["ev@3"]],
+                    "mrr@10": [quality["tuning"]["mrr@10"], quality["held-out"]["mrr@10"]],
+                    "search_p50_ms": quality["search_ms_p50"],
+                    "search_p95_ms": quality["search_ms_p95"],
+                }
+            )
+        database.close()
+    finally:
+        server.stop()
+    return stamp(
+        "keywords",
+        config,
+        {"chunks": chunks, "queries": len(queries), "pg_build_s": round(build_s, 1), "rows": rows},
     )

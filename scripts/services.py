@@ -79,12 +79,15 @@ def _start(
     return service
 
 
-def _http_ok(url: str) -> Callable[[], bool]:
+def _http_ok(url: str, answering: bool = False) -> Callable[[], bool]:
+    """True once `url` answers 200 (`answering`: answers at all, e.g. 401 behind a sign-in)."""
+
     def check() -> bool:
         try:
-            return httpx.get(url, timeout=2).status_code == 200
+            status = httpx.get(url, timeout=2).status_code
         except httpx.TransportError:
             return False
+        return status < 500 if answering else status == 200
 
     return check
 
@@ -219,7 +222,7 @@ def start_replica(
         name,
         command,
         data_dir / "serve.log",
-        _http_ok(url + "/"),
+        _http_ok(url + "/api/health", answering=True),
         url,
         {**env, "NEWSBOT_DATA_DIR": str(data_dir)},
     )

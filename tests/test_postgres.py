@@ -138,3 +138,28 @@ def test_the_cli_names_a_bad_database_url(url: str, says: str) -> None:
     assert "Traceback" not in result.stderr
     assert ":pw@" not in result.stderr
     assert time.monotonic() - started < 30
+
+
+def test_sign_ins_and_failures_are_shared_through_the_database(database: Database) -> None:
+    from bot.web.auth import Sessions, Throttle
+    from newsbot.login_records import DatabaseLoginRecords
+
+    # Two replicas: each with its own records object over the same database.
+    replica_a = Sessions(records=DatabaseLoginRecords(database))
+    replica_b = Sessions(records=DatabaseLoginRecords(database))
+    token = replica_a.create()
+    assert replica_b.valid(token)
+    assert not replica_b.valid(token + "x")
+    replica_b.end(token)
+    assert not replica_a.valid(token)
+    # The stored key is a hash: the rows never hold a usable token.
+    assert token not in str(database.rows("SELECT session_key FROM web_sessions"))
+
+    throttle_a = Throttle(3, "login", replica_a.records)
+    throttle_b = Throttle(3, "login", replica_b.records)
+    for throttle in (throttle_a, throttle_b, throttle_a):
+        assert throttle.retry_after("10.0.0.7") == 0
+        throttle.failed("10.0.0.7")
+    assert throttle_b.retry_after("10.0.0.7") > 0
+    assert throttle_b.retry_after("10.0.0.8") == 0
+    assert Throttle(3, "header", replica_b.records).retry_after("10.0.0.7") == 0

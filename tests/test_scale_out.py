@@ -37,6 +37,7 @@ The Quillon ferry sailed across the Sable Strait again on Monday after a four-mo
 its operator said. Captain Imre Valdottir took the first crossing with ninety passengers aboard.
 """
 QUESTION = "Who captained the Quillon ferry's first crossing after the refit?"
+USER, PASSWORD = "editor", "harbour-lights-42"
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +47,8 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     ensure_default_model(TEST_MODELS_DIR)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSBOT_", "OPENAI_"))}
     env |= {"NEWSBOT_MODELS_DIR": str(TEST_MODELS_DIR), "ANONYMIZED_TELEMETRY": "False"}
-    with deploy(tmp_path_factory.mktemp("scale"), env=env) as running:
+    settings = {"NEWSBOT_AUTH": f"{USER}:{PASSWORD}"}
+    with deploy(tmp_path_factory.mktemp("scale"), env=env, settings=settings) as running:
         yield running
 
 
@@ -68,7 +70,9 @@ def counts(deployment: Deployment, index: int | None) -> tuple[int, int, int]:
 
 
 def ask(replica: str, question: str) -> dict[str, Any]:
-    response = httpx.post(replica + "/api/ask", json={"question": question}, timeout=600)
+    response = httpx.post(
+        replica + "/api/ask", json={"question": question}, auth=(USER, PASSWORD), timeout=600
+    )
     assert response.status_code == 200, response.text
     result: dict[str, Any] = response.json()
     return result
@@ -112,6 +116,17 @@ def test_a_delete_on_one_replica_is_seen_by_the_other(deployment: Deployment) ->
     result = ask(deployment.replicas[1].url, QUESTION)
     assert TITLE not in [p["title"] for p in result["retrieved"]]
     assert len({counts(deployment, m) for m in (None, 0, 1)}) == 1
+
+
+def test_a_sign_in_on_one_replica_opens_the_other(deployment: Deployment) -> None:
+    first, second = (replica.url for replica in deployment.replicas)
+    assert httpx.get(second + "/api/health").status_code == 401
+    signed_in = httpx.post(first + "/login", data={"username": USER, "password": PASSWORD})
+    assert signed_in.status_code == 200, signed_in.text
+    cookies = signed_in.cookies
+    assert httpx.get(second + "/api/health", cookies=cookies).status_code == 200
+    httpx.get(second + "/logout", cookies=cookies)
+    assert httpx.get(first + "/api/health", cookies=cookies).status_code == 401
 
 
 def mini_articles(tmp_path: Path, name: str, start: int, stop: int) -> Path:

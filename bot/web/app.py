@@ -24,7 +24,7 @@ import gradio as gr
 from fastapi.responses import RedirectResponse, Response
 
 from bot.web.api import build_api_router
-from bot.web.auth import LOGIN_PATHS, Credentials, Sessions
+from bot.web.auth import LOGIN_PATHS, Credentials, LoginRecords, Sessions
 from bot.web.chat import ChatAssistant
 from bot.web.knowledge import Catalog
 from bot.web.library import Library
@@ -95,6 +95,7 @@ def _build_app(
     max_history_chars: int = 6000,
     title: str = "newsbot",
     catalog: Catalog | None = None,
+    login_records: LoginRecords | None = None,
 ) -> fastapi.FastAPI:
     """Build the whole web app around ready-made parts.
 
@@ -118,12 +119,14 @@ def _build_app(
         catalog: what the page header's "what it knows" line reads (the store: `stats`,
             `list_articles`); default: the library. Read-only, so an app without the Library
             tab can still say what it knows.
+        login_records: where sign-in sessions and failures are kept; default: this process's
+            memory. Replicas that share them honour each other's sign-ins.
 
     Raises:
         ConfigError: for a malformed `auth`, origin or host, or `*` origins with a credential.
     """
     credentials = Credentials(parse_auth(auth), api_key or None)
-    sessions = Sessions()
+    sessions = Sessions(records=login_records)
     gate = AnswerGate(max_active_answers, max_queued_questions, max_queue_wait)
     assistant = RecentHistory(assistant, max_history_chars)
     app = fastapi.FastAPI(

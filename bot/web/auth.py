@@ -11,12 +11,17 @@ proves itself with any of:
 
 Gradio's own login is not used: it guards only part of the mounted apps and its cookie is
 `SameSite=None`. Ours is `HttpOnly; SameSite=Lax`, so other sites cannot ride it.
+
+Sessions and failed sign-ins are kept in `LoginRecords`: in memory by default, or in the
+deployment's database (`newsbot.login_records`), so that every replica of a scaled-out
+deployment honours a sign-in made on another and counts the same failures.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import hmac
 import json
 import secrets
@@ -24,6 +29,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import quote
 
 from starlette.datastructures import Headers
@@ -84,64 +90,112 @@ def _same(given: str, expected: str) -> bool:
     return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
 
 
-class Sessions:
-    """Login sessions held in memory: random tokens with an expiry (a restart logs everyone out)."""
+class LoginRecords(Protocol):
+    """Where sessions and failed sign-ins are kept. Times are seconds since the epoch (machines
+    share a clock); a session is known by a hash of its token, never the token itself."""
 
-    def __init__(self, lifetime: float = SESSION_SECONDS) -> None:
-        self.lifetime = lifetime
-        self._tokens: dict[str, float] = {}
+    def add_session(self, key: str, expires: float) -> None: ...
+
+    def session_expires(self, key: str) -> float | None: ...
+
+    def end_session(self, key: str) -> None: ...
+
+    def add_failure(self, client: str, kind: str, at: float) -> None: ...
+
+    def failures_since(self, client: str, kind: str, since: float) -> list[float]:
+        """The times of `client`'s failures of `kind` after `since`, oldest first."""
+        ...
+
+
+class MemoryLoginRecords:
+    """`LoginRecords` in this process's memory (one server; a restart logs everyone out)."""
+
+    def __init__(self) -> None:
+        self._sessions: dict[str, float] = {}
+        self._failures: dict[tuple[str, str], deque[float]] = {}
         self._lock = threading.Lock()
+
+    def add_session(self, key: str, expires: float) -> None:
+        now = time.time()
+        with self._lock:
+            # Drop expired sessions so the table cannot grow without bound.
+            self._sessions = {k: end for k, end in self._sessions.items() if end > now}
+            self._sessions[key] = expires
+
+    def session_expires(self, key: str) -> float | None:
+        with self._lock:
+            return self._sessions.get(key)
+
+    def end_session(self, key: str) -> None:
+        with self._lock:
+            self._sessions.pop(key, None)
+
+    def add_failure(self, client: str, kind: str, at: float) -> None:
+        with self._lock:
+            if len(self._failures) > 10_000:  # many addresses: forget those with no recent one
+                cutoff = at - LOGIN_WINDOW_SECONDS
+                self._failures = {k: t for k, t in self._failures.items() if t and t[-1] > cutoff}
+            self._failures.setdefault((client, kind), deque(maxlen=1000)).append(at)
+
+    def failures_since(self, client: str, kind: str, since: float) -> list[float]:
+        with self._lock:
+            return [t for t in self._failures.get((client, kind), ()) if t > since]
+
+
+def session_key(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class Sessions:
+    """Login sessions: random tokens with an expiry, kept in `records`."""
+
+    def __init__(
+        self, lifetime: float = SESSION_SECONDS, records: LoginRecords | None = None
+    ) -> None:
+        self.lifetime = lifetime
+        self.records: LoginRecords = records if records is not None else MemoryLoginRecords()
 
     def create(self) -> str:
         token = secrets.token_urlsafe(32)
-        now = time.monotonic()
-        with self._lock:
-            # Drop expired sessions so the table cannot grow without bound.
-            self._tokens = {t: end for t, end in self._tokens.items() if end > now}
-            self._tokens[token] = now + self.lifetime
+        self.records.add_session(session_key(token), time.time() + self.lifetime)
         return token
 
     def valid(self, token: str | None) -> bool:
         if not token:
             return False
-        with self._lock:
-            end = self._tokens.get(token)
-        return end is not None and end > time.monotonic()
+        end = self.records.session_expires(session_key(token))
+        return end is not None and end > time.time()
 
     def end(self, token: str | None) -> None:
-        with self._lock:
-            self._tokens.pop(token or "", None)
+        if token:
+            self.records.end_session(session_key(token))
 
 
 class Throttle:
-    """At most `limit` wrong credentials per client address in LOGIN_WINDOW_SECONDS."""
+    """At most `limit` wrong credentials of one `kind` per client address in
+    LOGIN_WINDOW_SECONDS, counted in `records` (shared by the replicas that share them)."""
 
-    def __init__(self, limit: int = MAX_LOGIN_FAILURES) -> None:
+    def __init__(
+        self,
+        limit: int = MAX_LOGIN_FAILURES,
+        kind: str = "login",
+        records: LoginRecords | None = None,
+    ) -> None:
         self.limit = limit
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, client: str, now: float) -> deque[float]:
-        times = self._failures.setdefault(client, deque())
-        while times and times[0] < now - LOGIN_WINDOW_SECONDS:
-            times.popleft()
-        return times
+        self.kind = kind
+        self.records: LoginRecords = records if records is not None else MemoryLoginRecords()
 
     def retry_after(self, client: str) -> int:
         """Seconds until `client` may try again; 0 when it may now."""
-        now = time.monotonic()
-        with self._lock:
-            times = self._recent(client, now)
-            if len(times) < self.limit:
-                return 0
-            return max(1, int(times[0] + LOGIN_WINDOW_SECONDS - now) + 1)
+        now = time.time()
+        times = self.records.failures_since(client, self.kind, now - LOGIN_WINDOW_SECONDS)
+        if len(times) < self.limit:
+            return 0
+        oldest_counted = times[-self.limit]
+        return max(1, int(oldest_counted + LOGIN_WINDOW_SECONDS - now) + 1)
 
     def failed(self, client: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            if len(self._failures) > 10_000:  # many addresses: forget those with no recent failure
-                self._failures = {c: t for c, t in self._failures.items() if self._recent(c, now)}
-            self._recent(client, now).append(now)
+        self.records.add_failure(client, self.kind, time.time())
 
 
 def client_address(scope: Scope) -> str:
@@ -175,7 +229,7 @@ class AuthMiddleware:
         self.app = app
         self.credentials = credentials
         self.sessions = sessions
-        self.throttle = Throttle(HEADER_FAILURES)
+        self.throttle = Throttle(HEADER_FAILURES, "header", sessions.records)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket") or not self.credentials.configured:

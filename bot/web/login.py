@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from bot.web.auth import (
+    MAX_LOGIN_FAILURES,
     SESSION_COOKIE,
     Credentials,
     Sessions,
@@ -87,7 +88,7 @@ class LoginPage:
         self.credentials = credentials
         self.sessions = sessions
         self.title = title
-        self.throttle = Throttle()
+        self.throttle = Throttle(MAX_LOGIN_FAILURES, "login", sessions.records)
 
     def _form(
         self, request: Request, next_path: str, error: str = "", status: int = 200

@@ -262,6 +262,28 @@ def _scale(r: dict[str, Any]) -> list[str]:
     ]
 
 
+def _keywords(r: dict[str, Any]) -> list[str]:
+    out = ["## Keyword index: SQLite and PostgreSQL", "", *header(r)]
+    out += [
+        f"The mini collection's {r['chunks']:,} chunks, indexed in each engine (copied into "
+        f"PostgreSQL in {r['pg_build_s']} s); each of the {r['queries']} questions searched for "
+        "30 hits, one at a time; then the default hybrid search (`retrieve_passages`, query "
+        "embedding included) with that keyword index, scored as in the ranking table.",
+        "",
+        "| engine | keyword search p50 / p95 ms | ev@3 tuning / held-out | MRR@10 tuning / "
+        "held-out | hybrid search p50 / p95 ms |",
+        "|---|---|---|---|---|",
+        *(
+            f"| {row['engine']} | {row['p50_ms']} / {row['p95_ms']} | {row['ev@3'][0]} / "
+            f"{row['ev@3'][1]} | {row['mrr@10'][0]} / {row['mrr@10'][1]} | "
+            f"{row['search_p50_ms']} / {row['search_p95_ms']} |"
+            for row in r["rows"]
+        ),
+        "",
+    ]
+    return out
+
+
 def _ranking(r: dict[str, Any]) -> list[str]:
     from newsbot.evaluation.bench.ranking import render_ranking
 
@@ -279,6 +301,7 @@ SECTIONS: dict[str, Section] = {
     "serve": _serve,
     "cli": _cli_start,
     "scale": _scale,
+    "keywords": _keywords,
 }
 
 
