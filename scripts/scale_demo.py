@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -71,6 +72,8 @@ def deploy(
 ) -> Iterator[Deployment]:
     """Start the services in `folder` (replicas get `settings` too); stop them all on exit."""
     base = dict(env if env is not None else os.environ)
+    # The model server takes requests with this key only; the replicas send it.
+    base["NEWSBOT_LLM_API_KEY"] = secrets.token_urlsafe(16)
     deployment = Deployment(folder, {})
     try:
         postgres = start_postgres(folder)

@@ -129,6 +129,24 @@ def test_a_sign_in_on_one_replica_opens_the_other(deployment: Deployment) -> Non
     assert httpx.get(first + "/api/health", cookies=cookies).status_code == 401
 
 
+def test_the_model_server_takes_only_requests_with_its_key(deployment: Deployment) -> None:
+    model = next(s for s in deployment.services if s.name == "model server")
+    assert httpx.get(model.url + "/v1/models").status_code == 401
+    key = deployment.env["NEWSBOT_LLM_API_KEY"]
+    answer = httpx.get(model.url + "/v1/models", headers={"Authorization": f"Bearer {key}"})
+    assert answer.status_code == 200
+    # On a network address it refuses to start without a key.
+    refused = subprocess.run(
+        [*NEWSBOT, "model", "serve", "--host", "0.0.0.0", "--port", "1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={k: v for k, v in deployment.env.items() if k != "NEWSBOT_LLM_API_KEY"},
+    )
+    assert refused.returncode != 0
+    assert "set NEWSBOT_LLM_API_KEY" in refused.stderr
+
+
 def mini_articles(tmp_path: Path, name: str, start: int, stop: int) -> Path:
     with gzip.open(MINI_DIR / "corpus.jsonl.gz", "rt", encoding="utf-8") as corpus:
         lines = [line for i, line in enumerate(corpus) if start <= i < stop]

@@ -48,6 +48,7 @@ class LocalLLMServer:
         host: the address it listens on (loopback unless it serves other machines).
         port: its port; 0 lets the OS pick a free one.
         parallel: answers generated at once; each gets `n_ctx` tokens of context.
+        api_key: when set, every request must send it (`Authorization: Bearer ...`).
     """
 
     def __init__(
@@ -60,6 +61,7 @@ class LocalLLMServer:
         host: str = "127.0.0.1",
         port: int = 0,
         parallel: int = 1,
+        api_key: str | None = None,
     ) -> None:
         self.model_path = Path(model_path)
         self.n_ctx = n_ctx
@@ -68,6 +70,7 @@ class LocalLLMServer:
         self.host = host
         self.port = port
         self.parallel = parallel
+        self.api_key = api_key
         self.load_seconds: float | None = None
         self._server: Any = None
         self._address: str | None = None
@@ -114,6 +117,8 @@ class LocalLLMServer:
             params.hostnames = [self.host]
             params.port = self.port
             params.n_parallel = self.parallel
+            if self.api_key:
+                params.api_keys = [self.api_key]
             params.cache_prompt = True
             params.cache_ram_mib = self.cache_ram_mib
             params.ui = False

@@ -47,12 +47,16 @@ def model_serve(obj: Context, host: str, port: int, parallel: int) -> None:
     """Serve the bundled model over the OpenAI protocol, for newsbot processes on other
     machines (what vLLM does on a GPU machine). Stop it with Ctrl-C.
 
+    Requests must carry NEWSBOT_LLM_API_KEY when it is set (the replicas send the same
+    variable); on an address other than loopback it must be set.
+
     \b
     Example:
-      newsbot model serve --host 0.0.0.0 --port 8081
+      NEWSBOT_LLM_API_KEY=s3cret newsbot model serve --host 0.0.0.0 --port 8081
       # on each replica:
       NEWSBOT_LLM_PROVIDER=openai_compatible NEWSBOT_LLM_BASE_URL=http://model-host:8081/v1 \\
-        NEWSBOT_LLM_MODEL=qwen2.5-coder-1.5b-instruct-q4_k_m.gguf newsbot serve
+        NEWSBOT_LLM_API_KEY=s3cret NEWSBOT_LLM_MODEL=qwen2.5-coder-1.5b-instruct-q4_k_m.gguf \\
+        newsbot serve
     """
     import contextlib
     import signal
@@ -62,6 +66,12 @@ def model_serve(obj: Context, host: str, port: int, parallel: int) -> None:
     from bot.llm.model_files import resolve_model_path
 
     settings = obj.settings
+    key = settings.llm_api_key
+    if not key and not _loopback(host):
+        raise click.UsageError(
+            f"newsbot model serve --host {host} would let anyone on the network use the model: "
+            "set NEWSBOT_LLM_API_KEY (the replicas send the same), or serve on 127.0.0.1"
+        )
     path = resolve_model_path(settings.llm_model_path, settings.resolved_models_dir)
     server = LocalLLMServer(
         path,
@@ -70,6 +80,7 @@ def model_serve(obj: Context, host: str, port: int, parallel: int) -> None:
         host=host,
         port=port,
         parallel=parallel,
+        api_key=key,
     )
     address = server.start()
     click.echo(
@@ -82,6 +93,17 @@ def model_serve(obj: Context, host: str, port: int, parallel: int) -> None:
     with contextlib.suppress(KeyboardInterrupt):
         stopped.wait()
     server.stop()
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _show_model_progress(done: int, total: int) -> None:
