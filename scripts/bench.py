@@ -12,6 +12,8 @@ Parts (run all but accuracy, or some with `--only ingest,retrieval,...`); each i
 - answer: the product's first-token and whole-answer latency over 30 mini questions;
 - grounding, followups: the answer-check suites of `newsbot eval` (drafts cached in the work
   dir, so a changed check is re-scored without the model);
+- golden: the answer check on the golden corpus's recorded answers, per half, no model
+  (scripts/bench_golden.py);
 - serve: peak resident memory of `newsbot serve` after one answer;
 - cli: wall time of `newsbot --help` and `newsbot stats`;
 - scale: 20 concurrent chats over two replicas of scripts/scale_demo.py's deployment
@@ -50,6 +52,7 @@ def _parts() -> dict[str, Callable[[BenchConfig], dict[str, Any]]]:
     from newsbot.evaluation.bench.ranking import bench_ranking
     from newsbot.evaluation.bench.retrieval import bench_retrieval
     from newsbot.evaluation.bench.serve import bench_serve
+    from scripts.bench_golden import bench_golden
     from scripts.bench_scale import bench_keywords, bench_scale
 
     return {
@@ -58,6 +61,7 @@ def _parts() -> dict[str, Callable[[BenchConfig], dict[str, Any]]]:
         "ranking": bench_ranking,
         "answer": bench_answer,
         "grounding": bench_grounding,
+        "golden": bench_golden,
         "followups": bench_followups,
         "serve": bench_serve,
         "cli": bench_cli,
@@ -73,6 +77,7 @@ PARTS = (
     "ranking",
     "answer",
     "grounding",
+    "golden",
     "followups",
     "serve",
     "cli",

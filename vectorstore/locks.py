@@ -15,6 +15,7 @@ import fcntl
 import logging
 import os
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,31 +24,20 @@ from typing import ClassVar
 logger = logging.getLogger(__name__)
 
 
-class FileLock:
-    """A lock on `path`, exclusive or shared across processes, exclusive among the threads of one.
+class ReentrantLock(ABC):
+    """A lock held exclusive or shared across processes and exclusive among the threads of one,
+    re-entrant for the thread that holds it; a thread holding it shared cannot upgrade.
 
-    Use `FileLock.at(path)`, not the constructor, so a process holds one per file.
+    Subclasses take and drop the cross-process lock (`_acquire`, `_release`); this class counts
+    the holder's nesting so that only the outermost `hold` takes and drops it.
     """
 
-    _instances: ClassVar[dict[str, FileLock]] = {}
-    _instances_lock: ClassVar[threading.Lock] = threading.Lock()
+    name: str
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self) -> None:
         self._thread_lock = threading.RLock()
-        self._fd: int | None = None
         self._depth = 0
         self._shared = False
-
-    @classmethod
-    def at(cls, path: Path) -> FileLock:
-        """The process's lock on `path` (created on first use; the file is made when first held)."""
-        key = os.path.realpath(path)
-        with cls._instances_lock:
-            lock = cls._instances.get(key)
-            if lock is None:
-                lock = cls._instances[key] = cls(path)
-            return lock
 
     @contextmanager
     def hold(self, *, shared: bool = False, purpose: str = "write") -> Iterator[None]:
@@ -59,16 +49,50 @@ class FileLock:
         with self._thread_lock:
             if self._depth == 0:
                 self._acquire(shared, purpose)
+                self._shared = shared
             elif self._shared and not shared:
-                raise RuntimeError(f"{self.path}: cannot upgrade a shared lock to exclusive")
+                raise RuntimeError(f"{self.name}: cannot upgrade a shared lock to exclusive")
             self._depth += 1
             try:
                 yield
             finally:
                 self._depth -= 1
                 if self._depth == 0:
-                    assert self._fd is not None
-                    fcntl.flock(self._fd, fcntl.LOCK_UN)
+                    self._release()
+
+    @abstractmethod
+    def _acquire(self, shared: bool, purpose: str) -> None: ...
+
+    @abstractmethod
+    def _release(self) -> None: ...
+
+
+def waiting(purpose: str, name: object) -> None:
+    logger.info("Waiting for another newsbot process to finish its %s (%s)", purpose, name)
+
+
+class FileLock(ReentrantLock):
+    """A `flock(2)` lock on `path`. Use `FileLock.at(path)`, not the constructor, so a process
+    holds one per file."""
+
+    _instances: ClassVar[dict[str, FileLock]] = {}
+    _instances_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+        self.name = str(path)
+        self._fd: int | None = None
+
+    @classmethod
+    def at(cls, path: Path) -> FileLock:
+        """The process's lock on `path` (created on first use; the file is made when first held)."""
+        key = os.path.realpath(path)
+        with cls._instances_lock:
+            lock = cls._instances.get(key)
+            if lock is None:
+                lock = cls._instances[key] = cls(path)
+            return lock
 
     def _acquire(self, shared: bool, purpose: str) -> None:
         if self._fd is None:
@@ -78,8 +102,9 @@ class FileLock:
         try:
             fcntl.flock(self._fd, mode | fcntl.LOCK_NB)
         except BlockingIOError:
-            logger.info(
-                "Waiting for another newsbot process to finish its %s (%s)", purpose, self.path
-            )
+            waiting(purpose, self.path)
             fcntl.flock(self._fd, mode)
-        self._shared = shared
+
+    def _release(self) -> None:
+        assert self._fd is not None
+        fcntl.flock(self._fd, fcntl.LOCK_UN)

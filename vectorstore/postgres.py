@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from newsbot.errors import StoreError
+from vectorstore.locks import ReentrantLock, waiting
 
 if TYPE_CHECKING:
     import psycopg
@@ -137,22 +138,18 @@ class PostgresDatabase:
         return AdvisoryLock.at(self.url, name)
 
 
-class AdvisoryLock:
-    """A PostgreSQL advisory lock named `name`, with `vectorstore.locks.FileLock`'s interface:
-    exclusive or shared across processes and machines, exclusive among one process's threads,
-    re-entrant for the thread that holds it. Use `AdvisoryLock.at`, one per name per process.
-    """
+class AdvisoryLock(ReentrantLock):
+    """A PostgreSQL advisory lock named `name` (`vectorstore.locks.ReentrantLock`): exclusive or
+    shared across processes and machines. Use `AdvisoryLock.at`, one per name per process."""
 
     _instances: ClassVar[dict[tuple[str, str], AdvisoryLock]] = {}
     _instances_lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(self, url: str, name: str) -> None:
+        super().__init__()
         self.url = url
         self.name = name
-        self._thread_lock = threading.RLock()
         self._connection: psycopg.Connection[tuple[Any, ...]] | None = None
-        self._depth = 0
-        self._shared = False
 
     @classmethod
     def at(cls, url: str, name: str) -> AdvisoryLock:
@@ -162,40 +159,16 @@ class AdvisoryLock:
                 lock = cls._instances[(url, name)] = cls(url, name)
             return lock
 
-    @contextmanager
-    def hold(self, *, shared: bool = False, purpose: str = "write") -> Iterator[None]:
-        """Hold the lock for the `with` block; waits (and says so in the log) while another has it.
-
-        Raises:
-            RuntimeError: the thread holds it shared and asks for it exclusively.
-        """
-        with self._thread_lock:
-            if self._depth == 0:
-                self._acquire(shared, purpose)
-            elif self._shared and not shared:
-                raise RuntimeError(f"{self.name}: cannot upgrade a shared lock to exclusive")
-            self._depth += 1
-            try:
-                yield
-            finally:
-                self._depth -= 1
-                if self._depth == 0:
-                    self._release()
-
     def _acquire(self, shared: bool, purpose: str) -> None:
-        if self._connection is None or self._connection.closed:
-            self._connection = _connect(self.url)
+        self._connection = _connect(self.url)
         kind = "_shared" if shared else ""
         key = "hashtextextended(%s, 0)"
         got = self._connection.execute(
             f"SELECT pg_try_advisory_lock{kind}({key})", (self.name,)
         ).fetchone()
         if not (got and got[0]):
-            logger.info(
-                "Waiting for another newsbot process to finish its %s (%s)", purpose, self.name
-            )
+            waiting(purpose, self.name)
             self._connection.execute(f"SELECT pg_advisory_lock{kind}({key})", (self.name,))
-        self._shared = shared
 
     def _release(self) -> None:
         # Closing the session releases its advisory locks; the next hold opens a new one (a few

@@ -64,10 +64,11 @@ def model_serve(obj: Context, host: str, port: int, parallel: int) -> None:
 
     from bot.llm.local_server import LocalLLMServer
     from bot.llm.model_files import resolve_model_path
+    from bot.web.server import is_loopback
 
     settings = obj.settings
     key = settings.llm_api_key
-    if not key and not _loopback(host):
+    if not key and not is_loopback(host):
         raise click.UsageError(
             f"newsbot model serve --host {host} would let anyone on the network use the model: "
             "set NEWSBOT_LLM_API_KEY (the replicas send the same), or serve on 127.0.0.1"
@@ -93,17 +94,6 @@ def model_serve(obj: Context, host: str, port: int, parallel: int) -> None:
     with contextlib.suppress(KeyboardInterrupt):
         stopped.wait()
     server.stop()
-
-
-def _loopback(host: str) -> bool:
-    import ipaddress
-
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _show_model_progress(done: int, total: int) -> None:

@@ -262,6 +262,31 @@ def _scale(r: dict[str, Any]) -> list[str]:
     ]
 
 
+def _golden(r: dict[str, Any]) -> list[str]:
+    out = ["## The answer check on the golden corpus", "", *header(r)]
+    out += [
+        f"{r['cases']} recorded cases (tests/golden: the local model's raw answers to grounding "
+        "and follow-up cases, recorded by `python -m tests.golden.record`, last on "
+        f"{r['recorded']}), scored with today's check and no model. Tuning and held-out halves "
+        "were written separately; thresholds are tuned on the tuning half only.",
+        "",
+        "| suite | half | answerable | right | wrong but grounded | refused though "
+        "answerable | unanswerable | refused |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for suite, halves in [("all", r["halves"]), *r["by_suite"].items()]:
+        for half in ("tuning", "heldout"):
+            h = halves.get(half)
+            if not h:
+                continue
+            keys = (
+                *("expect_answer", "right", "wrong_grounded", "refused_answerable"),
+                *("expect_refuse", "refused_when_expected"),
+            )
+            out.append(f"| {suite} | {half} | " + " | ".join(str(h.get(k, 0)) for k in keys) + " |")
+    return [*out, ""]
+
+
 def _keywords(r: dict[str, Any]) -> list[str]:
     out = ["## Keyword index: SQLite and PostgreSQL", "", *header(r)]
     out += [
@@ -297,6 +322,7 @@ SECTIONS: dict[str, Section] = {
     "retrieval": _retrieval,
     "answer": _answer,
     "grounding": _grounding,
+    "golden": _golden,
     "followups": _followups,
     "serve": _serve,
     "cli": _cli_start,
