@@ -163,3 +163,17 @@ def test_sign_ins_and_failures_are_shared_through_the_database(database: Databas
     assert throttle_b.retry_after("10.0.0.7") > 0
     assert throttle_b.retry_after("10.0.0.8") == 0
     assert Throttle(3, "header", replica_b.records).retry_after("10.0.0.7") == 0
+
+
+def test_a_database_user_who_cannot_create_tables_is_told_so(database_url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as admin:
+        admin.execute("CREATE ROLE reader LOGIN")
+    reader_url = database_url.replace("//newsbot@", "//reader@")
+    database = open_database(Path("."), url=reader_url)
+    try:
+        with pytest.raises(StoreError, match="needs the right to create tables"):
+            ArticleRegistry(database, "news")
+    finally:
+        database.close()

@@ -105,10 +105,18 @@ class PostgresDatabase:
     def apply(self, schema: str) -> None:
         # Two processes creating the same table at once collide in PostgreSQL's catalog: one
         # at a time, under a transaction-scoped advisory lock.
-        with self.transaction() as tx:
-            tx.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (_SCHEMA_LOCK,))
-            for statement in filter(str.strip, schema.split(";")):
-                tx.execute(statement)
+        import psycopg
+
+        try:
+            with self.transaction() as tx:
+                tx.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (_SCHEMA_LOCK,))
+                for statement in filter(str.strip, schema.split(";")):
+                    tx.execute(statement)
+        except psycopg.Error as exc:
+            raise StoreError(
+                f"Cannot create newsbot's tables in {self.where} ({' '.join(str(exc).split())}): "
+                "the database user needs the right to create tables in its schema"
+            ) from exc
 
     @contextmanager
     def transaction(self) -> Iterator[_Cursor]:
