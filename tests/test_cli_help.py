@@ -64,7 +64,8 @@ def test_help_and_stats_import_no_model_store_or_web_library() -> None:
         "        cli.main(args, prog_name='newsbot')\n"
         "    except SystemExit:\n"
         "        pass\n"
-        "heavy = ('langchain_openai', 'chromadb', 'gradio', 'openai', 'langchain_core')\n"
+        "heavy = ('langchain_openai', 'chromadb', 'gradio', 'openai', 'langchain_core', 'numpy',\n"
+        "         'psycopg')\n"
         "print('loaded:' + ','.join(name for name in heavy if name in sys.modules))\n"
     )
     proc = subprocess.run(

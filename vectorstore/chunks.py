@@ -11,8 +11,6 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any, Final, cast
 
-import numpy as np
-
 from vectorstore.records import ArticleMeta, ChunkText, Passage
 
 _EPOCH: Final = date(1970, 1, 1)
@@ -26,6 +24,8 @@ def cosine_relevance(distance: float) -> float:
 
 def cosine(a: Sequence[float], b: Sequence[float]) -> float:
     """Cosine similarity of two vectors (0 when either is all zeros)."""
+    import numpy as np  # here, not at the top: `newsbot stats` reads dates from this module
+
     x, y = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     norm = float(np.linalg.norm(x) * np.linalg.norm(y))
     return float(x @ y) / norm if norm else 0.0

@@ -49,7 +49,8 @@ def _connect(url: str) -> psycopg.Connection[tuple[Any, ...]]:
         import psycopg
     except ImportError as exc:
         raise StoreError(
-            "NEWSBOT_DATABASE_URL needs the PostgreSQL driver: pip install 'newsbot[postgres]'"
+            "NEWSBOT_DATABASE_URL needs the PostgreSQL driver: pip install 'psycopg[binary]' (the "
+            "postgres extra of newsbot)"
         ) from exc
     try:
         return psycopg.connect(url, autocommit=True, connect_timeout=10)
