@@ -113,12 +113,14 @@ class Searcher:
         if not use_keywords and policy.recency_weight <= 0:
             return self._read_hits(self._dense(vector, k, where))
         wide = max(policy.candidates, k)
-        dense = self._dense(vector, wide, where)
+        dates: dict[str, tuple[int, str]] = {}  # registry rows read so far, by article
+        dense = self._dense(vector, wide, where, dates)
         keyword: list[str] = []
         if use_keywords and self.keywords is not None:
             keyword = [cid for cid, _ in self.keywords.search(query, wide, where)]
         candidates = {h.chunk_id for h in dense} | set(keyword)
-        dates = self.registry.dates_and_sources({article_of(c) for c in candidates})
+        unread = {article_of(c) for c in candidates} - dates.keys()
+        dates.update(self.registry.dates_and_sources(unread) if unread else {})
         ages: dict[str, int | None] = {}
         for cid in candidates:
             day = dates.get(article_of(cid), (UNKNOWN_DAY, ""))[0]
@@ -153,13 +155,20 @@ class Searcher:
 
     # --- dense ranking ---------------------------------------------------------------------------
 
-    def _dense(self, vector: list[float], k: int, where: ChunkFilter | None) -> list[_Hit]:
-        """The `k` nearest chunks that pass `where`, nearest first (ids and distances)."""
+    def _dense(
+        self,
+        vector: list[float],
+        k: int,
+        where: ChunkFilter | None,
+        rows: dict[str, tuple[int, str]] | None = None,
+    ) -> list[_Hit]:
+        """The `k` nearest chunks that pass `where`, nearest first (ids and distances); the
+        registry rows read to judge them are added to `rows`."""
         if where is None:
             return self._nearest(vector, k)
         wide = OVERSAMPLE * k
         hits = self._nearest(vector, wide)
-        kept = self._passing(hits, where)
+        kept = self._passing(hits, where, rows)
         if len(kept) >= k or len(hits) < wide:  # enough, or every chunk was seen
             return kept[:k]
         allowed = self._allowed_ids(where)
@@ -182,10 +191,17 @@ class Searcher:
         distances = (result["distances"] or [[]])[0]
         return [_Hit(c, float(d)) for c, d in zip(result["ids"][0], distances, strict=True)]
 
-    def _passing(self, hits: Sequence[_Hit], where: ChunkFilter) -> list[_Hit]:
+    def _passing(
+        self,
+        hits: Sequence[_Hit],
+        where: ChunkFilter,
+        read: dict[str, tuple[int, str]] | None = None,
+    ) -> list[_Hit]:
         """The hits whose article passes `where`, judged by its registry row (by the chunk's
-        Chroma metadata when the registry has none)."""
+        Chroma metadata when the registry has none); the rows read are added to `read`."""
         rows = self.registry.dates_and_sources({article_of(h.chunk_id) for h in hits})
+        if read is not None:
+            read.update(rows)
         unknown = [h.chunk_id for h in hits if article_of(h.chunk_id) not in rows]
         metadata: dict[str, tuple[int, str]] = {}
         if unknown:
