@@ -23,7 +23,7 @@ def bench_golden(config: BenchConfig) -> dict[str, Any]:
         config,
         {
             "cases": len(cases),
-            "recorded": meta.get("recorded"),
+            "recorded": [run["recorded"] for run in meta["runs"]],
             "halves": scoring.score(rows),
             "by_suite": {
                 suite: scoring.score([r for r in rows if r[0]["suite"] == suite])

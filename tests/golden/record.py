@@ -260,6 +260,32 @@ def write_floors() -> None:
     logger.info("floors: %s", json.dumps(floors))
 
 
+def _note_run(settings: Any, rec: Recorder) -> None:
+    """Add this run's recording conditions to meta.json (cases keep their own passages, so runs
+    under other settings may share the fixture; each run says from which case it recorded)."""
+    current = {
+        "model": _model_name(settings),
+        "provider": settings.llm_provider,
+        "k": rec.k,
+        "context_tokens": settings.context_tokens,
+        "chunk_tokens": settings.chunk_tokens,
+        "chunk_overlap": settings.chunk_overlap,
+        "temperature": settings.llm_temperature,
+        "max_tokens": settings.llm_max_tokens,
+        "prompts_sha256": hashlib.sha256(
+            "".join(t.text for _, t in sorted(rec.prompts.templates.items())).encode()
+        ).hexdigest()[:12],
+    }
+    runs = (
+        json.loads(corpus.META.read_text(encoding="utf-8"))["runs"] if corpus.META.is_file() else []
+    )
+    last = runs[-1] if runs else {}
+    if {k: v for k, v in last.items() if k in current} != current:
+        first = len(corpus.load_cases()) + 1 if corpus.CASES.is_file() else 1
+        runs.append({**current, "recorded": date.today().isoformat(), "first_case": first})
+    corpus.META.write_text(json.dumps({"runs": runs}, indent=1) + "\n", encoding="utf-8")
+
+
 def _model_name(settings: Any) -> str:
     from bot.llm.model_files import DEFAULT_MODEL
 
@@ -289,26 +315,7 @@ def main() -> None:
     models = os.environ.get("NEWSBOT_MODELS_DIR") or Path(user_data_dir("newsbot")) / "models"
     settings = get_settings(models_dir=models)
     rec = Recorder(settings)
-    corpus.META.write_text(
-        json.dumps(
-            {
-                "model": _model_name(settings),
-                "provider": settings.llm_provider,
-                "k": rec.k,
-                "chunk_tokens": settings.chunk_tokens,
-                "chunk_overlap": settings.chunk_overlap,
-                "temperature": settings.llm_temperature,
-                "max_tokens": settings.llm_max_tokens,
-                "prompts_sha256": hashlib.sha256(
-                    "".join(t.text for _, t in sorted(rec.prompts.templates.items())).encode()
-                ).hexdigest()[:12],
-                "recorded": date.today().isoformat(),
-            },
-            indent=1,
-        )
-        + "\n",
-        encoding="utf-8",
-    )
+    _note_run(settings, rec)
     # Interleaved, so a recording cut short still covers every suite and both halves.
     groups = [mini_cases(rec), followup_cases(rec, "tuning"), followup_cases(rec, "heldout")]
     items = [i for i in itertools.chain.from_iterable(itertools.zip_longest(*groups)) if i]

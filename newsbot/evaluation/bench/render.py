@@ -266,8 +266,9 @@ def _golden(r: dict[str, Any]) -> list[str]:
     out = ["## The answer check on the golden corpus", "", *header(r)]
     out += [
         f"{r['cases']} recorded cases (tests/golden: the local model's raw answers to grounding "
-        "and follow-up cases, recorded by `python -m tests.golden.record`, last on "
-        f"{r['recorded']}), scored with today's check and no model. Tuning and held-out halves "
+        "and follow-up cases, recorded by `python -m tests.golden.record` on "
+        f"{', '.join(r['recorded'])}; tests/golden/meta.json says under which settings), scored "
+        "with today's check and no model. Tuning and held-out halves "
         "were written separately; thresholds are tuned on the tuning half only.",
         "",
         "| suite | half | answerable | right | wrong but grounded | refused though "
