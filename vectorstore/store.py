@@ -10,6 +10,10 @@ writes hold `ingest_lock` (per registry and collection) and the Chroma write loc
 `vectorstore.sharing`, and every search first makes sure its index has the other processes'
 committed writes. A chunk deleted between the vector search and the fetch of its record is
 skipped, never an error.
+
+It is longer than most modules (about 330 lines) because the crash-safe write, the delete and the
+open-time repairs share one order of steps and are best read together; searching is
+`vectorstore.search`.
 """
 
 from __future__ import annotations

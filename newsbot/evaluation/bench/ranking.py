@@ -205,7 +205,7 @@ def bench_ranking(config: BenchConfig) -> dict[str, Any]:
 
 def render_ranking(r: dict[str, Any]) -> list[str]:
     """The BENCHMARKS.md section of this part."""
-    from newsbot.evaluation.bench.render import header
+    from newsbot.evaluation.bench.render_header import header
 
     d = r["default"]
     out = ["## Retrieval quality (ranking ablation)", "", *header(r)]

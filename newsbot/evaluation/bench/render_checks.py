@@ -1,0 +1,108 @@
+"""The sections of BENCHMARKS.md about the answer check: the grounding and follow-up suites run
+with the model, and the golden corpus scored without it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from newsbot.evaluation.bench.render_header import header
+
+
+def _refused_by(counts: dict[str, Any]) -> str:
+    from newsbot.evaluation.report import refused_by_cell
+
+    return refused_by_cell(counts.get("refused_by", {}))
+
+
+def grounding_section(r: dict[str, Any]) -> list[str]:
+    out = ["## Refusals (the answer check)", "", *header(r)]
+    out += [
+        f"The first mini questions, each answered (k={r['k']}) from its own retrieved passages",
+        "and, separately, from the passages retrieved for another question whose evidence they",
+        "do not hold (`newsbot eval DATASET --suite grounding`). Over its own passages the bot",
+        "should answer when the evidence was retrieved; over another question's passages it",
+        "should refuse. *model refused*: the model's first reply was the refusal, so it was",
+        "asked once more without that way out; *answered on a second look*: of those, answers",
+        "that passed the check; *refused*: the result after the answer check, with the checks",
+        "that refused (docs/grounding.md); *right*: answered and holding the correct choice's",
+        "text; *wrong but shown*: answered (shown as grounded) without it.",
+        "",
+        "| passages | questions | model refused | answered on a second look "
+        "| refused after the check | refused by | right | wrong but shown |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for group, c in r["groups"].items():
+        out.append(
+            f"| {group} | {c['questions']} | {c['model_refused']} | "
+            f"{c['second_look_answered']} | {c['refused']} | {_refused_by(c)} | "
+            f"{c['right_answered']} | {c.get('wrong_grounded', '—')} |"
+        )
+    out.append("")
+    if r.get("refused_examples"):
+        out += ["Answers over their own passages that the check (not the model) refused:", ""]
+        out += [
+            f"- {e['question']} → {e['raw']!r} (correct: {e.get('correct', '?')})"
+            for e in r["refused_examples"]
+        ]
+        out.append("")
+    return out
+
+
+def followups_section(r: dict[str, Any]) -> list[str]:
+    out = ["## Follow-up questions", "", *header(r)]
+    out += [
+        "Two-turn conversations over two corpora: the sample articles in `examples/articles`",
+        "(`scripts/followups.jsonl`; `newsbot eval --suite followups`) and the shared seed article",
+        f"(`scripts/followups-seed.jsonl`), k={r['k']}: a first question, then a follow-up that",
+        'the articles answer or one they don\'t ("What about toasters?" after a kettle recall).',
+        "Columns as above; *subject* among the checks that refused means the passages never",
+        "mention what the follow-up asks about; *right*: answered and holding the expected fact.",
+        "",
+        "| corpus | follow-ups | questions | model refused | answered on a second look "
+        "| refused after the check | refused by | right |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    corpora = r.get("corpora") or {"samples": r}
+    wrong: list[str] = []
+    for corpus, result in corpora.items():
+        for group, c in result["groups"].items():
+            label = "answered by the articles" if group == "answer" else "not in the articles"
+            out.append(
+                f"| {corpus} | {label} | {c['questions']} | {c['model_refused']} | "
+                f"{c['second_look_answered']} | {c['refused']} | {_refused_by(c)} | "
+                f"{c['right']} |"
+            )
+        wrong += [
+            f"- {corpus}: {c['follow_up']} → {c['answer']!r}"
+            for c in result["cases"]
+            if c["grounded"] == (c["expect"] == "refuse")
+        ]
+    if wrong:
+        out += ["", "Follow-ups the check got wrong:", "", *wrong]
+    return [*out, ""]
+
+
+def golden_section(r: dict[str, Any]) -> list[str]:
+    out = ["## The answer check on the golden corpus", "", *header(r)]
+    out += [
+        f"{r['cases']} recorded cases (tests/golden: the local model's raw answers to grounding "
+        "and follow-up cases, recorded by `python -m tests.golden.record` on "
+        f"{', '.join(r['recorded'])}; tests/golden/meta.json says under which settings), scored "
+        "with today's check and no model. Tuning and held-out halves "
+        "were written separately; thresholds are tuned on the tuning half only.",
+        "",
+        "| suite | half | answerable | right | wrong but grounded | refused though "
+        "answerable | unanswerable | refused |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for suite, halves in [("all", r["halves"]), *r["by_suite"].items()]:
+        for half in ("tuning", "heldout"):
+            h = halves.get(half)
+            if not h:
+                continue
+            keys = (
+                *("expect_answer", "right", "wrong_grounded", "refused_answerable"),
+                *("expect_refuse", "refused_when_expected"),
+            )
+            out.append(f"| {suite} | {half} | " + " | ".join(str(h.get(k, 0)) for k in keys) + " |")
+    return [*out, ""]
