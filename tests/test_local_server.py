@@ -14,8 +14,8 @@ from openai.types.chat import ChatCompletionMessageParam
 from bot.llm.local_server import LocalLLMServer, shared_server
 from bot.llm.providers import make_chat_model
 from newsbot.errors import ModelError
+from tests.conftest import SEED_DIR
 
-SHARED = Path(__file__).resolve().parents[1] / ".." / "shared"
 QUESTION: list[ChatCompletionMessageParam] = [
     {"role": "system", "content": "Answer in one word."},
     {"role": "user", "content": "What is the capital of France?"},
@@ -129,7 +129,7 @@ def test_max_tokens_is_honoured(local_llm: LocalLLMServer) -> None:
 def test_follow_up_reuses_the_cached_prompt_prefix(
     local_llm: LocalLLMServer, client: OpenAI
 ) -> None:
-    article = (SHARED / "corpus" / "seed").glob("*.txt")
+    article = SEED_DIR.glob("*.txt")
     context = next(iter(sorted(article))).read_text(encoding="utf-8")[:1500]
     system = {"role": "system", "content": "Answer from this article only.\n\n" + context}
 
