@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +19,8 @@ import httpx
 import pytest
 
 from bot.llm.model_files import ensure_default_model
+from scripts.services import newsbot as run_newsbot
+from scripts.services import start_replica
 from tests.conftest import EXAMPLES_DIR
 from tests.fixtures_llm import TEST_MODELS_DIR
 
@@ -37,58 +37,19 @@ QUESTION = "Who lit the lamp when the Zorblat lighthouse reopened?"
 
 
 def newsbot(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "from newsbot.cli import main; main()", *args],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=os.environ.copy(),
-    )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return run_newsbot(*args, env=os.environ, timeout=600)
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[str]:
+def served() -> Iterator[str]:
     """`newsbot serve` on the sample articles, on a free local port; yields its base URL."""
     ensure_default_model(TEST_MODELS_DIR)
     assert newsbot("ingest", str(EXAMPLES_DIR)).returncode == 0
-    port = free_port()
-    log = (tmp_path / "serve.log").open("wb")
-    command = "from newsbot.cli import main; main()"
-    process = subprocess.Popen(
-        [sys.executable, "-c", command, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=os.environ.copy(),
-    )
-    url = f"http://127.0.0.1:{port}"
+    server = start_replica("newsbot serve", Path(os.environ["NEWSBOT_DATA_DIR"]), os.environ)
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                if httpx.get(url + "/", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(
-                    "newsbot serve did not start: " + (tmp_path / "serve.log").read_text()
-                )
-            time.sleep(0.5)
-        yield url
+        yield server.url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+        server.stop()
 
 
 def test_a_running_server_answers_from_an_article_ingested_beside_it(
