@@ -114,9 +114,6 @@ class KeywordIndex(ABC):
         self.collection = collection
         self._transaction = database.transaction
 
-    def close(self) -> None:
-        self.database.close()
-
     # --- state -----------------------------------------------------------------------------------
 
     def built(self) -> bool:
