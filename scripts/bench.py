@@ -14,6 +14,8 @@ Parts (run all but accuracy, or some with `--only ingest,retrieval,...`); each i
   dir, so a changed check is re-scored without the model);
 - golden: the answer check on the golden corpus's recorded answers, per half, no model
   (scripts/bench_golden.py);
+- claims: the chat model asked whether each cited sentence is stated by its passage, scored on
+  the golden corpus and on claim pairs over the sample articles (scripts/bench_claims.py);
 - serve: peak resident memory of `newsbot serve` after one answer;
 - cli: wall time of `newsbot --help` and `newsbot stats`;
 - scale: 20 concurrent chats over two replicas of scripts/scale_demo.py's deployment
@@ -52,6 +54,7 @@ def _parts() -> dict[str, Callable[[BenchConfig], dict[str, Any]]]:
     from newsbot.evaluation.bench.ranking import bench_ranking
     from newsbot.evaluation.bench.retrieval import bench_retrieval
     from newsbot.evaluation.bench.serve import bench_serve
+    from scripts.bench_claims import bench_claims
     from scripts.bench_golden import bench_golden
     from scripts.bench_scale import bench_keywords, bench_scale
 
@@ -62,6 +65,7 @@ def _parts() -> dict[str, Callable[[BenchConfig], dict[str, Any]]]:
         "answer": bench_answer,
         "grounding": bench_grounding,
         "golden": bench_golden,
+        "claims": bench_claims,
         "followups": bench_followups,
         "serve": bench_serve,
         "cli": bench_cli,
@@ -78,6 +82,7 @@ PARTS = (
     "answer",
     "grounding",
     "golden",
+    "claims",
     "followups",
     "serve",
     "cli",

@@ -24,11 +24,13 @@ MODEL_REFUSAL = "refusal"
 
 @dataclass(frozen=True)
 class Checked:
-    """What the answer check made of one draft; `refused_by` is "" when it answered."""
+    """What the answer check made of one draft; `refused_by` is "" when it answered; marker
+    `[n]` of `text` cites passage `cited[n - 1]` (0-based)."""
 
     text: str
     grounded: bool
     refused_by: str
+    cited: tuple[int, ...] = ()
 
 
 def check(
@@ -39,7 +41,7 @@ def check(
 
     result = check_answer(raw, passages, question, follow_up=follow_up, second_look=second_look)
     refused_by = "" if result.grounded else str(result.refused_by or "unnamed")
-    return Checked(text=result.text, grounded=result.grounded, refused_by=refused_by)
+    return Checked(result.text, result.grounded, refused_by, tuple(result.cited))
 
 
 def answer(case: dict[str, Any], passages: Sequence[Passage]) -> Checked:

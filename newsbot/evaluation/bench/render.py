@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from newsbot.evaluation.bench.render_checks import (
+    claims_section,
     followups_section,
     golden_section,
     grounding_section,
@@ -218,6 +219,7 @@ SECTIONS: dict[str, Section] = {
     "answer": _answer,
     "grounding": grounding_section,
     "golden": golden_section,
+    "claims": claims_section,
     "followups": followups_section,
     "serve": _serve,
     "cli": _cli_start,

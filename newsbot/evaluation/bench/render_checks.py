@@ -106,3 +106,33 @@ def golden_section(r: dict[str, Any]) -> list[str]:
             )
             out.append(f"| {suite} | {half} | " + " | ".join(str(h.get(k, 0)) for k in keys) + " |")
     return [*out, ""]
+
+
+def claims_section(r: dict[str, Any]) -> list[str]:
+    out = ["## Claims checked by the model", "", *header(r)]
+    g, p = r["golden"], r["pairs"]
+    out += [
+        f"Can the chat model ({r['model']}) tell whether a cited passage states a sentence? For "
+        f"each of the {r['answers']} answers the check shows on the golden corpus, every cited "
+        "sentence was put to the model with only its passage (scripts/bench_claims.py) and "
+        "P(yes) read from its first token. *AUC*: how well the answer's least-supported "
+        "sentence separates right answers from wrong ones (0.5 is chance); *kept* / *caught*: "
+        "the model's own yes/no (P(yes) >= 0.5, nothing tuned).",
+        "",
+        "| half | right answers | kept | wrong answers | caught | AUC |",
+        "|---|---|---|---|---|---|",
+    ]
+    for half, h in g["halves"].items():
+        out.append(
+            f"| {half} | {h['right']} | {h['right_kept']} | {h['wrong']} | "
+            f"{h['wrong_caught']} | {h['auc']} |"
+        )
+    out += [
+        "",
+        f"{g['sentences']} sentences, {g['p50_s']:.1f} s p50 / {g['p95_s']:.1f} s p95 each. Claim pairs "
+        "(scripts/claim_pairs.jsonl, written over our sample articles, each sentence stated by "
+        f"its paragraph or one detail away from it): {p['stated_kept']} of {p['stated']} stated "
+        f"kept, {p['changed_caught']} of {p['changed']} changed caught, AUC {p['auc']}.",
+        "",
+    ]
+    return out
