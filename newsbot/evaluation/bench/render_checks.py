@@ -129,7 +129,8 @@ def claims_section(r: dict[str, Any]) -> list[str]:
         )
     out += [
         "",
-        f"{g['sentences']} sentences, {g['p50_s']:.1f} s p50 / {g['p95_s']:.1f} s p95 each. Claim pairs "
+        f"{g['sentences']} sentences, {g['p50_s']:.1f} s p50 / {g['p95_s']:.1f} s p95 each. "
+        "Claim pairs "
         "(scripts/claim_pairs.jsonl, written over our sample articles, each sentence stated by "
         f"its paragraph or one detail away from it): {p['stated_kept']} of {p['stated']} stated "
         f"kept, {p['changed_caught']} of {p['changed']} changed caught, AUC {p['auc']}.",
