@@ -46,9 +46,19 @@ def answering_label(answering: dict[str, Any] | None) -> str:
     return f"{kind}, " + (f"compact context {tokens} tokens" if tokens else "whole chunks")
 
 
+def other_model(run: dict[str, Any]) -> str:
+    """The GGUF file a run answered with when it is not the bundled default ("" otherwise)."""
+    from bot.llm.model_spec import DEFAULT_MODEL
+
+    model = str(run.get("model") or "")
+    return model if model.endswith(".gguf") and model != DEFAULT_MODEL.filename else ""
+
+
 def eval_command(run: dict[str, Any], dataset_size: int | None = None) -> str:
     """The `newsbot eval` command of a run (its dataset under ../shared/bench)."""
     env = answering_env(run["answering"]) if run.get("answering") else []
+    if other_model(run):
+        env.insert(0, f"NEWSBOT_LLM_MODEL_PATH={other_model(run)}")
     args = [*env, "newsbot", "eval", f"../shared/bench/{run['dataset']}"]
     if run["mode"] != "newsbot":
         args += ["--mode", run["mode"]]

