@@ -52,6 +52,7 @@ QUERY_STOPWORDS: Final = frozenset(
 )
 MAX_QUERY_TERMS: Final = 32
 _SQLITE_MAX_VARS: Final = 900
+OVERFETCH: Final = 3  # a filtered keyword search first ranks this many times n, unfiltered
 
 
 @dataclass(frozen=True)
@@ -242,9 +243,28 @@ class SQLiteKeywordIndex(KeywordIndex):
         if not terms or n < 1:
             return []
         match = " OR ".join(f'"{term}"' for term in terms)
+        if where is not None:
+            # Filtering inside the MATCH reads the day and source of every matching chunk, which
+            # costs about as much again as ranking them (BENCHMARKS.md, search). The filter a
+            # question carries (as of its date) keeps nearly every chunk, so rank unfiltered and
+            # keep the passing ones among the best; filter in SQL only when too few pass.
+            wide = OVERFETCH * n
+            rows = self._ranked(match, [], [], wide, extra=", day, source")
+            kept = [
+                (cid, score) for cid, score, day, source in rows if where.keeps_day(day, source)
+            ]
+            if len(kept) >= n or len(rows) < wide:
+                return kept[:n]
         clauses, params = filter_clauses(where)
+        return [(cid, score) for cid, score in self._ranked(match, clauses, params, n)]
+
+    def _ranked(
+        self, match: str, clauses: list[str], params: list[object], n: int, extra: str = ""
+    ) -> list[tuple[Any, ...]]:
+        """The best `n` rows for `match` passing `clauses`: chunk id, score (higher is better)
+        and the `extra` columns."""
         sql = (
-            f"SELECT chunk_id, bm25({self.table}) AS score FROM {self.table} "
+            f"SELECT chunk_id, bm25({self.table}) AS score{extra} FROM {self.table} "
             f"WHERE {' AND '.join([f'{self.table} MATCH ?', *clauses])} "
             "ORDER BY score LIMIT ?"
         )
@@ -253,7 +273,7 @@ class SQLiteKeywordIndex(KeywordIndex):
         except sqlite3.Error as exc:
             raise StoreError(f"Keyword search in {self.database.where} failed ({exc})") from exc
         # FTS5's bm25() is negative (lower is better); flip it so that higher is better.
-        return [(str(chunk_id), -float(score)) for chunk_id, score in rows]
+        return [(str(row[0]), -float(row[1]), *row[2:]) for row in rows]
 
 
 def build_keyword_index(collection: Collection, index: KeywordIndex, page: int = 2000) -> int:

@@ -42,6 +42,8 @@ CREATE TABLE IF NOT EXISTS articles (
     PRIMARY KEY (collection, article_id)
 );
 CREATE INDEX IF NOT EXISTS articles_url ON articles (collection, url_key);
+-- Every search asks for the newest date (`newest_published`): a seek instead of a scan.
+CREATE INDEX IF NOT EXISTS articles_published ON articles (collection, published);
 """
 _COLUMNS = "article_id, title, url, source, published, content_hash, n_chunks, ingested_at"
 

@@ -10,13 +10,16 @@ lists the chunks that do, and Chroma searches among those ids (`query(ids=...)`)
 registry does not know (written by other tools) are judged by their Chroma metadata.
 
 Ranking is `vectorstore.ranking`: with a keyword index, both rankings offer `candidates` chunks
-and the fusion (plus the recency prior) picks `k`.
+and the fusion (plus the recency prior) picks `k`. The keyword search runs on a worker thread
+while the query is embedded.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
@@ -34,6 +37,28 @@ from vectorstore.registry import ArticleRegistry
 logger = logging.getLogger(__name__)
 
 OVERSAMPLE = 10  # a filtered search first looks at this many times k nearest chunks
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _workers() -> ThreadPoolExecutor:
+    """The process's threads for keyword searches (one per search running at once, up to 4)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="keyword-search")
+        return _pool
+
+
+@dataclass(frozen=True)
+class _Done:
+    """A result already known, with a Future's `result()`."""
+
+    value: list[str]
+
+    def result(self) -> list[str]:
+        return self.value
 
 
 @dataclass(frozen=True)
@@ -69,9 +94,16 @@ class Searcher:
     ) -> list[Passage]:
         """The `k` best passages, ranked (`Passage.rank`); the recency prior counts ages from
         day `as_of` (None: no prior)."""
+        policy = self._ranking()
+        if as_of is None:
+            policy = replace(policy, recency_weight=0.0)
+        wide = max(policy.candidates, k)
+        # The keyword search needs no vector, so it runs while the query is embedded: ONNX and
+        # SQLite both release the GIL, and the two take about as long (BENCHMARKS.md, search).
+        words = self._keyword_search(query, wide, where, policy)
         vector = self.embeddings.embed_query(query)
         try:
-            passages, missing = self._ranked(query, vector, k, where, as_of)
+            passages, missing = self._ranked(vector, k, where, as_of, policy, words.result())
         except StoreError:
             raise
         except Exception as exc:  # ids this index has not loaded yet
@@ -80,8 +112,9 @@ class Searcher:
         if missing:
             # Another process is writing: wait for it to finish, take its writes, ask again.
             self._chroma.refresh(wait_for_writers=True)
+            words = self._keyword_search(query, wide, where, policy)
             try:
-                passages, missing = self._ranked(query, vector, k, where, as_of)
+                passages, missing = self._ranked(vector, k, where, as_of, policy, words.result())
             except StoreError:
                 raise
             except Exception as exc:  # chromadb's errors are untyped
@@ -93,31 +126,36 @@ class Searcher:
                 logger.debug("Skipped %d chunk(s) deleted during the search", missing)
         return passages
 
+    def _keyword_search(
+        self, query: str, n: int, where: ChunkFilter | None, policy: RankingPolicy
+    ) -> Future[list[str]] | _Done:
+        """The ids of the `n` best keyword hits, searched on a worker thread (none when the
+        policy gives keywords no weight or there is no index)."""
+        index = self.keywords
+        if index is None or policy.keyword_weight <= 0:
+            return _Done([])
+        return _workers().submit(lambda: [cid for cid, _ in index.search(query, n, where)])
+
     def _ranked(
         self,
-        query: str,
         vector: list[float],
         k: int,
         where: ChunkFilter | None,
         as_of: int | None,
+        policy: RankingPolicy,
+        keyword: list[str],
     ) -> tuple[list[Passage], int]:
         """The top `k` passages, and how many chunks had no record left (deleted meanwhile).
 
-        The candidates are fused by id, their dates read from the registry; only the `k` chosen
-        are read from Chroma.
+        The candidates (the dense ones and `keyword`, the keyword hits) are fused by id, their
+        dates read from the registry; only the `k` chosen are read from Chroma.
         """
-        policy = self._ranking()
-        if as_of is None:
-            policy = replace(policy, recency_weight=0.0)
         use_keywords = self.keywords is not None and policy.keyword_weight > 0
         if not use_keywords and policy.recency_weight <= 0:
             return self._read_hits(self._dense(vector, k, where))
         wide = max(policy.candidates, k)
         dates: dict[str, tuple[int, str]] = {}  # registry rows read so far, by article
         dense = self._dense(vector, wide, where, dates)
-        keyword: list[str] = []
-        if use_keywords and self.keywords is not None:
-            keyword = [cid for cid, _ in self.keywords.search(query, wide, where)]
         candidates = {h.chunk_id for h in dense} | set(keyword)
         unread = {article_of(c) for c in candidates} - dates.keys()
         dates.update(self.registry.dates_and_sources(unread) if unread else {})

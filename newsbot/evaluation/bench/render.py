@@ -110,14 +110,15 @@ def _ingest(r: dict[str, Any]) -> list[str]:
 def _retrieval(r: dict[str, Any]) -> list[str]:
     out = ["## Retrieval latency", "", *header(r)]
     out += [
-        f"`NewsStore.search(question, k={r['k']}, published_before=...)`, query embedding "
-        "included, over the 80 mini questions (3 warm-up queries first), as of each question's",
-        "date (Chroma filters on the publication date in SQLite first) and as of today (no",
-        "article is newer, so newsbot searches without the filter). All collections share one",
-        "data dir, as in a benchmark run; the filter's cost grows with the number of chunks it",
-        "lets through and with everything stored in the data dir. The synthetic collections",
-        "have no article registry, so they are always filtered (as of today, every chunk",
-        "passes: the slowest case).",
+        f"`NewsStore.search(question, k={r['k']}, published_before=...)` (the product's search: "
+        "dense and keyword rankings fused, with the recency prior), query embedding included,",
+        "over the 80 mini questions (3 warm-up queries first), as of each question's date and",
+        "as of today. As of a date, the article registry decides which chunks pass (never",
+        "Chroma's metadata filter) and the keyword index ranks unfiltered first, keeping the",
+        "passing hits (its own filter reads every match); as of today no article is newer, so",
+        "nothing is filtered. All collections share one data dir, as in a benchmark run. The",
+        "synthetic collections hold random vectors, no registry and no words a question shares:",
+        "they measure the dense side, with Chroma's own date filter.",
         "",
         "| collection | chunks | as of question date p50 / p95 ms | as of today p50 / p95 ms |",
         "|---|---|---|---|",
