@@ -17,6 +17,7 @@ from langchain_core.embeddings import Embeddings
 from vectorstore.client import make_chroma_client
 from vectorstore.database import open_database
 from vectorstore.embeddings import LocalMiniLMEmbeddings
+from vectorstore.filters import chunk_filter
 from vectorstore.keywords import keyword_index, query_terms
 from vectorstore.ranking import RankingPolicy, fuse, recency_prior
 from vectorstore.records import ArticleMeta, ChunkText, SearchFilter
@@ -157,6 +158,27 @@ def test_filters_apply_to_the_keyword_side(open_store: Opener, embedder: Embeddi
     assert found
     assert all(p.article_id == "filler" for p in found)
     assert store.search("Zephyrine", 3, published_before=date(2024, 4, 1)) == []
+
+
+def test_a_filtered_keyword_search_ranks_as_filtering_in_sql(
+    open_store: Opener, embedder: Embeddings
+) -> None:
+    # The index ranks unfiltered and keeps the passing hits among the best 3n, or, when fewer
+    # pass (a narrow filter), filters in SQL: both must give the unfiltered order, filtered.
+    store = open_store(embedder)
+    store.put_articles(
+        [article("rare", "2024-05-01", RARE), article("filler", "2024-06-01", *FILLER)]
+    )
+    assert store.keywords is not None
+    ranked = [cid for cid, _ in store.keywords.search("harbour ships", 20)]
+    assert len(ranked) == len(FILLER) + 1
+    june = chunk_filter(since=date(2024, 6, 1), until=None, dated_only=True, sources=[])
+    may = chunk_filter(since=None, until=date(2024, 5, 31), dated_only=True, sources=[])
+    for where, article_id in ((june, "filler"), (may, "rare")):
+        assert where is not None
+        expected = [cid for cid in ranked if cid.startswith(f"{article_id}:")][:3]
+        assert [cid for cid, _ in store.keywords.search("harbour ships", 3, where)] == expected
+    assert len(expected) == 1  # the narrow filter: one passing chunk, found by the SQL filter
 
 
 # --- recency --------------------------------------------------------------------------------
