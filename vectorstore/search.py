@@ -52,16 +52,6 @@ def _workers() -> ThreadPoolExecutor:
 
 
 @dataclass(frozen=True)
-class _Done:
-    """A result already known, with a Future's `result()`."""
-
-    value: list[str]
-
-    def result(self) -> list[str]:
-        return self.value
-
-
-@dataclass(frozen=True)
 class _Hit:
     chunk_id: str
     distance: float
@@ -128,12 +118,14 @@ class Searcher:
 
     def _keyword_search(
         self, query: str, n: int, where: ChunkFilter | None, policy: RankingPolicy
-    ) -> Future[list[str]] | _Done:
+    ) -> Future[list[str]]:
         """The ids of the `n` best keyword hits, searched on a worker thread (none when the
         policy gives keywords no weight or there is no index)."""
         index = self.keywords
         if index is None or policy.keyword_weight <= 0:
-            return _Done([])
+            none: Future[list[str]] = Future()
+            none.set_result([])
+            return none
         return _workers().submit(lambda: [cid for cid, _ in index.search(query, n, where)])
 
     def _ranked(
