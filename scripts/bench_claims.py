@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import time
 from pathlib import Path
 from typing import Any
 
+from bot.answer.grounding.draft import split_draft
+from bot.answer.grounding.markers import cited_numbers, strip_markers
 from newsbot.evaluation.bench.common import BenchConfig, pct, stamp
 from tests.golden import corpus, scoring
 
@@ -37,8 +38,6 @@ JUDGE_SYSTEM = "You check facts. Answer only yes or no."
 JUDGE_QUESTION = (
     "Passage:\n{passage}\n\nStatement: {claim}\n\nDoes the passage state this? Answer yes or no."
 )
-_SENTENCE_END = re.compile(r"(?<=[.!?\]])\s+(?=[A-Z\"“])")
-_MARKER = re.compile(r"\s*\[(\d+)\]")
 
 
 def p_yes(llm: Any, messages: list[tuple[str, str]]) -> tuple[float, float]:
@@ -74,11 +73,11 @@ def _shown_answers() -> list[dict[str, Any]]:
         if outcome == "refused" or case["expect"] == "unknown":
             continue
         claims = []
-        for sentence in _SENTENCE_END.split(checked.text):
-            numbers = [int(x) for x in _MARKER.findall(sentence)]
+        for sentence in split_draft(checked.text):  # the product's sentences and markers
+            numbers = cited_numbers(sentence.text)
             if numbers:
                 passage = passages[checked.cited[numbers[0] - 1]]
-                claims.append((passage.text.strip(), _MARKER.sub("", sentence)))
+                claims.append((passage.text.strip(), strip_markers(sentence.text)))
         if claims:
             shown.append({"half": case["half"], "outcome": outcome, "claims": claims})
     return shown
