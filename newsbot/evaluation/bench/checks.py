@@ -11,25 +11,29 @@ from newsbot.evaluation.command import suite_answering
 
 def bench_grounding(config: BenchConfig) -> dict[str, Any]:
     """How often the answer check answers over a question's own passages and refuses over
-    another question's (see `newsbot.evaluation.suites.grounding`)."""
+    another question's (see `newsbot.evaluation.suites.grounding`), on the mini set and on the
+    full 2022 set (the first `grounding_questions` of each)."""
     from newsbot.evaluation.corpus import eval_collection_name
     from newsbot.evaluation.suites.grounding import run_grounding
     from newsbot.factories import build_llm
 
     settings = settings_for(config.data_dir)
     llm = build_llm(settings)
-    report = run_grounding(
-        config.mini,
-        store=open_store(settings, eval_collection_name(config.mini)),
-        llm=llm,
-        k=config.k,
-        questions=config.grounding_questions,
-        out_path=config.work_dir / "grounding.drafts.jsonl",
-        model_name=llm.model_name,
-        ingest_options={"tiktoken_cache_dir": settings.data_dir / "tiktoken"},
-        answering=suite_answering(settings),
-    )
-    return stamp("grounding", config, report.result)
+    datasets: dict[str, Any] = {}
+    for dataset in (config.mini, config.full):
+        report = run_grounding(
+            dataset,
+            store=open_store(settings, eval_collection_name(dataset)),
+            llm=llm,
+            k=config.k,
+            questions=config.grounding_questions,
+            out_path=config.work_dir / f"grounding-{dataset.name}.drafts.jsonl",
+            model_name=llm.model_name,
+            ingest_options={"tiktoken_cache_dir": settings.data_dir / "tiktoken"},
+            answering=suite_answering(settings),
+        )
+        datasets[dataset.name] = report.result
+    return stamp("grounding", config, {"k": config.k, "datasets": datasets})
 
 
 def bench_followups(config: BenchConfig) -> dict[str, Any]:

@@ -14,12 +14,32 @@ def _refused_by(counts: dict[str, Any]) -> str:
     return refused_by_cell(counts.get("refused_by", {}))
 
 
+def _rates(groups: dict[str, Any]) -> str:
+    """Right and wrong-but-shown over a question's own passages, refused over another's."""
+    own = [c for name, c in groups.items() if name != "mismatched"]
+    asked = sum(c["questions"] for c in own)
+    right = sum(c["right_answered"] for c in own)
+    recorded = all("wrong_grounded" in c for c in own)
+    wrong = sum(c.get("wrong_grounded", 0) for c in own)
+    other = groups.get("mismatched", {"questions": 0, "refused": 0})
+    parts = []
+    if asked:
+        parts.append(f"right {right / asked:.2f} (target ≥ 0.65)")
+        shown = f"{wrong / asked:.2f}" if recorded else "not recorded"
+        parts.append(f"wrong but shown {shown} (≤ 0.10) of {asked} over their own")
+    if other["questions"]:
+        refused = other["refused"] / other["questions"]
+        parts.append(f"refused {refused:.2f} (≥ 0.9) of {other['questions']} over another's")
+    return ", ".join(parts)
+
+
 def grounding_section(r: dict[str, Any]) -> list[str]:
     out = ["## Refusals (the answer check)", "", *header(r)]
     out += [
-        f"The first mini questions, each answered (k={r['k']}) from its own retrieved passages",
-        "and, separately, from the passages retrieved for another question whose evidence they",
-        "do not hold (`newsbot eval DATASET --suite grounding`). Over its own passages the bot",
+        f"The first questions of each set, each answered (k={r['k']}) from its own retrieved",
+        "passages and, separately, from the passages retrieved for another question whose",
+        "evidence they do not hold (`newsbot eval DATASET --suite grounding`: the product's",
+        "`ask` path, no answer choices). Over its own passages the bot",
         "should answer when the evidence was retrieved; over another question's passages it",
         "should refuse. *model refused*: the model's first reply was the refusal, so it was",
         "asked once more without that way out; *answered on a second look*: of those, answers",
@@ -27,22 +47,27 @@ def grounding_section(r: dict[str, Any]) -> list[str]:
         "that refused (docs/grounding.md); *right*: answered and holding the correct choice's",
         "text; *wrong but shown*: answered (shown as grounded) without it.",
         "",
-        "| passages | questions | model refused | answered on a second look "
+        "| set | passages | questions | model refused | answered on a second look "
         "| refused after the check | refused by | right | wrong but shown |",
-        "|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-    for group, c in r["groups"].items():
-        out.append(
-            f"| {group} | {c['questions']} | {c['model_refused']} | "
-            f"{c['second_look_answered']} | {c['refused']} | {_refused_by(c)} | "
-            f"{c['right_answered']} | {c.get('wrong_grounded', '—')} |"
-        )
+    datasets = r.get("datasets") or {"realtimeqa-2022-mini": r}
+    for name, result in datasets.items():
+        for group, c in result["groups"].items():
+            out.append(
+                f"| {name} | {group} | {c['questions']} | {c['model_refused']} | "
+                f"{c['second_look_answered']} | {c['refused']} | {_refused_by(c)} | "
+                f"{c['right_answered']} | {c.get('wrong_grounded', '—')} |"
+            )
     out.append("")
-    if r.get("refused_examples"):
+    out += [f"- {name}: {_rates(result['groups'])}." for name, result in datasets.items()]
+    out.append("")
+    examples = [(n, e) for n, result in datasets.items() for e in result["refused_examples"]]
+    if examples:
         out += ["Answers over their own passages that the check (not the model) refused:", ""]
         out += [
-            f"- {e['question']} → {e['raw']!r} (correct: {e.get('correct', '?')})"
-            for e in r["refused_examples"]
+            f"- {name}: {e['question']} → {e['raw']!r} (correct: {e.get('correct', '?')})"
+            for name, e in examples
         ]
         out.append("")
     return out
