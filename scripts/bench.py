@@ -10,6 +10,7 @@ Parts (run all but accuracy, or some with `--only ingest,retrieval,...`); each i
   on a tuning and a held-out half of the questions;
 - retrieval: `NewsStore.search` latency at the mini, full-2022 and a synthetic 200k size;
 - answer: the product's first-token and whole-answer latency over 30 mini questions;
+- threads: the same on 1 and on 2 threads, idle and with another process on one core;
 - grounding, followups: the answer-check suites of `newsbot eval` (drafts cached in the work
   dir, so a changed check is re-scored without the model);
 - golden: the answer check on the golden corpus's recorded answers, per half, no model
@@ -54,6 +55,7 @@ def _parts() -> dict[str, Callable[[BenchConfig], dict[str, Any]]]:
     from newsbot.evaluation.bench.ranking import bench_ranking
     from newsbot.evaluation.bench.retrieval import bench_retrieval
     from newsbot.evaluation.bench.serve import bench_serve
+    from newsbot.evaluation.bench.threads import bench_threads
     from scripts.bench_claims import bench_claims
     from scripts.bench_golden import bench_golden
     from scripts.bench_scale import bench_keywords, bench_scale
@@ -63,6 +65,7 @@ def _parts() -> dict[str, Callable[[BenchConfig], dict[str, Any]]]:
         "retrieval": bench_retrieval,
         "ranking": bench_ranking,
         "answer": bench_answer,
+        "threads": bench_threads,
         "grounding": bench_grounding,
         "golden": bench_golden,
         "claims": bench_claims,
@@ -80,6 +83,7 @@ PARTS = (
     "retrieval",
     "ranking",
     "answer",
+    "threads",
     "grounding",
     "golden",
     "claims",

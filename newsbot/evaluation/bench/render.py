@@ -224,6 +224,12 @@ def _keywords(r: dict[str, Any]) -> list[str]:
     return out
 
 
+def _threads(r: dict[str, Any]) -> list[str]:
+    from newsbot.evaluation.bench.threads import render_threads
+
+    return render_threads(r)
+
+
 def _ranking(r: dict[str, Any]) -> list[str]:
     from newsbot.evaluation.bench.ranking import render_ranking
 
@@ -236,6 +242,7 @@ SECTIONS: dict[str, Section] = {
     "ranking": _ranking,
     "retrieval": _retrieval,
     "answer": _answer,
+    "threads": _threads,
     "grounding": grounding_section,
     "golden": golden_section,
     "claims": claims_section,

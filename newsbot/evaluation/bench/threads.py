@@ -1,0 +1,105 @@
+"""Threads: the product's answer time with the local models on 1 and on 2 CPU threads
+(`NEWSBOT_THREADS`), on an idle machine and on one where another process keeps a core busy.
+
+llama.cpp's prompt processing is compute-bound and splits across threads; when another process
+holds a core, a second thread waits for it. Each cell answers the same first mini questions with
+`Assistant.ask` (as `newsbot ask`), after one unmeasured answer that loads the model.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+from newsbot.evaluation.bench.common import BenchConfig, open_store, pct, settings_for, stamp
+
+#: Questions per cell: four cells of the answer bench's questions would take half an hour.
+QUESTIONS = 10
+
+
+def _spin() -> None:  # pragma: no cover - runs in the child process
+    while True:
+        pass
+
+
+@contextmanager
+def _busy_core(busy: bool) -> Iterator[None]:
+    """One process spinning on a core for the duration (nothing when `busy` is false)."""
+    if not busy:
+        yield
+        return
+    spinner = multiprocessing.get_context("spawn").Process(target=_spin, daemon=True)
+    spinner.start()
+    try:
+        yield
+    finally:
+        spinner.kill()
+        spinner.join()
+
+
+def bench_threads(config: BenchConfig) -> dict[str, Any]:
+    """First-token and whole-answer times for threads 1 and 2, idle and with a core busy."""
+    from newsbot.evaluation.corpus import eval_collection_name
+    from newsbot.evaluation.dataset import load_queries
+    from newsbot.factories import build_assistant
+
+    queries = load_queries(config.mini, min(config.questions, QUESTIONS))
+    cells: list[dict[str, Any]] = []
+    for threads in (1, 2):
+        settings = settings_for(config.data_dir).model_copy(update={"threads": threads})
+        store = open_store(settings, eval_collection_name(config.mini))
+        assistant = build_assistant(settings, store)
+        warm = queries[0]
+        assistant.ask(warm.question, as_of=date.fromisoformat(warm.date))
+        for busy in (False, True):
+            first, total, tokens = [], [], []
+            with _busy_core(busy):
+                load = os.getloadavg()[0]
+                for query in queries:
+                    result = assistant.ask(query.question, as_of=date.fromisoformat(query.date))
+                    if "model_first_token_s" in result.timings:
+                        first.append(result.timings["model_first_token_s"])
+                    total.append(result.timings["total_s"])
+                    tokens.append(result.usage.get("prompt_tokens", 0))
+            cells.append(
+                {
+                    "threads": threads,
+                    "other_load": "one core busy" if busy else "idle",
+                    "load_1m": round(load, 2),
+                    "model_first_token_p50_s": pct(first, 50),
+                    "total_p50_s": pct(total, 50),
+                    "total_p95_s": pct(total, 95),
+                    "prompt_tokens_mean": round(sum(tokens) / len(tokens)),
+                }
+            )
+    return stamp("threads", config, {"questions": len(queries), "cells": cells})
+
+
+def render_threads(r: dict[str, Any]) -> list[str]:
+    """The Threads section of BENCHMARKS.md."""
+    from newsbot.evaluation.bench.render_header import header
+
+    out = ["## Threads", "", *header(r)]
+    out += [
+        f"The first {r['questions']} mini questions through `Assistant.ask` (as `newsbot ask`)",
+        "with the local models on 1 and on 2 threads (`NEWSBOT_THREADS`; the default, 0, takes",
+        "every core), on the idle machine and while another process keeps one core busy. *model",
+        "first token*: from the question to the model's first token (retrieval and prompt",
+        "processing); *load*: the 1-minute load average when the cell began.",
+        "",
+        "| threads | other work | load | model first token p50 s | whole answer p50 s "
+        "| whole answer p95 s | prompt tokens (mean) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for c in r["cells"]:
+        out.append(
+            f"| {c['threads']} | {c['other_load']} | {c['load_1m']} | "
+            f"{c['model_first_token_p50_s']} | {c['total_p50_s']} | {c['total_p95_s']} | "
+            f"{c['prompt_tokens_mean']} |"
+        )
+    out.append("")
+    return out
