@@ -110,6 +110,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         default=Path(os.environ.get("NEWSBOT_DATA_DIR", defaults.data_dir)),
         help="newsbot data dir holding the eval collections (eval-realtimeqa-2022-mini, ...)",
     )
+    parser.add_argument(
+        "--own-data-dir",
+        dest="own_data_dirs",
+        type=Path,
+        action="append",
+        default=[],
+        help="retrieval: also a data dir holding one eval collection alone (repeatable)",
+    )
     parser.add_argument("--work-dir", type=Path, default=defaults.work_dir)
     parser.add_argument("--docs", type=int, default=0, help="ingest only the first N docs")
     parser.add_argument("--synthetic", type=int, default=defaults.synthetic)
@@ -144,6 +152,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         questions=args.questions,
         grounding_questions=args.grounding_questions,
         summaries=args.summaries,
+        own_data_dirs=args.own_data_dirs,
         argv=argv,
     )
     runners = _parts()

@@ -36,6 +36,7 @@ class BenchConfig:
     questions: int = 30
     grounding_questions: int = 40
     summaries: list[Path] = field(default_factory=list)
+    own_data_dirs: list[Path] = field(default_factory=list)
     argv: Sequence[str] = ()
 
 

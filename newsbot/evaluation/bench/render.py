@@ -116,9 +116,16 @@ def _retrieval(r: dict[str, Any]) -> list[str]:
         "as of today. As of a date, the article registry decides which chunks pass (never",
         "Chroma's metadata filter) and the keyword index ranks unfiltered first, keeping the",
         "passing hits (its own filter reads every match); as of today no article is newer, so",
-        "nothing is filtered. All collections share one data dir, as in a benchmark run. The",
-        "synthetic collections hold random vectors, no registry and no words a question shares:",
-        "they measure the dense side, with Chroma's own date filter.",
+        "nothing is filtered. The first rows share one data dir"
+        + (
+            f" ({r['collections_in_data_dir']} collections)"
+            if "collections_in_data_dir" in r
+            else ""
+        )
+        + ", as in a benchmark run;",
+        "an *own data dir* holds that collection alone (`--own-data-dir`). The synthetic",
+        "collections hold random vectors, no registry and no words a question shares: they",
+        "measure the dense side, with Chroma's own date filter.",
         "",
         "| collection | chunks | as of question date p50 / p95 ms | as of today p50 / p95 ms |",
         "|---|---|---|---|",

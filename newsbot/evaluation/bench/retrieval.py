@@ -97,8 +97,30 @@ def _synthetic(settings: Any, name: str, size: int, dimension: int) -> Any:
     return store
 
 
+def _own_dir_rows(config: BenchConfig, questions: Sequence[tuple[str, date]]) -> dict[str, Any]:
+    """The real collections of each `--own-data-dir`: a data dir holding only that collection,
+    e.g. made by `newsbot --data-dir ../data-full eval ../shared/bench/realtimeqa-2022 --limit 1`.
+    """
+    from newsbot.evaluation.corpus import eval_collection_name
+
+    rows: dict[str, Any] = {}
+    for data_dir in config.own_data_dirs:
+        settings = settings_for(data_dir)
+        for label, dataset in (("mini", config.mini), ("full 2022", config.full)):
+            store = open_store(settings, eval_collection_name(dataset))
+            chunks = store.stats()["chunks"]
+            if chunks:
+                rows[f"{label} (real), own data dir"] = {
+                    "chunks": chunks,
+                    "collections_in_data_dir": len(store.client.list_collections()),
+                    **_latencies(store, questions, config.k),
+                }
+    return rows
+
+
 def bench_retrieval(config: BenchConfig) -> dict[str, Any]:
-    """Search latency at three collection sizes, with the mini questions as queries."""
+    """Search latency at three collection sizes, with the mini questions as queries, in one
+    shared data dir (and in data dirs of their own, `--own-data-dir`)."""
     from newsbot.evaluation.corpus import eval_collection_name
     from newsbot.evaluation.dataset import load_queries
 
@@ -135,4 +157,13 @@ def bench_retrieval(config: BenchConfig) -> dict[str, Any]:
         "chunks": config.synthetic,
         **_latencies(big, questions, config.k),
     }
-    return stamp("retrieval", config, {"k": config.k, "rows": rows})
+    rows.update(_own_dir_rows(config, questions))
+    return stamp(
+        "retrieval",
+        config,
+        {
+            "k": config.k,
+            "collections_in_data_dir": len(mini.client.list_collections()),
+            "rows": rows,
+        },
+    )
