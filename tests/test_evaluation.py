@@ -448,6 +448,7 @@ def test_bench_results_render_without_machine_paths_and_merge_accuracy_runs() ->
 
     results = load_results(RESULTS)
     text = render(results)
+    assert "## Targets" in text and "| MC accuracy ≥ 0.75, realtimeqa-2022-mini |" in text
     for machine_path in ("/work/", "/root/", "/home/", "/tmp/"):
         assert machine_path not in text
     assert all(len(line) < 400 for line in text.splitlines() if line.startswith(("python", "`")))

@@ -13,6 +13,7 @@ from newsbot.evaluation.bench.render_checks import (
     grounding_section,
 )
 from newsbot.evaluation.bench.render_header import header
+from newsbot.evaluation.bench.render_targets import targets_section
 
 Section = Callable[[dict[str, Any]], list[str]]
 
@@ -281,6 +282,7 @@ def render(results: dict[str, Any]) -> str:
         "compare numbers measured in the same run; a high load average means other work shared",
         "the CPU and the absolute timings are pessimistic.",
         "",
+        *targets_section(results),
     ]
     for part, section in SECTIONS.items():
         if part in results:
