@@ -177,7 +177,10 @@ def summarise(scores: Sequence[QuestionScore], ks: Sequence[int] = KS) -> dict[s
 
     Keys: `n`, `accuracy`, `accuracy_ci95` ([low, high]), `unparseable`, `answer_recall@k` and
     `evidence_hit@k` for each k, `mrr@10`, `citation_precision` (None when nothing was cited),
-    `cited`, `ttft_p50_s`, `ttft_p95_s`, `total_p50_s`, `total_p95_s`.
+    `cited`, `ttft_p50_s`, `ttft_p95_s`, `total_p50_s`, `total_p95_s`; and, to tell retrieval's
+    misses from the model's, `accuracy_with_evidence` (over the questions whose retrieved chunks
+    include a labelled document) and `citation_precision_right` / `_wrong` (over right and
+    wrong picks).
     """
     acc = wilson_interval(sum(s.correct for s in scores), len(scores))
     answer_ranks = [s.answer_rank for s in scores]
@@ -202,6 +205,16 @@ def summarise(scores: Sequence[QuestionScore], ks: Sequence[int] = KS) -> dict[s
     summary["mrr@10"] = r(mrr_at_k(label_ranks, 10))
     summary["citation_precision"] = r(sum(s.cited_good for s in scores) / cited if cited else None)
     summary["cited"] = cited
+    with_evidence = [s for s in scores if s.label_rank is not None]
+    summary["accuracy_with_evidence"] = r(
+        sum(s.correct for s in with_evidence) / len(with_evidence) if with_evidence else None
+    )
+    for name, group in (("right", True), ("wrong", False)):
+        picked = [s for s in scores if s.correct is group]
+        cited_here = sum(s.cited_total for s in picked)
+        summary[f"citation_precision_{name}"] = r(
+            sum(s.cited_good for s in picked) / cited_here if cited_here else None
+        )
     summary["ttft_p50_s"] = r(percentile(ttfts, 50))
     summary["ttft_p95_s"] = r(percentile(ttfts, 95))
     summary["total_p50_s"] = r(percentile(totals, 50))
