@@ -3,6 +3,7 @@ with the model, and the golden corpus scored without it."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from newsbot.evaluation.bench.render_header import header
@@ -14,23 +15,41 @@ def _refused_by(counts: dict[str, Any]) -> str:
     return refused_by_cell(counts.get("refused_by", {}))
 
 
-def _rates(groups: dict[str, Any]) -> str:
-    """Right and wrong-but-shown over a question's own passages, refused over another's."""
+@dataclass(frozen=True)
+class GroundingRates:
+    """Right and wrong-but-shown over each question's own passages (`wrong` None when the result
+    predates its recording), refused over another question's."""
+
+    own: int
+    right: float
+    wrong: float | None
+    other: int
+    refused: float
+
+
+def grounding_rates(groups: dict[str, Any]) -> GroundingRates:
+    """The rates the free-form targets are stated in, from a grounding result's groups."""
     own = [c for name, c in groups.items() if name != "mismatched"]
     asked = sum(c["questions"] for c in own)
-    right = sum(c["right_answered"] for c in own)
-    recorded = all("wrong_grounded" in c for c in own)
-    wrong = sum(c.get("wrong_grounded", 0) for c in own)
     other = groups.get("mismatched", {"questions": 0, "refused": 0})
-    parts = []
-    if asked:
-        parts.append(f"right {right / asked:.2f} (target ≥ 0.65)")
-        shown = f"{wrong / asked:.2f}" if recorded else "not recorded"
-        parts.append(f"wrong but shown {shown} (≤ 0.10) of {asked} over their own")
-    if other["questions"]:
-        refused = other["refused"] / other["questions"]
-        parts.append(f"refused {refused:.2f} (≥ 0.9) of {other['questions']} over another's")
-    return ", ".join(parts)
+    recorded = all("wrong_grounded" in c for c in own)
+    return GroundingRates(
+        own=asked,
+        right=sum(c["right_answered"] for c in own) / asked if asked else 0.0,
+        wrong=sum(c["wrong_grounded"] for c in own) / asked if asked and recorded else None,
+        other=other["questions"],
+        refused=other["refused"] / other["questions"] if other["questions"] else 0.0,
+    )
+
+
+def _rates(groups: dict[str, Any]) -> str:
+    rates = grounding_rates(groups)
+    wrong = "not recorded" if rates.wrong is None else f"{rates.wrong:.2f}"
+    return (
+        f"right {rates.right:.2f} (target ≥ 0.65), wrong but shown {wrong} (≤ 0.10) of "
+        f"{rates.own} over their own, refused {rates.refused:.2f} (≥ 0.9) of {rates.other} "
+        "over another's"
+    )
 
 
 def grounding_section(r: dict[str, Any]) -> list[str]:

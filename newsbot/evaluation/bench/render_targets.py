@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from newsbot.evaluation.bench.render_checks import grounding_rates
+
 Row = tuple[str, str, bool | None, str]
 
 
@@ -93,31 +95,25 @@ def _free_form(results: dict[str, Any]) -> list[Row]:
         return [("free-form answers (grounding suite)", "not measured on both sets", None, "")]
     rows: list[Row] = []
     for name, result in grounding["datasets"].items():
-        groups = result["groups"]
-        own = [c for group, c in groups.items() if group != "mismatched"]
-        asked = sum(c["questions"] for c in own) or 1
-        right = sum(c["right_answered"] for c in own) / asked
-        wrong = sum(c.get("wrong_grounded", 0) for c in own) / asked
-        other = groups.get("mismatched", {"questions": 0, "refused": 0})
-        refused = other["refused"] / other["questions"] if other["questions"] else 0.0
+        rates = grounding_rates(result["groups"])
         rows += [
             (
                 f"free-form right ≥ 0.65, {name}",
-                f"{right:.2f} of {asked}",
-                right >= 0.65,
+                f"{rates.right:.2f} of {rates.own}",
+                rates.right >= 0.65,
                 "refused when the check finds no support, or the evidence was not retrieved",
             ),
             (
                 f"free-form wrong but shown ≤ 0.10, {name}",
-                f"{wrong:.2f}",
-                wrong <= 0.10,
+                "not recorded" if rates.wrong is None else f"{rates.wrong:.2f}",
+                None if rates.wrong is None else rates.wrong <= 0.10,
                 "a wrong detail in the passages' own words passes the lexical check "
                 "(docs/grounding.md)",
             ),
             (
                 f"unanswerable refused ≥ 0.9, {name}",
-                f"{refused:.2f} of {other['questions']}",
-                refused >= 0.9,
+                f"{rates.refused:.2f} of {rates.other}",
+                rates.refused >= 0.9,
                 "",
             ),
         ]
