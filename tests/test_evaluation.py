@@ -307,6 +307,11 @@ def test_eval_end_to_end_resumes_and_embeds_nothing_twice(
     assert second.answer_seconds == pytest.approx(sum(p["total_s"] for p in preds), abs=0.1)
     assert second.answer_seconds > preds[-1]["total_s"], "the resumed questions count too"
 
+    # A rerun of the finished file asks nothing and scores exactly as the run that asked.
+    third = run()
+    assert (third.asked, third.resumed) == (0, 3)
+    assert third.summary == second.summary
+
 
 @pytest.mark.slow
 def test_closed_book_mode_asks_without_passages(

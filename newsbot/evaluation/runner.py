@@ -244,7 +244,6 @@ def run_eval(
     if resumed:
         logger.info("Resuming: %d of %d questions already in %s", resumed, len(queries), out_path)
 
-    texts: dict[str, str] = {}
     correct = sum(
         1 for q in queries if q.id in preds and preds.read()[q.id]["choice_idx"] in q.answer_idx
     )
@@ -256,15 +255,15 @@ def run_eval(
             reply = ask_model(llm, asked.prompt, started=t0)
             pred = _pred_line(query, asked, reply.text, reply)
             preds.append(pred)
-            texts.update({p.chunk_id: p.text for p in asked.passages})
             answered += 1
             correct += pred["choice_idx"] in query.answer_idx
             advance(f"accuracy {correct / answered:.3f} ({correct}/{answered})")
 
+    # Score every question against the stored chunks, whether asked now or resumed: the text the
+    # model read (a compact context is a few sentences of them) would make a resumed run score
+    # differently from one made in one go.
     done = [preds.read()[q.id] for q in queries if q.id in preds]
-    missing = sorted({r["chunk_id"] for pred in done for r in pred["retrieved"]} - set(texts))
-    if missing:
-        texts.update(runner.texts(missing))
+    texts = runner.texts(sorted({r["chunk_id"] for pred in done for r in pred["retrieved"]}))
     scores = [_score(q, preds.read()[q.id], texts) for q in queries if q.id in preds]
     report = EvalReport(
         dataset=dataset_dir.name,

@@ -94,6 +94,7 @@ def bench_accuracy(config: BenchConfig) -> dict[str, Any]:
             "k": data["k"],
             "model": data.get("model", ""),
             "seconds": data["seconds"],
+            "asked": data.get("asked"),
             "answer_seconds": data["answer_seconds"],
             "summary": data["summary"],
             "ingest": data.get("ingest", {}),

@@ -1,7 +1,8 @@
 """BENCHMARKS.json: every part's latest result, so parts measured at different times add up.
 
 Accuracy runs accumulate: a new summary replaces the run of the same dataset, mode, k, size,
-answering options and model, and leaves the others.
+answering options and model, and leaves the others; one that asked nothing (a re-score of
+finished predictions) keeps the replaced run's date and machine.
 """
 
 from __future__ import annotations
@@ -36,7 +37,14 @@ def merge(results: dict[str, Any], part: str, result: dict[str, Any]) -> dict[st
         before = results.get("accuracy", {}).get("runs", [])
         runs = {_run_key(run): run for run in before}
         for run in result["runs"]:
-            runs[_run_key(run)] = {**run, "date": result["date"], "machine": result["machine"]}
+            earlier = runs.get(_run_key(run))
+            if run.get("asked") == 0 and earlier is not None:
+                # re-scored without asking anything: the answers, and their times, are the
+                # earlier record's, so is its date and machine
+                stamp = {"date": earlier["date"], "machine": earlier["machine"]}
+            else:
+                stamp = {"date": result["date"], "machine": result["machine"]}
+            runs[_run_key(run)] = {**run, **stamp}
         result = {**result, "runs": list(runs.values())}
     merged[part] = result
     return merged
