@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from newsbot.errors import InputError
+from newsbot.evaluation.metrics import contains_answer
 from newsbot.evaluation.predictions import PredictionStore, key_of
 from newsbot.evaluation.suites.drafts import (
     RecordingRetriever,
@@ -138,7 +139,7 @@ def score_followups(rows: list[dict[str, Any]], k: int) -> dict[str, Any]:
             second_look=second_look,
         )
         keys = row.get("keys", [])
-        right = verdict.grounded and any(key.lower() in verdict.answer.lower() for key in keys)
+        right = verdict.grounded and any(contains_answer(key, verdict.answer) for key in keys)
         c = groups.setdefault(row["expect"], {"refused_by": {}})
         count(c, "questions")
         count(c, "model_refused", second_look)

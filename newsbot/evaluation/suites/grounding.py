@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from newsbot.evaluation.corpus import ingest_corpus
 from newsbot.evaluation.dataset import load_queries
+from newsbot.evaluation.metrics import contains_answer
 from newsbot.evaluation.predictions import PredictionStore, key_of
 from newsbot.evaluation.suites.drafts import (
     FixedPassages,
@@ -143,7 +144,7 @@ def score_grounding(cases: list[GroundingCase], k: int) -> dict[str, Any]:
         count(c, "refused", not verdict.grounded)
         if not verdict.grounded:
             count(c["refused_by"], verdict.refused_by or "unknown")
-        right = verdict.grounded and case.answer_text.lower() in verdict.answer.lower()
+        right = verdict.grounded and contains_answer(case.answer_text, verdict.answer)
         count(c, "right_answered", right)
         count(c, "wrong_grounded", verdict.grounded and not right)
         held_back = case.group != "mismatched" and not verdict.grounded and not second_look
