@@ -112,14 +112,16 @@ def _free_form(results: dict[str, Any]) -> list[Row]:
                 f"free-form right ≥ 0.65, {name}",
                 f"{rates.right:.2f} of {rates.own}",
                 rates.right >= 0.65,
-                "refused when the check finds no support, or the evidence was not retrieved",
+                "the model's answer (see wrong but shown) and the check refusing right answers "
+                "it cannot match to a passage (Refusals)",
             ),
             (
                 f"free-form wrong but shown ≤ 0.10, {name}",
                 "not recorded" if rates.wrong is None else f"{rates.wrong:.2f}",
                 None if rates.wrong is None else rates.wrong <= 0.10,
-                "a wrong detail in the passages' own words passes the lexical check "
-                "(docs/grounding.md)",
+                "the lexical check keeps supported sentences that answer something else and "
+                "wrong details made of the passages' words (docs/grounding.md); the match is "
+                "strict, so a paraphrase of the right answer counts here too",
             ),
             (
                 f"unanswerable refused ≥ 0.9, {name}",
