@@ -76,7 +76,7 @@ def build_store(settings: Settings, collection: str | None = None) -> NewsStore:
     client = make_chroma_client(
         settings.data_dir, settings.chroma_host, settings.chroma_port, settings.chroma_ssl
     )
-    keywords = keyword_index(registry.database, name)
+    keywords = keyword_index(registry.database, name, in_memory=settings.keywords_in_memory)
     return NewsStore(
         client, name, embeddings, registry, keywords=keywords, ranking=ranking(settings)
     )

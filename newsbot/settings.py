@@ -142,6 +142,12 @@ class Settings(BaseSettings):
         "dense with a Chroma server (each client's keyword index would only know what that "
         "client ingested).",
     )
+    keywords_in_memory: bool = Field(
+        default=True,
+        description="Rank keyword search in each process's memory once it has read the keyword "
+        "index (about 50 MB per 60k chunks; kept current from the index's change journal), "
+        "instead of in the database for every search.",
+    )
     # The weights below were chosen on the tuning half of the mini questions (BENCHMARKS.md,
     # ranking); the held-out half checks them.
     keyword_weight: float = Field(

@@ -152,16 +152,16 @@ def bench_scale(config: BenchConfig) -> dict[str, Any]:
 
 def bench_keywords(config: BenchConfig) -> dict[str, Any]:
     """The keyword index in each engine over the same chunks: the mini collection's, copied into
-    a throwaway PostgreSQL; each realtimeqa-2022-mini question searched for 30 hits in both, and
-    the default hybrid search's evidence hit with each."""
+    a throwaway PostgreSQL; each ranked by the database and in memory; each realtimeqa-2022-mini
+    question searched for 30 hits in each, and the default hybrid search's evidence hit with
+    each."""
     from newsbot.evaluation.bench.common import open_store, settings_for
     from newsbot.evaluation.bench.ranking import evaluate
     from newsbot.evaluation.corpus import eval_collection_name
     from newsbot.evaluation.dataset import load_queries
     from newsbot.factories import ranking
     from scripts.services import start_postgres
-    from vectorstore.keywords import build_keyword_index
-    from vectorstore.keywords_postgres import PostgresKeywordIndex
+    from vectorstore.keywords import build_keyword_index, keyword_index
     from vectorstore.postgres import PostgresDatabase
     from vectorstore.store import NewsStore
 
@@ -173,15 +173,23 @@ def bench_keywords(config: BenchConfig) -> dict[str, Any]:
     server = start_postgres(config.work_dir / "keywords")
     try:
         database = PostgresDatabase(server.url)
-        shared = PostgresKeywordIndex(database, store.collection_name)
+        shared = keyword_index(database, store.collection_name, in_memory=False)
         started = time.perf_counter()
         chunks = build_keyword_index(store.client.get_collection(store.collection_name), shared)
         build_s = time.perf_counter() - started
         rows = []
+        local = store.registry.database
         for name, index in (
-            ("SQLite FTS5 (bm25)", store.keywords),
+            ("SQLite FTS5 (bm25)", keyword_index(local, store.collection_name, in_memory=False)),
             ("PostgreSQL (ts_rank)", shared),
+            ("in memory, from SQLite (bm25)", keyword_index(local, store.collection_name)),
+            ("in memory, from PostgreSQL (bm25)", keyword_index(database, store.collection_name)),
         ):
+            memory_build_s = None
+            if index.memory is not None:
+                begun = time.perf_counter()
+                index.memory.build()
+                memory_build_s = round(time.perf_counter() - begun, 1)
             index.search(queries[0], 30)  # warm
             times = []
             for question in queries:
@@ -199,6 +207,7 @@ def bench_keywords(config: BenchConfig) -> dict[str, Any]:
             rows.append(
                 {
                     "engine": name,
+                    "memory_build_s": memory_build_s,
                     "p50_ms": round(1000 * (pct(times, 50) or 0), 1),
                     "p95_ms": round(1000 * (pct(times, 95) or 0), 1),
                     "ev@3": [quality["tuning"]["ev@3"], quality["held-out"]["ev@3"]],

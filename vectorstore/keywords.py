@@ -11,8 +11,10 @@ source, in the deployment's `Database` (vectorstore.database):
 
 Both update row by row and commit with the database's own transactions, so the index follows
 ingest, re-ingest and delete exactly, and every process reads the others' committed writes at once.
-A static index such as bm25s would have to be rebuilt whole after each write and reloaded by every
-reader (and by every replica).
+Each write also appends the articles it touched to the `keyword_changes` journal, in the same
+transaction: a process that ranks in memory (`vectorstore.keywords_memory`, the default) reads
+the journal before each search and re-reads those articles, so it never ranks from stale rows.
+The database ranks while that copy is being built, and when `keywords_in_memory` is off.
 
 The store keeps it in step with Chroma inside its write order (docs/ARCHITECTURE.md): an article's
 rows are replaced after its chunks reach Chroma and before its registry row turns `done`, so an
@@ -24,6 +26,7 @@ longer holds is skipped by the store.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import sqlite3
 from abc import ABC, abstractmethod
@@ -37,8 +40,12 @@ from vectorstore.database import Database, Transaction
 from vectorstore.filters import ChunkFilter
 from vectorstore.records import ArticleMeta, ChunkText
 
+logger = logging.getLogger(__name__)
+
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
+
+    from vectorstore.keywords_memory import MemoryKeywords
 
 #: Words a keyword query leaves out: they occur in nearly every article (BM25 would give them
 #: almost no weight anyway) and make FTS5 score every chunk that holds them.
@@ -90,19 +97,32 @@ TABLES_SCHEMA: Final = (
     "CREATE TABLE IF NOT EXISTS keyword_tables ("
     "collection TEXT PRIMARY KEY, table_name TEXT NOT NULL, built INTEGER NOT NULL)"
 )
+#: The journal of writes; `{serial}` is the engine's auto-numbered key (never reused). An entry
+#: with no article means every row of the collection changed.
+JOURNAL_SCHEMA: Final = (
+    "CREATE TABLE IF NOT EXISTS keyword_changes ("
+    "seq {serial}, collection TEXT NOT NULL, article_id TEXT);"
+    "CREATE INDEX IF NOT EXISTS keyword_changes_order ON keyword_changes (collection, seq)"
+)
 
 
-def keyword_index(database: Database, collection: str) -> KeywordIndex:
-    """The keyword index of `collection` in `database`, of the engine's kind.
+def keyword_index(database: Database, collection: str, in_memory: bool = True) -> KeywordIndex:
+    """The keyword index of `collection` in `database`, of the engine's kind; ranked in this
+    process's memory once built when `in_memory`, else always by the database.
 
     Raises:
         StoreError: its tables cannot be created.
     """
+    index: KeywordIndex
     if database.kind == "postgresql":
         from vectorstore.keywords_postgres import PostgresKeywordIndex
 
-        return PostgresKeywordIndex(database, collection)
-    return SQLiteKeywordIndex(database, collection)
+        index = PostgresKeywordIndex(database, collection)
+    else:
+        index = SQLiteKeywordIndex(database, collection)
+    if in_memory:
+        index.rank_in_memory()
+    return index
 
 
 class KeywordIndex(ABC):
@@ -114,6 +134,15 @@ class KeywordIndex(ABC):
         self.database = database
         self.collection = collection
         self._transaction = database.transaction
+        self.memory: MemoryKeywords | None = None
+
+    def rank_in_memory(self) -> MemoryKeywords:
+        """Rank in this process's memory from now on (once built; see the module docstring)."""
+        from vectorstore.keywords_memory import Journal, MemoryKeywords
+
+        if self.memory is None:
+            self.memory = MemoryKeywords(Journal(self.latest_change, self.changes_since, self.rows))
+        return self.memory
 
     # --- state -----------------------------------------------------------------------------------
 
@@ -145,17 +174,32 @@ class KeywordIndex(ABC):
         with self._transaction() as db:
             self._delete(db, ids)
             self._insert(db, chunks)
+            self._journal(db, [*ids, *(c.article_id for c in chunks)])
 
     def delete(self, article_ids: Iterable[str]) -> None:
         """Remove every row of `article_ids`."""
+        ids = list(dict.fromkeys(article_ids))
         with self._transaction() as db:
-            self._delete(db, list(dict.fromkeys(article_ids)))
+            self._delete(db, ids)
+            self._journal(db, ids)
 
     def clear(self) -> None:
         """Remove every row (the collection is gone) and forget that it was built."""
         with self._transaction() as db:
             self._clear(db)
             db.execute("DELETE FROM keyword_tables WHERE collection = ?", (self.collection,))
+            # The older entries no longer matter: one that says "everything" replaces them.
+            db.execute("DELETE FROM keyword_changes WHERE collection = ?", (self.collection,))
+            db.execute(
+                "INSERT INTO keyword_changes (collection, article_id) VALUES (?, NULL)",
+                (self.collection,),
+            )
+
+    def _journal(self, db: Transaction, article_ids: Iterable[str]) -> None:
+        db.executemany(
+            "INSERT INTO keyword_changes (collection, article_id) VALUES (?, ?)",
+            [(self.collection, a) for a in dict.fromkeys(article_ids)],
+        )
 
     @abstractmethod
     def _insert(self, db: Transaction, chunks: Sequence[KeywordChunk]) -> None: ...
@@ -168,12 +212,49 @@ class KeywordIndex(ABC):
 
     # --- reads -----------------------------------------------------------------------------------
 
-    @abstractmethod
     def search(
         self, query: str, n: int, where: ChunkFilter | None = None
     ) -> list[tuple[str, float]]:
         """The `n` chunks that best match `query`'s words, best first, as (chunk id, score);
         higher scores are better. `where` keeps the chunks a dense search would keep."""
+        if self.memory is not None and n >= 1:
+            terms = query_terms(query)
+            if not terms:
+                return []
+            try:
+                ranked = self.memory.search(terms, n, where)
+            except Exception as exc:  # the database search below says what is wrong
+                logger.debug("Keyword ranking in memory failed: %s", exc)
+                ranked = None
+            if ranked is not None:
+                return ranked
+        return self.database_search(query, n, where)
+
+    @abstractmethod
+    def database_search(
+        self, query: str, n: int, where: ChunkFilter | None = None
+    ) -> list[tuple[str, float]]:
+        """`search`, ranked by the database."""
+
+    def latest_change(self) -> int:
+        """The number of the journal's last entry for this collection (0: none)."""
+        rows = self.database.rows(
+            "SELECT MAX(seq) FROM keyword_changes WHERE collection = ?", (self.collection,)
+        )
+        return int(rows[0][0] or 0)
+
+    def changes_since(self, seq: int) -> list[tuple[int, str | None]]:
+        """The journal's entries for this collection after `seq`, in order."""
+        rows = self.database.rows(
+            "SELECT seq, article_id FROM keyword_changes WHERE collection = ? AND seq > ? "
+            "ORDER BY seq",
+            (self.collection, seq),
+        )
+        return [(int(number), article) for number, article in rows]
+
+    @abstractmethod
+    def rows(self, article_ids: Sequence[str] | None = None) -> list[KeywordChunk]:
+        """The rows of `article_ids` (None: every row), in the order they were written."""
 
 
 def filter_clauses(where: ChunkFilter | None) -> tuple[list[str], list[object]]:
@@ -210,6 +291,7 @@ class SQLiteKeywordIndex(KeywordIndex):
                 "title, text, chunk_id UNINDEXED, article_id UNINDEXED, day UNINDEXED, "
                 "source UNINDEXED, tokenize = 'porter unicode61 remove_diacritics 2');"
                 f"{TABLES_SCHEMA};"
+                + JOURNAL_SCHEMA.format(serial="INTEGER PRIMARY KEY AUTOINCREMENT")
             )
         except sqlite3.Error as exc:
             raise StoreError(
@@ -236,7 +318,23 @@ class SQLiteKeywordIndex(KeywordIndex):
     def _clear(self, db: Transaction) -> None:
         db.execute(f"DELETE FROM {self.table}")
 
-    def search(
+    def rows(self, article_ids: Sequence[str] | None = None) -> list[KeywordChunk]:
+        select = f"SELECT chunk_id, article_id, title, text, day, source FROM {self.table}"
+        if article_ids is None:
+            found = self.database.rows(f"{select} ORDER BY rowid")
+        else:
+            # The article id is not indexed in FTS5: each statement reads every row's id.
+            found = []
+            ids = list(article_ids)
+            for start in range(0, len(ids), _SQLITE_MAX_VARS):
+                part = ids[start : start + _SQLITE_MAX_VARS]
+                marks = ",".join("?" * len(part))
+                found += self.database.rows(
+                    f"{select} WHERE article_id IN ({marks}) ORDER BY rowid", part
+                )
+        return [KeywordChunk(*row) for row in found]
+
+    def database_search(
         self, query: str, n: int, where: ChunkFilter | None = None
     ) -> list[tuple[str, float]]:
         terms = query_terms(query)

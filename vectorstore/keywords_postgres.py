@@ -14,6 +14,7 @@ from typing import Final
 from vectorstore.database import Database, Transaction
 from vectorstore.filters import ChunkFilter
 from vectorstore.keywords import (
+    JOURNAL_SCHEMA,
     TABLES_SCHEMA,
     KeywordChunk,
     KeywordIndex,
@@ -37,6 +38,7 @@ CREATE TABLE IF NOT EXISTS {TABLE} (
 CREATE INDEX IF NOT EXISTS {TABLE}_words ON {TABLE} USING GIN (words);
 CREATE INDEX IF NOT EXISTS {TABLE}_article ON {TABLE} (collection, article_id);
 {TABLES_SCHEMA};
+{JOURNAL_SCHEMA.format(serial="BIGSERIAL PRIMARY KEY")};
 """
 
 
@@ -76,7 +78,21 @@ class PostgresKeywordIndex(KeywordIndex):
     def _clear(self, db: Transaction) -> None:
         db.execute(f"DELETE FROM {TABLE} WHERE collection = ?", (self.collection,))
 
-    def search(
+    def rows(self, article_ids: Sequence[str] | None = None) -> list[KeywordChunk]:
+        select = (
+            f"SELECT chunk_id, article_id, title, text, day, source FROM {TABLE} "
+            "WHERE collection = ?"
+        )
+        if article_ids is None:
+            found = self.database.rows(f"{select} ORDER BY chunk_id", (self.collection,))
+        else:
+            found = self.database.rows(
+                f"{select} AND article_id = ANY(?) ORDER BY chunk_id",
+                (self.collection, list(article_ids)),
+            )
+        return [KeywordChunk(*row) for row in found]
+
+    def database_search(
         self, query: str, n: int, where: ChunkFilter | None = None
     ) -> list[tuple[str, float]]:
         # Letters and digits only: tsquery syntax (& | ! : * ' parentheses) never reaches it.
