@@ -145,7 +145,7 @@ class Settings(BaseSettings):
     keywords_in_memory: bool = Field(
         default=True,
         description="Rank keyword search in each process's memory once it has read the keyword "
-        "index (about 50 MB per 60k chunks; kept current from the index's change journal), "
+        "index (about 130 MB per 60k chunks; kept current from the index's change journal), "
         "instead of in the database for every search.",
     )
     # The weights below were chosen on the tuning half of the mini questions (BENCHMARKS.md,

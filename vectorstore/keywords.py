@@ -30,7 +30,7 @@ import logging
 import re
 import sqlite3
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -60,6 +60,7 @@ QUERY_STOPWORDS: Final = frozenset(
 MAX_QUERY_TERMS: Final = 32
 _SQLITE_MAX_VARS: Final = 900
 OVERFETCH: Final = 3  # a filtered keyword search first ranks this many times n, unfiltered
+ROWS_PAGE: Final = 2000  # rows read at a time when every row is read
 
 
 @dataclass(frozen=True)
@@ -253,8 +254,8 @@ class KeywordIndex(ABC):
         return [(int(number), article) for number, article in rows]
 
     @abstractmethod
-    def rows(self, article_ids: Sequence[str] | None = None) -> list[KeywordChunk]:
-        """The rows of `article_ids` (None: every row), in the order they were written."""
+    def rows(self, article_ids: Sequence[str] | None = None) -> Iterator[KeywordChunk]:
+        """The rows of `article_ids` (None: every row, read a page at a time)."""
 
 
 def filter_clauses(where: ChunkFilter | None) -> tuple[list[str], list[object]]:
@@ -318,21 +319,23 @@ class SQLiteKeywordIndex(KeywordIndex):
     def _clear(self, db: Transaction) -> None:
         db.execute(f"DELETE FROM {self.table}")
 
-    def rows(self, article_ids: Sequence[str] | None = None) -> list[KeywordChunk]:
-        select = f"SELECT chunk_id, article_id, title, text, day, source FROM {self.table}"
+    def rows(self, article_ids: Sequence[str] | None = None) -> Iterator[KeywordChunk]:
+        select = f"SELECT rowid, chunk_id, article_id, title, text, day, source FROM {self.table}"
         if article_ids is None:
-            found = self.database.rows(f"{select} ORDER BY rowid")
-        else:
+            last = -1
+            while page := self.database.rows(
+                f"{select} WHERE rowid > ? ORDER BY rowid LIMIT ?", (last, ROWS_PAGE)
+            ):
+                yield from (KeywordChunk(*row[1:]) for row in page)
+                last = page[-1][0]
+            return
+        ids = list(article_ids)
+        for start in range(0, len(ids), _SQLITE_MAX_VARS):
             # The article id is not indexed in FTS5: each statement reads every row's id.
-            found = []
-            ids = list(article_ids)
-            for start in range(0, len(ids), _SQLITE_MAX_VARS):
-                part = ids[start : start + _SQLITE_MAX_VARS]
-                marks = ",".join("?" * len(part))
-                found += self.database.rows(
-                    f"{select} WHERE article_id IN ({marks}) ORDER BY rowid", part
-                )
-        return [KeywordChunk(*row) for row in found]
+            part = ids[start : start + _SQLITE_MAX_VARS]
+            marks = ",".join("?" * len(part))
+            found = self.database.rows(f"{select} WHERE article_id IN ({marks})", part)
+            yield from (KeywordChunk(*row[1:]) for row in found)
 
     def database_search(
         self, query: str, n: int, where: ChunkFilter | None = None

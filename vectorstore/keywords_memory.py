@@ -3,9 +3,9 @@ the index's change journal.
 
 The database (`vectorstore.keywords`: SQLite FTS5 or PostgreSQL) stays the one truth: it is
 written inside the store's write order and read by every process. Ranking there scores every
-chunk that holds any word of the question, which grows with the collection (about 60 ms p50 at
-61k chunks in FTS5). This process keeps the same rows as postings arrays and scores a question's
-words with numpy (about 1-2 ms at 61k chunks).
+chunk that holds any word of the question, which grows with the collection. This process keeps
+the same rows as postings arrays and scores a question's words with numpy (BENCHMARKS.md,
+Keyword index: 0.6 ms p50 against FTS5's 14 ms over 9,448 chunks).
 
 Staying current: every write of the index appends the articles it touched to `keyword_changes`
 in the same transaction. Before each search this index reads the journal past the last change it
@@ -14,10 +14,10 @@ twice is harmless); a journal entry without an article (the index was cleared) r
 search sees every write committed before it began, whichever process made it, as a database
 search does.
 
-Building reads and tokenizes every row (about 12 s per 60k chunks on one core), so it runs on a
-thread, started by the process's second distinct question: `newsbot ask`, which answers one (and
-may search for it twice), never pays for it. Until it is ready, and while it rebuilds after
-falling far behind the journal, the database ranks.
+Building reads and tokenizes every row (14 s and 130 MB for 61k chunks: BENCHMARKS.md, Retrieval
+latency), so it runs on a thread, started by the process's second distinct question: `newsbot
+ask`, which answers one (and may search for it twice), never pays for it. Until it is ready, and
+while it rebuilds after falling far behind the journal, the database ranks.
 
 Scoring is FTS5's `bm25()` (k1 1.2, b 0.75, idf floored at 1e-6, title and text counted as one
 document), over words split and Porter-stemmed as FTS5's `porter unicode61` tokenizer does, so
@@ -32,7 +32,7 @@ import threading
 import unicodedata
 from array import array
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
@@ -87,7 +87,7 @@ class Journal:
     """The last journal entry's number (0: none)."""
     since: Callable[[int], list[tuple[int, str | None]]]
     """Entries after a number, in order: (number, article id; None: everything changed)."""
-    rows: Callable[[Sequence[str] | None], list[KeywordChunk]]
+    rows: Callable[[Sequence[str] | None], Iterable[KeywordChunk]]
     """The rows of these articles (None: every row)."""
 
 
@@ -302,6 +302,12 @@ class MemoryKeywords:
         with self._lock:
             self._postings, self._applied = postings, position
         logger.debug("Keyword index in memory: %d chunks", postings.live)
+
+    def release(self) -> None:
+        """Forget the copy (the database ranks until a later search starts a build)."""
+        with self._lock:
+            self._postings = None
+            self._first_terms = None
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait for a build in progress; True when built."""

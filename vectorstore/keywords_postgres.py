@@ -8,13 +8,14 @@ search that matches any of the question's words (`|`), ranked by `ts_rank` norma
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Final
 
 from vectorstore.database import Database, Transaction
 from vectorstore.filters import ChunkFilter
 from vectorstore.keywords import (
     JOURNAL_SCHEMA,
+    ROWS_PAGE,
     TABLES_SCHEMA,
     KeywordChunk,
     KeywordIndex,
@@ -78,19 +79,24 @@ class PostgresKeywordIndex(KeywordIndex):
     def _clear(self, db: Transaction) -> None:
         db.execute(f"DELETE FROM {TABLE} WHERE collection = ?", (self.collection,))
 
-    def rows(self, article_ids: Sequence[str] | None = None) -> list[KeywordChunk]:
+    def rows(self, article_ids: Sequence[str] | None = None) -> Iterator[KeywordChunk]:
         select = (
             f"SELECT chunk_id, article_id, title, text, day, source FROM {TABLE} "
             "WHERE collection = ?"
         )
         if article_ids is None:
-            found = self.database.rows(f"{select} ORDER BY chunk_id", (self.collection,))
-        else:
-            found = self.database.rows(
-                f"{select} AND article_id = ANY(?) ORDER BY chunk_id",
-                (self.collection, list(article_ids)),
-            )
-        return [KeywordChunk(*row) for row in found]
+            last = ""
+            while page := self.database.rows(
+                f"{select} AND chunk_id > ? ORDER BY chunk_id LIMIT ?",
+                (self.collection, last, ROWS_PAGE),
+            ):
+                yield from (KeywordChunk(*row) for row in page)
+                last = page[-1][0]
+            return
+        found = self.database.rows(
+            f"{select} AND article_id = ANY(?)", (self.collection, list(article_ids))
+        )
+        yield from (KeywordChunk(*row) for row in found)
 
     def database_search(
         self, query: str, n: int, where: ChunkFilter | None = None

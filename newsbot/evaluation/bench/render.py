@@ -127,8 +127,9 @@ def _retrieval(r: dict[str, Any]) -> list[str]:
         )
         + ", as in a benchmark run;",
         "an *own data dir* holds that collection alone (`--own-data-dir`). The synthetic",
-        "collections hold random vectors, no registry and no words a question shares: they",
-        "measure the dense side, with Chroma's own date filter.",
+        "collections hold random vectors (10 chunks an article, dated across 2022) and the",
+        "registry rows ingest writes, but no words a question shares: they measure the dense",
+        "side and the registry's date filter.",
         "",
         "| collection | chunks | as of question date p50 / p95 ms | as of today p50 / p95 ms "
         "| keywords in memory: built in, resident memory added |",

@@ -156,12 +156,12 @@ def _latency(results: dict[str, Any]) -> list[Row]:
     limits = {
         "full 2022 (real)": (
             50,
-            "SQLite FTS5 scores every chunk holding any word of the question (docs/scaling.md)",
+            "the keyword ranking (the database's, used until the copy in memory is built, "
+            "scores every chunk holding a word of the question; docs/scaling.md)",
         ),
         "synthetic 200k (random vectors)": (
             100,
-            "no registry beside random vectors: Chroma's own date filter decides (the real "
-            "collections' registry path is not measured at 200k)",
+            "the dense side: Chroma's nearest chunks and the registry's date filter",
         ),
     }
     for label, (limit, why) in limits.items():

@@ -17,18 +17,19 @@ from newsbot.evaluation.bench.common import BenchConfig, open_store, pct, settin
 logger = logging.getLogger(__name__)
 
 
-def _latencies(store: Any, questions: Sequence[tuple[str, date]], k: int) -> dict[str, Any]:
+def _latencies(
+    store: Any, questions: Sequence[tuple[str, date]], k: int, data_dir: Path
+) -> dict[str, Any]:
     """Search p50/p95 as of each question's date (a date filter) and as of today (usually none:
     no stored article is newer, see `NewsStore.search`), once the keyword ranking in memory is
     built (as in a server that has answered a few questions)."""
     memory = store.keywords.memory if store.keywords is not None else None
     build_s = grew_mb = None
     if memory is not None:
-        before = _resident_mb()
         started = time.perf_counter()
         memory.build()
         build_s = round(time.perf_counter() - started, 1)
-        grew_mb = round(_resident_mb() - before)
+        grew_mb = _memory_of_build(data_dir, store.collection_name)
     for text, when in questions[:3]:  # warm up: model load, caches
         store.search(text, k, published_before=when)
     dated: list[float] = []
@@ -38,6 +39,8 @@ def _latencies(store: Any, questions: Sequence[tuple[str, date]], k: int) -> dic
             started = time.perf_counter()
             store.search(text, k, published_before=day)
             seconds.append(time.perf_counter() - started)
+    if memory is not None:
+        memory.release()
     return {
         "queries": len(dated),
         "p50_ms": round(1000 * (pct(dated, 50) or 0), 1),
@@ -49,12 +52,37 @@ def _latencies(store: Any, questions: Sequence[tuple[str, date]], k: int) -> dic
     }
 
 
-def _resident_mb() -> float:
-    """This process's resident memory in MiB (Linux)."""
-    import os
+_MEASURE_BUILD = """
+import gc, sys
+from pathlib import Path
+from newsbot.evaluation.bench.common import open_store, settings_for
 
-    pages = int(Path("/proc/self/statm").read_text().split()[1])
-    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+def resident():
+    return int(Path("/proc/self/statm").read_text().split()[1])
+
+store = open_store(settings_for(Path(sys.argv[1])), sys.argv[2])
+gc.collect()
+before = resident()
+store.keywords.memory.build()
+gc.collect()
+print(resident() - before)
+"""
+
+
+def _memory_of_build(data_dir: Path, collection: str) -> int:
+    """MiB of resident memory the keyword ranking's copy adds to a fresh process (Linux), so
+    that earlier rows' builds in this process don't count."""
+    import os
+    import subprocess
+    import sys
+
+    pages = subprocess.run(
+        [sys.executable, "-c", _MEASURE_BUILD, str(data_dir), collection],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()[-1]
+    return round(int(pages) * os.sysconf("SC_PAGE_SIZE") / 2**20)
 
 
 def _count_chunks(dataset: Path, settings: Any) -> int:
@@ -156,7 +184,7 @@ def _own_dir_rows(config: BenchConfig, questions: Sequence[tuple[str, date]]) ->
                 rows[f"{label} (real), own data dir"] = {
                     "chunks": chunks,
                     "collections_in_data_dir": len(store.client.list_collections()),
-                    **_latencies(store, questions, config.k),
+                    **_latencies(store, questions, config.k, data_dir),
                 }
     return rows
 
@@ -179,26 +207,29 @@ def bench_retrieval(config: BenchConfig) -> dict[str, Any]:
         )
     rows["mini (real)"] = {
         "chunks": mini.stats()["chunks"],
-        **_latencies(mini, questions, config.k),
+        **_latencies(mini, questions, config.k, config.data_dir),
     }
 
     full = open_store(settings, eval_collection_name(config.full))
     full_chunks = full.stats()["chunks"]
     if full_chunks:
-        rows["full 2022 (real)"] = {"chunks": full_chunks, **_latencies(full, questions, config.k)}
+        rows["full 2022 (real)"] = {
+            "chunks": full_chunks,
+            **_latencies(full, questions, config.k, config.data_dir),
+        }
     else:
         size = _count_chunks(config.full, settings)
         store = _synthetic(settings, f"bench-synthetic-{size}", size, mini.dimension)
         rows["full 2022 size (random vectors)"] = {
             "chunks": size,
-            **_latencies(store, questions, config.k),
+            **_latencies(store, questions, config.k, config.data_dir),
         }
     big = _synthetic(
         settings, f"bench-synthetic-{config.synthetic}", config.synthetic, mini.dimension
     )
     rows[f"synthetic {config.synthetic // 1000}k (random vectors)"] = {
         "chunks": config.synthetic,
-        **_latencies(big, questions, config.k),
+        **_latencies(big, questions, config.k, config.data_dir),
     }
     rows.update(_own_dir_rows(config, questions))
     return stamp(
