@@ -125,7 +125,11 @@ def settings_for(data_dir: Path) -> Settings:
 
 
 def open_store(settings: Settings, collection: str) -> NewsStore:
-    """The store of `collection` in the settings' data dir."""
+    """The store of `collection` in the settings' data dir, its keyword ranking in memory built
+    (as in a server past its first questions: a bench times the steady state)."""
     from newsbot.factories import build_store
 
-    return build_store(settings, collection=collection)
+    store = build_store(settings, collection=collection)
+    if store.keywords is not None and store.keywords.memory is not None:
+        store.keywords.memory.build()
+    return store

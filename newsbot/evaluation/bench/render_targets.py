@@ -43,11 +43,12 @@ def _pick_limit(summary: dict[str, Any], evidence: float) -> str:
 
 
 def _evidence_limit(results: dict[str, Any], dataset: str) -> str:
-    """Whether reading deeper would find the evidence, from the ranking bench (mini set only)."""
-    rows = results.get("ranking", {}).get("datasets", {}).get("mini", {}).get("rows", {})
-    default = next((row for label, row in rows.items() if "(default)" in label), None)
-    if dataset != "realtimeqa-2022-mini" or default is None:
-        return "retrieval; the ranking bench (Retrieval quality) covers the mini set only"
+    """Whether reading deeper would find the evidence, from the ranking bench."""
+    label = {"realtimeqa-2022-mini": "mini", "realtimeqa-2022": "full 2022"}[dataset]
+    rows = results.get("ranking", {}).get("datasets", {}).get(label, {}).get("rows", {})
+    default = next((row for name, row in rows.items() if "(default)" in name), None)
+    if default is None:
+        return f"retrieval; the ranking bench (Retrieval quality) has not run on {dataset}"
     return (
         "retrieval: even the top 10 chunks hold the evidence only "
         f"{default['all']['ev@10']:.2f} of the time (Retrieval quality, all questions)"
