@@ -101,6 +101,18 @@ def _accuracy(results: dict[str, Any]) -> list[Row]:
     return rows
 
 
+def _judge_limit(results: dict[str, Any]) -> str:
+    """What the chat model does as a judge of cited sentences (the claims bench), if measured."""
+    golden = results.get("claims", {}).get("golden", {}).get("halves")
+    if not golden:
+        return ""
+    aucs = " / ".join(f"{half['auc']:.2f}" for half in golden.values())
+    return (
+        f"; the bundled model as a judge of each cited sentence separates wrong answers from "
+        f"right ones at AUC {aucs} (0.5: chance; {' / '.join(golden)}; Claims checked by the model)"
+    )
+
+
 def _free_form(results: dict[str, Any]) -> list[Row]:
     grounding = results.get("grounding")
     if not grounding or "datasets" not in grounding:
@@ -122,7 +134,8 @@ def _free_form(results: dict[str, Any]) -> list[Row]:
                 None if rates.wrong is None else rates.wrong <= 0.10,
                 "the lexical check keeps supported sentences that answer something else and "
                 "wrong details made of the passages' words (docs/grounding.md); the match is "
-                "strict, so a paraphrase of the right answer counts here too",
+                "strict, so a paraphrase of the right answer counts here too"
+                + _judge_limit(results),
             ),
             (
                 f"unanswerable refused ≥ 0.9, {name}",
