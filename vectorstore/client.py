@@ -14,10 +14,12 @@ from chromadb.api import ClientAPI
 from chromadb.config import Settings as ChromaSettings
 
 from newsbot.errors import StoreError
+from vectorstore.locks import FileLock
 
 logger = logging.getLogger(__name__)
 
 CHROMA_SUBDIR = "chroma"
+OPEN_LOCK = "chroma-open.lock"
 
 
 def make_chroma_client(
@@ -33,7 +35,11 @@ def make_chroma_client(
         path = data_dir / CHROMA_SUBDIR
         try:
             path.mkdir(parents=True, exist_ok=True)
-            client = chromadb.PersistentClient(path=str(path), settings=settings)
+            # Chroma creates and migrates its SQLite file on open; two processes opening a new
+            # data dir at once (two `newsbot ingest` runs) collide there ("database is locked",
+            # "table already exists"), so they open it one at a time.
+            with FileLock.at(data_dir / OPEN_LOCK).hold(purpose="opening of the Chroma store"):
+                client = chromadb.PersistentClient(path=str(path), settings=settings)
         except Exception as exc:  # chromadb raises many untyped errors for a bad folder
             raise StoreError(
                 f"Cannot open the Chroma store at {path} ({exc}): check that the folder is "
