@@ -14,7 +14,7 @@ twice is harmless); a journal entry without an article (the index was cleared) r
 search sees every write committed before it began, whichever process made it, as a database
 search does.
 
-Building reads and tokenizes every row (14 s and 130 MB for 61k chunks: BENCHMARKS.md, Retrieval
+Building reads and tokenizes every row (15 s and 128 MB for 61k chunks: BENCHMARKS.md, Retrieval
 latency), so it runs on a thread, started by the process's second distinct question: `newsbot
 ask`, which answers one (and may search for it twice), never pays for it. Until it is ready, and
 while it rebuilds after falling far behind the journal, the database ranks.
@@ -271,7 +271,7 @@ class MemoryKeywords:
             if self._first_terms is None:
                 self._first_terms = tuple(terms)
             elif tuple(terms) != self._first_terms:
-                self._start_build()
+                self.start()
             return None
         with self._lock:
             stemmed = [self._stems.term(t) for t in terms]
@@ -316,9 +316,10 @@ class MemoryKeywords:
             thread.join(timeout)
         return self.ready()
 
-    def _start_build(self) -> None:
-        """Start a build on a thread, unless one runs or one failed (the database ranks for
-        the rest of this process then; the warning said why)."""
+    def start(self) -> None:
+        """Start a build on a thread (as a process's second question does), unless one runs or
+        one failed (the database ranks for the rest of this process then; the warning said
+        why)."""
         with self._start_lock:
             if self.failed is not None or (self._building and self._building.is_alive()):
                 return
@@ -343,7 +344,7 @@ class MemoryKeywords:
         articles = list(dict.fromkeys(a for _, a in changes if a is not None))
         if any(a is None for _, a in changes) or len(articles) > MAX_CATCH_UP:
             self._postings = None
-            self._start_build()
+            self.start()
             return False
         postings = self._postings
         assert postings is not None
