@@ -15,10 +15,22 @@ from tests.fixtures_store import Opener
 from tests.test_hybrid import FILLER, RARE, article
 from vectorstore import keywords_memory
 from vectorstore.filters import chunk_filter
-from vectorstore.keywords import KeywordIndex
+from vectorstore.keywords import KeywordIndex, query_terms
 from vectorstore.store import NewsStore
 
+PRODUCT_DISABLE = keywords_memory.MemoryKeywords.disable
 QUERIES = ["Zephyrine cargo", "harbour ships hours", "port season", "forged manifest inspectors"]
+
+
+@pytest.fixture(autouse=True)
+def memory_errors_fail_the_test(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In the product an error in the copy hands ranking to the database for good; here it must
+    fail the test, or the database's answers would pass for the copy's."""
+
+    def fail(_: object, error: BaseException) -> None:
+        raise error
+
+    monkeypatch.setattr(keywords_memory.MemoryKeywords, "disable", fail)
 
 
 def built(store: NewsStore) -> KeywordIndex:
@@ -30,6 +42,30 @@ def built(store: NewsStore) -> KeywordIndex:
     return index
 
 
+@pytest.mark.parametrize("open_store", ["sqlite"], indirect=True)
+def test_edits_merged_into_the_arrays_rank_as_fts5_does(
+    open_store: Opener, embedder: Embeddings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every catch-up compacts: the merged arrays and renumbered slots must rank as the rows do.
+    monkeypatch.setattr(keywords_memory, "MIN_PENDING", 0)
+    monkeypatch.setattr(keywords_memory, "MIN_DEAD", 0)
+    store = open_store(embedder)
+    store.put_articles([article("filler", "2024-05-01", *FILLER)])
+    index = built(store)
+    store.put_articles([article("rare", "2024-05-02", RARE)])
+    store.put_articles([article("filler", "2024-05-01", *FILLER[3:], version="2")])
+    index.search("harbour", 1)  # catches up: the rare article added, filler rewritten
+    store.delete_article("rare")
+    store.put_articles([article("late", "2024-05-04", "Ships waited at the harbour for hours.")])
+    assert index.memory is not None
+    for query in [*QUERIES, "ships waited harbour"]:
+        memory = index.memory.search(query_terms(query), 20, None)  # no database fallback
+        database = index.database_search(query, 20)
+        assert memory is not None
+        assert [cid for cid, _ in memory] == [cid for cid, _ in database]
+        assert [round(s, 4) for _, s in memory] == [round(s, 4) for _, s in database]
+
+
 @pytest.mark.parametrize("open_store", ["sqlite"], indirect=True)  # PostgreSQL: ts_rank
 def test_memory_ranks_as_fts5_does(open_store: Opener, embedder: Embeddings) -> None:
     store = open_store(embedder)
@@ -37,9 +73,11 @@ def test_memory_ranks_as_fts5_does(open_store: Opener, embedder: Embeddings) -> 
         [article("filler", "2024-05-01", *FILLER), article("rare", "2024-05-02", RARE)]
     )
     index = built(store)
+    assert index.memory is not None
     for query in QUERIES:
-        memory = index.search(query, 10)
+        memory = index.memory.search(query_terms(query), 10, None)  # no database fallback
         database = index.database_search(query, 10)
+        assert memory is not None
         assert [cid for cid, _ in memory] == [cid for cid, _ in database]
         assert [round(s, 4) for _, s in memory] == [round(s, 4) for _, s in database]
 
@@ -206,3 +244,22 @@ def test_one_question_never_starts_a_build(open_store: Opener, embedder: Embeddi
     index.search("forged manifest", 3)  # a second question: a session, worth the build
     assert index.memory.wait(60)
     assert [cid for cid, _ in index.search("Zephyrine cargo", 3)] == ["rare:0"]
+
+
+def test_an_error_in_the_copy_hands_ranking_to_the_database(
+    open_store: Opener,
+    embedder: Embeddings,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setattr(keywords_memory.MemoryKeywords, "disable", PRODUCT_DISABLE)
+    index = built(rare_article_store(open_store, embedder))
+    memory = index.memory
+    assert memory is not None
+    memory._postings.chunk_ids.clear()  # type: ignore[union-attr]  # a broken copy
+    assert [cid for cid, _ in index.search("Zephyrine", 3)] == ["rare:0"]
+    assert memory.failed is not None
+    assert not memory.ready()
+    assert "stays in the database" in caplog.text
+    memory.start()  # never again in this process
+    assert not memory.wait(1)

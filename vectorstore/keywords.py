@@ -224,8 +224,8 @@ class KeywordIndex(ABC):
                 return []
             try:
                 ranked = self.memory.search(terms, n, where)
-            except Exception as exc:  # the database search below says what is wrong
-                logger.debug("Keyword ranking in memory failed: %s", exc)
+            except Exception as exc:  # the database ranks from now on; it says what is wrong
+                self.memory.disable(exc)
                 ranked = None
             if ranked is not None:
                 return ranked

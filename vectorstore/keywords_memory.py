@@ -53,8 +53,11 @@ MIN_IDF: Final = 1e-6
 #: rebuilds (re-reading many articles costs as much as a rebuild).
 MAX_CATCH_UP: Final = 200
 #: Pending postings (added since the last compaction) are scanned per query term; past this
-#: share of the compacted ones they are merged in.
+#: share of the compacted ones (and at least `MIN_PENDING`) they are merged in, and so are the
+#: dead slots past a quarter of all (at least `MIN_DEAD`).
 PENDING_SHARE: Final = 0.05
+MIN_PENDING: Final = 20_000
+MIN_DEAD: Final = 1_000
 
 _WORD = re.compile(r"[^\W_]+")
 
@@ -154,8 +157,8 @@ class _Postings:
 
     def needs_compaction(self) -> bool:
         dead = len(self.chunk_ids) - self.live
-        return len(self.pend_term) > max(20_000, PENDING_SHARE * len(self.post_slot)) or (
-            dead > max(1_000, len(self.chunk_ids) // 4)
+        return len(self.pend_term) > max(MIN_PENDING, PENDING_SHARE * len(self.post_slot)) or (
+            dead > max(MIN_DEAD, len(self.chunk_ids) // 4)
         )
 
     def compact(self) -> None:
@@ -182,9 +185,10 @@ class _Postings:
         for name in ("length", "day", "source"):
             setattr(self, name, array("i", np.frombuffer(getattr(self, name), np.int32)[live]))
         self.alive = array("b", bytes([1]) * len(live))
-        self.slots_of = {}
-        for new, cid in enumerate(self.chunk_ids):
-            self.slots_of.setdefault(cid.rsplit(":", 1)[0], []).append(new)
+        self.slots_of = {
+            article: [int(renumber[slot]) for slot in slots if alive[slot]]
+            for article, slots in self.slots_of.items()
+        }
 
     # --- reads -----------------------------------------------------------------------------------
 
@@ -267,7 +271,7 @@ class MemoryKeywords:
         """The `n` best chunks for the (unstemmed) query words `terms`, best first, as (chunk id,
         score), among those `where` keeps; None when this process cannot rank yet (not built,
         or far behind the journal: a rebuild has started) and the database must."""
-        if self._postings is None:
+        if self._postings is None or self.failed is not None:
             if self._first_terms is None:
                 self._first_terms = tuple(terms)
             elif tuple(terms) != self._first_terms:
@@ -328,12 +332,20 @@ class MemoryKeywords:
             )
             self._building.start()
 
+    def disable(self, error: BaseException) -> None:
+        """Drop the copy for good after `error` (a failed build or search): the database ranks
+        for the rest of this process, and the log says why, once."""
+        with self._start_lock:
+            if self.failed is None:
+                self.failed = repr(error)
+                logger.warning("Keyword ranking stays in the database from now on: %r", error)
+        self._postings = None
+
     def _build_logged(self) -> None:
         try:
             self.build()
-        except Exception as exc:  # the database keeps ranking; say why once
-            self.failed = str(exc)
-            logger.warning("Keyword ranking stays in the database: %s", exc)
+        except Exception as exc:  # the database keeps ranking
+            self.disable(exc)
 
     def _catch_up(self) -> bool:
         """Apply the journal's entries since the last applied (holding the lock); False when
