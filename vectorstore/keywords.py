@@ -26,7 +26,6 @@ longer holds is skipped by the store.
 from __future__ import annotations
 
 import hashlib
-import logging
 import re
 import sqlite3
 from abc import ABC, abstractmethod
@@ -39,8 +38,6 @@ from vectorstore.chunks import chunk_id, epoch_day
 from vectorstore.database import Database, Transaction
 from vectorstore.filters import ChunkFilter
 from vectorstore.records import ArticleMeta, ChunkText
-
-logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
@@ -99,7 +96,9 @@ TABLES_SCHEMA: Final = (
     "collection TEXT PRIMARY KEY, table_name TEXT NOT NULL, built INTEGER NOT NULL)"
 )
 #: The journal of writes; `{serial}` is the engine's auto-numbered key (never reused). An entry
-#: with no article means every row of the collection changed.
+#: with no article means every row of the collection changed. Writers of a collection hold its
+#: ingest lock (`NewsStore`), so its entries commit in the order of their numbers: a reader that
+#: has applied entry n never later finds a lower one committed.
 JOURNAL_SCHEMA: Final = (
     "CREATE TABLE IF NOT EXISTS keyword_changes ("
     "seq {serial}, collection TEXT NOT NULL, article_id TEXT);"
