@@ -124,12 +124,13 @@ def settings_for(data_dir: Path) -> Settings:
     return get_settings(data_dir=data_dir, models_dir=default_models_dir())
 
 
-def open_store(settings: Settings, collection: str) -> NewsStore:
+def open_store(settings: Settings, collection: str, *, build_keywords: bool = True) -> NewsStore:
     """The store of `collection` in the settings' data dir, its keyword ranking in memory built
-    (as in a server past its first questions: a bench times the steady state)."""
+    (as in a server past its first questions: a bench times the steady state) unless the bench
+    times the build itself (`build_keywords=False`)."""
     from newsbot.factories import build_store
 
     store = build_store(settings, collection=collection)
-    if store.keywords is not None and store.keywords.memory is not None:
+    if build_keywords and store.keywords is not None and store.keywords.memory is not None:
         store.keywords.memory.build()
     return store

@@ -29,7 +29,6 @@ def _latencies(
     build_s = grew_mb = None
     during: list[float] = []
     if memory is not None:
-        memory.release()
         started = time.perf_counter()
         memory.start()
         for text, when in cycle(questions):
@@ -119,7 +118,7 @@ def _synthetic(settings: Any, name: str, size: int, dimension: int) -> Any:
     article), with the registry rows ingest would write, built once."""
     import numpy as np
 
-    store = open_store(settings, name)
+    store = open_store(settings, name, build_keywords=False)
     collection = store.client.get_collection(name)
     have = collection.count()
     if have >= size:
@@ -191,7 +190,7 @@ def _own_dir_rows(config: BenchConfig, questions: Sequence[tuple[str, date]]) ->
     for data_dir in config.own_data_dirs:
         settings = settings_for(data_dir)
         for label, dataset in (("mini", config.mini), ("full 2022", config.full)):
-            store = open_store(settings, eval_collection_name(dataset))
+            store = open_store(settings, eval_collection_name(dataset), build_keywords=False)
             chunks = store.stats()["chunks"]
             if chunks:
                 rows[f"{label} (real), own data dir"] = {
@@ -212,7 +211,7 @@ def bench_retrieval(config: BenchConfig) -> dict[str, Any]:
     questions = [(q.question, date.fromisoformat(q.date)) for q in load_queries(config.mini)]
     rows: dict[str, Any] = {}
 
-    mini = open_store(settings, eval_collection_name(config.mini))
+    mini = open_store(settings, eval_collection_name(config.mini), build_keywords=False)
     if mini.stats()["chunks"] == 0:
         raise InputError(
             f"No mini collection in {config.data_dir}: run `newsbot --data-dir "
@@ -223,7 +222,7 @@ def bench_retrieval(config: BenchConfig) -> dict[str, Any]:
         **_latencies(mini, questions, config.k, config.data_dir),
     }
 
-    full = open_store(settings, eval_collection_name(config.full))
+    full = open_store(settings, eval_collection_name(config.full), build_keywords=False)
     full_chunks = full.stats()["chunks"]
     if full_chunks:
         rows["full 2022 (real)"] = {
