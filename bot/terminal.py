@@ -14,7 +14,14 @@ from dataclasses import asdict
 from datetime import date
 from typing import IO
 
-from bot.answer.events import AnswerDone, AnswerEvent, AnswerStreamer, TextDelta, collect
+from bot.answer.events import (
+    AnswerDone,
+    AnswerEvent,
+    AnswerStreamer,
+    Searched,
+    TextDelta,
+    collect,
+)
 from bot.answer.filters import SearchFilter
 from bot.answer.history import ChatTurn
 from bot.answer.result import AnswerResult
@@ -22,6 +29,8 @@ from newsbot.errors import NewsbotError
 
 HELP = "Commands: /sources (sources of the last answer), /reset (forget the conversation), /quit"
 PROMPT = "> "
+ERASE_LINE = "\r\x1b[K"
+"""Back to the start of the line and clear it (a terminal's progress note)."""
 
 
 Answerer = AnswerStreamer
@@ -53,16 +62,35 @@ def format_sources(result: AnswerResult) -> str:
     return "\n".join(lines)
 
 
-def render_stream(events: Iterable[AnswerEvent], output: IO[str]) -> AnswerResult:
-    """Write the checked answer as it streams (each piece is final) and return its result."""
-    for event in events:
-        if isinstance(event, TextDelta):
-            output.write(printable(event.text, keep="\n"))
+def render_stream(
+    events: Iterable[AnswerEvent], output: IO[str], progress: bool = False
+) -> AnswerResult:
+    """Write the checked answer as it streams (each piece is final) and return its result.
+
+    With `progress` (a terminal), a note says what the model is reading until the answer's first
+    text erases it.
+    """
+    noted = False
+    try:
+        for event in events:
+            if isinstance(event, Searched) and progress and event.passages:
+                output.write(event.note())
+                output.flush()
+                noted = True
+            elif isinstance(event, TextDelta):
+                if noted:
+                    output.write(ERASE_LINE)
+                    noted = False
+                output.write(printable(event.text, keep="\n"))
+                output.flush()
+            elif isinstance(event, AnswerDone):
+                output.write("\n")
+                output.flush()
+                return event.result
+    finally:
+        if noted:  # an error before any text: the note goes, the error takes its line
+            output.write(ERASE_LINE)
             output.flush()
-        elif isinstance(event, AnswerDone):
-            output.write("\n")
-            output.flush()
-            return event.result
     raise RuntimeError("the answer stream ended without a result")
 
 
@@ -128,7 +156,7 @@ def run_chat(
                 output.write(json.dumps(last.to_dict(), ensure_ascii=False) + "\n")
                 output.flush()
             else:
-                last = render_stream(stream, output)
+                last = render_stream(stream, output, progress=interactive)
                 if not interactive:
                     output.write(format_sources(last) + "\n\n")
         except NewsbotError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -12,9 +13,10 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatResult
 
 from bot.answer.assistant import Assistant
-from bot.answer.events import AnswerDone, SourceCited, TextDelta
+from bot.answer.events import AnswerDone, Searched, SourceCited, TextDelta
 from bot.answer.grounding import NO_ARTICLES, REFUSAL
 from bot.answer.history import ChatTurn
+from newsbot.errors import NewsbotError
 from prompts import load_prompts
 from vectorstore.records import Passage
 
@@ -229,8 +231,10 @@ def test_stream_yields_checked_sentences_their_sources_then_one_result() -> None
     items = list(assistant.stream("What happened?", as_of=date(2025, 6, 1)))
     kinds = [type(item).__name__ for item in items]
     assert kinds == [
-        "SourceCited", "TextDelta", "TextDelta", "SourceCited", "TextDelta", "AnswerDone",
+        "Searched", "SourceCited", "TextDelta", "TextDelta", "SourceCited", "TextDelta",
+        "AnswerDone",
     ]  # fmt: skip
+    assert items[0] == Searched(passages=3, articles=3, question="What happened?")
     assert shown(items) == raw.replace("[3]", "[2]")
     cited = [item.source for item in items if isinstance(item, SourceCited)]
     last = items[-1].result  # type: ignore[union-attr]
@@ -315,6 +319,28 @@ def test_interactive_commands() -> None:
     assert "Conversation forgotten." in text
     assert len(llm.seen) == 2, "after /reset the next question is not condensed"
     assert "Unknown command /bogus" in text
+    # While the model reads, a terminal is told what; the answer's text erases the note.
+    note = "Reading 3 passages from 3 articles…"
+    assert f"> {note}\r\x1b[KJoint operations [1]." in text
+
+
+def test_a_terminal_note_is_erased_when_the_answer_fails() -> None:
+    import io
+
+    from bot.terminal import render_stream
+
+    def failing() -> Iterator[Searched | AnswerDone]:
+        yield Searched(passages=3, articles=1, question="What happened?")
+        raise NewsbotError("the model server stopped")
+
+    out = io.StringIO()
+    with pytest.raises(NewsbotError):
+        render_stream(failing(), out, progress=True)
+    assert out.getvalue() == "Reading 3 passages from 1 article…\r\x1b[K"
+    quiet = io.StringIO()
+    with pytest.raises(NewsbotError):
+        render_stream(failing(), quiet)
+    assert quiet.getvalue() == "", "a pipe gets no note"
 
 
 def test_passages_are_grouped_by_article_in_text_order() -> None:

@@ -18,7 +18,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from bot.answer.events import AnswerDone, AnswerEvent, SourceCited, TextDelta, collect
+from bot.answer.events import AnswerDone, AnswerEvent, Searched, SourceCited, TextDelta, collect
 from bot.answer.history import ChatTurn
 from bot.answer.result import AnswerResult, Source
 from bot.web import build_app
@@ -70,6 +70,7 @@ class ScriptedAssistant:
         if self.fail is not None:
             raise self.fail
         result = self._result(question, as_of)
+        yield Searched(passages=2, articles=1, question=question)
         yield SourceCited(result.sources[0])
         words = result.answer.split(" ")
         for i, word in enumerate(words):
@@ -158,12 +159,13 @@ def test_stream_sends_deltas_then_the_result(scripted: ScriptedAssistant) -> Non
     assert reply.headers["content-type"].startswith("text/event-stream")
     events = parse_sse(reply.text)
     names = [name for name, _ in events]
-    assert names[0] == "source", "a source comes before the text that cites it"
+    assert events[0] == ("searched", {"passages": 2, "articles": 1, "question": "Q?"})
+    assert names[1] == "source", "a source comes before the text that cites it"
     assert names[-1] == "result"
-    assert set(names[1:-1]) == {"delta"}
+    assert set(names[2:-1]) == {"delta"}
     deltas = "".join(data["text"] for name, data in events if name == "delta")
     assert deltas == events[-1][1]["answer"], "the deltas joined are the answer: none retracted"
-    assert events[0][1] == events[-1][1]["sources"][0]
+    assert events[1][1] == events[-1][1]["sources"][0]
 
 
 def test_model_errors_become_503_and_an_error_event() -> None:
@@ -308,7 +310,13 @@ def test_chat_history_drops_sources_blocks_and_unescapes_answers(
     ]
     chat = make_chat_fn(scripted)
     outputs = list(chat("And then?", history))
-    assert isinstance(outputs[0], str)
+    # Progress notes until the answer's first words (a titled message: never history).
+    assert [note[0]["metadata"]["title"] for note in outputs[:2]] == [
+        "Searching the articles…",
+        "Reading 2 passages from 1 article…",
+    ]
+    assert history_turns(outputs[1]) == []
+    assert isinstance(outputs[2], str)
     assert outputs[-1] == answer_messages(scripted.ask("And then?"))
     assert scripted.calls[-2][1] == history_turns(history)
 

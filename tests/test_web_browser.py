@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import itertools
 import json
+import re
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -187,18 +188,27 @@ def assert_nothing_ran(page: Page) -> None:
         assert frame.locator('a[href^="javascript" i], [onerror], [onmouseover]').count() == 0
 
 
-def streamed_texts(answer: Locator, sources: Locator) -> list[str]:
-    """The answer's texts seen while it streams, until the sources appear."""
+PROGRESS_NOTE = re.compile(r"(?:Searching the articles|Reading \d+ passages? from \d+ articles?)…")
+"""The notes shown in the answer's place until its first checked sentence (`bot.web.chat`)."""
+
+
+def streamed_texts(answer: Locator, sources: Locator) -> tuple[list[str], list[str]]:
+    """The progress notes, then the answer's texts, seen while it streams until the sources
+    appear; a note after the answer began fails."""
+    notes: list[str] = []
     seen: list[str] = []
     deadline = time.monotonic() + ANSWER_TIMEOUT_MS / 1000
     while sources.count() == 0:
         assert time.monotonic() < deadline, "no sources before the timeout"
         if answer.count():
             text = answer.last.inner_text().strip()
-            if text and (not seen or seen[-1] != text):
+            if PROGRESS_NOTE.fullmatch(text):
+                assert not seen, f"a progress note after the answer began: {text}"
+                notes += [text] if not notes or notes[-1] != text else []
+            elif text and (not seen or seen[-1] != text):
                 seen.append(text)
         time.sleep(0.05)
-    return seen
+    return notes, seen
 
 
 BOT_ANSWER = ".bot.message .message:not(.thought) [data-testid=bot]"
@@ -208,8 +218,9 @@ def test_real_chat_streams_a_cited_answer_and_follows_up(page: Page, real_url: s
     page.goto(real_url + "/")
     ask(page.locator("#nb-input textarea"), SEED_QUESTION)
 
-    partial = streamed_texts(page.locator(BOT_ANSWER), page.locator(".nb-sources"))
+    notes, partial = streamed_texts(page.locator(BOT_ANSWER), page.locator(".nb-sources"))
     assert partial, "the answer did not show"
+    assert notes and notes[-1].startswith("Reading "), notes  # told while the model read
     final = " ".join(page.locator(BOT_ANSWER).last.inner_text().split())
     for text in partial:  # checked sentence by sentence: what showed is never taken back
         assert final.startswith(" ".join(text.split())), (text, final)

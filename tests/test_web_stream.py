@@ -28,7 +28,7 @@ from bot.web import build_app
 from bot.web.server import serving_in_thread
 from prompts import load_prompts
 from tests.test_web_api import make_store, parse_sse
-from tests.test_web_browser import BOT_ANSWER, ask, browser, page
+from tests.test_web_browser import BOT_ANSWER, PROGRESS_NOTE, ask, browser, page
 
 __all__ = ["browser", "page"]  # the browser fixtures, shared with test_web_browser
 
@@ -92,7 +92,8 @@ WATCH = """(selector) => {
 
 
 def shown_while_streaming(page: Page, question: str, final: str) -> list[str]:
-    """Every text the last answer bubble showed (one per DOM change) until it shows `final`."""
+    """Every text the last answer bubble showed (one per DOM change) until it shows `final`,
+    without the progress notes that come first; those must come first and only first."""
     page.evaluate(WATCH, BOT_ANSWER)
     ask(page.locator("#nb-input textarea"), question)
     page.wait_for_function(
@@ -105,8 +106,11 @@ def shown_while_streaming(page: Page, question: str, final: str) -> list[str]:
         timeout=60_000,
     )
     page.wait_for_timeout(300)  # any change after the final text would be recorded too
-    seen: list[str] = page.evaluate("window.__seen")
-    return [text for text in seen if text]
+    seen = [text for text in page.evaluate("window.__seen") if text]
+    notes = [text for text in seen if PROGRESS_NOTE.fullmatch(text)]
+    assert "Reading 1 passage from 1 article…" in notes, f"no note while the model read: {seen}"
+    assert seen[: len(notes)] == notes, f"a progress note after the answer began: {seen}"
+    return seen[len(notes) :]
 
 
 def test_an_obeyed_injection_never_reaches_the_page_and_a_good_answer_is_never_retracted(
@@ -138,6 +142,9 @@ def test_sse_deltas_carry_only_checked_text(app_url: str) -> None:
             break
     results = [data for name, data in events if name == "result"]
     assert [r["answer"] for r in results] == [REFUSAL, CHECKED]
+    # Each answer opens with what was found, before the model has read it.
+    opening = [events[0], events[events.index(("result", results[0])) + 1]]
+    assert opening == [("searched", {"passages": 1, "articles": 1, "question": QUESTION})] * 2
     deltas = [data["text"] for name, data in events if name == "delta"]
     assert not [d for d in deltas if "PWNED" in d or "Lisbon" in d or "ferry part" in d]
     assert "".join(deltas) == REFUSAL + CHECKED, "the deltas of both answers, nothing retracted"

@@ -32,7 +32,7 @@ from bot.answer.chain import (
     retrieve_passages,
 )
 from bot.answer.context import compact_passages
-from bot.answer.events import AnswerDone, AnswerEvent, SourceCited, TextDelta, collect
+from bot.answer.events import AnswerDone, AnswerEvent, Searched, SourceCited, TextDelta, collect
 from bot.answer.grounding import AnswerChecker, GroundingPolicy, SentenceVerdict
 from bot.answer.history import ChatTurn
 from bot.answer.result import AnswerResult, RetrievedPassage, Source
@@ -119,7 +119,8 @@ class Assistant:
         as_of: date | None = None,
         filters: SearchFilter | None = None,
     ) -> Iterator[AnswerEvent]:
-        """Yield checked text and the sources it cites as they are ready, then `AnswerDone`.
+        """Yield `Searched` once the passages are found, then checked text and the sources it
+        cites as they are ready, then `AnswerDone`.
 
         `filters` (a date range, sources) narrows the retrieval of this question; callers pass
         it with every question of a conversation, so follow-ups keep it.
@@ -127,10 +128,12 @@ class Assistant:
         as_of = as_of or date.today()
         started = time.perf_counter()
         standalone, retrieval = self.retrieve(question, history, as_of, filters)
-        run = _Run(retrieval.passages, started=started)
+        passages = retrieval.passages
+        run = _Run(passages, started=started)
         run.timings["retrieval_s"] = retrieval.seconds
         if history:
             run.timings["condense_s"] = time.perf_counter() - started - retrieval.seconds
+        yield Searched(len(passages), len({p.article_id for p in passages}), standalone)
         follow_up = question if history else ""
         checker = AnswerChecker(retrieval.passages, standalone, follow_up, policy=self.policy)
         inputs = {"as_of": as_of, "retrieval": retrieval, "standalone_question": standalone}

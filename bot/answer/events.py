@@ -1,9 +1,11 @@
 """The typed answer stream: what `Assistant.stream` yields, and `collect` to wait for the result.
 
-Every event is final. `TextDelta` text has passed the answer check sentence by sentence and is
-never taken back; joined in order, the deltas are exactly `AnswerResult.answer`. `SourceCited`
-comes just before the first delta that cites that source as `[n]`. `AnswerDone` is the last
-event and carries the whole result.
+`Searched` comes first, as soon as the passages are retrieved: a progress note for the reader
+(the model takes seconds to read them), not part of the answer. Every event is final.
+`TextDelta` text has passed the answer check sentence by sentence and is never taken back;
+joined in order, the deltas are exactly `AnswerResult.answer`. `SourceCited` comes just before
+the first delta that cites that source as `[n]`. `AnswerDone` is the last event and carries the
+whole result.
 """
 
 from __future__ import annotations
@@ -16,6 +18,21 @@ from typing import Protocol
 from bot.answer.history import ChatTurn
 from bot.answer.result import AnswerResult, Source
 from vectorstore.records import SearchFilter
+
+
+@dataclass(frozen=True)
+class Searched:
+    """The passages the answer will be read from are found: how many, from how many articles,
+    and the question they were searched for (a follow-up made standalone)."""
+
+    passages: int
+    articles: int
+    question: str
+
+    def note(self) -> str:
+        """What a reader is told while the model reads: "Reading 4 passages from 3 articles…"."""
+        passages = f"{self.passages} passage{'s' * (self.passages != 1)}"
+        return f"Reading {passages} from {self.articles} article{'s' * (self.articles != 1)}…"
 
 
 @dataclass(frozen=True)
@@ -39,7 +56,7 @@ class AnswerDone:
     result: AnswerResult
 
 
-AnswerEvent = TextDelta | SourceCited | AnswerDone
+AnswerEvent = Searched | TextDelta | SourceCited | AnswerDone
 
 
 class AnswerStreamer(Protocol):

@@ -1,6 +1,8 @@
 """The JSON API: `POST /api/ask`, `POST /api/ask/stream` (server-sent events), `GET /api/health`.
 
-`/api/ask` returns `AnswerResult.to_dict()`. `/api/ask/stream` sends `event: delta` messages with
+`/api/ask` returns `AnswerResult.to_dict()`. `/api/ask/stream` first sends `event: searched` with
+`{"passages", "articles", "question"}` once the passages are found (before the model reads them,
+which takes seconds: a progress note, not answer text), then `event: delta` messages with
 `{"text": ...}` as the answer passes the check (final text, never taken back; the deltas joined
 are the answer), `event: source` with each source as it is first cited, then one `event: result`
 with the same object as `/api/ask` (or `event: error` with `{"detail": ...}`).
@@ -24,7 +26,7 @@ from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from bot.answer.events import AnswerDone, SourceCited, TextDelta
+from bot.answer.events import AnswerDone, Searched, SourceCited, TextDelta
 from bot.answer.filters import MAX_SOURCES, make_filter
 from bot.answer.history import ChatTurn
 from bot.web.chat import ChatAssistant
@@ -160,6 +162,8 @@ def build_api_router(assistant: ChatAssistant, gate: AnswerGate | None = None) -
                 for event in assistant.stream(body.question, body.turns(), body.as_of, **filters):
                     if isinstance(event, AnswerDone):
                         yield _sse("result", event.result.to_dict())
+                    elif isinstance(event, Searched):
+                        yield _sse("searched", asdict(event))
                     elif isinstance(event, SourceCited):
                         yield _sse("source", asdict(event.source))
                     elif isinstance(event, TextDelta):

@@ -1,8 +1,9 @@
 """The chat handler behind the web chat and the widget.
 
 `make_chat_fn(assistant)` returns the function that `gr.ChatInterface` calls with the new message
-and the session's history (Gradio's "messages" format). It shows the answer as it passes the
-answer check, sentence by sentence (nothing shown is taken back), then adds a "Sources" block.
+and the session's history (Gradio's "messages" format). Until the first checked sentence it shows
+a progress note ("Reading 4 passages from 3 articles…"); then the answer as it passes the answer
+check, sentence by sentence (nothing shown is taken back), then a "Sources" block.
 History lives in each browser session's chatbot state; nothing here is shared between sessions.
 """
 
@@ -14,7 +15,7 @@ from typing import Any
 
 import gradio as gr
 
-from bot.answer.events import AnswerDone, Answerer, TextDelta
+from bot.answer.events import AnswerDone, Answerer, Searched, TextDelta
 from bot.answer.history import ChatTurn
 from bot.answer.result import AnswerResult
 from bot.web.filters import current_request, filter_kwargs, page_filter
@@ -65,6 +66,13 @@ def history_turns(messages: Sequence[Mapping[str, Any]]) -> list[ChatTurn]:
     return turns
 
 
+def progress_message(searched: Searched | None = None) -> Message:
+    """The note shown while the model reads (seconds on a CPU); the answer replaces it. A titled
+    message, so it is never sent back as history."""
+    title = searched.note() if searched else "Searching the articles…"
+    return {"role": "assistant", "content": "", "metadata": {"title": title, "status": "pending"}}
+
+
 def answer_messages(result: AnswerResult) -> list[Message]:
     """The final chat messages for one answer: the checked text, then its sources (if any).
 
@@ -99,9 +107,12 @@ def make_chat_fn(assistant: ChatAssistant) -> ChatFn:
         text = ""
         try:
             filters = filter_kwargs(page_filter(current_request(request)))
+            yield [progress_message()]
             for event in assistant.stream(question, history_turns(history), **filters):
                 if isinstance(event, AnswerDone):
                     yield answer_messages(event.result)
+                elif isinstance(event, Searched) and event.passages:
+                    yield [progress_message(event)]
                 elif isinstance(event, TextDelta):
                     text += event.text
                     yield answer_markdown(text)

@@ -54,7 +54,8 @@ def ask(
         result = assistant.ask(question, as_of=as_of, filters=filters)
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
         return
-    result = render_stream(assistant.stream(question, as_of=as_of, filters=filters), sys.stdout)
+    stream = assistant.stream(question, as_of=as_of, filters=filters)
+    result = render_stream(stream, sys.stdout, progress=sys.stdout.isatty())
     click.echo(format_sources(result))
 
 
