@@ -220,7 +220,8 @@ def test_real_chat_streams_a_cited_answer_and_follows_up(page: Page, real_url: s
 
     notes, partial = streamed_texts(page.locator(BOT_ANSWER), page.locator(".nb-sources"))
     assert partial, "the answer did not show"
-    assert notes and notes[-1].startswith("Reading "), notes  # told while the model read
+    assert notes, "no progress note while the model read"
+    assert notes[-1].startswith("Reading "), notes
     final = " ".join(page.locator(BOT_ANSWER).last.inner_text().split())
     for text in partial:  # checked sentence by sentence: what showed is never taken back
         assert final.startswith(" ".join(text.split())), (text, final)
