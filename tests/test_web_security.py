@@ -13,9 +13,11 @@ the scripted assistant of `test_web_api`: what is tested is who gets in, not wha
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import re
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -127,6 +129,30 @@ def test_library_ingests_uploads_but_no_server_path_or_glob(
     assert done["success"] is True
     assert done["output"]["data"][0].startswith("1 new"), done["output"]["data"][0]
     assert library.stats()["articles"] == 1
+
+
+def test_a_file_given_as_a_url_is_never_fetched(open_server: tuple[str, Any]) -> None:
+    """Gradio would download a FileData URL before the event runs (newsbot's fetch policy left
+    out); its transport now refuses before any name is resolved or connection made."""
+    from gradio import processing_utils
+
+    from bot.web.no_remote_files import REFUSAL, RefusingTransport
+
+    # First: the refusal is installed, so nothing below can leave this machine.
+    assert isinstance(processing_utils.async_transport, RefusingTransport)
+    with pytest.raises(httpx.ConnectError, match=REFUSAL):
+        asyncio.run(processing_utils.async_ssrf_protected_get("http://100.100.100.200/x"))
+
+    url, library = open_server
+    before = library.stats()["articles"]
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.settimeout(0.5)
+        target = f"http://127.0.0.1:{listener.getsockname()[1]}/news.txt"
+        done = gradio_event(url, "do_ingest", [[{**file_data(target), "url": target}], "", ""])
+        with pytest.raises(TimeoutError):
+            listener.accept()  # nobody came
+    assert done["success"] is False
+    assert library.stats()["articles"] == before
 
 
 def test_upload_check_refuses_anything_but_plain_files_in_the_upload_folder(

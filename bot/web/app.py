@@ -30,6 +30,7 @@ from bot.web.knowledge import Catalog
 from bot.web.library import Library
 from bot.web.limits import AnswerGate, RecentHistory
 from bot.web.login import LoginPage, logout
+from bot.web.no_remote_files import refuse_gradio_fetches
 from bot.web.security import apply_policies, parse_auth
 from bot.web.ui import build_chat_blocks, build_widget_blocks
 
@@ -184,6 +185,7 @@ def _build_app(
         css_paths=css_paths,
         **common,
     )
+    refuse_gradio_fetches()  # a file given as a URL is never downloaded (no_remote_files)
     for blocks in (widget, chat):
         # Gradio checks that a file named in a request is one of its uploads only once the app
         # "has launched", which `launch()` marks and `mount_gradio_app` does not: without this,
