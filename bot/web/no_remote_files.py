@@ -29,4 +29,5 @@ def refuse_gradio_fetches() -> None:
     """Make every download Gradio would start on a request's behalf fail without a connection
     (safehttpx uses a given transport instead of resolving and checking the host itself)."""
     if not isinstance(processing_utils.async_transport, RefusingTransport):
-        processing_utils.async_transport = RefusingTransport()
+        # Typed None in Gradio, read as `_transport` by safehttpx, which takes any transport.
+        processing_utils.async_transport = RefusingTransport()  # type: ignore[assignment]
