@@ -32,6 +32,12 @@ class NewsbotGroup(click.Group):
         except NewsbotError as exc:
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(EXIT_FATAL)
+        except OSError as exc:
+            # A data dir or path that cannot be made or opened (not a folder, no permission, a
+            # full disk): the system's reason in one line.
+            where = f": {exc.filename}" if exc.filename else ""
+            click.echo(f"Error: {exc.strerror or exc}{where}", err=True)
+            ctx.exit(EXIT_FATAL)
         except Exception as exc:
             # The assistant turns model failures into ModelError; this catches the other callers
             # of the model (the evaluation) so no user sees a traceback for a down server.

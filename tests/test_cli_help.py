@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 import pytest
@@ -41,6 +42,31 @@ def test_bad_setting_is_a_one_line_error_without_traceback(monkeypatch: pytest.M
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
     assert "NEWSBOT_TOP_K" in proc.stderr
+
+
+def test_a_data_dir_that_cannot_be_made_is_a_one_line_error(tmp_path: Path) -> None:
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("x", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--data-dir", str(a_file / "store"), "stats"])
+    assert result.exit_code == 1
+    assert result.output == f"Error: Not a directory: {a_file / 'store'}\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "refusal"),
+    [
+        (["serve", "--port", "99999"], "'--port': 99999 is not in the range 0<=x<=65535"),
+        (["list", "--limit", "0"], "'--limit': 0 is not in the range x>=1"),
+        (["ask", "  "], "The question is empty"),
+    ],
+)
+def test_impossible_arguments_are_refused_before_any_work(
+    args: list[str], refusal: str, tmp_path: Path
+) -> None:
+    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), *args])
+    assert result.exit_code == 2
+    assert refusal in result.output
+    assert not any(tmp_path.iterdir()), "nothing was opened or started"
 
 
 def test_overlap_must_be_smaller_than_chunk(monkeypatch: pytest.MonkeyPatch) -> None:

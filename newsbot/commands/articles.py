@@ -84,7 +84,13 @@ def stats(obj: Context, as_json: bool) -> None:
 
 
 @click.command(name="list")
-@click.option("--limit", default=20, show_default=True, help="Most articles to show.")
+@click.option(
+    "--limit",
+    default=20,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Most articles to show.",
+)
 @click.option("--search", "query", help="Only articles whose title or source contains this.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines instead of a table.")
 @pass_ctx

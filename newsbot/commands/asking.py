@@ -42,6 +42,8 @@ def ask(
       newsbot ask --json --as-of 2022-07-01 "Who won the final?"
       newsbot ask --since 7d --source Reuters "What happened this week?"
     """
+    if not question.strip():
+        raise click.UsageError("The question is empty: ask something about the news.")
     filters = read_filter(since, until, sources, as_of)
     from bot.terminal import format_sources, render_stream
     from newsbot.factories import build_assistant
@@ -103,7 +105,11 @@ def chat(
 
 @click.command()
 @click.option("--host", help="Address to listen on (default 127.0.0.1; env NEWSBOT_HOST).")
-@click.option("--port", type=int, help="Port to listen on (default 7860; env NEWSBOT_PORT).")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    help="Port to listen on (default 7860; 0: any free port; env NEWSBOT_PORT).",
+)
 @click.option(
     "--public",
     is_flag=True,
