@@ -18,6 +18,7 @@ import base64
 import json
 import re
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -324,6 +325,34 @@ def test_repeated_wrong_passwords_and_keys_are_throttled() -> None:
         assert guesses[50].status_code == 429
         right = http.get(f"{url}/api/health", headers={"Authorization": f"Bearer {KEY}"})
         assert right.status_code == 429
+
+
+def test_guesses_sent_at_once_are_throttled_as_if_one_by_one() -> None:
+    """Twenty sign-ins whose bodies are held back until all have sent their headers: the
+    throttle must not pass them all on the count taken before each body arrived."""
+    with serving_in_thread(build_app(ScriptedAssistant(), api_key=KEY)) as url:
+        host, port = url.removeprefix("http://").split(":")
+        bodies, conns = [], []
+        for i in range(20):
+            body = f"username=&password=guess{i}".encode()
+            conn = socket.create_connection((host, int(port)))
+            conn.sendall(
+                f"POST /login HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n"
+                "Content-Type: application/x-www-form-urlencoded\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n".encode()
+            )
+            bodies.append(body)
+            conns.append(conn)
+        time.sleep(0.5)  # every request is inside the handler, waiting for its body
+        for conn, body in zip(conns, bodies, strict=True):
+            conn.sendall(body)
+        codes = []
+        for conn in conns:
+            with conn:
+                conn.settimeout(30)
+                codes.append(int(conn.recv(64).split(b" ")[1]))
+    assert codes.count(401) == 10, codes
+    assert codes.count(429) == 10, codes
 
 
 @pytest.mark.parametrize(

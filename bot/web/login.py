@@ -117,12 +117,14 @@ class LoginPage:
         if request.method != "POST":
             return self._form(request, request.query_params.get("next", "/"))
         client = client_address(request.scope)
-        wait = self.throttle.retry_after(client)
-        if wait:
-            return too_many(wait)
         body = await _small_body(request)
         if body is None:
             return JSONResponse({"detail": "The sign-in form is too large."}, status_code=413)
+        # Checked after the last await: from here to `failed` nothing yields to the event loop,
+        # so guesses sent at once (bodies held back until all are in) are counted one by one.
+        wait = self.throttle.retry_after(client)
+        if wait:
+            return too_many(wait)
         fields = {key: values[0] for key, values in parse_qs(body).items()}
         browser = "text/html" in request.headers.get("accept", "")
         if not self.credentials.password_ok(fields.get("username", ""), fields.get("password", "")):
