@@ -327,6 +327,30 @@ def test_repeated_wrong_passwords_and_keys_are_throttled() -> None:
         assert right.status_code == 429
 
 
+def test_a_changed_password_or_key_ends_every_session() -> None:
+    """Sessions outlive a restart (replicas share their records) but not the credentials they
+    were opened under."""
+    from bot.web.auth import MemoryLoginRecords
+
+    records = MemoryLoginRecords()  # what a restart finds in the registry database
+
+    def app(auth: str, api_key: str = KEY) -> Any:
+        return build_app(ScriptedAssistant(), auth=auth, api_key=api_key, login_records=records)
+
+    with serving_in_thread(app(f"{USER}:{PASSWORD}")) as url:
+        signed_in = http.post(f"{url}/login", data={"username": USER, "password": PASSWORD})
+        assert signed_in.status_code == 200
+        cookie = {"Cookie": f"newsbot_session={signed_in.cookies['newsbot_session']}"}
+        http.cookies.clear()
+    for auth, api_key, status in (
+        (f"{USER}:{PASSWORD}", KEY, 200),  # restarted as it was
+        (f"{USER}:new password", KEY, 401),
+        (f"{USER}:{PASSWORD}", "new-key", 401),
+    ):
+        with serving_in_thread(app(auth, api_key)) as url:
+            assert http.get(f"{url}/api/health", headers=cookie).status_code == status, auth
+
+
 def test_guesses_sent_at_once_are_throttled_as_if_one_by_one() -> None:
     """Twenty sign-ins whose bodies are held back until all have sent their headers: the
     throttle must not pass them all on the count taken before each body arrived."""

@@ -127,7 +127,7 @@ def _build_app(
         ConfigError: for a malformed `auth`, origin or host, or `*` origins with a credential.
     """
     credentials = Credentials(parse_auth(auth), api_key or None)
-    sessions = Sessions(records=login_records)
+    sessions = Sessions(records=login_records, credentials=credentials)
     gate = AnswerGate(max_active_answers, max_queued_questions, max_queue_wait)
     assistant = RecentHistory(assistant, max_history_chars)
     app = fastapi.FastAPI(

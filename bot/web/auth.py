@@ -56,6 +56,10 @@ class Credentials:
     login: tuple[str, str] | None = None
     api_key: str | None = None
 
+    def fingerprint(self) -> bytes:
+        """A digest of the credentials: equal for equal credentials, changed by any change."""
+        return hashlib.sha256(json.dumps([self.login, self.api_key]).encode("utf-8")).digest()
+
     @property
     def configured(self) -> bool:
         return self.login is not None or bool(self.api_key)
@@ -142,33 +146,39 @@ class MemoryLoginRecords:
             return [t for t in self._failures.get((client, kind), ()) if t > since]
 
 
-def session_key(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
 class Sessions:
-    """Login sessions: random tokens with an expiry, kept in `records`."""
+    """Login sessions: random tokens with an expiry, kept in `records` under a key that the
+    credentials sign, so a session ends when the password or API key it was opened under is
+    changed (records outlive restarts: replicas share them)."""
 
     def __init__(
-        self, lifetime: float = SESSION_SECONDS, records: LoginRecords | None = None
+        self,
+        lifetime: float = SESSION_SECONDS,
+        records: LoginRecords | None = None,
+        credentials: Credentials | None = None,
     ) -> None:
         self.lifetime = lifetime
         self.records: LoginRecords = records if records is not None else MemoryLoginRecords()
+        self._secret = (credentials or Credentials()).fingerprint()
+
+    def key(self, token: str) -> str:
+        """Where a session token is recorded: an HMAC of it under the credentials."""
+        return hmac.new(self._secret, token.encode("utf-8"), hashlib.sha256).hexdigest()
 
     def create(self) -> str:
         token = secrets.token_urlsafe(32)
-        self.records.add_session(session_key(token), time.time() + self.lifetime)
+        self.records.add_session(self.key(token), time.time() + self.lifetime)
         return token
 
     def valid(self, token: str | None) -> bool:
         if not token:
             return False
-        end = self.records.session_expires(session_key(token))
+        end = self.records.session_expires(self.key(token))
         return end is not None and end > time.time()
 
     def end(self, token: str | None) -> None:
         if token:
-            self.records.end_session(session_key(token))
+            self.records.end_session(self.key(token))
 
 
 class Throttle:
