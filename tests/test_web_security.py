@@ -126,10 +126,27 @@ def test_library_ingests_uploads_but_no_server_path_or_glob(
     uploaded = http.post(
         f"{url}/gradio_api/upload", files=[("files", ("harbour.txt", article, "text/plain"))]
     ).json()
+    assert Path(uploaded[0]).is_file()
     done = gradio_event(url, "do_ingest", [[file_data(uploaded[0])], "", ""])
     assert done["success"] is True
     assert done["output"]["data"][0].startswith("1 new"), done["output"]["data"][0]
     assert library.stats()["articles"] == 1
+    assert not Path(uploaded[0]).exists(), "an upload is deleted once ingested"
+
+    # The widget has no file field: its upload route takes nothing.
+    refused = http.post(
+        f"{url}/widget/gradio_api/upload", files=[("files", ("a.txt", article, "text/plain"))]
+    )
+    assert refused.status_code == 403
+
+
+def test_a_chat_without_the_library_takes_no_uploads() -> None:
+    """`serve --public` without a credential has no Library tab: no one may upload files."""
+    with serving_in_thread(build_app(ScriptedAssistant(), library=None)) as url:
+        for path in ("/gradio_api/upload", "/widget/gradio_api/upload"):
+            reply = http.post(url + path, files=[("files", ("a.txt", b"x", "text/plain"))])
+            assert reply.status_code == 403, path
+            assert reply.json() == {"detail": "This page takes no file uploads."}
 
 
 def test_a_file_given_as_a_url_is_never_fetched(open_server: tuple[str, Any]) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 
 import fastapi
 import gradio as gr
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from bot.web.api import build_api_router
 from bot.web.auth import LOGIN_PATHS, Credentials, LoginRecords, Sessions
@@ -52,6 +52,10 @@ def _web_component_script() -> Response:
         media_type="text/javascript",
         headers={"Access-Control-Allow-Origin": "*", "Cache-Control": "max-age=300"},
     )
+
+
+def _no_uploads() -> Response:
+    return JSONResponse({"detail": "This page takes no file uploads."}, status_code=403)
 
 
 def _widget_redirect(request: fastapi.Request) -> RedirectResponse:
@@ -155,6 +159,14 @@ def _build_app(
         f"{WIDGET_PATH}/gradio.js", _web_component_script, methods=["GET"], include_in_schema=False
     )
     app.add_api_route(WIDGET_PATH, _widget_redirect, methods=["GET"], include_in_schema=False)
+    # Gradio's upload route exists in every mounted app; only the Library's file field uses it.
+    # Where there is none (the widget; a chat without the Library) an upload is refused, so an
+    # open server is no file host. Before the mounts, so these routes match first.
+    no_uploads = [f"{WIDGET_PATH}/gradio_api/upload"]
+    if library is None:
+        no_uploads.append("/gradio_api/upload")
+    for path in no_uploads:
+        app.add_api_route(path, _no_uploads, methods=["POST"], include_in_schema=False)
 
     css_paths = [STATIC / "newsbot.css"]
     shim = (STATIC / "storage-shim.js").read_text(encoding="utf-8")

@@ -130,15 +130,25 @@ def ingest_sources(
 ) -> str:
     """Ingest uploaded files and whitespace-separated URLs; a Markdown report or error message.
 
-    With `upload_dir` (the web app always passes Gradio's), every file must be an upload there.
+    With `upload_dir` (the web app always passes Gradio's), every file must be an upload there;
+    the uploads are deleted once read (what was ingested is in the store), taken or not.
     """
     sources = [str(path) for path in files or []]
-    if upload_dir is not None:
-        try:
-            sources = uploaded_files(sources, upload_dir)
-        except InputError as exc:
-            log.warning("web ingest refused: %s", exc)
-            return f"**Not ingested:** {html.escape(str(exc))}"
+    if upload_dir is None:
+        return _ingest(library, sources, urls)
+    try:
+        uploads = uploaded_files(sources, upload_dir)
+    except InputError as exc:
+        log.warning("web ingest refused: %s", exc)
+        return f"**Not ingested:** {html.escape(str(exc))}"
+    try:
+        return _ingest(library, uploads, urls)
+    finally:
+        for upload in uploads:
+            Path(upload).unlink(missing_ok=True)
+
+
+def _ingest(library: Library, sources: list[str], urls: str) -> str:
     bad: list[str] = []
     for url in re.split(r"\s+", urls.strip()) if urls.strip() else []:
         (sources if is_web_url(url) else bad).append(url)
