@@ -218,6 +218,13 @@ class Settings(BaseSettings):
         description="Host names the web app answers to, besides localhost and IP addresses (a "
         'guard against DNS rebinding); e.g. ["news.example.com"]. ["*"] accepts any name.',
     )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses (or networks) of the reverse proxies in front of `newsbot serve` "
+        "whose X-Forwarded-For and X-Forwarded-Proto are believed: the client's address then "
+        "counts for the sign-in throttle, and https makes the session cookie Secure; e.g. "
+        '["127.0.0.1"]. Empty: the headers are ignored (anyone could send them).',
+    )
     max_active_answers: int = Field(
         default=1,
         ge=1,

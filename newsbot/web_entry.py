@@ -85,7 +85,7 @@ def run_server(
             'names clients use (e.g. ["news.example.com"])'
         )
     app = build_web_app(settings, library=library, host=host)
-    serve(app, host=host, port=port, on_ready=on_ready)
+    serve(app, host=host, port=port, on_ready=on_ready, trusted_proxies=settings.trusted_proxies)
 
 
 def _bound_name(host: str | None) -> list[str]:

@@ -368,6 +368,25 @@ def test_a_changed_password_or_key_ends_every_session() -> None:
             assert http.get(f"{url}/api/health", headers=cookie).status_code == status, auth
 
 
+@pytest.mark.parametrize("trusted", [(), ("127.0.0.1",)])
+def test_forwarded_headers_count_only_from_trusted_proxies(trusted: tuple[str, ...]) -> None:
+    """Behind a TLS proxy the cookie must be Secure and the throttle count the real client; from
+    anyone else the headers are lies and are ignored."""
+    app = build_app(ScriptedAssistant(), api_key=KEY)
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"}
+    with serving_in_thread(app, trusted_proxies=trusted) as url:
+        signed_in = http.post(
+            f"{url}/login", data={"username": "", "password": KEY}, headers=forwarded
+        )
+        assert ("secure" in signed_in.headers["set-cookie"].lower()) == bool(trusted)
+        http.cookies.clear()
+        for i in range(10):
+            http.post(f"{url}/login", data={"password": f"guess{i}"}, headers=forwarded)
+        # The guesses counted against 203.0.113.7 behind a trusted proxy, else against the proxy.
+        mine = http.post(f"{url}/login", data={"username": "", "password": KEY})
+        assert mine.status_code == (200 if trusted else 429)
+
+
 def test_guesses_sent_at_once_are_throttled_as_if_one_by_one() -> None:
     """Twenty sign-ins whose bodies are held back until all have sent their headers: the
     throttle must not pass them all on the count taken before each body arrived."""

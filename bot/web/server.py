@@ -10,7 +10,7 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 
 import fastapi
@@ -78,27 +78,49 @@ class _AnnouncingServer(uvicorn.Server):
             self.on_ready(serving_line(self.config.host, int(port or self.config.port)))
 
 
+def server_config(
+    app: fastapi.FastAPI,
+    host: str,
+    port: int,
+    trusted_proxies: Sequence[str] = (),
+    log_level: str = "info",
+) -> uvicorn.Config:
+    """uvicorn's settings: the forwarded headers are read only from `trusted_proxies`."""
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        proxy_headers=bool(trusted_proxies),
+        forwarded_allow_ips=list(trusted_proxies) or None,
+    )
+
+
 def serve(
     app: fastapi.FastAPI,
     host: str = "127.0.0.1",
     port: int = 7860,
     on_ready: Callable[[str], None] | None = None,
+    trusted_proxies: Sequence[str] = (),
 ) -> None:
     """Serve `app` until interrupted (call `check_exposure` first).
 
     `on_ready` receives `serving_line` once the server listens (the CLI prints it whatever the
-    logging level); without it the line is logged at INFO.
+    logging level); without it the line is logged at INFO. Requests from `trusted_proxies` carry
+    the client's address and scheme in X-Forwarded-For and X-Forwarded-Proto.
     """
     if not is_loopback(host):
         log.warning("serving on %s:%d, reachable from other machines", host, port)
-    config = uvicorn.Config(app, host=host, port=port, log_level="info", proxy_headers=False)
+    config = server_config(app, host, port, trusted_proxies)
     server = _AnnouncingServer(config, on_ready or log.info)
     with suppress(KeyboardInterrupt):  # as uvicorn.run: Ctrl-C is the way to stop
         server.run()
 
 
 @contextmanager
-def serving_in_thread(app: fastapi.FastAPI, start_timeout: float = 30.0) -> Iterator[str]:
+def serving_in_thread(
+    app: fastapi.FastAPI, start_timeout: float = 30.0, trusted_proxies: Sequence[str] = ()
+) -> Iterator[str]:
     """Run `app` on a free loopback port in a background thread; yields its base URL.
 
     For tests and scripts that drive the real app (a browser, screenshots) in the same process.
@@ -106,7 +128,7 @@ def serving_in_thread(app: fastapi.FastAPI, start_timeout: float = 30.0) -> Iter
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = int(sock.getsockname()[1])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(server_config(app, "127.0.0.1", port, trusted_proxies, "warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + start_timeout
