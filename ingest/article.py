@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
+from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ingest.cleaning import clean_field, clean_text
@@ -34,6 +35,8 @@ class Article:
     text: str
     origin: str
     content_hash: str
+    replaces: str = ""
+    """An id this article was stored under before and takes the place of (`keyed_by_file`)."""
 
     def to_meta(self) -> ArticleMeta:
         """The part of the article the store keeps besides its chunks."""
@@ -105,6 +108,17 @@ def make_article_id(own_id: str | None, url: str, source: str, title: str, text:
     if url:
         return _sha("url", normalise_url(url))[:24]
     return _sha("content", source, title, text)[:24]
+
+
+def keyed_by_file(article: Article, path: Path) -> Article:
+    """An article of a one-article file that names no id and no url, known by its file instead
+    of its content: an edited file then replaces its article instead of adding one. It
+    `replaces` the content id such an article had before (stores made before this rule)."""
+    content_id = make_article_id(None, "", article.source, article.title, article.text)
+    if article.url or article.article_id != content_id:
+        return article
+    file_id = _sha("file", str(path.resolve()))[:24]
+    return replace(article, article_id=file_id, replaces=content_id)
 
 
 def source_from_url(url: str) -> str:

@@ -106,14 +106,14 @@ class _Run:
         if self.progress is not None:
             self.progress(self.articles_done, self.report.chunks, self.report.tokens)
 
-    def _count(self, articles: list[Article], unchanged: set[str]) -> None:
+    def _count(self, articles: list[Article], unchanged: set[str], replacing: set[str]) -> None:
         fresh = [a.article_id for a in articles if a.article_id not in self.counted]
         # A pending row was never completely stored: finishing it counts as new.
         state = self.store.registry.state_of(fresh) if fresh else {}
         for article_id in fresh:
             if article_id in unchanged:
                 self.report.unchanged += 1
-            elif state.get(article_id, ("", "pending"))[1] == "done":
+            elif article_id in replacing or state.get(article_id, ("", "pending"))[1] == "done":
                 self.report.updated += 1
             else:
                 self.report.new += 1
@@ -137,9 +137,22 @@ class _Run:
         with self.store.ingest_lock():
             self._store_changed(articles)
 
+    def _retire_replaced(self, articles: list[Article]) -> set[str]:
+        """Delete the articles that these replace (stored under their content id before files
+        were known by path) and are not these; the ids of those that take a place."""
+        replaced = {a.replaces: a.article_id for a in articles if a.replaces}
+        state = self.store.registry.state_of([*replaced, *replaced.values()]) if replaced else {}
+        taking = set()
+        for old, new in replaced.items():
+            if old in state and old != new:
+                self.store.delete_article(old)
+                taking |= {new} if new not in state else set()
+        return taking
+
     def _store_changed(self, articles: list[Article]) -> None:
+        replacing = self._retire_replaced(articles)
         unchanged = self.store.unchanged_ids([self.meta(a) for a in articles])
-        self._count(articles, unchanged)
+        self._count(articles, unchanged, replacing)
         skipped = sum(1 for a in articles if a.article_id in unchanged)
         if skipped:
             self.articles_done += skipped
@@ -173,6 +186,7 @@ def ingest(
     batch_chunks: int = 256,
     max_article_chars: int = 300_000,
     fetch_policy: FetchPolicy | None = None,
+    key_by_file: bool = True,
 ) -> IngestReport:
     """Read `sources` (paths, folders, globs, URLs) into `store`; unchanged articles cost nothing.
 
@@ -190,6 +204,8 @@ def ingest(
         max_article_chars: longest article text accepted, in characters (checked as read).
         fetch_policy: what URL fetches may reach and spend; None means public addresses only,
             with `max_bytes` and `http_timeout` as the caps.
+        key_by_file: know an article of a one-article file without an id or url by its path,
+            so an edited file replaces it (False for uploads, whose paths are temporary).
 
     Raises:
         InputError: no argument names any input at all.
@@ -211,6 +227,7 @@ def ingest(
         http_timeout=http_timeout,
         fetch_policy=fetch_policy,
         max_chars=max_article_chars,
+        key_by_file=key_by_file,
     )
     for item in items:
         if isinstance(item, InputProblem):

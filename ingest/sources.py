@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.article import Article, ArticleInputError, InputProblem
+from ingest.article import Article, ArticleInputError, InputProblem, keyed_by_file
 from ingest.cleaning import printable
 from ingest.loaders import feeds, html, jsonl, text, urls
 from ingest.loaders.fetching import FetchPolicy
@@ -45,6 +45,8 @@ _LOADERS: dict[str, Loader] = {
     ".atom": feeds.load_feed,
 }
 LOOKED_FOR = ".txt .md .html .htm .json .jsonl .jsonl.gz .xml .rss .atom"
+#: Files that hold one article: without an id or url of its own it is known by its file.
+ONE_ARTICLE = frozenset({".txt", ".md", ".html", ".htm"})
 #: Unsupported files named one by one in a summary; the rest are counted.
 NAMED_UNSUPPORTED = 10
 
@@ -245,19 +247,25 @@ def read_source(
     http_timeout: float,
     fetch_policy: FetchPolicy | None = None,
     max_chars: int | None = None,
+    key_by_file: bool = True,
 ) -> Iterator[Article | InputProblem]:
     """The articles and problems of one input; never raises for a bad input.
 
     URLs are fetched under `fetch_policy`; without one, public addresses only, with `max_bytes`
-    and `http_timeout` as the caps. An article text longer than `max_chars` is a problem.
+    and `http_timeout` as the caps. An article text longer than `max_chars` is a problem. With
+    `key_by_file`, a one-article file without an id or url is known by its path
+    (`keyed_by_file`); uploads, whose paths are temporary, are known by their content.
     """
     try:
         if source.extension == "url":
             policy = fetch_policy or FetchPolicy(max_bytes=max_bytes, timeout=http_timeout)
             yield from urls.load_url(source.location, policy=policy, max_chars=max_chars)
         else:
+            path = Path(source.location)
             loader = _LOADERS[source.extension]
-            yield from loader(Path(source.location), max_bytes=max_bytes, max_chars=max_chars)
+            for item in loader(path, max_bytes=max_bytes, max_chars=max_chars):
+                keyed = key_by_file and source.extension in ONE_ARTICLE
+                yield keyed_by_file(item, path) if keyed and isinstance(item, Article) else item
     except ArticleInputError as exc:
         yield exc.problem()
     except (ValueError, LookupError, OSError, RecursionError) as exc:
@@ -273,6 +281,7 @@ def read_sources(
     http_timeout: float,
     fetch_policy: FetchPolicy | None = None,
     max_chars: int | None = None,
+    key_by_file: bool = True,
 ) -> Iterator[Article | InputProblem]:
     """The articles and problems of all inputs, in order."""
     for source in sources:
@@ -282,4 +291,5 @@ def read_sources(
             http_timeout=http_timeout,
             fetch_policy=fetch_policy,
             max_chars=max_chars,
+            key_by_file=key_by_file,
         )

@@ -48,8 +48,10 @@ def ingest_with_settings(
     progress: Callable[[int, int, int], None] | None = None,
     *,
     allow_private: bool = False,
+    key_by_file: bool = True,
 ) -> IngestReport:
-    """Run the ingest pipeline with the limits, chunking and fetch policy the settings give."""
+    """Run the ingest pipeline with the limits, chunking and fetch policy the settings give;
+    `key_by_file` as in `ingest.pipeline.ingest` (False for the Library's uploads)."""
     return ingest(
         list(sources),
         store,
@@ -61,6 +63,7 @@ def ingest_with_settings(
         progress=progress,
         max_article_chars=settings.max_article_chars,
         fetch_policy=fetch_policy(settings, allow_private=allow_private),
+        key_by_file=key_by_file,
     )
 
 

@@ -35,7 +35,8 @@ class StoreLibrary:
         return self.store.delete_article(article_id)
 
     def ingest(self, sources: Sequence[str]) -> str:
-        report = ingest_with_settings(self.settings, sources, self.store)
+        # Uploads live at temporary paths: an upload is known by its content, not its path.
+        report = ingest_with_settings(self.settings, sources, self.store, key_by_file=False)
         if report.articles == 0 and report.failures:
             reasons = "; ".join(f"{p.origin}: {p.reason}" for p in report.failures[:5])
             raise InputError(f"Nothing was ingested. {reasons}")

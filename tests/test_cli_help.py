@@ -69,6 +69,22 @@ def test_impossible_arguments_are_refused_before_any_work(
     assert not any(tmp_path.iterdir()), "nothing was opened or started"
 
 
+def test_a_source_no_article_comes_from_is_named_with_the_stored_ones(tmp_path: Path) -> None:
+    article = tmp_path / "ferry.md"
+    article.write_text(
+        "---\ntitle: Ferry adds a crossing\nsource: Bay Courier\n---\nThe ferry adds a crossing.\n",
+        encoding="utf-8",
+    )
+    data = ["--data-dir", str(tmp_path / "data")]
+    assert CliRunner().invoke(cli, [*data, "ingest", str(article)]).exit_code == 0
+    for command in (["ask", "What changed?"], ["chat"]):
+        result = CliRunner().invoke(
+            cli, [*data, *command, "--source", "bay courier", "--source", "Reuters"]
+        )
+        assert result.exit_code == 2, result.output
+        assert "no stored article comes from Reuters; stored sources: Bay Courier" in result.output
+
+
 def test_overlap_must_be_smaller_than_chunk(monkeypatch: pytest.MonkeyPatch) -> None:
     from newsbot.errors import ConfigError
     from newsbot.settings import get_settings

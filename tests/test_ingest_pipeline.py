@@ -195,6 +195,57 @@ def test_edited_article_replaces_its_chunks_and_delete_works(
     assert store.stats()["chunks"] == 0
 
 
+def test_an_edited_file_without_id_or_url_replaces_its_article(
+    tmp_path: Path, real_embedder: LocalMiniLMEmbeddings
+) -> None:
+    """A note file names no id and no url: it is known by its path, so editing it replaces the
+    article instead of adding a second one beside the old text."""
+    data_dir = tmp_path / "data"
+    store = open_store(data_dir, real_embedder)
+    note = tmp_path / "lighthouse.md"
+    body = "Forty volunteers relit the old Marrow Point lighthouse on Saturday."
+    note.write_text(f"# Lighthouse relit\n\n{body}\n", encoding="utf-8")
+    assert run([note], store, data_dir).new == 1
+    assert run([note], store, data_dir).unchanged == 1
+
+    note.write_text(f"# Lighthouse relit\n\n{body.replace('Forty', 'Fifty-two')}\n", "utf-8")
+    edited = run([note], store, data_dir)
+    assert (edited.new, edited.updated, edited.unchanged) == (0, 1, 0)
+    texts = [chunk["text"] for chunk in stored_chunks(store).values()]
+    assert len(texts) == 1
+    assert texts[0].startswith("Fifty-two volunteers")
+    assert store.stats()["articles"] == 1
+
+    # Uploads (the Library) live at temporary paths: they stay known by their content.
+    copy = tmp_path / "upload-2" / "lighthouse.md"
+    copy.parent.mkdir()
+    copy.write_bytes(note.read_bytes())
+    assert run([copy], store, data_dir, key_by_file=False).new == 1
+    assert run([note, copy], store, data_dir, key_by_file=False).unchanged == 1
+
+
+def test_a_file_stored_by_its_content_before_is_taken_over_not_doubled(
+    tmp_path: Path, real_embedder: LocalMiniLMEmbeddings
+) -> None:
+    """Stores made before files were known by path hold such articles under a content id: the
+    next ingest of the file replaces that article instead of adding the file's beside it."""
+    data_dir = tmp_path / "data"
+    store = open_store(data_dir, real_embedder)
+    note = tmp_path / "harbour.txt"
+    note.write_text("Harbour budget\n\nThe council approved two new piers.\n", "utf-8")
+    before = run([note], store, data_dir, key_by_file=False)  # as older versions stored it
+    assert before.new == 1
+    [old_id] = {chunk["article_id"] for chunk in stored_chunks(store).values()}
+
+    taken_over = run([note], store, data_dir)
+    assert (taken_over.new, taken_over.updated) == (0, 1)
+    ids = {chunk["article_id"] for chunk in stored_chunks(store).values()}
+    assert len(ids) == 1
+    assert ids != {old_id}
+    assert store.stats()["articles"] == 1
+    assert run([note], store, data_dir).unchanged == 1
+
+
 def test_a_crash_mid_batch_is_completed_by_the_next_run(
     tmp_path: Path, real_embedder: LocalMiniLMEmbeddings, mini_slice: Path
 ) -> None:

@@ -14,7 +14,7 @@ from datetime import date
 import click
 
 from newsbot.commands.context import Context, pass_ctx
-from newsbot.commands.options import as_of_option, filter_options, read_filter
+from newsbot.commands.options import as_of_option, check_sources, filter_options, read_filter
 
 
 @click.command()
@@ -49,6 +49,7 @@ def ask(
     from newsbot.factories import build_assistant
 
     settings = obj.settings
+    check_sources(sources, settings)
     if top_k is not None:
         settings = settings.model_copy(update={"top_k": top_k})
     assistant = build_assistant(settings)
@@ -88,6 +89,7 @@ def chat(
         | newsbot chat --json
     """
     filters = read_filter(since, until, sources, as_of)
+    check_sources(sources, obj.settings)
     from bot.terminal import run_chat
     from newsbot.factories import build_assistant
 

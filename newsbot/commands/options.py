@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 if TYPE_CHECKING:
+    from newsbot.settings import Settings
     from vectorstore.records import SearchFilter
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -70,6 +71,23 @@ def read_filter(
     except InputError as exc:  # since after until, too many or too long sources
         raise click.UsageError(str(exc)) from None
     return found or None
+
+
+def check_sources(sources: tuple[str, ...], settings: Settings) -> None:
+    """`--source` names that no stored article has are a usage error that lists the stored
+    ones (the search would otherwise say only that no article matches)."""
+    if not sources:
+        return
+    from newsbot.factories import build_registry
+
+    stored = sorted(build_registry(settings).sources(), key=str.casefold)
+    known = {name.casefold() for name in stored}
+    unknown = [name for name in sources if name.casefold() not in known]
+    if unknown:
+        message = f"no stored article comes from {', '.join(unknown)}"
+        raise click.BadParameter(
+            f"{message}; stored sources: {', '.join(stored) or 'none'}", param_hint="--source"
+        )
 
 
 def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:

@@ -115,7 +115,9 @@ def read_shared_articles(needed: dict[str, set[str]]) -> dict[str, Any]:
         if not inputs:
             return articles
         sources, _ = expand_sources(inputs)
-        for item in read_sources(sources, max_bytes=200_000_000, http_timeout=1.0):
+        # Known by content, as recorded: an id from the file's path would differ per machine.
+        items = read_sources(sources, max_bytes=200_000_000, http_timeout=1.0, key_by_file=False)
+        for item in items:
             if isinstance(item, Article):
                 articles[item.article_id] = item
     return articles

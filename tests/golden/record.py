@@ -5,10 +5,10 @@ on a busy machine) and is resumable: cases already in cases.jsonl are skipped, e
 appended as soon as it is recorded. The mini collection may still be filling (retrieval then
 sees part of the corpus; the recorded passages are what the case is checked on):
 
-    .venv/bin/newsbot --data-dir /work/data --collection eval-realtimeqa-2022-mini \\
+    .venv/bin/newsbot --data-dir ../data --collection eval-realtimeqa-2022-mini \\
         ingest ../shared/bench/realtimeqa-2022-mini/corpus.jsonl.gz      # once, ~5 min
-    NEWSBOT_DATA_DIR=/work/data .venv/bin/python -m tests.golden.record
-    NEWSBOT_DATA_DIR=/work/data .venv/bin/python -m tests.golden.record --floors
+    NEWSBOT_DATA_DIR=../data .venv/bin/python -m tests.golden.record
+    NEWSBOT_DATA_DIR=../data .venv/bin/python -m tests.golden.record --floors
 
 A second process with `--reverse` records from the other end at the same time. To re-record
 from scratch, delete cases.jsonl first. On a busy machine (load 8 on 2 cores)
