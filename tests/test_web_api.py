@@ -8,6 +8,7 @@ through `/api/ask` and through `gradio_client` on a real uvicorn server.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Sequence
 from datetime import date
 from pathlib import Path
@@ -166,6 +167,21 @@ def test_stream_sends_deltas_then_the_result(scripted: ScriptedAssistant) -> Non
     deltas = "".join(data["text"] for name, data in events if name == "delta")
     assert deltas == events[-1][1]["answer"], "the deltas joined are the answer: none retracted"
     assert events[1][1] == events[-1][1]["sources"][0]
+
+
+def test_the_api_page_loads_nothing_from_another_site(scripted: ScriptedAssistant) -> None:
+    """Offline by default: /api/docs serves Swagger UI's files itself (FastAPI's page loads them
+    from a CDN, and was blank without internet)."""
+    client = client_for(build_app(scripted))
+    page = client.get("/api/docs")
+    assert page.status_code == 200
+    assets = re.findall(r"""(?:src|href)=['"]([^'"]+)['"]""", page.text)
+    assert assets, page.text
+    assert all(url.startswith("/api/docs/assets/") for url in assets), assets
+    for url in assets:
+        assert client.get(url).status_code == 200, url
+    assert "SwaggerUIBundle" in client.get("/api/docs/assets/swagger-ui-bundle.js").text
+    assert client.get("/api/openapi.json").json()["paths"]["/api/ask"]
 
 
 def test_model_errors_become_503_and_an_error_event() -> None:

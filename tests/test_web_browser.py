@@ -257,6 +257,23 @@ def test_hostile_article_runs_nothing_in_the_chat(page: Page, scripted_url: str)
     assert_nothing_ran(page)
 
 
+def test_the_api_page_draws_its_routes_without_the_internet(page: Page, scripted_url: str) -> None:
+    outside: list[str] = []
+
+    def loopback_only(route: Any) -> None:
+        if route.request.url.startswith(scripted_url):
+            route.continue_()
+        else:  # never sent: the test only records that the page asked
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", loopback_only)
+    page.goto(scripted_url + "/api/docs")
+    page.locator(".opblock").first.wait_for(timeout=30_000)
+    assert any("/api/ask" in text for text in page.locator(".opblock").all_inner_texts())
+    assert outside == []
+
+
 def test_library_tab_lists_escaped_titles_and_reports_errors(page: Page, scripted_url: str) -> None:
     page.goto(scripted_url + "/")
     page.get_by_role("tab", name="Library").click()

@@ -21,7 +21,10 @@ from typing import Any
 
 import fastapi
 import gradio as gr
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from swagger_ui_bundle import swagger_ui_path
 
 from bot.web.api import build_api_router
 from bot.web.auth import LOGIN_PATHS, Credentials, LoginRecords, Sessions
@@ -38,6 +41,8 @@ log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
 WIDGET_PATH = "/widget"
+DOCS_ASSETS = "/api/docs/assets"
+"""Swagger UI's files for `/api/docs`, from the swagger-ui-bundle-v2 package."""
 _GRADIO_LOADER = Path(gr.__file__).parent / "templates" / "frontend" / "gradio.js"
 
 
@@ -51,6 +56,16 @@ def _web_component_script() -> Response:
         _GRADIO_LOADER.read_text(encoding="utf-8"),
         media_type="text/javascript",
         headers={"Access-Control-Allow-Origin": "*", "Cache-Control": "max-age=300"},
+    )
+
+
+def _api_docs() -> Response:
+    return get_swagger_ui_html(
+        openapi_url="/api/openapi.json",
+        title="newsbot API",
+        swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+        swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+        swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png",
     )
 
 
@@ -136,7 +151,7 @@ def _build_app(
     assistant = RecentHistory(assistant, max_history_chars)
     app = fastapi.FastAPI(
         title=title,
-        docs_url="/api/docs",
+        docs_url=None,  # FastAPI's page loads Swagger UI from a CDN: `_api_docs` serves it
         openapi_url="/api/openapi.json",
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
@@ -155,6 +170,9 @@ def _build_app(
             app.add_api_route(path, login_page, methods=["GET", "POST"], include_in_schema=False)
         app.add_api_route("/logout", logout(sessions), methods=["GET"], include_in_schema=False)
     app.include_router(build_api_router(assistant, gate))
+    # The API's page works offline: Swagger UI from its Python package, not from a CDN.
+    app.mount(DOCS_ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="api-docs-assets")
+    app.add_api_route("/api/docs", _api_docs, methods=["GET"], include_in_schema=False)
     app.add_api_route(
         f"{WIDGET_PATH}/gradio.js", _web_component_script, methods=["GET"], include_in_schema=False
     )
