@@ -134,6 +134,15 @@ def test_an_unmarked_sentence_gets_the_best_supporting_passage() -> None:
     assert checked(raw) == raw[:-1] + " [1]."
 
 
+def test_an_unmarked_sentence_no_passage_holds_is_dropped_beside_a_cited_one() -> None:
+    """Beside a supported, cited sentence an unmarked one used to be shown unchecked."""
+    raw = "The mayor praised the new tram line. Heavy rain closed three schools [1]. Yes."
+    result = check_answer(raw, passages(), "What happened?")
+    assert result.text == "Heavy rain closed three schools [1]. Yes."
+    [dropped] = [v for v in result.verdicts if v.action == "drop"]
+    assert (dropped.check, dropped.text) == ("attribution", "The mayor praised the new tram line.")
+
+
 def test_an_answer_of_unsupported_or_short_sentences_is_refused() -> None:
     result = check_answer("The president visited Japan to discuss exports. Yes.", passages())
     assert (result.text, result.grounded, result.refused_by) == (

@@ -101,14 +101,16 @@ def known_markers(sentence: str, first: bool, evidence: Evidence) -> Verdict | N
 
 def attribution(sentence: str, first: bool, evidence: Evidence) -> Verdict | None:
     """An unmarked sentence is cited to the passage that holds most of its own words, when that
-    share reaches `policy.attribute`; short sentences ("Yes.") stay unmarked."""
+    share reaches `policy.attribute`, and dropped when none does (nothing would check it);
+    short sentences ("Yes.") stay unmarked."""
     policy = evidence.policy
     if cited_numbers(sentence) or len(content_words(sentence)) < policy.min_content_words:
         return None
     scores = [support(sentence, p, evidence.question) for p in evidence.passages]
     best = max(range(len(scores)), key=scores.__getitem__, default=-1)
     if best < 0 or scores[best] < policy.attribute:
-        return None
+        share = scores[best] if best >= 0 else 0.0
+        return Verdict("drop", "attribution", f"unmarked; no passage holds more than {share:.0%}")
     reason = f"unmarked; passage {best + 1} holds {scores[best]:.0%} of its words"
     return Verdict("keep", "attribution", reason, with_marker(sentence, best + 1))
 
