@@ -96,12 +96,12 @@ def test_overlap_must_be_smaller_than_chunk(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_help_and_stats_import_no_model_store_or_web_library() -> None:
-    """`newsbot --help` and `newsbot stats` stay fast: the heavy libraries load only in the
-    commands that use them (measured times: BENCHMARKS.md, CLI start)."""
+    """`newsbot --help`, `newsbot stats` and `newsbot list` stay fast: the heavy libraries load
+    only in the commands that use them (measured times: BENCHMARKS.md, CLI start)."""
     code = (
         "import sys\n"
         "from newsbot.cli import cli\n"
-        "for args in (['--help'], ['eval', '--help'], ['stats'], ['stats', '--json']):\n"
+        "for args in (['--help'], ['eval', '--help'], ['stats'], ['stats', '--json'], ['list']):\n"
         "    try:\n"
         "        cli.main(args, prog_name='newsbot')\n"
         "    except SystemExit:\n"

@@ -107,9 +107,10 @@ def list_articles(obj: Context, limit: int, query: str | None, as_json: bool) ->
     from dataclasses import asdict
 
     from newsbot.article_list import render
-    from newsbot.factories import build_store
+    from newsbot.factories import build_registry
 
-    rows = build_store(obj.settings).list_articles(limit=limit, query=query)
+    # The registry alone: opening the store would load Chroma and LangChain (seconds) for a list.
+    rows = build_registry(obj.settings).list_articles(limit=limit, query=query)
     if as_json:
         for row in rows:
             click.echo(json.dumps(asdict(row)))  # ASCII-only: control characters come escaped
