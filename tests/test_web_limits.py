@@ -126,6 +126,8 @@ def test_queued_questions_wait_outside_the_model_timeout(app_url: str) -> None:
 
 def test_a_full_queue_is_429_with_retry_after(app_url: str) -> None:
     # One stream holds the slot while it is sent, three wait; a fifth is turned away at once.
+    # The chat's config is read first: the queue stays full only until the stream's answer ends.
+    config = httpx.get(app_url + "/config", timeout=60).json()
     threads, replies = ask_all(app_url, 1, "/api/ask/stream")
     time.sleep(0.3)
     more, more_replies = ask_all(app_url, 3)
@@ -137,7 +139,7 @@ def test_a_full_queue_is_429_with_retry_after(app_url: str) -> None:
     assert "busy" in refused.json()["detail"]
     assert int(refused.headers["retry-after"]) >= 1
     # The chat shares the queue: it says so instead of waiting without end.
-    chat = gradio_event(app_url, "chat", ["And then?", []])
+    chat = gradio_event(app_url, "chat", ["And then?", []], config)
     assert chat["success"] is False
     assert "busy" in chat["output"]["error"]
     for thread in threads + more:
