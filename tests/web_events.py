@@ -9,23 +9,14 @@ from typing import Any
 import httpx
 
 
-def gradio_event(
-    url: str,
-    api_name: str,
-    data: list[Any],
-    config: dict[str, Any] | None = None,
-    **headers: str,
-) -> dict[str, Any]:
-    """Call one Gradio event through its queue, as the browser does; the completion message.
-    `config` is the app's `/config` when the caller fetched it already (timing tests)."""
+def gradio_event(url: str, api_name: str, data: list[Any], **headers: str) -> dict[str, Any]:
+    """Call one Gradio event through its queue, as the browser does; the completion message."""
     with httpx.Client(timeout=60, headers=headers) as http:
-        return _run(http, url, api_name, data, config)
+        return _run(http, url, api_name, data)
 
 
-def _run(
-    http: httpx.Client, url: str, api_name: str, data: list[Any], config: dict[str, Any] | None
-) -> dict[str, Any]:
-    config = config or http.get(f"{url}/config").json()
+def _run(http: httpx.Client, url: str, api_name: str, data: list[Any]) -> dict[str, Any]:
+    config = http.get(f"{url}/config").json()
     fn = next(d["id"] for d in config["dependencies"] if d.get("api_name") == api_name)
     session = uuid.uuid4().hex
     join = {"data": data, "fn_index": fn, "session_hash": session, "event_data": None}
