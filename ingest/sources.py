@@ -263,8 +263,8 @@ def read_source(
         else:
             path = Path(source.location)
             loader = _LOADERS[source.extension]
+            keyed = key_by_file and source.extension in ONE_ARTICLE
             for item in loader(path, max_bytes=max_bytes, max_chars=max_chars):
-                keyed = key_by_file and source.extension in ONE_ARTICLE
                 yield keyed_by_file(item, path) if keyed and isinstance(item, Article) else item
     except ArticleInputError as exc:
         yield exc.problem()
