@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
 WIDGET_PATH = "/widget"
+OPENAPI_URL = "/api/openapi.json"
 DOCS_ASSETS = "/api/docs/assets"
 """Swagger UI's files for `/api/docs`, from the swagger-ui-bundle-v2 package."""
 _GRADIO_LOADER = Path(gr.__file__).parent / "templates" / "frontend" / "gradio.js"
@@ -61,7 +62,7 @@ def _web_component_script() -> Response:
 
 def _api_docs() -> Response:
     return get_swagger_ui_html(
-        openapi_url="/api/openapi.json",
+        openapi_url=OPENAPI_URL,
         title="newsbot API",
         swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
         swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
@@ -152,7 +153,7 @@ def _build_app(
     app = fastapi.FastAPI(
         title=title,
         docs_url=None,  # FastAPI's page loads Swagger UI from a CDN: `_api_docs` serves it
-        openapi_url="/api/openapi.json",
+        openapi_url=OPENAPI_URL,
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
     )
