@@ -33,7 +33,7 @@ from bot.web.knowledge import Catalog
 from bot.web.library import Library
 from bot.web.limits import AnswerGate, RecentHistory
 from bot.web.login import LoginPage, logout
-from bot.web.no_remote_files import refuse_gradio_fetches
+from bot.web.no_remote_files import RemoteFileGuard, refuse_gradio_fetches
 from bot.web.security import apply_policies, parse_auth
 from bot.web.ui import build_chat_blocks, build_widget_blocks
 
@@ -157,6 +157,8 @@ def _build_app(
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
     )
+    # Innermost (added first): a credential is checked before the URL is looked at.
+    app.add_middleware(RemoteFileGuard)  # Gradio's `file=<URL>` and `proxy=` routes: 403
     apply_policies(
         app,
         credentials=credentials,
@@ -216,7 +218,7 @@ def _build_app(
         css_paths=css_paths,
         **common,
     )
-    refuse_gradio_fetches()  # a file given as a URL is never downloaded (no_remote_files)
+    refuse_gradio_fetches()  # and no other way Gradio has to fetch a URL works (no_remote_files)
     for blocks in (widget, chat):
         # Gradio checks that a file named in a request is one of its uploads only once the app
         # "has launched", which `launch()` marks and `mount_gradio_app` does not: without this,

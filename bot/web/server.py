@@ -84,13 +84,18 @@ def server_config(
     port: int,
     trusted_proxies: Sequence[str] = (),
     log_level: str = "info",
+    loop: str = "auto",
 ) -> uvicorn.Config:
-    """uvicorn's settings: the forwarded headers are read only from `trusted_proxies`."""
+    """uvicorn's settings: the forwarded headers are read only from `trusted_proxies`.
+
+    `loop` is uvicorn's event loop choice (`auto`: uvloop when installed; `asyncio` resolves names
+    through `socket.getaddrinfo`, which a test can stub)."""
     return uvicorn.Config(
         app,
         host=host,
         port=port,
         log_level=log_level,
+        loop=loop,
         proxy_headers=bool(trusted_proxies),
         forwarded_allow_ips=list(trusted_proxies) or None,
     )
@@ -119,16 +124,20 @@ def serve(
 
 @contextmanager
 def serving_in_thread(
-    app: fastapi.FastAPI, start_timeout: float = 30.0, trusted_proxies: Sequence[str] = ()
+    app: fastapi.FastAPI,
+    start_timeout: float = 30.0,
+    trusted_proxies: Sequence[str] = (),
+    loop: str = "auto",
 ) -> Iterator[str]:
     """Run `app` on a free loopback port in a background thread; yields its base URL.
 
     For tests and scripts that drive the real app (a browser, screenshots) in the same process.
+    `loop` as for `server_config`.
     """
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = int(sock.getsockname()[1])
-    server = uvicorn.Server(server_config(app, "127.0.0.1", port, trusted_proxies, "warning"))
+    server = uvicorn.Server(server_config(app, "127.0.0.1", port, trusted_proxies, "warning", loop))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + start_timeout
