@@ -17,13 +17,16 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from datetime import date
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from bot.answer.events import AnswerDone, Searched, SourceCited, TextDelta
@@ -111,6 +114,30 @@ class AskRequest(BaseModel):
 def _http_error(exc: NewsbotError) -> HTTPException:
     code = 400 if isinstance(exc, InputError) else 503
     return HTTPException(status_code=code, detail=str(exc))
+
+
+def _json_safe(value: Any) -> Any:
+    """`value` with what JSON cannot carry made text: unpaired surrogates escaped (`\\ud800`),
+    NaN and infinities as their names."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {_json_safe(key): _json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(item) for item in value]
+    return value
+
+
+async def validation_error(request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's 422 for a request it cannot validate, with the echoed input made JSON-safe.
+
+    FastAPI's own handler echoes each wrong value, and fails (a 500) on one JSON cannot encode:
+    a lone surrogate (`"\\ud800"`, valid in a JSON string, not in UTF-8), NaN or Infinity.
+    """
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    return JSONResponse(status_code=422, content={"detail": _json_safe(jsonable_encoder(errors))})
 
 
 def _sse(event: str, data: Any) -> str:

@@ -21,12 +21,13 @@ from typing import Any
 
 import fastapi
 import gradio as gr
+from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
-from bot.web.api import build_api_router
+from bot.web.api import build_api_router, validation_error
 from bot.web.auth import LOGIN_PATHS, Credentials, LoginRecords, Sessions
 from bot.web.chat import ChatAssistant
 from bot.web.knowledge import Catalog
@@ -173,6 +174,7 @@ def _build_app(
             app.add_api_route(path, login_page, methods=["GET", "POST"], include_in_schema=False)
         app.add_api_route("/logout", logout(sessions), methods=["GET"], include_in_schema=False)
     app.include_router(build_api_router(assistant, gate))
+    app.add_exception_handler(RequestValidationError, validation_error)
     # The API's page works offline: Swagger UI from its Python package, not from a CDN.
     app.mount(DOCS_ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="api-docs-assets")
     app.add_api_route("/api/docs", _api_docs, methods=["GET"], include_in_schema=False)

@@ -33,7 +33,7 @@ from typing import Protocol
 from urllib.parse import quote
 
 from starlette.datastructures import Headers
-from starlette.requests import Request
+from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -260,7 +260,8 @@ class AuthMiddleware:
                 return
             else:
                 self.throttle.failed(client)
-        elif self.sessions.valid(Request(scope).cookies.get(SESSION_COOKIE)):
+        # HTTPConnection reads cookies of both HTTP and WebSocket scopes (Request: HTTP only).
+        elif self.sessions.valid(HTTPConnection(scope).cookies.get(SESSION_COOKIE)):
             await self.app(scope, receive, send)
             return
         if scope["type"] == "websocket":
