@@ -32,6 +32,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from bot.answer.events import AnswerDone, Searched, SourceCited, TextDelta
 from bot.answer.filters import MAX_SOURCES, make_filter
 from bot.answer.history import ChatTurn
+from bot.answer.links import LinkFilter, plain_links
+from bot.answer.result import AnswerResult
 from bot.web.chat import ChatAssistant
 from bot.web.filters import filter_kwargs
 from bot.web.limits import AnswerGate, Busy
@@ -140,6 +142,14 @@ async def validation_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=422, content={"detail": _json_safe(jsonable_encoder(errors))})
 
 
+def result_json(result: AnswerResult) -> dict[str, Any]:
+    """What the API returns for an answer: `to_dict()`, the answer's links and URLs made plain
+    text (`plain_links`: the only links are its sources' urls)."""
+    values = result.to_dict()
+    values["answer"] = plain_links(values["answer"])
+    return values
+
+
 def _sse(event: str, data: Any) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
@@ -176,7 +186,7 @@ def build_api_router(assistant: ChatAssistant, gate: AnswerGate | None = None) -
     def ask(body: AskRequest) -> dict[str, Any]:
         try:
             filters = filter_kwargs(body.filters())
-            return assistant.ask(body.question, body.turns(), body.as_of, **filters).to_dict()
+            return result_json(assistant.ask(body.question, body.turns(), body.as_of, **filters))
         except NewsbotError as exc:
             log.warning("api ask failed: %s", exc)
             raise _http_error(exc) from exc
@@ -184,17 +194,23 @@ def build_api_router(assistant: ChatAssistant, gate: AnswerGate | None = None) -
     @router.post("/ask/stream", dependencies=one_slot)
     def ask_stream(body: AskRequest) -> StreamingResponse:
         def events() -> Iterator[str]:
+            links = LinkFilter()  # deltas are released once no link can be open across them
             try:
                 filters = filter_kwargs(body.filters())
                 for event in assistant.stream(body.question, body.turns(), body.as_of, **filters):
                     if isinstance(event, AnswerDone):
-                        yield _sse("result", event.result.to_dict())
+                        rest = links.flush()
+                        if rest:
+                            yield _sse("delta", {"text": rest})
+                        yield _sse("result", result_json(event.result))
                     elif isinstance(event, Searched):
                         yield _sse("searched", asdict(event))
                     elif isinstance(event, SourceCited):
                         yield _sse("source", asdict(event.source))
                     elif isinstance(event, TextDelta):
-                        yield _sse("delta", {"text": event.text})
+                        text = links.feed(event.text)
+                        if text:
+                            yield _sse("delta", {"text": text})
             except NewsbotError as exc:
                 log.warning("api stream failed: %s", exc)
                 yield _sse("error", {"detail": str(exc)})

@@ -1,8 +1,10 @@
 """Turn answers and sources into safe chat markup, with citations that link to their sources.
 
 Everything that comes from articles (titles, passages, urls, sources) or from the model is escaped
-here before Gradio renders it. Only `http://` and `https://` urls become links; anything else
-(`javascript:`, `data:`, ...) is shown as plain text. Gradio's own HTML sanitizer runs afterwards as
+here before Gradio renders it. Only the sources' own `http://` and `https://` urls become links;
+a link or URL in the model's text is made plain text (`bot.answer.links.plain_links`: an article
+can tell the model to add one), and a non-http(s) url (`javascript:`, `data:`, ...) is never a
+link. Gradio's own HTML sanitizer runs afterwards as
 a second line of defence, but nothing here relies on it.
 
 A finished answer's `[n]` markers are in-page links (`#nb-<key>-<n>`) to the matching item of its
@@ -19,6 +21,7 @@ import html
 import re
 from collections.abc import Sequence
 
+from bot.answer.links import plain_links
 from bot.answer.result import AnswerResult, Source
 from bot.web.quotes import citing_sentences, marked_sentences, passage_sentences
 
@@ -56,8 +59,9 @@ def _defang_link(match: re.Match[str]) -> str:
 
 
 def answer_markdown(text: str) -> str:
-    """The model's answer as Markdown that can hold no HTML and no non-http(s) link or image."""
-    escaped = html.escape(text, quote=False)
+    """The model's answer as Markdown that can hold no HTML, link or image: its links and URLs
+    are made plain text (`plain_links`; only the `[n]` that `cite_links` adds are links)."""
+    escaped = html.escape(plain_links(text), quote=False)
     escaped = _MD_REFERENCE.sub(lambda m: f"{m.group(1)}\\[{m.group(2)}]:", escaped)
     return _MD_LINK.sub(_defang_link, escaped)
 
