@@ -14,6 +14,7 @@ from newsbot.errors import ConfigError
 from newsbot.settings import Settings
 
 if TYPE_CHECKING:
+    import httpx
     from langchain_core.embeddings import Embeddings
     from langchain_openai import ChatOpenAI
 
@@ -116,8 +117,9 @@ def build_local_server(settings: Settings) -> LocalLLMServer:
     )
 
 
-def build_llm(settings: Settings) -> ChatOpenAI:
-    """The chat model, always behind the OpenAI protocol."""
+def build_llm(settings: Settings, http_client: httpx.Client | None = None) -> ChatOpenAI:
+    """The chat model, always behind the OpenAI protocol (over `http_client` when given: the web
+    app's, whose calls a client's disconnect stops)."""
     from bot.llm.providers import make_chat_model
 
     factory = partial(build_local_server, settings) if settings.llm_provider == "local" else None
@@ -130,11 +132,15 @@ def build_llm(settings: Settings) -> ChatOpenAI:
         max_tokens=settings.llm_max_tokens,
         timeout=settings.llm_timeout,
         local_server_factory=factory,
+        http_client=http_client,
     )
 
 
-def build_assistant(settings: Settings, store: NewsStore | None = None) -> Assistant:
-    """The answering assistant over the configured store and model."""
+def build_assistant(
+    settings: Settings, store: NewsStore | None = None, http_client: httpx.Client | None = None
+) -> Assistant:
+    """The answering assistant over the configured store and model (`http_client`: as for
+    `build_llm`)."""
     from bot.answer.assistant import Assistant
     from bot.answer.grounding import GroundingPolicy
     from prompts import load_prompts
@@ -145,7 +151,7 @@ def build_assistant(settings: Settings, store: NewsStore | None = None) -> Assis
         raise ConfigError(f"NEWSBOT_GROUNDING: {exc}") from exc
     return Assistant(
         store if store is not None else build_store(settings),
-        build_llm(settings),
+        build_llm(settings, http_client),
         load_prompts(),
         k=settings.top_k,
         policy=policy,

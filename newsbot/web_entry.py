@@ -33,13 +33,15 @@ def build_web_app(
     that is a name (`--host news.example.com`) is served besides NEWSBOT_ALLOWED_HOSTS.
     """
     from bot.web.app import build_app
+    from bot.web.stopping import stoppable_http_client
     from newsbot.factories import build_assistant, build_store
     from newsbot.library import StoreLibrary
     from newsbot.login_records import DatabaseLoginRecords
 
     store = build_store(settings)
     return build_app(
-        build_assistant(settings, store),
+        # The model's calls go through a client a disconnect can stop (bot.web.stopping).
+        build_assistant(settings, store, stoppable_http_client()),
         StoreLibrary(settings, store) if library else None,
         catalog=store,  # the header's "what it knows" line, with or without the Library tab
         allowed_origins=settings.allowed_origins,

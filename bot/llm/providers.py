@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Literal
 from urllib.parse import urlsplit
 
+import httpx
 from langchain_openai import ChatOpenAI
 
 from bot.llm.local_server import LocalLLMServer
@@ -42,6 +43,7 @@ def make_chat_model(
     max_tokens: int = 400,
     timeout: float = 300.0,
     local_server_factory: Callable[[], LocalLLMServer] | None = None,
+    http_client: httpx.Client | None = None,
 ) -> ChatOpenAI:
     """Build the streaming chat model for `provider`.
 
@@ -58,6 +60,8 @@ def make_chat_model(
         timeout: seconds to wait for a response, and between streamed chunks.
         local_server_factory: returns the (shared, lazily started) local server; required for
             local. Calling `make_chat_model` for local loads the model if it is not loaded yet.
+        http_client: the httpx client the OpenAI client sends with (the web app's lets a
+            client's disconnect stop the call); default: the OpenAI client's own.
 
     Raises:
         ConfigError: when a required key or base URL is missing or malformed.
@@ -107,6 +111,7 @@ def make_chat_model(
         use_responses_api=None if provider == "openai" else False,
         streaming=True,
         stream_usage=True,
+        http_client=http_client,
     )
 
 

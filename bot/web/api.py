@@ -8,7 +8,8 @@ are the answer), `event: source` with each source as it is first cited, then one
 with the same object as `/api/ask` (or `event: error` with `{"detail": ...}`).
 
 Who may call them is decided for the whole app (`bot.web.auth`). A full queue answers 429 with
-`Retry-After` (`bot.web.limits`); a history turn over MAX_TURN_CHARS is a 422, and the history
+`Retry-After` (`bot.web.limits`); a client that disconnects gives up its place and its answer is
+stopped, model call included (`bot.web.stopping`); a history turn over MAX_TURN_CHARS is a 422, and the history
 sent to the model is trimmed to its recent turns. `since`, `until` and `sources` narrow the
 search (`bot.answer.filters`); a date range that cannot be used is a 422.
 """
@@ -18,25 +19,27 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
+from contextlib import aclosing
 from dataclasses import asdict
 from datetime import date
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from bot.answer.events import AnswerDone, Searched, SourceCited, TextDelta
+from bot.answer.events import AnswerDone, AnswerEvent, Searched, SourceCited, TextDelta
 from bot.answer.filters import MAX_SOURCES, make_filter
 from bot.answer.history import ChatTurn
 from bot.answer.links import LinkFilter, plain_links
 from bot.answer.result import AnswerResult
 from bot.web.chat import ChatAssistant
 from bot.web.filters import filter_kwargs
-from bot.web.limits import AnswerGate, Busy
+from bot.web.limits import AnswerGate, Busy, Stopped
+from bot.web.stopping import answer_in_worker, request_stop
 from newsbot.errors import InputError, NewsbotError
 from vectorstore.records import SearchFilter
 
@@ -154,71 +157,107 @@ def _sse(event: str, data: Any) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-def answer_slot(gate: AnswerGate) -> Callable[[], Iterator[None]]:
-    """A dependency that holds one of `gate`'s slots until the response is sent (streams too)."""
+def _busy(exc: Busy) -> HTTPException:
+    return HTTPException(
+        status_code=429, detail=str(exc), headers={"Retry-After": str(exc.retry_after)}
+    )
 
-    def slot() -> Iterator[None]:
-        try:
-            started = gate.acquire()
-        except Busy as exc:
-            raise HTTPException(
-                status_code=429, detail=str(exc), headers={"Retry-After": str(exc.retry_after)}
-            ) from exc
-        try:
-            yield
-        finally:
-            gate.release(started)
 
-    return slot
+GONE = HTTPException(status_code=503, detail="The question was dropped: its client went away.")
+"""What a stopped question answers (nobody reads it: the client has gone)."""
 
 
 def build_api_router(assistant: ChatAssistant, gate: AnswerGate | None = None) -> APIRouter:
-    """The `/api` routes, answering with `assistant`, one question per `gate` slot."""
+    """The `/api` routes, answering with `assistant`, one question per `gate` slot.
+
+    Each answer runs on a worker thread (`bot.web.stopping.answer_in_worker`); a client that
+    disconnects gives up its place in the queue and stops its model call.
+    """
     router = APIRouter(prefix="/api", tags=["api"])
-    one_slot = [Depends(answer_slot(gate or AnswerGate()))]
+    slots = gate or AnswerGate()
+
+    def answer(body: AskRequest, request: Request) -> AsyncGenerator[AnswerEvent, None]:
+        filters = filter_kwargs(body.filters())
+
+        def start() -> Iterator[AnswerEvent]:
+            return iter(assistant.stream(body.question, body.turns(), body.as_of, **filters))
+
+        return answer_in_worker(slots, start, request_stop(request))
 
     @router.get("/health")
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    # Plain `def` endpoints: FastAPI runs them in its thread pool, off the event loop.
-    @router.post("/ask", dependencies=one_slot)
-    def ask(body: AskRequest) -> dict[str, Any]:
+    @router.post("/ask")
+    async def ask(body: AskRequest, request: Request) -> dict[str, Any]:
         try:
-            filters = filter_kwargs(body.filters())
-            return result_json(assistant.ask(body.question, body.turns(), body.as_of, **filters))
+            async with aclosing(answer(body, request)) as events:
+                async for event in events:
+                    if isinstance(event, AnswerDone):
+                        return result_json(event.result)
+        except Busy as exc:
+            raise _busy(exc) from exc
+        except Stopped as exc:
+            raise GONE from exc
         except NewsbotError as exc:
             log.warning("api ask failed: %s", exc)
             raise _http_error(exc) from exc
+        raise GONE  # the stream ended without a result: it was stopped
 
-    @router.post("/ask/stream", dependencies=one_slot)
-    def ask_stream(body: AskRequest) -> StreamingResponse:
-        def events() -> Iterator[str]:
+    @router.post("/ask/stream")
+    async def ask_stream(body: AskRequest, request: Request) -> StreamingResponse:
+        events = answer(body, request)
+        first: AnswerEvent | NewsbotError | None = None
+        try:
+            # A full queue is a 429 before the stream starts: wait here for the first event.
+            first = await anext(events)
+        except StopAsyncIteration:
+            first = None
+        except Busy as exc:
+            raise _busy(exc) from exc
+        except Stopped as exc:
+            raise GONE from exc
+        except NewsbotError as exc:
+            first = exc
+
+        async def sse() -> AsyncIterator[str]:
             links = LinkFilter()  # deltas are released once no link can be open across them
-            try:
-                filters = filter_kwargs(body.filters())
-                for event in assistant.stream(body.question, body.turns(), body.as_of, **filters):
-                    if isinstance(event, AnswerDone):
-                        rest = links.flush()
-                        if rest:
-                            yield _sse("delta", {"text": rest})
-                        yield _sse("result", result_json(event.result))
-                    elif isinstance(event, Searched):
-                        yield _sse("searched", asdict(event))
-                    elif isinstance(event, SourceCited):
-                        yield _sse("source", asdict(event.source))
-                    elif isinstance(event, TextDelta):
-                        text = links.feed(event.text)
-                        if text:
-                            yield _sse("delta", {"text": text})
-            except NewsbotError as exc:
-                log.warning("api stream failed: %s", exc)
-                yield _sse("error", {"detail": str(exc)})
+            async with aclosing(events):
+                try:
+                    if isinstance(first, NewsbotError):
+                        raise first
+                    if first is not None:
+                        for line in _sse_lines(first, links):
+                            yield line
+                    async for event in events:
+                        for line in _sse_lines(event, links):
+                            yield line
+                except NewsbotError as exc:
+                    log.warning("api stream failed: %s", exc)
+                    yield _sse("error", {"detail": str(exc)})
 
         return StreamingResponse(
-            events(),
+            sse(),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
 
     return router
+
+
+def _sse_lines(event: AnswerEvent, links: LinkFilter) -> list[str]:
+    """The server-sent events for one answer event (deltas with their links made plain)."""
+    if isinstance(event, AnswerDone):
+        rest = links.flush()
+        return [
+            *([_sse("delta", {"text": rest})] if rest else []),
+            _sse("result", result_json(event.result)),
+        ]
+    if isinstance(event, Searched):
+        return [_sse("searched", asdict(event))]
+    if isinstance(event, SourceCited):
+        return [_sse("source", asdict(event.source))]
+    if isinstance(event, TextDelta):
+        text = links.feed(event.text)
+        return [_sse("delta", {"text": text})] if text else []
+    return []

@@ -36,6 +36,7 @@ from bot.web.limits import AnswerGate, RecentHistory
 from bot.web.login import LoginPage, logout
 from bot.web.no_remote_files import RemoteFileGuard, refuse_gradio_fetches
 from bot.web.security import apply_policies, parse_auth
+from bot.web.stopping import DisconnectWatch, SessionStops
 from bot.web.ui import build_chat_blocks, build_widget_blocks
 
 log = logging.getLogger(__name__)
@@ -160,6 +161,8 @@ def _build_app(
     )
     # Innermost (added first): a credential is checked before the URL is looked at.
     app.add_middleware(RemoteFileGuard)  # Gradio's `file=<URL>` and `proxy=` routes: 403
+    answering = SessionStops()  # a client that disconnects stops its answer (bot.web.stopping)
+    app.add_middleware(DisconnectWatch, sessions=answering)
     apply_policies(
         app,
         credentials=credentials,
@@ -202,8 +205,10 @@ def _build_app(
         "head": f"<script>{shim}</script>",
     }
     # The widget first: a mount at "/" would otherwise swallow /widget.
-    widget = build_widget_blocks(assistant, examples, gate=gate, title=title)
-    chat = build_chat_blocks(assistant, library, examples, gate=gate, title=title, catalog=catalog)
+    widget = build_widget_blocks(assistant, examples, gate=gate, title=title, sessions=answering)
+    chat = build_chat_blocks(
+        assistant, library, examples, gate=gate, title=title, catalog=catalog, sessions=answering
+    )
     gr.mount_gradio_app(
         app,
         widget,

@@ -28,7 +28,8 @@ SOURCES_TITLE = "Sources"
 """Title of the collapsible block under each answer; such blocks are not sent back as history."""
 
 Message = dict[str, Any]
-ChatFn = Callable[[str, list[Message]], Iterator[str | list[Message]]]
+ChatFn = Callable[..., Iterator[str | list[Message]]]
+"""`(message, history, request=None)`: the chat's outputs for one question."""
 
 
 ChatAssistant = Answerer

@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from bot.answer.history import ChatTurn
 from bot.web.filters import filter_kwargs
@@ -35,6 +35,18 @@ class Busy(Exception):
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"newsbot is busy answering other questions; try again in {retry_after} s")
         self.retry_after = retry_after
+
+
+class Stopped(Exception):
+    """The question's client went away while it waited for a slot."""
+
+
+class _Flag(Protocol):
+    def is_set(self) -> bool: ...
+
+
+STOP_POLL_SECONDS = 0.1
+"""How often a waiting question checks whether its client is still there."""
 
 
 class AnswerGate:
@@ -56,22 +68,29 @@ class AnswerGate:
         ahead = (self._waiting + 1) / self.active_limit
         return max(1, min(600, math.ceil(per_answer * ahead)))
 
-    def acquire(self) -> float:
-        """Wait for a slot; its start time (for `release`).
+    def acquire(self, stop: _Flag | None = None) -> float:
+        """Wait for a slot; its start time (for `release`). A set `stop` (the client went away)
+        gives up the place in the queue within STOP_POLL_SECONDS.
 
         Raises:
             Busy: at once when the queue is full, or after `max_wait` seconds without a slot.
+            Stopped: `stop` was set while waiting.
         """
+        deadline = time.monotonic() + self.max_wait
         with self._cond:
             if self._active >= self.active_limit and self._waiting >= self.queued_limit:
                 raise Busy(self.retry_after())
             self._waiting += 1
             try:
-                free = self._cond.wait_for(
-                    lambda: self._active < self.active_limit, timeout=self.max_wait
-                )
-                if not free:
-                    raise Busy(self.retry_after())
+                while self._active >= self.active_limit:
+                    if stop is not None and stop.is_set():
+                        raise Stopped("the client went away while waiting for a slot")
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        raise Busy(self.retry_after())
+                    self._cond.wait(min(left, STOP_POLL_SECONDS) if stop is not None else left)
+                if stop is not None and stop.is_set():
+                    raise Stopped("the client went away while waiting for a slot")
                 self._active += 1
             finally:
                 self._waiting -= 1

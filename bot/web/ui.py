@@ -14,7 +14,8 @@ Gradio's upload folder, whatever path a request names.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
+from contextlib import aclosing
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,8 @@ from bot.web.library import (
     ingest_sources,
     stats_markdown,
 )
-from bot.web.limits import AnswerGate, Busy
+from bot.web.limits import AnswerGate, Busy, Stopped
+from bot.web.stopping import SessionStops, Stop, answer_in_worker
 
 CHAT_API_NAME = "chat"
 """Gradio API name of the chat endpoint: `client.predict(message=..., api_name="/chat")`."""
@@ -44,24 +46,36 @@ CHAT_HEIGHT = "calc(58vh - 3.5rem)"
 a screen (so the input shows without scrolling, on a phone too)."""
 DESCRIPTION = "Answers questions about the news in its library, citing the articles it read."
 """The one line under the page title."""
+AsyncChatFn = Callable[..., AsyncIterator[str | list[Message]]]
 
 
-def gated_chat(chat: ChatFn, gate: AnswerGate) -> ChatFn:
-    """`chat` behind the length limit and one slot of `gate` (a full queue is a clear error)."""
+def gated_chat(chat: ChatFn, gate: AnswerGate, sessions: SessionStops | None = None) -> AsyncChatFn:
+    """`chat` behind the length limit and one slot of `gate` (a full queue is a clear error).
 
-    def run(message: str, history: list[Message]) -> Iterator[str | list[Message]]:
+    The answer runs on a worker thread (`bot.web.stopping.answer_in_worker`): when its Gradio
+    session's stream disconnects (`sessions`) or the event is cancelled (the stop button), it
+    gives up its place in the queue and its model call stops.
+    """
+    stops = sessions or SessionStops()
+
+    async def run(
+        message: str, history: list[Message], request: gr.Request
+    ) -> AsyncGenerator[str | list[Message], None]:
         if len(message_text(message)) > MAX_QUESTION_CHARS:
             raise gr.Error(
                 f"That question is too long: keep it under {MAX_QUESTION_CHARS} characters."
             )
-        try:
-            started = gate.acquire()
-        except Busy as exc:
-            raise gr.Error(str(exc)) from exc
-        try:
-            yield from chat(message, history)
-        finally:
-            gate.release(started)
+        stop = Stop()
+        outputs = answer_in_worker(gate, lambda: chat(message, history, request), stop)
+        with stops.answering(getattr(request, "session_hash", None), stop):
+            try:
+                async with aclosing(outputs):
+                    async for output in outputs:
+                        yield output
+            except Busy as exc:
+                raise gr.Error(str(exc)) from exc
+            except Stopped:
+                return
 
     return run
 
@@ -98,6 +112,7 @@ def _chat_interface(
     *,
     height: int | str | None,
     compact: bool,
+    sessions: SessionStops | None = None,
 ) -> gr.ChatInterface:
     chatbot = gr.Chatbot(
         elem_id="nb-widget-chatbot" if compact else "nb-chatbot",
@@ -124,7 +139,7 @@ def _chat_interface(
         stop_btn=True,
     )
     return _ChatInterface(
-        gated_chat(make_chat_fn(assistant), gate),
+        gated_chat(make_chat_fn(assistant), gate, sessions),
         chatbot=chatbot,
         textbox=textbox,
         examples=list(examples) or None,
@@ -212,6 +227,7 @@ def build_chat_blocks(
     gate: AnswerGate,
     title: str = "newsbot",
     catalog: Catalog | None = None,
+    sessions: SessionStops | None = None,
 ) -> gr.Blocks:
     """The full page: a header, a Chat tab (filters, answers with sources) and, given a library,
     a Library tab. The header's knowledge line and the Sources filter read `catalog` (default: the
@@ -223,7 +239,9 @@ def build_chat_blocks(
         _header(title, hint)
         with gr.Tab("Chat", elem_id="nb-chat-tab"):
             filter_row(blocks, hint)
-            _chat_interface(assistant, examples, gate, height=CHAT_HEIGHT, compact=False)
+            _chat_interface(
+                assistant, examples, gate, height=CHAT_HEIGHT, compact=False, sessions=sessions
+            )
         if library is not None:
             with gr.Tab("Library", elem_id="nb-library-tab"):
                 _library_tab(library)
@@ -236,13 +254,14 @@ def build_widget_blocks(
     *,
     gate: AnswerGate,
     title: str = "newsbot",
+    sessions: SessionStops | None = None,
 ) -> gr.Blocks:
     """The compact chat-only view for `<iframe>` and `<gradio-app>` embedding; a line above the
     chat names the filter its URL sets, if any."""
     blocks = gr.Blocks(title=title, analytics_enabled=False, fill_height=True)
     with blocks:
         filter_note(blocks)
-        _chat_interface(assistant, examples, gate, height=None, compact=True)
+        _chat_interface(assistant, examples, gate, height=None, compact=True, sessions=sessions)
     return _bounded_queue(blocks, gate)
 
 

@@ -1,0 +1,340 @@
+"""A question whose client went away stops: its queue place is freed and its model call ended.
+
+Without this, a client that disconnects keeps its place in the `AnswerGate` and the model answers
+it to the end: a few tiny requests a minute, each dropped at once, keep everyone else at 429.
+
+- `DisconnectWatch` (middleware) gives each answering request a `Stop` (`request_stop`) and sets
+  it the moment the client disconnects, before the response is complete: `/api/ask`,
+  `/api/ask/stream`, and Gradio's `/gradio_api/queue/data` stream, whose session's running chat
+  answers are stopped with it (`SessionStops`).
+- `answer_in_worker` runs one answer (waiting for a gate slot included) on a thread of its own and
+  hands its events to the event loop; a set `Stop` ends the wait for a slot, closes the answer's
+  stream between events, and shuts down the socket its model call is reading, which a blocked read
+  (the model still reading the prompt) notices at once.
+- `StoppableTransport` is the httpx transport for the model's client that lets a `Stop` reach
+  those sockets; the entry point gives it to the model (`stoppable_http_client`). A model server
+  stops generating when its client's connection closes (llama.cpp does).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import socket
+import threading
+from collections import OrderedDict
+from collections.abc import AsyncGenerator, Callable, Iterator
+from contextlib import contextmanager, suppress
+from typing import Any, TypeVar
+from urllib.parse import parse_qs
+
+import httpcore
+import httpx
+from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bot.web.limits import AnswerGate
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+SCOPE_KEY = "newsbot.stop"
+ANSWER_PATHS = ("/api/ask", "/api/ask/stream")
+QUEUE_STREAM = "/gradio_api/queue/data"
+
+
+class Stop:
+    """Set once when an answer's client has gone; shuts down the sockets its model call reads."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._lock = threading.Lock()
+        self._sockets: set[socket.socket] = set()
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+    def wait(self, timeout: float) -> bool:
+        return self._event.wait(timeout)
+
+    def set(self) -> None:
+        with self._lock:
+            self._event.set()
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shut(sock)
+
+    @contextmanager
+    def watching(self, sock: socket.socket) -> Iterator[None]:
+        """While the body runs (a read), `set` shuts `sock` down; when already set, at once."""
+        with self._lock:
+            self._sockets.add(sock)
+            stopped = self._event.is_set()
+        if stopped:
+            _shut(sock)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._sockets.discard(sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    with suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)  # a blocked recv returns at once; the peer sees EOF
+
+
+_current: contextvars.ContextVar[Stop | None] = contextvars.ContextVar("newsbot_stop", default=None)
+
+
+# --- the model's transport ---------------------------------------------------------------------
+
+
+class _WatchedStream(httpcore.NetworkStream):
+    """A connection whose reads the current answer's `Stop` can interrupt."""
+
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        stop = _current.get()
+        sock = self._stream.get_extra_info("socket")
+        if stop is None or not isinstance(sock, socket.socket):
+            return self._stream.read(max_bytes, timeout)
+        with stop.watching(sock):
+            return self._stream.read(max_bytes, timeout)
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, timeout)
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self,
+        ssl_context: Any,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        return _WatchedStream(self._stream.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _WatchedBackend(httpcore.NetworkBackend):
+    def __init__(self, backend: httpcore.NetworkBackend) -> None:
+        self._backend = backend
+
+    def connect_tcp(self, *args: Any, **kwargs: Any) -> httpcore.NetworkStream:
+        return _WatchedStream(self._backend.connect_tcp(*args, **kwargs))
+
+    def connect_unix_socket(self, *args: Any, **kwargs: Any) -> httpcore.NetworkStream:
+        return _WatchedStream(self._backend.connect_unix_socket(*args, **kwargs))
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+
+class StoppableTransport(httpx.HTTPTransport):
+    """httpx's transport, whose connections the `Stop` of the answer reading them can cut."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        pool: Any = self._pool  # httpcore's pool: where httpx keeps the network backend
+        pool._network_backend = _WatchedBackend(pool._network_backend)
+
+
+def stoppable_http_client() -> httpx.Client:
+    """An httpx client for the chat model (`make_chat_model(http_client=...)`) whose calls a
+    client's disconnect stops. Timeouts are the model client's own (it sets them per request)."""
+    return httpx.Client(transport=StoppableTransport())
+
+
+# --- noticing a disconnect -----------------------------------------------------------------------
+
+
+MAX_GONE_SESSIONS = 10_000
+"""Sessions remembered as gone (the oldest are forgotten first)."""
+
+
+class SessionStops:
+    """The `Stop` of each running chat answer, by Gradio session; a session's queue stream
+    disconnecting stops them all."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._stops: dict[str, set[Stop]] = {}
+        self._gone: OrderedDict[str, None] = OrderedDict()
+
+    @contextmanager
+    def answering(self, session: str | None, stop: Stop) -> Iterator[None]:
+        """Register `stop` as one of `session`'s running answers; set at once if the session's
+        stream is already gone (an answer that waited in Gradio's queue)."""
+        if not session:
+            yield
+            return
+        with self._lock:
+            self._stops.setdefault(session, set()).add(stop)
+            gone = session in self._gone
+        if gone:
+            stop.set()
+        try:
+            yield
+        finally:
+            with self._lock:
+                stops = self._stops.get(session, set())
+                stops.discard(stop)
+                if not stops:
+                    self._stops.pop(session, None)
+
+    def gone(self, session: str) -> None:
+        """`session`'s stream disconnected: stop its answers, and those it starts until it is
+        back."""
+        with self._lock:
+            stops = list(self._stops.get(session, ()))
+            self._gone[session] = None
+            while len(self._gone) > MAX_GONE_SESSIONS:
+                self._gone.popitem(last=False)
+        for stop in stops:
+            stop.set()
+
+    def back(self, session: str) -> None:
+        """`session` opened a stream again."""
+        with self._lock:
+            self._gone.pop(session, None)
+
+
+def _session(scope: Scope) -> str:
+    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("session_hash", [""])
+    return str(values[0])
+
+
+class DisconnectWatch:
+    """Sets a request's `Stop` when its client disconnects before the response is complete.
+
+    For the answering routes (`ANSWER_PATHS`, any mount's `QUEUE_STREAM`) it reads the
+    request's messages itself, as they come, and hands them on to the app, so a disconnect is
+    seen while the app is busy waiting for the model.
+    """
+
+    def __init__(self, app: ASGIApp, sessions: SessionStops) -> None:
+        self.app = app
+        self.sessions = sessions
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        queue_stream = path.endswith(QUEUE_STREAM)
+        if scope["type"] != "http" or not (path in ANSWER_PATHS or queue_stream):
+            await self.app(scope, receive, send)
+            return
+        stop = Stop()
+        scope[SCOPE_KEY] = stop
+        if queue_stream:
+            self.sessions.back(_session(scope))
+        messages: asyncio.Queue[Message] = asyncio.Queue()
+        complete = False
+
+        async def reader() -> None:
+            while True:
+                message = await receive()
+                await messages.put(message)
+                if message["type"] == "http.disconnect":
+                    if not complete:
+                        stop.set()
+                        if queue_stream:
+                            self.sessions.gone(_session(scope))
+                    return
+
+        async def watched_send(message: Message) -> None:
+            nonlocal complete
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                complete = True
+            await send(message)
+
+        task = asyncio.create_task(reader())
+        try:
+            await self.app(scope, messages.get, watched_send)
+        finally:
+            complete = True
+            task.cancel()
+
+
+def request_stop(connection: HTTPConnection) -> Stop:
+    """The `Stop` `DisconnectWatch` gave this request (a fresh one if it gave none)."""
+    stop = connection.scope.get(SCOPE_KEY)
+    return stop if isinstance(stop, Stop) else Stop()
+
+
+# --- one answer on a worker thread --------------------------------------------------------------
+
+
+class _Failed:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+_END = object()
+
+
+async def answer_in_worker(
+    gate: AnswerGate, start: Callable[[], Iterator[T]], stop: Stop
+) -> AsyncGenerator[T, None]:
+    """Wait for a slot of `gate`, then iterate `start()`, on a thread of its own; its items here.
+
+    The thread runs in a copy of the caller's context (Gradio's request, for one), with `stop`
+    as the current answer's: set, it ends the wait for a slot (`Stopped`), cuts the model's
+    connection, and closes the iterator at its next item, freeing the slot. Leaving the loop
+    early (the consumer was cancelled or stopped reading) sets it. Errors are raised here.
+
+    Raises:
+        Busy: the queue is full, or the wait for a slot ran out.
+        Stopped: `stop` was set while waiting.
+    """
+    loop = asyncio.get_running_loop()
+    items: asyncio.Queue[Any] = asyncio.Queue()
+
+    def put(item: Any) -> None:
+        with suppress(RuntimeError):  # the loop is gone (shutdown): nobody is waiting
+            loop.call_soon_threadsafe(items.put_nowait, item)
+
+    def work() -> None:
+        _current.set(stop)
+        try:
+            started = gate.acquire(stop)
+        except BaseException as exc:
+            put(_Failed(exc))
+            return
+        try:
+            iterator = start()
+            try:
+                for item in iterator:
+                    if stop.is_set():
+                        break
+                    put(item)
+            finally:
+                close = getattr(iterator, "close", None)
+                if close is not None:
+                    close()  # a generator's close ends its model stream
+        except BaseException as exc:
+            if not stop.is_set():
+                put(_Failed(exc))
+            else:
+                log.info("answer stopped: its client went away (%s)", type(exc).__name__)
+        finally:
+            gate.release(started)
+            put(_END)
+
+    context = contextvars.copy_context()
+    threading.Thread(target=context.run, args=(work,), name="newsbot-answer", daemon=True).start()
+    try:
+        while True:
+            item = await items.get()
+            if item is _END:
+                return
+            if isinstance(item, _Failed):
+                raise item.error
+            yield item
+    finally:
+        stop.set()
