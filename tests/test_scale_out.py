@@ -125,7 +125,7 @@ def test_a_sign_in_on_one_replica_opens_the_other(deployment: Deployment) -> Non
     assert signed_in.status_code == 200, signed_in.text
     cookies = signed_in.cookies
     assert httpx.get(second + "/api/health", cookies=cookies).status_code == 200
-    httpx.get(second + "/logout", cookies=cookies)
+    httpx.post(second + "/logout", cookies=cookies)
     assert httpx.get(first + "/api/health", cookies=cookies).status_code == 401
 
 

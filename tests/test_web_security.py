@@ -303,7 +303,7 @@ def test_the_login_page_gives_a_session_for_every_door(
         assert browser.get("/widget/config").status_code == 200
         assert browser.post("/api/ask", json={"question": "Q?"}).status_code == 200
         assert browser.post("/gradio_api/cancel", json={}).status_code != 401
-        assert browser.get("/logout").headers["location"] == "/login"
+        assert browser.post("/logout").headers["location"] == "/login"
         assert browser.get("/config").status_code == 401
 
 

@@ -9,9 +9,9 @@ with the same object as `/api/ask` (or `event: error` with `{"detail": ...}`).
 
 Who may call them is decided for the whole app (`bot.web.auth`). A full queue answers 429 with
 `Retry-After` (`bot.web.limits`); a client that disconnects gives up its place and its answer is
-stopped, model call included (`bot.web.stopping`); a history turn over MAX_TURN_CHARS is a 422, and the history
-sent to the model is trimmed to its recent turns. `since`, `until` and `sources` narrow the
-search (`bot.answer.filters`); a date range that cannot be used is a 422.
+stopped, model call included (`bot.web.stopping`); a history turn over MAX_TURN_CHARS is a 422,
+and the history sent to the model is trimmed to its recent turns. `since`, `until` and `sources`
+narrow the search (`bot.answer.filters`); a date range that cannot be used is a 422.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from bot.answer.filters import MAX_SOURCES, make_filter
 from bot.answer.history import ChatTurn
 from bot.answer.links import LinkFilter, plain_links
 from bot.answer.result import AnswerResult
-from bot.web.chat import ChatAssistant
+from bot.web.chat import ChatAssistant, is_blank
 from bot.web.filters import filter_kwargs
 from bot.web.limits import AnswerGate, Busy, Stopped
 from bot.web.stopping import answer_in_worker, request_stop
@@ -91,7 +91,7 @@ class AskRequest(BaseModel):
     @classmethod
     def _not_blank(cls, value: str) -> str:
         value = value.strip()
-        if not value:
+        if is_blank(value):
             raise ValueError('question is empty: send {"question": "What happened ...?"}')
         return value
 

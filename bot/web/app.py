@@ -38,6 +38,8 @@ from bot.web.no_remote_files import RemoteFileGuard, refuse_gradio_fetches
 from bot.web.security import apply_policies, parse_auth
 from bot.web.stopping import DisconnectWatch, SessionStops
 from bot.web.ui import build_chat_blocks, build_widget_blocks
+from bot.web.uploads import UPLOAD_MAX_AGE, delete_refused_uploads
+from newsbot.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +76,10 @@ def _api_docs() -> Response:
 
 def _no_uploads() -> Response:
     return JSONResponse({"detail": "This page takes no file uploads."}, status_code=403)
+
+
+def _not_served() -> Response:
+    return JSONResponse({"detail": "Not Found"}, status_code=404)
 
 
 def _widget_redirect(request: fastapi.Request) -> RedirectResponse:
@@ -116,6 +122,7 @@ def _build_app(
     max_queued_questions: int = 4,
     max_queue_wait: float = 120.0,
     max_history_chars: int = 6000,
+    upload_max_age: int = UPLOAD_MAX_AGE,
     title: str = "newsbot",
     catalog: Catalog | None = None,
     login_records: LoginRecords | None = None,
@@ -138,6 +145,7 @@ def _build_app(
         max_queued_questions: questions that may wait for a slot; beyond, HTTP 429.
         max_queue_wait: seconds a question may wait for a slot.
         max_history_chars: characters of recent history sent to the model.
+        upload_max_age: seconds an upload the Library does not ingest is kept.
         title: the browser tab title.
         catalog: what the page header's "what it knows" line reads (the store: `stats`,
             `list_articles`); default: the library. Read-only, so an app without the Library
@@ -146,9 +154,16 @@ def _build_app(
             memory. Replicas that share them honour each other's sign-ins.
 
     Raises:
-        ConfigError: for a malformed `auth`, origin or host, or `*` origins with a credential.
+        ConfigError: for a malformed `auth`, origin or host, or `*` origins with a credential
+            or with the Library.
     """
     credentials = Credentials(parse_auth(auth), api_key or None)
+    if library is not None and any(origin.strip() == "*" for origin in allowed_origins):
+        raise ConfigError(
+            "NEWSBOT_ALLOWED_ORIGINS: '*' would let any web page ingest and delete articles "
+            'through the Library; list the origins (e.g. ["https://example.com"]), or serve '
+            "with --public, which leaves the Library out"
+        )
     sessions = Sessions(records=login_records, credentials=credentials)
     gate = AnswerGate(max_active_answers, max_queued_questions, max_queue_wait)
     assistant = RecentHistory(assistant, max_history_chars)
@@ -175,7 +190,9 @@ def _build_app(
         login_page = LoginPage(credentials, sessions, title)
         for path in LOGIN_PATHS:
             app.add_api_route(path, login_page, methods=["GET", "POST"], include_in_schema=False)
-        app.add_api_route("/logout", logout(sessions), methods=["GET"], include_in_schema=False)
+        app.add_api_route(
+            "/logout", logout(sessions), methods=["GET", "POST"], include_in_schema=False
+        )
     app.include_router(build_api_router(assistant, gate))
     app.add_exception_handler(RequestValidationError, validation_error)
     # The API's page works offline: Swagger UI from its Python package, not from a CDN.
@@ -188,11 +205,19 @@ def _build_app(
     # Gradio's upload route exists in every mounted app; only the Library's file field uses it.
     # Where there is none (the widget; a chat without the Library) an upload is refused, so an
     # open server is no file host. Before the mounts, so these routes match first.
-    no_uploads = [f"{WIDGET_PATH}/gradio_api/upload"]
+    # Gradio's voice recording route takes files too, and no page records.
+    no_uploads = [f"{prefix}/gradio_api/process_recording" for prefix in ("", WIDGET_PATH)]
+    no_uploads.append(f"{WIDGET_PATH}/gradio_api/upload")
     if library is None:
         no_uploads.append("/gradio_api/upload")
     for path in no_uploads:
         app.add_api_route(path, _no_uploads, methods=["POST"], include_in_schema=False)
+    # Gradio's monitoring pages (queue statistics: event names, times) are not served at all.
+    for prefix in ("", WIDGET_PATH):
+        for path in ("/monitoring", "/monitoring/{rest:path}"):
+            app.add_api_route(
+                prefix + path, _not_served, methods=["GET", "HEAD"], include_in_schema=False
+            )
 
     css_paths = [STATIC / "newsbot.css"]
     shim = (STATIC / "storage-shim.js").read_text(encoding="utf-8")
@@ -207,7 +232,14 @@ def _build_app(
     # The widget first: a mount at "/" would otherwise swallow /widget.
     widget = build_widget_blocks(assistant, examples, gate=gate, title=title, sessions=answering)
     chat = build_chat_blocks(
-        assistant, library, examples, gate=gate, title=title, catalog=catalog, sessions=answering
+        assistant,
+        library,
+        examples,
+        gate=gate,
+        title=title,
+        catalog=catalog,
+        sessions=answering,
+        upload_max_age=upload_max_age,
     )
     gr.mount_gradio_app(
         app,
@@ -226,6 +258,7 @@ def _build_app(
         **common,
     )
     refuse_gradio_fetches()  # and no other way Gradio has to fetch a URL works (no_remote_files)
+    delete_refused_uploads()  # a refused upload's temporary files are deleted (uploads)
     for blocks in (widget, chat):
         # Gradio checks that a file named in a request is one of its uploads only once the app
         # "has launched", which `launch()` marks and `mount_gradio_app` does not: without this,

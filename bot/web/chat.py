@@ -10,6 +10,7 @@ History lives in each browser session's chatbot state; nothing here is shared be
 from __future__ import annotations
 
 import logging
+import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -34,6 +35,21 @@ ChatFn = Callable[..., Iterator[str | list[Message]]]
 
 ChatAssistant = Answerer
 """What the web app needs from `bot.answer.assistant.Assistant`."""
+
+
+_INVISIBLE = frozenset("\u115f\u1160\u2800\u3164\uffa0\u180e")
+"""Characters that draw nothing though Unicode does not class them as format or space."""
+
+
+def is_blank(text: str) -> bool:
+    """True when `text` shows nothing: only spaces, zero-width and other format characters
+    (U+200B, U+200D, U+FEFF, U+200E...), controls, lone combining marks or blank fillers."""
+    return all(
+        char.isspace()
+        or char in _INVISIBLE
+        or unicodedata.category(char) in ("Cf", "Cc", "Mn", "Me", "Zs", "Zl", "Zp")
+        for char in text
+    )
 
 
 def message_text(content: Any) -> str:
@@ -103,7 +119,7 @@ def make_chat_fn(assistant: ChatAssistant) -> ChatFn:
         message: str, history: list[Message], request: gr.Request | None = None
     ) -> Iterator[str | list[Message]]:
         question = message_text(message).strip()
-        if not question:
+        if is_blank(question):
             raise gr.Error("Type a question about the news first.")
         text = ""
         try:

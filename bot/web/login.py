@@ -150,10 +150,21 @@ class LoginPage:
         return response
 
 
+_LOGOUT_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Sign out</title></head><body>
+<form method="post" action="/logout"><button type="submit">Sign out</button></form>
+</body></html>
+"""
+
+
 def logout(sessions: Sessions) -> Callable[[Request], Response]:
-    """`GET /logout`: end this browser's session and show the sign-in page."""
+    """`POST /logout`: end this browser's session and show the sign-in page. `GET` only shows a
+    button that posts: a link or image on another site must not sign a user out (a cross-site
+    POST meets the Origin check)."""
 
     def end(request: Request) -> Response:
+        if request.method != "POST":
+            return HTMLResponse(_LOGOUT_PAGE, headers={"Cache-Control": "no-store"})
         sessions.end(request.cookies.get(SESSION_COOKIE))
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE)

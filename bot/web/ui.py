@@ -34,6 +34,7 @@ from bot.web.library import (
 )
 from bot.web.limits import AnswerGate, Busy, Stopped
 from bot.web.stopping import SessionStops, Stop, answer_in_worker
+from bot.web.uploads import UPLOAD_MAX_AGE
 
 CHAT_API_NAME = "chat"
 """Gradio API name of the chat endpoint: `client.predict(message=..., api_name="/chat")`."""
@@ -228,13 +229,21 @@ def build_chat_blocks(
     title: str = "newsbot",
     catalog: Catalog | None = None,
     sessions: SessionStops | None = None,
+    upload_max_age: int = UPLOAD_MAX_AGE,
 ) -> gr.Blocks:
     """The full page: a header, a Chat tab (filters, answers with sources) and, given a library,
     a Library tab. The header's knowledge line and the Sources filter read `catalog` (default: the
-    library)."""
+    library). Uploads the Library does not ingest are deleted once `upload_max_age` seconds old
+    (Gradio's `delete_cache`, which looks every tenth of that)."""
     catalog = catalog if catalog is not None else library
     hint = KnowledgeHint(catalog) if catalog is not None else None
-    blocks = gr.Blocks(title=title, analytics_enabled=False, fill_height=True)
+    sweep = max(1, upload_max_age // 10)
+    blocks = gr.Blocks(
+        title=title,
+        analytics_enabled=False,
+        fill_height=True,
+        delete_cache=(sweep, upload_max_age),
+    )
     with blocks:
         _header(title, hint)
         with gr.Tab("Chat", elem_id="nb-chat-tab"):
