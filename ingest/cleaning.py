@@ -91,14 +91,18 @@ def clean_field(value: str) -> str:
 
 
 def printable(value: str) -> str:
-    """`value` with every control, bidi and line-separator character shown as an escape (`\\x1b`,
-    `\\u202e`), so printing it cannot move the cursor, recolour or reorder the terminal."""
+    """`value` with every control, format (bidi marks and overrides, zero-width characters) and
+    line-separator character shown as an escape (`\\x1b`, `\\u202e`, `\\u200f`), so printing it
+    cannot move the cursor, recolour or reorder the terminal: the same characters `newsbot ask`
+    escapes (`bot.terminal.printable`), and the line separators besides."""
 
-    def shown(match: re.Match[str]) -> str:
-        code = ord(match.group())
+    def shown(char: str) -> str:
+        code = ord(char)
+        if not _TERMINAL_UNSAFE.match(char) and unicodedata.category(char) != "Cf":
+            return char
         return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
-    return _TERMINAL_UNSAFE.sub(shown, value)
+    return "".join(shown(char) for char in value)
 
 
 def clean_text(text: str) -> str:
