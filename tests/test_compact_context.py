@@ -102,6 +102,42 @@ def test_compact_context_marks_gaps_between_distant_sentences() -> None:
     assert GAP in compact[0].text
 
 
+TALKS = (
+    "Officials met in Corvel on Tuesday.\n\n"
+    "The two ministries reached a deal on the harbour. It covers three things. The first is "
+    "dredging of the east channel. The second is a new ferry timetable. The third is shared "
+    "customs checks.\n\n"
+    "Fishermen said they were not consulted. A protest is planned for Friday."
+)
+
+
+def test_a_matching_sentence_brings_its_paragraph() -> None:
+    """What was agreed sits in sentences that share no word with the question."""
+    compact = compact_passages([passage("corvel", TALKS, rank=1)], "What deal was reached?", 55)
+    (kept,) = compact
+    for part in ("dredging of the east channel", "ferry timetable", "shared customs checks"):
+        assert part in kept.text
+    assert "protest" not in kept.text
+
+
+def test_a_paragraph_over_the_budget_gives_way_to_its_best_sentence() -> None:
+    chunk = passage("corvel", TALKS, rank=1)
+    compact = compact_passages([chunk], "What deal was reached?", 15, leads=0)
+    assert compact[0].text == "The two ministries reached a deal on the harbour."
+
+
+def test_the_best_articles_lead_comes_first_and_the_best_sentence_always() -> None:
+    chunk = passage("corvel", TALKS, rank=1)
+    compact = compact_passages([chunk], "What deal was reached?", 15, leads=1)
+    assert compact[0].text == (
+        "Officials met in Corvel on Tuesday. The two ministries reached a deal on the harbour."
+    )
+    later = passage("corvel", TALKS, rank=1, chunk_index=1)  # not the article's first chunk
+    assert compact_passages([later], "What deal was reached?", 15, leads=1)[0].text == (
+        "The two ministries reached a deal on the harbour."
+    )
+
+
 class Recorder:
     """A retriever that answers from fixed passages and records the filters it was asked with."""
 

@@ -1,14 +1,21 @@
-"""The compact context: from the retrieved chunks, only the sentences that bear on the question.
+"""The compact context: from the retrieved chunks, the paragraphs that bear on the question.
 
-The local model reads about 40-70 prompt tokens a second on two cores, so every passage token
+The local model reads the prompt at a fixed cost a token on two cores, so every passage token
 shown costs time before the first word. `compact_passages` splits the retrieved chunks into
 sentences, scores each by the question's content words it holds (weighted by how rare each
 word is among the candidate sentences, so "Pakistan" counts more than "said") plus a small
-share of its chunk's retrieval rank, drops copies (syndicated articles repeat sentences, and
-neighbouring chunks overlap), and keeps the best sentences within a token budget, each with the
-sentence that follows it when room is left (answers often sit one sentence after the words of
-the question). Each article's kept sentences become one passage, in text order, with its exact
-span in the article, so citations point at the very sentences the model read.
+share of its chunk's retrieval rank, and takes the best first, each with the rest of its
+paragraph: a news paragraph is one unit of meaning, and the answer is often the sentence that
+does not repeat the question's words ("They settled on three areas. The first is migration
+control..."). A paragraph too long to be one unit (a page with no breaks) brings only the
+sentence that follows. The best article's lead sentence comes first when its first chunk was
+retrieved: a news lead says who did what, often in other words than the question's. Copies are
+dropped (syndicated articles repeat sentences, and neighbouring chunks overlap). Each article's
+kept sentences become one passage, in text order, with its exact span in the article, so
+citations point at the very sentences the model read.
+The budget, the paragraph size and the leads were compared on realtimeqa-2022-mini and
+realtimeqa-2024-h1 by the share of questions whose answer text the context keeps, without the
+model (`scripts/bench_context.py`; BENCHMARKS.md, "What the model reads").
 """
 
 from __future__ import annotations
@@ -28,6 +35,8 @@ CHARS_PER_TOKEN: Final = 4  # English news prose in the model's tokenizer, near 
 GAP: Final = " … "  # between sentences of one article that are not next to each other
 RANK_SHARE: Final = 0.5  # the chunk's rank prior, against a sentence's word score
 DUPLICATE_OVERLAP: Final = 0.8  # content-word overlap at which two sentences are one
+PARAGRAPH_TOKENS: Final = 150  # a longer paragraph is no unit: its sentence brings one follower
+LEADS: Final = 1  # the first sentence of the best articles (when their first chunk was found)
 
 _SENTENCE_END: Final = re.compile(
     r"(?:(?<=[.!?])|(?<=[.!?][\"\u201d\u2019')]))\s+(?=[\"\u201c\u2018(\[A-Z0-9])"
@@ -41,6 +50,7 @@ class _Sentence:
     end: int
     text: str
     words: frozenset[str]
+    paragraph: int  # the paragraph of the passage it is in (counted by line breaks)
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -70,7 +80,8 @@ def _sentences(passages: Sequence[Passage]) -> list[_Sentence]:
     for n, passage in enumerate(passages):
         for start, end in sentence_spans(passage.text):
             text = " ".join(passage.text[start:end].split())
-            found.append(_Sentence(n, start, end, text, frozenset(content_words(text))))
+            paragraph = passage.text.count("\n", 0, start)
+            found.append(_Sentence(n, start, end, text, frozenset(content_words(text)), paragraph))
     return found
 
 
@@ -86,10 +97,14 @@ def _is_copy(sentence: _Sentence, kept: Sequence[_Sentence]) -> bool:
 
 
 def compact_passages(
-    passages: Sequence[Passage], question: str, budget_tokens: int
+    passages: Sequence[Passage],
+    question: str,
+    budget_tokens: int,
+    paragraph_tokens: int = PARAGRAPH_TOKENS,
+    leads: int = LEADS,
 ) -> list[Passage]:
-    """The best sentences of `passages` (in rank order) within `budget_tokens`, one passage per
-    article in the order of its best chunk (see the module docstring)."""
+    """The best paragraphs of `passages` (in rank order) within `budget_tokens`, one passage
+    per article in the order of its best chunk (see the module docstring)."""
     sentences = _sentences(passages)
     if not sentences:
         return list(passages)
@@ -102,31 +117,35 @@ def compact_passages(
         rank = passages[s.passage].rank or s.passage + 1
         return words / math.sqrt(1 + len(s.words)) + RANK_SHARE / rank
 
+    paragraphs: dict[tuple[int, int], list[int]] = {}
+    for index, sentence in enumerate(sentences):
+        paragraphs.setdefault((sentence.passage, sentence.paragraph), []).append(index)
     budget = budget_tokens * CHARS_PER_TOKEN
-    ranked = sorted(range(total), key=lambda i: -score(sentences[i]))
     chosen: list[int] = []
     used = 0
-    for index in ranked:  # the best sentences first
-        sentence = sentences[index]
-        if used + len(sentence.text) > budget and chosen:
+    for index, sentence in enumerate(sentences):  # the lead says who did what, where
+        passage = passages[sentence.passage]
+        best = (passage.rank or sentence.passage + 1) <= leads
+        if best and passage.chunk_index == 0 and sentence.start == 0:
+            chosen.append(index)
+            used += len(sentence.text)
+    ranked = sorted(range(total), key=lambda i: -score(sentences[i]))
+    for index in ranked:  # the best first
+        if index in chosen:
             continue
-        if _is_copy(sentence, [sentences[i] for i in chosen]):
-            continue
-        chosen.append(index)
-        used += len(sentence.text)
-    for index in list(chosen):  # then the sentence after each, while room is left
-        after = index + 1
-        if (
-            after < total
-            and after not in chosen
-            and sentences[after].passage == sentences[index].passage
-        ):
-            follower = sentences[after]
-            if used + len(follower.text) <= budget and not _is_copy(
-                follower, [sentences[i] for i in chosen]
-            ):
-                chosen.append(after)
-                used += len(follower.text)
+        unit = paragraphs[sentences[index].passage, sentences[index].paragraph]
+        if sum(len(sentences[i].text) for i in unit) > paragraph_tokens * CHARS_PER_TOKEN:
+            unit = [i for i in (index, index + 1) if i in unit]
+        kept = [sentences[i] for i in chosen]
+        new = [i for i in unit if i not in chosen and not _is_copy(sentences[i], kept)]
+        cost = sum(len(sentences[i].text) for i in new)
+        if used + cost > budget:  # no room for the unit: the sentence alone (the best always)
+            alone = len(sentences[index].text)
+            fits = used + alone <= budget or index == ranked[0]
+            new = [index] if index in new and fits else []
+            cost = alone if new else 0
+        chosen += new
+        used += cost
     return _by_article(passages, [sentences[i] for i in sorted(chosen)])
 
 
