@@ -157,4 +157,5 @@ def build_assistant(
         policy=policy,
         time_windows=settings.time_phrases,
         context_tokens=settings.context_tokens,
+        condense_follow_ups=settings.condense_follow_ups,
     )

@@ -179,6 +179,12 @@ class Settings(BaseSettings):
         description="Compact context: give the model only the retrieved chunks' sentences that "
         "bear on the question, within about this many tokens (0: the top_k chunks whole).",
     )
+    condense_follow_ups: bool = Field(
+        default=False,
+        description="Have the model rewrite a follow-up as a standalone question before "
+        "searching (one more model call before the first word). Off: the follow-up is "
+        "searched and answered beside the user's previous question, with no extra call.",
+    )
     time_phrases: bool = Field(
         default=False,
         description='Search a question that names a time ("this week", "yesterday", "in '

@@ -1,8 +1,10 @@
-"""End to end: the real local model, real Chroma and the ONNX embedder over the seed article.
+"""End to end: the real local model, real Chroma and the ONNX embedder over the seed article
+and the sample articles, with the assistant built as the product builds it (`build_assistant`
+from default settings: the compact context, k, the prompts and the answer check users get).
 
-A three-turn conversation through `Assistant` (the `openai` client against the in-process
-llama.cpp server): a grounded answer with a citation, a follow-up resolved from the history,
-and a question the article does not answer, which must be refused rather than made up.
+The README's first question must get the answer the README shows; a three-turn conversation
+gets a grounded answer with a citation, a follow-up resolved from the history, and a question
+the article does not answer, which must be refused rather than made up.
 """
 
 from __future__ import annotations
@@ -14,17 +16,18 @@ from pathlib import Path
 import pytest
 
 from bot.answer.assistant import Assistant
+from bot.answer.context import compact_passages
 from bot.answer.events import AnswerDone, TextDelta
 from bot.answer.grounding import is_refusal
 from bot.answer.history import ChatTurn
 from bot.answer.result import AnswerResult
 from bot.llm.local_server import LocalLLMServer
-from bot.llm.providers import make_chat_model
 from ingest.pipeline import ingest
-from newsbot.factories import build_store
-from newsbot.settings import get_settings
-from prompts import load_prompts
+from newsbot.factories import build_assistant, build_store
+from newsbot.settings import Settings, get_settings
 from tests.conftest import EXAMPLES_DIR, SEED_DIR
+from tests.fixtures_llm import TEST_MODELS_DIR
+from vectorstore.store import NewsStore
 
 pytestmark = pytest.mark.slow
 logger = logging.getLogger(__name__)
@@ -50,14 +53,48 @@ def _ask(
     return result, deltas
 
 
-def test_seed_conversation(local_llm: LocalLLMServer, tmp_path: Path) -> None:
+def _product(tmp_path: Path, articles: Path) -> tuple[Settings, NewsStore, Assistant]:
+    """Articles ingested and the assistant built from default settings, as `newsbot` does
+    (the models folder is the test session's, whose server `local_llm` has started)."""
+    settings = get_settings(data_dir=tmp_path / "data", models_dir=TEST_MODELS_DIR)
+    store = build_store(settings)
+    ingest([str(articles)], store, tiktoken_cache_dir=settings.data_dir / "tiktoken")
+    return settings, store, build_assistant(settings, store)
+
+
+@pytest.mark.parametrize("articles", [SEED_DIR, EXAMPLES_DIR], ids=["seed", "samples"])
+def test_the_readme_question_names_the_three_areas(
+    local_llm: LocalLLMServer, tmp_path: Path, articles: Path
+) -> None:
+    """The README's first question, with the product's defaults: migration control, police
+    training and operations against fake visa networks."""
+    settings, _, assistant = _product(tmp_path, articles)
+    assert assistant.context_tokens == settings.context_tokens > 0, "the default compact context"
+    agreed, _ = _ask(assistant, "What did Pakistan and the US agree on?", [])
+    assert agreed.grounded, agreed.answer
+    text = agreed.answer.lower()
+    assert "migration" in text, agreed.answer
+    assert re.search(r"police|law enforcement", text), agreed.answer
+    assert "training" in text, agreed.answer
+    assert re.search(r"(fake|fraudulent)[^.]*visa", text), agreed.answer
+    assert "pakistan" in agreed.sources[0].title.lower() or articles == SEED_DIR
+
+
+def test_the_compact_context_keeps_the_areas_of_the_sample_article(tmp_path: Path) -> None:
+    """Without the model: what the model reads for the README's question holds all three."""
     settings = get_settings(data_dir=tmp_path / "data")
     store = build_store(settings)
-    report = ingest([str(SEED_DIR)], store, tiktoken_cache_dir=settings.data_dir / "tiktoken")
-    assert report.new == 1
+    ingest([str(EXAMPLES_DIR)], store, tiktoken_cache_dir=settings.data_dir / "tiktoken")
+    question = "What did Pakistan and the US agree on?"
+    passages = store.search(question, k=settings.top_k)
+    read = " ".join(p.text for p in compact_passages(passages, question, settings.context_tokens))
+    for area in ("migration control", "police forces", "fake or fraudulent visas"):
+        assert area in read, read
+
+
+def test_seed_conversation(local_llm: LocalLLMServer, tmp_path: Path) -> None:
+    _, store, assistant = _product(tmp_path, SEED_DIR)
     (seed_id,) = [row.article_id for row in store.list_articles()]
-    llm = make_chat_model("local", local_server_factory=lambda: local_llm, max_tokens=200)
-    assistant = Assistant(store, llm, load_prompts(), k=settings.top_k)
     history: list[ChatTurn] = []
 
     agreed, deltas = _ask(assistant, "What did Pakistan and the US agree on?", history)
@@ -73,8 +110,9 @@ def test_seed_conversation(local_llm: LocalLLMServer, tmp_path: Path) -> None:
     assert agreed.usage["prompt_tokens"] > 0
 
     who, _ = _ask(assistant, "Who represented the US?", history)
-    # The condense step ran; an already self-contained follow-up may come back unchanged.
-    assert "condense_s" in who.timings, "the follow-up went through the condense step"
+    # Searched beside the question it follows, with no model call to rewrite it.
+    assert who.standalone_question.startswith("Who represented the US? (after: What did")
+    assert "condense_s" not in who.timings
     assert who.grounded
     assert "Natalie Baker" in who.answer
     assert [s.article_id for s in who.sources] == [seed_id]
@@ -91,12 +129,7 @@ def test_a_question_the_articles_answer_is_answered(
 ) -> None:
     """Over the sample articles. The model alone replied with the refusal to this one (the
     possessive "Halvern's" was enough); the second look answers it from the same passage."""
-    settings = get_settings(data_dir=tmp_path / "data")
-    store = build_store(settings)
-    ingest([str(EXAMPLES_DIR)], store, tiktoken_cache_dir=settings.data_dir / "tiktoken")
-    llm = make_chat_model("local", local_server_factory=lambda: local_llm, max_tokens=200)
-    assistant = Assistant(store, llm, load_prompts(), k=settings.top_k)
-
+    _, _, assistant = _product(tmp_path, EXAMPLES_DIR)
     strike, _ = _ask(assistant, "Why did Halvern's bus and tram drivers go on strike?", [])
     assert strike.grounded, strike.answer
     assert re.search(r"\bpay\b", strike.answer), strike.answer

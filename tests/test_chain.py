@@ -75,11 +75,14 @@ def shown(items: list[Any]) -> str:
 
 
 def make(
-    replies: list[str], passages: list[Passage] = PASSAGES, k: int = 5
+    replies: list[str], passages: list[Passage] = PASSAGES, k: int = 5, condense: bool = False
 ) -> tuple[Assistant, FakeRetriever, RecordingFakeModel]:
+    """An assistant over `passages` whose model replies `replies` in turn; with `condense`, a
+    follow-up's first reply is the model's rewrite of it."""
     retriever = FakeRetriever(passages)
     llm = RecordingFakeModel(messages=iter(AIMessage(reply) for reply in replies), seen=[])
-    return Assistant(retriever, llm, load_prompts(), k=k), retriever, llm
+    assistant = Assistant(retriever, llm, load_prompts(), k=k, condense_follow_ups=condense)
+    return assistant, retriever, llm
 
 
 def test_no_history_means_no_condensing() -> None:
@@ -91,12 +94,39 @@ def test_no_history_means_no_condensing() -> None:
     assert "condense_s" not in result.timings
 
 
+def test_a_follow_up_is_searched_beside_the_question_it_follows() -> None:
+    """The default: no model call before the search; the model reads both questions."""
+    assistant, retriever, llm = make(["Natalie Baker represented the US [3]."])
+    result = assistant.ask("Who represented the US?", history=HISTORY, as_of=date(2025, 6, 1))
+    searched = "Who represented the US? (after: What did Pakistan and the US agree on?)"
+    assert retriever.calls == [(searched, 5, date(2025, 6, 1))]
+    assert len(llm.seen) == 1, "one model call: the answer"
+    assert llm.seen[0][-1].text.rstrip().endswith(searched)
+    assert result.standalone_question == searched
+    assert result.answer == "Natalie Baker represented the US [1]."
+    assert "condense_s" not in result.timings
+
+
+def test_only_the_last_user_question_goes_beside_a_follow_up() -> None:
+    assistant, retriever, _ = make(["Natalie Baker represented the US [3]."])
+    history: list[ChatTurn] = [
+        {"role": "user", "content": "Was it raining?"},
+        {"role": "assistant", "content": "Heavy rain flooded the city centre [1]."},
+        *HISTORY,
+    ]
+    assistant.ask("Who represented   the US?", history=history, as_of=date(2025, 6, 1))
+    assert retriever.calls[0][0] == (
+        "Who represented   the US? (after: What did Pakistan and the US agree on?)"
+    )
+
+
 def test_history_is_condensed_and_the_rewrite_is_searched() -> None:
     assistant, retriever, llm = make(
         [
             "Standalone question: Who represented the US in the visa talks with Pakistan?",
             "Natalie Baker represented the US [3].",
-        ]
+        ],
+        condense=True,
     )
     result = assistant.ask("Who represented the US?", history=HISTORY, as_of=date(2025, 6, 1))
     assert len(llm.seen) == 2
@@ -255,7 +285,7 @@ def test_k_and_default_as_of_reach_the_retriever() -> None:
 
 
 def test_retrieve_is_the_product_path_for_eval() -> None:
-    assistant, retriever, llm = make(["Who represented the US in the talks?"], k=2)
+    assistant, retriever, llm = make(["Who represented the US in the talks?"], k=2, condense=True)
     standalone, retrieval = assistant.retrieve("Who?", HISTORY, as_of=date(2025, 6, 1))
     assert standalone == "Who represented the US in the talks?"
     assert [p.chunk_id for p in retrieval.passages] == [p.chunk_id for p in PASSAGES[:2]]
@@ -277,7 +307,8 @@ def test_piped_chat_answers_each_line_with_history_as_json() -> None:
             "Joint operations [2].",
             "Who represented the US in the talks?",
             "Natalie Baker represented the US [3].",
-        ]
+        ],
+        condense=True,
     )
     out = io.StringIO()
     questions = "What did Pakistan and the US agree on?\n\nWho represented the US?\n"
@@ -376,41 +407,43 @@ def test_an_answer_made_only_of_unsupported_sentences_is_a_refusal() -> None:
     assert (result.answer, result.sources, result.grounded) == (REFUSAL, [], False)
 
 
-def test_a_follow_up_answered_with_the_earlier_topic_is_a_refusal() -> None:
-    assistant, _, _ = make(
-        [
-            "What did Pakistan and the US agree about trade tariffs?",
-            "Pakistan and the US agreed to launch joint operations against fake visa networks [2].",
-        ]
+@pytest.mark.parametrize("condense", [True, False])
+def test_a_follow_up_answered_with_the_earlier_topic_is_a_refusal(condense: bool) -> None:
+    earlier_topic = (
+        "Pakistan and the US agreed to launch joint operations against fake visa networks [2]."
     )
+    rewrite = ["What did Pakistan and the US agree about trade tariffs?"] if condense else []
+    assistant = make([*rewrite, earlier_topic], condense=condense)[0]
     result = assistant.ask("What did they agree about trade tariffs?", history=HISTORY)
     assert (result.answer, result.sources, result.grounded) == (REFUSAL, [], False)
-    again = make(
-        [
-            "What did Pakistan and the US agree on?",
-            "Pakistan and the US agreed to launch joint operations against fake visa networks [2].",
-        ]
-    )[0].ask("What did they agree on?", history=HISTORY)
-    assert again.grounded, "a follow-up on the same topic is answered"
+    rewrite = ["What did Pakistan and the US agree on?"] if condense else []
+    again = make([*rewrite, earlier_topic], condense=condense)[0]
+    answered = again.ask("What did they agree on?", history=HISTORY)
+    assert answered.grounded, "a follow-up on the same topic is answered"
 
 
 def test_a_follow_up_about_a_subject_no_passage_mentions_is_a_refusal() -> None:
     # The invented sentence borrows its passage's words, so only the subject gives it away.
     invented = "Pakistan and the US agreed to launch joint operations on trade tariffs [2]."
-    assistant = make(["What did Pakistan and the US agree about trade tariffs?", invented])[0]
-    result = assistant.ask("What did they agree about trade tariffs?", history=HISTORY)
-    assert (result.answer, result.sources, result.grounded) == (REFUSAL, [], False)
-    supported = "Pakistan and the US agreed to launch joint operations against them [2]."
-    covered = make(["What did Pakistan and the US agree about the visa networks?", supported])[0]
-    answered = covered.ask("What did they agree about the visa networks?", history=HISTORY)
-    assert answered.grounded, "the passages name the subject: the sentence checks decide"
+    for condense in (True, False):
+        replies = ["What did Pakistan and the US agree about trade tariffs?", invented]
+        assistant = make(replies[not condense :], condense=condense)[0]
+        result = assistant.ask("What did they agree about trade tariffs?", history=HISTORY)
+        assert (result.answer, result.sources, result.grounded) == (REFUSAL, [], False)
+        supported = "Pakistan and the US agreed to launch joint operations against them [2]."
+        replies = ["What did Pakistan and the US agree about the visa networks?", supported]
+        covered = make(replies[not condense :], condense=condense)[0]
+        answered = covered.ask("What did they agree about the visa networks?", history=HISTORY)
+        assert answered.grounded, "the passages name the subject: the sentence checks decide"
 
 
 def test_a_follow_up_that_refers_back_is_not_refused_for_its_subject() -> None:
     supported = "Pakistan and the US agreed to launch joint operations [2]."
-    assistant = make(["What else did Pakistan and the US agree?", supported])[0]
-    result = assistant.ask("What about the second one?", history=HISTORY)
-    assert result.grounded
+    for condense in (True, False):
+        replies = ["What else did Pakistan and the US agree?", supported]
+        assistant = make(replies[not condense :], condense=condense)[0]
+        result = assistant.ask("What about the second one?", history=HISTORY)
+        assert result.grounded
 
 
 @pytest.mark.parametrize("apostrophe", ["'", "\u2019"])

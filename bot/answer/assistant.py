@@ -1,6 +1,7 @@
 """The question-answering assistant: the one path from a question to a checked answer.
 
-`Assistant.stream` reads top to bottom: condense a follow-up, retrieve, ask the answer checks
+`Assistant.stream` reads top to bottom: put a follow-up beside the question it follows (or,
+when configured, have the model rewrite it), retrieve, ask the answer checks
 that need no model (nothing retrieved, a follow-up about a subject the passages never mention),
 stream the model's draft through the `AnswerChecker`, and take one second look when the model's
 first sentence refuses although passages were retrieved. It yields typed events
@@ -34,7 +35,7 @@ from bot.answer.chain import (
 from bot.answer.context import compact_passages
 from bot.answer.events import AnswerDone, AnswerEvent, Searched, SourceCited, TextDelta, collect
 from bot.answer.grounding import AnswerChecker, GroundingPolicy, SentenceVerdict
-from bot.answer.history import ChatTurn
+from bot.answer.history import ChatTurn, with_earlier_question
 from bot.answer.result import AnswerResult, RetrievedPassage, Source
 from newsbot.errors import ModelError
 from prompts import Prompts
@@ -79,6 +80,7 @@ class Assistant:
         policy: GroundingPolicy | None = None,
         time_windows: bool = False,
         context_tokens: int = 0,
+        condense_follow_ups: bool = False,
     ) -> None:
         self.retriever = retriever
         self.time_windows = time_windows
@@ -87,6 +89,7 @@ class Assistant:
         self.prompts = prompts
         self.k = k
         self.policy = policy or GroundingPolicy()
+        self.condense_follow_ups = condense_follow_ups
         self.condense = build_condense(llm, prompts)
         self.answer = build_answer(llm, prompts)
         self.second_look = build_second_look(llm, prompts)
@@ -101,9 +104,11 @@ class Assistant:
         """The standalone question and its passages, exactly as `stream` retrieves them (for
         `newsbot eval`, which asks its own prompt over the product's retrieval)."""
         standalone = question
-        if history:
+        if history and self.condense_follow_ups:
             with _model_errors():
                 standalone = self.condense.invoke({"question": question, "history": list(history)})
+        elif history:  # no model call: the follow-up beside the question it follows
+            standalone = with_earlier_question(question, history)
         retrieval = retrieve_passages(
             self.retriever, standalone, self.k, as_of or date.today(), filters, self.time_windows
         )
@@ -131,7 +136,7 @@ class Assistant:
         passages = retrieval.passages
         run = _Run(passages, started=started)
         run.timings["retrieval_s"] = retrieval.seconds
-        if history:
+        if history and self.condense_follow_ups:
             run.timings["condense_s"] = time.perf_counter() - started - retrieval.seconds
         yield Searched(len(passages), len({p.article_id for p in passages}), standalone)
         follow_up = question if history else ""

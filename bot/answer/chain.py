@@ -2,15 +2,17 @@
 
 `bot.answer.assistant` runs them in this order:
 
-1. `build_condense`: with history, rewrite the follow-up as a standalone question;
+1. `build_condense`: with history, when configured, rewrite the follow-up as a standalone
+   question (by default the assistant searches it beside the previous question instead);
 2. `retrieve_passages`: the top-k passages published on or before `as_of` (and in the reader's
    date range and sources, when filtered; inside the time the question names first), grouped
    by article (`prompt_order`);
-3. `build_answer`: number the passages "[n] title (source, date)", fill the answer prompt (fixed
-   rules first, passages and question last, so llama.cpp can reuse the cached prompt prefix) and
-   stream the model's draft;
+3. `build_answer`: number the passages "[n] title (source, date)", fill the answer prompt (the
+   system message, then the passages, then the rules and the question: the small model follows
+   the rules best when they come last) and stream the draft;
 4. `build_second_look`: when the model refused although passages were retrieved, ask once more
-   over the same passages without offering the refusal.
+   over the same passages without offering the refusal (the server reuses the cached system
+   message and passages).
 
 Checking the draft and building the result is `bot.answer.assistant`'s job.
 """
@@ -149,7 +151,7 @@ def answer_inputs(inputs: dict[str, Any]) -> dict[str, str]:
 
 
 def answer_prompt(prompts: Prompts) -> ChatPromptTemplate:
-    """System rules first, then the user message with the passages and, last, the question."""
+    """The system message, then the user message with the passages, the rules and the question."""
     return ChatPromptTemplate.from_messages(
         [("system", prompts.answer_system.text), ("human", prompts.answer_user.text)]
     )

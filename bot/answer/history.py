@@ -29,6 +29,20 @@ def format_history(history: Sequence[ChatTurn], max_turns: int = 6) -> str:
     return "\n".join(lines)
 
 
+def with_earlier_question(question: str, history: Sequence[ChatTurn]) -> str:
+    """A follow-up with the user's previous question, for searching and for the model:
+    "Who represented the US? (after: What did Pakistan and the US agree on?)".
+
+    The earlier question carries the subject a short follow-up leaves out ("they", "it",
+    "what about..."), without a model call to rewrite it; "after" is a stopword of the keyword
+    search and of the answer check, so it adds nothing but the earlier words.
+    """
+    earlier = [turn["content"] for turn in history if turn["role"] == "user"]
+    if not earlier or not earlier[-1].strip():
+        return question
+    return f"{question} (after: {' '.join(earlier[-1].split())})"
+
+
 def to_messages(history: Sequence[ChatTurn]) -> list[BaseMessage]:
     """The history as LangChain messages (user → HumanMessage, assistant → AIMessage)."""
     return [
