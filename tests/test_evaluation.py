@@ -32,6 +32,7 @@ from newsbot.evaluation.runner import EvalReport, run_eval
 from newsbot.factories import build_store
 from newsbot.settings import get_settings
 from tests.conftest import MINI_DIR
+from vectorstore.records import Passage
 
 CHOICES = ["“Game of Thrones”", "“Squid Game”", "Europe", "North America"]
 
@@ -447,6 +448,50 @@ def test_grounding_suite_rescores_cached_drafts_with_the_products_check(tmp_path
     assert (matched["questions"], matched["refused"]) == (1, 0)
     assert matched["right_answered"] == 1
     assert (mismatched["refused"], mismatched["refused_by"]) == (1, {"refusal": 1})
+    assert result["later_shown"] == []
+
+
+def test_a_later_years_question_answered_is_listed_for_a_reader() -> None:
+    """A question of a later year, answered from look-alike stories: counted as shown, and
+    listed with its answer (there is no right answer in the store to score it by)."""
+    from newsbot.evaluation.suites.grounding import GROUPS, GroundingCase, score_grounding
+
+    passages = [
+        Passage(
+            "a:0",
+            "a",
+            "Strike ends",
+            "",
+            "Wire",
+            "2022-06-01",
+            "The strike ended on Monday.",
+            0,
+            27,
+            0.9,
+            0,
+            rank=1,
+        ),
+    ]
+    shown = GroundingCase(
+        {"raw": "The strike ended on Monday [1].", "second_look": False},
+        "When did the 2024 strike end?",
+        "",
+        GROUPS[3],
+        passages,
+    )
+    refused = GroundingCase(
+        {"raw": "The articles I have don't say.", "second_look": False},
+        "Who won the 2024 vote?",
+        "",
+        GROUPS[3],
+        passages,
+    )
+    result = score_grounding([shown, refused], k=1)
+    later = result["groups"]["later year"]
+    assert (later["questions"], later["refused"], later["wrong_grounded"]) == (2, 1, 1)
+    assert result["later_shown"] == [
+        {"question": "When did the 2024 strike end?", "answer": "The strike ended on Monday [1]."}
+    ]
 
 
 def test_bench_results_render_without_machine_paths_and_merge_accuracy_runs() -> None:
@@ -490,6 +535,8 @@ def test_followups_suite_caches_the_products_drafts_and_rescores_without_the_mod
     assert len(record["passages"]) == 3
     assert isinstance(record["raw"], str)  # "" when a check refused before the model was asked
     assert isinstance(record["second_look"], bool)
+    assert all(seconds > 0 for seconds in record["first_token_s"])
+    assert first.result["first_token_p50_s"]["follow_up"] == record["first_token_s"][1]
     (group,) = first.result["groups"].values()
     assert group["questions"] == 1
     assert first.summary_path.is_file()

@@ -48,6 +48,12 @@ from newsbot.evaluation.registry import MODES, SUITES
     + "; ".join(f"{spec.name}: {spec.help}" for spec in MODES.values())
     + ".",
 )
+@click.option(
+    "--later",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="grounding: also ask this dataset's questions (of a later year), as of their dates, "
+    "of DATASET's store, which cannot answer them: each should be refused.",
+)
 @pass_ctx
 def eval_command(
     obj: Context,
@@ -57,6 +63,7 @@ def eval_command(
     out: Path | None,
     top_k: int | None,
     mode: str,
+    later: Path | None,
 ) -> None:
     """Measure accuracy, latency and the answer check on a RealTimeQA-style dataset
     (corpus.jsonl.gz + queries.jsonl), or the answer check on follow-up questions.
@@ -65,10 +72,19 @@ def eval_command(
     Example:
       newsbot eval ../shared/bench/realtimeqa-2022-mini --limit 10 --out preds.jsonl
       newsbot eval ../shared/bench/realtimeqa-2022-mini --suite grounding
+      newsbot eval ../shared/bench/realtimeqa-2022-mini --suite grounding \\
+        --later ../shared/bench/realtimeqa-2024-h1
       newsbot eval --suite followups
     """
     from newsbot.evaluation.command import run_eval_command
 
     run_eval_command(
-        obj.settings, dataset_dir, suite=suite, limit=limit, out=out, top_k=top_k, mode=mode
+        obj.settings,
+        dataset_dir,
+        suite=suite,
+        limit=limit,
+        out=out,
+        top_k=top_k,
+        mode=mode,
+        later=later,
     )

@@ -41,7 +41,11 @@ def _answering(settings: Settings) -> dict[str, Any]:
 
 def suite_answering(settings: Settings) -> dict[str, Any]:
     """The `Assistant` options of the answer-check suites (their store has the ranking)."""
-    return {"time_windows": settings.time_phrases, "context_tokens": settings.context_tokens}
+    return {
+        "time_windows": settings.time_phrases,
+        "context_tokens": settings.context_tokens,
+        "condense_follow_ups": settings.condense_follow_ups,
+    }
 
 
 def run_eval_command(
@@ -53,6 +57,7 @@ def run_eval_command(
     out: Path | None = None,
     top_k: int | None = None,
     mode: str = "newsbot",
+    later: Path | None = None,
     progress: bool = True,
     console: Console | None = None,
 ) -> Any:
@@ -74,6 +79,8 @@ def run_eval_command(
         raise InputError(f"Unknown eval suite {suite!r}: use one of {', '.join(registry.SUITES)}")
     if spec.needs_dataset and dataset_dir is None:
         raise InputError(f"The {suite} suite needs a DATASET folder, e.g. ../shared/bench/...")
+    if later is not None and suite != "grounding":
+        raise InputError("--later goes with --suite grounding")
     if not spec.needs_dataset and dataset_dir is not None:
         raise InputError(f"The {suite} suite takes no DATASET (it uses the repo's sample data)")
     console = console or Console()
@@ -92,6 +99,12 @@ def run_eval_command(
             ingest_options=_ingest_options(settings),
             answering=suite_answering(settings),
         )
+        latency = report.result.get("first_token_p50_s") or {}
+        if latency.get("first") is not None:
+            console.print(
+                f"first checked text p50: {latency['first']:.1f} s for first questions, "
+                f"{latency['follow_up']:.1f} s for their follow-ups"
+            )
         return _print_suite(console, report)
     assert dataset_dir is not None
     if suite == "grounding":
@@ -107,7 +120,10 @@ def run_eval_command(
             model_name=llm.model_name,
             ingest_options=_ingest_options(settings),
             answering=suite_answering(settings),
+            later=later,
         )
+        for shown in report.result.get("later_shown", []):
+            console.print(f"shown for a later year: {shown['question']} -> {shown['answer']}")
         return _print_suite(console, report)
     from newsbot.evaluation.report import summary_table
     from newsbot.evaluation.runner import run_eval

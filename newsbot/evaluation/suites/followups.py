@@ -116,6 +116,11 @@ def followup_rows(
                 "passages": [dataclasses.asdict(p) for p in prompt_order(retriever.last)],
                 "raw": result.draft,
                 "second_look": result.second_look,
+                # first checked text of each turn (the refusal's, when nothing passed)
+                "first_token_s": [
+                    first.timings.get("first_token_s"),
+                    result.timings.get("first_token_s"),
+                ],
             }
             drafts.append(record)
             asked += 1
@@ -158,7 +163,19 @@ def score_followups(rows: list[dict[str, Any]], k: int) -> dict[str, Any]:
                 "refused_by": verdict.refused_by,
             }
         )
-    return {"k": k, "groups": groups, "cases": cases}
+    return {"k": k, "groups": groups, "cases": cases, "first_token_p50_s": _latency(rows)}
+
+
+def _latency(rows: list[dict[str, Any]]) -> dict[str, float | None]:
+    """Median first checked text of the first questions and of their follow-ups (seconds),
+    over the drafts asked with timings (cached drafts of older versions have none)."""
+    from newsbot.evaluation.metrics import percentile
+
+    timed = [row["first_token_s"] for row in rows if all(row.get("first_token_s") or [None])]
+    return {
+        "first": percentile([t[0] for t in timed], 50),
+        "follow_up": percentile([t[1] for t in timed], 50),
+    }
 
 
 def run_followups(

@@ -5,6 +5,11 @@ The first questions of a dataset are each answered by the product (`Assistant.st
 passages) over their own retrieved passages ("matched") and, separately, over the passages
 retrieved for another question whose evidence they do not hold ("mismatched"). Over its own
 passages the bot should answer when the evidence was retrieved; over another's it should refuse.
+
+With `later` (another dataset, of a later year), that dataset's questions are also asked as a
+user would ask them, as of their own dates, of this dataset's store ("later year"): the store
+cannot answer them, but its passages are look-alike stories of the earlier year, the hard case
+of refusing. Every answer shown there is listed in the report for a reader to judge.
 """
 
 from __future__ import annotations
@@ -42,7 +47,7 @@ logger = logging.getLogger(__name__)
 
 #: Questions of the dataset the suite asks by default (each twice: matched and mismatched).
 DEFAULT_QUESTIONS = 40
-GROUPS = ("matched, evidence retrieved", "matched, no evidence", "mismatched")
+GROUPS = ("matched, evidence retrieved", "matched, no evidence", "mismatched", "later year")
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,7 @@ def grounding_cases(
     drafts: PredictionStore,
     model_name: str,
     answering: Mapping[str, Any] | None = None,
+    later: Path | None = None,
 ) -> tuple[list[GroundingCase], int]:
     """The cases of the suite and how many drafts were asked now (the rest came from `drafts`).
 
@@ -84,6 +90,29 @@ def grounding_cases(
     ]
     cases: list[GroundingCase] = []
     asked = 0
+
+    def draft(query: Any, kind: str, passages: list[Passage]) -> dict[str, Any] | None:
+        nonlocal asked
+        chunk_ids = [p.chunk_id for p in passages]
+        key = (query.id, kind, prompts_hash, model_key, tuple(chunk_ids))
+        record = drafts.get(key)
+        if record is None and llm is not None:
+            assistant = Assistant(FixedPassages(passages), llm, prompts, k=k, **(answering or {}))
+            result = ask_product(assistant, query.question, as_of=date.fromisoformat(query.date))
+            record = {
+                "id": query.id,
+                "kind": kind,
+                "prompt": prompts_hash,
+                "model": model_key,
+                "chunks": chunk_ids,
+                "raw": result.draft,
+                "second_look": result.second_look,
+            }
+            drafts.append(record)
+            asked += 1
+            logger.info("%s %s: %r", query.id, kind, result.draft[:120])
+        return record
+
     half = len(queries) // 2
     for i, query in enumerate(queries):
         # Another question's passages that hold none of this one's evidence.
@@ -99,33 +128,17 @@ def grounding_cases(
         if other is not None:
             kinds.append(("mismatched", retrieved[other]))
         for kind, passages in kinds:
-            chunk_ids = [p.chunk_id for p in passages]
-            key = (query.id, kind, prompts_hash, model_key, tuple(chunk_ids))
-            record = drafts.get(key)
+            record = draft(query, kind, passages)
             if record is None:
-                if llm is None:
-                    continue
-                assistant = Assistant(
-                    FixedPassages(passages), llm, prompts, k=k, **(answering or {})
-                )
-                result = ask_product(
-                    assistant, query.question, as_of=date.fromisoformat(query.date)
-                )
-                record = {
-                    "id": query.id,
-                    "kind": kind,
-                    "prompt": prompts_hash,
-                    "model": model_key,
-                    "chunks": chunk_ids,
-                    "raw": result.draft,
-                    "second_look": result.second_look,
-                }
-                drafts.append(record)
-                asked += 1
-                logger.info("%s %s: %r", query.id, kind, result.draft[:120])
+                continue
             evidence = bool({p.article_id for p in passages} & query.labels)
             group = kind if kind == "mismatched" else GROUPS[0] if evidence else GROUPS[1]
             cases.append(GroundingCase(record, query.question, query.answer_text, group, passages))
+    for query in load_queries(later, questions) if later else []:
+        found = retrieve_passages(store, query.question, k, date.fromisoformat(query.date))
+        record = draft(query, "later", found.passages)
+        if record is not None:
+            cases.append(GroundingCase(record, query.question, "", GROUPS[3], found.passages))
     return cases, asked
 
 
@@ -134,6 +147,7 @@ def score_grounding(cases: list[GroundingCase], k: int) -> dict[str, Any]:
     by which check), right (answered and holding the correct choice's text)."""
     groups: dict[str, dict[str, Any]] = {}
     examples: list[dict[str, str]] = []
+    shown_later: list[dict[str, str]] = []
     for case in cases:
         second_look = bool(case.record["second_look"])
         verdict = recheck(case.record["raw"], case.passages, case.question, second_look=second_look)
@@ -147,7 +161,11 @@ def score_grounding(cases: list[GroundingCase], k: int) -> dict[str, Any]:
         right = verdict.grounded and contains_answer(case.answer_text, verdict.answer)
         count(c, "right_answered", right)
         count(c, "wrong_grounded", verdict.grounded and not right)
-        held_back = case.group != "mismatched" and not verdict.grounded and not second_look
+        if case.group == GROUPS[3] and verdict.grounded:
+            shown_later.append({"question": case.question, "answer": verdict.answer})
+        held_back = (
+            case.group not in ("mismatched", GROUPS[3]) and not verdict.grounded and not second_look
+        )
         if held_back and len(examples) < 8:
             examples.append(
                 {
@@ -158,7 +176,12 @@ def score_grounding(cases: list[GroundingCase], k: int) -> dict[str, Any]:
                 }
             )
     ordered = {name: groups[name] for name in GROUPS if name in groups}
-    return {"k": k, "groups": ordered, "refused_examples": examples}
+    return {
+        "k": k,
+        "groups": ordered,
+        "refused_examples": examples,
+        "later_shown": shown_later,
+    }
 
 
 def run_grounding(
@@ -173,6 +196,7 @@ def run_grounding(
     model_name: str = "",
     ingest_options: Mapping[str, Any] | None = None,
     answering: Mapping[str, Any] | None = None,
+    later: Path | None = None,
 ) -> SuiteReport:
     """Ingest the dataset's corpus if needed, ask (or read from the cache) and score the suite.
 
@@ -196,6 +220,7 @@ def run_grounding(
         drafts=drafts,
         model_name=model_name,
         answering=answering,
+        later=later,
     )
     return finish(
         "grounding",
