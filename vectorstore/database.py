@@ -38,8 +38,11 @@ class WriterLock(Protocol):
     """A lock every process that writes the same rows takes (re-entrant for its thread)."""
 
     def hold(
-        self, *, shared: bool = False, purpose: str = "write"
-    ) -> AbstractContextManager[None]: ...
+        self, *, shared: bool = False, purpose: str = "write", wait: bool = True
+    ) -> AbstractContextManager[bool]:
+        """Held for the `with` block (True); with `wait=False`, False at once when another
+        thread or process has it."""
+        ...
 
 
 class Database(Protocol):

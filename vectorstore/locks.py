@@ -40,28 +40,42 @@ class ReentrantLock(ABC):
         self._shared = False
 
     @contextmanager
-    def hold(self, *, shared: bool = False, purpose: str = "write") -> Iterator[None]:
+    def hold(
+        self, *, shared: bool = False, purpose: str = "write", wait: bool = True
+    ) -> Iterator[bool]:
         """Hold the lock for the `with` block; waits (and says so in the log) while another has it.
+
+        Yields True when held. With `wait=False` it never waits: when another thread or process
+        has the lock, it yields False at once and the block runs without it.
 
         Raises:
             RuntimeError: the thread holds it shared and asks for it exclusively.
         """
-        with self._thread_lock:
+        if not self._thread_lock.acquire(blocking=wait):
+            yield False
+            return
+        try:
             if self._depth == 0:
-                self._acquire(shared, purpose)
+                if not self._acquire(shared, purpose, wait):
+                    yield False
+                    return
                 self._shared = shared
             elif self._shared and not shared:
                 raise RuntimeError(f"{self.name}: cannot upgrade a shared lock to exclusive")
             self._depth += 1
             try:
-                yield
+                yield True
             finally:
                 self._depth -= 1
                 if self._depth == 0:
                     self._release()
+        finally:
+            self._thread_lock.release()
 
     @abstractmethod
-    def _acquire(self, shared: bool, purpose: str) -> None: ...
+    def _acquire(self, shared: bool, purpose: str, wait: bool = True) -> bool:
+        """Take the cross-process lock; False (without waiting) when `wait` is False and another
+        process has it."""
 
     @abstractmethod
     def _release(self) -> None: ...
@@ -94,7 +108,7 @@ class FileLock(ReentrantLock):
                 lock = cls._instances[key] = cls(path)
             return lock
 
-    def _acquire(self, shared: bool, purpose: str) -> None:
+    def _acquire(self, shared: bool, purpose: str, wait: bool = True) -> bool:
         if self._fd is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
@@ -102,8 +116,11 @@ class FileLock(ReentrantLock):
         try:
             fcntl.flock(self._fd, mode | fcntl.LOCK_NB)
         except BlockingIOError:
+            if not wait:
+                return False
             waiting(purpose, self.path)
             fcntl.flock(self._fd, mode)
+        return True
 
     def _release(self) -> None:
         assert self._fd is not None

@@ -168,7 +168,7 @@ class AdvisoryLock(ReentrantLock):
                 lock = cls._instances[(url, name)] = cls(url, name)
             return lock
 
-    def _acquire(self, shared: bool, purpose: str) -> None:
+    def _acquire(self, shared: bool, purpose: str, wait: bool = True) -> bool:
         self._connection = _connect(self.url)
         kind = "_shared" if shared else ""
         key = "hashtextextended(%s, 0)"
@@ -176,8 +176,13 @@ class AdvisoryLock(ReentrantLock):
             f"SELECT pg_try_advisory_lock{kind}({key})", (self.name,)
         ).fetchone()
         if not (got and got[0]):
+            if not wait:
+                connection, self._connection = self._connection, None
+                connection.close()
+                return False
             waiting(purpose, self.name)
             self._connection.execute(f"SELECT pg_advisory_lock{kind}({key})", (self.name,))
+        return True
 
     def _release(self) -> None:
         # Closing the session releases its advisory locks; the next hold opens a new one (a few

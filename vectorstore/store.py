@@ -115,7 +115,10 @@ class NewsStore:
             with self.ingest_lock():
                 if not keywords.built():
                     build_keyword_index(self._collection, keywords)
-        pending = registry.pending()
+        # Pending rows are an interrupted write only when no one is writing: while another ingest
+        # holds the lock, they are its write in progress (and it completes them).
+        with self._ingest_lock.hold(shared=True, purpose="check", wait=False) as idle:
+            pending = registry.pending() if idle else []
         if pending:
             logger.warning(
                 "%d article(s) in %r were interrupted mid-write; ingest them again to complete: %s",
