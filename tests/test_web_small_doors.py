@@ -62,12 +62,25 @@ def upload(url: str, name: str, body: bytes = b"Planted text.\n") -> httpx.Respo
     )
 
 
+def _all_files() -> set[Path]:
+    return {path for path in Path(get_upload_folder()).rglob("*") if path.is_file()}
+
+
 @pytest.mark.parametrize("name", ["..", "a/../..", "x/.."])
 def test_a_refused_upload_leaves_no_file_behind(open_url: str, name: str) -> None:
     before = _loose_files()
     reply = upload(open_url, name)
     assert reply.status_code == 400
     assert _loose_files() - before == set()
+
+
+def test_a_refused_name_takes_the_files_before_it_in_the_request_too(open_url: str) -> None:
+    before = _all_files()
+    body = b"First file of a refused batch.\n"
+    files = [("files", ("first.txt", body, "text/plain")), ("files", ("..", body, "text/plain"))]
+    reply = httpx.post(open_url + "/gradio_api/upload", files=files, timeout=30)
+    assert reply.status_code == 400
+    assert _all_files() - before == set()
 
 
 def test_an_upload_never_ingested_is_deleted_once_old(open_url: str) -> None:
