@@ -6,6 +6,8 @@ Parts (run all but accuracy, or some with `--only ingest,retrieval,...`); each i
 
 - ingest: the mini corpus through the ingest pipeline, the raw embedder and LangChain's tutorial
   indexing, in one run;
+- context: what the model reads (answer text kept by whole chunks and the compact context's
+  levers), on mini, full 2022 and 2024-H1, no model (scripts/bench_context.py);
 - ranking: retrieval quality (evidence/answer hit@k, MRR) of dense, BM25, hybrid and recency,
   on a tuning and a held-out half of the questions;
 - retrieval: `NewsStore.search` latency at the mini, full-2022 and a synthetic 200k size;
@@ -57,6 +59,7 @@ def _parts() -> dict[str, Callable[[BenchConfig], dict[str, Any]]]:
     from newsbot.evaluation.bench.serve import bench_serve
     from newsbot.evaluation.bench.threads import bench_threads
     from scripts.bench_claims import bench_claims
+    from scripts.bench_context import bench_context
     from scripts.bench_golden import bench_golden
     from scripts.bench_scale import bench_keywords, bench_scale
 
@@ -64,6 +67,7 @@ def _parts() -> dict[str, Callable[[BenchConfig], dict[str, Any]]]:
         "ingest": bench_ingest,
         "retrieval": bench_retrieval,
         "ranking": bench_ranking,
+        "context": bench_context,
         "answer": bench_answer,
         "threads": bench_threads,
         "grounding": bench_grounding,
@@ -82,6 +86,7 @@ PARTS = (
     "ingest",
     "retrieval",
     "ranking",
+    "context",
     "answer",
     "threads",
     "grounding",
@@ -104,6 +109,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--render", action="store_true", help="only re-render BENCHMARKS.md")
     parser.add_argument("--mini", type=Path, default=defaults.mini)
     parser.add_argument("--full", type=Path, default=defaults.full)
+    parser.add_argument("--h1", type=Path, default=defaults.h1, help="realtimeqa-2024-h1")
     parser.add_argument(
         "--data-dir",
         type=Path,
@@ -123,6 +129,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--synthetic", type=int, default=defaults.synthetic)
     parser.add_argument("--questions", type=int, default=defaults.questions)
     parser.add_argument("--grounding-questions", type=int, default=defaults.grounding_questions)
+    parser.add_argument(
+        "--grounding-sets",
+        default=",".join(defaults.grounding_sets),
+        help="grounding: which of mini,full to run (each also asks 2024-H1's questions)",
+    )
     parser.add_argument("-k", type=int, default=None, help="passages (default: newsbot's top_k)")
     parser.add_argument("--summaries", nargs="*", type=Path, default=[], help="eval summaries")
     args = parser.parse_args(argv)
@@ -144,6 +155,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     config = BenchConfig(
         mini=args.mini,
         full=args.full,
+        h1=args.h1,
         data_dir=args.data_dir,
         work_dir=args.work_dir,
         k=args.k or Settings.model_fields["top_k"].default,
@@ -151,6 +163,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         synthetic=args.synthetic,
         questions=args.questions,
         grounding_questions=args.grounding_questions,
+        grounding_sets=tuple(s.strip() for s in args.grounding_sets.split(",") if s.strip()),
         summaries=args.summaries,
         own_data_dirs=args.own_data_dirs,
         argv=argv,

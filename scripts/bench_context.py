@@ -1,10 +1,11 @@
 """What the model reads: the answer text kept by each way of building the context, no model.
 
-Dev-only (not shipped). For each question of a dataset, retrieves the product's passages once
-(as of the question's date, cached in the work dir), then builds the context each candidate
-would give the model and counts how often the answer's text is in it, per half of the
-questions (tuning / held-out, `newsbot.evaluation.bench.ranking.half`), with the evidence
-article kept and the mean prompt size (characters / 4).
+Dev-only (not shipped); a part of `scripts/bench.py` (`--only context`), or alone on one set.
+For each question of a dataset, retrieves the product's passages once (as of the question's
+date, cached in the work dir), then builds the context each candidate would give the model and
+counts how often the answer's text is in it, per half of the questions (tuning / held-out,
+`newsbot.evaluation.bench.ranking.half`), with the evidence article kept and the mean prompt
+size (characters / 4).
 
     python scripts/bench_context.py ../shared/bench/realtimeqa-2022-mini --data-dir bench-out/data
 """
@@ -82,26 +83,64 @@ def score(rows: Sequence[dict[str, Any]], build: Builder) -> dict[str, Any]:
 
 
 def candidates() -> dict[str, Builder]:
+    """The contexts compared: whole chunks, and the compact context's levers one by one."""
     from bot.answer import context
 
     def whole(k: int) -> Builder:
         return lambda passages, question: list(passages[:k])
 
-    def compact(budget: int, paragraph: int, leads: int = 0) -> Builder:
+    def compact(budget: int, paragraph: int, leads: int) -> Builder:
         return lambda passages, question: context.compact_passages(
             passages, question, budget, paragraph, leads
         )
 
-    out: dict[str, Builder] = {"whole k=4": whole(4), "whole k=3": whole(3)}
-    for budget in (200, 250, 300, 350, 400):
-        out[f"sentences {budget}"] = compact(budget, 0)  # a sentence and its follower
-        for paragraph in (80, 150):
-            out[f"paragraphs<={paragraph} {budget}"] = compact(budget, paragraph)
-            for leads in (1, 2, 4):
-                out[f"paragraphs<={paragraph} leads{leads} {budget}"] = compact(
-                    budget, paragraph, leads
-                )
+    out: dict[str, Builder] = {"4 chunks whole": whole(4), "3 chunks whole": whole(3)}
+    for budget in BUDGETS:
+        out[f"{budget}: single sentences and the next"] = compact(budget, 0, 0)
+        out[f"{budget}: paragraphs"] = compact(budget, context.PARAGRAPH_TOKENS, 0)
+        out[f"{budget}: paragraphs + lead"] = compact(budget, context.PARAGRAPH_TOKENS, 1)
     return out
+
+
+BUDGETS = (200, 300, 400)
+
+
+def bench_context(config: Any) -> dict[str, Any]:
+    """`scripts/bench.py --only context`: every candidate on the mini, full 2022 and 2024-H1
+    sets (those whose collection is in the data dir), per half."""
+    from newsbot.evaluation.bench.common import stamp
+    from newsbot.settings import Settings
+
+    default = Settings.model_fields["context_tokens"].default
+    datasets: dict[str, Any] = {}
+    for dataset in (config.mini, config.full, config.h1):
+        if not _ingested(config.data_dir, dataset):
+            continue
+        rows = retrieved(dataset, config.data_dir, config.work_dir, 4)
+        datasets[dataset.name] = {
+            "questions": len(rows),
+            "contexts": {name: score(rows, build) for name, build in candidates().items()},
+        }
+    return stamp("context", config, {"default_budget": default, "datasets": datasets})
+
+
+def _ingested(data_dir: Path, dataset: Path) -> bool:
+    """True when the dataset's whole corpus is in its collection (an ingest may be under way)."""
+    import gzip
+    import sqlite3
+
+    from newsbot.evaluation.corpus import eval_collection_name
+
+    registry = data_dir / "registry.sqlite3"
+    if not registry.is_file():
+        return False
+    with sqlite3.connect(registry) as db:
+        found = db.execute(
+            "SELECT count(*) FROM articles WHERE collection = ?", (eval_collection_name(dataset),)
+        ).fetchone()
+    with gzip.open(dataset / "corpus.jsonl.gz", "rt", encoding="utf-8") as corpus:
+        documents = sum(1 for line in corpus if line.strip())
+    return bool(found and found[0] >= documents)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -110,15 +149,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--data-dir", type=Path, default=REPO / "bench-out" / "data")
     parser.add_argument("--work-dir", type=Path, default=REPO / "bench-out" / "work")
     parser.add_argument("--depth", type=int, default=4)
-    parser.add_argument("--only", default="", help="comma-separated candidate names")
     args = parser.parse_args(argv)
     rows = retrieved(args.dataset, args.data_dir, args.work_dir, args.depth)
-    only = {n.strip() for n in args.only.split(",") if n.strip()}
     for name, build in candidates().items():
-        if only and name not in only:
-            continue
-        result = score(rows, build)
-        print(json.dumps({"dataset": args.dataset.name, "context": name, **result}))
+        print(json.dumps({"dataset": args.dataset.name, "context": name, **score(rows, build)}))
 
 
 if __name__ == "__main__":

@@ -12,7 +12,9 @@ from newsbot.evaluation.command import suite_answering
 def bench_grounding(config: BenchConfig) -> dict[str, Any]:
     """How often the answer check answers over a question's own passages and refuses over
     another question's (see `newsbot.evaluation.suites.grounding`), on the mini set and on the
-    full 2022 set (the first `grounding_questions` of each)."""
+    full 2022 set (the first `grounding_questions` of each; `grounding_sets` names which), and
+    over the 2022 store for the first questions of 2024-H1 (`--later`), which it cannot
+    answer."""
     from newsbot.evaluation.corpus import eval_collection_name
     from newsbot.evaluation.suites.grounding import run_grounding
     from newsbot.factories import build_llm
@@ -20,7 +22,8 @@ def bench_grounding(config: BenchConfig) -> dict[str, Any]:
     settings = settings_for(config.data_dir)
     llm = build_llm(settings)
     datasets: dict[str, Any] = {}
-    for dataset in (config.mini, config.full):
+    sets = {"mini": config.mini, "full": config.full}
+    for dataset in (sets[name] for name in config.grounding_sets):
         report = run_grounding(
             dataset,
             store=open_store(settings, eval_collection_name(dataset)),
@@ -31,6 +34,7 @@ def bench_grounding(config: BenchConfig) -> dict[str, Any]:
             model_name=llm.model_name,
             ingest_options={"tiktoken_cache_dir": settings.data_dir / "tiktoken"},
             answering=suite_answering(settings),
+            later=config.h1,
         )
         datasets[dataset.name] = report.result
     return stamp("grounding", config, {"k": config.k, "datasets": datasets})

@@ -28,6 +28,7 @@ class BenchConfig:
 
     mini: Path = SHARED / "bench" / "realtimeqa-2022-mini"
     full: Path = SHARED / "bench" / "realtimeqa-2022"
+    h1: Path = SHARED / "bench" / "realtimeqa-2024-h1"
     data_dir: Path = REPO / "bench-out" / "data"
     work_dir: Path = REPO / "bench-out" / "work"
     k: int = 3
@@ -35,6 +36,7 @@ class BenchConfig:
     synthetic: int = 200_000
     questions: int = 30
     grounding_questions: int = 40
+    grounding_sets: Sequence[str] = ("mini", "full")
     summaries: list[Path] = field(default_factory=list)
     own_data_dirs: list[Path] = field(default_factory=list)
     argv: Sequence[str] = ()

@@ -8,6 +8,7 @@ from typing import Any
 
 from newsbot.evaluation.bench.render_checks import (
     claims_section,
+    context_section,
     followups_section,
     golden_section,
     grounding_section,
@@ -266,6 +267,7 @@ SECTIONS: dict[str, Section] = {
     "accuracy": _accuracy,
     "ingest": _ingest,
     "ranking": _ranking,
+    "context": context_section,
     "retrieval": _retrieval,
     "answer": _answer,
     "threads": _threads,

@@ -1,5 +1,6 @@
-"""The sections of BENCHMARKS.md about the answer check: the grounding and follow-up suites run
-with the model, and the golden corpus scored without it."""
+"""The sections of BENCHMARKS.md about what the model reads and the answer check: the context
+measured without the model, the grounding and follow-up suites run with it, and the golden
+corpus scored without it."""
 
 from __future__ import annotations
 
@@ -18,27 +19,33 @@ def _refused_by(counts: dict[str, Any]) -> str:
 @dataclass(frozen=True)
 class GroundingRates:
     """Right and wrong-but-shown over each question's own passages (`wrong` None when the result
-    predates its recording), refused over another question's."""
+    predates its recording), refused over another question's and, for a later year's questions
+    the store cannot answer, refused over their own (`later` 0 when not asked)."""
 
     own: int
     right: float
     wrong: float | None
     other: int
     refused: float
+    later: int = 0
+    later_refused: float = 0.0
 
 
 def grounding_rates(groups: dict[str, Any]) -> GroundingRates:
     """The rates the free-form targets are stated in, from a grounding result's groups."""
-    own = [c for name, c in groups.items() if name != "mismatched"]
+    own = [c for name, c in groups.items() if name not in ("mismatched", "later year")]
     asked = sum(c["questions"] for c in own)
     other = groups.get("mismatched", {"questions": 0, "refused": 0})
     recorded = all("wrong_grounded" in c for c in own)
+    later = groups.get("later year", {"questions": 0, "refused": 0})
     return GroundingRates(
         own=asked,
         right=sum(c["right_answered"] for c in own) / asked if asked else 0.0,
         wrong=sum(c["wrong_grounded"] for c in own) / asked if asked and recorded else None,
         other=other["questions"],
         refused=other["refused"] / other["questions"] if other["questions"] else 0.0,
+        later=later["questions"],
+        later_refused=later["refused"] / later["questions"] if later["questions"] else 0.0,
     )
 
 
@@ -49,6 +56,11 @@ def _rates(groups: dict[str, Any]) -> str:
         f"right {rates.right:.2f} (target ≥ 0.65), wrong but shown {wrong} (≤ 0.10) of "
         f"{rates.own} over their own, refused {rates.refused:.2f} (≥ 0.9) of {rates.other} "
         "over another's"
+        + (
+            f", refused {rates.later_refused:.2f} (≥ 0.9) of {rates.later} of a later year"
+            if rates.later
+            else ""
+        )
     )
 
 
@@ -64,7 +76,10 @@ def grounding_section(r: dict[str, Any]) -> list[str]:
         "asked once more without that way out; *answered on a second look*: of those, answers",
         "that passed the check; *refused*: the result after the answer check, with the checks",
         "that refused (docs/grounding.md); *right*: answered and holding the correct choice's",
-        "text; *wrong but shown*: answered (shown as grounded) without it.",
+        "text; *wrong but shown*: answered (shown as grounded) without it. *later year*: the",
+        "first questions of realtimeqa-2024-h1, asked as of their own dates of the set's 2022",
+        "store (`--later`), which cannot answer them but holds look-alike stories: each should",
+        "be refused; every answer shown there is listed below for a reader to judge.",
         "",
         "| set | passages | questions | model refused | answered on a second look "
         "| refused after the check | refused by | right | wrong but shown |",
@@ -81,6 +96,11 @@ def grounding_section(r: dict[str, Any]) -> list[str]:
     out.append("")
     out += [f"- {name}: {_rates(result['groups'])}." for name, result in datasets.items()]
     out.append("")
+    shown = [(n, e) for n, result in datasets.items() for e in result.get("later_shown", [])]
+    if shown:
+        out += ["Answers shown for a later year's questions, which the store cannot answer:", ""]
+        out += [f"- {name}: {e['question']} → {e['answer']!r}" for name, e in shown]
+        out.append("")
     examples = [(n, e) for n, result in datasets.items() for e in result["refused_examples"]]
     if examples:
         out += ["Answers over their own passages that the check (not the model) refused:", ""]
@@ -121,6 +141,14 @@ def followups_section(r: dict[str, Any]) -> list[str]:
             for c in result["cases"]
             if c["grounded"] == (c["expect"] == "refuse")
         ]
+    latency = [
+        f"- {corpus}: first checked text p50 {t['first']:.1f} s for the first questions, "
+        f"{t['follow_up']:.1f} s for their follow-ups"
+        for corpus, result in corpora.items()
+        if (t := result.get("first_token_p50_s")) and t.get("first") is not None
+    ]
+    if latency:
+        out += ["", *latency]
     if wrong:
         out += ["", "Follow-ups the check got wrong:", "", *wrong]
     return [*out, ""]
@@ -181,3 +209,32 @@ def claims_section(r: dict[str, Any]) -> list[str]:
         "",
     ]
     return out
+
+
+def context_section(r: dict[str, Any]) -> list[str]:
+    out = ["## What the model reads", "", *header(r)]
+    out += [
+        "How often the answer's text is in what the model reads, without the model: the "
+        "product's retrieval (4 chunks, as of each question's date), then each context built "
+        "from them (scripts/bench_context.py). *single sentences and the next*: the sentences "
+        "that share the question's words, each with its follower; *paragraphs*: each chosen "
+        "sentence brings its paragraph (up to 150 tokens); *+ lead*: the best article's first "
+        f"sentence first (the default, at {r['default_budget']} tokens). The number before the "
+        "colon is the budget in tokens; *tokens*: the "
+        "passages as the prompt shows them (characters / 4). Halves split by question id; "
+        "*ratio*: all questions, against 4 chunks whole.",
+        "",
+        "| set | context | answer text, tuning / held-out | all | ratio | evidence | tokens |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, dataset in r["datasets"].items():
+        contexts = dataset["contexts"]
+        whole = contexts["4 chunks whole"]["all"]["answer"] or 1
+        for label, c in contexts.items():
+            out.append(
+                f"| {name} ({dataset['questions']}) | {label} | {c['tuning']['answer']:.3f} / "
+                f"{c['held-out']['answer']:.3f} | {c['all']['answer']:.3f} | "
+                f"{c['all']['answer'] / whole:.2f} | {c['all']['evidence']:.3f} | "
+                f"{c['all']['tokens']} |"
+            )
+    return [*out, ""]

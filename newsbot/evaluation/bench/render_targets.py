@@ -144,6 +144,16 @@ def _free_form(results: dict[str, Any]) -> list[Row]:
                 "",
             ),
         ]
+        if rates.later:
+            rows.append(
+                (
+                    f"a later year's questions refused ≥ 0.9, {name} store",
+                    f"{rates.later_refused:.2f} of {rates.later}",
+                    rates.later_refused >= 0.9,
+                    "look-alike stories of the earlier year pass the lexical check when the "
+                    "model answers from them (the answers are listed under Refusals)",
+                )
+            )
     return rows
 
 
