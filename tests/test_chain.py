@@ -468,3 +468,20 @@ def test_the_terminal_shows_escape_sequences_and_bidi_overrides_as_text() -> Non
     assert "\x1b" not in out.getvalue()
     assert "\u202e" not in out.getvalue()
     assert "Rain\\u001b[2J\\u202eevil" in out.getvalue()
+
+
+def test_a_question_about_a_time_no_passage_is_from_is_refused_before_the_model() -> None:
+    """Stories of another time answer another week's question, however well the words match."""
+    assistant, _, llm = make(["Pakistan and the US agreed on joint operations [2]."])
+    late = assistant.ask("What did Pakistan and the US agree this week?", as_of=date(2026, 6, 1))
+    assert (late.answer, late.grounded, late.refused_by) == (REFUSAL, False, "named_time")
+    assert llm.seen == [], "the model was not asked"
+    assert late.verdicts[0].reason == "no passage was published between 2026-05-24 and 2026-06-01"
+    timely = assistant.ask("What did Pakistan and the US agree this week?", as_of=date(2025, 5, 4))
+    assert timely.grounded, "a passage of 2025-05-02 is of that week"
+
+
+def test_a_question_that_names_no_time_is_answered_from_older_stories() -> None:
+    assistant, _, _ = make(["Pakistan and the US agreed on joint operations [2]."])
+    result = assistant.ask("What did Pakistan and the US agree on?", as_of=date(2026, 6, 1))
+    assert result.grounded

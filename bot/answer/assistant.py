@@ -1,8 +1,9 @@
 """The question-answering assistant: the one path from a question to a checked answer.
 
 `Assistant.stream` reads top to bottom: put a follow-up beside the question it follows (or,
-when configured, have the model rewrite it), retrieve, ask the answer checks
-that need no model (nothing retrieved, a follow-up about a subject the passages never mention),
+when configured, have the model rewrite it), retrieve, ask the answer checks that need no model
+(nothing retrieved, a follow-up about a subject the passages never mention, a question about a
+time, "this week", that no passage was published in),
 stream the model's draft through the `AnswerChecker`, and take one second look when the model's
 first sentence refuses although passages were retrieved. It yields typed events
 (`bot.answer.events`): only text that has passed the check, so nothing shown is ever taken back.
@@ -37,6 +38,7 @@ from bot.answer.events import AnswerDone, AnswerEvent, Searched, SourceCited, Te
 from bot.answer.grounding import AnswerChecker, GroundingPolicy, SentenceVerdict
 from bot.answer.history import ChatTurn, with_earlier_question
 from bot.answer.result import AnswerResult, RetrievedPassage, Source
+from bot.answer.timeframe import question_window
 from newsbot.errors import ModelError
 from prompts import Prompts
 from vectorstore.records import Passage, SearchFilter
@@ -140,7 +142,14 @@ class Assistant:
             run.timings["condense_s"] = time.perf_counter() - started - retrieval.seconds
         yield Searched(len(passages), len({p.article_id for p in passages}), standalone)
         follow_up = question if history else ""
-        checker = AnswerChecker(retrieval.passages, standalone, follow_up, policy=self.policy)
+        window = question_window(question, as_of)  # the follow-up's own, not the earlier one's
+        checker = AnswerChecker(
+            retrieval.passages,
+            standalone,
+            follow_up,
+            policy=self.policy,
+            named_time=(window.first, window.last) if window else None,
+        )
         inputs = {"as_of": as_of, "retrieval": retrieval, "standalone_question": standalone}
         second_look = False
         if checker.before_answer() is None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 from bot.answer.grounding.checks import (
     ANSWER_GATES,
@@ -59,7 +60,10 @@ class AnswerChecker:
         follow_up: str = "",
         second_look: bool = False,
         policy: GroundingPolicy | None = None,
+        named_time: tuple[date, date] | None = None,
     ) -> None:
+        self.named_time = named_time
+        self._published = [p.published for p in passages]
         self.evidence = Evidence.build(
             [p.text for p in passages],
             [f"{p.title} {p.source} {p.published}" for p in passages],
@@ -86,7 +90,22 @@ class AnswerChecker:
             if reason:
                 self.refused_by = "subject"
                 self.verdicts.append(SentenceVerdict("", "refuse", "subject", reason))
+        if self.refused_by is None and self.named_time and not self._in_named_time():
+            # "What happened this week?" over stories of another time: whatever they say
+            # answers another week's question, however well its words match.
+            first, last = self.named_time
+            reason = f"no passage was published between {first} and {last}"
+            self.refused_by = "named_time"
+            self.verdicts.append(SentenceVerdict("", "refuse", "named_time", reason))
         return self.refused_by
+
+    def _in_named_time(self) -> bool:
+        assert self.named_time is not None
+        first, last = self.named_time
+        return any(
+            day is not None and first.isoformat() <= day[:10] <= last.isoformat()
+            for day in self._published
+        )
 
     def feed(self, delta: str) -> list[Release]:
         """Check the sentences the delta completes; return what may be shown now. After a
