@@ -485,3 +485,17 @@ def test_a_question_that_names_no_time_is_answered_from_older_stories() -> None:
     assistant, _, _ = make(["Pakistan and the US agreed on joint operations [2]."])
     result = assistant.ask("What did Pakistan and the US agree on?", as_of=date(2026, 6, 1))
     assert result.grounded
+
+
+def test_a_link_planted_in_an_article_reaches_no_door_as_a_link() -> None:
+    """The terminal and `AnswerResult.answer` included, not only the web's renderers."""
+    planted = (
+        "Pakistan and the US agreed to launch joint operations against fake "
+        "[visa networks](http://evil.example/x) [2]."
+    )
+    assistant, _, _ = make([planted])
+    items = list(assistant.stream("What did Pakistan and the US agree on?", as_of=date(2025, 6, 1)))
+    result = items[-1].result  # type: ignore[union-attr]
+    assert result.grounded, result.answer
+    assert shown(items) == result.answer
+    assert result.answer.endswith("against fake visa networks [1].")

@@ -26,6 +26,7 @@ from bot.answer.grounding.markers import Renumbering, cited_numbers
 from bot.answer.grounding.policy import GroundingPolicy
 from bot.answer.grounding.refusal import NO_ARTICLES, REFUSAL
 from bot.answer.grounding.words import content_words, plain
+from bot.answer.links import plain_links
 from vectorstore.records import Passage
 
 
@@ -180,7 +181,9 @@ class AnswerChecker:
         return DraftSentence(carried.lead, sentence.bullet or carried.bullet, sentence.text)
 
     def _release(self, sentence: DraftSentence, text: str) -> Release:
-        text, new = self._numbers.apply(text)
+        # Links come only from the sources (the markers): any other URL or link in the model's
+        # text, planted by an article, is shown as plain text, at every door.
+        text, new = self._numbers.apply(plain_links(text))
         lead = ""
         if self._shown:
             newlines = min(sentence.lead.count("\n"), 2)
