@@ -23,7 +23,8 @@ RULES: dict[str, tuple[str, ...]] = {
     "ingest": ("vectorstore", "newsbot.errors"),
     "bot": (),  # bot/__init__.py: the package marker
     "bot.llm": ("newsbot.errors",),
-    "bot.answer.grounding": ("vectorstore.records", "newsbot.errors"),
+    "bot.answer.links": (),  # pure text: links made plain, used by the check and the web
+    "bot.answer.grounding": ("bot.answer.links", "vectorstore.records", "newsbot.errors"),
     "bot.answer": ("prompts", "vectorstore", "newsbot.errors"),
     "bot.terminal": ("bot.answer", "newsbot.errors"),
     "bot.web": ("bot.answer", "vectorstore.records", "newsbot.errors"),
