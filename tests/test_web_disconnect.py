@@ -189,3 +189,45 @@ def test_chat_sessions_that_hang_up_leave_the_model_to_the_next(
 
     assert reply.status_code == 200, reply.text
     assert fake.finished == ["99"], fake.finished
+
+
+@pytest.mark.slow
+def test_the_local_model_stops_generating_when_its_client_goes_away(local_llm: Any) -> None:
+    """The bundled llama.cpp server, as `newsbot serve` reaches it: stopping an answer mid-stream
+    frees its slot within a few tokens' time, where it would go on for up to 300 tokens."""
+    from bot.web.limits import AnswerGate
+    from bot.web.stopping import Stop, answer_in_worker
+
+    address = local_llm.start()
+    llm = make_chat_model(
+        "local",
+        local_server_factory=lambda: local_llm,
+        max_tokens=300,
+        http_client=stoppable_http_client(),
+    )
+    stop = Stop()
+    seen: list[float] = []
+
+    def generating() -> bool:
+        slots = httpx.get(address + "/slots", timeout=10).json()
+        return any(slot.get("is_processing") for slot in slots)
+
+    async def hang_up_after_a_few_words() -> None:
+        story = "Write a long story, at least 300 words, about a harbour town."
+        outputs = answer_in_worker(AnswerGate(), lambda: iter(llm.stream(story)), stop)
+        async for _ in outputs:
+            seen.append(time.monotonic())
+            if len(seen) == 4:
+                assert generating()
+                stop.set()  # the client is gone while the model generates
+
+    asyncio.run(hang_up_after_a_few_words())
+    stopped = seen[3]
+    per_token = (seen[3] - seen[1]) / 2
+    while generating():
+        time.sleep(0.05)
+    idle_after = time.monotonic() - stopped
+    # The ~296 tokens left would take 296 * per_token; llama.cpp notices the closed connection at
+    # its next token or its next look at the connection (about a second).
+    assert idle_after < 2.0 + 4 * per_token, (idle_after, per_token)
+    assert idle_after < 296 * per_token / 5, (idle_after, per_token)

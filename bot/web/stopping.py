@@ -22,6 +22,7 @@ import asyncio
 import contextvars
 import logging
 import socket
+import struct
 import threading
 from collections import OrderedDict
 from collections.abc import AsyncGenerator, Callable, Iterator
@@ -80,9 +81,16 @@ class Stop:
                 self._sockets.discard(sock)
 
 
+_RESET_ON_CLOSE = struct.pack("ii", 1, 0)
+"""SO_LINGER on with a 0 s timeout: closing the socket sends a reset, not a polite FIN."""
+
+
 def _shut(sock: socket.socket) -> None:
     with suppress(OSError):
-        sock.shutdown(socket.SHUT_RDWR)  # a blocked recv returns at once; the peer sees EOF
+        # The connection is closed once the read fails: with a reset, the model server's next
+        # write (its next token) fails at once, and it stops generating.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _RESET_ON_CLOSE)
+        sock.shutdown(socket.SHUT_RDWR)  # a blocked recv returns at once
 
 
 _current: contextvars.ContextVar[Stop | None] = contextvars.ContextVar("newsbot_stop", default=None)
