@@ -24,6 +24,7 @@ from bot.answer.events import (
 )
 from bot.answer.filters import SearchFilter
 from bot.answer.history import ChatTurn
+from bot.answer.links import LinkFilter
 from bot.answer.result import AnswerResult
 from newsbot.errors import NewsbotError
 
@@ -71,6 +72,7 @@ def render_stream(
     text erases it.
     """
     noted = False
+    links = LinkFilter()  # links and URLs in the model's text are shown as plain text
     try:
         for event in events:
             if isinstance(event, Searched) and progress and event.passages:
@@ -81,10 +83,10 @@ def render_stream(
                 if noted:
                     output.write(ERASE_LINE)
                     noted = False
-                output.write(printable(event.text, keep="\n"))
+                output.write(printable(links.feed(event.text), keep="\n"))
                 output.flush()
             elif isinstance(event, AnswerDone):
-                output.write("\n")
+                output.write(printable(links.flush(), keep="\n") + "\n")
                 output.flush()
                 return event.result
     finally:
