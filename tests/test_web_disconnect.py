@@ -191,6 +191,29 @@ def test_chat_sessions_that_hang_up_leave_the_model_to_the_next(
     assert fake.finished == ["99"], fake.finished
 
 
+def test_chat_questions_nobody_listens_for_are_not_answered(
+    app_url: str, model: tuple[OneSlotStreamingModel, str]
+) -> None:
+    """Joining Gradio's queue returns at once: a client that never opens the stream for its
+    answer holds no connection, and used to have the model answer it all the same."""
+    fake = model[0]
+    with httpx.Client(timeout=30) as http:
+        config = http.get(f"{app_url}/config").json()
+        fn = next(d["id"] for d in config["dependencies"] if d.get("api_name") == "chat")
+        for n in range(6):
+            join = {"data": [question(n), []], "fn_index": fn, "session_hash": uuid.uuid4().hex}
+            joined = http.post(
+                f"{app_url}/gradio_api/queue/join", json={**join, "event_data": None}
+            )
+            assert joined.status_code == 200, joined.text
+
+    reply = httpx.post(app_url + "/api/ask", json={"question": question(99)}, timeout=120)
+
+    assert reply.status_code == 200, reply.text
+    assert fake.finished == ["99"], fake.finished
+    assert set(fake.ended) == {"99"}, "the model was never asked for the others"
+
+
 @pytest.mark.slow
 def test_the_local_model_stops_generating_when_its_client_goes_away(local_llm: Any) -> None:
     """The bundled llama.cpp server, as `newsbot serve` reaches it: stopping an answer mid-stream

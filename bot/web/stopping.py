@@ -21,11 +21,13 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import re
 import socket
 import struct
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import AsyncGenerator, Callable, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any, TypeVar
 from urllib.parse import parse_qs
@@ -165,66 +167,103 @@ def stoppable_http_client() -> httpx.Client:
 
 MAX_GONE_SESSIONS = 10_000
 """Sessions remembered as gone (the oldest are forgotten first)."""
+LISTENER_GRACE_SECONDS = 2.0
+"""How long a chat answer waits for someone to listen for it (Gradio's page and clients open
+their stream right after joining the queue) before it is dropped unanswered."""
 
 
 class SessionStops:
-    """The `Stop` of each running chat answer, by Gradio session; a session's queue stream
-    disconnecting stops them all."""
+    """The `Stop` of each running chat answer, by the keys its results are streamed under (the
+    Gradio session of `queue/data`, the event id of `call/<api>/<event id>`); a key's stream
+    disconnecting stops them all, and an answer nobody listens for is not given."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._stops: dict[str, set[Stop]] = {}
+        self._live: dict[str, int] = {}
         self._gone: OrderedDict[str, None] = OrderedDict()
 
     @contextmanager
-    def answering(self, session: str | None, stop: Stop) -> Iterator[None]:
-        """Register `stop` as one of `session`'s running answers; set at once if the session's
+    def answering(self, keys: Sequence[str | None], stop: Stop) -> Iterator[None]:
+        """Register `stop` as a running answer streamed under `keys`; set at once if such a
         stream is already gone (an answer that waited in Gradio's queue)."""
-        if not session:
-            yield
-            return
+        names = [key for key in keys if key]
         with self._lock:
-            self._stops.setdefault(session, set()).add(stop)
-            gone = session in self._gone
+            for key in names:
+                self._stops.setdefault(key, set()).add(stop)
+            gone = any(key in self._gone for key in names)
         if gone:
             stop.set()
         try:
             yield
         finally:
             with self._lock:
-                stops = self._stops.get(session, set())
-                stops.discard(stop)
-                if not stops:
-                    self._stops.pop(session, None)
+                for key in names:
+                    stops = self._stops.get(key, set())
+                    stops.discard(stop)
+                    if not stops:
+                        self._stops.pop(key, None)
 
-    def gone(self, session: str) -> None:
-        """`session`'s stream disconnected: stop its answers, and those it starts until it is
-        back."""
+    def listened(self, keys: Sequence[str | None]) -> bool:
+        """Whether a stream for any of `keys` is open now."""
         with self._lock:
-            stops = list(self._stops.get(session, ()))
-            self._gone[session] = None
-            while len(self._gone) > MAX_GONE_SESSIONS:
-                self._gone.popitem(last=False)
+            return any(self._live.get(key, 0) > 0 for key in keys if key)
+
+    async def wait_for_listener(
+        self, keys: Sequence[str | None], grace: float = LISTENER_GRACE_SECONDS
+    ) -> bool:
+        """Whether a stream for one of `keys` opens within `grace` seconds."""
+        deadline = time.monotonic() + grace
+        while not self.listened(keys):
+            if time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(0.05)
+        return True
+
+    def opened(self, key: str) -> None:
+        with self._lock:
+            self._live[key] = self._live.get(key, 0) + 1
+            self._gone.pop(key, None)
+
+    def closed(self, key: str, *, disconnected: bool) -> None:
+        """A stream for `key` ended; `disconnected`: its client left before the end, which stops
+        the key's answers, and those it starts until a stream opens again."""
+        with self._lock:
+            left = self._live.get(key, 0) - 1
+            if left > 0:
+                self._live[key] = left
+            else:
+                self._live.pop(key, None)
+            stops = list(self._stops.get(key, ())) if disconnected else []
+            if disconnected:
+                self._gone[key] = None
+                while len(self._gone) > MAX_GONE_SESSIONS:
+                    self._gone.popitem(last=False)
         for stop in stops:
             stop.set()
 
-    def back(self, session: str) -> None:
-        """`session` opened a stream again."""
-        with self._lock:
-            self._gone.pop(session, None)
+
+_CALL_STREAM = re.compile(r"/gradio_api/call/(?:v2/)?[^/]+/([^/]+)$")
 
 
-def _session(scope: Scope) -> str:
-    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("session_hash", [""])
-    return str(values[0])
+def _stream_key(scope: Scope) -> str | None:
+    """The key a Gradio result stream listens under: `queue/data`'s session, `call`'s event id;
+    None for other paths."""
+    path = scope.get("path", "")
+    if path.endswith(QUEUE_STREAM):
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        return str(query.get("session_hash", [""])[0])
+    found = _CALL_STREAM.search(path)
+    return found.group(1) if found else None
 
 
 class DisconnectWatch:
     """Sets a request's `Stop` when its client disconnects before the response is complete.
 
-    For the answering routes (`ANSWER_PATHS`, any mount's `QUEUE_STREAM`) it reads the
-    request's messages itself, as they come, and hands them on to the app, so a disconnect is
-    seen while the app is busy waiting for the model.
+    For the answering routes (`ANSWER_PATHS`) and Gradio's result streams (any mount's
+    `queue/data` and `call/<api>/<event id>`) it reads the request's messages itself, as they
+    come, and hands them on to the app, so a disconnect is seen while the app is busy waiting
+    for the model. A result stream is registered in `SessionStops` while it is open.
     """
 
     def __init__(self, app: ASGIApp, sessions: SessionStops) -> None:
@@ -233,26 +272,27 @@ class DisconnectWatch:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        queue_stream = path.endswith(QUEUE_STREAM)
-        if scope["type"] != "http" or not (path in ANSWER_PATHS or queue_stream):
+        key = _stream_key(scope) if scope["type"] == "http" and scope["method"] == "GET" else None
+        if scope["type"] != "http" or not (path in ANSWER_PATHS or key):
             await self.app(scope, receive, send)
             return
         stop = Stop()
         scope[SCOPE_KEY] = stop
-        if queue_stream:
-            self.sessions.back(_session(scope))
         messages: asyncio.Queue[Message] = asyncio.Queue()
         complete = False
+        disconnected = False
 
         async def reader() -> None:
+            nonlocal disconnected
             while True:
                 message = await receive()
                 await messages.put(message)
                 if message["type"] == "http.disconnect":
                     if not complete:
+                        disconnected = True
                         stop.set()
-                        if queue_stream:
-                            self.sessions.gone(_session(scope))
+                        if key:
+                            self.sessions.closed(key, disconnected=True)
                     return
 
         async def watched_send(message: Message) -> None:
@@ -261,12 +301,16 @@ class DisconnectWatch:
                 complete = True
             await send(message)
 
+        if key:
+            self.sessions.opened(key)
         task = asyncio.create_task(reader())
         try:
             await self.app(scope, messages.get, watched_send)
         finally:
             complete = True
             task.cancel()
+            if key and not disconnected:
+                self.sessions.closed(key, disconnected=False)
 
 
 def request_stop(connection: HTTPConnection) -> Stop:

@@ -14,12 +14,14 @@ Gradio's upload folder, whatever path a request names.
 from __future__ import annotations
 
 import html
+import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from contextlib import aclosing
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from gradio.context import LocalContext
 from gradio.utils import get_upload_folder
 
 from bot.web.chat import ChatAssistant, ChatFn, Message, make_chat_fn, message_text
@@ -35,6 +37,8 @@ from bot.web.library import (
 from bot.web.limits import AnswerGate, Busy, Stopped
 from bot.web.stopping import SessionStops, Stop, answer_in_worker
 from bot.web.uploads import UPLOAD_MAX_AGE
+
+log = logging.getLogger(__name__)
 
 CHAT_API_NAME = "chat"
 """Gradio API name of the chat endpoint: `client.predict(message=..., api_name="/chat")`."""
@@ -55,7 +59,9 @@ def gated_chat(chat: ChatFn, gate: AnswerGate, sessions: SessionStops | None = N
 
     The answer runs on a worker thread (`bot.web.stopping.answer_in_worker`): when its Gradio
     session's stream disconnects (`sessions`) or the event is cancelled (the stop button), it
-    gives up its place in the queue and its model call stops.
+    gives up its place in the queue and its model call stops. A question nobody listens for (it
+    joined Gradio's queue, and no stream for its session or event opened within
+    `LISTENER_GRACE_SECONDS`) is dropped before it takes a place.
     """
     stops = sessions or SessionStops()
 
@@ -66,9 +72,14 @@ def gated_chat(chat: ChatFn, gate: AnswerGate, sessions: SessionStops | None = N
             raise gr.Error(
                 f"That question is too long: keep it under {MAX_QUESTION_CHARS} characters."
             )
+        # The keys its results are streamed under: the page's session, a `call` client's event.
+        keys = [getattr(request, "session_hash", None), LocalContext.event_id.get(None)]
+        if not await stops.wait_for_listener(keys):
+            log.info("chat question dropped: nobody is listening for its answer")
+            return
         stop = Stop()
         outputs = answer_in_worker(gate, lambda: chat(message, history, request), stop)
-        with stops.answering(getattr(request, "session_hash", None), stop):
+        with stops.answering(keys, stop):
             try:
                 async with aclosing(outputs):
                     async for output in outputs:
