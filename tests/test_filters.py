@@ -266,7 +266,7 @@ def test_api_refuses_a_filter_it_cannot_use(
 def cli_store(clean_environ: Path, embedder: LocalMiniLMEmbeddings, monkeypatch: Any) -> Path:
     """The CLI's own data dir with the articles, and the scripted model instead of the local one."""
     put(open_store(clean_environ, embedder))
-    monkeypatch.setattr("newsbot.factories.build_llm", lambda settings: scripted_model())
+    monkeypatch.setattr("newsbot.factories.build_llm", lambda settings, *_: scripted_model())
     return clean_environ
 
 
