@@ -11,6 +11,11 @@ from typing import Any
 from newsbot.evaluation.bench.render_checks import grounding_rates
 
 Row = tuple[str, str, bool | None, str]
+# The compact context became paragraphs and the best article's lead on this day (runs before it
+# read single sentences, so they are not of today's default).
+CONTEXT_SINCE = "2026-12-05"
+# MC accuracy targets per dataset (issue 23: a second year, 2024-H1, confirms the first).
+MC_TARGETS = {"realtimeqa-2022-mini": 0.75, "realtimeqa-2022": 0.76, "realtimeqa-2024-h1": 0.72}
 
 
 def _default_run(results: dict[str, Any], dataset: str) -> dict[str, Any] | None:
@@ -28,6 +33,7 @@ def _default_run(results: dict[str, Any], dataset: str) -> dict[str, Any] | None
         and run["k"] == fields["top_k"].default
         and (run.get("answering") or {}).get("context_tokens") == fields["context_tokens"].default
         and run["summary"]["n"] >= 80
+        and run["date"] >= CONTEXT_SINCE
     ]
     return max(runs, key=lambda run: run["date"]) if runs else None
 
@@ -44,7 +50,7 @@ def _pick_limit(summary: dict[str, Any], evidence: float) -> str:
 
 def _evidence_limit(results: dict[str, Any], dataset: str) -> str:
     """Whether reading deeper would find the evidence, from the ranking bench."""
-    label = {"realtimeqa-2022-mini": "mini", "realtimeqa-2022": "full 2022"}[dataset]
+    label = {"realtimeqa-2022-mini": "mini", "realtimeqa-2022": "full 2022"}.get(dataset, "")
     rows = results.get("ranking", {}).get("datasets", {}).get(label, {}).get("rows", {})
     default = next((row for name, row in rows.items() if "(default)" in name), None)
     if default is None:
@@ -64,20 +70,20 @@ def _citation_limit(summary: dict[str, Any]) -> str:
 
 def _accuracy(results: dict[str, Any]) -> list[Row]:
     rows: list[Row] = []
-    for dataset in ("realtimeqa-2022-mini", "realtimeqa-2022"):
+    for dataset, target in MC_TARGETS.items():
         run = _default_run(results, dataset)
         if run is None:
-            rows.append((f"MC accuracy ≥ 0.75, {dataset}", "not measured", None, ""))
+            rows.append((f"MC accuracy ≥ {target}, {dataset}", "not measured", None, ""))
             continue
         s = run["summary"]
         # a run retrieves only its k chunks: the smallest cut-off at or above k counts them all
         ev = s["evidence_hit@5" if run["k"] <= 5 else "evidence_hit@10"]
         rows.append(
             (
-                f"MC accuracy ≥ 0.75, {dataset}",
+                f"MC accuracy ≥ {target}, {dataset}",
                 f"{s['accuracy']:.3f} [{s['accuracy_ci95'][0]:.2f}, {s['accuracy_ci95'][1]:.2f}]"
                 f" ({run['date'][:10]})",
-                s["accuracy"] >= 0.75,
+                s["accuracy"] >= target,
                 _pick_limit(s, ev),
             )
         )
@@ -111,6 +117,32 @@ def _judge_limit(results: dict[str, Any]) -> str:
         f"; the bundled model as a judge of each cited sentence separates wrong answers from "
         f"right ones at AUC {aucs} (0.5: chance; {' / '.join(golden)}; Claims checked by the model)"
     )
+
+
+def _context(results: dict[str, Any]) -> list[Row]:
+    """Answer text in what the model reads (the default context) against 4 chunks whole."""
+    context = results.get("context")
+    if not context:
+        return []
+    rows: list[Row] = []
+    for name, dataset in context["datasets"].items():
+        contexts = dataset["contexts"]
+        whole = contexts["4 chunks whole"]["all"]["answer"]
+        default = contexts.get(f"{context['default_budget']}: paragraphs + lead")
+        if not default or not whole:
+            continue
+        ratio = default["all"]["answer"] / whole
+        rows.append(
+            (
+                f"answer text in what the model reads ≥ 0.97 x 4 chunks whole, {name}",
+                f"{ratio:.2f} x ({default['all']['answer']:.3f} / {whole:.3f})",
+                ratio >= 0.97,
+                "the sentences are chosen by the question's words: what they miss is an answer "
+                "in other words (a list, a name without the question's words); larger budgets "
+                "gain little (What the model reads), whole chunks cost twice the prompt",
+            )
+        )
+    return rows
 
 
 def _free_form(results: dict[str, Any]) -> list[Row]:
@@ -221,6 +253,7 @@ def _no_loss(results: dict[str, Any]) -> list[Row]:
 
 PARTS: tuple[Callable[[dict[str, Any]], list[Row]], ...] = (
     _accuracy,
+    _context,
     _free_form,
     _latency,
     _no_loss,
