@@ -214,6 +214,29 @@ def test_chat_questions_nobody_listens_for_are_not_answered(
     assert set(fake.ended) == {"99"}, "the model was never asked for the others"
 
 
+def test_a_session_is_gone_only_when_its_last_stream_disconnects() -> None:
+    from bot.web.stopping import SessionStops, Stop
+
+    sessions = SessionStops()
+    sessions.opened("s1")
+    sessions.opened("s1")  # the page opened a new stream before the old one was torn down
+    first = Stop()
+    with sessions.answering(["s1", None], first):
+        sessions.closed("s1", disconnected=True)
+        assert not first.is_set(), "the session still listens on its other stream"
+        assert sessions.listened(["s1"])
+        sessions.closed("s1", disconnected=True)
+        assert first.is_set()
+    late = Stop()
+    with sessions.answering(["s1"], late):
+        assert late.is_set(), "an answer that waited in Gradio's queue for a gone session"
+    sessions.opened("s1")
+    again = Stop()
+    with sessions.answering(["s1"], again):
+        sessions.closed("s1", disconnected=False)  # the stream ended: the answer was sent
+        assert not again.is_set()
+
+
 @pytest.mark.slow
 def test_the_local_model_stops_generating_when_its_client_goes_away(local_llm: Any) -> None:
     """The bundled llama.cpp server, as `newsbot serve` reaches it: stopping an answer mid-stream

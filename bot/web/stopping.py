@@ -226,16 +226,18 @@ class SessionStops:
             self._gone.pop(key, None)
 
     def closed(self, key: str, *, disconnected: bool) -> None:
-        """A stream for `key` ended; `disconnected`: its client left before the end, which stops
-        the key's answers, and those it starts until a stream opens again."""
+        """A stream for `key` ended; `disconnected`: its client left before the end, which, when
+        no other stream for `key` is open, stops the key's answers, and those it starts until a
+        stream opens again."""
         with self._lock:
             left = self._live.get(key, 0) - 1
             if left > 0:
                 self._live[key] = left
             else:
                 self._live.pop(key, None)
-            stops = list(self._stops.get(key, ())) if disconnected else []
-            if disconnected:
+            gone = disconnected and left <= 0
+            stops = list(self._stops.get(key, ())) if gone else []
+            if gone:
                 self._gone[key] = None
                 while len(self._gone) > MAX_GONE_SESSIONS:
                     self._gone.popitem(last=False)
