@@ -117,6 +117,10 @@ class LocalLLMServer:
             params.hostnames = [self.host]
             params.port = self.port
             params.n_parallel = self.parallel
+            # llama.cpp checks for a cancelled request between batches: with the default 2048,
+            # a long prompt is read in one step a client that left cannot stop. 512 is the
+            # physical batch already, so the prompt is read as fast.
+            params.n_batch = 512
             if self.api_key:
                 params.api_keys = [self.api_key]
             params.cache_prompt = True
