@@ -353,3 +353,27 @@ def test_a_claim_assembled_from_different_sentences_is_dropped() -> None:
     # The check can be turned off (NEWSBOT_GROUNDING='{"claim_window": 0}').
     off = GroundingPolicy(claim_window=0.0)
     assert checked(wrong, question, [TALKS], policy=off) == wrong
+
+
+HARBOUR = [
+    "The two ministries settled on three parts of the harbour deal. The first is dredging of the "
+    "east channel. The second is a new ferry timetable for the islands. The third is shared "
+    "customs checks at the quay. A protest by fishermen is planned for Friday."
+]
+
+
+def test_a_list_that_sums_up_several_sentences_stands_when_each_part_does() -> None:
+    """No one sentence holds a summary list; each of its parts must stand in one of them."""
+    summary = (
+        "The deal has three parts: dredging of the east channel, a new ferry timetable for the "
+        "islands, and shared customs checks at the quay [1]."
+    )
+    assert checked(summary, "What was agreed?", HARBOUR) == summary
+
+
+def test_a_list_with_a_part_no_sentence_holds_is_dropped() -> None:
+    invented = (
+        "The deal has three parts: dredging of the east channel, a new ferry timetable for the "
+        "islands, and a new bridge to the mainland [1]."
+    )
+    assert checked(invented, "What was agreed?", HARBOUR) == REFUSAL

@@ -8,7 +8,8 @@ or at all the sentences kept so far (a gate that opens once and stays open).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -150,6 +151,15 @@ def names(sentence: str, first: bool, evidence: Evidence) -> Verdict | None:
     return Verdict("drop", "names", f"{sorted(unknown)} appear in no passage")
 
 
+# Where a list's parts meet.
+_LIST_PARTS = re.compile(r"[:;,]")
+
+
+def _held(words: set[str], sentences: Sequence[set[str]], threshold: float) -> bool:
+    """Whether one of `sentences` holds at least `threshold` of `words`."""
+    return any(len(words & sentence) / len(words) >= threshold for sentence in sentences)
+
+
 def claim_window(sentence: str, first: bool, evidence: Evidence) -> Verdict | None:
     """A cited sentence's own words (those not in the question) must stand together in one
     sentence of a cited passage: "the strike resumes on Thursday" built from "talks resume on
@@ -163,12 +173,16 @@ def claim_window(sentence: str, first: bool, evidence: Evidence) -> Verdict | No
     own = content_words(plain(sentence)) - asked
     if len(own) < 2:
         return None
-    best = max(
-        len(own & content_words(part.text)) / len(own)
-        for n in numbers
-        for part in split_draft(evidence.passages[n - 1])
-    )
-    if best >= threshold:
+    sentences = [
+        content_words(part.text) for n in numbers for part in split_draft(evidence.passages[n - 1])
+    ]
+    if _held(own, sentences, threshold):
+        return None
+    # A list ("three areas: migration control, police training and joint operations") sums up
+    # several sentences: each of its parts must then stand in one of them.
+    parts = [content_words(part) - asked for part in _LIST_PARTS.split(plain(sentence))]
+    parts = [part for part in parts if len(part) >= 2]
+    if len(parts) >= 3 and all(_held(part, sentences, threshold) for part in parts):
         return None
     return Verdict(
         "drop", "claim_window", f"no passage sentence holds {threshold:.0%} of its claim"
