@@ -9,7 +9,7 @@ paragraph: a news paragraph is one unit of meaning, and the answer is often the 
 does not repeat the question's words ("They settled on three areas. The first is migration
 control..."). A paragraph too long to be one unit (a page with no breaks) brings only the
 sentence that follows. The best article's lead sentence comes first when its first chunk was
-retrieved: a news lead says who did what, often in other words than the question's. Copies are
+retrieved (at any rank): a news lead says who did what, often in other words than the question's. Copies are
 dropped (syndicated articles repeat sentences, and neighbouring chunks overlap). Each article's
 kept sentences become one passage, in text order, with its exact span in the article, so
 citations point at the very sentences the model read.
@@ -123,10 +123,12 @@ def compact_passages(
     budget = budget_tokens * CHARS_PER_TOKEN
     chosen: list[int] = []
     used = 0
+    by_rank = sorted(range(len(passages)), key=lambda n: passages[n].rank or n + 1)
+    best_articles = list(dict.fromkeys(passages[n].article_id for n in by_rank))[:leads]
     for index, sentence in enumerate(sentences):  # the lead says who did what, where
         passage = passages[sentence.passage]
-        best = (passage.rank or sentence.passage + 1) <= leads
-        if best and passage.chunk_index == 0 and sentence.start == 0:
+        lead = passage.chunk_index == 0 and sentence.start == 0
+        if lead and passage.article_id in best_articles:
             chosen.append(index)
             used += len(sentence.text)
     ranked = sorted(range(total), key=lambda i: -score(sentences[i]))
