@@ -9,10 +9,10 @@ paragraph: a news paragraph is one unit of meaning, and the answer is often the 
 does not repeat the question's words ("They settled on three areas. The first is migration
 control..."). A paragraph too long to be one unit (a page with no breaks) brings only the
 sentence that follows. The best article's lead sentence comes first when its first chunk was
-retrieved (at any rank): a news lead says who did what, often in other words than the question's. Copies are
-dropped (syndicated articles repeat sentences, and neighbouring chunks overlap). Each article's
-kept sentences become one passage, in text order, with its exact span in the article, so
-citations point at the very sentences the model read.
+retrieved (at any rank): a news lead says who did what, often in other words than the
+question's. Copies are dropped (syndicated articles repeat sentences, and neighbouring chunks
+overlap). Each article's kept sentences become one passage, in text order, with its exact span
+in the article, so citations point at the very sentences the model read.
 The budget, the paragraph size and the leads were compared on realtimeqa-2022-mini and
 realtimeqa-2024-h1 by the share of questions whose answer text the context keeps, without the
 model (`scripts/bench_context.py`; BENCHMARKS.md, "What the model reads").
