@@ -102,7 +102,8 @@ def run_eval_command(
         latency = report.result.get("first_token_p50_s") or {}
         if latency.get("first") is not None:
             console.print(
-                f"first checked text p50: {latency['first']:.1f} s for first questions, "
+                f"first checked text p50: {latency['first']:.1f} s for first questions (each "
+                "the first time), "
                 f"{latency['follow_up']:.1f} s for their follow-ups"
             )
         return _print_suite(console, report)

@@ -142,8 +142,8 @@ def followups_section(r: dict[str, Any]) -> list[str]:
             if c["grounded"] == (c["expect"] == "refuse")
         ]
     latency = [
-        f"- {corpus}: first checked text p50 {t['first']:.1f} s for the first questions, "
-        f"{t['follow_up']:.1f} s for their follow-ups"
+        f"- {corpus}: first checked text p50 {t['first']:.1f} s for the first questions (each "
+        f"the first time it is asked), {t['follow_up']:.1f} s for their follow-ups"
         for corpus, result in corpora.items()
         if (t := result.get("first_token_p50_s")) and t.get("first") is not None
     ]

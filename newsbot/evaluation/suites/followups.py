@@ -167,14 +167,21 @@ def score_followups(rows: list[dict[str, Any]], k: int) -> dict[str, Any]:
 
 
 def _latency(rows: list[dict[str, Any]]) -> dict[str, float | None]:
-    """Median first checked text of the first questions and of their follow-ups (seconds),
-    over the drafts asked with timings (cached drafts of older versions have none)."""
+    """Median first checked text of first questions and of their follow-ups (seconds).
+
+    A first question recurs across the cases' conversations, and from its second time on the
+    server has its prompt cached: only its first time counts. Drafts cached by older versions
+    have no timings and count for neither.
+    """
     from newsbot.evaluation.metrics import percentile
 
-    timed = [row["first_token_s"] for row in rows if all(row.get("first_token_s") or [None])]
+    timed = [row for row in rows if all(row.get("first_token_s") or [None])]
+    first: dict[str, float] = {}
+    for row in timed:
+        first.setdefault(row["first"], row["first_token_s"][0])
     return {
-        "first": percentile([t[0] for t in timed], 50),
-        "follow_up": percentile([t[1] for t in timed], 50),
+        "first": percentile(list(first.values()), 50),
+        "follow_up": percentile([row["first_token_s"][1] for row in timed], 50),
     }
 
 
