@@ -64,7 +64,9 @@ class AnswerChecker:
         named_time: tuple[date, date] | None = None,
     ) -> None:
         self.named_time = named_time
-        self._published = [p.published for p in passages]
+        self._outside_named_time = named_time is not None and not any(
+            _published_within(p.published, *named_time) for p in passages
+        )
         self.evidence = Evidence.build(
             [p.text for p in passages],
             [f"{p.title} {p.source} {p.published}" for p in passages],
@@ -91,7 +93,7 @@ class AnswerChecker:
             if reason:
                 self.refused_by = "subject"
                 self.verdicts.append(SentenceVerdict("", "refuse", "subject", reason))
-        if self.refused_by is None and self.named_time and not self._in_named_time():
+        if self.refused_by is None and self.named_time and self._outside_named_time:
             # "What happened this week?" over stories of another time: whatever they say
             # answers another week's question, however well its words match.
             first, last = self.named_time
@@ -99,14 +101,6 @@ class AnswerChecker:
             self.refused_by = "named_time"
             self.verdicts.append(SentenceVerdict("", "refuse", "named_time", reason))
         return self.refused_by
-
-    def _in_named_time(self) -> bool:
-        assert self.named_time is not None
-        first, last = self.named_time
-        return any(
-            day is not None and first.isoformat() <= day[:10] <= last.isoformat()
-            for day in self._published
-        )
 
     def feed(self, delta: str) -> list[Release]:
         """Check the sentences the delta completes; return what may be shown now. After a
@@ -191,6 +185,11 @@ class AnswerChecker:
         shown = lead + sentence.bullet + text
         self._shown += shown
         return Release(shown, [n - 1 for n in new])
+
+
+def _published_within(published: str | None, first: date, last: date) -> bool:
+    """Whether an ISO publication date (or datetime) falls on `first..last`, both included."""
+    return published is not None and first.isoformat() <= published[:10] <= last.isoformat()
 
 
 def check_answer(
