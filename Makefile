@@ -61,10 +61,10 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 bench-ingest: $(STAMP)
-	$(BIN)/python scripts/bench_ingest.py $(MINI)
+	$(BIN)/python -m benchmarks.ingest_alone $(MINI)
 
 bench: install
-	$(BIN)/python scripts/bench.py
+	$(BIN)/python -m benchmarks
 
 eval-mini: install
 	$(BIN)/newsbot eval $(MINI) --out bench-out/preds-mini.jsonl

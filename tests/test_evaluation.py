@@ -495,8 +495,8 @@ def test_a_later_years_question_answered_is_listed_for_a_reader() -> None:
 
 
 def test_bench_results_render_without_machine_paths_and_merge_accuracy_runs() -> None:
-    from newsbot.evaluation.bench.render import render
-    from newsbot.evaluation.bench.results import RESULTS, load_results, merge
+    from benchmarks.render import render
+    from benchmarks.results import RESULTS, load_results, merge
 
     results = load_results(RESULTS)
     text = render(results)

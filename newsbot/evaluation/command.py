@@ -82,22 +82,24 @@ def run_eval_command(
     if later is not None and suite != "grounding":
         raise InputError("--later goes with --suite grounding")
     if not spec.needs_dataset and dataset_dir is not None:
-        raise InputError(f"The {suite} suite takes no DATASET (it uses the repo's sample data)")
+        raise InputError(f"The {suite} suite takes no DATASET (it brings its own sample articles)")
     console = console or Console()
     llm = build_llm(settings)
-    k = top_k or settings.top_k
+    common: dict[str, Any] = {
+        "llm": llm,
+        "k": top_k or settings.top_k,
+        "out_path": out,
+        "model_name": llm.model_name,
+        "ingest_options": _ingest_options(settings),
+    }
     if suite == "followups":
         from newsbot.evaluation.suites.followups import COLLECTION, run_followups
 
         report = run_followups(
             store=build_store(settings, collection=COLLECTION),
-            llm=llm,
-            k=k,
-            out_path=out,
             limit=limit,
-            model_name=llm.model_name,
-            ingest_options=_ingest_options(settings),
             answering=suite_answering(settings),
+            **common,
         )
         latency = report.result.get("first_token_p50_s") or {}
         if latency.get("first") is not None:
@@ -114,14 +116,10 @@ def run_eval_command(
         report = run_grounding(
             dataset_dir,
             store=build_store(settings, collection=eval_collection_name(dataset_dir)),
-            llm=llm,
-            k=k,
             questions=limit or DEFAULT_QUESTIONS,
-            out_path=out,
-            model_name=llm.model_name,
-            ingest_options=_ingest_options(settings),
             answering=suite_answering(settings),
             later=later,
+            **common,
         )
         for shown in report.result.get("later_shown", []):
             console.print(f"shown for a later year: {shown['question']} -> {shown['answer']}")
@@ -135,15 +133,11 @@ def run_eval_command(
     result = run_eval(
         dataset_dir,
         store=store,
-        llm=llm,
-        k=k,
         limit=limit,
-        out_path=out,
         mode=mode,
         progress=progress,
-        model_name=llm.model_name,
-        ingest_options=_ingest_options(settings),
         answering=_answering(settings),
+        **common,
     )
     print_table(console, summary_table([(f"{result.mode} (k={result.k})", result.summary)]))
     console.print(

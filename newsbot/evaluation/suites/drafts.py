@@ -106,3 +106,17 @@ class RecordingRetriever:
 def count(counts: dict[str, int], key: str, by: int | bool = 1) -> None:
     """Add `by` to `counts[key]`."""
     counts[key] = counts.get(key, 0) + int(by)
+
+
+def tally(
+    groups: dict[str, dict[str, Any]], group: str, verdict: Verdict, second_look: bool
+) -> None:
+    """Count one re-checked draft in its group: questions, model refused (it took a second look),
+    answered on a second look, refused after the check, and by which check."""
+    counts = groups.setdefault(group, {"refused_by": {}})
+    count(counts, "questions")
+    count(counts, "model_refused", second_look)
+    count(counts, "second_look_answered", second_look and verdict.grounded)
+    count(counts, "refused", not verdict.grounded)
+    if not verdict.grounded:
+        count(counts["refused_by"], verdict.refused_by or "unknown")

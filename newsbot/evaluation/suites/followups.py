@@ -1,10 +1,11 @@
 """The `followups` suite: two-turn conversations that the sample articles answer, or don't.
 
-Each case (`scripts/followups.jsonl`, written for this project over `examples/articles`) is a first
-question, then a follow-up that the articles answer ("expect": "answer", with `keys` that a right
-answer holds) or one they don't ("What about toasters?" after a kettle recall; "expect":
-"refuse"). The product answers the first question, then the follow-up with that history; the
-follow-up's draft is cached with its condensed question and passages and scored by the check.
+Each case (`data/followups.jsonl`, written for this project over the sample articles of
+`examples/articles`, shipped with the package in `data/articles`) is a first question, then a
+follow-up that the articles answer ("expect": "answer", with `keys` that a right answer holds) or
+one they don't ("What about toasters?" after a kettle recall; "expect": "refuse"). The product
+answers the first question, then the follow-up with that history; the follow-up's draft is cached
+with its condensed question and passages and scored by the check.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 import logging
 import time
 from collections.abc import Mapping
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +29,7 @@ from newsbot.evaluation.suites.drafts import (
     count,
     prompt_key,
     recheck,
+    tally,
 )
 from newsbot.evaluation.suites.report import SuiteReport, finish
 from vectorstore.records import Passage
@@ -39,19 +42,17 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-REPO = Path(__file__).resolve().parents[3]
-CASES = REPO / "scripts" / "followups.jsonl"
-ARTICLES = REPO / "examples" / "articles"
+# Package data: a wheel installs it as files, so these are real paths (the ingest reads a folder).
+DATA = Path(str(resources.files("newsbot.evaluation").joinpath("data")))
+CASES = DATA / "followups.jsonl"
+ARTICLES = DATA / "articles"
 COLLECTION = "eval-followups"
 
 
 def load_cases(path: Path = CASES) -> list[dict[str, Any]]:
     """The conversations of a cases file (JSON lines: first, follow_up, expect, keys)."""
     if not path.is_file():
-        raise InputError(
-            f"{path} not found: the followups suite runs from a clone of newsbot "
-            "(it reads scripts/followups.jsonl and examples/articles)"
-        )
+        raise InputError(f"{path} not found: pass a JSON-lines file of follow-up cases")
     cases = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
@@ -145,14 +146,8 @@ def score_followups(rows: list[dict[str, Any]], k: int) -> dict[str, Any]:
         )
         keys = row.get("keys", [])
         right = verdict.grounded and any(contains_answer(key, verdict.answer) for key in keys)
-        c = groups.setdefault(row["expect"], {"refused_by": {}})
-        count(c, "questions")
-        count(c, "model_refused", second_look)
-        count(c, "second_look_answered", second_look and verdict.grounded)
-        count(c, "refused", not verdict.grounded)
-        if not verdict.grounded:
-            count(c["refused_by"], verdict.refused_by or "unknown")
-        count(c, "right", right)
+        tally(groups, row["expect"], verdict, second_look)
+        count(groups[row["expect"]], "right", right)
         cases.append(
             {
                 "follow_up": row["follow_up"],

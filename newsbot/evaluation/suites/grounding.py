@@ -33,6 +33,7 @@ from newsbot.evaluation.suites.drafts import (
     count,
     prompt_key,
     recheck,
+    tally,
 )
 from newsbot.evaluation.suites.report import SuiteReport, finish
 from vectorstore.records import Passage
@@ -151,13 +152,8 @@ def score_grounding(cases: list[GroundingCase], k: int) -> dict[str, Any]:
     for case in cases:
         second_look = bool(case.record["second_look"])
         verdict = recheck(case.record["raw"], case.passages, case.question, second_look=second_look)
-        c = groups.setdefault(case.group, {"refused_by": {}})
-        count(c, "questions")
-        count(c, "model_refused", second_look)
-        count(c, "second_look_answered", second_look and verdict.grounded)
-        count(c, "refused", not verdict.grounded)
-        if not verdict.grounded:
-            count(c["refused_by"], verdict.refused_by or "unknown")
+        tally(groups, case.group, verdict, second_look)
+        c = groups[case.group]
         right = verdict.grounded and contains_answer(case.answer_text, verdict.answer)
         count(c, "right_answered", right)
         count(c, "wrong_grounded", verdict.grounded and not right)

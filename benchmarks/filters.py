@@ -6,7 +6,7 @@ vectors are random unit vectors (embedding 10,000 texts would take minutes and d
 search's cost). Queries are embedded by the real local embedder, as in a question. Articles are
 dated across 2025 (5% undated) and spread over 8 sources (one of them 30% of the articles, one 1%).
 
-    python scripts/bench_filters.py [--chunks 10000] [--queries 40]
+    python -m benchmarks.filters [--chunks 10000] [--queries 40]
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -22,17 +21,14 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+import numpy as np
+from langchain_core.embeddings import Embeddings
 
-import numpy as np  # noqa: E402
-from langchain_core.embeddings import Embeddings  # noqa: E402
-
-from vectorstore.client import make_chroma_client  # noqa: E402
-from vectorstore.embeddings import LocalMiniLMEmbeddings, embedder_info  # noqa: E402
-from vectorstore.records import ArticleMeta, ChunkText, SearchFilter  # noqa: E402
-from vectorstore.registry import ArticleRegistry  # noqa: E402
-from vectorstore.store import NewsStore  # noqa: E402
+from vectorstore.client import make_chroma_client
+from vectorstore.embeddings import LocalMiniLMEmbeddings, embedder_info
+from vectorstore.records import ArticleMeta, ChunkText, SearchFilter
+from vectorstore.registry import ArticleRegistry
+from vectorstore.store import NewsStore
 
 SOURCES = [("Reuters", 30), ("AP", 20), ("BBC", 15), ("Guardian", 12), ("DW", 10), ("NPR", 8)]
 SOURCES += [("Al Jazeera", 4), ("Halvern Gazette", 1)]

@@ -1,4 +1,4 @@
-"""The `golden` part of scripts/bench.py: the answer check scored on the golden corpus.
+"""The `golden` part of `python -m benchmarks`: the answer check scored on the golden corpus.
 
 No model: tests/golden/cases.jsonl holds the local model's recorded raw answers (grounding and
 follow-up cases, each half written separately; tests/golden/README.md). Recorded with
@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from newsbot.evaluation.bench.common import BenchConfig, stamp
+from benchmarks.common import BenchConfig, stamp
 from tests.golden import corpus, scoring
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from newsbot.evaluation.bench.common import BenchConfig, open_store, pct, settings_for, stamp
+from benchmarks.common import BenchConfig, open_store, pct, settings_for, stamp
 
 
 def bench_answer(config: BenchConfig) -> dict[str, Any]:

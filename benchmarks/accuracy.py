@@ -8,8 +8,8 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+from benchmarks.common import BenchConfig, stamp
 from newsbot.errors import InputError
-from newsbot.evaluation.bench.common import BenchConfig, stamp
 from newsbot.settings import Settings
 
 #: The product options a `newsbot eval` run records, as the settings that make them.

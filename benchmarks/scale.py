@@ -1,4 +1,4 @@
-"""The `scale` part of scripts/bench.py: 20 concurrent chats over two `newsbot serve` replicas.
+"""The `scale` benchmark: 20 concurrent chats over two `newsbot serve` replicas.
 
 Starts `scripts/scale_demo.py`'s deployment (PostgreSQL, `chroma run`, the bundled model behind
 `newsbot model serve` with 2 slots, two replicas), ingests on the worker the evidence and
@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from newsbot.evaluation.bench.common import BenchConfig, default_models_dir, pct, stamp
+from benchmarks.common import BenchConfig, default_models_dir, pct, stamp
 from scripts.scale_demo import deploy
 
 CHATS = 20
@@ -155,8 +155,8 @@ def bench_keywords(config: BenchConfig) -> dict[str, Any]:
     a throwaway PostgreSQL; each ranked by the database and in memory; each realtimeqa-2022-mini
     question searched for 30 hits in each, and the default hybrid search's evidence hit with
     each."""
-    from newsbot.evaluation.bench.common import open_store, settings_for
-    from newsbot.evaluation.bench.ranking import evaluate
+    from benchmarks.common import open_store, settings_for
+    from benchmarks.ranking import evaluate
     from newsbot.evaluation.corpus import eval_collection_name
     from newsbot.evaluation.dataset import load_queries
     from newsbot.factories import ranking

@@ -10,7 +10,7 @@ import logging
 import time
 from typing import Any
 
-from newsbot.evaluation.bench.common import BenchConfig, open_store, settings_for, stamp, timed
+from benchmarks.common import BenchConfig, open_store, settings_for, stamp, timed
 
 logger = logging.getLogger(__name__)
 

@@ -1,13 +1,13 @@
 """What the model reads: the answer text kept by each way of building the context, no model.
 
-Dev-only (not shipped); a part of `scripts/bench.py` (`--only context`), or alone on one set.
+Dev-only (not shipped); a part of `python -m benchmarks` (`--only context`), or alone on one set.
 For each question of a dataset, retrieves the product's passages once (as of the question's
 date, cached in the work dir), then builds the context each candidate would give the model and
 counts how often the answer's text is in it, per half of the questions (tuning / held-out,
-`newsbot.evaluation.bench.ranking.half`), with the evidence article kept and the mean prompt
+`benchmarks.ranking.half`), with the evidence article kept and the mean prompt
 size (characters / 4).
 
-    python scripts/bench_context.py ../shared/bench/realtimeqa-2022-mini --data-dir bench-out/data
+    python -m benchmarks.context ../shared/bench/realtimeqa-2022-mini --data-dir bench-out/data
 """
 
 from __future__ import annotations
@@ -15,20 +15,17 @@ from __future__ import annotations
 import argparse
 import json
 import pickle
-import sys
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+from benchmarks.ranking import half
+from bot.answer.chain import format_passages, retrieve_passages
+from newsbot.evaluation.metrics import contains_answer
+from vectorstore.records import Passage
 
-from bot.answer.chain import format_passages, retrieve_passages  # noqa: E402
-from newsbot.evaluation.bench.ranking import half  # noqa: E402
-from newsbot.evaluation.metrics import contains_answer  # noqa: E402
-from vectorstore.records import Passage  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 Builder = Callable[[Sequence[Passage], str], list[Passage]]
 
@@ -38,7 +35,7 @@ def retrieved(dataset: Path, data_dir: Path, work: Path, depth: int) -> list[dic
     cache = work / f"context-{dataset.name}-{depth}.pkl"
     if cache.is_file():
         return pickle.loads(cache.read_bytes())  # type: ignore[no-any-return]
-    from newsbot.evaluation.bench.common import open_store, settings_for
+    from benchmarks.common import open_store, settings_for
     from newsbot.evaluation.corpus import eval_collection_name
     from newsbot.evaluation.dataset import load_queries
 
@@ -106,9 +103,9 @@ BUDGETS = (200, 300, 400)
 
 
 def bench_context(config: Any) -> dict[str, Any]:
-    """`scripts/bench.py --only context`: every candidate on the mini, full 2022 and 2024-H1
+    """`python -m benchmarks --only context`: every candidate on the mini, full 2022 and 2024-H1
     sets (those whose collection is in the data dir), per half."""
-    from newsbot.evaluation.bench.common import stamp
+    from benchmarks.common import stamp
     from newsbot.settings import Settings
 
     default = Settings.model_fields["context_tokens"].default

@@ -5,7 +5,7 @@ on the very same chunk texts (the ratio is the pipeline's overhead: reading, chu
 registry), and the time of a second, unchanged run. Settings come from the environment as usual
 (`NEWSBOT_EMBED_BATCH_SIZE`, `NEWSBOT_THREADS`, ...), except the data dir, which is a temp folder.
 
-    python scripts/bench_ingest.py ../shared/bench/realtimeqa-2022-mini [--limit N]
+    python -m benchmarks.ingest_alone ../shared/bench/realtimeqa-2022-mini [--limit N]
 """
 
 from __future__ import annotations
@@ -13,21 +13,17 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from ingest.article import Article  # noqa: E402
-from ingest.chunking import chunk_text  # noqa: E402
-from ingest.pipeline import ingest  # noqa: E402
-from ingest.sources import expand_sources, read_sources  # noqa: E402
-from ingest.tokens import load_encoding  # noqa: E402
-from newsbot.factories import build_embeddings, build_store  # noqa: E402
-from newsbot.settings import get_settings  # noqa: E402
+from ingest.article import Article
+from ingest.chunking import chunk_text
+from ingest.pipeline import ingest
+from ingest.sources import expand_sources, read_sources
+from ingest.tokens import load_encoding
+from newsbot.factories import build_embeddings, build_store
+from newsbot.settings import get_settings
 
 
 def _cpu() -> str:
@@ -121,7 +117,7 @@ def main() -> None:
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"Load average at the end (1, 5, 15 min): {load}")
     print(f"Embedder: {store.embedder_name}, batch {settings.embed_batch_size}")
-    print(f"Command: make bench-ingest  (python scripts/bench_ingest.py {args.corpus})")
+    print(f"Command: make bench-ingest  (python -m benchmarks.ingest_alone {args.corpus})")
     print()
     print("| measure | value |")
     print("|---|---|")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from newsbot.evaluation.bench.render_header import header
+from benchmarks.render_header import header
 
 
 def _refused_by(counts: dict[str, Any]) -> str:

@@ -6,21 +6,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from newsbot.evaluation.bench.render_checks import (
+from benchmarks.render_checks import (
     claims_section,
     context_section,
     followups_section,
     golden_section,
     grounding_section,
 )
-from newsbot.evaluation.bench.render_header import header
-from newsbot.evaluation.bench.render_targets import targets_section
+from benchmarks.render_header import header
+from benchmarks.render_targets import targets_section
 
 Section = Callable[[dict[str, Any]], list[str]]
 
 
 def _accuracy(r: dict[str, Any]) -> list[str]:
-    from newsbot.evaluation.bench.accuracy import answering_label, other_model
+    from benchmarks.accuracy import answering_label, other_model
     from newsbot.evaluation.report import markdown_table
 
     out = ["## Accuracy (`newsbot eval`)", ""]
@@ -252,13 +252,13 @@ def _keywords(r: dict[str, Any]) -> list[str]:
 
 
 def _threads(r: dict[str, Any]) -> list[str]:
-    from newsbot.evaluation.bench.threads import render_threads
+    from benchmarks.threads import render_threads
 
     return render_threads(r)
 
 
 def _ranking(r: dict[str, Any]) -> list[str]:
-    from newsbot.evaluation.bench.ranking import render_ranking
+    from benchmarks.ranking import render_ranking
 
     return render_ranking(r)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from newsbot.evaluation.bench.render_checks import grounding_rates
+from benchmarks.render_checks import grounding_rates
 
 Row = tuple[str, str, bool | None, str]
 # The compact context became paragraphs and the best article's lead on this day (runs before it

@@ -17,14 +17,15 @@ if TYPE_CHECKING:
     from newsbot.settings import Settings
     from vectorstore.store import NewsStore
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO / "benchmarks" / "data"
 SHARED = Path(os.environ.get("NEWSBOT_SHARED_DIR", REPO.parent / "shared"))
 T = TypeVar("T")
 
 
 @dataclass
 class BenchConfig:
-    """The options of `scripts/bench.py` (see its `--help`)."""
+    """The options of `python -m benchmarks` (see its `--help`)."""
 
     mini: Path = SHARED / "bench" / "realtimeqa-2022-mini"
     full: Path = SHARED / "bench" / "realtimeqa-2022"
@@ -81,7 +82,7 @@ def command(part: str, argv: Sequence[str]) -> str:
     if "--only" in args:
         at = args.index("--only")
         del args[at : at + 2]
-    return shlex.join(["python", "scripts/bench.py", "--only", part, *args])
+    return shlex.join(["python", "-m", "benchmarks", "--only", part, *args])
 
 
 def stamp(part: str, config: BenchConfig, extra: dict[str, Any]) -> dict[str, Any]:

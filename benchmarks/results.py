@@ -11,9 +11,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from newsbot.evaluation.bench.common import REPO
+from benchmarks.common import REPO
 
-RESULTS = REPO / "BENCHMARKS.json"
+RESULTS = REPO / "benchmarks" / "results.json"
 OUTPUT = REPO / "BENCHMARKS.md"
 
 

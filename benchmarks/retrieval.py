@@ -12,8 +12,8 @@ from itertools import cycle
 from pathlib import Path
 from typing import Any
 
+from benchmarks.common import BenchConfig, open_store, pct, settings_for, stamp
 from newsbot.errors import InputError
-from newsbot.evaluation.bench.common import BenchConfig, open_store, pct, settings_for, stamp
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ def _latencies(
 _MEASURE_BUILD = """
 import gc, sys
 from pathlib import Path
-from newsbot.evaluation.bench.common import settings_for
+from benchmarks.common import settings_for
 from newsbot.factories import build_store
 
 def resident():

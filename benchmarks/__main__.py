@@ -1,13 +1,13 @@
-"""`make bench`: measure newsbot on real data; results go to BENCHMARKS.json, BENCHMARKS.md is
-rendered from them.
+"""`make bench` (`python -m benchmarks`): measure newsbot on real data; each part's result goes to
+benchmarks/results.json (BENCHMARKS.md states the figures in prose and tables).
 
 Parts (run all but accuracy, or some with `--only ingest,retrieval,...`); each is a module of
-`newsbot.evaluation.bench`:
+`benchmarks`:
 
 - ingest: the mini corpus through the ingest pipeline, the raw embedder and LangChain's tutorial
   indexing, in one run;
 - context: what the model reads (answer text kept by whole chunks and the compact context's
-  levers), on mini, full 2022 and 2024-H1, no model (scripts/bench_context.py);
+  levers), on mini, full 2022 and 2024-H1, no model (benchmarks/context.py);
 - ranking: retrieval quality (evidence/answer hit@k, MRR) of dense, BM25, hybrid and recency,
   on a tuning and a held-out half of the questions;
 - retrieval: `NewsStore.search` latency at the mini, full-2022 and a synthetic 200k size;
@@ -16,13 +16,13 @@ Parts (run all but accuracy, or some with `--only ingest,retrieval,...`); each i
 - grounding, followups: the answer-check suites of `newsbot eval` (drafts cached in the work
   dir, so a changed check is re-scored without the model);
 - golden: the answer check on the golden corpus's recorded answers, per half, no model
-  (scripts/bench_golden.py);
+  (benchmarks/golden.py);
 - claims: the chat model asked whether each cited sentence is stated by its passage, scored on
-  the golden corpus and on claim pairs over the sample articles (scripts/bench_claims.py);
+  the golden corpus and on claim pairs over the sample articles (benchmarks/claims.py);
 - serve: peak resident memory of `newsbot serve` after one answer;
 - cli: wall time of `newsbot --help` and `newsbot stats`;
 - scale: 20 concurrent chats over two replicas of scripts/scale_demo.py's deployment
-  (scripts/bench_scale.py);
+  (benchmarks/scale.py);
 - keywords: the keyword index's search time in SQLite FTS5 and in PostgreSQL, same chunks;
 - accuracy: records `newsbot eval` summaries (`--summaries a.summary.json ...`).
 
@@ -39,29 +39,25 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
-
-from newsbot.evaluation.bench.common import BenchConfig  # noqa: E402
+from benchmarks.common import BenchConfig
 
 logger = logging.getLogger("bench")
 
 
 def _parts() -> dict[str, Callable[[BenchConfig], dict[str, Any]]]:
-    from newsbot.evaluation.bench.accuracy import bench_accuracy
-    from newsbot.evaluation.bench.answer import bench_answer
-    from newsbot.evaluation.bench.checks import bench_followups, bench_grounding
-    from newsbot.evaluation.bench.cli_start import bench_cli
-    from newsbot.evaluation.bench.ingest import bench_ingest
-    from newsbot.evaluation.bench.ranking import bench_ranking
-    from newsbot.evaluation.bench.retrieval import bench_retrieval
-    from newsbot.evaluation.bench.serve import bench_serve
-    from newsbot.evaluation.bench.threads import bench_threads
-    from scripts.bench_claims import bench_claims
-    from scripts.bench_context import bench_context
-    from scripts.bench_golden import bench_golden
-    from scripts.bench_scale import bench_keywords, bench_scale
+    from benchmarks.accuracy import bench_accuracy
+    from benchmarks.answer import bench_answer
+    from benchmarks.checks import bench_followups, bench_grounding
+    from benchmarks.claims import bench_claims
+    from benchmarks.cli_start import bench_cli
+    from benchmarks.context import bench_context
+    from benchmarks.golden import bench_golden
+    from benchmarks.ingest import bench_ingest
+    from benchmarks.ranking import bench_ranking
+    from benchmarks.retrieval import bench_retrieval
+    from benchmarks.scale import bench_keywords, bench_scale
+    from benchmarks.serve import bench_serve
+    from benchmarks.threads import bench_threads
 
     return {
         "ingest": bench_ingest,
@@ -137,8 +133,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("-k", type=int, default=None, help="passages (default: newsbot's top_k)")
     parser.add_argument("--summaries", nargs="*", type=Path, default=[], help="eval summaries")
     args = parser.parse_args(argv)
-    from newsbot.evaluation.bench.render import render
-    from newsbot.evaluation.bench.results import OUTPUT, load_results, merge, save_results
+    from benchmarks.render import render
+    from benchmarks.results import OUTPUT, load_results, merge, save_results
     from newsbot.settings import Settings
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from newsbot.evaluation.bench.common import BenchConfig, stamp
+from benchmarks.common import BenchConfig, stamp
 
 RUNS = 10
 COMMANDS = (("--help",), ("stats",))

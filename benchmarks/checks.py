@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from newsbot.evaluation.bench.common import BenchConfig, open_store, settings_for, stamp
+from benchmarks.common import BenchConfig, open_store, settings_for, stamp
 from newsbot.evaluation.command import suite_answering
 
 
@@ -41,16 +41,16 @@ def bench_grounding(config: BenchConfig) -> dict[str, Any]:
 
 
 def bench_followups(config: BenchConfig) -> dict[str, Any]:
-    """Follow-ups over two corpora: the sample articles (`examples/articles`,
-    `scripts/followups.jsonl`) and the shared seed article (`scripts/followups-seed.jsonl`), each
-    answered or not by the articles (see `newsbot.evaluation.suites.followups`)."""
-    from newsbot.evaluation.bench.common import REPO, SHARED
+    """Follow-ups over two corpora: the suite's own sample articles and cases, and the shared seed
+    article (`benchmarks/data/followups-seed.jsonl`), each answered or not by the articles (see
+    `newsbot.evaluation.suites.followups`)."""
+    from benchmarks.common import DATA, SHARED
     from newsbot.evaluation.suites.followups import ARTICLES, CASES, COLLECTION, run_followups
     from newsbot.factories import build_llm
 
     corpora = {
         "samples": (ARTICLES, CASES),
-        "seed": (SHARED / "corpus" / "seed", REPO / "scripts" / "followups-seed.jsonl"),
+        "seed": (SHARED / "corpus" / "seed", DATA / "followups-seed.jsonl"),
     }
     results: dict[str, Any] = {}
     for name, (articles, cases) in corpora.items():

@@ -17,8 +17,8 @@ from dataclasses import asdict, replace
 from datetime import date
 from typing import Any
 
+from benchmarks.common import BenchConfig, open_store, pct, settings_for, stamp
 from newsbot.errors import InputError
-from newsbot.evaluation.bench.common import BenchConfig, open_store, pct, settings_for, stamp
 from vectorstore.ranking import RankingPolicy
 
 DEPTH = 10  # passages retrieved per question; hit@k is read off the first k
@@ -205,7 +205,7 @@ def bench_ranking(config: BenchConfig) -> dict[str, Any]:
 
 def render_ranking(r: dict[str, Any]) -> list[str]:
     """The BENCHMARKS.md section of this part."""
-    from newsbot.evaluation.bench.render_header import header
+    from benchmarks.render_header import header
 
     d = r["default"]
     out = ["## Retrieval quality (ranking ablation)", "", *header(r)]

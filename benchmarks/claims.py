@@ -1,4 +1,4 @@
-"""The `claims` part of scripts/bench.py: can the configured chat model check claims?
+"""The `claims` part of `python -m benchmarks`: can the configured chat model check claims?
 
 The answer check is lexical (bot/answer/grounding); a wrong detail built from a passage's own
 words ("the strike resumes on Thursday" where the talks do) passes it. This part measures the
@@ -15,7 +15,7 @@ Scored on the golden corpus's shown answers (tests/golden: right = holds an expe
 wrong = shown without one), per half: how well the least-supported sentence's P(yes) separates
 right from wrong answers (AUC; 0.5 is chance), what the model's own yes/no (P(yes) >= 0.5, no
 threshold tuned) keeps and catches, and the seconds per sentence. Also scored on
-scripts/claim_pairs.jsonl: sentences we wrote over our sample articles, each stated by its
+benchmarks/data/claim_pairs.jsonl: sentences we wrote over our sample articles, each stated by its
 paragraph or a changed detail away from it.
 """
 
@@ -27,12 +27,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.common import BenchConfig, pct, stamp
 from bot.answer.grounding.draft import split_draft
 from bot.answer.grounding.markers import cited_numbers, strip_markers
-from newsbot.evaluation.bench.common import BenchConfig, pct, stamp
 from tests.golden import corpus, scoring
 
-PAIRS = Path(__file__).resolve().parent / "claim_pairs.jsonl"
+PAIRS = Path(__file__).resolve().parent / "data" / "claim_pairs.jsonl"
 SAMPLES = Path(__file__).resolve().parents[1] / "examples" / "articles"
 JUDGE_SYSTEM = "You check facts. Answer only yes or no."
 JUDGE_QUESTION = (

@@ -15,14 +15,14 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from newsbot.errors import ModelError
-from newsbot.evaluation.bench.common import (
+from benchmarks.common import (
     BenchConfig,
     default_models_dir,
     portable,
     stamp,
     timed,
 )
+from newsbot.errors import ModelError
 
 
 def _free_port() -> int:

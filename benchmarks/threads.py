@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
-from newsbot.evaluation.bench.common import BenchConfig, open_store, pct, settings_for, stamp
+from benchmarks.common import BenchConfig, open_store, pct, settings_for, stamp
 
 #: Questions per cell: four cells of the answer bench's 30 would take most of an hour.
 QUESTIONS = 10
@@ -86,7 +86,7 @@ def bench_threads(config: BenchConfig) -> dict[str, Any]:
 
 def render_threads(r: dict[str, Any]) -> list[str]:
     """The Threads section of BENCHMARKS.md."""
-    from newsbot.evaluation.bench.render_header import header
+    from benchmarks.render_header import header
 
     out = ["## Threads", "", *header(r)]
     out += [

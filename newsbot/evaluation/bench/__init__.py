@@ -1,2 +1,0 @@
-"""`scripts/bench.py`'s parts: one module per benchmark, each a function from a `BenchConfig` to
-a JSON-ready result; `results` keeps them in BENCHMARKS.json and `render` writes BENCHMARKS.md."""
