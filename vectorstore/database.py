@@ -1,29 +1,34 @@
 """Where newsbot keeps the rows that decide what is stored: the article registry, the keyword
-index and the ingest lock.
+index and the ingest lock (docs/ARCHITECTURE.md, "Where the rows live").
 
-Two kinds, one interface (`Database`):
-
-- **A SQLite file in the data dir** (`vectorstore.sqlite_file`): zero setup, for the embedded store
-  and for a Chroma server used from one machine. Processes of one machine share it (WAL mode) and
-  order their writes with a lock file beside it.
-- **A PostgreSQL database** (`vectorstore.postgres`, `NEWSBOT_DATABASE_URL`): for more than one
-  machine. Every replica and ingest worker reads and writes the same rows, and the ingest lock is a
-  PostgreSQL advisory lock, so it orders writers on every machine and is released by the server
-  when a writer dies.
-
-Statements are written once, with `?` placeholders; `greatest` and `like` name the two spellings
-that differ between the engines.
+Two kinds, one interface (`Database`): `SQLiteFile`, a file in the data dir that the processes of
+one machine share (WAL mode, lock files beside it), and `vectorstore.postgres.PostgresDatabase`
+(`NEWSBOT_DATABASE_URL`), which every machine of a deployment shares. Statements are written once,
+with `?` placeholders; `greatest` and `like` name the two spellings that differ.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
-from contextlib import AbstractContextManager
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Final, Literal, Protocol
 
-REGISTRY_FILE = "registry.sqlite3"
+from newsbot.errors import StoreError
+from vectorstore.locks import FileLock, ReentrantLock
+
+REGISTRY_FILE: Final = "registry.sqlite3"
+MAX_VARIABLES: Final = 900  # below SQLite's default limit of parameters per statement
+
+
+def in_batches(ids: list[str]) -> Iterator[tuple[str, list[str]]]:
+    """`ids` in parts one statement takes as parameters, each with its `?,?,...`."""
+    for start in range(0, len(ids), MAX_VARIABLES):
+        part = ids[start : start + MAX_VARIABLES]
+        yield ",".join("?" * len(part)), part
 
 
 class Transaction(Protocol):
@@ -32,17 +37,6 @@ class Transaction(Protocol):
     def execute(self, sql: str, params: Sequence[Any] = ..., /) -> Any: ...
 
     def executemany(self, sql: str, seq_of_params: Iterable[Sequence[Any]], /) -> Any: ...
-
-
-class WriterLock(Protocol):
-    """A lock every process that writes the same rows takes (re-entrant for its thread)."""
-
-    def hold(
-        self, *, shared: bool = False, purpose: str = "write", wait: bool = True
-    ) -> AbstractContextManager[bool]:
-        """Held for the `with` block (True); with `wait=False`, False at once when another
-        thread or process has it."""
-        ...
 
 
 class Database(Protocol):
@@ -65,7 +59,7 @@ class Database(Protocol):
     def rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         """The rows of one read."""
 
-    def lock(self, name: str) -> WriterLock:
+    def lock(self, name: str) -> ReentrantLock:
         """The lock called `name`, shared by every process that uses this database."""
 
     def close(self) -> None: ...
@@ -87,9 +81,64 @@ def open_database(
         from vectorstore.postgres import PostgresDatabase
 
         return PostgresDatabase(url)
-    from vectorstore.sqlite_file import SQLiteFile
-
     if chroma_host is None:
         return SQLiteFile(data_dir / REGISTRY_FILE)
     server = f"{chroma_host}-{chroma_port}" if chroma_port else chroma_host
     return SQLiteFile(data_dir / f"registry-{re.sub(r'[^A-Za-z0-9.-]+', '_', server)}.sqlite3")
+
+
+class SQLiteFile:
+    """The SQLite file at `path`, shared by threads (one connection, guarded by a lock) and
+    processes (WAL mode, a busy timeout, write transactions that take the write lock up front).
+
+    Raises:
+        StoreError: the file cannot be opened (the data dir is not writable, or it is not SQLite).
+    """
+
+    kind: Literal["sqlite", "postgresql"] = "sqlite"
+    greatest = "MAX"
+    like = "LIKE"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.where = str(path)
+        self._lock = threading.Lock()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA busy_timeout=10000")
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(
+                f"Cannot open {path} ({exc}): check that the data dir is writable, or delete the "
+                "file to rebuild it by re-ingesting"
+            ) from exc
+
+    def apply(self, schema: str) -> None:
+        with self._lock:
+            self.db.executescript(schema)
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction (BEGIN IMMEDIATE: other writers wait, readers go on)."""
+        with self._lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+
+    def rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self.db.execute(sql, params).fetchall()
+
+    def lock(self, name: str) -> FileLock:
+        """A lock file beside the database (`registry.<name>.lock`): the kernel drops it when its
+        process dies, so a crashed writer never leaves it behind."""
+        return FileLock.at(self.path.with_name(f"{self.path.stem}.{name}.lock"))

@@ -1,45 +1,38 @@
-"""The keyword side of hybrid search: the chunks' words, indexed in the registry's database.
+"""The keyword side of hybrid search: each chunk's title and text, indexed in the registry's
+database (docs/ARCHITECTURE.md, "Searching").
 
-Each stored chunk's title and text (stemmed) is indexed with its id, article, publication day and
-source, in the deployment's `Database` (vectorstore.database):
+`KeywordIndex` holds what both engines share: the writes (row by row, in the database's own
+transactions, each also appending the articles it touched to the `keyword_changes` journal),
+the journal's reads, and the search, which ranks in this process's memory
+(`vectorstore.keywords_memory`) once that copy is built, and in the database until then. The
+engines differ only in their SQL:
 
-- **SQLite** (`vectorstore.keywords_sqlite`): one FTS5 table per collection in the registry's
-  file. FTS5 ranks with Okapi BM25 (k1 1.2, b 0.75) in C.
-- **PostgreSQL** (`vectorstore.keywords_postgres`): one table of `tsvector`s with a GIN index,
-  shared by every machine, ranked by `ts_rank` (term frequency, normalised by length). Fusion uses
-  only the order of the hits, so the two rankings serve alike.
+- `SQLiteKeywords`: one FTS5 table per collection in the registry's file, ranked by `bm25()`.
+- `PostgresKeywords`: one table of `tsvector`s with a GIN index shared by every machine, ranked
+  by `ts_rank`. Fusion uses only the order of the hits, so the two rankings serve alike.
 
-Both update row by row and commit with the database's own transactions, so the index follows
-ingest, re-ingest and delete exactly, and every process reads the others' committed writes at once.
-Each write also appends the articles it touched to the `keyword_changes` journal, in the same
-transaction: a process that ranks in memory (`vectorstore.keywords_memory`, the default) reads
-the journal before each search and re-reads those articles, so it never ranks from stale rows.
-The database ranks while that copy is being built, and when `keywords_in_memory` is off.
-
-The store keeps it in step with Chroma inside its write order (docs/ARCHITECTURE.md): an article's
-rows are replaced after its chunks reach Chroma and before its registry row turns `done`, so an
-interrupted write leaves the article `pending` and the next ingest replaces its rows again. Chroma
-stays the source of truth for the text a search returns: a keyword hit whose chunk Chroma no
-longer holds is skipped by the store.
+`keyword_index` chooses the engine of a `Database`. The store keeps the index in step with Chroma
+inside its write order; Chroma stays the source of truth for the text a search returns.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
+from newsbot.errors import StoreError
 from vectorstore.chunks import chunk_id, epoch_day
-from vectorstore.database import Database, Transaction
+from vectorstore.database import Database, Transaction, in_batches
 from vectorstore.filters import ChunkFilter
-from vectorstore.records import ArticleMeta, ChunkText
+from vectorstore.keywords_memory import Journal, MemoryKeywords
+from vectorstore.records import ArticleMeta, ChunkText, KeywordChunk
 
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
-
-    from vectorstore.keywords_memory import MemoryKeywords
 
 #: Words a keyword query leaves out: they occur in nearly every article (BM25 would give them
 #: almost no weight anyway) and make FTS5 score every chunk that holds them.
@@ -53,29 +46,31 @@ QUERY_STOPWORDS: Final = frozenset(
 )
 MAX_QUERY_TERMS: Final = 32
 ROWS_PAGE: Final = 2000  # rows read at a time when every row is read
-
-
-@dataclass(frozen=True)
-class KeywordChunk:
-    """One chunk as the keyword index stores it; `day` is days since 1970-01-01 (-1: undated)."""
-
-    chunk_id: str
-    article_id: str
-    title: str
-    text: str
-    day: int
-    source: str
+OVERFETCH: Final = 3  # a filtered SQLite search first ranks this many times n, unfiltered
+_COLUMNS: Final = "chunk_id, article_id, title, text, day, source"
+#: `keyword_tables` says which collections are built; `keyword_changes` is the journal, `{serial}`
+#: the engine's auto-numbered key (never reused). An entry with no article means every row of the
+#: collection changed. Writers of a collection hold its ingest lock (`NewsStore`), so its entries
+#: commit in the order of their numbers: a reader that has applied entry n never later finds a
+#: lower one committed.
+_SHARED_SCHEMA: Final = (
+    "CREATE TABLE IF NOT EXISTS keyword_tables ("
+    "collection TEXT PRIMARY KEY, table_name TEXT NOT NULL, built INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS keyword_changes ("
+    "seq {serial}, collection TEXT NOT NULL, article_id TEXT);"
+    "CREATE INDEX IF NOT EXISTS keyword_changes_order ON keyword_changes (collection, seq)"
+)
 
 
 def keyword_chunk(meta: ArticleMeta, chunk: ChunkText) -> KeywordChunk:
     """The keyword index's row of one chunk."""
     return KeywordChunk(
-        chunk_id=chunk_id(meta.article_id, chunk.index),
-        article_id=meta.article_id,
-        title=meta.title,
-        text=chunk.text,
-        day=epoch_day(meta.published),
-        source=meta.source,
+        chunk_id(meta.article_id, chunk.index),
+        meta.article_id,
+        meta.title,
+        chunk.text,
+        epoch_day(meta.published),
+        meta.source,
     )
 
 
@@ -86,21 +81,6 @@ def query_terms(query: str) -> list[str]:
     return list(dict.fromkeys(kept))[:MAX_QUERY_TERMS]
 
 
-TABLES_SCHEMA: Final = (
-    "CREATE TABLE IF NOT EXISTS keyword_tables ("
-    "collection TEXT PRIMARY KEY, table_name TEXT NOT NULL, built INTEGER NOT NULL)"
-)
-#: The journal of writes; `{serial}` is the engine's auto-numbered key (never reused). An entry
-#: with no article means every row of the collection changed. Writers of a collection hold its
-#: ingest lock (`NewsStore`), so its entries commit in the order of their numbers: a reader that
-#: has applied entry n never later finds a lower one committed.
-JOURNAL_SCHEMA: Final = (
-    "CREATE TABLE IF NOT EXISTS keyword_changes ("
-    "seq {serial}, collection TEXT NOT NULL, article_id TEXT);"
-    "CREATE INDEX IF NOT EXISTS keyword_changes_order ON keyword_changes (collection, seq)"
-)
-
-
 def keyword_index(database: Database, collection: str, in_memory: bool = True) -> KeywordIndex:
     """The keyword index of `collection` in `database`, of the engine's kind; ranked in this
     process's memory once built when `in_memory`, else always by the database.
@@ -108,38 +88,36 @@ def keyword_index(database: Database, collection: str, in_memory: bool = True) -
     Raises:
         StoreError: its tables cannot be created.
     """
-    index: KeywordIndex
-    if database.kind == "postgresql":
-        from vectorstore.keywords_postgres import PostgresKeywordIndex
-
-        index = PostgresKeywordIndex(database, collection)
-    else:
-        from vectorstore.keywords_sqlite import SQLiteKeywordIndex
-
-        index = SQLiteKeywordIndex(database, collection)
+    engine = PostgresKeywords if database.kind == "postgresql" else SQLiteKeywords
+    index = engine(database, collection)
     if in_memory:
-        index.rank_in_memory()
+        index.memory = MemoryKeywords(Journal(index.latest_change, index.changes_since, index.rows))
     return index
 
 
 class KeywordIndex(ABC):
-    """The keyword index of one collection's chunks (see the module docstring)."""
+    """The keyword index of one collection's chunks (see the module docstring).
+
+    An engine names its `table`, the `scope` (column and value) that picks the collection's rows
+    in a table shared by every collection (None: the table is the collection's own), the `key`
+    it pages through every row by, and how the database ranks.
+    """
 
     table: str
+    scope: tuple[str, str] | None = None
+    key: str = "chunk_id"
+    upsert: str = ""  # what an insert of a row already there does
 
     def __init__(self, database: Database, collection: str) -> None:
         self.database = database
         self.collection = collection
-        self._transaction = database.transaction
         self.memory: MemoryKeywords | None = None
 
-    def rank_in_memory(self) -> MemoryKeywords:
-        """Rank in this process's memory from now on (once built; see the module docstring)."""
-        from vectorstore.keywords_memory import Journal, MemoryKeywords
-
-        if self.memory is None:
-            self.memory = MemoryKeywords(Journal(self.latest_change, self.changes_since, self.rows))
-        return self.memory
+    def _where(self, *clauses: str) -> tuple[str, list[object]]:
+        """` WHERE ...` of `clauses` within the collection's rows, and the scope's parameter."""
+        scoped = [f"{self.scope[0]} = ?", *clauses] if self.scope else list(clauses)
+        sql = f" WHERE {' AND '.join(scoped)}" if scoped else ""
+        return sql, [self.scope[1]] if self.scope else []
 
     # --- state -----------------------------------------------------------------------------------
 
@@ -152,23 +130,24 @@ class KeywordIndex(ABC):
         return bool(rows and rows[0][0])
 
     def mark_built(self) -> None:
-        with self._transaction() as db:
+        with self.database.transaction() as db:
             db.execute(
                 "INSERT INTO keyword_tables (collection, table_name, built) VALUES (?, ?, 1) "
                 "ON CONFLICT (collection) DO UPDATE SET built = 1",
                 (self.collection, self.table),
             )
 
-    @abstractmethod
     def count(self) -> int:
         """Chunks indexed."""
+        where, params = self._where()
+        return int(self.database.rows(f"SELECT COUNT(*) FROM {self.table}{where}", params)[0][0])
 
     # --- writes ----------------------------------------------------------------------------------
 
     def replace(self, article_ids: Iterable[str], chunks: Sequence[KeywordChunk]) -> None:
         """Make `chunks` the only rows of `article_ids`, in one transaction."""
         ids = list(dict.fromkeys(article_ids))
-        with self._transaction() as db:
+        with self.database.transaction() as db:
             self._delete(db, ids)
             self._insert(db, chunks)
             self._journal(db, [*ids, *(c.article_id for c in chunks)])
@@ -176,36 +155,39 @@ class KeywordIndex(ABC):
     def delete(self, article_ids: Iterable[str]) -> None:
         """Remove every row of `article_ids`."""
         ids = list(dict.fromkeys(article_ids))
-        with self._transaction() as db:
+        with self.database.transaction() as db:
             self._delete(db, ids)
             self._journal(db, ids)
 
     def clear(self) -> None:
         """Remove every row (the collection is gone) and forget that it was built."""
-        with self._transaction() as db:
-            self._clear(db)
+        where, params = self._where()
+        with self.database.transaction() as db:
+            db.execute(f"DELETE FROM {self.table}{where}", params)
             db.execute("DELETE FROM keyword_tables WHERE collection = ?", (self.collection,))
             # The older entries no longer matter: one that says "everything" replaces them.
             db.execute("DELETE FROM keyword_changes WHERE collection = ?", (self.collection,))
-            db.execute(
-                "INSERT INTO keyword_changes (collection, article_id) VALUES (?, NULL)",
-                (self.collection,),
-            )
+            self._journal(db, [None])
 
-    def _journal(self, db: Transaction, article_ids: Iterable[str]) -> None:
+    def _journal(self, db: Transaction, article_ids: Iterable[str | None]) -> None:
         db.executemany(
             "INSERT INTO keyword_changes (collection, article_id) VALUES (?, ?)",
             [(self.collection, a) for a in dict.fromkeys(article_ids)],
         )
 
-    @abstractmethod
-    def _insert(self, db: Transaction, chunks: Sequence[KeywordChunk]) -> None: ...
+    def _insert(self, db: Transaction, chunks: Sequence[KeywordChunk]) -> None:
+        scope = [self.scope[1]] if self.scope else []
+        columns = f"{self.scope[0]}, {_COLUMNS}" if self.scope else _COLUMNS
+        marks = ", ".join("?" * (len(scope) + 6))
+        db.executemany(
+            f"INSERT INTO {self.table} ({columns}) VALUES ({marks}){self.upsert}",
+            [(*scope, c.chunk_id, c.article_id, c.title, c.text, c.day, c.source) for c in chunks],
+        )
 
-    @abstractmethod
-    def _delete(self, db: Transaction, ids: list[str]) -> None: ...
-
-    @abstractmethod
-    def _clear(self, db: Transaction) -> None: ...
+    def _delete(self, db: Transaction, ids: list[str]) -> None:
+        for marks, part in in_batches(ids):
+            where, params = self._where(f"article_id IN ({marks})")
+            db.execute(f"DELETE FROM {self.table}{where}", [*params, *part])
 
     # --- reads -----------------------------------------------------------------------------------
 
@@ -249,26 +231,142 @@ class KeywordIndex(ABC):
         )
         return [(int(number), article) for number, article in rows]
 
-    @abstractmethod
     def rows(self, article_ids: Sequence[str] | None = None) -> Iterator[KeywordChunk]:
         """The rows of `article_ids` (None: every row, read a page at a time)."""
+        select = f"SELECT {self.key}, {_COLUMNS} FROM {self.table}"
+        if article_ids is not None:
+            for marks, part in in_batches(list(article_ids)):
+                where, params = self._where(f"article_id IN ({marks})")
+                found = self.database.rows(select + where, [*params, *part])
+                yield from (KeywordChunk(*row[1:]) for row in found)
+            return
+        last: object = -1 if self.key == "rowid" else ""
+        where, params = self._where(f"{self.key} > ?")
+        while page := self.database.rows(
+            f"{select}{where} ORDER BY {self.key} LIMIT ?", [*params, last, ROWS_PAGE]
+        ):
+            yield from (KeywordChunk(*row[1:]) for row in page)
+            last = page[-1][0]
+
+    def _filter(self, where: ChunkFilter | None) -> tuple[list[str], list[object]]:
+        """The SQL conditions (on columns `day` and `source`) and parameters of `where`."""
+        clauses: list[str] = []
+        params: list[object] = []
+        if where is not None:
+            if where.first_day is not None:
+                clauses.append("day >= ?")
+                params.append(where.first_day)
+            if where.last_day is not None:
+                clauses.append("day <= ?")
+                params.append(where.last_day)
+            if where.sources:
+                clauses.append(f"source IN ({','.join('?' * len(where.sources))})")
+                params.extend(where.sources)
+        return clauses, params
 
 
-def filter_clauses(where: ChunkFilter | None) -> tuple[list[str], list[object]]:
-    """The SQL conditions (on columns `day` and `source`) and parameters of `where`."""
-    clauses: list[str] = []
-    params: list[object] = []
-    if where is not None:
-        if where.first_day is not None:
-            clauses.append("day >= ?")
-            params.append(where.first_day)
-        if where.last_day is not None:
-            clauses.append("day <= ?")
-            params.append(where.last_day)
-        if where.sources:
-            clauses.append(f"source IN ({','.join('?' * len(where.sources))})")
-            params.extend(where.sources)
-    return clauses, params
+class SQLiteKeywords(KeywordIndex):
+    """BM25 in an FTS5 table of the registry's SQLite file (Porter stemming)."""
+
+    key = "rowid"
+
+    def __init__(self, database: Database, collection: str) -> None:
+        super().__init__(database, collection)
+        # Collection names allow '.' and '-', which SQL identifiers don't: name it by a hash.
+        self.table = "keywords_" + hashlib.sha256(collection.encode()).hexdigest()[:16]
+        try:
+            database.apply(
+                f"CREATE VIRTUAL TABLE IF NOT EXISTS {self.table} USING fts5("
+                "title, text, chunk_id UNINDEXED, article_id UNINDEXED, day UNINDEXED, "
+                "source UNINDEXED, tokenize = 'porter unicode61 remove_diacritics 2');"
+                + _SHARED_SCHEMA.format(serial="INTEGER PRIMARY KEY AUTOINCREMENT")
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(
+                f"Cannot open the keyword index in {database.where} ({exc}): check that the data "
+                "dir is writable and that this Python's SQLite has FTS5"
+            ) from exc
+
+    def database_search(
+        self, query: str, n: int, where: ChunkFilter | None = None
+    ) -> list[tuple[str, float]]:
+        terms = query_terms(query)
+        if not terms or n < 1:
+            return []
+        match = " OR ".join(f'"{term}"' for term in terms)
+        if where is not None:
+            # Filtering inside the MATCH reads the day and source of every matching chunk, which
+            # costs about as much again as ranking them (BENCHMARKS.md, search). The filter a
+            # question carries (as of its date) keeps nearly every chunk, so rank unfiltered and
+            # keep the passing ones among the best; filter in SQL only when too few pass.
+            wide = OVERFETCH * n
+            rows = self._ranked(match, [], [], wide, extra=", day, source")
+            kept = [(cid, score) for cid, score, day, src in rows if where.keeps_day(day, src)]
+            if len(kept) >= n or len(rows) < wide:
+                return kept[:n]
+        clauses, params = self._filter(where)
+        return [(cid, score) for cid, score in self._ranked(match, clauses, params, n)]
+
+    def _ranked(
+        self, match: str, clauses: list[str], params: list[object], n: int, extra: str = ""
+    ) -> list[tuple[Any, ...]]:
+        """The best `n` rows for `match` passing `clauses`: chunk id, score (higher is better)
+        and the `extra` columns."""
+        sql = (
+            f"SELECT chunk_id, bm25({self.table}) AS score{extra} FROM {self.table} "
+            f"WHERE {' AND '.join([f'{self.table} MATCH ?', *clauses])} ORDER BY score LIMIT ?"
+        )
+        try:
+            rows = self.database.rows(sql, (match, *params, n))
+        except sqlite3.Error as exc:
+            raise StoreError(f"Keyword search in {self.database.where} failed ({exc})") from exc
+        # FTS5's bm25() is negative (lower is better); flip it so that higher is better.
+        return [(str(row[0]), -float(row[1]), *row[2:]) for row in rows]
+
+
+class PostgresKeywords(KeywordIndex):
+    """One `keyword_chunks` table for every collection; its `tsvector` column is computed by
+    PostgreSQL from title and text (the `english` configuration: Snowball stemming, stopwords
+    left out), and a search matches any of the question's words, ranked by `ts_rank`."""
+
+    table = "keyword_chunks"
+    upsert = (
+        " ON CONFLICT (collection, chunk_id) DO UPDATE SET article_id = excluded.article_id, "
+        "day = excluded.day, source = excluded.source, title = excluded.title, "
+        "text = excluded.text"
+    )
+
+    def __init__(self, database: Database, collection: str) -> None:
+        super().__init__(database, collection)
+        self.scope = ("collection", collection)
+        database.apply(
+            f"CREATE TABLE IF NOT EXISTS {self.table} (collection TEXT NOT NULL, "
+            "chunk_id TEXT NOT NULL, article_id TEXT NOT NULL, day INTEGER NOT NULL, "
+            "source TEXT NOT NULL, title TEXT NOT NULL, text TEXT NOT NULL, words tsvector "
+            "GENERATED ALWAYS AS (to_tsvector('english', title || ' ' || text)) STORED, "
+            "PRIMARY KEY (collection, chunk_id));"
+            f"CREATE INDEX IF NOT EXISTS {self.table}_words ON {self.table} USING GIN (words);"
+            f"CREATE INDEX IF NOT EXISTS {self.table}_article "
+            f"ON {self.table} (collection, article_id);"
+            + _SHARED_SCHEMA.format(serial="BIGSERIAL PRIMARY KEY")
+        )
+
+    def database_search(
+        self, query: str, n: int, where: ChunkFilter | None = None
+    ) -> list[tuple[str, float]]:
+        # Letters and digits only: tsquery syntax (& | ! : * ' parentheses) never reaches it.
+        words = [w for t in query_terms(query) for w in re.findall(r"[^\W_]+", t)]
+        if not words or n < 1:
+            return []
+        clauses, params = self._filter(where)
+        sql = (
+            f"SELECT chunk_id, ts_rank(words, q, 1) AS score "
+            f"FROM {self.table}, to_tsquery('english', ?) AS q "
+            f"WHERE {' AND '.join(['collection = ?', 'words @@ q', *clauses])} "
+            "ORDER BY score DESC, chunk_id LIMIT ?"
+        )
+        rows = self.database.rows(sql, (" | ".join(words), self.collection, *params, n))
+        return [(str(cid), float(score)) for cid, score in rows]
 
 
 def build_keyword_index(collection: Collection, index: KeywordIndex, page: int = 2000) -> int:
@@ -283,21 +381,19 @@ def build_keyword_index(collection: Collection, index: KeywordIndex, page: int =
         got = collection.get(include=["documents", "metadatas"], limit=page, offset=total)
         if not got["ids"]:
             break
-        rows: list[KeywordChunk] = []
         metadatas: list[Any] = list(got["metadatas"] or [])
-        for cid, text, meta in zip(got["ids"], got["documents"] or [], metadatas, strict=False):
-            if text is None or meta is None:
-                continue
-            rows.append(
-                KeywordChunk(
-                    chunk_id=cid,
-                    article_id=str(meta.get("article_id", "")),
-                    title=str(meta.get("title", "")),
-                    text=text,
-                    day=int(meta.get("published_ts", -1)),
-                    source=str(meta.get("source", "")),
-                )
+        rows = [
+            KeywordChunk(
+                cid,
+                str(meta.get("article_id", "")),
+                str(meta.get("title", "")),
+                text,
+                int(meta.get("published_ts", -1)),
+                str(meta.get("source", "")),
             )
+            for cid, text, meta in zip(got["ids"], got["documents"] or [], metadatas, strict=False)
+            if text is not None and meta is not None
+        ]
         index.replace([], rows)
         total += len(got["ids"])
     index.mark_built()

@@ -34,15 +34,13 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 import numpy as np
 import Stemmer
 
 from vectorstore.filters import ChunkFilter
-
-if TYPE_CHECKING:
-    from vectorstore.keywords import KeywordChunk
+from vectorstore.records import KeywordChunk
 
 logger = logging.getLogger(__name__)
 

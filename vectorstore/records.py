@@ -1,8 +1,9 @@
 """The records the store consumes and returns: plain frozen dataclasses, no behaviour.
 
 `ArticleMeta` and `ChunkText` go in (built by the ingest pipeline from an `ingest.article.Article`),
-`ArticleRow` comes out of the article registry, `Passage` is one retrieved chunk, and
-`SearchFilter` narrows a search to a date range and some sources.
+`ArticleRow` comes out of the article registry, `KeywordChunk` is a row of the keyword index,
+`Passage` is one retrieved chunk, and `SearchFilter` narrows a search to a date range and some
+sources.
 """
 
 from __future__ import annotations
@@ -39,20 +40,26 @@ class ChunkText:
 
 
 @dataclass(frozen=True)
-class ArticleRow:
+class ArticleRow(ArticleMeta):
     """A row of the article registry: the article's metadata plus what was stored for it.
 
     `ingested_at` is an ISO 8601 UTC timestamp of the last completed write.
     """
 
-    article_id: str
-    title: str
-    url: str
-    source: str
-    published: str | None
-    content_hash: str
     n_chunks: int
     ingested_at: str
+
+
+@dataclass(frozen=True)
+class KeywordChunk:
+    """One chunk as the keyword index stores it; `day` is days since 1970-01-01 (-1: undated)."""
+
+    chunk_id: str
+    article_id: str
+    title: str
+    text: str
+    day: int
+    source: str
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
-from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -19,12 +18,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 from newsbot.errors import StoreError
 from vectorstore.chunks import epoch_day
-from vectorstore.database import Database, Transaction, open_database
+from vectorstore.database import Database, in_batches, open_database
 from vectorstore.records import ArticleMeta, ArticleRow
 
 Status = Literal["pending", "done"]
-
-_SQLITE_MAX_VARS = 900  # below SQLite's default limit of host parameters per statement
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -101,9 +98,6 @@ class ArticleRegistry:
     def close(self) -> None:
         self.database.close()
 
-    def _transaction(self) -> AbstractContextManager[Transaction]:
-        return self.database.transaction()
-
     def _query(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         return self.database.rows(sql, (self.collection, *params))
 
@@ -115,21 +109,12 @@ class ArticleRegistry:
             f"SELECT {_COLUMNS} FROM articles WHERE collection = ? AND article_id = ?",
             (article_id,),
         )
-        return _row(rows[0]) if rows else None
-
-    def status_of(self, article_id: str) -> Status | None:
-        rows = self._query(
-            "SELECT status FROM articles WHERE collection = ? AND article_id = ?", (article_id,)
-        )
-        return rows[0][0] if rows else None
+        return ArticleRow(*rows[0]) if rows else None
 
     def _rows_of(self, columns: str, article_ids: Iterable[str]) -> list[tuple[Any, ...]]:
         """`article_id` and `columns` of the rows of `article_ids`, in batches SQLite accepts."""
-        ids = list(dict.fromkeys(article_ids))
         rows: list[tuple[Any, ...]] = []
-        for start in range(0, len(ids), _SQLITE_MAX_VARS):
-            part = ids[start : start + _SQLITE_MAX_VARS]
-            marks = ",".join("?" * len(part))
+        for marks, part in in_batches(list(dict.fromkeys(article_ids))):
             rows += self._query(
                 f"SELECT article_id, {columns} FROM articles "
                 f"WHERE collection = ? AND article_id IN ({marks})",
@@ -202,7 +187,7 @@ class ArticleRegistry:
             "LIMIT ? OFFSET ?",
             [*params, limit, offset],
         )
-        return [_row(r) for r in rows]
+        return [ArticleRow(*r) for r in rows]
 
     def dates_and_sources(self, article_ids: Iterable[str]) -> dict[str, tuple[int, str]]:
         """`{article_id: (publication day since 1970-01-01 or -1, source)}` of the ids that have
@@ -223,26 +208,20 @@ class ArticleRegistry:
             if keep(epoch_day(published), str(source))
         ]
 
-    def done_ids(self) -> set[str]:
-        rows = self._query(
-            "SELECT article_id FROM articles WHERE collection = ? AND status = 'done'"
-        )
-        return {str(r[0]) for r in rows}
-
     def pending(self) -> list[ArticleRow]:
         """Articles whose write began but did not finish (an interrupted run)."""
         rows = self._query(
             f"SELECT {_COLUMNS} FROM articles WHERE collection = ? AND status = 'pending' "
             "ORDER BY article_id"
         )
-        return [_row(r) for r in rows]
+        return [ArticleRow(*r) for r in rows]
 
     # --- writes ----------------------------------------------------------------------------------
 
     def mark_pending(self, items: Sequence[tuple[ArticleMeta, int]]) -> None:
         """Step 1 of a write: each article pending, new metadata, `max(old, new)` chunk count."""
         now = _now()
-        with self._transaction() as db:
+        with self.database.transaction() as db:
             db.executemany(
                 "INSERT INTO articles (collection, article_id, title, url, url_key, source, "
                 "published, content_hash, n_chunks, status, ingested_at) "
@@ -258,7 +237,7 @@ class ArticleRegistry:
     def mark_done(self, items: Sequence[tuple[ArticleMeta, int]]) -> None:
         """Step 4 of a write: each article done with its new hash and exact chunk count."""
         now = _now()
-        with self._transaction() as db:
+        with self.database.transaction() as db:
             db.executemany(
                 "UPDATE articles SET content_hash = ?, n_chunks = ?, status = 'done', "
                 "ingested_at = ? WHERE collection = ? AND article_id = ?",
@@ -267,7 +246,7 @@ class ArticleRegistry:
 
     def delete(self, article_id: str) -> bool:
         """Remove an article's row; False when there was none."""
-        with self._transaction() as db:
+        with self.database.transaction() as db:
             cursor = db.execute(
                 "DELETE FROM articles WHERE collection = ? AND article_id = ?",
                 (self.collection, article_id),
@@ -276,7 +255,7 @@ class ArticleRegistry:
 
     def clear(self) -> int:
         """Remove every row of this collection (its Chroma collection is gone); returns how many."""
-        with self._transaction() as db:
+        with self.database.transaction() as db:
             cursor = db.execute("DELETE FROM articles WHERE collection = ?", (self.collection,))
             return int(cursor.rowcount)
 
@@ -290,18 +269,4 @@ def _meta_values(meta: ArticleMeta) -> tuple[object, ...]:
         meta.source,
         meta.published,
         meta.content_hash,
-    )
-
-
-def _row(values: tuple[Any, ...]) -> ArticleRow:
-    article_id, title, url, source, published, content_hash, n_chunks, ingested_at = values
-    return ArticleRow(
-        article_id=str(article_id),
-        title=str(title),
-        url=str(url),
-        source=str(source),
-        published=None if published is None else str(published),
-        content_hash=str(content_hash),
-        n_chunks=int(n_chunks),
-        ingested_at=str(ingested_at),
     )
