@@ -14,11 +14,12 @@ import pytest
 from langchain_core.embeddings import Embeddings
 
 from newsbot.errors import StoreError
+from vectorstore.chunks import epoch_day
 from vectorstore.client import make_chroma_client
 from vectorstore.embeddings import LocalMiniLMEmbeddings
 from vectorstore.records import ArticleMeta, ChunkText
 from vectorstore.registry import ArticleRegistry, normalize_url
-from vectorstore.store import NewsStore, epoch_day
+from vectorstore.store import NewsStore
 
 OpenStore = Callable[..., NewsStore]
 

@@ -1,17 +1,11 @@
-"""The store's read path: a question's best chunks, dense and keyword rankings fused, filtered by
-date and source without Chroma's slow metadata filter.
+"""The store's read path (docs/ARCHITECTURE.md, "Searching"): a question's best chunks, the dense
+and keyword rankings fused (`vectorstore.ranking`), filtered by date and source without Chroma's
+slow metadata filter.
 
-Filtering: Chroma resolves a `where` in SQLite before its vector search (0.4-0.6 s in a data dir
-with several large collections), and even reading the metadata of a few hundred query rows costs
-0.15 ms a row. So a filtered search asks Chroma for ids and distances only, decides from the
-article registry (one indexed lookup per batch) which chunks pass, and reads text and metadata of
-the passing ones alone. When too few of the nearest chunks pass (a narrow filter), the registry
-lists the chunks that do, and Chroma searches among those ids (`query(ids=...)`). Chunks the
-registry does not know (written by other tools) are judged by their Chroma metadata.
-
-Ranking is `vectorstore.ranking`: with a keyword index, both rankings offer `candidates` chunks
-and the fusion (plus the recency prior) picks `k`. The keyword search runs on a worker thread
-while the query is embedded.
+A filtered search asks Chroma for ids and distances only and decides from the article registry
+which chunks pass; when too few of the nearest do, Chroma searches among the ids of those that
+pass (`query(ids=...)`). Chunks the registry does not know (written by other tools) are judged by
+their Chroma metadata. Only the chosen chunks' text and metadata are read.
 """
 
 from __future__ import annotations
@@ -142,19 +136,17 @@ class Searcher:
         The candidates (the dense ones and `keyword`, the keyword hits) are fused by id, their
         dates read from the registry; only the `k` chosen are read from Chroma.
         """
-        use_keywords = self.keywords is not None and policy.keyword_weight > 0
-        if not use_keywords and policy.recency_weight <= 0:
-            return self._read_hits(self._dense(vector, k, where))
-        wide = max(policy.candidates, k)
+        plain = (self.keywords is None or policy.keyword_weight <= 0) and policy.recency_weight <= 0
         dates: dict[str, tuple[int, str]] = {}  # registry rows read so far, by article
-        dense = self._dense(vector, wide, where, dates)
-        candidates = {h.chunk_id for h in dense} | set(keyword)
-        unread = {article_of(c) for c in candidates} - dates.keys()
-        dates.update(self.registry.dates_and_sources(unread) if unread else {})
+        dense = self._dense(vector, k if plain else max(policy.candidates, k), where, dates)
         ages: dict[str, int | None] = {}
-        for cid in candidates:
-            day = dates.get(article_of(cid), (UNKNOWN_DAY, ""))[0]
-            ages[cid] = None if day == UNKNOWN_DAY or as_of is None else as_of - day
+        if policy.recency_weight > 0:
+            candidates = {h.chunk_id for h in dense} | set(keyword)
+            unread = {article_of(c) for c in candidates} - dates.keys()
+            dates.update(self.registry.dates_and_sources(unread) if unread else {})
+            for cid in candidates:
+                day = dates.get(article_of(cid), (UNKNOWN_DAY, ""))[0]
+                ages[cid] = None if day == UNKNOWN_DAY or as_of is None else as_of - day
         similarity = {h.chunk_id: 1.0 - h.distance for h in dense}
         if policy.recency_weight > 0:  # the prior weighs each candidate by its similarity
             similarity.update(self._similarity([c for c in keyword if c not in similarity], vector))
@@ -260,16 +252,6 @@ class Searcher:
         ]
 
     # --- reading passages ------------------------------------------------------------------------
-
-    def _read_hits(self, hits: Sequence[_Hit]) -> tuple[list[Passage], int]:
-        """The passages of dense hits in their order, and how many Chroma no longer holds."""
-        read = self._read([h.chunk_id for h in hits])
-        kept = [h for h in hits if h.chunk_id in read]
-        passages = [
-            replace(read[h.chunk_id], score=1.0 - h.distance, rank=n)
-            for n, h in enumerate(kept, start=1)
-        ]
-        return passages, len(hits) - len(passages)
 
     def _read(self, ids: Sequence[str]) -> dict[str, Passage]:
         """The passages of `ids` that Chroma still holds; the caller sets their `score`."""

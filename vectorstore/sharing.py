@@ -1,29 +1,12 @@
-"""How processes that share a data dir see each other's committed writes.
+"""How processes that share a data dir see each other's committed writes (docs/ARCHITECTURE.md,
+"Processes sharing a data dir").
 
-**Embedded Chroma** (`PersistentClient`) keeps each collection's vector index in the memory of
-the process that opened it: it loads the index from disk, replays the write log once, then only
-applies its own writes. Another process's upserts and deletes reach the shared SQLite records
-(counts, metadata) but never that in-memory index, so a long-running `newsbot serve` searched the
-index as it was at start-up: new articles were invisible and deleted chunks came back from the
-vector search without a record (the old HTTP 500). Chroma has no call to refresh it, so
-`EmbeddedChroma` reopens: it builds a new Chroma `System` for the folder (the old one is freed
-once unused) when another process has written the collection since this one loaded it.
-
-The protocol, with two files in the Chroma folder:
-
-- `newsbot.lock`: writers hold it exclusively around their Chroma calls; a process holds it shared
-  while it loads an index (open or reopen), so it never reads index files a writer is saving.
-- `newsbot-writes/<collection>`: a counter each writer increments when its write is done. A
-  search compares it with the value seen when the index was loaded: one `pread` (a few
-  microseconds) on the hot path, and a reopen only when another process wrote.
-
-newsbot's embedded collections save their index after every write (`sync_threshold` 1), so a
-reopen loads the saved index instead of replaying up to a thousand logged writes (0.1-0.2 s
-instead of 3-4 s for 10,000 chunks on the busy 2-core machine), and no process can save an index
-that misses another's writes: a writer first reopens when the counter moved.
-
-**A Chroma server** holds the one index every client searches, so `ServerChroma` has nothing to
-refresh. Both kinds order the writers of one data dir with `NewsStore.ingest_lock`.
+Embedded Chroma keeps a collection's vector index in the memory of each process that loaded it and
+has no call to refresh it, so `EmbeddedChroma` builds a new Chroma `System` for the folder when
+another process has written the collection since this one loaded it. Writers hold `newsbot.lock`
+exclusively around their Chroma calls and then bump the collection's counter in `newsbot-writes/`;
+loaders hold the lock shared; a search compares the counter (one `pread`) before it reads. A
+Chroma server holds the one index every client searches: `SharedChroma` has nothing to refresh.
 """
 
 from __future__ import annotations
@@ -37,7 +20,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import ClassVar
 
 from chromadb.api import ClientAPI, ServerAPI
 from chromadb.api.client import Client
@@ -53,7 +35,8 @@ _COUNTER_BYTES = 21  # 20 digits and a newline
 
 
 class SharedChroma:
-    """A Chroma client that stays current with the writes of other processes (server mode: as is).
+    """A Chroma client that stays current with the writes of other processes; as is for a
+    `chroma run` server (or an in-memory client), where every client sees every write at once.
 
     Get one with `shared_chroma(client)`. `client` may change after a `refresh`; `epoch` counts
     the changes, so holders of a collection object know to fetch it again.
@@ -83,10 +66,6 @@ class SharedChroma:
     def writing(self, collection: str) -> Iterator[None]:
         """Hold around the Chroma calls of one write to `collection`."""
         yield
-
-
-class ServerChroma(SharedChroma):
-    """A `chroma run` server (or an in-memory client): every client sees every write at once."""
 
 
 class EmbeddedChroma(SharedChroma):
@@ -177,22 +156,20 @@ class EmbeddedChroma(SharedChroma):
         )
 
 
-class _Registry:
-    instances: ClassVar[dict[str, EmbeddedChroma]] = {}
-    lock: ClassVar[threading.Lock] = threading.Lock()
+_shared: dict[str, EmbeddedChroma] = {}
+_shared_lock = threading.Lock()
 
 
 def shared_chroma(client: ClientAPI) -> SharedChroma:
     """The process's `SharedChroma` for `client`: one per embedded folder, one per server client."""
     settings = client.get_settings()
     if not (settings.is_persistent and settings.persist_directory):
-        return ServerChroma(client)
+        return SharedChroma(client)
     key = os.path.realpath(settings.persist_directory)
-    with _Registry.lock:
-        shared = _Registry.instances.get(key)
-        if shared is None:
-            shared = _Registry.instances[key] = EmbeddedChroma(client, Path(key))
-        return shared
+    with _shared_lock:
+        if key not in _shared:
+            _shared[key] = EmbeddedChroma(client, Path(key))
+        return _shared[key]
 
 
 _collecting = threading.Lock()

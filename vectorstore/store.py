@@ -1,19 +1,10 @@
-"""`NewsStore`: article chunks in a Chroma collection, with an article registry beside it.
+"""`NewsStore`: article chunks in a Chroma collection, with the article registry and the keyword
+index beside it.
 
-The store embeds chunks itself (Chroma's own embedding function is never used: it downloads a
-model at run time), writes them in the crash-safe order of docs/ARCHITECTURE.md, and answers
-similarity searches as `Passage` records. The collection's metadata records the embedder and
-dimension that built it; opening it with another embedder is refused.
-
-Several processes may share a data dir (`newsbot serve` while `newsbot ingest` or `delete` runs):
-writes hold `ingest_lock` (per registry and collection) and the Chroma write lock of
-`vectorstore.sharing`, and every search first makes sure its index has the other processes'
-committed writes. A chunk deleted between the vector search and the fetch of its record is
-skipped, never an error.
-
-It is longer than most modules (about 330 lines) because the crash-safe write, the delete and the
-open-time repairs share one order of steps and are best read together; searching is
-`vectorstore.search`.
+The store embeds chunks itself (Chroma's embedding function would download a model), writes them
+in the crash-safe order of docs/ARCHITECTURE.md under the ingest lock and the Chroma write lock
+(`vectorstore.sharing`), and searches through `vectorstore.search`. A collection records the
+embedder and dimension that built it; opening it with another embedder is refused.
 """
 
 from __future__ import annotations
@@ -29,14 +20,8 @@ from chromadb.api.models.Collection import Collection
 from langchain_core.embeddings import Embeddings
 
 from newsbot.errors import StoreError
-from vectorstore.chunks import (
-    chunk_id,
-    chunk_metadata,
-    cosine_relevance,
-    day_number,
-    epoch_day,
-)
-from vectorstore.collection import SPACE, NewsCollection
+from vectorstore.chunks import chunk_id, chunk_metadata, cosine_relevance, day_number, epoch_day
+from vectorstore.collection import NewsCollection
 from vectorstore.embeddings import embedder_info
 from vectorstore.filters import chunk_filter, stored_spellings
 from vectorstore.keywords import KeywordIndex, build_keyword_index, keyword_chunk
@@ -48,8 +33,6 @@ from vectorstore.sharing import file_name
 
 if TYPE_CHECKING:
     from langchain_chroma import Chroma
-
-__all__ = ["SPACE", "NewsStore", "chunk_id", "cosine_relevance", "epoch_day"]
 
 logger = logging.getLogger(__name__)
 
@@ -224,10 +207,7 @@ class NewsStore:
         with self.ingest_lock(), self._chroma.writing() as collection:
             row = self.registry.get(article_id)
             if row is not None:  # pending first: a crash mid-delete is redone by the next ingest
-                meta = ArticleMeta(
-                    row.article_id, row.title, row.url, row.source, row.published, row.content_hash
-                )
-                self.registry.mark_pending([(meta, row.n_chunks)])
+                self.registry.mark_pending([(row, row.n_chunks)])
             where: Any = {"article_id": article_id}
             had_chunks = bool(collection.get(where=where, limit=1, include=[])["ids"])
             if had_chunks:
