@@ -26,7 +26,6 @@ Parts (run all but accuracy, or some with `--only ingest,retrieval,...`); each i
 - keywords: the keyword index's search time in SQLite FTS5 and in PostgreSQL, same chunks;
 - accuracy: records `newsbot eval` summaries (`--summaries a.summary.json ...`).
 
-`--render` only re-renders BENCHMARKS.md from BENCHMARKS.json.
 """
 
 from __future__ import annotations
@@ -100,9 +99,10 @@ PARTS = (
 def main(argv: Sequence[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     defaults = BenchConfig()
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=(__doc__ or "").split("\n\n")[0]
+    )
     parser.add_argument("--only", default=",".join(PARTS[:-1]), help="comma-separated parts")
-    parser.add_argument("--render", action="store_true", help="only re-render BENCHMARKS.md")
     parser.add_argument("--mini", type=Path, default=defaults.mini)
     parser.add_argument("--full", type=Path, default=defaults.full)
     parser.add_argument("--h1", type=Path, default=defaults.h1, help="realtimeqa-2024-h1")
@@ -133,15 +133,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("-k", type=int, default=None, help="passages (default: newsbot's top_k)")
     parser.add_argument("--summaries", nargs="*", type=Path, default=[], help="eval summaries")
     args = parser.parse_args(argv)
-    from benchmarks.render import render
-    from benchmarks.results import OUTPUT, load_results, merge, save_results
+    from benchmarks.results import load_results, merge, save_results
     from newsbot.settings import Settings
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-    if args.render:
-        OUTPUT.write_text(render(load_results()), encoding="utf-8")
-        return
     parts = [p.strip() for p in args.only.split(",") if p.strip()]
     unknown = sorted(set(parts) - set(PARTS))
     if unknown:
@@ -170,7 +166,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         result = runners[part](config)
         results = merge(load_results(), part, result)
         save_results(results)
-        OUTPUT.write_text(render(results), encoding="utf-8")
         logger.info("%s done", part)
 
 

@@ -34,18 +34,6 @@ def answering_env(answering: dict[str, Any]) -> list[str]:
     return env
 
 
-def answering_label(answering: dict[str, Any] | None) -> str:
-    """The retrieval a run answered with, in a few words."""
-    if not answering:
-        return "dense, whole chunks (before hybrid)"
-    ranking = answering.get("ranking", {})
-    kind = "hybrid" if ranking.get("keyword_weight") else "dense"
-    if ranking.get("recency_weight"):
-        kind += " + recency"
-    tokens = answering.get("context_tokens")
-    return f"{kind}, " + (f"compact context {tokens} tokens" if tokens else "whole chunks")
-
-
 def other_model(run: dict[str, Any]) -> str:
     """The GGUF file a run answered with when it is not the bundled default ("" otherwise)."""
     from bot.llm.model_spec import DEFAULT_MODEL

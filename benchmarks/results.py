@@ -1,4 +1,4 @@
-"""BENCHMARKS.json: every part's latest result, so parts measured at different times add up.
+"""benchmarks/results.json: every part's latest result, so parts measured at different times add up.
 
 Accuracy runs accumulate: a new summary replaces the run of the same dataset, mode, k, size,
 answering options and model, and leaves the others; one that asked nothing (a re-score of
@@ -14,7 +14,6 @@ from typing import Any
 from benchmarks.common import REPO
 
 RESULTS = REPO / "benchmarks" / "results.json"
-OUTPUT = REPO / "BENCHMARKS.md"
 
 
 def load_results(path: Path = RESULTS) -> dict[str, Any]:

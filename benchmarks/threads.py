@@ -82,31 +82,3 @@ def bench_threads(config: BenchConfig) -> dict[str, Any]:
                 }
             )
     return stamp("threads", config, {"questions": QUESTIONS, "cells": cells})
-
-
-def render_threads(r: dict[str, Any]) -> list[str]:
-    """The Threads section of BENCHMARKS.md."""
-    from benchmarks.render_header import header
-
-    out = ["## Threads", "", *header(r)]
-    out += [
-        f"{r['questions']} mini questions a cell through `Assistant.ask` (as `newsbot ask`) with",
-        "the local models on 1 and on 2 threads (`NEWSBOT_THREADS`; the default, 0, takes every",
-        "core), on the idle machine and while another process keeps one core busy. Each condition",
-        "has questions of its own (llama.cpp would find a repeated question's prompt cached), so",
-        "compare threads within a condition. *model first token*: from the question to the",
-        "model's first token (retrieval and prompt processing); *load*: the 1-minute load",
-        "average when the cell began.",
-        "",
-        "| threads | other work | questions | load | model first token p50 s "
-        "| whole answer p50 s | whole answer p95 s | prompt tokens (mean) |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for c in r["cells"]:
-        out.append(
-            f"| {c['threads']} | {c['other_load']} | {c.get('questions', '')} | {c['load_1m']} | "
-            f"{c['model_first_token_p50_s']} | {c['total_p50_s']} | {c['total_p95_s']} | "
-            f"{c['prompt_tokens_mean']} |"
-        )
-    out.append("")
-    return out

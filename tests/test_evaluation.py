@@ -336,7 +336,7 @@ def test_closed_book_mode_asks_without_passages(
     assert report.summary["evidence_hit@10"] == 0.0
 
 
-# --- the library: predictions store, registry, product path, suites, bench results ------------
+# --- the library: predictions store, registry, product path, suites, package data -----------
 
 
 def test_prediction_store_skips_a_torn_line_and_cuts_it_before_appending(tmp_path: Path) -> None:
@@ -494,24 +494,46 @@ def test_a_later_years_question_answered_is_listed_for_a_reader() -> None:
     ]
 
 
-def test_bench_results_render_without_machine_paths_and_merge_accuracy_runs() -> None:
-    from benchmarks.render import render
-    from benchmarks.results import RESULTS, load_results, merge
+SHIPPED = ("newsbot", "bot", "ingest", "prompts", "vectorstore")
 
-    results = load_results(RESULTS)
-    text = render(results)
-    assert "## Targets" in text
-    assert "| MC accuracy ≥ 0.75, realtimeqa-2022-mini |" in text
-    for machine_path in ("/work/", "/root/", "/home/", "/tmp/"):
-        assert machine_path not in text
-    assert all(len(line) < 400 for line in text.splitlines() if line.startswith(("python", "`")))
-    runs = results["accuracy"]["runs"]
-    new = {**runs[0], "summary": {**runs[0]["summary"], "accuracy": 0.5}}
-    stamp = {"date": "2030-01-01 00:00 UTC", "machine": runs[0]["machine"], "command": "x"}
-    merged = merge(results, "accuracy", {**stamp, "runs": [new]})
-    assert len(merged["accuracy"]["runs"]) == len(runs)
-    assert merged["accuracy"]["runs"][0]["summary"]["accuracy"] == 0.5
-    assert merged["accuracy"]["runs"][0]["date"] == "2030-01-01 00:00 UTC"
+
+def test_shipped_code_reads_no_repository_path() -> None:
+    """`newsbot eval` runs from an installed wheel: no shipped module climbs out of its package to
+    the repository (`parents[...]`, the clone's scripts/, examples/ or benchmarks/)."""
+    import re
+
+    root = Path(__file__).resolve().parents[1]
+    climbs = re.compile(r"parents\[|\.parent\.parent|/ \"(scripts|examples|benchmarks)\"")
+    found = [
+        f"{path.relative_to(root)}:{n}: {line.strip()}"
+        for package in SHIPPED
+        for path in sorted((root / package).rglob("*.py"))
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if climbs.search(line)
+    ]
+    assert found == []
+
+
+def test_the_followups_suites_data_are_package_data() -> None:
+    """The suite's cases and sample articles load through importlib.resources, and pyproject's
+    package-data ships each of them in the wheel."""
+    import fnmatch
+    import tomllib
+    from importlib import resources
+
+    from newsbot.evaluation.suites.followups import ARTICLES, CASES, load_cases
+
+    data = resources.files("newsbot.evaluation").joinpath("data")
+    assert Path(str(data.joinpath("followups.jsonl"))) == CASES
+    assert len(load_cases()) >= 30
+    articles = sorted(p.name for p in ARTICLES.iterdir())
+    assert {"kettle-recall.html", "sample-feed.xml"} <= set(articles)
+    root = Path(__file__).resolve().parents[1]
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = pyproject["tool"]["setuptools"]["package-data"]["newsbot.evaluation"]
+    for path in [CASES, *(ARTICLES / name for name in articles)]:
+        relative = path.relative_to(root / "newsbot" / "evaluation").as_posix()
+        assert any(fnmatch.fnmatch(relative, pattern) for pattern in patterns), relative
 
 
 @pytest.mark.slow

@@ -25,10 +25,10 @@ so any refusal detector can be scored on both drafts):
 - grounding: the first 40 RealTimeQA-mini questions, each over its own retrieved passages
   ("matched": expected verdict "answer", fact: the correct choice's text, when the evidence article
   was retrieved; "unknown" when it was not) and over the passages of another question whose
-  evidence they don't hold ("mismatched", "refuse"), as scripts/bench.py picks them; half by a
+  evidence they don't hold ("mismatched", "refuse"), as the grounding suite picks them; half by a
   stable hash of the question id;
 - follow-ups: two-turn conversations; the first question is answered and checked as the product
-  does, then the follow-up is asked with that history. scripts/followups.jsonl (over
+  does, then the follow-up is asked with that history. The followups suite's cases (over
   examples/articles) is the tuning half; heldout_followups.jsonl (written separately, over
   examples/articles plus the shared seed article) the held-out half.
 """
@@ -48,12 +48,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
+from newsbot.evaluation.suites import followups
 from tests.golden import corpus, scoring
 
 logger = logging.getLogger("golden")
 
 MINI_QUESTIONS = 40
-TUNING_FOLLOWUPS = corpus.REPO / "scripts" / "followups.jsonl"
+TUNING_FOLLOWUPS = followups.CASES  # the followups suite's own cases
 SAMPLES = corpus.REPO / "examples" / "articles"
 
 T = TypeVar("T")
@@ -149,7 +150,7 @@ def mini_cases(rec: Recorder) -> Iterator[Recording | None]:
     half = len(queries) // 2
     for i in alternate(range(len(queries)), lambda i: half_of(queries[i].id)):
         query = queries[i]
-        # Another question's passages that hold none of this one's evidence (as scripts/bench.py).
+        # Another question's passages that hold none of this one's evidence (as in the suite).
         other = next(
             j
             for j in [(i + half + step) % len(queries) for step in range(len(queries))]

@@ -1,0 +1,44 @@
+"""The dev-only benchmarks (`benchmarks/`, not shipped): recorded results and BENCHMARKS.md."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from benchmarks.results import RESULTS, load_results, merge
+
+ROOT = Path(__file__).resolve().parents[1]
+MACHINE_PATHS = ("/work/", "/root/", "/home/", "/tmp/")
+
+
+def test_recorded_commands_and_benchmarks_md_carry_no_machine_paths() -> None:
+    """Each part's command re-runs from a clone (no machine path, `python -m benchmarks`), and
+    BENCHMARKS.md, written by hand from the results, states each part's command and no path of
+    the machine it was written on."""
+    results = load_results(RESULTS)
+    text = (ROOT / "BENCHMARKS.md").read_text(encoding="utf-8")
+    assert "## Targets" in text
+    assert "| MC accuracy ≥ 0.75, realtimeqa-2022-mini |" in text
+    commands = [result["command"] for result in results.values()]
+    commands += [run["command"] for run in results["accuracy"]["runs"]]
+    for command in commands:
+        assert len(command) < 400
+        assert not any(path in command for path in MACHINE_PATHS), command
+        assert re.match(r"(NEWSBOT_\w+=\S+ )*(python -m benchmarks |newsbot )", command), command
+    for part, result in results.items():
+        if part != "accuracy":  # its command records summaries; each run's own command is stated
+            assert f"`{result['command']}`" in text, part
+    for run in results["accuracy"]["runs"]:
+        assert f"`{run['command']}`" in text, run["command"]
+    assert not any(path in text for path in MACHINE_PATHS)
+
+
+def test_accuracy_runs_merge_by_dataset_mode_and_size() -> None:
+    results = load_results(RESULTS)
+    runs = results["accuracy"]["runs"]
+    new = {**runs[0], "summary": {**runs[0]["summary"], "accuracy": 0.5}}
+    stamp = {"date": "2030-01-01 00:00 UTC", "machine": runs[0]["machine"], "command": "x"}
+    merged = merge(results, "accuracy", {**stamp, "runs": [new]})
+    assert len(merged["accuracy"]["runs"]) == len(runs)
+    assert merged["accuracy"]["runs"][0]["summary"]["accuracy"] == 0.5
+    assert merged["accuracy"]["runs"][0]["date"] == "2030-01-01 00:00 UTC"
