@@ -1,10 +1,13 @@
 """Who may reach the web app from where: the Host check, CORS, framing, and the order they run in.
 
-- Host: the `Host` header must be localhost, an IP address, or a configured name; a DNS-rebinding
-  page (evil.example resolved to 127.0.0.1) sends its own name and gets 400.
-- CORS: one policy for the whole app (Gradio's own is switched off): only the configured origins
-  may call it from a browser, none by default. `*` is allowed only without credentials, and then
-  without cookies.
+Starlette's middleware where it does the job:
+- Host: `TrustedHostMiddleware` judges names (the configured ones, and localhost); an IP address
+  passes before it, as DNS rebinding needs a name the attacker controls. A page that rebinds its
+  own name (evil.example resolved to 127.0.0.1) sends that name and gets 400.
+- CORS: `CORSMiddleware`, one policy for the whole app (Gradio's own is switched off): only the
+  configured origins may call it from a browser, none by default; `*` only without credentials.
+
+Ours where Starlette has none (SECURITY.md says why):
 - Cross-site requests: a POST (or other unsafe method) whose `Origin` is neither this server
   nor a configured origin is a 403, so another page cannot make a browser upload or ask.
 - Bodies: a request body over MAX_BODY_BYTES is a 413 (uploads have Gradio's own limit).
@@ -15,21 +18,24 @@
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI
-from starlette.datastructures import Headers
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.web.auth import AuthMiddleware, Credentials, Sessions
 from newsbot.errors import ConfigError
 
-_ORIGIN = re.compile(r"^https?://[^/\s?#]+$")
-_HOST_NAME = re.compile(r"^(\*\.)?[a-z0-9.-]+$")
+_ORIGIN = re.compile(r"https?://[^/\s?#]+")
+_HOST_NAME = re.compile(r"(\*\.)?[a-z0-9.-]+")
 FRAMEABLE_PREFIX = "/widget"
+LOCAL_NAMES = ("localhost", "*.localhost")
 
 
 def parse_auth(value: str | tuple[str, str] | None) -> tuple[str, str] | None:
@@ -46,6 +52,12 @@ def parse_auth(value: str | tuple[str, str] | None) -> tuple[str, str] | None:
     return user.strip(), password
 
 
+def _checked(entries: Sequence[str], form: re.Pattern[str], setting: str, example: str) -> None:
+    for entry in entries:
+        if entry != "*" and not form.fullmatch(entry):
+            raise ConfigError(f"{setting}: {entry!r} is not {example}")
+
+
 def check_origins(origins: Sequence[str], credentials: bool = False) -> list[str]:
     """The allowed origins without trailing slashes, each checked to be `scheme://host[:port]`.
 
@@ -53,21 +65,15 @@ def check_origins(origins: Sequence[str], credentials: bool = False) -> list[str
         ConfigError: for an entry with a path, a query or a scheme other than http(s), and for
             `*` when a credential is configured (any site could then act as a signed-in user).
     """
-    checked = []
-    for origin in origins:
-        clean = origin.strip().rstrip("/")
-        if clean == "*" and credentials:
-            raise ConfigError(
-                "NEWSBOT_ALLOWED_ORIGINS: '*' cannot be used with NEWSBOT_AUTH or "
-                "NEWSBOT_API_KEY (any site could use a signed-in browser); list the origins, "
-                'e.g. ["https://example.com"]'
-            )
-        if clean != "*" and not _ORIGIN.match(clean):
-            raise ConfigError(
-                f"NEWSBOT_ALLOWED_ORIGINS: {origin!r} is not an origin; use the form "
-                "https://example.com or http://localhost:8080 (no path)"
-            )
-        checked.append(clean)
+    checked = [origin.strip().rstrip("/") for origin in origins]
+    if "*" in checked and credentials:
+        raise ConfigError(
+            "NEWSBOT_ALLOWED_ORIGINS: '*' cannot be used with NEWSBOT_AUTH or "
+            "NEWSBOT_API_KEY (any site could use a signed-in browser); list the origins, "
+            'e.g. ["https://example.com"]'
+        )
+    example = "an origin; use the form https://example.com or http://localhost:8080 (no path)"
+    _checked(checked, _ORIGIN, "NEWSBOT_ALLOWED_ORIGINS", example)
     return checked
 
 
@@ -77,66 +83,65 @@ def check_hosts(hosts: Sequence[str]) -> list[str]:
     Raises:
         ConfigError: for an entry that is not a bare host name (no scheme, port or path).
     """
-    checked = []
-    for host in hosts:
-        clean = host.strip().lower().rstrip(".")
-        if clean != "*" and not _HOST_NAME.match(clean):
-            raise ConfigError(
-                f"NEWSBOT_ALLOWED_HOSTS: {host!r} is not a host name; use the form "
-                "news.example.com or *.example.com (no scheme, port or path)"
-            )
-        checked.append(clean)
+    checked = [host.strip().lower().rstrip(".") for host in hosts]
+    example = (
+        "a host name; use the form news.example.com or *.example.com (no scheme, port or path)"
+    )
+    _checked(checked, _HOST_NAME, "NEWSBOT_ALLOWED_HOSTS", example)
     return checked
 
 
-def host_allowed(host_header: str, allowed: Sequence[str]) -> bool:
-    """Whether a `Host` header names this server: localhost, an IP literal or a configured name.
-
-    IP literals are safe: DNS rebinding needs a name the attacker controls.
-    """
-    if "*" in allowed:
-        return True
-    host = host_header.strip().lower()
-    if host.startswith("["):
-        host = host[1:].partition("]")[0]
-    elif host.count(":") == 1:
-        host = host.partition(":")[0]
-    host = host.rstrip(".")
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
+def names_an_ip(host_header: str) -> bool:
+    """Whether a `Host` header (`127.0.0.1:8080`, `[::1]`) names an IP address, not a name."""
     try:
-        ipaddress.ip_address(host)
-        return True
+        parts = urlsplit("//" + host_header.strip())
+        ipaddress.ip_address(parts.hostname or "")
+        _ = parts.port  # a valid port, if any
     except ValueError:
-        pass
-    return any(
-        host == name or (name.startswith("*.") and host.endswith(name[1:])) for name in allowed
-    )
+        return False
+    return True
 
 
-class HostCheckMiddleware:
-    """Answers 400 to a request whose `Host` names another site (DNS rebinding)."""
+TRUSTED = "newsbot.host_trusted"
+
+
+async def _mark_trusted(scope: Scope, receive: Receive, send: Send) -> None:
+    scope[TRUSTED] = True
+
+
+async def _discard(message: Message) -> None:
+    pass
+
+
+class HostCheck:
+    """Answers 400 to a request whose `Host` names another site (DNS rebinding).
+
+    An IP address passes: Starlette's `TrustedHostMiddleware`, which knows no IP literals, judges
+    the names, on a copy of the request; its refusal is replaced by one that says which setting
+    allows a name.
+    """
 
     def __init__(self, app: ASGIApp, allowed_hosts: Sequence[str]) -> None:
         self.app = app
-        self.allowed = list(allowed_hosts)
+        names = [*allowed_hosts, *LOCAL_NAMES]
+        self.names = TrustedHostMiddleware(_mark_trusted, names, www_redirect=False)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
-            await self.app(scope, receive, send)
+        if scope["type"] in ("http", "websocket") and not await self.trusted(scope, receive):
+            detail = (
+                f"Host {Headers(scope=scope).get('host', '')[:100]!r} is not served here: add "
+                "the name to NEWSBOT_ALLOWED_HOSTS if it is yours"
+            )
+            await JSONResponse({"detail": detail}, 400)(scope, receive, send)
             return
-        host = Headers(scope=scope).get("host")
-        if host is None or host_allowed(host, self.allowed):
-            await self.app(scope, receive, send)
-            return
-        if scope["type"] == "websocket":
-            await send({"type": "websocket.close", "code": 1008})
-            return
-        detail = (
-            f"Host {host[:100]!r} is not served here: add the name to NEWSBOT_ALLOWED_HOSTS "
-            "if it is yours"
-        )
-        await _json_response(send, 400, detail)
+        await self.app(scope, receive, send)
+
+    async def trusted(self, scope: Scope, receive: Receive) -> bool:
+        if names_an_ip(Headers(scope=scope).get("host", "")):
+            return True
+        probe = {**scope, TRUSTED: False}
+        await self.names(probe, receive, _discard)
+        return bool(probe[TRUSTED])
 
 
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
@@ -157,23 +162,26 @@ class OriginCheckMiddleware:
         self.origins = {o.lower() for o in origins}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in UNSAFE_METHODS or self.any:
-            await self.app(scope, receive, send)
-            return
-        headers = Headers(scope=scope)
-        origin = headers.get("origin")
-        if origin is None or origin.lower() in self.origins:
-            await self.app(scope, receive, send)
-            return
-        netloc = origin.lower().partition("://")[2]
-        if netloc and netloc == headers.get("host", "").lower():
+        origin = self.foreign_origin(scope)
+        if origin is None:
             await self.app(scope, receive, send)
             return
         detail = (
             f"Requests from pages on {origin[:100]!r} are not accepted: add the origin to "
             "NEWSBOT_ALLOWED_ORIGINS if it is yours"
         )
-        await _json_response(send, 403, detail)
+        await JSONResponse({"detail": detail}, 403)(scope, receive, send)
+
+    def foreign_origin(self, scope: Scope) -> str | None:
+        """The `Origin` of a changing request from a page neither here nor listed; else None."""
+        if scope["type"] != "http" or scope["method"] not in UNSAFE_METHODS or self.any:
+            return None
+        headers = Headers(scope=scope)
+        origin = headers.get("origin")
+        if origin is None or origin.lower() in self.origins:
+            return None
+        netloc = origin.lower().partition("://")[2]
+        return None if netloc and netloc == headers.get("host", "").lower() else origin
 
 
 MAX_BODY_BYTES = 2_000_000
@@ -194,7 +202,8 @@ class BodyLimitMiddleware:
             return
         declared = Headers(scope=scope).get("content-length", "0")
         if not declared.isdigit() or int(declared) > self.limit:
-            await _json_response(send, 413, f"The request body is over {self.limit} bytes.")
+            detail = f"The request body is over {self.limit} bytes."
+            await JSONResponse({"detail": detail}, 413)(scope, receive, send)
             return
         seen = 0
 
@@ -211,51 +220,32 @@ class BodyLimitMiddleware:
         await self.app(scope, bounded_receive, send)
 
 
-async def _json_response(send: Send, status: int, detail: str) -> None:
-    body = json.dumps({"detail": detail}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
-
-
 class FrameHeadersMiddleware:
     """Framing rules per path, plus `nosniff` and a strict referrer policy on every response."""
 
     def __init__(self, app: ASGIApp, origins: Sequence[str]) -> None:
         self.app = app
-        ancestors = " ".join(o for o in origins)
-        self.widget_policy = f"frame-ancestors 'self' {ancestors}".strip().encode()
+        self.widget_policy = " ".join(["frame-ancestors 'self'", *origins])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        frameable = scope["path"] == FRAMEABLE_PREFIX or scope["path"].startswith(
-            FRAMEABLE_PREFIX + "/"
-        )
+        path = scope["path"]
+        frameable = path == FRAMEABLE_PREFIX or path.startswith(FRAMEABLE_PREFIX + "/")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 # A second CSP header adds its rules to any the app sent (browsers enforce all).
-                headers = [
-                    (k, v) for k, v in message.get("headers", []) if k.lower() != b"x-frame-options"
-                ]
+                headers = MutableHeaders(scope=message)
+                del headers["x-frame-options"]
                 if frameable:
-                    headers.append((b"content-security-policy", self.widget_policy))
+                    headers.append("content-security-policy", self.widget_policy)
                 else:
-                    headers.append((b"content-security-policy", b"frame-ancestors 'none'"))
-                    headers.append((b"x-frame-options", b"DENY"))
-                headers.append((b"x-content-type-options", b"nosniff"))
-                headers.append((b"referrer-policy", b"strict-origin-when-cross-origin"))
-                message = {**message, "headers": headers}
+                    headers.append("content-security-policy", "frame-ancestors 'none'")
+                    headers.append("x-frame-options", "DENY")
+                headers.append("x-content-type-options", "nosniff")
+                headers.append("referrer-policy", "strict-origin-when-cross-origin")
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -280,19 +270,19 @@ def apply_policies(
         ConfigError: for a malformed origin or host, or `*` origins with credentials.
     """
     origins = check_origins(allowed_origins, credentials.configured)
-    hosts = check_hosts(allowed_hosts)
     any_origin = "*" in origins
+    origins = ["*"] if any_origin else origins
     # add_middleware puts each new layer outside the previous ones: innermost first.
     app.add_middleware(AuthMiddleware, credentials=credentials, sessions=sessions)
     app.add_middleware(OriginCheckMiddleware, origins=origins)
     app.add_middleware(
         CORSMiddleware,
-        allow_origins=["*"] if any_origin else origins,
+        allow_origins=origins,
         allow_credentials=bool(origins) and not any_origin,
         allow_methods=["*"],
         allow_headers=["*"],
     )
     app.add_middleware(BodyLimitMiddleware)
-    app.add_middleware(HostCheckMiddleware, allowed_hosts=hosts)
+    app.add_middleware(HostCheck, allowed_hosts=check_hosts(allowed_hosts))
     # Outermost, so refusals and redirects carry the framing headers too.
-    app.add_middleware(FrameHeadersMiddleware, origins=["*"] if any_origin else origins)
+    app.add_middleware(FrameHeadersMiddleware, origins=origins)
