@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ from bot.web.auth import LOGIN_PATHS, Credentials, LoginRecords, Sessions
 from bot.web.chat import ChatAssistant
 from bot.web.knowledge import Catalog
 from bot.web.library import Library
-from bot.web.limits import AnswerGate, RecentHistory
+from bot.web.limits import AnswerGate
 from bot.web.login import LoginPage, logout
 from bot.web.no_remote_files import RemoteFileGuard, refuse_gradio_fetches
 from bot.web.security import apply_policies, parse_auth
@@ -49,10 +49,6 @@ OPENAPI_URL = "/api/openapi.json"
 DOCS_ASSETS = "/api/docs/assets"
 """Swagger UI's files for `/api/docs`, from the swagger-ui-bundle-v2 package."""
 _GRADIO_LOADER = Path(gr.__file__).parent / "templates" / "frontend" / "gradio.js"
-
-
-def _theme() -> gr.themes.Base:
-    return gr.themes.Soft(primary_hue="blue", neutral_hue="slate")
 
 
 def _web_component_script() -> Response:
@@ -72,14 +68,6 @@ def _api_docs() -> Response:
         swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
         swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png",
     )
-
-
-def _no_uploads() -> Response:
-    return JSONResponse({"detail": "This page takes no file uploads."}, status_code=403)
-
-
-def _not_served() -> Response:
-    return JSONResponse({"detail": "Not Found"}, status_code=404)
 
 
 def _widget_redirect(request: fastapi.Request) -> RedirectResponse:
@@ -121,7 +109,6 @@ def _build_app(
     max_active_answers: int = 1,
     max_queued_questions: int = 4,
     max_queue_wait: float = 120.0,
-    max_history_chars: int = 6000,
     upload_max_age: int = UPLOAD_MAX_AGE,
     title: str = "newsbot",
     catalog: Catalog | None = None,
@@ -144,7 +131,6 @@ def _build_app(
         max_active_answers: questions answered at once (the model's parallel slots).
         max_queued_questions: questions that may wait for a slot; beyond, HTTP 429.
         max_queue_wait: seconds a question may wait for a slot.
-        max_history_chars: characters of recent history sent to the model.
         upload_max_age: seconds an upload the Library does not ingest is kept.
         title: the browser tab title.
         catalog: what the page header's "what it knows" line reads (the store: `stats`,
@@ -166,7 +152,6 @@ def _build_app(
         )
     sessions = Sessions(records=login_records, credentials=credentials)
     gate = AnswerGate(max_active_answers, max_queued_questions, max_queue_wait)
-    assistant = RecentHistory(assistant, max_history_chars)
     app = fastapi.FastAPI(
         title=title,
         docs_url=None,  # FastAPI's page loads Swagger UI from a CDN: `_api_docs` serves it
@@ -185,23 +170,23 @@ def _build_app(
         allowed_origins=allowed_origins,
         allowed_hosts=allowed_hosts,
     )
+
+    def hidden(path: str, endpoint: Callable[..., Any], *methods: str) -> None:
+        app.add_api_route(path, endpoint, methods=list(methods or ["GET"]), include_in_schema=False)
+
     if credentials.configured:
         # Before the Gradio mounts, which have login routes of their own that we do not use.
         login_page = LoginPage(credentials, sessions, title)
         for path in LOGIN_PATHS:
-            app.add_api_route(path, login_page, methods=["GET", "POST"], include_in_schema=False)
-        app.add_api_route(
-            "/logout", logout(sessions), methods=["GET", "POST"], include_in_schema=False
-        )
+            hidden(path, login_page, "GET", "POST")
+        hidden("/logout", logout(sessions), "GET", "POST")
     app.include_router(build_api_router(assistant, gate))
     app.add_exception_handler(RequestValidationError, validation_error)
     # The API's page works offline: Swagger UI from its Python package, not from a CDN.
     app.mount(DOCS_ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="api-docs-assets")
-    app.add_api_route("/api/docs", _api_docs, methods=["GET"], include_in_schema=False)
-    app.add_api_route(
-        f"{WIDGET_PATH}/gradio.js", _web_component_script, methods=["GET"], include_in_schema=False
-    )
-    app.add_api_route(WIDGET_PATH, _widget_redirect, methods=["GET"], include_in_schema=False)
+    hidden("/api/docs", _api_docs)
+    hidden(f"{WIDGET_PATH}/gradio.js", _web_component_script)
+    hidden(WIDGET_PATH, _widget_redirect)
     # Gradio's upload route exists in every mounted app; only the Library's file field uses it.
     # Where there is none (the widget; a chat without the Library) an upload is refused, so an
     # open server is no file host. Before the mounts, so these routes match first.
@@ -211,24 +196,16 @@ def _build_app(
     if library is None:
         no_uploads.append("/gradio_api/upload")
     for path in no_uploads:
-        app.add_api_route(path, _no_uploads, methods=["POST"], include_in_schema=False)
+        hidden(
+            path, lambda: JSONResponse({"detail": "This page takes no file uploads."}, 403), "POST"
+        )
     # Gradio's monitoring pages (queue statistics: event names, times) are not served at all.
-    for prefix in ("", WIDGET_PATH):
-        for path in ("/monitoring", "/monitoring/{rest:path}"):
-            app.add_api_route(
-                prefix + path, _not_served, methods=["GET", "HEAD"], include_in_schema=False
-            )
+    for path in ("/monitoring", "/monitoring/{rest:path}"):
+        for prefix in ("", WIDGET_PATH):
+            hidden(prefix + path, lambda: JSONResponse({"detail": "Not Found"}, 404), "GET", "HEAD")
 
-    css_paths = [STATIC / "newsbot.css"]
+    css = [STATIC / "newsbot.css"]
     shim = (STATIC / "storage-shim.js").read_text(encoding="utf-8")
-    common = {
-        "theme": _theme(),
-        "ssr_mode": False,
-        "show_error": False,
-        "run_history": False,
-        "max_file_size": max_upload_bytes,
-        "head": f"<script>{shim}</script>",
-    }
     # The widget first: a mount at "/" would otherwise swallow /widget.
     widget = build_widget_blocks(assistant, examples, gate=gate, title=title, sessions=answering)
     chat = build_chat_blocks(
@@ -241,29 +218,27 @@ def _build_app(
         sessions=answering,
         upload_max_age=upload_max_age,
     )
-    gr.mount_gradio_app(
-        app,
-        widget,
-        path=WIDGET_PATH,
-        footer_links=[],
-        css_paths=[*css_paths, STATIC / "widget.css"],
-        **common,
-    )
-    gr.mount_gradio_app(
-        app,
-        chat,
-        path="/",
-        footer_links=["api"],
-        css_paths=css_paths,
-        **common,
-    )
-    refuse_gradio_fetches()  # and no other way Gradio has to fetch a URL works (no_remote_files)
-    delete_refused_uploads()  # a refused upload's temporary files are deleted (uploads)
-    for blocks in (widget, chat):
+    pages = ((widget, WIDGET_PATH, [], [*css, STATIC / "widget.css"]), (chat, "/", ["api"], css))
+    for blocks, path, footer_links, css_paths in pages:
+        gr.mount_gradio_app(
+            app,
+            blocks,
+            path=path,
+            footer_links=footer_links,
+            css_paths=css_paths,
+            theme=gr.themes.Soft(primary_hue="blue", neutral_hue="slate"),
+            ssr_mode=False,
+            show_error=False,
+            run_history=False,
+            max_file_size=max_upload_bytes,
+            head=f"<script>{shim}</script>",
+        )
         # Gradio checks that a file named in a request is one of its uploads only once the app
         # "has launched", which `launch()` marks and `mount_gradio_app` does not: without this,
         # any request could make it copy any server file (or glob) into an event's input.
         blocks.has_launched = True
+    refuse_gradio_fetches()  # and no other way Gradio has to fetch a URL works (no_remote_files)
+    delete_refused_uploads()  # a refused upload's temporary files are deleted (uploads)
     log.debug(
         "web app built: origins=%s hosts=%s auth=%s api_key=%s",
         allowed_origins,

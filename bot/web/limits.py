@@ -5,9 +5,7 @@
 Retry-After estimate. Waiting happens here, before the model is called, so the model's timeout
 counts only the model's own time. One gate serves the JSON API, the chat and the widget.
 
-`recent_history` keeps the latest turns that fit a character budget, so a long conversation
-cannot overflow the model's context (older turns are dropped, as the chain reads only the last
-few anyway).
+`recent_history` keeps the latest turns that fit a character budget.
 """
 
 from __future__ import annotations
@@ -16,14 +14,10 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from datetime import date
-from typing import Any, Protocol
+from collections.abc import Sequence
+from typing import Protocol
 
 from bot.answer.history import ChatTurn
-from bot.web.filters import filter_kwargs
-from vectorstore.records import SearchFilter
 
 DEFAULT_ANSWER_SECONDS = 30.0
 """Assumed answer time before any answer has been timed (the bundled model on 2 cores)."""
@@ -82,34 +76,23 @@ class AnswerGate:
                 raise Busy(self.retry_after())
             self._waiting += 1
             try:
-                while self._active >= self.active_limit:
-                    if stop is not None and stop.is_set():
-                        raise Stopped("the client went away while waiting for a slot")
+                while stop is None or not stop.is_set():
+                    if self._active < self.active_limit:
+                        self._active += 1
+                        return time.monotonic()
                     left = deadline - time.monotonic()
                     if left <= 0:
                         raise Busy(self.retry_after())
-                    self._cond.wait(min(left, STOP_POLL_SECONDS) if stop is not None else left)
-                if stop is not None and stop.is_set():
-                    raise Stopped("the client went away while waiting for a slot")
-                self._active += 1
+                    self._cond.wait(min(left, STOP_POLL_SECONDS))
+                raise Stopped("the client went away while waiting for a slot")
             finally:
                 self._waiting -= 1
-        return time.monotonic()
 
     def release(self, started: float) -> None:
         with self._cond:
             self._active -= 1
             self._durations.append(time.monotonic() - started)
             self._cond.notify()
-
-    @contextmanager
-    def slot(self) -> Iterator[None]:
-        """Hold one answer slot for the body of a `with`."""
-        started = self.acquire()
-        try:
-            yield
-        finally:
-            self.release(started)
 
 
 def recent_history(turns: Sequence[ChatTurn], max_chars: int) -> list[ChatTurn]:
@@ -130,37 +113,3 @@ def recent_history(turns: Sequence[ChatTurn], max_chars: int) -> list[ChatTurn]:
         used += size
     kept.reverse()
     return kept
-
-
-class RecentHistory:
-    """Wraps an assistant so every question goes to it with `recent_history(history, max_chars)`.
-
-    What the assistant streams or returns passes through unchanged; other attributes are its own.
-    """
-
-    def __init__(self, assistant: Any, max_chars: int) -> None:
-        self.assistant = assistant
-        self.max_chars = max_chars
-
-    def stream(
-        self,
-        question: str,
-        history: Sequence[ChatTurn] = (),
-        as_of: date | None = None,
-        filters: SearchFilter | None = None,
-    ) -> Any:
-        recent = recent_history(history, self.max_chars)
-        return self.assistant.stream(question, recent, as_of, **filter_kwargs(filters))
-
-    def ask(
-        self,
-        question: str,
-        history: Sequence[ChatTurn] = (),
-        as_of: date | None = None,
-        filters: SearchFilter | None = None,
-    ) -> Any:
-        recent = recent_history(history, self.max_chars)
-        return self.assistant.ask(question, recent, as_of, **filter_kwargs(filters))
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.assistant, name)
