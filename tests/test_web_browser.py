@@ -31,6 +31,7 @@ from bot.web import build_app
 from bot.web.server import serving_in_thread
 from prompts import load_prompts
 from tests.conftest import REPO, SEED_DIR
+from tests.fixtures_llm import assistant_options
 from tests.test_web_api import SEED_QUESTION, make_store, store_library
 
 pytestmark = [
@@ -97,7 +98,7 @@ def scripted_url(tmp_path_factory: pytest.TempPathFactory, host_url: str) -> Ite
     )
     store = make_store(data_dir, [hostile])
     llm = GenericFakeChatModel(messages=itertools.cycle([AIMessage(content=XSS_ANSWER)]))
-    assistant = Assistant(store, llm, load_prompts(), k=3)
+    assistant = Assistant(store, llm, load_prompts(), **assistant_options(k=3))
     app = build_app(
         assistant,
         store_library(store, data_dir),
@@ -120,7 +121,9 @@ def real_url(tmp_path_factory: pytest.TempPathFactory, local_llm: Any) -> Iterat
     )
     store = make_store(data_dir, [seed])
     llm = make_chat_model("local", max_tokens=160, local_server_factory=lambda: local_llm)
-    app = build_app(Assistant(store, llm, load_prompts(), k=4), examples=[SEED_QUESTION])
+    app = build_app(
+        Assistant(store, llm, load_prompts(), **assistant_options(k=4)), examples=[SEED_QUESTION]
+    )
     with serving_in_thread(app) as url:
         yield url
 
@@ -347,7 +350,9 @@ def test_signing_in_opens_the_chat_and_the_api_in_the_browser(page: Page) -> Non
         def search(self, query: str, k: int, published_before: object = None) -> list[Any]:
             return []
 
-    app = build_app(Assistant(NoPassages(), llm, load_prompts()), auth="editor:s3cret")
+    app = build_app(
+        Assistant(NoPassages(), llm, load_prompts(), **assistant_options()), auth="editor:s3cret"
+    )
     with serving_in_thread(app) as url:
         page.goto(url + "/?__theme=light")
         assert "/login?next=" in page.url

@@ -30,6 +30,7 @@ from bot.web import build_app
 from bot.web.server import serving_in_thread
 from bot.web.stopping import stoppable_http_client
 from prompts import load_prompts
+from tests.fixtures_llm import assistant_options
 from tests.test_web_api import make_store
 
 pytestmark = pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning")
@@ -117,7 +118,7 @@ def app_url(
         timeout=60,
         http_client=stoppable_http_client(),
     ).model_copy(update={"max_retries": 0})
-    assistant = Assistant(store, llm, load_prompts(), k=2)
+    assistant = Assistant(store, llm, load_prompts(), **assistant_options(k=2))
     app = build_app(assistant, max_active_answers=1, max_queued_questions=4, max_queue_wait=120)
     with serving_in_thread(app) as url:
         yield url

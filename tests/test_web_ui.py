@@ -35,6 +35,7 @@ from bot.web.server import serving_in_thread
 from bot.web.ui import INPUT_PLACEHOLDER
 from ingest.pipeline import ingest
 from prompts import load_prompts
+from tests.fixtures_llm import assistant_options
 from tests.test_web_api import make_store, store_library
 from tests.test_web_browser import BOT_ANSWER, assert_nothing_ran, browser, host_url
 
@@ -79,7 +80,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory, host_url: str) -> Iterator
     store = make_store(data_dir, [ferry, hostile])
     llm = GenericFakeChatModel(messages=itertools.cycle([AIMessage(content=ANSWER)]))
     app = build_app(
-        Assistant(store, llm, load_prompts(), k=3),
+        Assistant(store, llm, load_prompts(), **assistant_options(k=3)),
         store_library(store, data_dir),
         examples=[QUESTION, "What did the harbour council approve?"],
         allowed_origins=[host_url],
@@ -352,7 +353,10 @@ def test_the_header_says_what_it_knows_without_the_library_tab(tmp_path: Path) -
 
     async def build() -> Any:  # in a running loop, as build_app does: Gradio leaks loops otherwise
         return build_chat_blocks(
-            Assistant(store, llm, load_prompts()), None, gate=AnswerGate(1, 1, 1.0), catalog=store
+            Assistant(store, llm, load_prompts(), **assistant_options()),
+            None,
+            gate=AnswerGate(1, 1, 1.0),
+            catalog=store,
         )
 
     with ThreadPoolExecutor(1) as pool:  # a thread of its own: Playwright's loop runs in this one
