@@ -10,22 +10,17 @@ previous one that fit in `overlap` tokens. Every chunk is an exact slice: `text[
 
 from __future__ import annotations
 
-import itertools
-import re
 from dataclasses import dataclass
 
 import tiktoken
 
 from vectorstore.records import ChunkText
+from vectorstore.sentences import sentence_spans
 
-# A sentence ends after . ! ? or … (plus closing quotes/brackets) followed by whitespace.
 # The chunk size and overlap when the caller gives none: the defaults of Settings.chunk_tokens
 # and chunk_overlap (tests/test_ingest_pipeline.py checks they agree), which say why 200.
 CHUNK_TOKENS = 200
 CHUNK_OVERLAP = 30
-
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'\u201d\u2019)\]]*\s+")
-_PARAGRAPH_END = re.compile(r"\n\s*")
 
 
 @dataclass(frozen=True)
@@ -34,13 +29,6 @@ class _Span:
     end: int  # includes the whitespace that follows, up to the next span's start
     tokens: int
     paragraph_end: bool
-
-
-def _pieces(text: str, start: int, end: int, pattern: re.Pattern[str]) -> list[tuple[int, int]]:
-    """Split text[start:end] after each match of `pattern`; pieces cover the range exactly."""
-    cuts = [m.end() for m in pattern.finditer(text, start, end) if m.end() < end]
-    bounds = [start, *cuts, end]
-    return [(a, b) for a, b in itertools.pairwise(bounds) if b > a]
 
 
 def _windows(
@@ -62,20 +50,23 @@ def _windows(
 
 
 def _spans(text: str, encoding: tiktoken.Encoding, chunk_tokens: int, overlap: int) -> list[_Span]:
+    """The sentences (`vectorstore.sentences`, a line break ends one), each with the whitespace
+    after it so they cover the text exactly; windows of `_windows` for one longer than a chunk."""
     spans: list[_Span] = []
     window = max(1, min(overlap, chunk_tokens // 2) or chunk_tokens // 4)
-    for p_start, p_end in _pieces(text, 0, len(text), _PARAGRAPH_END):
-        sentences = _pieces(text, p_start, p_end, _SENTENCE_END)
-        for i, (s_start, s_end) in enumerate(sentences):
-            n = len(encoding.encode_ordinary(text[s_start:s_end]))
-            last_in_paragraph = i == len(sentences) - 1
-            if n <= chunk_tokens:
-                spans.append(_Span(s_start, s_end, n, last_in_paragraph))
-                continue
-            pieces = _windows(text, s_start, s_end, window, encoding)
-            spans.extend(pieces[:-1])
-            tail = pieces[-1]
-            spans.append(_Span(tail.start, tail.end, tail.tokens, last_in_paragraph))
+    sentences = sentence_spans(text, lines=True)
+    starts = [0, *(start for start, _ in sentences[1:])]
+    ends = [*starts[1:], len(text)]
+    for (_, end), start, following in zip(sentences, starts, ends, strict=False):
+        n = len(encoding.encode_ordinary(text[start:following]))
+        paragraph_end = "\n" in text[end:following] or following == len(text)
+        if n <= chunk_tokens:
+            spans.append(_Span(start, following, n, paragraph_end))
+            continue
+        pieces = _windows(text, start, following, window, encoding)
+        spans.extend(pieces[:-1])
+        tail = pieces[-1]
+        spans.append(_Span(tail.start, tail.end, tail.tokens, paragraph_end))
     return spans
 
 

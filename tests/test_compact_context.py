@@ -11,8 +11,8 @@ from datetime import date
 import pytest
 
 from bot.answer.chain import retrieve_passages
-from bot.answer.context import GAP, compact_passages, sentence_spans
-from bot.answer.timeframe import question_window
+from bot.answer.context import GAP, compact_passages
+from bot.answer.question import question_window
 from vectorstore.records import Passage, SearchFilter
 
 AS_OF = date(2022, 6, 16)  # a Thursday
@@ -72,13 +72,6 @@ ARTICLE = (
     "Dr. Ilse Varga led the talks for the union. The agreement raises pay by 4 percent. "
     "Talks on pensions resume on Thursday. Weather delayed the first ships."
 )
-
-
-def test_sentences_keep_titles_and_offsets() -> None:
-    spans = sentence_spans(ARTICLE)
-    sentences = [ARTICLE[a:b] for a, b in spans]
-    assert "Dr. Ilse Varga led the talks for the union." in sentences
-    assert len(sentences) == 6
 
 
 def test_compact_context_keeps_the_sentences_that_bear_on_the_question() -> None:

@@ -24,7 +24,12 @@ RULES: dict[str, tuple[str, ...]] = {
     "bot": (),  # bot/__init__.py: the package marker
     "bot.llm": ("newsbot.errors",),
     "bot.answer.links": (),  # pure text: links made plain, used by the check and the web
-    "bot.answer.grounding": ("bot.answer.links", "vectorstore.records", "newsbot.errors"),
+    "bot.answer.grounding": (
+        "bot.answer.links",
+        "vectorstore.records",
+        "vectorstore.sentences",  # the one sentence splitter (pure text)
+        "newsbot.errors",
+    ),
     "bot.answer": ("prompts", "vectorstore", "newsbot.errors"),
     "bot.terminal": ("bot.answer", "newsbot.errors"),
     "bot.web": ("bot.answer", "vectorstore.records", "newsbot.errors"),

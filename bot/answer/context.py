@@ -21,15 +21,14 @@ model (`scripts/bench_context.py`; BENCHMARKS.md, "What the model reads").
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Final
 
-from bot.answer.grounding.lexicon import NUMBER_ABBREVIATION, TITLE_AT_END
 from bot.answer.grounding.words import content_words
 from vectorstore.records import Passage
+from vectorstore.sentences import sentence_spans
 
 CHARS_PER_TOKEN: Final = 4  # English news prose in the model's tokenizer, near enough for a budget
 GAP: Final = " … "  # between sentences of one article that are not next to each other
@@ -37,10 +36,6 @@ RANK_SHARE: Final = 0.5  # the chunk's rank prior, against a sentence's word sco
 DUPLICATE_OVERLAP: Final = 0.8  # content-word overlap at which two sentences are one
 PARAGRAPH_TOKENS: Final = 150  # a longer paragraph is no unit: its sentence brings one follower
 LEADS: Final = 1  # the first sentence of the best articles (when their first chunk was found)
-
-_SENTENCE_END: Final = re.compile(
-    r"(?:(?<=[.!?])|(?<=[.!?][\"\u201d\u2019')]))\s+(?=[\"\u201c\u2018(\[A-Z0-9])"
-)
 
 
 @dataclass(frozen=True)
@@ -51,28 +46,6 @@ class _Sentence:
     text: str
     words: frozenset[str]
     paragraph: int  # the paragraph of the passage it is in (counted by line breaks)
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """`(start, end)` of each sentence of `text`; a title's full stop ("Dr. Ilse Varga") and
-    "No. 5" end no sentence."""
-    spans: list[tuple[int, int]] = []
-    start = 0
-    for match in _SENTENCE_END.finditer(text):
-        spans.append((start, match.start()))
-        start = match.end()
-    spans.append((start, len(text.rstrip())))
-    merged: list[tuple[int, int]] = []
-    for begin, end in spans:
-        previous = text[merged[-1][0] : merged[-1][1]] if merged else ""
-        if merged and (
-            TITLE_AT_END.search(previous)
-            or (NUMBER_ABBREVIATION.search(previous) and text[begin : begin + 1].isdigit())
-        ):
-            merged[-1] = (merged[-1][0], end)
-        elif end > begin:
-            merged.append((begin, end))
-    return merged
 
 
 def _sentences(passages: Sequence[Passage]) -> list[_Sentence]:

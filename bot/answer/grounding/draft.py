@@ -11,11 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.answer.grounding.lexicon import NUMBER_ABBREVIATION, TITLE_AT_END
+from vectorstore.sentences import sentence_spans
 
-# Where one sentence ends and the next begins within a line: after . ! ? before an opening
-# capital, digit, quote or bracket; or after a marker ("... [1] Next").
-_SENTENCE_END = re.compile(r"(?<=[.!?])[ \t]+(?=[\"“(A-Z0-9])|(?<=\])[ \t]+(?=[\"“(A-Z])")
 _BULLET = re.compile(r"(?:[-*•]|\d{1,2}[.)])[ \t]+")
 
 
@@ -30,24 +27,13 @@ class DraftSentence:
 
 
 def _split_line(line: str) -> list[tuple[str, str]]:
-    """A line (no line break) as (separator before, sentence) pairs; a title's full stop
-    ("Dr. Ilse Varga") and "No. 5" end no sentence."""
-    pieces: list[tuple[str, str]] = []
-    start, sep = 0, ""
-    for match in _SENTENCE_END.finditer(line):
-        pieces.append((sep, line[start : match.start()]))
-        start, sep = match.end(), match.group()
-    pieces.append((sep, line[start:]))
-    merged: list[tuple[str, str]] = []
-    for sep, text in pieces:
-        if merged and (
-            TITLE_AT_END.search(merged[-1][1])
-            or (NUMBER_ABBREVIATION.search(merged[-1][1]) and text[:1].isdigit())
-        ):
-            merged[-1] = (merged[-1][0], merged[-1][1] + sep + text)
-        elif text:
-            merged.append((sep, text))
-    return merged
+    """A line (no line break) as (separator before, sentence) pairs (`vectorstore.sentences`);
+    the last keeps the line's end, which may be the open start of the next sentence."""
+    spans = sentence_spans(line)
+    pieces = [(line[spans[i - 1][1] if i else 0 : a], line[a:b]) for i, (a, b) in enumerate(spans)]
+    if pieces:
+        pieces[-1] = (pieces[-1][0], line[spans[-1][0] :])
+    return pieces
 
 
 class DraftReader:
