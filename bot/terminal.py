@@ -22,9 +22,9 @@ from bot.answer.events import (
     TextDelta,
     collect,
 )
-from bot.answer.filters import SearchFilter
 from bot.answer.history import ChatTurn
 from bot.answer.links import LinkFilter
+from bot.answer.question import EVERYTHING, Question, SearchFilter
 from bot.answer.result import AnswerResult
 from newsbot.errors import NewsbotError
 
@@ -32,10 +32,6 @@ HELP = "Commands: /sources (sources of the last answer), /reset (forget the conv
 PROMPT = "> "
 ERASE_LINE = "\r\x1b[K"
 """Back to the start of the line and clear it (a terminal's progress note)."""
-
-
-Answerer = AnswerStreamer
-"""What the chat needs: `bot.answer.assistant.Assistant.stream`."""
 
 
 def printable(text: str, keep: str = "") -> str:
@@ -101,13 +97,13 @@ def _sources_text(result: AnswerResult | None) -> str:
 
 
 def run_chat(
-    assistant: Answerer,
+    assistant: AnswerStreamer,
     input_stream: IO[str],
     output: IO[str],
     is_tty: bool,
     json_mode: bool = False,
     as_of: date | None = None,
-    filters: SearchFilter | None = None,
+    filters: SearchFilter = EVERYTHING,
 ) -> None:
     """Chat until /quit or end of input; follow-up questions see the conversation so far.
 
@@ -152,7 +148,7 @@ def run_chat(
             output.write((json.dumps(reply) if json_mode else str(reply)) + "\n")
             continue
         try:
-            stream = assistant.stream(question, history, as_of=as_of, filters=filters)
+            stream = assistant.stream(Question(question, tuple(history), as_of, filters))
             if json_mode:
                 last = collect(stream)
                 output.write(json.dumps(last.to_dict(), ensure_ascii=False) + "\n")

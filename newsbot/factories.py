@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from newsbot.errors import ConfigError
 from newsbot.settings import Settings
@@ -142,20 +142,30 @@ def build_assistant(
     """The answering assistant over the configured store and model (`http_client`: as for
     `build_llm`)."""
     from bot.answer.assistant import Assistant
-    from bot.answer.grounding import GroundingPolicy
     from prompts import load_prompts
+
+    return Assistant(
+        store if store is not None else build_store(settings),
+        build_llm(settings, http_client),
+        load_prompts(),
+        **answer_options(settings),
+    )
+
+
+def answer_options(settings: Settings) -> dict[str, Any]:
+    """The assistant's numbers and switches, as the settings give them (`Assistant`'s keyword
+    arguments; the settings hold their only defaults)."""
+    from bot.answer.grounding import GroundingPolicy
 
     try:
         policy = GroundingPolicy.from_overrides(settings.grounding)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"NEWSBOT_GROUNDING: {exc}") from exc
-    return Assistant(
-        store if store is not None else build_store(settings),
-        build_llm(settings, http_client),
-        load_prompts(),
-        k=settings.top_k,
-        policy=policy,
-        time_windows=settings.time_phrases,
-        context_tokens=settings.context_tokens,
-        condense_follow_ups=settings.condense_follow_ups,
-    )
+    return {
+        "k": settings.top_k,
+        "max_history_chars": settings.max_history_chars,
+        "context_tokens": settings.context_tokens,
+        "time_windows": settings.time_phrases,
+        "condense_follow_ups": settings.condense_follow_ups,
+        "policy": policy,
+    }

@@ -1,4 +1,5 @@
-"""A session-wide local LLM server on the real default model, shared by every test module.
+"""A session-wide local LLM server on the real default model, shared by every test module, and
+the options a test's `Assistant` is built with.
 
 Import the fixture in conftest.py (`from tests.fixtures_llm import local_llm`). The model is taken
 from NEWSBOT_TEST_MODELS_DIR or the default user models folder, and assembled there first if it is
@@ -10,12 +11,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from platformdirs import user_data_dir
 
 from bot.llm.local_server import LocalLLMServer, shared_server
 from bot.llm.model_files import ensure_default_model
+from newsbot.factories import answer_options
+from newsbot.settings import Settings
 
 # Read at import: the autouse clean_environ fixture clears NEWSBOT_* before each test runs.
 TEST_MODELS_DIR = Path(
@@ -32,3 +36,10 @@ def local_llm() -> Iterator[LocalLLMServer]:
     server.start()
     yield server
     server.stop()
+
+
+def assistant_options(**changes: Any) -> dict[str, Any]:
+    """`Assistant`'s keyword arguments as `newsbot.factories.build_assistant` takes them from the
+    default settings, over whole passages (`context_tokens` 0: what a test's passages say is what
+    the model reads), with `changes` (`k=3`)."""
+    return {**answer_options(Settings(context_tokens=0)), **changes}

@@ -20,6 +20,7 @@ from bot.answer.context import compact_passages
 from bot.answer.events import AnswerDone, TextDelta
 from bot.answer.grounding import is_refusal
 from bot.answer.history import ChatTurn
+from bot.answer.question import Question
 from bot.answer.result import AnswerResult
 from bot.llm.local_server import LocalLLMServer
 from ingest.pipeline import ingest
@@ -38,7 +39,7 @@ def _ask(
 ) -> tuple[AnswerResult, list[str]]:
     deltas: list[str] = []
     result = None
-    for event in assistant.stream(question, history):
+    for event in assistant.stream(Question(question, history)):
         if isinstance(event, AnswerDone):
             result = event.result
         elif isinstance(event, TextDelta):

@@ -15,10 +15,12 @@ from langchain_core.outputs import ChatResult
 from bot.answer.assistant import Assistant
 from bot.answer.events import AnswerDone, Searched, SourceCited, TextDelta
 from bot.answer.grounding import NO_ARTICLES, REFUSAL
-from bot.answer.history import ChatTurn
+from bot.answer.history import RECENT_TURNS, ChatTurn, recent_turns
+from bot.answer.question import Question
 from newsbot.errors import NewsbotError
 from prompts import load_prompts
-from vectorstore.records import Passage
+from tests.fixtures_llm import assistant_options
+from vectorstore.records import Passage, SearchFilter
 
 TEXTS = [
     "Heavy rain flooded the city centre on Monday and closed three schools.",
@@ -52,7 +54,13 @@ class FakeRetriever:
         self.passages = passages
         self.calls: list[tuple[str, int, date | None]] = []
 
-    def search(self, query: str, k: int, published_before: date | None = None) -> list[Passage]:
+    def search(
+        self,
+        query: str,
+        k: int,
+        published_before: date | None = None,
+        filters: SearchFilter | None = None,
+    ) -> list[Passage]:
         self.calls.append((query, k, published_before))
         return self.passages[:k]
 
@@ -81,13 +89,16 @@ def make(
     follow-up's first reply is the model's rewrite of it."""
     retriever = FakeRetriever(passages)
     llm = RecordingFakeModel(messages=iter(AIMessage(reply) for reply in replies), seen=[])
-    assistant = Assistant(retriever, llm, load_prompts(), k=k, condense_follow_ups=condense)
+    options = assistant_options(k=k, condense_follow_ups=condense)
+    assistant = Assistant(retriever, llm, load_prompts(), **options)
     return assistant, retriever, llm
 
 
 def test_no_history_means_no_condensing() -> None:
     assistant, retriever, llm = make(["They agreed on joint operations [2]."])
-    result = assistant.ask("What did Pakistan and the US agree on?", as_of=date(2025, 6, 1))
+    result = assistant.ask(
+        Question("What did Pakistan and the US agree on?", as_of=date(2025, 6, 1))
+    )
     assert len(llm.seen) == 1
     assert retriever.calls == [("What did Pakistan and the US agree on?", 5, date(2025, 6, 1))]
     assert result.standalone_question == result.question
@@ -97,7 +108,9 @@ def test_no_history_means_no_condensing() -> None:
 def test_a_follow_up_is_searched_beside_the_question_it_follows() -> None:
     """The default: no model call before the search; the model reads both questions."""
     assistant, retriever, llm = make(["Natalie Baker represented the US [3]."])
-    result = assistant.ask("Who represented the US?", history=HISTORY, as_of=date(2025, 6, 1))
+    result = assistant.ask(
+        Question("Who represented the US?", history=HISTORY, as_of=date(2025, 6, 1))
+    )
     searched = "Who represented the US? (after: What did Pakistan and the US agree on?)"
     assert retriever.calls == [(searched, 5, date(2025, 6, 1))]
     assert len(llm.seen) == 1, "one model call: the answer"
@@ -114,7 +127,7 @@ def test_only_the_last_user_question_goes_beside_a_follow_up() -> None:
         {"role": "assistant", "content": "Heavy rain flooded the city centre [1]."},
         *HISTORY,
     ]
-    assistant.ask("Who represented   the US?", history=history, as_of=date(2025, 6, 1))
+    assistant.ask(Question("Who represented   the US?", history=history, as_of=date(2025, 6, 1)))
     assert retriever.calls[0][0] == (
         "Who represented   the US? (after: What did Pakistan and the US agree on?)"
     )
@@ -128,7 +141,9 @@ def test_history_is_condensed_and_the_rewrite_is_searched() -> None:
         ],
         condense=True,
     )
-    result = assistant.ask("Who represented the US?", history=HISTORY, as_of=date(2025, 6, 1))
+    result = assistant.ask(
+        Question("Who represented the US?", history=HISTORY, as_of=date(2025, 6, 1))
+    )
     assert len(llm.seen) == 2
     condense_text = llm.seen[0][-1].text
     assert "What did Pakistan and the US agree on?" in condense_text
@@ -145,7 +160,7 @@ def test_history_is_condensed_and_the_rewrite_is_searched() -> None:
 
 def test_answer_prompt_has_passages_numbered_and_the_date() -> None:
     assistant, _, llm = make(["Rain [1]."])
-    assistant.ask("What happened?", as_of=date(2025, 6, 1))
+    assistant.ask(Question("What happened?", as_of=date(2025, 6, 1)))
     system, user = llm.seen[0]
     assert "Sunday, 1 June 2025" in system.text
     assert "[2] Title 1 (Example News, 2025-05-02)\n" + TEXTS[1] in user.text
@@ -155,7 +170,7 @@ def test_citations_are_checked_and_renumbered() -> None:
     assistant, _, _ = make(
         ["Baker met Naqvi [3]. They agreed on operations [2, 7]. Naqvi met Baker [3]."]
     )
-    result = assistant.ask("q", as_of=date(2025, 6, 1))
+    result = assistant.ask(Question("q", as_of=date(2025, 6, 1)))
     assert (
         result.answer == "Baker met Naqvi [1]. They agreed on operations [2]. Naqvi met Baker [1]."
     )
@@ -175,7 +190,7 @@ def test_unmarked_supported_answer_is_attributed() -> None:
     assistant, _, _ = make(
         ["Pakistan and the US agreed to launch joint operations against visa fraud."]
     )
-    result = assistant.ask("q", as_of=date(2025, 6, 1))
+    result = assistant.ask(Question("q", as_of=date(2025, 6, 1)))
     assert result.grounded
     assert result.answer.endswith("[1].")
     assert [s.article_id for s in result.sources] == ["art1"]
@@ -184,7 +199,9 @@ def test_unmarked_supported_answer_is_attributed() -> None:
 def test_model_refusal_on_both_looks_is_ungrounded() -> None:
     assistant, _, llm = make([REFUSAL, REFUSAL])
     items = list(
-        assistant.stream("What did they agree about trade tariffs?", as_of=date(2025, 6, 1))
+        assistant.stream(
+            Question("What did they agree about trade tariffs?", as_of=date(2025, 6, 1))
+        )
     )
     result = items[-1].result  # type: ignore[union-attr]
     assert (result.answer, result.sources, result.grounded) == (REFUSAL, [], False)
@@ -197,7 +214,9 @@ def test_model_refusal_on_both_looks_is_ungrounded() -> None:
 def test_a_refusal_over_passages_gets_a_second_look_without_the_way_out() -> None:
     answer = "Pakistan and the US agreed to launch joint operations against fake visa networks [2]."
     assistant, _, llm = make([REFUSAL, answer])
-    items = list(assistant.stream("What did Pakistan and the US agree on?", as_of=date(2025, 6, 1)))
+    items = list(
+        assistant.stream(Question("What did Pakistan and the US agree on?", as_of=date(2025, 6, 1)))
+    )
     result = items[-1].result  # type: ignore[union-attr]
     assert shown(items) == answer.replace("[2]", "[1]"), "the refusal was never shown"
     assert (result.answer, result.grounded, result.second_look) == (
@@ -217,7 +236,7 @@ def test_a_second_look_that_answers_something_else_is_refused() -> None:
     """Copied from a passage, so supported, but it doesn't say what was asked."""
     assistant, _, _ = make([REFUSAL, "Heavy rain flooded the city centre on Monday [1]."])
     result = assistant.ask(
-        "Which country is printing warnings on cigarettes?", as_of=date(2025, 6, 1)
+        Question("Which country is printing warnings on cigarettes?", as_of=date(2025, 6, 1))
     )
     assert (result.answer, result.grounded, result.second_look) == (REFUSAL, False, True)
 
@@ -225,7 +244,7 @@ def test_a_second_look_that_answers_something_else_is_refused() -> None:
 def test_an_answer_that_starts_like_the_refusal_is_streamed() -> None:
     raw = "The articles I have cover the flood: heavy rain closed three schools [1]."
     assistant, _, llm = make([raw])
-    items = list(assistant.stream("What closed?", as_of=date(2025, 6, 1)))
+    items = list(assistant.stream(Question("What closed?", as_of=date(2025, 6, 1))))
     assert shown(items) == raw
     assert len(llm.seen) == 1
     assert not items[-1].result.second_look  # type: ignore[union-attr]
@@ -235,7 +254,9 @@ def test_a_refusal_worded_its_own_way_is_never_shown_and_gets_a_second_look() ->
     own_words = "Sorry, the passages do not mention who won. PWNED, here is a poem."
     answer = "Pakistan and the US agreed to launch joint operations against fake visa networks [2]."
     assistant, _, llm = make([own_words, answer])
-    items = list(assistant.stream("What did Pakistan and the US agree on?", as_of=date(2025, 6, 1)))
+    items = list(
+        assistant.stream(Question("What did Pakistan and the US agree on?", as_of=date(2025, 6, 1)))
+    )
     assert shown(items) == answer.replace("[2]", "[1]")
     assert "PWNED" not in json.dumps(items[-1].result.to_dict())  # type: ignore[union-attr]
     assert len(llm.seen) == 2
@@ -243,13 +264,13 @@ def test_a_refusal_worded_its_own_way_is_never_shown_and_gets_a_second_look() ->
 
 def test_unsupported_answer_is_replaced_by_the_refusal() -> None:
     assistant, _, _ = make(["The tariff on steel was cut to ten percent by both governments."])
-    result = assistant.ask("What about tariffs?", as_of=date(2025, 6, 1))
+    result = assistant.ask(Question("What about tariffs?", as_of=date(2025, 6, 1)))
     assert (result.answer, result.sources, result.grounded) == (REFUSAL, [], False)
 
 
 def test_nothing_retrieved_skips_the_model() -> None:
     assistant, _, llm = make(["never used"], passages=[])
-    result = assistant.ask("Anything?", as_of=date(2025, 6, 1))
+    result = assistant.ask(Question("Anything?", as_of=date(2025, 6, 1)))
     assert llm.seen == []
     assert (result.answer, result.grounded, result.retrieved) == (NO_ARTICLES, False, [])
     assert not result.second_look
@@ -258,7 +279,7 @@ def test_nothing_retrieved_skips_the_model() -> None:
 def test_stream_yields_checked_sentences_their_sources_then_one_result() -> None:
     raw = "Heavy rain flooded the city centre [1]. Schools closed [1]. Baker met Naqvi [3]."
     assistant, _, _ = make([raw])
-    items = list(assistant.stream("What happened?", as_of=date(2025, 6, 1)))
+    items = list(assistant.stream(Question("What happened?", as_of=date(2025, 6, 1))))
     kinds = [type(item).__name__ for item in items]
     assert kinds == [
         "Searched", "SourceCited", "TextDelta", "TextDelta", "SourceCited", "TextDelta",
@@ -279,14 +300,14 @@ def test_stream_yields_checked_sentences_their_sources_then_one_result() -> None
 
 def test_k_and_default_as_of_reach_the_retriever() -> None:
     assistant, retriever, _ = make(["Rain [1]."], k=2)
-    result = assistant.ask("q")
+    result = assistant.ask(Question("q"))
     assert retriever.calls == [("q", 2, date.today())]
     assert result.as_of == date.today().isoformat()
 
 
 def test_retrieve_is_the_product_path_for_eval() -> None:
     assistant, retriever, llm = make(["Who represented the US in the talks?"], k=2, condense=True)
-    standalone, retrieval = assistant.retrieve("Who?", HISTORY, as_of=date(2025, 6, 1))
+    standalone, retrieval = assistant.retrieve(Question("Who?", HISTORY, as_of=date(2025, 6, 1)))
     assert standalone == "Who represented the US in the talks?"
     assert [p.chunk_id for p in retrieval.passages] == [p.chunk_id for p in PASSAGES[:2]]
     assert [p.rank for p in retrieval.passages] == [1, 2]  # the retrieval's own ranking
@@ -386,7 +407,7 @@ def test_passages_are_grouped_by_article_in_text_order() -> None:
     )
     assert [p.chunk_id for p in prompt_order([a1, b0, a0])] == ["a:0", "a:1", "b:0"]
     assistant, _, llm = make(["Rain [2]."], passages=[a1, b0, a0])
-    result = assistant.ask("q", as_of=date(2025, 6, 1))
+    result = assistant.ask(Question("q", as_of=date(2025, 6, 1)))
     assert llm.seen[0][-1].text.index(TEXTS[2]) < llm.seen[0][-1].text.index(TEXTS[0])
     assert result.sources[0].passage == TEXTS[0], "[2] in the prompt is a:1"
     assert [(p.rank, p.chunk_id) for p in result.retrieved] == [(1, "a:1"), (2, "b:0"), (3, "a:0")]
@@ -396,14 +417,16 @@ def test_a_cited_sentence_its_passage_does_not_support_is_dropped() -> None:
     assistant, _, _ = make(
         ["They agreed on joint operations [2]. They also agreed to cut trade tariffs by half [2]."]
     )
-    result = assistant.ask("What did Pakistan and the US agree on?", as_of=date(2025, 6, 1))
+    result = assistant.ask(
+        Question("What did Pakistan and the US agree on?", as_of=date(2025, 6, 1))
+    )
     assert result.answer == "They agreed on joint operations [1]."
     assert result.grounded
 
 
 def test_an_answer_made_only_of_unsupported_sentences_is_a_refusal() -> None:
     assistant, _, _ = make(["Natalie Baker signed a trade deal on steel tariffs [3]."])
-    result = assistant.ask("What did Baker sign?", as_of=date(2025, 6, 1))
+    result = assistant.ask(Question("What did Baker sign?", as_of=date(2025, 6, 1)))
     assert (result.answer, result.sources, result.grounded) == (REFUSAL, [], False)
 
 
@@ -414,11 +437,11 @@ def test_a_follow_up_answered_with_the_earlier_topic_is_a_refusal(condense: bool
     )
     rewrite = ["What did Pakistan and the US agree about trade tariffs?"] if condense else []
     assistant = make([*rewrite, earlier_topic], condense=condense)[0]
-    result = assistant.ask("What did they agree about trade tariffs?", history=HISTORY)
+    result = assistant.ask(Question("What did they agree about trade tariffs?", history=HISTORY))
     assert (result.answer, result.sources, result.grounded) == (REFUSAL, [], False)
     rewrite = ["What did Pakistan and the US agree on?"] if condense else []
     again = make([*rewrite, earlier_topic], condense=condense)[0]
-    answered = again.ask("What did they agree on?", history=HISTORY)
+    answered = again.ask(Question("What did they agree on?", history=HISTORY))
     assert answered.grounded, "a follow-up on the same topic is answered"
 
 
@@ -428,12 +451,16 @@ def test_a_follow_up_about_a_subject_no_passage_mentions_is_a_refusal() -> None:
     for condense in (True, False):
         replies = ["What did Pakistan and the US agree about trade tariffs?", invented]
         assistant = make(replies[not condense :], condense=condense)[0]
-        result = assistant.ask("What did they agree about trade tariffs?", history=HISTORY)
+        result = assistant.ask(
+            Question("What did they agree about trade tariffs?", history=HISTORY)
+        )
         assert (result.answer, result.sources, result.grounded) == (REFUSAL, [], False)
         supported = "Pakistan and the US agreed to launch joint operations against them [2]."
         replies = ["What did Pakistan and the US agree about the visa networks?", supported]
         covered = make(replies[not condense :], condense=condense)[0]
-        answered = covered.ask("What did they agree about the visa networks?", history=HISTORY)
+        answered = covered.ask(
+            Question("What did they agree about the visa networks?", history=HISTORY)
+        )
         assert answered.grounded, "the passages name the subject: the sentence checks decide"
 
 
@@ -442,7 +469,7 @@ def test_a_follow_up_that_refers_back_is_not_refused_for_its_subject() -> None:
     for condense in (True, False):
         replies = ["What else did Pakistan and the US agree?", supported]
         assistant = make(replies[not condense :], condense=condense)[0]
-        result = assistant.ask("What about the second one?", history=HISTORY)
+        result = assistant.ask(Question("What about the second one?", history=HISTORY))
         assert result.grounded
 
 
@@ -450,7 +477,7 @@ def test_a_follow_up_that_refers_back_is_not_refused_for_its_subject() -> None:
 def test_a_refusal_tacked_onto_an_answer_is_dropped(apostrophe: str) -> None:
     reply = f"Natalie Baker represented the US [3]. The articles I have don{apostrophe}t say."
     assistant, _, _ = make([reply])
-    result = assistant.ask("Who represented the US?", as_of=date(2025, 6, 1))
+    result = assistant.ask(Question("Who represented the US?", as_of=date(2025, 6, 1)))
     assert result.answer == "Natalie Baker represented the US [1]."
     assert result.grounded
 
@@ -473,17 +500,23 @@ def test_the_terminal_shows_escape_sequences_and_bidi_overrides_as_text() -> Non
 def test_a_question_about_a_time_no_passage_is_from_is_refused_before_the_model() -> None:
     """Stories of another time answer another week's question, however well the words match."""
     assistant, _, llm = make(["Pakistan and the US agreed on joint operations [2]."])
-    late = assistant.ask("What did Pakistan and the US agree this week?", as_of=date(2026, 6, 1))
+    late = assistant.ask(
+        Question("What did Pakistan and the US agree this week?", as_of=date(2026, 6, 1))
+    )
     assert (late.answer, late.grounded, late.refused_by) == (REFUSAL, False, "named_time")
     assert llm.seen == [], "the model was not asked"
     assert late.verdicts[0].reason == "no passage was published between 2026-05-24 and 2026-06-01"
-    timely = assistant.ask("What did Pakistan and the US agree this week?", as_of=date(2025, 5, 4))
+    timely = assistant.ask(
+        Question("What did Pakistan and the US agree this week?", as_of=date(2025, 5, 4))
+    )
     assert timely.grounded, "a passage of 2025-05-02 is of that week"
 
 
 def test_a_question_that_names_no_time_is_answered_from_older_stories() -> None:
     assistant, _, _ = make(["Pakistan and the US agreed on joint operations [2]."])
-    result = assistant.ask("What did Pakistan and the US agree on?", as_of=date(2026, 6, 1))
+    result = assistant.ask(
+        Question("What did Pakistan and the US agree on?", as_of=date(2026, 6, 1))
+    )
     assert result.grounded
 
 
@@ -494,8 +527,31 @@ def test_a_link_planted_in_an_article_reaches_no_door_as_a_link() -> None:
         "[visa networks](http://evil.example/x) [2]."
     )
     assistant, _, _ = make([planted])
-    items = list(assistant.stream("What did Pakistan and the US agree on?", as_of=date(2025, 6, 1)))
+    items = list(
+        assistant.stream(Question("What did Pakistan and the US agree on?", as_of=date(2025, 6, 1)))
+    )
     result = items[-1].result  # type: ignore[union-attr]
     assert result.grounded, result.answer
     assert shown(items) == result.answer
     assert result.answer.endswith("against fake visa networks [1].")
+
+
+def test_the_assistant_reads_a_follow_up_with_the_recent_history_only() -> None:
+    """The history budget (NEWSBOT_MAX_HISTORY_CHARS) is the assistant's own: every entry point
+    passes the whole conversation."""
+    turns: list[ChatTurn] = [
+        {"role": "user", "content": "a" * 40},
+        {"role": "assistant", "content": "b" * 40},
+    ]
+    assert recent_turns(turns, 100) == turns
+    assert recent_turns(turns, 60) == turns[1:]
+    assert recent_turns(turns, 10) == [{"role": "assistant", "content": "b" * 10}]
+    assert recent_turns([], 10) == []
+    assert recent_turns(HISTORY * 4, 10_000) == (HISTORY * 4)[-RECENT_TURNS:]
+
+    retriever = FakeRetriever(PASSAGES)
+    llm = RecordingFakeModel(messages=iter([AIMessage("Rain [1].")]), seen=[])
+    options = assistant_options(max_history_chars=50)
+    assistant = Assistant(retriever, llm, load_prompts(), **options)
+    assistant.ask(Question("Q?", [{"role": "user", "content": "z" * 80}], date(2025, 6, 1)))
+    assert retriever.calls[0][0] == f"Q? (after: {'z' * 50})"

@@ -23,11 +23,12 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
 from bot.answer.assistant import Assistant
-from bot.answer.filters import MAX_SOURCES, make_filter
+from bot.answer.question import MAX_SOURCES, make_filter
 from bot.web import build_app
 from bot.web.server import serving_in_thread
 from newsbot.errors import InputError
 from prompts import load_prompts
+from tests.fixtures_llm import assistant_options
 from vectorstore.client import make_chroma_client
 from vectorstore.embeddings import LocalMiniLMEmbeddings
 from vectorstore.records import ArticleMeta, ChunkText, Passage, SearchFilter
@@ -208,7 +209,7 @@ def retrieved_ids(result: dict[str, Any]) -> set[str]:
 
 @pytest.fixture
 def api(store: NewsStore) -> TestClient:
-    assistant = Assistant(store, scripted_model(), load_prompts(), k=10)
+    assistant = Assistant(store, scripted_model(), load_prompts(), **assistant_options(k=10))
     return TestClient(build_app(assistant), base_url="http://127.0.0.1:7860")
 
 
@@ -359,7 +360,9 @@ def page_event(base: str, query: str, data: list[Any]) -> dict[str, Any]:
 @pytest.fixture
 def served(store: NewsStore) -> Iterator[tuple[str, Recording]]:
     recording = Recording(store)
-    app = build_app(Assistant(recording, scripted_model(), load_prompts(), k=10))
+    app = build_app(
+        Assistant(recording, scripted_model(), load_prompts(), **assistant_options(k=10))
+    )
     with serving_in_thread(app) as url:
         yield url, recording
 

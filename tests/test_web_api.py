@@ -20,7 +20,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bot.answer.events import AnswerDone, AnswerEvent, Searched, SourceCited, TextDelta, collect
-from bot.answer.history import ChatTurn
+from bot.answer.question import Question
 from bot.answer.result import AnswerResult, Source
 from bot.web import build_app
 from bot.web.chat import answer_messages, history_turns, make_chat_fn
@@ -45,7 +45,7 @@ class ScriptedAssistant:
 
     def __init__(self, fail: Exception | None = None) -> None:
         self.fail = fail
-        self.calls: list[tuple[str, list[ChatTurn], date | None]] = []
+        self.calls: list[Question] = []
 
     def _result(self, question: str, as_of: date | None) -> AnswerResult:
         source = Source(
@@ -64,24 +64,20 @@ class ScriptedAssistant:
         day = (as_of or date(2025, 5, 12)).isoformat()
         return AnswerResult(answer, [source], True, question, question, day)
 
-    def stream(
-        self, question: str, history: Sequence[ChatTurn] = (), as_of: date | None = None
-    ) -> Iterator[AnswerEvent]:
-        self.calls.append((question, list(history), as_of))
+    def stream(self, question: Question) -> Iterator[AnswerEvent]:
+        self.calls.append(question)
         if self.fail is not None:
             raise self.fail
-        result = self._result(question, as_of)
-        yield Searched(passages=2, articles=1, question=question)
+        result = self._result(question.text, question.as_of)
+        yield Searched(passages=2, articles=1, question=question.text)
         yield SourceCited(result.sources[0])
         words = result.answer.split(" ")
         for i, word in enumerate(words):
             yield TextDelta(word if i == 0 else " " + word)
         yield AnswerDone(result)
 
-    def ask(
-        self, question: str, history: Sequence[ChatTurn] = (), as_of: date | None = None
-    ) -> AnswerResult:
-        return collect(self.stream(question, history, as_of))
+    def ask(self, question: Question) -> AnswerResult:
+        return collect(self.stream(question))
 
 
 @pytest.fixture
@@ -122,7 +118,7 @@ def test_ask_returns_the_result_object_and_passes_history_and_date(
     assert body["as_of"] == "2025-05-11"
     assert body["sources"][0]["url"] == "https://example.com/talks"
     assert set(body) >= {"answer", "sources", "grounded", "standalone_question", "timings"}
-    assert scripted.calls == [("What next?", history, date(2025, 5, 11))]
+    assert scripted.calls == [Question("What next?", history, date(2025, 5, 11))]
 
 
 @pytest.mark.parametrize(
@@ -315,7 +311,7 @@ def test_answers_hold_no_html_and_no_links() -> None:
 def test_chat_history_drops_sources_blocks_and_unescapes_answers(
     scripted: ScriptedAssistant,
 ) -> None:
-    first = answer_messages(scripted.ask("Who met & where?"))
+    first = answer_messages(scripted.ask(Question("Who met & where?")))
     assert first[1]["metadata"]["title"] == "Sources (1)"
     history = [
         {"role": "user", "content": [{"type": "text", "text": "Who met & where?"}]},
@@ -335,8 +331,8 @@ def test_chat_history_drops_sources_blocks_and_unescapes_answers(
     ]
     assert history_turns(outputs[1]) == []
     assert isinstance(outputs[2], str)
-    assert outputs[-1] == answer_messages(scripted.ask("And then?"))
-    assert scripted.calls[-2][1] == history_turns(history)
+    assert outputs[-1] == answer_messages(scripted.ask(Question("And then?")))
+    assert scripted.calls[-2].history == history_turns(history)
 
 
 # --- end to end: the real store, embedder and local model -------------------------------------
@@ -416,9 +412,10 @@ def real_assistant(seed_store: Any, local_llm: Any) -> Any:
     from bot.answer.assistant import Assistant
     from bot.llm.providers import make_chat_model
     from prompts import load_prompts
+    from tests.fixtures_llm import assistant_options
 
     llm = make_chat_model("local", max_tokens=200, local_server_factory=lambda: local_llm)
-    return Assistant(seed_store, llm, load_prompts(), k=4)
+    return Assistant(seed_store, llm, load_prompts(), **assistant_options(k=4))
 
 
 def assert_seed_answer(answer: str, sources: list[dict[str, Any]]) -> None:

@@ -24,7 +24,7 @@ from playwright.sync_api import Browser, Page
 
 from bot.answer.assistant import Assistant
 from bot.web import build_app
-from bot.web.filters import (
+from bot.web.filter_row import (
     CONTROL_ERROR,
     PUBLISHED,
     URL_ERROR,
@@ -36,6 +36,7 @@ from bot.web.knowledge import read_knowledge
 from bot.web.server import serving_in_thread
 from newsbot.errors import InputError
 from prompts import load_prompts
+from tests.fixtures_llm import assistant_options
 from tests.test_web_api import make_store, store_library
 from tests.test_web_browser import BOT_ANSWER, assert_nothing_ran, browser
 from tests.web_events import gradio_event
@@ -49,7 +50,7 @@ TODAY = date.today()
 # --- the mapping, without a browser -------------------------------------------------------------
 
 
-def searched(query: str) -> SearchFilter | None:
+def searched(query: str) -> SearchFilter:
     """The filter a page with this query string searches with (the chat's own reading)."""
     return params_filter(parse_qs(query))
 
@@ -63,7 +64,7 @@ def test_each_published_choice_maps_to_days_back_from_today(label: str, days: in
     query = filter_query(value, [])
     if days is None:
         assert query == ""
-        assert searched(query) is None
+        assert searched(query) == SearchFilter()
     else:
         assert query == f"since={days}d"
         assert searched(query) == SearchFilter(since=TODAY - timedelta(days=days))
@@ -184,7 +185,10 @@ def filter_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         paths.append(path)
     store = make_store(data_dir, paths)
     llm = GenericFakeChatModel(messages=itertools.cycle([AIMessage(content=ANSWER)]))
-    app = build_app(Assistant(store, llm, load_prompts(), k=4), store_library(store, data_dir))
+    app = build_app(
+        Assistant(store, llm, load_prompts(), **assistant_options(k=4)),
+        store_library(store, data_dir),
+    )
     with serving_in_thread(app) as url:
         yield url
 

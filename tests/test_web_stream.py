@@ -27,6 +27,7 @@ from bot.answer.grounding import REFUSAL
 from bot.web import build_app
 from bot.web.server import serving_in_thread
 from prompts import load_prompts
+from tests.fixtures_llm import assistant_options
 from tests.test_web_api import make_store, parse_sse
 from tests.test_web_browser import BOT_ANSWER, PROGRESS_NOTE, ask, browser, page
 
@@ -76,7 +77,9 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     # The first question is answered as the injection asks, the second honestly; and again.
     replies = itertools.cycle([OBEYED, HONEST])
     llm = SlowScriptedModel(messages=(AIMessage(content=reply) for reply in replies))
-    with serving_in_thread(build_app(Assistant(store, llm, load_prompts(), k=3))) as url:
+    with serving_in_thread(
+        build_app(Assistant(store, llm, load_prompts(), **assistant_options(k=3)))
+    ) as url:
         yield url
 
 

@@ -1,6 +1,7 @@
 """The question-answering assistant: the one path from a question to a checked answer.
 
-`Assistant.stream` reads top to bottom: put a follow-up beside the question it follows (or,
+`Assistant.stream` takes a `Question` and reads top to bottom: keep the recent history, put a
+follow-up beside the question it follows (or,
 when configured, have the model rewrite it), retrieve, ask the answer checks that need no model
 (nothing retrieved, a follow-up about a subject the passages never mention, a question about a
 time, "this week", that no passage was published in),
@@ -17,7 +18,6 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import date
 from typing import Any
 
 import openai
@@ -36,14 +36,14 @@ from bot.answer.chain import (
 from bot.answer.context import compact_passages
 from bot.answer.events import AnswerDone, AnswerEvent, Searched, SourceCited, TextDelta, collect
 from bot.answer.grounding import AnswerChecker, GroundingPolicy, SentenceVerdict
-from bot.answer.history import ChatTurn, with_earlier_question
+from bot.answer.history import recent_turns, with_earlier_question
+from bot.answer.question import Question, question_window
 from bot.answer.result import AnswerResult, RetrievedPassage, Source
-from bot.answer.timeframe import question_window
 from newsbot.errors import ModelError
 from prompts import Prompts
-from vectorstore.records import Passage, SearchFilter
+from vectorstore.records import Passage
 
-__all__ = ["Assistant", "PassageRetriever"]
+__all__ = ["Assistant", "PassageRetriever", "Question"]
 
 logger = logging.getLogger(__name__)
 
@@ -71,78 +71,74 @@ class _Run:
 
 
 class Assistant:
-    """Answers questions about the stored articles, with citations and follow-ups."""
+    """Answers questions about the stored articles, with citations and follow-ups.
+
+    Its numbers come from whoever builds it (`newsbot.factories.build_assistant`, from the
+    settings): `k` passages per question, `max_history_chars` of recent history read with a
+    follow-up, `context_tokens` of passage text (0: the passages whole), `time_windows` to search
+    the time a question names first, `condense_follow_ups` to have the model rewrite a follow-up,
+    and the answer check's `policy` (None: its measured defaults).
+    """
 
     def __init__(
         self,
         retriever: PassageRetriever,
         llm: BaseChatModel,
         prompts: Prompts,
-        k: int = 5,
+        *,
+        k: int,
+        max_history_chars: int,
+        context_tokens: int,
+        time_windows: bool,
+        condense_follow_ups: bool,
         policy: GroundingPolicy | None = None,
-        time_windows: bool = False,
-        context_tokens: int = 0,
-        condense_follow_ups: bool = False,
     ) -> None:
         self.retriever = retriever
-        self.time_windows = time_windows
-        self.context_tokens = context_tokens
         self.llm = llm
         self.prompts = prompts
         self.k = k
-        self.policy = policy or GroundingPolicy()
+        self.max_history_chars = max_history_chars
+        self.context_tokens = context_tokens
+        self.time_windows = time_windows
         self.condense_follow_ups = condense_follow_ups
+        self.policy = policy or GroundingPolicy()
         self.condense = build_condense(llm, prompts)
         self.answer = build_answer(llm, prompts)
         self.second_look = build_second_look(llm, prompts)
 
-    def retrieve(
-        self,
-        question: str,
-        history: Sequence[ChatTurn] = (),
-        as_of: date | None = None,
-        filters: SearchFilter | None = None,
-    ) -> tuple[str, Retrieval]:
+    def retrieve(self, question: Question) -> tuple[str, Retrieval]:
         """The standalone question and its passages, exactly as `stream` retrieves them (for
         `newsbot eval`, which asks its own prompt over the product's retrieval)."""
-        standalone = question
+        standalone = question.text
+        history = recent_turns(question.history, self.max_history_chars)
         if history and self.condense_follow_ups:
             with _model_errors():
-                standalone = self.condense.invoke({"question": question, "history": list(history)})
+                standalone = self.condense.invoke({"question": question.text, "history": history})
         elif history:  # no model call: the follow-up beside the question it follows
-            standalone = with_earlier_question(question, history)
+            standalone = with_earlier_question(question.text, history)
         retrieval = retrieve_passages(
-            self.retriever, standalone, self.k, as_of or date.today(), filters, self.time_windows
+            self.retriever, standalone, self.k, question.day, question.filters, self.time_windows
         )
         if self.context_tokens > 0:  # only the sentences that bear on the question
             compact = compact_passages(retrieval.passages, standalone, self.context_tokens)
             retrieval = replace(retrieval, passages=compact)
         return standalone, retrieval
 
-    def stream(
-        self,
-        question: str,
-        history: Sequence[ChatTurn] = (),
-        as_of: date | None = None,
-        filters: SearchFilter | None = None,
-    ) -> Iterator[AnswerEvent]:
+    def stream(self, question: Question) -> Iterator[AnswerEvent]:
         """Yield `Searched` once the passages are found, then checked text and the sources it
-        cites as they are ready, then `AnswerDone`.
-
-        `filters` (a date range, sources) narrows the retrieval of this question; callers pass
-        it with every question of a conversation, so follow-ups keep it.
-        """
-        as_of = as_of or date.today()
+        cites as they are ready, then `AnswerDone`."""
+        as_of = question.day
         started = time.perf_counter()
-        standalone, retrieval = self.retrieve(question, history, as_of, filters)
+        standalone, retrieval = self.retrieve(replace(question, as_of=as_of))
         passages = retrieval.passages
         run = _Run(passages, started=started)
         run.timings["retrieval_s"] = retrieval.seconds
-        if history and self.condense_follow_ups:
+        if question.history and self.condense_follow_ups:
             run.timings["condense_s"] = time.perf_counter() - started - retrieval.seconds
         yield Searched(len(passages), len({p.article_id for p in passages}), standalone)
-        follow_up = question if history else ""
-        window = question_window(question, as_of)  # the follow-up's own, not the earlier one's
+        follow_up = question.text if question.history else ""
+        # The follow-up's own time, not the earlier question's.
+        window = question_window(question.text, as_of)
         checker = AnswerChecker(
             retrieval.passages,
             standalone,
@@ -179,7 +175,7 @@ class Assistant:
                 sources=run.sources if checked.grounded else [],
                 grounded=checked.grounded,
                 standalone_question=standalone,
-                question=question,
+                question=question.text,
                 as_of=as_of.isoformat(),
                 timings=run.timings,
                 usage=run.usage,
@@ -191,15 +187,9 @@ class Assistant:
             )
         )
 
-    def ask(
-        self,
-        question: str,
-        history: Sequence[ChatTurn] = (),
-        as_of: date | None = None,
-        filters: SearchFilter | None = None,
-    ) -> AnswerResult:
-        """Answer one question; `history` holds the earlier turns of the conversation."""
-        return collect(self.stream(question, history, as_of, filters))
+    def ask(self, question: Question) -> AnswerResult:
+        """Answer one question (the result of `stream`)."""
+        return collect(self.stream(question))
 
     def _checked_draft(
         self,

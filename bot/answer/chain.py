@@ -32,7 +32,7 @@ from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from bot.answer.history import format_history
-from bot.answer.timeframe import Window, question_window
+from bot.answer.question import EVERYTHING, Window, question_window
 from prompts import Prompts
 from vectorstore.records import Passage, SearchFilter
 
@@ -75,28 +75,25 @@ def retrieve_passages(
     question: str,
     k: int,
     as_of: date,
-    filters: SearchFilter | None = None,
+    filters: SearchFilter = EVERYTHING,
     time_windows: bool = False,
 ) -> Retrieval:
     """The product's retrieval: the top-k passages published by `as_of` (and passing `filters`:
     a date range, sources), in prompt order.
 
     With `time_windows`, a question that names a time ("this week", "in June 2022": see
-    `bot.answer.timeframe`) is searched inside that window first, and filled up from outside it
-    when the window holds fewer than `k` passages. `newsbot ask`, the chat and `newsbot eval` all
-    retrieve through this one function.
+    `bot.answer.question.question_window`) is searched inside that window first, and filled up
+    from outside it when the window holds fewer than `k` passages. `newsbot ask`, the chats and
+    `newsbot eval` all retrieve through this one function.
     """
     started = time.perf_counter()
     window = question_window(question, as_of) if time_windows else None
-    narrowed = _within(filters or SearchFilter(), window) if window else None
+    narrowed = _within(filters, window) if window else None
     passages: list[Passage] = []
     if narrowed is not None:
         passages = retriever.search(question, k=k, published_before=as_of, filters=narrowed)
     if len(passages) < k:
-        if filters:
-            wider = retriever.search(question, k=k, published_before=as_of, filters=filters)
-        else:  # retrievers without filters (fixed passages of the evaluation) are called as before
-            wider = retriever.search(question, k=k, published_before=as_of)
+        wider = retriever.search(question, k=k, published_before=as_of, filters=filters)
         seen = {p.chunk_id for p in passages}
         passages += [p for p in wider if p.chunk_id not in seen][: k - len(passages)]
         # One ranking: the window's passages first, then those that filled up.

@@ -10,14 +10,12 @@ whole result.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date
 from typing import Protocol
 
-from bot.answer.history import ChatTurn
+from bot.answer.question import Question
 from bot.answer.result import AnswerResult, Source
-from vectorstore.records import SearchFilter
 
 
 @dataclass(frozen=True)
@@ -60,27 +58,10 @@ AnswerEvent = Searched | TextDelta | SourceCited | AnswerDone
 
 
 class AnswerStreamer(Protocol):
-    """What a chat needs from `bot.answer.assistant.Assistant`: its typed answer stream."""
+    """What a chat or the API needs from `bot.answer.assistant.Assistant`: its typed answer
+    stream (`collect` waits for the result)."""
 
-    def stream(
-        self,
-        question: str,
-        history: Sequence[ChatTurn] = (),
-        as_of: date | None = None,
-        filters: SearchFilter | None = None,
-    ) -> Iterator[AnswerEvent]: ...
-
-
-class Answerer(AnswerStreamer, Protocol):
-    """An `AnswerStreamer` that also answers in one call (the JSON API's `/api/ask`)."""
-
-    def ask(
-        self,
-        question: str,
-        history: Sequence[ChatTurn] = (),
-        as_of: date | None = None,
-        filters: SearchFilter | None = None,
-    ) -> AnswerResult: ...
+    def stream(self, question: Question) -> Iterator[AnswerEvent]: ...
 
 
 def collect(events: Iterable[AnswerEvent]) -> AnswerResult:

@@ -1,13 +1,15 @@
-"""Chat history in the OpenAI/Gradio "messages" format, and its conversion to LangChain messages."""
+"""Chat history in the OpenAI/Gradio "messages" format: the recent turns a follow-up is read
+with, and how the model sees them."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal, TypedDict
-
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from typing import Final, Literal, TypedDict
 
 from bot.answer.grounding import strip_markers
+
+RECENT_TURNS: Final = 6
+"""Messages of history a follow-up is read with at most (three questions and their answers)."""
 
 
 class ChatTurn(TypedDict):
@@ -17,13 +19,34 @@ class ChatTurn(TypedDict):
     content: str
 
 
-def format_history(history: Sequence[ChatTurn], max_turns: int = 6) -> str:
-    """The last `max_turns` messages as plain "User: ..." / "Assistant: ..." lines.
+def recent_turns(history: Sequence[ChatTurn], max_chars: int) -> list[ChatTurn]:
+    """The latest RECENT_TURNS messages, or fewer whose contents fit `max_chars` together,
+    oldest first: a long conversation cannot overflow the model's context.
+
+    The newest turn is kept even alone when it is longer, cut to its last `max_chars`
+    characters, so a follow-up always has its context.
+    """
+    kept: list[ChatTurn] = []
+    used = 0
+    for turn in reversed(history[-RECENT_TURNS:]):
+        size = len(turn["content"])
+        if used + size > max_chars:
+            if not kept:
+                kept.append({"role": turn["role"], "content": turn["content"][-max_chars:]})
+            break
+        kept.append(turn)
+        used += size
+    kept.reverse()
+    return kept
+
+
+def format_history(history: Sequence[ChatTurn]) -> str:
+    """The messages as plain "User: ..." / "Assistant: ..." lines.
 
     Citation markers are left out: the condense prompt has no passages for them to name.
     """
     lines = []
-    for turn in list(history)[-max_turns:]:
+    for turn in history:
         speaker = "User" if turn["role"] == "user" else "Assistant"
         lines.append(f"{speaker}: {strip_markers(turn['content'])}")
     return "\n".join(lines)
@@ -41,11 +64,3 @@ def with_earlier_question(question: str, history: Sequence[ChatTurn]) -> str:
     if not earlier or not earlier[-1].strip():
         return question
     return f"{question} (after: {' '.join(earlier[-1].split())})"
-
-
-def to_messages(history: Sequence[ChatTurn]) -> list[BaseMessage]:
-    """The history as LangChain messages (user → HumanMessage, assistant → AIMessage)."""
-    return [
-        HumanMessage(turn["content"]) if turn["role"] == "user" else AIMessage(turn["content"])
-        for turn in history
-    ]

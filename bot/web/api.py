@@ -9,9 +9,9 @@ with the same object as `/api/ask` (or `event: error` with `{"detail": ...}`).
 
 Who may call them is decided for the whole app (`bot.web.auth`). A full queue answers 429 with
 `Retry-After` (`bot.web.limits`); a client that disconnects gives up its place and its answer is
-stopped, model call included (`bot.web.stopping`); a history turn over MAX_TURN_CHARS is a 422,
-and the history sent to the model is trimmed to its recent turns. `since`, `until` and `sources`
-narrow the search (`bot.answer.filters`); a date range that cannot be used is a 422.
+stopped, model call included (`bot.web.stopping`); a history turn over MAX_TURN_CHARS is a 422
+(the assistant reads a follow-up with the recent turns only). `since`, `until` and `sources`
+narrow the search (`bot.answer.question.make_filter`); a date range that cannot be used is a 422.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from dataclasses import asdict
 from datetime import date
@@ -32,16 +32,13 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from bot.answer.events import AnswerDone, AnswerEvent, Searched, SourceCited, TextDelta
-from bot.answer.filters import MAX_SOURCES, make_filter
-from bot.answer.history import ChatTurn
 from bot.answer.links import LinkFilter, plain_links
+from bot.answer.question import MAX_SOURCES, Question, make_filter
 from bot.answer.result import AnswerResult
 from bot.web.chat import ChatAssistant, is_blank
-from bot.web.filters import filter_kwargs
 from bot.web.limits import AnswerGate, Busy, Stopped
 from bot.web.stopping import answer_in_worker, request_stop
 from newsbot.errors import InputError, NewsbotError
-from vectorstore.records import SearchFilter
 
 log = logging.getLogger(__name__)
 
@@ -98,22 +95,23 @@ class AskRequest(BaseModel):
     @model_validator(mode="after")
     def _usable_filter(self) -> AskRequest:
         try:
-            self.filters()
+            self.asked()
         except InputError as exc:
             raise ValueError(str(exc)) from None
         return self
 
-    def turns(self) -> list[ChatTurn]:
-        return [{"role": turn.role, "content": turn.content} for turn in self.history]
-
-    def filters(self) -> SearchFilter | None:
-        """The search filter the request asks for; None when it sets none.
+    def asked(self) -> Question:
+        """The question the request asks.
 
         Raises:
             InputError: `since` is after `until`, or a source is too long.
         """
-        found = make_filter(self.since, self.until, self.sources)
-        return found or None
+        return Question(
+            self.question,
+            [{"role": turn.role, "content": turn.content} for turn in self.history],
+            self.as_of,
+            make_filter(self.since, self.until, self.sources),
+        )
 
 
 def _http_error(exc: NewsbotError) -> HTTPException:
@@ -177,12 +175,8 @@ def build_api_router(assistant: ChatAssistant, gate: AnswerGate | None = None) -
     slots = gate or AnswerGate()
 
     def answer(body: AskRequest, request: Request) -> AsyncGenerator[AnswerEvent, None]:
-        filters = filter_kwargs(body.filters())
-
-        def start() -> Iterator[AnswerEvent]:
-            return iter(assistant.stream(body.question, body.turns(), body.as_of, **filters))
-
-        return answer_in_worker(slots, start, request_stop(request))
+        asked = body.asked()
+        return answer_in_worker(slots, lambda: assistant.stream(asked), request_stop(request))
 
     @router.get("/health")
     def health() -> dict[str, str]:

@@ -16,10 +16,11 @@ from typing import Any
 
 import gradio as gr
 
-from bot.answer.events import AnswerDone, Answerer, Searched, TextDelta
+from bot.answer.events import AnswerDone, AnswerStreamer, Searched, TextDelta
 from bot.answer.history import ChatTurn
+from bot.answer.question import Question
 from bot.answer.result import AnswerResult
-from bot.web.filters import current_request, filter_kwargs, page_filter
+from bot.web.filter_row import current_request, page_filter
 from bot.web.render import answer_markdown, plain_answer, result_markdown, result_sources_html
 from newsbot.errors import NewsbotError
 
@@ -33,7 +34,7 @@ ChatFn = Callable[..., Iterator[str | list[Message]]]
 """`(message, history, request=None)`: the chat's outputs for one question."""
 
 
-ChatAssistant = Answerer
+ChatAssistant = AnswerStreamer
 """What the web app needs from `bot.answer.assistant.Assistant`."""
 
 
@@ -112,7 +113,7 @@ def answer_messages(result: AnswerResult) -> list[Message]:
 def make_chat_fn(assistant: ChatAssistant) -> ChatFn:
     """The streaming function for `gr.ChatInterface` (its public API endpoint is `/chat`).
 
-    The page's URL may filter every question of the session (`bot.web.filters.page_filter`).
+    The page's URL may filter every question of the session (`bot.web.filter_row.page_filter`).
     """
 
     def chat(
@@ -123,9 +124,10 @@ def make_chat_fn(assistant: ChatAssistant) -> ChatFn:
             raise gr.Error("Type a question about the news first.")
         text = ""
         try:
-            filters = filter_kwargs(page_filter(current_request(request)))
+            filters = page_filter(current_request(request))
             yield [progress_message()]
-            for event in assistant.stream(question, history_turns(history), **filters):
+            asked = Question(question, history_turns(history), filters=filters)
+            for event in assistant.stream(asked):
                 if isinstance(event, AnswerDone):
                     yield answer_messages(event.result)
                 elif isinstance(event, Searched) and event.passages:

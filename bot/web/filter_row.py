@@ -1,27 +1,186 @@
-"""The chat page's filter row: Published and Sources, in a collapsed "Filters" accordion.
+"""The reader's filter in the web app: read from a page's URL, and the chat page's filter row.
 
-The controls never reach the chat function themselves. On each page load they show the filter
-the page's URL sets (`filter_controls`); a reader's change is checked by `filter_query` (the one
-check, `make_filter`; a refusal is a one-line error) and then written into the page's address with
-`history.replaceState`. Gradio's client sends that query string with every event, so each later
-question of the session is filtered by `bot.web.filters.page_filter`, exactly as a URL-configured
-page is, and the filtered page can be reloaded or shared. The accordion's title says what is set.
-The widget has no controls (its site owner sets its URL): `filter_note` only names its filter.
+A site owner configures the widget (or a link to the chat) by its URL:
+`/widget?since=2025-05-01&until=2025-05-31&source=Reuters&source=AP` (dates as YYYY-MM-DD or
+`7d` for the last seven days). Gradio's browser client sends the page's query string with each
+chat event, so the chat function reads them from that event's `gr.Request` (`page_filter`),
+checked by `bot.answer.question.make_filter` as the CLI's options and the JSON API's fields are.
+
+The chat page's filter row (Published and Sources, in a collapsed "Filters" accordion) works
+through the same URL. On each page load the controls show the filter the page's URL sets
+(`filter_controls`); a reader's change is checked by `filter_query` (a refusal is a one-line
+error) and then written into the page's address with `history.replaceState`. Every later question
+of the session then carries it as a URL-set filter does, so there is one way in for a filter, one
+check and one error, and a filtered page can be reloaded or shared. The accordion's title says
+what is set. The widget has no controls (its site owner sets its URL): `filter_note` only names
+its filter.
 """
 
 from __future__ import annotations
 
 import html
 import json
-from typing import Any
-from urllib.parse import parse_qs
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+from urllib.parse import parse_qs, quote, urlencode
 
 import gradio as gr
 
-from bot.answer.filters import MAX_SOURCES
-from bot.web.filters import FILTER_PARAMS, PUBLISHED, filter_controls, filter_query
+from bot.answer.question import MAX_SOURCES, SearchFilter, make_filter
 from bot.web.knowledge import KnowledgeHint
 from newsbot.errors import InputError
+
+FILTER_PARAMS: Final = ("since", "until", "source")
+"""The URL parameters that make a filter; the page keeps any other (`__theme`) as it is."""
+ANY_TIME: Final = ""
+PUBLISHED: Final = (
+    ("Any time", ANY_TIME),
+    ("Past day", "since=1d"),
+    ("Past 7 days", "since=7d"),
+    ("Past 30 days", "since=30d"),
+)
+"""The Published control's choices: label and the date parameters each one sets."""
+URL_ERROR: Final = "The page's URL sets a filter that cannot be used"
+CONTROL_ERROR: Final = "The chosen filter cannot be used"
+
+
+def _values(params: Any, name: str) -> list[str]:
+    """Every value of a query parameter: starlette's `QueryParams`, or a plain dict (Gradio
+    turns the request into dicts when it pickles it; `parse_qs` gives lists)."""
+    if params is None:
+        return []
+    if hasattr(params, "getlist"):
+        return [str(value) for value in params.getlist(name)]
+    value = dict(params).get(name)
+    if value is None:
+        return []
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+
+def _last(values: list[str]) -> str | None:
+    return values[-1] if values and values[-1].strip() else None
+
+
+def params_filter(params: Any, where: str = URL_ERROR) -> SearchFilter:
+    """The filter that URL parameters ask for (`since`, `until`, `source` repeated; empty if
+    none).
+
+    Raises:
+        InputError: a parameter cannot be read (said as "`where`: ...").
+    """
+    try:
+        return make_filter(
+            since=_last(_values(params, "since")),
+            until=_last(_values(params, "until")),
+            sources=_values(params, "source"),
+        )
+    except InputError as exc:
+        raise InputError(f"{where}: {exc}") from exc
+
+
+def page_filter(request: gr.Request | None) -> SearchFilter:
+    """The filter the page's URL asks for (empty if none, or no request).
+
+    Raises:
+        InputError: a parameter cannot be read (said as "The page's URL ...").
+    """
+    if request is None:
+        return SearchFilter()
+    return params_filter(getattr(request, "query_params", None))
+
+
+def current_request(request: gr.Request | None = None) -> gr.Request | None:
+    """`request`, or else the request of the Gradio event running now (the chat function is
+    called through wrappers that take only the message and the history)."""
+    if request is not None:
+        return request
+    from gradio.context import LocalContext
+
+    return LocalContext.request.get(None)
+
+
+# --- the chat page's controls ------------------------------------------------------------------
+
+
+def published_label(published: str) -> str:
+    """How the Published control names a choice: its preset's label, or the URL's own dates."""
+    for label, value in PUBLISHED:
+        if value == published:
+            return label
+    dates = parse_qs(published)
+    since, until = _last(dates.get("since", [])), _last(dates.get("until", []))
+    if since and until:
+        return f"{since} to {until}"
+    return f"Since {since}" if since else f"Until {until}"
+
+
+def _published_value(params: Any) -> str:
+    """The Published choice for a URL: its last `since` and `until`, as the filter reads them."""
+    dates = [(name, _last(_values(params, name))) for name in ("since", "until")]
+    return urlencode([(name, value.strip()) for name, value in dates if value], quote_via=quote)
+
+
+def filter_query(published: str, sources: Sequence[str] | None) -> str:
+    """The URL parameters (`since`, `until`, `source`) for the controls' values, checked.
+
+    `published` is one of the Published choices' values (`since=7d`; the URL's own dates, or
+    empty for any time) and `sources` the chosen source names.
+
+    Raises:
+        InputError: `published` sets anything but dates, or `make_filter` refuses the filter
+            (said as "The chosen filter cannot be used: ...").
+    """
+    dates = parse_qs(published or "", keep_blank_values=True)
+    if any(name not in ("since", "until") or len(v) != 1 for name, v in dates.items()):
+        raise InputError(f"{CONTROL_ERROR}: {published!r} is not a Published choice")
+    pairs: list[tuple[str, str]] = [
+        (name, dates[name][0].strip()) for name in ("since", "until") if name in dates
+    ]
+    pairs += [("source", name.strip()) for name in sources or ()]
+    pairs = [(name, value) for name, value in pairs if value]
+    query = urlencode(pairs, quote_via=quote)
+    params_filter(parse_qs(query), CONTROL_ERROR)
+    return query
+
+
+@dataclass(frozen=True)
+class FilterControls:
+    """What the chat page's filter controls show: choices, values and a one-line summary."""
+
+    published_choices: list[tuple[str, str]]
+    published: str
+    source_choices: list[str]
+    sources: list[str]
+
+    @property
+    def summary(self) -> str:
+        """'Past 7 days · Reuters, AP', or empty without a filter."""
+        parts = [published_label(self.published)] if self.published else []
+        if self.sources:
+            parts.append(", ".join(self.sources))
+        return " · ".join(parts)
+
+
+def filter_controls(params: Any, known_sources: Sequence[str]) -> FilterControls:
+    """The controls' values for a page's URL parameters, with `known_sources` (the library's) to
+    choose from. A URL's dates that are no preset become a choice of their own, and a URL's
+    source is shown as the library spells it (or as given, when the library has no such source).
+    Nothing is checked here: the page's questions report a URL that cannot be used."""
+    published = _published_value(params)
+    choices = list(PUBLISHED)
+    if all(value != published for _, value in choices):
+        choices.append((published_label(published), published))
+    spelled = {name.casefold(): name for name in known_sources}
+    chosen: dict[str, str] = {}
+    for name in (value.strip() for value in _values(params, "source")):
+        if name:
+            chosen.setdefault(name.casefold(), spelled.get(name.casefold(), name))
+    extra = [name for key, name in chosen.items() if key not in spelled]
+    return FilterControls(choices, published, [*known_sources, *extra], list(chosen.values()))
+
+
+# --- the filter row ------------------------------------------------------------------------------
 
 FILTERS_LABEL = "Filters"
 """The row's title; with a filter set, followed by what it keeps ("Filters: Past 7 days")."""

@@ -45,6 +45,7 @@ def ask(
     if not question.strip():
         raise click.UsageError("The question is empty: ask something about the news.")
     filters = read_filter(since, until, sources, as_of)
+    from bot.answer.question import Question
     from bot.terminal import format_sources, render_stream
     from newsbot.factories import build_assistant
 
@@ -53,11 +54,12 @@ def ask(
     if top_k is not None:
         settings = settings.model_copy(update={"top_k": top_k})
     assistant = build_assistant(settings)
+    asked = Question(question, as_of=as_of, filters=filters)
     if as_json:
-        result = assistant.ask(question, as_of=as_of, filters=filters)
+        result = assistant.ask(asked)
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
         return
-    stream = assistant.stream(question, as_of=as_of, filters=filters)
+    stream = assistant.stream(asked)
     result = render_stream(stream, sys.stdout, progress=sys.stdout.isatty())
     click.echo(format_sources(result))
 

@@ -53,10 +53,10 @@ def as_of_option(command: F) -> F:
 
 def read_filter(
     since: str | None, until: str | None, sources: tuple[str, ...], as_of: date | None
-) -> SearchFilter | None:
-    """The search filter of `--since/--until/--source`; a date that can't be read is a usage
-    error naming the option."""
-    from bot.answer.filters import DATE_HELP, make_filter, parse_day
+) -> SearchFilter:
+    """The search filter of `--since/--until/--source` (empty without them); a date that can't
+    be read is a usage error naming the option."""
+    from bot.answer.question import DATE_HELP, make_filter, parse_day
     from newsbot.errors import InputError
 
     days: dict[str, date | None] = {}
@@ -67,10 +67,9 @@ def read_filter(
             message = f"{value!r} is not a date: use {DATE_HELP}"
             raise click.BadParameter(message, param_hint=hint) from None
     try:
-        found = make_filter(days["--since"], days["--until"], sources)
+        return make_filter(days["--since"], days["--until"], sources)
     except InputError as exc:  # since after until, too many or too long sources
         raise click.UsageError(str(exc)) from None
-    return found or None
 
 
 def check_sources(sources: tuple[str, ...], settings: Settings) -> None:

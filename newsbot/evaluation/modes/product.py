@@ -45,7 +45,10 @@ class NewsbotMode:
         )
 
     def ask(self, query: Query) -> Asked:
-        _, retrieval = self.assistant.retrieve(query.question, as_of=date.fromisoformat(query.date))
+        from bot.answer.question import Question
+
+        asked = Question(query.question, as_of=date.fromisoformat(query.date))
+        _, retrieval = self.assistant.retrieve(asked)
         passages = retrieval.passages
         return Asked(mc_prompt(self.context.prompts, query, passages), as_retrieved(passages))
 
