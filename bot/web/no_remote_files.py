@@ -30,6 +30,7 @@ import httpx
 import safehttpx
 from fastapi import HTTPException
 from gradio import processing_utils, route_utils, routes, static_server
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 REFUSAL = "newsbot does not fetch files given as URLs here; put URLs in the Library's URL box"
@@ -57,37 +58,19 @@ class RemoteFileGuard:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and fetching_path(scope["path"]):
-            await _refusal(send)
+            await JSONResponse({"detail": REFUSAL}, 403)(scope, receive, send)
             return
         await self.app(scope, receive, send)
 
 
-async def _refusal(send: Send) -> None:
-    body = ('{"detail": "' + REFUSAL + '"}').encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 403,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
-
-
-class RefusingTransport(httpx.AsyncBaseTransport):
-    """An httpx transport that sends nothing: every request is an error."""
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError(REFUSAL, request=request)
-
-
-class RefusingSyncTransport(httpx.BaseTransport):
-    """The same for httpx's synchronous client."""
+class RefusingTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """An httpx transport, for the synchronous and the async client, that sends nothing: every
+    request is an error."""
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError(REFUSAL, request=request)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError(REFUSAL, request=request)
 
 
@@ -111,12 +94,8 @@ def _refuse(*args: Any, **kwargs: Any) -> NoReturn:
     raise httpx.ConnectError(REFUSAL)
 
 
-def _resolve_nothing(hostname: str) -> NoReturn:
+async def _resolve_nothing(hostname: str) -> NoReturn:
     raise ValueError(f"{REFUSAL} (not resolving {hostname!r})")
-
-
-async def _resolve_nothing_async(hostname: str) -> NoReturn:
-    _resolve_nothing(hostname)
 
 
 REPLACED: tuple[tuple[Any, str, Any], ...] = (
@@ -125,8 +104,8 @@ REPLACED: tuple[tuple[Any, str, Any], ...] = (
     (routes, "secure_url_stream_response", _refuse_stream),
     (static_server, "secure_url_stream_response", _refuse_stream),
     # safehttpx, for any caller: no name is resolved (neither by the system nor by dns.google).
-    (safehttpx, "async_validate_url", _resolve_nothing_async),
-    (safehttpx, "async_resolve_hostname_google", _resolve_nothing_async),
+    (safehttpx, "async_validate_url", _resolve_nothing),
+    (safehttpx, "async_resolve_hostname_google", _resolve_nothing),
     (safehttpx, "AsyncSecureTransport", RefusingSecureTransport),
     (safehttpx, "get", _refuse_async),
     # Gradio's downloads of FileData URLs, and the clients and transports they use.
@@ -136,8 +115,8 @@ REPLACED: tuple[tuple[Any, str, Any], ...] = (
     (processing_utils, "save_url_to_cache", _refuse),
     (processing_utils, "unsafe_download", _refuse),
     (processing_utils, "async_transport", RefusingTransport()),
-    (processing_utils, "sync_transport", RefusingSyncTransport()),
-    (processing_utils, "sync_client", httpx.Client(transport=RefusingSyncTransport())),
+    (processing_utils, "sync_transport", RefusingTransport()),
+    (processing_utils, "sync_client", httpx.Client(transport=RefusingTransport())),
     # `/proxy=` (Spaces loaded with gr.load; Gradio refuses other hosts, and so does this).
     (routes, "_proxy_transport", RefusingTransport()),
 )
