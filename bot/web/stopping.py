@@ -58,9 +58,6 @@ class Stop:
     def is_set(self) -> bool:
         return self._event.is_set()
 
-    def wait(self, timeout: float) -> bool:
-        return self._event.wait(timeout)
-
     def set(self) -> None:
         with self._lock:
             self._event.set()
@@ -133,18 +130,9 @@ class _WatchedStream(httpcore.NetworkStream):
         return self._stream.get_extra_info(info)
 
 
-class _WatchedBackend(httpcore.NetworkBackend):
-    def __init__(self, backend: httpcore.NetworkBackend) -> None:
-        self._backend = backend
-
+class _WatchedBackend(httpcore.SyncBackend):
     def connect_tcp(self, *args: Any, **kwargs: Any) -> httpcore.NetworkStream:
-        return _WatchedStream(self._backend.connect_tcp(*args, **kwargs))
-
-    def connect_unix_socket(self, *args: Any, **kwargs: Any) -> httpcore.NetworkStream:
-        return _WatchedStream(self._backend.connect_unix_socket(*args, **kwargs))
-
-    def sleep(self, seconds: float) -> None:
-        self._backend.sleep(seconds)
+        return _WatchedStream(super().connect_tcp(*args, **kwargs))
 
 
 class StoppableTransport(httpx.HTTPTransport):
@@ -153,7 +141,7 @@ class StoppableTransport(httpx.HTTPTransport):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         pool: Any = self._pool  # httpcore's pool: where httpx keeps the network backend
-        pool._network_backend = _WatchedBackend(pool._network_backend)
+        pool._network_backend = _WatchedBackend()
 
 
 def stoppable_http_client() -> httpx.Client:
