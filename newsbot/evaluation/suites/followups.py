@@ -1,11 +1,11 @@
 """The `followups` suite: two-turn conversations that the sample articles answer, or don't.
 
 Each case (`data/followups.jsonl`, written for this project over the sample articles of
-`examples/articles`, shipped with the package in `data/articles`) is a first question, then a
-follow-up that the articles answer ("expect": "answer", with `keys` that a right answer holds) or
-one they don't ("What about toasters?" after a kettle recall; "expect": "refuse"). The product
-answers the first question, then the follow-up with that history; the follow-up's draft is cached
-with its condensed question and passages and scored by the check.
+`examples/articles`, which `data/articles` links to and a wheel holds as files) is a first
+question, then a follow-up that the articles answer ("expect": "answer", with `keys` that a right
+answer holds) or one they don't ("What about toasters?" after a kettle recall; "expect":
+"refuse"). The product answers the first question, then the follow-up with that history; the
+follow-up's draft is cached with its condensed question and passages and scored by the check.
 """
 
 from __future__ import annotations
