@@ -3,7 +3,7 @@
 Sources are matched case-insensitively. Chroma compares strings exactly, so the store first maps
 the requested names onto the spellings it holds (the registry's distinct sources) and filters on
 those with `$in`: collections ingested before filters existed work unchanged. Reading a filter
-from user input is `bot.answer.filters`.
+from user input is `bot.answer.question.make_filter`.
 """
 
 from __future__ import annotations

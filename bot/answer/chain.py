@@ -32,7 +32,7 @@ from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from bot.answer.history import format_history
-from bot.answer.question import EVERYTHING, Window, question_window
+from bot.answer.question import EVERYTHING, question_window
 from prompts import Prompts
 from vectorstore.records import Passage, SearchFilter
 
@@ -88,7 +88,7 @@ def retrieve_passages(
     """
     started = time.perf_counter()
     window = question_window(question, as_of) if time_windows else None
-    narrowed = _within(filters, window) if window else None
+    narrowed = window.narrow(filters) if window else None
     passages: list[Passage] = []
     if narrowed is not None:
         passages = retriever.search(question, k=k, published_before=as_of, filters=narrowed)
@@ -99,13 +99,6 @@ def retrieve_passages(
         # One ranking: the window's passages first, then those that filled up.
         passages = [replace(p, rank=n) for n, p in enumerate(passages, start=1)]
     return Retrieval(passages=prompt_order(passages), seconds=time.perf_counter() - started)
-
-
-def _within(filters: SearchFilter, window: Window) -> SearchFilter | None:
-    """`filters` narrowed to `window`; None when they don't overlap."""
-    since = max(filters.since or window.first, window.first)
-    until = min(filters.until or window.last, window.last)
-    return None if since > until else SearchFilter(since, until, filters.sources)
 
 
 def format_passages(passages: Sequence[Passage]) -> str:

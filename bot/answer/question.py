@@ -140,6 +140,12 @@ class Window:
     last: date
     phrase: str
 
+    def narrow(self, filters: SearchFilter) -> SearchFilter | None:
+        """`filters` narrowed to this window; None when they don't overlap."""
+        since = max(filters.since or self.first, self.first)
+        until = min(filters.until or self.last, self.last)
+        return None if since > until else SearchFilter(since, until, filters.sources)
+
 
 def _month_span(year: int, month: int) -> tuple[date, date]:
     return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
