@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import date
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -24,30 +24,18 @@ _TITLE_MAX = 150
 
 
 @dataclass(frozen=True)
-class Article:
-    """One news article, as loaded and cleaned; `text` is what chunk offsets point into."""
+class Article(ArticleMeta):
+    """One news article, as loaded and cleaned; `text` is what chunk offsets point into, `origin`
+    where it came from ("path", "path:line" or URL)."""
 
-    article_id: str
-    title: str
-    url: str
-    source: str
-    published: str | None
     text: str
     origin: str
-    content_hash: str
     replaces: str = ""
     """An id this article was stored under before and takes the place of (`keyed_by_file`)."""
 
     def to_meta(self) -> ArticleMeta:
         """The part of the article the store keeps besides its chunks."""
-        return ArticleMeta(
-            article_id=self.article_id,
-            title=self.title,
-            url=self.url,
-            source=self.source,
-            published=self.published,
-            content_hash=self.content_hash,
-        )
+        return ArticleMeta(*(getattr(self, f.name) for f in fields(ArticleMeta)))
 
 
 @dataclass(frozen=True)

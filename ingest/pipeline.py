@@ -1,12 +1,10 @@
 """The ingest pipeline: inputs → articles → (skip unchanged) → chunks → store, in streaming batches.
 
-Articles are read lazily and handled in batches: the store says which are unchanged (same content
-hash, fully written) before anything is chunked or embedded, the rest are chunked and written in
-groups of a few hundred chunks, so embedding works on bounded batches. An article longer than
-`max_article_chars` is refused with a message (its chunks alone could run for an hour and fill the
-memory). An article id seen twice in one run is stored once (the last version wins). A failed input
-is reported and the batch goes on; an interrupted run leaves `pending` articles, which the store
-never reports as unchanged, so the next run completes them.
+Articles are read lazily; the store says which of a batch are unchanged (same content hash, fully
+written) before anything is chunked or embedded, and the rest are written in groups of a few
+hundred chunks. An article id seen twice in one run is stored once (the last version wins). A
+failed input is reported and the run goes on; an interrupted run leaves `pending` articles, which
+the store never reports as unchanged, so the next run completes them.
 """
 
 from __future__ import annotations
@@ -66,18 +64,7 @@ class IngestReport:
 
     def to_dict(self) -> dict[str, Any]:
         """The report as plain JSON-ready data."""
-        return {
-            "new": self.new,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "failed": self.failed,
-            "chunks": self.chunks,
-            "tokens": self.tokens,
-            "seconds": round(self.seconds, 3),
-            "failures": [asdict(p) for p in self.failures],
-            "warnings": [asdict(p) for p in self.warnings],
-            "unsupported": list(self.unsupported),
-        }
+        return {**asdict(self), "failed": self.failed, "seconds": round(self.seconds, 3)}
 
 
 @dataclass

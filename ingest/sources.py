@@ -240,40 +240,6 @@ def expand(arguments: list[str]) -> Expansion:
     return Expansion(sources, problems, [str(p) for p in skipped])
 
 
-def read_source(
-    source: Source,
-    *,
-    max_bytes: int,
-    http_timeout: float,
-    fetch_policy: FetchPolicy | None = None,
-    max_chars: int | None = None,
-    key_by_file: bool = True,
-) -> Iterator[Article | InputProblem]:
-    """The articles and problems of one input; never raises for a bad input.
-
-    URLs are fetched under `fetch_policy`; without one, public addresses only, with `max_bytes`
-    and `http_timeout` as the caps. An article text longer than `max_chars` is a problem. With
-    `key_by_file`, a one-article file without an id or url is known by its path
-    (`keyed_by_file`); uploads, whose paths are temporary, are known by their content.
-    """
-    try:
-        if source.extension == "url":
-            policy = fetch_policy or FetchPolicy(max_bytes=max_bytes, timeout=http_timeout)
-            yield from urls.load_url(source.location, policy=policy, max_chars=max_chars)
-        else:
-            path = Path(source.location)
-            loader = _LOADERS[source.extension]
-            keyed = key_by_file and source.extension in ONE_ARTICLE
-            for item in loader(path, max_bytes=max_bytes, max_chars=max_chars):
-                yield keyed_by_file(item, path) if keyed and isinstance(item, Article) else item
-    except ArticleInputError as exc:
-        yield exc.problem()
-    except (ValueError, LookupError, OSError, RecursionError) as exc:
-        # A parser library choking on one odd input must not stop the batch.
-        logger.debug("Reading %s failed", source.location, exc_info=True)
-        yield InputProblem(source.location, f"could not be read ({type(exc).__name__}: {exc})")
-
-
 def read_sources(
     sources: list[Source],
     *,
@@ -283,13 +249,26 @@ def read_sources(
     max_chars: int | None = None,
     key_by_file: bool = True,
 ) -> Iterator[Article | InputProblem]:
-    """The articles and problems of all inputs, in order."""
+    """The articles and problems of the inputs, in order; never raises for a bad input.
+
+    URLs are fetched under `fetch_policy`; without one, public addresses only, with `max_bytes`
+    and `http_timeout` as the caps. An article text longer than `max_chars` is a problem. With
+    `key_by_file`, a one-article file without an id or url is known by its path
+    (`keyed_by_file`); uploads, whose paths are temporary, are known by their content.
+    """
+    policy = fetch_policy or FetchPolicy(max_bytes=max_bytes, timeout=http_timeout)
     for source in sources:
-        yield from read_source(
-            source,
-            max_bytes=max_bytes,
-            http_timeout=http_timeout,
-            fetch_policy=fetch_policy,
-            max_chars=max_chars,
-            key_by_file=key_by_file,
-        )
+        try:
+            if source.extension == "url":
+                yield from urls.load_url(source.location, policy=policy, max_chars=max_chars)
+                continue
+            path = Path(source.location)
+            keyed = key_by_file and source.extension in ONE_ARTICLE
+            for item in _LOADERS[source.extension](path, max_bytes=max_bytes, max_chars=max_chars):
+                yield keyed_by_file(item, path) if keyed and isinstance(item, Article) else item
+        except ArticleInputError as exc:
+            yield exc.problem()
+        except (ValueError, LookupError, OSError, RecursionError) as exc:
+            # A parser library choking on one odd input must not stop the batch.
+            logger.debug("Reading %s failed", source.location, exc_info=True)
+            yield InputProblem(source.location, f"could not be read ({type(exc).__name__}: {exc})")

@@ -1,27 +1,16 @@
-"""The keyword ranking held in memory: Okapi BM25 over the keyword index's rows, kept current by
-the index's change journal.
+"""The keyword ranking held in memory (docs/ARCHITECTURE.md, "Searching"): Okapi BM25 over the
+keyword index's rows as postings arrays scored with numpy, where the database scores every chunk
+holding any word of the question (0.6 ms p50 against FTS5's 14 ms over 9,448 chunks).
 
-The database (`vectorstore.keywords`: SQLite FTS5 or PostgreSQL) stays the one truth: it is
-written inside the store's write order and read by every process. Ranking there scores every
-chunk that holds any word of the question, which grows with the collection. This process keeps
-the same rows as postings arrays and scores a question's words with numpy (BENCHMARKS.md,
-Keyword index: 0.6 ms p50 against FTS5's 14 ms over 9,448 chunks).
+The database stays the one truth. Before each search this copy reads the index's change journal
+past the last entry it applied and re-reads those articles' rows (a re-read, not a delta, so
+replaying one twice is harmless); an entry without an article rebuilds it. Building reads every
+row (15 s at 61k chunks), so it runs on a thread started by the process's second distinct
+question; until it is ready, and while it rebuilds after falling far behind, the database ranks.
 
-Staying current: every write of the index appends the articles it touched to `keyword_changes`
-in the same transaction. Before each search this index reads the journal past the last change it
-applied and re-reads the rows of those articles (a re-read, not a delta, so replaying a change
-twice is harmless); a journal entry without an article (the index was cleared) rebuilds it. So a
-search sees every write committed before it began, whichever process made it, as a database
-search does.
-
-Building reads and tokenizes every row (15 s and 128 MB for 61k chunks: BENCHMARKS.md, Retrieval
-latency), so it runs on a thread, started by the process's second distinct question: `newsbot
-ask`, which answers one (and may search for it twice), never pays for it. Until it is ready, and
-while it rebuilds after falling far behind the journal, the database ranks.
-
-Scoring is FTS5's `bm25()` (k1 1.2, b 0.75, idf floored at 1e-6, title and text counted as one
-document), over words split and Porter-stemmed as FTS5's `porter unicode61` tokenizer does, so
-the two rank alike (their top 12 agree 99% on the mini questions over the full 2022 corpus).
+Scoring is FTS5's `bm25()` (k1 1.2, b 0.75, idf floored at 1e-6, title and text one document)
+over words split and Porter-stemmed as FTS5's `porter unicode61` tokenizer does, so the two rank
+alike (their top 12 agree 99% on the mini questions over the full 2022 corpus).
 """
 
 from __future__ import annotations

@@ -19,9 +19,24 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import ClassVar
+from typing import TypeVar
 
 logger = logging.getLogger(__name__)
+
+_instances: dict[tuple[type, object], ReentrantLock] = {}
+_instances_lock = threading.Lock()
+Lock = TypeVar("Lock", bound="ReentrantLock")
+
+
+def one_per_process(kind: type[Lock], key: object, *args: object) -> Lock:
+    """The process's one `kind(*args)` lock for `key` (made on first use), so every thread goes
+    through the same thread lock and the same cross-process handle."""
+    with _instances_lock:
+        lock = _instances.get((kind, key))
+        if lock is None:
+            lock = _instances[(kind, key)] = kind(*args)
+        assert isinstance(lock, kind)
+        return lock
 
 
 class ReentrantLock(ABC):
@@ -89,9 +104,6 @@ class FileLock(ReentrantLock):
     """A `flock(2)` lock on `path`. Use `FileLock.at(path)`, not the constructor, so a process
     holds one per file."""
 
-    _instances: ClassVar[dict[str, FileLock]] = {}
-    _instances_lock: ClassVar[threading.Lock] = threading.Lock()
-
     def __init__(self, path: Path) -> None:
         super().__init__()
         self.path = path
@@ -101,12 +113,7 @@ class FileLock(ReentrantLock):
     @classmethod
     def at(cls, path: Path) -> FileLock:
         """The process's lock on `path` (created on first use; the file is made when first held)."""
-        key = os.path.realpath(path)
-        with cls._instances_lock:
-            lock = cls._instances.get(key)
-            if lock is None:
-                lock = cls._instances[key] = cls(path)
-            return lock
+        return one_per_process(cls, os.path.realpath(path), path)
 
     def _acquire(self, shared: bool, purpose: str, wait: bool = True) -> bool:
         if self._fd is None:

@@ -14,11 +14,11 @@ import re
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from newsbot.errors import StoreError
-from vectorstore.locks import ReentrantLock, waiting
+from vectorstore.locks import ReentrantLock, one_per_process, waiting
 
 if TYPE_CHECKING:
     import psycopg
@@ -151,9 +151,6 @@ class AdvisoryLock(ReentrantLock):
     """A PostgreSQL advisory lock named `name` (`vectorstore.locks.ReentrantLock`): exclusive or
     shared across processes and machines. Use `AdvisoryLock.at`, one per name per process."""
 
-    _instances: ClassVar[dict[tuple[str, str], AdvisoryLock]] = {}
-    _instances_lock: ClassVar[threading.Lock] = threading.Lock()
-
     def __init__(self, url: str, name: str) -> None:
         super().__init__()
         self.url = url
@@ -162,11 +159,7 @@ class AdvisoryLock(ReentrantLock):
 
     @classmethod
     def at(cls, url: str, name: str) -> AdvisoryLock:
-        with cls._instances_lock:
-            lock = cls._instances.get((url, name))
-            if lock is None:
-                lock = cls._instances[(url, name)] = cls(url, name)
-            return lock
+        return one_per_process(cls, (url, name), url, name)
 
     def _acquire(self, shared: bool, purpose: str, wait: bool = True) -> bool:
         self._connection = _connect(self.url)

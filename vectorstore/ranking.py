@@ -1,19 +1,9 @@
-"""How a hybrid search orders its candidates: reciprocal rank fusion of the dense (embedding) and
-keyword (BM25) rankings, plus a soft recency prior. Pure functions over ranked ids.
-
-Reciprocal rank fusion (Cormack et al., SIGIR 2009) scores a chunk `w / (k + rank)` in each list
-it appears in and sums: it needs no score calibration between cosine similarity and BM25, and a
-chunk both rankings like rises above one that only one likes.
-
-News ages: of two comparably relevant chunks, the one published closer to the question's date
-is more likely the story the reader means. The prior adds at most what first place in one
-ranking is worth (`w / (k + 1)`), scaled down by age (`scale / (scale + age in days)`: a day
-or a week apart barely matters, months apart do) and by how relevant the chunk is compared with
-the best candidate (its cosine similarity over the best one's). So recency decides among
-chunks about the same story, while a recent chunk about something else cannot outrank the one
-that answers, however old: "What did Pakistan and the US agree on?" still finds a two-year-old
-article among yesterday's weather reports. Undated chunks get the prior's median over the
-dated candidates, so that having no date neither helps nor hurts.
+"""How a hybrid search orders its candidates (docs/ARCHITECTURE.md, "Fusion"): reciprocal rank
+fusion of the dense and keyword rankings (Cormack et al., SIGIR 2009: `w / (k + rank)` summed over
+the lists a chunk is in, no score calibration needed), plus a soft recency prior worth at most a
+first place, shrinking with age (`scale / (scale + days)`) and scaled by the chunk's similarity
+over the best candidate's, so recency decides among chunks about the same story and never lifts
+unrelated recent news over an older story that answers. Undated chunks get the prior's median.
 """
 
 from __future__ import annotations

@@ -18,8 +18,6 @@ from ingest.dates import DateError, ImplausibleDate, parse_published
 from ingest.loaders.html import fragment_to_text
 from ingest.loaders.reading import nul_reason, read_capped
 
-EXTENSIONS = (".xml", ".rss", ".atom")
-
 
 def _entry_text(entry: Any) -> str:
     contents = [c.get("value", "") for c in entry.get("content", []) if c.get("value")]

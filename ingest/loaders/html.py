@@ -25,8 +25,6 @@ from trafilatura.utils import load_html as parse_page
 from ingest.article import Article, ArticleInputError, InputProblem, build_article
 from ingest.loaders.reading import decode_text, nul_reason, read_capped
 
-EXTENSIONS = (".html", ".htm")
-
 logger = logging.getLogger(__name__)
 
 # Markup outweighs text, but not by more than this on real pages; a page past it is not parsed,

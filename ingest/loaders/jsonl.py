@@ -16,8 +16,6 @@ from typing import Any
 from ingest.article import Article, ArticleInputError, InputProblem, build_article
 from ingest.loaders.reading import decode_text, gunzip_capped, nul_reason, read_capped
 
-EXTENSIONS = (".json", ".jsonl", ".json.gz", ".jsonl.gz")
-
 TEXT_FIELDS = ("text", "body", "content")
 URL_FIELDS = ("url", "link")
 DATE_FIELDS = ("date", "published", "published_at", "publishedAt", "pubDate")

@@ -14,8 +14,6 @@ from pathlib import Path
 from ingest.article import Article, InputProblem, build_article
 from ingest.loaders.reading import decode_text, read_capped
 
-EXTENSIONS = (".txt", ".md")
-
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
 _FIELD = re.compile(r"^([A-Za-z_][\w-]*)\s*:\s*(.*?)\s*$")
 _HEADING = re.compile(r"\A\s*#{1,6}[ \t]+(.+?)[ \t#]*(?:\n|\Z)")
