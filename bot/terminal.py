@@ -47,7 +47,9 @@ def printable(text: str, keep: str = "") -> str:
 
 
 def format_sources(result: AnswerResult) -> str:
-    """The sources as lines "[n] title (source, date) url", or why there are none."""
+    """The sources as lines "[n] title (source, date) url", each followed by the passage text
+    the answer rests on (the check's quotes, at most 300 characters each), or why there are
+    none."""
     if not result.sources:
         return "No sources: the stored articles don't answer this."
     lines = ["Sources:"]
@@ -56,6 +58,10 @@ def format_sources(result: AnswerResult) -> str:
         origin = ", ".join(part for part in (source.source, when) if part)
         line = f"[{source.n}] {source.title or 'Untitled'} ({origin}) {source.url}".rstrip()
         lines.append(printable(line))
+        for quote in source.quoted:
+            flat = " ".join(quote.split())
+            flat = flat if len(flat) <= 300 else flat[:299] + "…"
+            lines.append(printable(f"    \u201c{flat}\u201d"))
     return "\n".join(lines)
 
 

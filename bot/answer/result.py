@@ -19,6 +19,9 @@ class Source:
 
     `passage` is the chunk text; `char_start:char_end` locate it in the article's text.
     `published` is an ISO date string or None; `score` is the retrieval cosine similarity.
+    `quotes` are the `(start, end)` spans of `passage` that the answer's sentences citing `[n]`
+    rest on, as the answer check found them (`bot.answer.grounding.checks.quotes`): a sentence
+    each, or the whole passage when no one sentence holds the claim.
     """
 
     n: int
@@ -31,6 +34,12 @@ class Source:
     char_start: int
     char_end: int
     score: float
+    quotes: list[tuple[int, int]] = field(default_factory=list)
+
+    @property
+    def quoted(self) -> list[str]:
+        """The text of each quote."""
+        return [self.passage[start:end] for start, end in self.quotes]
 
 
 @dataclass(frozen=True)

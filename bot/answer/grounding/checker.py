@@ -19,6 +19,8 @@ from bot.answer.grounding.checks import (
     SENTENCE_CHECKS,
     Evidence,
     SentenceVerdict,
+    Span,
+    quotes,
     subject,
 )
 from bot.answer.grounding.draft import DraftReader, DraftSentence
@@ -32,23 +34,27 @@ from vectorstore.records import Passage
 
 @dataclass(frozen=True)
 class Release:
-    """Text ready to show (with the whitespace before it) and the passages (0-based indexes)
-    it cites for the first time, in their new numbering order."""
+    """Text ready to show (with the whitespace before it), the passages (0-based indexes) it
+    cites for the first time, in their new numbering order, and what it rests on: for each
+    passage it cites, the spans of the passage's text that hold it (`checks.quotes`)."""
 
     text: str
     new_citations: list[int]
+    quotes: dict[int, list[Span]] = field(default_factory=dict)
 
 
 @dataclass
 class CheckedAnswer:
     """The outcome of the check: `text` with markers renumbered (`[n]` is passage
-    `cited[n - 1]`, 0-based), or the refusal with the name of the check in `refused_by`."""
+    `cited[n - 1]`, 0-based, and rests on its spans `quotes[n - 1]`), or the refusal with the
+    name of the check in `refused_by`."""
 
     text: str
     cited: list[int]
     grounded: bool
     refused_by: str | None = None
     verdicts: list[SentenceVerdict] = field(default_factory=list)
+    quotes: list[list[Span]] = field(default_factory=list)
 
 
 class AnswerChecker:
@@ -85,6 +91,7 @@ class AnswerChecker:
         self._open = False
         self._shown = ""
         self._carry: DraftSentence | None = None
+        self._quotes: dict[int, list[Span]] = {}
 
     def before_answer(self) -> str | None:
         """The name of the check that refuses before the model is asked, or None."""
@@ -123,7 +130,9 @@ class AnswerChecker:
         if self.refused_by:
             refusal = NO_ARTICLES if self.refused_by == "no_passages" else REFUSAL
             return CheckedAnswer(refusal, [], False, self.refused_by, self.verdicts)
-        return CheckedAnswer(self._shown, self._numbers.cited, True, None, self.verdicts)
+        cited = self._numbers.cited
+        spans = [self._quotes.get(n, []) for n in cited]
+        return CheckedAnswer(self._shown, cited, True, None, self.verdicts, spans)
 
     def _check(self, sentences: list[DraftSentence]) -> list[Release]:
         released: list[Release] = []
@@ -177,14 +186,19 @@ class AnswerChecker:
     def _release(self, sentence: DraftSentence, text: str) -> Release:
         # Links come only from the sources (the markers): any other URL or link in the model's
         # text, planted by an article, is shown as plain text, at every door.
-        text, new = self._numbers.apply(plain_links(text))
+        text = plain_links(text)
+        found = quotes(text, self.evidence)
+        for n, spans in found.items():
+            kept = self._quotes.setdefault(n, [])
+            kept += [span for span in spans if span not in kept]
+        text, new = self._numbers.apply(text)
         lead = ""
         if self._shown:
             newlines = min(sentence.lead.count("\n"), 2)
             lead = "\n" * newlines if newlines else " "
         shown = lead + sentence.bullet + text
         self._shown += shown
-        return Release(shown, [n - 1 for n in new])
+        return Release(shown, [n - 1 for n in new], found)
 
 
 def _published_within(published: str | None, first: date, last: date) -> bool:

@@ -13,7 +13,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from bot.answer.grounding.draft import split_draft
 from bot.answer.grounding.markers import cited_numbers, keep_known_markers, with_marker
 from bot.answer.grounding.policy import GroundingPolicy
 from bot.answer.grounding.refusal import is_refusal
@@ -26,6 +25,9 @@ from bot.answer.grounding.words import (
     subject_coverage,
     support,
 )
+from vectorstore.sentences import sentence_spans
+
+Span = tuple[int, int]
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,20 @@ class Evidence:
     second_look: bool = False
     policy: GroundingPolicy = field(default_factory=GroundingPolicy)
     known: set[str] = field(default_factory=set)
+    sentences: list[list[tuple[Span, set[str]]]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Each passage's sentences (a line break ends one) with their content words: where a
+        # claim must stand (`claim_window`) and what the answer quotes (`quotes`).
+        self.sentences = [
+            [((a, b), content_words(text[a:b])) for a, b in sentence_spans(text, lines=True)]
+            for text in self.passages
+        ]
+
+    @property
+    def asked(self) -> set[str]:
+        """The content words of the question and the follow-up: no claim of the answer's own."""
+        return content_words(self.question) | content_words(self.follow_up)
 
     @classmethod
     def build(
@@ -153,40 +169,66 @@ def names(sentence: str, first: bool, evidence: Evidence) -> Verdict | None:
 
 # Where a list's parts meet.
 _LIST_PARTS = re.compile(r"[:;,]")
+MIN_QUOTED = 2
+"""Fewest words of a claim a passage sentence holds to be quoted for it; else the whole passage."""
 
 
-def _held(words: set[str], sentences: Sequence[set[str]], threshold: float) -> bool:
-    """Whether one of `sentences` holds at least `threshold` of `words`."""
-    return any(len(words & sentence) / len(words) >= threshold for sentence in sentences)
+def _best(words: set[str], sentences: Sequence[tuple[Span, set[str]]]) -> tuple[int, Span]:
+    """How many of `words` the sentence holding most of them holds (the first of equals), and its
+    span."""
+    pairs = ((len(words & held), span) for span, held in sentences)
+    return max(pairs, key=lambda pair: pair[0], default=(0, (0, 0)))
+
+
+def _list_parts(sentence: str, asked: set[str]) -> list[set[str]]:
+    """The own words of each part of a list ("three areas: migration control, police training
+    and joint operations"), when the sentence is one (three parts or more, two words each)."""
+    parts = [content_words(part) - asked for part in _LIST_PARTS.split(plain(sentence))]
+    parts = [part for part in parts if len(part) >= 2]
+    return parts if len(parts) >= 3 else []
+
+
+def _cited(sentence: str, evidence: Evidence) -> list[int]:
+    return [n for n in cited_numbers(sentence) if 1 <= n <= len(evidence.passages)]
 
 
 def claim_window(sentence: str, first: bool, evidence: Evidence) -> Verdict | None:
     """A cited sentence's own words (those not in the question) must stand together in one
     sentence of a cited passage: "the strike resumes on Thursday" built from "talks resume on
-    Thursday" and "a longer strike could follow" is words of the passage, not its claim.
+    Thursday" and "a longer strike could follow" is words of the passage, not its claim. A list
+    sums up several sentences: each of its parts must then stand in one of them.
     Off when `policy.claim_window` is 0."""
     threshold = evidence.policy.claim_window
-    numbers = [n for n in cited_numbers(sentence) if 1 <= n <= len(evidence.passages)]
-    if threshold <= 0 or not numbers:
+    numbers = _cited(sentence, evidence)
+    own = content_words(plain(sentence)) - evidence.asked
+    if threshold <= 0 or not numbers or len(own) < 2:
         return None
-    asked = content_words(evidence.question) | content_words(evidence.follow_up)
-    own = content_words(plain(sentence)) - asked
-    if len(own) < 2:
-        return None
-    sentences = [
-        content_words(part.text) for n in numbers for part in split_draft(evidence.passages[n - 1])
-    ]
-    if _held(own, sentences, threshold):
-        return None
-    # A list ("three areas: migration control, police training and joint operations") sums up
-    # several sentences: each of its parts must then stand in one of them.
-    parts = [content_words(part) - asked for part in _LIST_PARTS.split(plain(sentence))]
-    parts = [part for part in parts if len(part) >= 2]
-    if len(parts) >= 3 and all(_held(part, sentences, threshold) for part in parts):
+    sentences = [held for n in numbers for held in evidence.sentences[n - 1]]
+    parts = [own] if _best(own, sentences)[0] / len(own) >= threshold else []
+    parts = parts or _list_parts(sentence, evidence.asked)
+    if parts and all(_best(part, sentences)[0] / len(part) >= threshold for part in parts):
         return None
     return Verdict(
         "drop", "claim_window", f"no passage sentence holds {threshold:.0%} of its claim"
     )
+
+
+def quotes(sentence: str, evidence: Evidence) -> dict[int, list[Span]]:
+    """What a checked sentence rests on: for each passage it cites (0-based), the span of the
+    passage sentence holding most of its own words (of a list, one for each part that one holds),
+    or the whole passage when no sentence holds `MIN_QUOTED` of them (a paraphrase)."""
+    words, asked = content_words(plain(sentence)), evidence.asked
+    own = words - asked if len(words - asked) >= 2 else words
+    found: dict[int, list[Span]] = {}
+    for n in _cited(sentence, evidence):
+        sentences = evidence.sentences[n - 1]
+        held, span = _best(own, sentences)
+        spans = [span] if held >= MIN_QUOTED else [(0, len(evidence.passages[n - 1]))]
+        if held < evidence.policy.claim_window * len(own):
+            best = [_best(part, sentences) for part in _list_parts(sentence, asked)]
+            spans = sorted({span for held, span in best if held >= MIN_QUOTED}) or spans
+        found[n - 1] = spans
+    return found
 
 
 SENTENCE_CHECKS: tuple[SentenceCheck, ...] = (

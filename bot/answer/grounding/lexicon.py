@@ -57,10 +57,3 @@ NOT_A_SUBJECT = re.compile(
     r"twenty|thirty|forty|fifty|hundred|thousand|million|billion)\b|[$£€\d]",
     re.IGNORECASE,
 )
-
-# A full stop after a title or an initial ("Dr. Ilse Varga", "the U.S. Treasury") ends no sentence.
-TITLE_AT_END = re.compile(
-    r"(?:\b(?:Dr|Mr|Mrs|Ms|Prof|Gen|Gov|Sen|Rep|Rev|Lt|Col|Capt|Sgt|Mt|vs)|\b[A-Z])\.$"
-)
-# "No. 5": the full stop of "No." ends no sentence when a number follows.
-NUMBER_ABBREVIATION = re.compile(r"\bNo\.$")
