@@ -21,7 +21,7 @@ from __future__ import annotations
 import calendar
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Final
 
@@ -42,6 +42,9 @@ __all__ = [
     "question_window",
 ]
 
+EVERYTHING: Final = SearchFilter()
+"""No filter: every stored article may answer."""
+
 
 @dataclass(frozen=True)
 class Question:
@@ -53,7 +56,7 @@ class Question:
     text: str
     history: Sequence[ChatTurn] = ()
     as_of: date | None = None
-    filters: SearchFilter = field(default_factory=SearchFilter)
+    filters: SearchFilter = EVERYTHING
 
     @property
     def day(self) -> date:
@@ -62,9 +65,6 @@ class Question:
 
 
 # --- the reader's filter -----------------------------------------------------------------------
-
-EVERYTHING: Final = SearchFilter()
-"""No filter: every stored article may answer."""
 
 MAX_SOURCES: Final = 20
 MAX_SOURCE_CHARS: Final = 200

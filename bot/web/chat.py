@@ -20,7 +20,7 @@ from bot.answer.events import AnswerDone, AnswerStreamer, Searched, TextDelta
 from bot.answer.history import ChatTurn
 from bot.answer.question import Question
 from bot.answer.result import AnswerResult
-from bot.web.filter_row import current_request, page_filter
+from bot.web.filter_row import page_filter
 from bot.web.render import answer_markdown, plain_answer, result_markdown, result_sources_html
 from newsbot.errors import NewsbotError
 
@@ -124,9 +124,8 @@ def make_chat_fn(assistant: ChatAssistant) -> ChatFn:
             raise gr.Error("Type a question about the news first.")
         text = ""
         try:
-            filters = page_filter(current_request(request))
+            asked = Question(question, history_turns(history), filters=page_filter(request))
             yield [progress_message()]
-            asked = Question(question, history_turns(history), filters=filters)
             for event in assistant.stream(asked):
                 if isinstance(event, AnswerDone):
                     yield answer_messages(event.result)

@@ -27,7 +27,7 @@ from urllib.parse import parse_qs, quote, urlencode
 
 import gradio as gr
 
-from bot.answer.question import MAX_SOURCES, SearchFilter, make_filter
+from bot.answer.question import EVERYTHING, MAX_SOURCES, SearchFilter, make_filter
 from bot.web.knowledge import KnowledgeHint
 from newsbot.errors import InputError
 
@@ -79,25 +79,21 @@ def params_filter(params: Any, where: str = URL_ERROR) -> SearchFilter:
         raise InputError(f"{where}: {exc}") from exc
 
 
-def page_filter(request: gr.Request | None) -> SearchFilter:
-    """The filter the page's URL asks for (empty if none, or no request).
+def page_filter(request: gr.Request | None = None) -> SearchFilter:
+    """The filter the page's URL asks for (empty if none): the URL of `request`, or else of the
+    Gradio event running now (the chat function is called through wrappers that take only the
+    message and the history).
 
     Raises:
         InputError: a parameter cannot be read (said as "The page's URL ...").
     """
     if request is None:
-        return SearchFilter()
+        from gradio.context import LocalContext
+
+        request = LocalContext.request.get(None)
+    if request is None:
+        return EVERYTHING
     return params_filter(getattr(request, "query_params", None))
-
-
-def current_request(request: gr.Request | None = None) -> gr.Request | None:
-    """`request`, or else the request of the Gradio event running now (the chat function is
-    called through wrappers that take only the message and the history)."""
-    if request is not None:
-        return request
-    from gradio.context import LocalContext
-
-    return LocalContext.request.get(None)
 
 
 # --- the chat page's controls ------------------------------------------------------------------
