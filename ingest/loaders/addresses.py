@@ -15,6 +15,7 @@ that was checked, which is what defeats DNS rebinding.
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -49,6 +50,7 @@ _METADATA = frozenset(
 )
 _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 _COMPATIBLE = ipaddress.ip_network("::/96")
+_NUMERIC = re.compile(r"[0-9a-fx.]+")
 
 
 class AddressRefused(Exception):
@@ -73,40 +75,20 @@ def system_resolver(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-def _ipv4_part(text: str) -> int | None:
-    """One part of a numeric IPv4 host in the forms URL parsers accept: decimal, 0x hex, 0 octal."""
-    try:
-        if text[:2].lower() == "0x":
-            return int(text[2:] or "0", 16)
-        if len(text) > 1 and text.startswith("0"):
-            return int(text[1:], 8)
-        return int(text, 10) if text.isdigit() else None
-    except ValueError:
-        return None
-
-
 def _numeric_ipv4(host: str) -> ipaddress.IPv4Address | None:
     """`127.1`, `2130706433`, `0x7f.0.0.1`, `0177.0.0.1`... as the address they mean, else None.
 
-    These are the inet_aton forms (1 to 4 parts, the last filling the remaining bytes) that the
-    system resolver and browsers accept, so a refusal cannot be dodged by respelling an address.
+    These are the inet_aton forms (1 to 4 parts in decimal, 0x hex or 0 octal, the last filling
+    the remaining bytes) that the system resolver and browsers accept, so a refusal cannot be
+    dodged by respelling an address.
     """
-    parts = host.split(".")
-    if parts and parts[-1] == "" and len(parts) > 1:
-        parts.pop()  # a trailing dot
-    if not 1 <= len(parts) <= 4 or any(p == "" for p in parts):
+    name = host.removesuffix(".")  # a trailing dot
+    if not _NUMERIC.fullmatch(name):  # inet_aton stops at a space: nothing may follow
         return None
-    numbers = [_ipv4_part(p) for p in parts]
-    if any(n is None for n in numbers):
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(name))
+    except OSError:
         return None
-    values = [n for n in numbers if n is not None]
-    *head, last = values
-    if any(v > 255 for v in head) or last >= 256 ** (5 - len(values)):
-        return None
-    value = last
-    for index, byte in enumerate(head):
-        value += byte << (8 * (3 - index))
-    return ipaddress.IPv4Address(value)
 
 
 def ip_literal(host: str) -> IPAddress | None:

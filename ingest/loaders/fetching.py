@@ -1,18 +1,25 @@
 """Fetching one http(s) URL for ingest, safely: checked addresses, redirects by hand, hard caps.
 
-Every TCP connection is opened by `connections.GuardedBackend`, which connects only to addresses
-the `AddressPolicy` allows, checked at connect time (so DNS rebinding cannot reach a refused
-address), and within the fetch's deadline. Redirects are followed here, not by the HTTP library:
-each hop's URL is checked (http or https only) and its connection goes through the same backend;
-at most `max_redirects` of them. The body is capped in bytes after decompression (a gzip bomb
-stops at the cap) and the whole fetch, redirects included, in seconds. Proxy settings from the
-environment are not used: a proxy would connect on our behalf, out of reach of the address check.
+Every TCP connection is opened by `GuardedBackend`, an httpcore network backend that resolves the
+host itself, checks every address against the `AddressPolicy` (`checked_addresses`) and connects
+to a checked address, never to the name again: a DNS answer that changes between the check and
+the connect (rebinding) has no second lookup to slip into. Every wait of a connection ends by the
+fetch's `Deadline`, so a server that drips a byte at a time cannot hold a fetch past its time cap;
+name resolution (`getaddrinfo` has no timeout) runs in a helper thread the fetch stops waiting
+for. Redirects are followed here, not by the HTTP library: each hop's URL is checked (http or
+https only) and connects through the same backend. The body is capped in bytes after
+decompression (a gzip bomb stops at the cap). Proxy settings from the environment are not used:
+a proxy would connect on our behalf, out of reach of the address check.
 """
 
 from __future__ import annotations
 
 import email.message
+import ssl
+import threading
+import time
 import zlib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import httpcore
@@ -24,14 +31,132 @@ from ingest.loaders.addresses import (
     AddressRefused,
     ResolveError,
     Resolver,
+    checked_addresses,
     system_resolver,
 )
-from ingest.loaders.connections import Deadline, GuardedBackend, OutOfTime
 from ingest.loaders.reading import too_large
 
 USER_AGENT = "newsbot/0.1 (news question answering; +https://github.com/)"
 _REDIRECTS = {301, 302, 303, 307, 308}
 _ACCEPT = "text/html, application/xhtml+xml, application/rss+xml, application/atom+xml, */*;q=0.5"
+
+
+class OutOfTime(Exception):
+    """The whole fetch took longer than `FetchPolicy.max_seconds`."""
+
+
+class Deadline:
+    """The moment a fetch must be over by."""
+
+    def __init__(self, seconds: float) -> None:
+        self.end = time.monotonic() + seconds
+
+    @property
+    def passed(self) -> bool:
+        return time.monotonic() >= self.end
+
+    def clamp(self, timeout: float | None) -> float:
+        """`timeout` shortened to the time left; raises `OutOfTime` when none is left."""
+        left = self.end - time.monotonic()
+        if left <= 0:
+            raise OutOfTime
+        return left if timeout is None else min(timeout, left)
+
+
+class DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every wait ends by the fetch's deadline."""
+
+    def __init__(self, inner: httpcore.NetworkStream, deadline: Deadline) -> None:
+        self._inner = inner
+        self._deadline = deadline
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        try:
+            return self._inner.read(max_bytes, self._deadline.clamp(timeout))
+        except httpcore.ReadTimeout:
+            if self._deadline.passed:
+                raise OutOfTime from None
+            raise
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        try:
+            self._inner.write(buffer, self._deadline.clamp(timeout))
+        except httpcore.WriteTimeout:
+            if self._deadline.passed:
+                raise OutOfTime from None
+            raise
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        tls = self._inner.start_tls(ssl_context, server_hostname, self._deadline.clamp(timeout))
+        return DeadlineStream(tls, self._deadline)
+
+    def get_extra_info(self, info: str) -> object:
+        return self._inner.get_extra_info(info)
+
+
+class GuardedBackend(httpcore.NetworkBackend):
+    """Opens TCP connections only to addresses the policy allows, checked at connect time."""
+
+    def __init__(self, policy: AddressPolicy, resolver: Resolver, deadline: Deadline) -> None:
+        self._policy = policy
+        self._resolver = resolver
+        self._deadline = deadline
+        self._inner = httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.NetworkStream:
+        failure: Exception | None = None
+        for address in checked_addresses(host, port, self._policy, self._resolve_in_time):
+            # An IPv4-mapped address was checked as its IPv4 address: connect to exactly that.
+            mapped = getattr(address, "ipv4_mapped", None)
+            target = str(mapped or address)
+            try:
+                stream = self._inner.connect_tcp(
+                    target, port, self._deadline.clamp(timeout), local_address, socket_options
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                if self._deadline.passed:
+                    raise OutOfTime from exc
+                failure = exc  # try the host's next (also checked) address
+                continue
+            return DeadlineStream(stream, self._deadline)
+        assert failure is not None  # checked_addresses never returns an empty list
+        raise failure
+
+    def _resolve_in_time(self, host: str, port: int) -> Sequence[str]:
+        """The resolver's answer, or `OutOfTime` when it is not back by the deadline."""
+        answer: list[Sequence[str]] = []
+        failure: list[BaseException] = []
+
+        def resolve() -> None:
+            try:
+                answer.append(self._resolver(host, port))
+            except BaseException as exc:  # handed to the waiting thread, which raises it
+                failure.append(exc)
+
+        # A daemon thread: a lookup that never returns must not keep the process alive.
+        worker = threading.Thread(target=resolve, name=f"resolve {host}", daemon=True)
+        worker.start()
+        worker.join(self._deadline.clamp(None))
+        if failure:
+            raise failure[0]
+        if not answer:
+            raise OutOfTime
+        return answer[0]
 
 
 @dataclass(frozen=True)
