@@ -28,7 +28,7 @@ from bot.answer.assistant import Assistant
 from bot.answer.result import AnswerResult, Source
 from bot.web import build_app
 from bot.web.chat import answer_messages, history_turns
-from bot.web.knowledge import KnowledgeHint, knowledge_html
+from bot.web.knowledge import KnowledgeHint, knowledge_line, read_knowledge
 from bot.web.quotes import marked_sentences, passage_sentences
 from bot.web.render import result_markdown, result_sources_html
 from bot.web.server import serving_in_thread
@@ -322,7 +322,7 @@ def test_unknown_markers_stay_text_and_unsure_matches_mark_the_whole_passage() -
 
 def test_knowledge_hint_reads_the_store_and_sees_new_articles(tmp_path: Path) -> None:
     store = make_store(tmp_path / "data", [])
-    assert "No articles yet" in knowledge_html(store)
+    assert "No articles yet" in knowledge_line(read_knowledge(store))
     first = tmp_path / "a.md"
     first.write_text(
         "---\ntitle: A\nsource: <b>Bay</b> Courier\ndate: 2025-05-10\n---\nThe ferry sails.\n",

@@ -242,37 +242,36 @@ class AuthMiddleware:
         self.throttle = Throttle(HEADER_FAILURES, "header", sessions.records)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or not self.credentials.configured:
+        refusal = self.refusal(scope) if scope["type"] in ("http", "websocket") else None
+        if refusal is None:
             await self.app(scope, receive, send)
-            return
-        if is_public_path(scope["path"]):
-            await self.app(scope, receive, send)
-            return
-        refusal: Response | None = None
-        authorization = Headers(scope=scope).get("authorization")
-        if authorization is not None:
-            client = client_address(scope)
-            wait = self.throttle.retry_after(client)
-            if wait:
-                refusal = too_many(wait)
-            elif self.credentials.header_ok(authorization):
-                await self.app(scope, receive, send)
-                return
-            else:
-                self.throttle.failed(client)
-        # HTTPConnection reads cookies of both HTTP and WebSocket scopes (Request: HTTP only).
-        elif self.sessions.valid(HTTPConnection(scope).cookies.get(SESSION_COOKIE)):
-            await self.app(scope, receive, send)
-            return
-        if scope["type"] == "websocket":
+        elif scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008})
-            return
-        await (refusal or _refusal(scope))(scope, receive, send)
+        else:
+            await refusal(scope, receive, send)
+
+    def refusal(self, scope: Scope) -> Response | None:
+        """None when the request may pass; else the response that refuses it."""
+        if not self.credentials.configured or is_public_path(scope["path"]):
+            return None
+        authorization = Headers(scope=scope).get("authorization")
+        if authorization is None:
+            # HTTPConnection reads cookies of both HTTP and WebSocket scopes (Request: HTTP only).
+            valid = self.sessions.valid(HTTPConnection(scope).cookies.get(SESSION_COOKIE))
+            return None if valid else _refusal(scope)
+        client = client_address(scope)
+        wait = self.throttle.retry_after(client)
+        if wait:
+            return too_many(wait)
+        if self.credentials.header_ok(authorization):
+            return None
+        self.throttle.failed(client)
+        return _refusal(scope)
 
 
 def _refusal(scope: Scope) -> Response:
     headers = Headers(scope=scope)
-    if scope["method"] in ("GET", "HEAD") and "text/html" in headers.get("accept", ""):
+    if scope.get("method") in ("GET", "HEAD") and "text/html" in headers.get("accept", ""):
         query = scope["query_string"].decode("latin-1")
         target = scope["path"] + (f"?{query}" if query else "")
         login = "/widget/login" if scope["path"].startswith("/widget") else "/login"
@@ -281,10 +280,5 @@ def _refusal(scope: Scope) -> Response:
         "Sign in first: send 'Authorization: Bearer <API key>' (or HTTP Basic with the user "
         "and password), or sign in at /login"
     )
-    return Response(
-        json.dumps({"detail": detail}),
-        status_code=401,
-        media_type="application/json",
-        # Bearer only: a Basic challenge would make browsers pop up their own password dialog.
-        headers={"WWW-Authenticate": "Bearer"},
-    )
+    # Bearer only: a Basic challenge would make browsers pop up their own password dialog.
+    return JSONResponse({"detail": detail}, 401, headers={"WWW-Authenticate": "Bearer"})

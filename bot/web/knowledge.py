@@ -1,7 +1,7 @@
 """What the bot knows: articles, dates and sources, read from the library for the chat page.
 
 `read_knowledge` summarises the library (`stats` and `list_articles`, as `NewsStore` has them);
-the page header shows it as one line of HTML (`knowledge_html`) and the chat's Sources filter
+the page header shows it as one line of HTML (`knowledge_line`) and the chat's Sources filter
 offers its sources (`Knowledge.source_names`). `KnowledgeHint` reads it when a page loads and keeps
 it for a short while, so a burst of page loads (header and filter alike) reads the registry once;
 a new ingest shows within `CACHE_SECONDS`. Everything from articles is escaped.
@@ -34,11 +34,15 @@ TOP_SOURCES = 3
 class Catalog(Protocol):
     """The read-only part of the library the hint needs (`NewsStore` and the web Library)."""
 
-    def stats(self) -> Mapping[str, Any]: ...
+    def stats(self) -> Mapping[str, Any]:
+        """Counts, at least `articles` (and usually `chunks`)."""
+        ...
 
     def list_articles(
         self, limit: int = 20, offset: int = 0, query: str | None = None
-    ) -> list[ArticleRow]: ...
+    ) -> list[ArticleRow]:
+        """Stored articles, newest first; `query` filters on title or source."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -128,11 +132,6 @@ def knowledge_line(known: Knowledge) -> str:
         more = len(known.sources) - len(names)
         parts.append("sources: " + ", ".join(names) + (f" and {more} more" if more > 0 else ""))
     return " · ".join(parts)
-
-
-def knowledge_html(catalog: Catalog) -> str:
-    """`knowledge_line` of what `catalog` holds now."""
-    return knowledge_line(read_knowledge(catalog))
 
 
 class KnowledgeHint:

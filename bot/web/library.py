@@ -10,10 +10,11 @@ from __future__ import annotations
 import html
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
+from bot.web.knowledge import Catalog
 from bot.web.render import is_web_url, short_date
 from newsbot.errors import InputError, NewsbotError
 from vectorstore.records import ArticleRow
@@ -24,22 +25,12 @@ LIST_LIMIT = 200
 """Most articles listed at once in the library tab."""
 
 
-class Library(Protocol):
-    """The article library as the web app sees it.
+class Library(Catalog, Protocol):
+    """The article library as the web app sees it: a `Catalog` that can also delete and ingest.
 
     `stats`, `list_articles` and `delete_article` have `NewsStore`'s signatures, so an adapter
     only has to add `ingest` (which lives in `ingest/`, out of `bot/`'s reach).
     """
-
-    def stats(self) -> Mapping[str, Any]:
-        """Counts, at least `articles` (and usually `chunks`)."""
-        ...
-
-    def list_articles(
-        self, limit: int = 20, offset: int = 0, query: str | None = None
-    ) -> list[ArticleRow]:
-        """Stored articles, newest first; `query` filters on title or source."""
-        ...
 
     def delete_article(self, article_id: str) -> bool:
         """Remove an article and its chunks; False when no such article is stored."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
+from pathlib import Path
 from urllib.parse import parse_qs
 
 from starlette.requests import Request
@@ -26,19 +27,6 @@ from bot.web.auth import (
     too_many,
 )
 
-MAX_FORM_BYTES = 8192
-
-
-async def _small_body(request: Request) -> str | None:
-    """The form body as text, or None when it is larger than MAX_FORM_BYTES."""
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_FORM_BYTES:
-            return None
-    return body.decode("utf-8", "replace")
-
-
 _PATH = re.compile(r"/[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]*")
 
 
@@ -53,28 +41,9 @@ def safe_next(target: str) -> str:
     return "/"
 
 
-_LOGIN_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>{title}: sign in</title>
-<style>
-body{{font-family:system-ui,sans-serif;background:#f8fafc;color:#1f2937;display:flex;
-justify-content:center;padding-top:12vh;margin:0}}
-form{{background:#fff;border:1px solid #e2e8f0;border-radius:12px;padding:1.5rem;width:20rem}}
-label{{display:block;margin:.75rem 0 .25rem}}
-input{{width:100%;padding:.5rem;box-sizing:border-box}}
-button{{margin-top:1rem;width:100%;padding:.6rem;background:#2563eb;color:#fff;border:0;
-border-radius:6px}} .error{{color:#b91c1c}}
-</style></head><body>
-<form method="post" action="{action}">
-<h1 style="font-size:1.25rem;margin:0">{title}</h1>
-<p class="error" role="alert">{error}</p>
-{user_field}
-<label for="password">{password_label}</label>
-<input id="password" name="password" type="password" autocomplete="current-password" required>
-<input type="hidden" name="next" value="{next}">
-<button type="submit">Sign in</button>
-</form></body></html>
-"""
+LOGIN_PAGE = Path(__file__).parent / "static" / "login.html"
+"""The sign-in form: a `str.format` template (`title`, `action`, `error`, `user_field`,
+`password_label`, `next`)."""
 
 
 class LoginPage:
@@ -89,6 +58,7 @@ class LoginPage:
         self.sessions = sessions
         self.title = title
         self.throttle = Throttle(MAX_LOGIN_FAILURES, "login", sessions.records)
+        self.template = LOGIN_PAGE.read_text(encoding="utf-8")
 
     def _form(
         self, request: Request, next_path: str, error: str = "", status: int = 200
@@ -103,7 +73,7 @@ class LoginPage:
         label = "Password" if not self.credentials.api_key else "Password or API key"
         if not ask_user:
             label = "API key"
-        page = _LOGIN_PAGE.format(
+        page = self.template.format(
             title=html.escape(self.title),
             action=html.escape(request.url.path, quote=True),
             error=html.escape(error),
@@ -117,9 +87,7 @@ class LoginPage:
         if request.method != "POST":
             return self._form(request, request.query_params.get("next", "/"))
         client = client_address(request.scope)
-        body = await _small_body(request)
-        if body is None:
-            return JSONResponse({"detail": "The sign-in form is too large."}, status_code=413)
+        body = (await request.body()).decode("utf-8", "replace")  # at most MAX_BODY_BYTES
         # Checked after the last await: from here to `failed` nothing yields to the event loop,
         # so guesses sent at once (bodies held back until all are in) are counted one by one.
         wait = self.throttle.retry_after(client)
