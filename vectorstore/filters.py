@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from vectorstore.chunks import day_number, epoch_day
-from vectorstore.records import Passage
+from vectorstore.chunks import day_number
 
 
 def stored_spellings(wanted: Sequence[str], stored: Iterable[str]) -> list[str]:
@@ -43,11 +42,6 @@ class ChunkFilter:
             clauses.append({"source": {"$in": list(self.sources)}})
         # Chroma wants `$and` to hold two or more clauses.
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
-
-    def keeps(self, passage: Passage) -> bool:
-        """True when `where` keeps the passage's chunk (its `published_ts` is the epoch day of
-        `published`)."""
-        return self.keeps_day(epoch_day(passage.published), passage.source)
 
     def keeps_day(self, day: int, source: str) -> bool:
         """True when `where` keeps a chunk published on epoch day `day` (-1: undated) by
