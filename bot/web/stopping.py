@@ -26,7 +26,7 @@ import socket
 import struct
 import threading
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict, defaultdict
 from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any, TypeVar
@@ -167,8 +167,8 @@ class SessionStops:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._stops: dict[str, set[Stop]] = {}
-        self._live: dict[str, int] = {}
+        self._stops: defaultdict[str, set[Stop]] = defaultdict(set)
+        self._live: Counter[str] = Counter()  # open streams per key
         self._gone: OrderedDict[str, None] = OrderedDict()
 
     @contextmanager
@@ -178,7 +178,7 @@ class SessionStops:
         names = [key for key in keys if key]
         with self._lock:
             for key in names:
-                self._stops.setdefault(key, set()).add(stop)
+                self._stops[key].add(stop)
             gone = any(key in self._gone for key in names)
         if gone:
             stop.set()
@@ -187,15 +187,14 @@ class SessionStops:
         finally:
             with self._lock:
                 for key in names:
-                    stops = self._stops.get(key, set())
-                    stops.discard(stop)
-                    if not stops:
-                        self._stops.pop(key, None)
+                    self._stops[key].discard(stop)
+                    if not self._stops[key]:
+                        del self._stops[key]
 
     def listened(self, keys: Sequence[str | None]) -> bool:
         """Whether a stream for any of `keys` is open now."""
         with self._lock:
-            return any(self._live.get(key, 0) > 0 for key in keys if key)
+            return any(self._live[key] > 0 for key in keys if key)
 
     async def wait_for_listener(
         self, keys: Sequence[str | None], grace: float = LISTENER_GRACE_SECONDS
@@ -210,7 +209,7 @@ class SessionStops:
 
     def opened(self, key: str) -> None:
         with self._lock:
-            self._live[key] = self._live.get(key, 0) + 1
+            self._live[key] += 1
             self._gone.pop(key, None)
 
     def closed(self, key: str, *, disconnected: bool) -> None:
@@ -218,12 +217,10 @@ class SessionStops:
         no other stream for `key` is open, stops the key's answers, and those it starts until a
         stream opens again."""
         with self._lock:
-            left = self._live.get(key, 0) - 1
-            if left > 0:
-                self._live[key] = left
-            else:
-                self._live.pop(key, None)
-            gone = disconnected and left <= 0
+            self._live[key] -= 1
+            gone = disconnected and self._live[key] <= 0
+            if self._live[key] <= 0:
+                del self._live[key]
             stops = list(self._stops.get(key, ())) if gone else []
             if gone:
                 self._gone[key] = None
