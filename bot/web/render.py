@@ -8,7 +8,8 @@ link. Gradio's own HTML sanitizer runs afterwards as
 a second line of defence, but nothing here relies on it.
 
 A finished answer's `[n]` markers are in-page links (`#nb-<key>-<n>`) to the matching item of its
-Sources block, where the passage sentences the answer leans on are marked (`bot.web.quotes`).
+Sources block, where the spans of the passage the answer rests on are marked: the answer check's
+`Source.quotes`, never worked out again here.
 The key is a hash of the answer, its timings and its sources, so it is the same whenever one
 answer is rendered and differs between answers (even to one question: their timings differ);
 `static/newsbot.css` highlights the linked item.
@@ -18,12 +19,12 @@ from __future__ import annotations
 
 import hashlib
 import html
+import itertools
 import re
 from collections.abc import Sequence
 
 from bot.answer.links import plain_links
 from bot.answer.result import AnswerResult, Source
-from bot.web.quotes import citing_sentences, marked_sentences, passage_sentences
 
 PASSAGE_CHARS = 2000
 """Longest passage quoted under an answer (a chunk is ~200 tokens); longer ones end in "…"."""
@@ -112,22 +113,31 @@ def _one_line(text: str, limit: int) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
-def passage_html(passage: str, citing: Sequence[str]) -> str:
-    """The passage, escaped, with the sentences the citing answer sentences lean on in <mark>."""
-    sentences = passage_sentences(_one_line(passage, PASSAGE_CHARS))
-    marked = marked_sentences(sentences, citing) if citing else set()
-    return " ".join(
-        f"<mark>{html.escape(text)}</mark>" if i in marked else html.escape(text)
-        for i, text in enumerate(sentences)
-    )
+def passage_html(passage: str, quotes: Sequence[tuple[int, int]] = ()) -> str:
+    """The passage on one line (at most PASSAGE_CHARS), escaped, its `quotes` spans in <mark>."""
+    cuts = sorted({0, len(passage), *(i for span in quotes for i in span)})
+    pieces = [
+        (_SPACES.sub(" ", passage[a:b]), any(s <= a and b <= e for s, e in quotes))
+        for a, b in itertools.pairwise(cuts)
+    ]
+    room = PASSAGE_CHARS - 1 if sum(len(t) for t, _ in pieces) > PASSAGE_CHARS else None
+    out = []
+    for i, (text, marked) in enumerate(pieces):
+        text = text.lstrip() if not out else text
+        text = text.rstrip() if i == len(pieces) - 1 else text
+        if room is not None and len(text) >= room:
+            text, room = text[:room].rstrip() + "…", 0
+        elif room is not None:
+            room -= len(text)
+        out.append(f"<mark>{html.escape(text)}</mark>" if marked else html.escape(text))
+        if room == 0:
+            break
+    return "".join(out)
 
 
-def source_html(source: Source, answer: str = "", key: str = "") -> str:
-    """One numbered source: linked title, source name, date and the quoted passage, all escaped.
-
-    With the `answer` that cites it, the passage sentences it leans on are marked; with the
-    answer's `key`, the item is the target of that answer's `[n]` links.
-    """
+def source_html(source: Source, key: str = "") -> str:
+    """One numbered source: linked title, source name, date and the passage with its quotes
+    marked, all escaped; with the answer's `key`, the target of that answer's `[n]` links."""
     title = html.escape(_one_line(source.title, 300) or "(untitled)")
     url = source.url.strip()
     if is_web_url(url):
@@ -143,7 +153,7 @@ def source_html(source: Source, answer: str = "", key: str = "") -> str:
         html.escape(_one_line(part, 120)) for part in (source.source, short_date(source.published))
     ]
     meta = " · ".join(part for part in details if part)
-    passage = passage_html(source.passage, citing_sentences(answer, source.n) if answer else [])
+    passage = passage_html(source.passage, source.quotes)
     anchor = f' id="{source_anchor(key, source.n)}"' if key else ""
     return (
         f'<li value="{source.n}" class="nb-source"{anchor}>{heading}'
@@ -152,17 +162,15 @@ def source_html(source: Source, answer: str = "", key: str = "") -> str:
     )
 
 
-def sources_html(sources: Sequence[Source], answer: str = "", key: str = "") -> str:
-    """The sources as one HTML list with no blank lines (Markdown leaves it alone); "" if none.
-
-    `answer` and `key` as for `source_html`: marked sentences and link targets.
-    """
+def sources_html(sources: Sequence[Source], key: str = "") -> str:
+    """The sources as one HTML list with no blank lines (Markdown leaves it alone); "" if none;
+    `key` as for `source_html`."""
     if not sources:
         return ""
-    items = "".join(source_html(source, answer, key) for source in sources)
+    items = "".join(source_html(source, key) for source in sources)
     return f'<ol class="nb-sources">{items}</ol>'
 
 
 def result_sources_html(result: AnswerResult) -> str:
-    """A finished answer's Sources block: link targets for its `[n]`, cited sentences marked."""
-    return sources_html(result.sources, result.answer, answer_key(result))
+    """A finished answer's Sources block: link targets for its `[n]`, quotes marked."""
+    return sources_html(result.sources, answer_key(result))
