@@ -19,30 +19,33 @@ import os
 import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from ingest.article import Article, ArticleInputError, InputProblem, keyed_by_file
 from ingest.cleaning import printable
 from ingest.loaders import feeds, html, jsonl, text, urls
 from ingest.loaders.fetching import FetchPolicy
+from ingest.loaders.reading import gunzip_capped, read_capped
 from newsbot.errors import InputError
 
 logger = logging.getLogger(__name__)
 
-Loader = Callable[..., Iterator[Article | InputProblem]]
+Reader = Callable[..., Iterator[Article | InputProblem]]
 
-_LOADERS: dict[str, Loader] = {
-    ".txt": text.load_text,
-    ".md": text.load_text,
-    ".html": html.load_html,
-    ".htm": html.load_html,
-    ".json": jsonl.load_json,
-    ".json.gz": jsonl.load_json,
-    ".jsonl": jsonl.load_json_lines,
-    ".jsonl.gz": jsonl.load_json_lines,
-    ".xml": feeds.load_feed,
-    ".rss": feeds.load_feed,
-    ".atom": feeds.load_feed,
+#: The reader of each supported file extension: bytes in, articles and problems out.
+_READERS: dict[str, Reader] = {
+    ".txt": text.read_text,
+    ".md": partial(text.read_text, markdown=True),
+    ".html": html.read_html,
+    ".htm": html.read_html,
+    ".json": jsonl.read_json,
+    ".json.gz": jsonl.read_json,
+    ".jsonl": jsonl.read_json_lines,
+    ".jsonl.gz": jsonl.read_json_lines,
+    ".xml": feeds.read_feed,
+    ".rss": feeds.read_feed,
+    ".atom": feeds.read_feed,
 }
 LOOKED_FOR = ".txt .md .html .htm .json .jsonl .jsonl.gz .xml .rss .atom"
 #: Files that hold one article: without an id or url of its own it is known by its file.
@@ -85,7 +88,7 @@ def unsupported_note(paths: list[str]) -> str:
 def extension_of(path: Path) -> str | None:
     """The supported extension of `path` (".jsonl.gz" counts as one), or None."""
     name = path.name.lower()
-    for ext in sorted(_LOADERS, key=len, reverse=True):
+    for ext in sorted(_READERS, key=len, reverse=True):
         if name.endswith(ext) and len(name) > len(ext):
             return ext
     return None
@@ -240,6 +243,22 @@ def expand(arguments: list[str]) -> Expansion:
     return Expansion(sources, problems, [str(p) for p in skipped])
 
 
+def load_file(
+    path: Path, *, max_bytes: int, max_chars: int | None = None
+) -> Iterator[Article | InputProblem]:
+    """The articles and problems in a file of a supported type (`extension_of`).
+
+    Raises:
+        ArticleInputError: the file is unreadable, empty, too large, not gzip (.gz), binary, or
+            holds no article.
+    """
+    extension = extension_of(path) or ""
+    data = read_capped(path, max_bytes)
+    if extension.endswith(".gz"):
+        data = gunzip_capped(data, str(path), max_bytes)
+    yield from _READERS[extension](data, str(path), max_chars=max_chars)
+
+
 def read_sources(
     sources: list[Source],
     *,
@@ -264,7 +283,7 @@ def read_sources(
                 continue
             path = Path(source.location)
             keyed = key_by_file and source.extension in ONE_ARTICLE
-            for item in _LOADERS[source.extension](path, max_bytes=max_bytes, max_chars=max_chars):
+            for item in load_file(path, max_bytes=max_bytes, max_chars=max_chars):
                 yield keyed_by_file(item, path) if keyed and isinstance(item, Article) else item
         except ArticleInputError as exc:
             yield exc.problem()

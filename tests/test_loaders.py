@@ -19,13 +19,10 @@ from ingest.article import Article, InputProblem, build_article, make_article_id
 from ingest.cleaning import boilerplate_kind, clean_text, normalise
 from ingest.dates import DateError, ImplausibleDate, parse_published
 from ingest.loaders.addresses import AddressPolicy
-from ingest.loaders.feeds import load_feed
 from ingest.loaders.fetching import FetchPolicy
-from ingest.loaders.html import fragment_to_text, load_html
-from ingest.loaders.jsonl import load_json, load_json_lines
-from ingest.loaders.text import load_text
+from ingest.loaders.html import fragment_to_text
 from ingest.loaders.urls import load_url
-from ingest.sources import expand_sources, read_sources
+from ingest.sources import expand_sources, load_file, read_sources
 from newsbot.errors import InputError
 from tests.conftest import EXAMPLES_DIR, MINI_DIR, SEED_DIR
 
@@ -50,7 +47,7 @@ def test_markdown_front_matter_and_heading(tmp_path: Path) -> None:
         "# Heading title\n\nFirst paragraph.\n\nSecond paragraph.\n",
         encoding="utf-8",
     )
-    [article], problems = articles(load_text(path, max_bytes=MB))
+    [article], problems = articles(load_file(path, max_bytes=MB))
     assert problems == []
     assert article.title == "Front title"
     assert article.published == "2024-05-01"
@@ -63,7 +60,7 @@ def test_markdown_front_matter_and_heading(tmp_path: Path) -> None:
 def test_markdown_heading_is_the_title_without_front_matter(tmp_path: Path) -> None:
     path = tmp_path / "b.md"
     path.write_text("\n# The heading\nBody text here.\n", encoding="utf-8")
-    [article], _ = articles(load_text(path, max_bytes=MB))
+    [article], _ = articles(load_file(path, max_bytes=MB))
     assert article.title == "The heading"
     assert article.text == "Body text here."
     assert article.published is None
@@ -71,7 +68,7 @@ def test_markdown_heading_is_the_title_without_front_matter(tmp_path: Path) -> N
 
 def test_seed_article_first_line_is_the_title() -> None:
     [path] = sorted(SEED_DIR.glob("*.txt"))
-    [article], problems = articles(load_text(path, max_bytes=MB))
+    [article], problems = articles(load_file(path, max_bytes=MB))
     assert problems == []
     raw_first_line = path.read_text(encoding="utf-8").splitlines()[0]
     assert raw_first_line.startswith(article.title.rstrip("…"))
@@ -106,7 +103,7 @@ def test_sample_articles_folder() -> None:
 
 
 def test_html_page_main_text_and_metadata() -> None:
-    [article], problems = articles(load_html(EXAMPLES_DIR / "kettle-recall.html", max_bytes=MB))
+    [article], problems = articles(load_file(EXAMPLES_DIR / "kettle-recall.html", max_bytes=MB))
     assert problems == []
     assert article.title == "Brightwell recalls 120,000 smart kettles over overheating fault"
     assert article.url == "https://example.org/tech/brightwell-kettle-recall"  # canonical
@@ -125,7 +122,7 @@ def test_html_declared_latin1_charset(tmp_path: Path) -> None:
     page = f'<html><head><meta charset="iso-8859-1"><title>Café</title></head><body><article>{body}'
     path = tmp_path / "latin.html"
     path.write_bytes((page + "</article></body></html>").encode("latin-1"))
-    [article], _ = articles(load_html(path, max_bytes=MB))
+    [article], _ = articles(load_file(path, max_bytes=MB))
     assert "Zürich" in article.text
 
 
@@ -146,7 +143,7 @@ def test_json_lines_field_aliases(tmp_path: Path) -> None:
     ]
     path = tmp_path / "a.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in records) + "\n\n", encoding="utf-8")
-    found, problems = articles(load_json_lines(path, max_bytes=MB))
+    found, problems = articles(load_file(path, max_bytes=MB))
     assert problems == []
     a, b, c = found
     assert (a.article_id, a.title, a.text, a.url, a.source) == (
@@ -170,17 +167,17 @@ def test_json_object_list_and_wrapper(tmp_path: Path) -> None:
     many.write_bytes(gzip.compress(json.dumps([{"text": "x1"}, {"text": "x2"}]).encode()))
     wrapped = tmp_path / "wrapped.json"
     wrapped.write_text(json.dumps({"articles": [{"text": "w1"}]}), encoding="utf-8")
-    assert [a.text for a in articles(load_json(one, max_bytes=MB))[0]] == ["Only one."]
-    found = articles(load_json(many, max_bytes=MB))[0]
+    assert [a.text for a in articles(load_file(one, max_bytes=MB))[0]] == ["Only one."]
+    found = articles(load_file(many, max_bytes=MB))[0]
     assert [a.text for a in found] == ["x1", "x2"]
     assert found[1].origin == f"{many}[1]"
-    assert [a.text for a in articles(load_json(wrapped, max_bytes=MB))[0]] == ["w1"]
+    assert [a.text for a in articles(load_file(wrapped, max_bytes=MB))[0]] == ["w1"]
 
 
 def test_json_lines_saved_as_json(tmp_path: Path) -> None:
     path = tmp_path / "lines.json"
     path.write_text('{"text": "one"}\n{"text": "two"}\n', encoding="utf-8")
-    found, problems = articles(load_json(path, max_bytes=MB))
+    found, problems = articles(load_file(path, max_bytes=MB))
     assert [a.text for a in found] == ["one", "two"]
     assert [a.origin for a in found] == [f"{path}:1", f"{path}:2"]
     assert problems == []
@@ -190,7 +187,7 @@ def test_mini_corpus_loads_as_it_is() -> None:
     corpus = MINI_DIR / "corpus.jsonl.gz"
     with gzip.open(corpus, "rt", encoding="utf-8") as handle:
         raw = [json.loads(line) for line in handle]
-    found, problems = articles(load_json_lines(corpus, max_bytes=200_000_000))
+    found, problems = articles(load_file(corpus, max_bytes=200_000_000))
     assert problems == []
     assert [a.article_id for a in found] == [r["id"] for r in raw]  # ids map back to the dataset
     for article, record in zip(found, raw, strict=True):
@@ -206,7 +203,7 @@ def test_mini_corpus_loads_as_it_is() -> None:
 
 
 def test_rss_feed_with_full_content_and_summary_only() -> None:
-    found, problems = articles(load_feed(EXAMPLES_DIR / "sample-feed.xml", max_bytes=MB))
+    found, problems = articles(load_file(EXAMPLES_DIR / "sample-feed.xml", max_bytes=MB))
     assert problems == []
     first, second = found
     assert first.article_id == "sample-wire-0001"
@@ -236,7 +233,7 @@ ATOM = """<?xml version="1.0" encoding="utf-8"?>
 def test_atom_feed(tmp_path: Path) -> None:
     path = tmp_path / "x.atom"
     path.write_text(ATOM, encoding="utf-8")
-    [article], _ = articles(load_feed(path, max_bytes=MB))
+    [article], _ = articles(load_file(path, max_bytes=MB))
     assert article.text == "Plain summary text of the atom entry."
     assert article.source == "Atom Desk"
     assert article.published == "2024-01-02T03:04:05+00:00"

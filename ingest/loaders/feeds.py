@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import feedparser
@@ -16,7 +15,7 @@ import feedparser
 from ingest.article import Article, ArticleInputError, InputProblem, build_article
 from ingest.dates import DateError, ImplausibleDate, parse_published
 from ingest.loaders.html import fragment_to_text
-from ingest.loaders.reading import nul_reason, read_capped
+from ingest.loaders.reading import nul_reason
 
 
 def _entry_text(entry: Any) -> str:
@@ -55,8 +54,8 @@ def _entry_published(entry: Any) -> object:
     return None
 
 
-def articles_from_feed(
-    data: bytes, origin: str, max_chars: int | None = None
+def read_feed(
+    data: bytes, origin: str, *, max_chars: int | None = None, **_: object
 ) -> Iterator[Article | InputProblem]:
     """The entries of an RSS/Atom document as articles; origins are `origin#N` (N from 1).
 
@@ -96,14 +95,3 @@ def articles_from_feed(
             continue
         yield article
         yield from problems
-
-
-def load_feed(
-    path: Path, *, max_bytes: int, max_chars: int | None = None
-) -> Iterator[Article | InputProblem]:
-    """The entries of an RSS/Atom feed file.
-
-    Raises:
-        ArticleInputError: the file is empty, too large, binary, or not a feed.
-    """
-    yield from articles_from_feed(read_capped(path, max_bytes), str(path), max_chars)

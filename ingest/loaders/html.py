@@ -15,7 +15,6 @@ import logging
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import lxml.html
 import trafilatura
@@ -23,7 +22,7 @@ from lxml import etree
 from trafilatura.utils import load_html as parse_page
 
 from ingest.article import Article, ArticleInputError, InputProblem, build_article
-from ingest.loaders.reading import decode_text, nul_reason, read_capped
+from ingest.loaders.reading import decode_text, nul_reason
 
 logger = logging.getLogger(__name__)
 
@@ -78,20 +77,27 @@ def _quiet_extractor() -> None:
         logging.getLogger(name).setLevel(level)
 
 
-def article_from_html(
-    html: str, origin: str, *, url: str | None = None, max_chars: int | None = None
-) -> tuple[Article, list[InputProblem]]:
-    """The article in an HTML page.
+def read_html(
+    data: bytes,
+    origin: str,
+    *,
+    url: str | None = None,
+    charset: str | None = None,
+    max_chars: int | None = None,
+) -> Iterator[Article | InputProblem]:
+    """The article in an HTML page's bytes.
 
     Args:
-        html: the page source.
+        data: the page.
         origin: where it came from (path or URL), for messages.
-        url: the page's address when known; the page's canonical url wins over it.
+        url: the page's address when fetched; the page's canonical url wins over it.
+        charset: the encoding the server declared (the page's own `<meta charset>` otherwise).
         max_chars: the longest article text accepted.
 
     Raises:
-        ArticleInputError: no article text could be found in the page.
+        ArticleInputError: the page is binary or undecodable, or no article text is found in it.
     """
+    html = decode_html(data, origin, declared=charset)
     _quiet_extractor()
     if max_chars is not None and len(html) > max_chars * _HTML_PER_TEXT:
         raise ArticleInputError(
@@ -126,7 +132,7 @@ def article_from_html(
     text = getattr(doc, "text", None) if doc is not None else None
     if not text:
         raise ArticleInputError(origin, "no article text found in the HTML page")
-    return build_article(
+    article, problems = build_article(
         origin=origin,
         text=text,
         title=getattr(doc, "title", None),
@@ -135,19 +141,6 @@ def article_from_html(
         published=getattr(doc, "date", None),
         max_chars=max_chars,
     )
-
-
-def load_html(
-    path: Path, *, max_bytes: int, max_chars: int | None = None
-) -> Iterator[Article | InputProblem]:
-    """The article in an .html or .htm file.
-
-    Raises:
-        ArticleInputError: the file is empty, binary, undecodable, too large, or has no article.
-    """
-    origin = str(path)
-    html = decode_html(read_capped(path, max_bytes), origin)
-    article, problems = article_from_html(html, origin, max_chars=max_chars)
     yield article
     yield from problems
 

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 from ingest.article import Article, ArticleInputError, InputProblem, build_article
-from ingest.loaders.reading import decode_text, gunzip_capped, nul_reason, read_capped
+from ingest.loaders.reading import decode_text, nul_reason
 
 TEXT_FIELDS = ("text", "body", "content")
 URL_FIELDS = ("url", "link")
@@ -95,61 +94,52 @@ def _emit(record: Any, origin: str, max_chars: int | None) -> Iterator[Article |
     yield from problems
 
 
-def _payload(path: Path, max_bytes: int) -> bytes:
-    data = read_capped(path, max_bytes)
-    if path.name.lower().endswith(".gz"):
-        data = gunzip_capped(data, str(path), max_bytes)
-    return data
-
-
-def load_json_lines(
-    path: Path, *, max_bytes: int, max_chars: int | None = None
+def read_json_lines(
+    data: bytes, origin: str, *, max_chars: int | None = None, **_: object
 ) -> Iterator[Article | InputProblem]:
-    """Articles from a JSON Lines file (.jsonl or .jsonl.gz), one object per line.
+    """Articles from JSON Lines, one object per line (origins `origin:N`, N from 1).
 
     Raises:
-        ArticleInputError: the whole file is unreadable (empty, too large, not gzip, binary).
+        ArticleInputError: the data is binary (a NUL byte in the first line).
     """
-    data = _payload(path, max_bytes)
     first_line = data.lstrip().split(b"\n", 1)[0]
     if b"\x00" in first_line:
-        raise ArticleInputError(str(path), nul_reason(data, "JSON Lines"))
+        raise ArticleInputError(origin, nul_reason(data, "JSON Lines"))
     for number, raw in enumerate(data.splitlines(), start=1):
         if not raw.strip():
             continue
-        origin = f"{path}:{number}"
+        line = f"{origin}:{number}"
         if b"\x00" in raw:
-            yield InputProblem(origin, "the line contains NUL bytes (binary data), not JSON")
+            yield InputProblem(line, "the line contains NUL bytes (binary data), not JSON")
             continue
         try:
-            record = json.loads(decode_text(raw, origin, report_line=False))
+            record = json.loads(decode_text(raw, line, report_line=False))
         except ArticleInputError as exc:
             yield exc.problem()
             continue
         except json.JSONDecodeError as exc:
-            yield InputProblem(origin, json_error(exc, line=False))
+            yield InputProblem(line, json_error(exc, line=False))
             continue
         except RecursionError:
-            yield InputProblem(origin, TOO_DEEP)
+            yield InputProblem(line, TOO_DEEP)
             continue
-        yield from _emit(record, origin, max_chars)
+        yield from _emit(record, line, max_chars)
 
 
-def load_json(
-    path: Path, *, max_bytes: int, max_chars: int | None = None
+def read_json(
+    data: bytes, origin: str, *, max_chars: int | None = None, **_: object
 ) -> Iterator[Article | InputProblem]:
-    """Articles from a JSON file (.json or .json.gz): an object, a list, or `{"articles": [...]}`.
+    """Articles from a JSON document: an object, a list, or `{"articles": [...]}` (JSON Lines
+    saved as .json are read as such).
 
     Raises:
-        ArticleInputError: the file is unreadable or not valid JSON.
+        ArticleInputError: the data is not valid JSON (or not UTF-8).
     """
-    origin = str(path)
-    text = decode_text(_payload(path, max_bytes), origin)
     try:
-        document = json.loads(text)
+        document = json.loads(decode_text(data, origin))
     except json.JSONDecodeError as exc:
         if exc.msg == "Extra data":  # JSON Lines saved as .json
-            yield from load_json_lines(path, max_bytes=max_bytes, max_chars=max_chars)
+            yield from read_json_lines(data, origin, max_chars=max_chars)
             return
         raise ArticleInputError(origin, json_error(exc)) from exc
     except RecursionError as exc:

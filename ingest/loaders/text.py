@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 from ingest.article import Article, InputProblem, build_article
-from ingest.loaders.reading import decode_text, read_capped
+from ingest.loaders.reading import decode_text
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
 _FIELD = re.compile(r"^([A-Za-z_][\w-]*)\s*:\s*(.*?)\s*$")
@@ -48,27 +47,29 @@ def parse_front_matter(text: str) -> tuple[dict[str, str], str]:
     return fields, text[match.end() :]
 
 
-def article_from_text(
-    text: str,
+def read_text(
+    data: bytes,
     origin: str,
     *,
-    markdown: bool,
     url: str | None = None,
+    charset: str | None = None,
     max_chars: int | None = None,
-) -> tuple[Article, list[InputProblem]]:
-    """One article from a text file's contents (see the module docstring for the layout).
+    markdown: bool = False,
+) -> Iterator[Article | InputProblem]:
+    """The article in a text file's bytes (see the module docstring for the layout); `url` is
+    used when the front matter names none (the address the text was fetched from).
 
-    `url` is used when the front matter names none (e.g. the address the text was fetched from);
-    `max_chars` is the longest article text accepted.
+    Raises:
+        ArticleInputError: the bytes are binary or not UTF-8, or hold no text.
     """
-    fields, body = parse_front_matter(text)
+    fields, body = parse_front_matter(decode_text(data, origin))
     title = fields.get("title")
     if markdown:
         heading = _HEADING.match(body)
         if heading:
             body = body[heading.end() :]
             title = title or heading.group(1)
-    return build_article(
+    article, problems = build_article(
         origin=origin,
         text=body,
         title=title,
@@ -78,19 +79,5 @@ def article_from_text(
         own_id=fields.get("id"),
         max_chars=max_chars,
     )
-
-
-def load_text(
-    path: Path, *, max_bytes: int, max_chars: int | None = None
-) -> Iterator[Article | InputProblem]:
-    """The article in a .txt or .md file.
-
-    Raises:
-        ArticleInputError: the file is empty, binary, not UTF-8, too large, or has no text.
-    """
-    origin = str(path)
-    text = decode_text(read_capped(path, max_bytes), origin)
-    markdown = path.suffix.lower() == ".md"
-    article, problems = article_from_text(text, origin, markdown=markdown, max_chars=max_chars)
     yield article
     yield from problems

@@ -8,22 +8,26 @@ many bytes and seconds a fetch may take, is the `FetchPolicy`'s business.
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from ingest.article import Article, ArticleInputError, InputProblem
-from ingest.loaders.feeds import articles_from_feed
+from ingest.loaders.feeds import read_feed
 from ingest.loaders.fetching import FetchPolicy, fetch
-from ingest.loaders.html import article_from_html, decode_html
-from ingest.loaders.jsonl import TOO_DEEP, article_from_record
-from ingest.loaders.reading import decode_text
-from ingest.loaders.text import article_from_text
+from ingest.loaders.html import read_html
+from ingest.loaders.jsonl import read_json
+from ingest.loaders.text import read_text
 
 logger = logging.getLogger(__name__)
 
 _FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml")
 _XML_TYPES = ("application/xml", "text/xml")
+_READERS: dict[str, Callable[..., Iterator[Article | InputProblem]]] = {
+    "feed": read_feed,
+    "html": read_html,
+    "json": read_json,
+    "text": read_text,
+}
 
 
 def is_url(value: str) -> bool:
@@ -62,34 +66,17 @@ def load_url(
         ArticleInputError: the URL is refused, cannot be fetched, is too large, or holds no article.
     """
     fetched = fetch(url, policy)
-    data = fetched.body
-    if not data.strip():
+    if not fetched.body.strip():
         raise ArticleInputError(url, "the server sent an empty response")
     content_type = fetched.content_type
-    kind = _kind(content_type, data)
-    logger.debug("%s: %s (%s, %d bytes)", url, kind, content_type or "no content type", len(data))
-    if kind == "feed":
-        yield from articles_from_feed(data, url, max_chars)
-        return
-    if kind == "html":
-        html = decode_html(data, url, declared=fetched.charset)
-        article, problems = article_from_html(html, url, url=fetched.url, max_chars=max_chars)
-    elif kind == "json":
-        try:
-            record = json.loads(decode_text(data, url))
-        except ValueError as exc:
-            raise ArticleInputError(url, f"not valid JSON ({exc})") from exc
-        except RecursionError as exc:
-            raise ArticleInputError(url, TOO_DEEP) from exc
-        article, problems = article_from_record(record, url, max_chars)
-    elif kind == "text":
-        text = decode_text(data, url)
-        article, problems = article_from_text(
-            text, url, markdown=False, url=fetched.url, max_chars=max_chars
-        )
-    else:
+    kind = _kind(content_type, fetched.body)
+    logger.debug(
+        "%s: %s (%s, %d bytes)", url, kind, content_type or "no content type", len(fetched.body)
+    )
+    if kind not in _READERS:
         raise ArticleInputError(
             url, f"unsupported content type {content_type!r} (expected an HTML page or a feed)"
         )
-    yield article
-    yield from problems
+    yield from _READERS[kind](
+        fetched.body, url, url=fetched.url, charset=fetched.charset, max_chars=max_chars
+    )
