@@ -29,7 +29,6 @@ from bot.answer.result import AnswerResult, Source
 from bot.web import build_app
 from bot.web.chat import answer_messages, history_turns
 from bot.web.knowledge import KnowledgeHint, knowledge_line, read_knowledge
-from bot.web.quotes import marked_sentences, passage_sentences
 from bot.web.render import result_markdown, result_sources_html
 from bot.web.server import serving_in_thread
 from bot.web.ui import INPUT_PLACEHOLDER
@@ -286,9 +285,15 @@ def test_cited_sentences_are_marked_and_everything_stays_escaped() -> None:
         "operations against visa fraud networks. The talks resume in June."
     )
     answer = "Both sides agreed to joint operations against visa fraud [1]. More [2]."
+    start = passage.index("Both")
+    quoted = (start, passage.index("The talks"))  # the check's span for [1] (Source.quotes)
+    other = "A <i>long</i> sentence"
     result = AnswerResult(
         answer,
-        [_source(1, passage, url="javascript:alert(1)"), _source(2, "A <i>long</i> sentence")],
+        [
+            _source(1, passage, url="javascript:alert(1)", quotes=[quoted]),
+            _source(2, other, quotes=[(0, len(other))]),
+        ],
         True,
         "q",
         "q",
@@ -296,7 +301,7 @@ def test_cited_sentences_are_marked_and_everything_stays_escaped() -> None:
     )
     block = result_sources_html(result)
     assert "<mark>Both &lt;b&gt;sides&lt;/b&gt; agreed to run joint operations" in block
-    assert block.count("<mark>") == 2  # source 1's sentence; source 2 whole (nothing shared)
+    assert block.count("<mark>") == 2  # source 1's sentence; source 2 whole
     assert "<b>" not in block
     assert "<i>" not in block
     assert 'href="javascript' not in block
@@ -312,10 +317,7 @@ def test_cited_sentences_are_marked_and_everything_stays_escaped() -> None:
     assert turns == [{"role": "assistant", "content": answer}]
 
 
-def test_unknown_markers_stay_text_and_unsure_matches_mark_the_whole_passage() -> None:
-    sentences = passage_sentences("One fact here. Another fact there.")
-    assert sentences == ["One fact here.", "Another fact there."]
-    assert marked_sentences(sentences, ["Nothing in common at all."]) == {0, 1}
+def test_unknown_markers_stay_text() -> None:
     result = AnswerResult("A claim [3].", [_source(1, "p")], True, "q", "q", "2025-05-12")
     assert "nb-cite" not in result_markdown(result)  # no source 3: no link to nowhere
 
