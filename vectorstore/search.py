@@ -21,12 +21,12 @@ from langchain_core.embeddings import Embeddings
 
 from newsbot.errors import StoreError
 from vectorstore.chunks import UNKNOWN_DAY, cosine, passage_from_row
-from vectorstore.collection import NewsCollection
 from vectorstore.filters import ChunkFilter
 from vectorstore.keywords import KeywordIndex
 from vectorstore.ranking import RankingPolicy, fuse
 from vectorstore.records import Passage
 from vectorstore.registry import ArticleRegistry
+from vectorstore.sharing import NewsCollection
 
 logger = logging.getLogger(__name__)
 

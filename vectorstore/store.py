@@ -21,7 +21,6 @@ from langchain_core.embeddings import Embeddings
 
 from newsbot.errors import StoreError
 from vectorstore.chunks import chunk_id, chunk_metadata, cosine_relevance, day_number, epoch_day
-from vectorstore.collection import NewsCollection
 from vectorstore.embeddings import embedder_info
 from vectorstore.filters import chunk_filter, stored_spellings
 from vectorstore.keywords import KeywordIndex, build_keyword_index, keyword_chunk
@@ -29,7 +28,7 @@ from vectorstore.ranking import RankingPolicy
 from vectorstore.records import ArticleMeta, ArticleRow, ChunkText, Passage, SearchFilter
 from vectorstore.registry import ArticleRegistry
 from vectorstore.search import Searcher
-from vectorstore.sharing import file_name
+from vectorstore.sharing import NewsCollection, file_name
 
 if TYPE_CHECKING:
     from langchain_chroma import Chroma
