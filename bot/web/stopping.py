@@ -309,12 +309,8 @@ def request_stop(connection: HTTPConnection) -> Stop:
 # --- one answer on a worker thread --------------------------------------------------------------
 
 
-class _Failed:
-    def __init__(self, error: BaseException) -> None:
-        self.error = error
-
-
 _END = object()
+"""The worker's last item; an exception it puts is raised here (answers never yield one)."""
 
 
 async def answer_in_worker(
@@ -343,7 +339,7 @@ async def answer_in_worker(
         try:
             started = gate.acquire(stop)
         except BaseException as exc:
-            put(_Failed(exc))
+            put(exc)
             return
         try:
             iterator = start()
@@ -358,7 +354,7 @@ async def answer_in_worker(
                     close()  # a generator's close ends its model stream
         except BaseException as exc:
             if not stop.is_set():
-                put(_Failed(exc))
+                put(exc)
             else:
                 log.info("answer stopped: its client went away (%s)", type(exc).__name__)
         finally:
@@ -372,8 +368,8 @@ async def answer_in_worker(
             item = await items.get()
             if item is _END:
                 return
-            if isinstance(item, _Failed):
-                raise item.error
+            if isinstance(item, BaseException):
+                raise item
             yield item
     finally:
         stop.set()

@@ -24,6 +24,7 @@ import gradio as gr
 from gradio.context import LocalContext
 from gradio.utils import get_upload_folder
 
+from bot.web.api import MAX_QUESTION_CHARS
 from bot.web.chat import ChatAssistant, ChatFn, Message, make_chat_fn, message_text
 from bot.web.filter_row import filter_note, filter_row
 from bot.web.knowledge import Catalog, KnowledgeHint
@@ -42,8 +43,6 @@ log = logging.getLogger(__name__)
 
 CHAT_API_NAME = "chat"
 """Gradio API name of the chat endpoint: `client.predict(message=..., api_name="/chat")`."""
-MAX_QUESTION_CHARS = 2000
-"""Longest chat question, as for `/api/ask`."""
 INPUT_PLACEHOLDER = "Ask about the news…"
 """The chat input's placeholder, kept after each question (see `_ChatInterface`)."""
 CHAT_HEIGHT = "calc(58vh - 3.5rem)"
