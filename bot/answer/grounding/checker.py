@@ -11,7 +11,7 @@ shown. Markers are renumbered in order of first citation as sentences are releas
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from bot.answer.grounding.checks import (
@@ -73,14 +73,7 @@ class AnswerChecker:
         self._outside_named_time = named_time is not None and not any(
             _published_within(p.published, *named_time) for p in passages
         )
-        self.evidence = Evidence.build(
-            [p.text for p in passages],
-            [f"{p.title} {p.source} {p.published}" for p in passages],
-            question,
-            follow_up,
-            second_look,
-            policy,
-        )
+        self.evidence = Evidence.build(passages, question, follow_up, second_look, policy)
         self.refused_by: str | None = None if passages else "no_passages"
         self.verdicts: list[SentenceVerdict] = []
         self._reader = DraftReader()
@@ -167,9 +160,7 @@ class AnswerChecker:
             if verdict is None:
                 continue
             if verdict.action != "keep":
-                return text, SentenceVerdict(
-                    sentence, verdict.action, verdict.check, verdict.reason
-                )
+                return text, replace(verdict, text=sentence)
             text = verdict.text
             if verdict.reason:
                 notes.append(verdict)

@@ -1,9 +1,9 @@
 """The named checks, each a small pure function.
 
 Sentence checks run in order on every sentence of the draft and return None (nothing to say),
-or a `Verdict`: keep (possibly rewritten: a marker added, moved or removed), drop, or refuse the
-whole answer. Answer checks look at the question and the passages (before the model is asked)
-or at all the sentences kept so far (a gate that opens once and stays open).
+or a `SentenceVerdict`: keep (possibly rewritten: a marker added, moved or removed), drop, or
+refuse the whole answer. Answer checks look at the question and the passages (before the model
+is asked) or at all the sentences kept so far (a gate that opens once and stays open).
 """
 
 from __future__ import annotations
@@ -25,28 +25,18 @@ from bot.answer.grounding.words import (
     subject_coverage,
     support,
 )
+from vectorstore.records import Passage
 from vectorstore.sentences import sentence_spans
 
 Span = tuple[int, int]
 
 
 @dataclass(frozen=True)
-class Verdict:
-    """A check's decision on one sentence; `text` is the sentence as it goes on (for keep)."""
-
-    action: Literal["keep", "drop", "refuse"]
-    check: str
-    reason: str
-    text: str = ""
-
-
-@dataclass(frozen=True)
 class SentenceVerdict:
-    """What the check decided about one sentence of the model's draft, for the debug view.
-
-    `text` is the sentence as the model wrote it; `action` is "keep" (shown), "drop" (left out)
-    or "refuse" (the whole answer became the refusal); `check` names the deciding check.
-    """
+    """What a check decided about one sentence of the model's draft: `action` is "keep" (shown,
+    as `text`: a marker may be added, moved or removed), "drop" (left out) or "refuse" (the
+    whole answer became the refusal); `check` names the deciding check. In the answer's verdicts
+    (the debug view) `text` is the sentence as the model wrote it."""
 
     text: str
     action: Literal["keep", "drop", "refuse"]
@@ -82,41 +72,43 @@ class Evidence:
     @classmethod
     def build(
         cls,
-        passages: list[str],
-        labels: list[str],
+        passages: Sequence[Passage],
         question: str,
         follow_up: str = "",
         second_look: bool = False,
         policy: GroundingPolicy | None = None,
     ) -> Evidence:
-        """`labels` are each passage's title, source and date: names may come from them too."""
-        vocabulary = "\n".join([question, follow_up, *passages, *labels])
-        policy = policy or GroundingPolicy()
-        return cls(passages, question, follow_up, second_look, policy, known_names(vocabulary))
+        """Names may come from the passages' titles, sources and dates too."""
+        labels = [f"{p.title} {p.source} {p.published}" for p in passages]
+        texts = [p.text for p in passages]
+        known = known_names("\n".join([question, follow_up, *texts, *labels]))
+        return cls(texts, question, follow_up, second_look, policy or GroundingPolicy(), known)
 
 
-SentenceCheck = Callable[[str, bool, Evidence], Verdict | None]
+SentenceCheck = Callable[[str, bool, Evidence], SentenceVerdict | None]
 
 
-def refusal(sentence: str, first: bool, evidence: Evidence) -> Verdict | None:
+def refusal(sentence: str, first: bool, evidence: Evidence) -> SentenceVerdict | None:
     """The model says the articles don't answer: as its first sentence that is its answer; later,
     a refusal tacked onto an answer would contradict it."""
     if not is_refusal(sentence):
         return None
     if first:
-        return Verdict("refuse", "refusal", "the model says the articles don't answer")
-    return Verdict("drop", "refusal", "a refusal after an answer")
+        return SentenceVerdict(
+            sentence, "refuse", "refusal", "the model says the articles don't answer"
+        )
+    return SentenceVerdict(sentence, "drop", "refusal", "a refusal after an answer")
 
 
-def known_markers(sentence: str, first: bool, evidence: Evidence) -> Verdict | None:
+def known_markers(sentence: str, first: bool, evidence: Evidence) -> SentenceVerdict | None:
     """Markers that name no given passage are removed; the rest written `[a][b]`."""
     text = keep_known_markers(sentence, len(evidence.passages))
     unknown = set(cited_numbers(sentence)) - set(cited_numbers(text))
     reason = f"removed markers naming no passage: {sorted(unknown)}" if unknown else ""
-    return Verdict("keep", "known_markers", reason, text)
+    return SentenceVerdict(text, "keep", "known_markers", reason)
 
 
-def attribution(sentence: str, first: bool, evidence: Evidence) -> Verdict | None:
+def attribution(sentence: str, first: bool, evidence: Evidence) -> SentenceVerdict | None:
     """An unmarked sentence is cited to the passage that holds most of its own words, when that
     share reaches `policy.attribute`, and dropped when none does (nothing would check it);
     short sentences ("Yes.") stay unmarked."""
@@ -127,9 +119,11 @@ def attribution(sentence: str, first: bool, evidence: Evidence) -> Verdict | Non
     best = max(range(len(scores)), key=scores.__getitem__, default=-1)
     if best < 0 or scores[best] < policy.attribute:
         share = scores[best] if best >= 0 else 0.0
-        return Verdict("drop", "attribution", f"unmarked; no passage holds more than {share:.0%}")
+        return SentenceVerdict(
+            sentence, "drop", "attribution", f"unmarked; no passage holds more than {share:.0%}"
+        )
     reason = f"unmarked; passage {best + 1} holds {scores[best]:.0%} of its words"
-    return Verdict("keep", "attribution", reason, with_marker(sentence, best + 1))
+    return SentenceVerdict(with_marker(sentence, best + 1), "keep", "attribution", reason)
 
 
 def _supports(passage: str, sentence: str, evidence: Evidence) -> bool:
@@ -140,7 +134,7 @@ def _supports(passage: str, sentence: str, evidence: Evidence) -> bool:
     )
 
 
-def cited_support(sentence: str, first: bool, evidence: Evidence) -> Verdict | None:
+def cited_support(sentence: str, first: bool, evidence: Evidence) -> SentenceVerdict | None:
     """A cited sentence stands when its cited passages hold enough of its words; otherwise its
     marker moves to a passage that does (small models misnumber), or it is dropped."""
     numbers = cited_numbers(sentence)
@@ -148,23 +142,25 @@ def cited_support(sentence: str, first: bool, evidence: Evidence) -> Verdict | N
         return None
     passages = evidence.passages
     if _supports(" ".join(passages[n - 1] for n in numbers), sentence, evidence):
-        return Verdict("keep", "cited_support", f"supported by passage {numbers}", sentence)
+        return SentenceVerdict(sentence, "keep", "cited_support", f"supported by passage {numbers}")
     supporting = [n for n, p in enumerate(passages, 1) if _supports(p, sentence, evidence)]
     if supporting:
         best = max(supporting, key=lambda n: support(sentence, passages[n - 1]))
         reason = f"cited {numbers}, but passage {best} holds it"
-        return Verdict("keep", "cited_support", reason, with_marker(sentence, best))
+        return SentenceVerdict(with_marker(sentence, best), "keep", "cited_support", reason)
     share = support(sentence, " ".join(passages[n - 1] for n in numbers))
-    return Verdict("drop", "cited_support", f"its passages hold only {share:.0%} of its words")
+    return SentenceVerdict(
+        sentence, "drop", "cited_support", f"its passages hold only {share:.0%} of its words"
+    )
 
 
-def names(sentence: str, first: bool, evidence: Evidence) -> Verdict | None:
+def names(sentence: str, first: bool, evidence: Evidence) -> SentenceVerdict | None:
     """A sentence that names someone or something, or gives a number, that neither the passages
     (titles included) nor the question mention: that detail was invented."""
     unknown = names_and_numbers(sentence) - evidence.known
     if not unknown:
         return None
-    return Verdict("drop", "names", f"{sorted(unknown)} appear in no passage")
+    return SentenceVerdict(sentence, "drop", "names", f"{sorted(unknown)} appear in no passage")
 
 
 # Where a list's parts meet.
@@ -192,7 +188,7 @@ def _cited(sentence: str, evidence: Evidence) -> list[int]:
     return [n for n in cited_numbers(sentence) if 1 <= n <= len(evidence.passages)]
 
 
-def claim_window(sentence: str, first: bool, evidence: Evidence) -> Verdict | None:
+def claim_window(sentence: str, first: bool, evidence: Evidence) -> SentenceVerdict | None:
     """A cited sentence's own words (those not in the question) must stand together in one
     sentence of a cited passage: "the strike resumes on Thursday" built from "talks resume on
     Thursday" and "a longer strike could follow" is words of the passage, not its claim. A list
@@ -208,8 +204,8 @@ def claim_window(sentence: str, first: bool, evidence: Evidence) -> Verdict | No
     parts = parts or _list_parts(sentence, evidence.asked)
     if parts and all(_best(part, sentences)[0] / len(part) >= threshold for part in parts):
         return None
-    return Verdict(
-        "drop", "claim_window", f"no passage sentence holds {threshold:.0%} of its claim"
+    return SentenceVerdict(
+        sentence, "drop", "claim_window", f"no passage sentence holds {threshold:.0%} of its claim"
     )
 
 

@@ -59,9 +59,7 @@ def keep_known_markers(text: str, n_passages: int) -> str:
 
 def strip_markers(text: str) -> str:
     """The text without any `[n]` markers."""
-    cleaned = MARKER.sub("", text)
-    cleaned = re.sub(r"[ \t]+([.,;:!?])", r"\1", cleaned)
-    return re.sub(r"[ \t]{2,}", " ", cleaned).strip()
+    return _tidy(MARKER.sub("", text))
 
 
 def with_marker(sentence: str, n: int) -> str:

@@ -63,7 +63,7 @@ def support(sentence: str, passage: str, question: str = "") -> float:
     Words of the `question` are left out: a sentence that only restates the question is not
     supported by a passage that merely shares the question's words.
     """
-    words = content_words(MARKER.sub(" ", sentence)) - content_words(question)
+    words = content_words(plain(sentence)) - content_words(question)
     if not words:
         return 0.0
     return len(words & content_words(passage)) / len(words)
