@@ -83,7 +83,7 @@ def test_an_interrupted_ingest_is_completed_in_both_indexes(
     with pytest.raises(KeyboardInterrupt):
         open_store(Dying()).put_articles([article("old", "2024-05-01", RARE, version="2")])
     store = open_store(embedder)
-    assert [row.article_id for row in store.pending_articles()] == ["old"]
+    assert [row.article_id for row in store.registry.pending()] == ["old"]
     store.put_articles([article("old", "2024-05-01", RARE, version="2")])
     assert store.keywords is not None
     assert store.keywords.count() == store.stats()["chunks"] == 1

@@ -78,7 +78,7 @@ def test_a_second_ingest_waits_without_calling_the_first_interrupted(tmp_path: P
     )
     writer.start()
     assert held.writing.wait(timeout=60), "the first ingest never started writing"
-    assert [row.article_id for row in store.pending_articles()], "its rows are pending"
+    assert [row.article_id for row in store.registry.pending()], "its rows are pending"
 
     second = newsbot("ingest", str(article(tmp_path, "school", "The school budget")))
     deadline = time.monotonic() + 120
@@ -115,4 +115,4 @@ def test_a_write_that_was_really_interrupted_is_still_reported(
     with caplog.at_level("WARNING"):
         reopened: Any = build_store(get_settings())
     assert WARNING in caplog.text
-    assert reopened.pending_articles()
+    assert reopened.registry.pending()

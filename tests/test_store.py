@@ -252,12 +252,12 @@ def test_a_crash_before_the_write_is_completed_by_the_next_put(
         crashing.put_articles(batch)
 
     store = open_store()
-    assert sorted(r.article_id for r in store.pending_articles()) == ["rates", "visas"]
+    assert sorted(r.article_id for r in store.registry.pending()) == ["rates", "visas"]
     assert store.unchanged_ids([m for m, _ in batch]) == set()  # pending is never unchanged
     assert store.stats()["articles"] == 0
     store.put_articles(batch)
     assert chunk_ids(store) == ["rates:0", "rates:1", "visas:0", "visas:1"]
-    assert store.pending_articles() == []
+    assert store.registry.pending() == []
     assert store.unchanged_ids([m for m, _ in batch]) == {"visas", "rates"}
 
 
@@ -487,7 +487,7 @@ def test_a_write_killed_with_sigkill_is_completed_by_the_next_run(
     assert lines == ["embedded 48", "v1", "embedded 7", "v2 0", "embedded 8"]
 
     store = open_store()
-    assert [r.article_id for r in store.pending_articles()] == ["r4", "r5", "r6", "r7"]
+    assert [r.article_id for r in store.registry.pending()] == ["r4", "r5", "r6", "r7"]
     assert len(chunk_ids(store)) == 7 + 8 * 4  # version 2 of r0-r3, version 1 of the others
     everything = kill_test_batch(2, 0, 12)
     todo = [(m, c) for m, c in everything if m.article_id not in store.unchanged_ids([m])]
@@ -495,6 +495,6 @@ def test_a_write_killed_with_sigkill_is_completed_by_the_next_run(
     store.put_articles(todo)
     expected = sorted(f"{m.article_id}:{c.index}" for m, cs in everything for c in cs)
     assert chunk_ids(store) == expected
-    assert store.pending_articles() == []
+    assert store.registry.pending() == []
     assert store.stats()["articles"] == 12
     assert store.unchanged_ids([m for m, _ in everything]) == {m.article_id for m, _ in everything}

@@ -28,7 +28,7 @@ from newsbot.errors import StoreError
 from vectorstore.chunks import chunk_id, epoch_day
 from vectorstore.database import Database, Transaction, in_batches
 from vectorstore.filters import ChunkFilter
-from vectorstore.keywords_memory import Journal, MemoryKeywords
+from vectorstore.keywords_memory import MemoryKeywords
 from vectorstore.records import ArticleMeta, ChunkText, KeywordChunk
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ def keyword_index(database: Database, collection: str, in_memory: bool = True) -
     engine = PostgresKeywords if database.kind == "postgresql" else SQLiteKeywords
     index = engine(database, collection)
     if in_memory:
-        index.memory = MemoryKeywords(Journal(index.latest_change, index.changes_since, index.rows))
+        index.memory = MemoryKeywords(index)
     return index
 
 

@@ -21,9 +21,8 @@ import threading
 import unicodedata
 from array import array
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import Final
+from collections.abc import Iterable, Sequence
+from typing import Final, Protocol
 
 import numpy as np
 import Stemmer
@@ -69,16 +68,18 @@ class Stems:
         return _WORD.findall(text.casefold())
 
 
-@dataclass(frozen=True)
-class Journal:
-    """How the index reads its database: the journal, and the rows of some articles or all."""
+class Journal(Protocol):
+    """How the ranking reads its database: the change journal, and the rows of some articles or
+    all (`vectorstore.keywords.KeywordIndex` is one)."""
 
-    latest: Callable[[], int]
-    """The last journal entry's number (0: none)."""
-    since: Callable[[int], list[tuple[int, str | None]]]
-    """Entries after a number, in order: (number, article id; None: everything changed)."""
-    rows: Callable[[Sequence[str] | None], Iterable[KeywordChunk]]
-    """The rows of these articles (None: every row)."""
+    def latest_change(self) -> int:
+        """The last journal entry's number (0: none)."""
+
+    def changes_since(self, seq: int) -> list[tuple[int, str | None]]:
+        """Entries after `seq`, in order: (number, article id; None: everything changed)."""
+
+    def rows(self, article_ids: Sequence[str] | None = None) -> Iterable[KeywordChunk]:
+        """The rows of these articles (None: every row)."""
 
 
 class _Postings:
@@ -284,7 +285,7 @@ class MemoryKeywords:
     def build(self) -> None:
         """Read every row and index it (on the calling thread)."""
         # The journal's position first: a write landing during the read is replayed after.
-        position = self._journal.latest()
+        position = self._journal.latest_change()
         postings = _Postings()
         stems = Stems()  # its own: searches stem with theirs meanwhile
         for chunk in self._journal.rows(None):
@@ -337,7 +338,7 @@ class MemoryKeywords:
     def _catch_up(self) -> bool:
         """Apply the journal's entries since the last applied (holding the lock); False when
         too many have come to apply here (a rebuild starts)."""
-        changes = self._journal.since(self._applied)
+        changes = self._journal.changes_since(self._applied)
         if not changes:
             return True
         articles = list(dict.fromkeys(a for _, a in changes if a is not None))

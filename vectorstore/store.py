@@ -136,10 +136,6 @@ class NewsStore:
         state = self.registry.state_of(m.article_id for m in metas)
         return {m.article_id for m in metas if state.get(m.article_id) == (m.content_hash, "done")}
 
-    def pending_articles(self) -> list[ArticleRow]:
-        """Articles whose last write was interrupted; ingesting them again completes them."""
-        return self.registry.pending()
-
     def put_articles(self, items: Sequence[tuple[ArticleMeta, Sequence[ChunkText]]]) -> int:
         """Store new or changed articles with their chunks, replacing any older version.
 
