@@ -67,11 +67,10 @@ def chunk_metadata(meta: ArticleMeta, chunk: ChunkText) -> dict[str, str | int]:
     }
 
 
-def passage_from_row(
-    cid: str, text: str | None, meta: Mapping[str, Any] | None, distance: float | None
-) -> Passage | None:
-    """The `Passage` of one query row; None when the chunk's record is gone (deleted meanwhile)."""
-    if meta is None or text is None or distance is None:
+def passage_from_row(cid: str, text: str | None, meta: Mapping[str, Any] | None) -> Passage | None:
+    """The `Passage` of one stored record (its `score` is the caller's to set); None when the
+    chunk's record is gone (deleted meanwhile)."""
+    if meta is None or text is None:
         return None
     published = cast(str, meta.get("published") or "")
     return Passage(
@@ -84,6 +83,6 @@ def passage_from_row(
         text=text,
         char_start=int(meta.get("char_start", 0)),
         char_end=int(meta.get("char_end", 0)),
-        score=cosine_relevance(float(distance)),
+        score=0.0,
         chunk_index=int(meta.get("chunk_index", 0)),
     )

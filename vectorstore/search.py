@@ -10,8 +10,8 @@ their Chroma metadata. Only the chosen chunks' text and metadata are read.
 
 from __future__ import annotations
 
+import functools
 import logging
-import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -32,17 +32,11 @@ logger = logging.getLogger(__name__)
 
 OVERSAMPLE = 10  # a filtered search first looks at this many times k nearest chunks
 
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
 
-
+@functools.cache
 def _workers() -> ThreadPoolExecutor:
     """The process's threads for keyword searches (one per search running at once, up to 4)."""
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="keyword-search")
-        return _pool
+    return ThreadPoolExecutor(max_workers=4, thread_name_prefix="keyword-search")
 
 
 @dataclass(frozen=True)
@@ -262,7 +256,7 @@ class Searcher:
         for cid, text, meta in zip(
             got["ids"], got["documents"] or [], got["metadatas"] or [], strict=False
         ):
-            passage = passage_from_row(cid, text, meta, 0.0)
+            passage = passage_from_row(cid, text, meta)
             if passage is not None:
                 found[cid] = passage
         return found
