@@ -159,10 +159,9 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
-    page = context.new_page()
+def open_page(browser: Browser, width: int = 1200, height: int = 900) -> Page:
+    """A page in a context of its own that records dialogs (dismissed) and script errors."""
+    page = browser.new_context(viewport={"width": width, "height": height}).new_page()
     page.dialogs = []  # type: ignore[attr-defined]
 
     def on_dialog(dialog: Any) -> None:
@@ -172,8 +171,14 @@ def page(browser: Browser) -> Iterator[Page]:
     page.on("dialog", on_dialog)
     page.errors = []  # type: ignore[attr-defined]
     page.on("pageerror", lambda error: page.errors.append(str(error)))  # type: ignore[attr-defined]
+    return page
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    page = open_page(browser)
     yield page
-    context.close()
+    page.context.close()
 
 
 def ask(box: Locator, question: str) -> None:

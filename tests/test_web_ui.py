@@ -36,7 +36,13 @@ from ingest.pipeline import ingest
 from prompts import load_prompts
 from tests.fixtures_llm import assistant_options
 from tests.test_web_api import make_store, store_library
-from tests.test_web_browser import BOT_ANSWER, assert_nothing_ran, browser, host_url
+from tests.test_web_browser import (
+    BOT_ANSWER,
+    assert_nothing_ran,
+    browser,
+    host_url,
+    open_page,
+)
 
 __all__ = ["browser", "host_url"]  # shared fixtures of test_web_browser
 
@@ -90,18 +96,9 @@ def app_url(tmp_path_factory: pytest.TempPathFactory, host_url: str) -> Iterator
 
 @pytest.fixture(params=list(SIZES), ids=list(SIZES))
 def sized_page(request: pytest.FixtureRequest, browser: Browser) -> Iterator[Page]:
-    width, height = SIZES[request.param]
-    context = browser.new_context(viewport={"width": width, "height": height})
-    page = context.new_page()
-    page.dialogs = []  # type: ignore[attr-defined]
-
-    def on_dialog(dialog: Any) -> None:
-        page.dialogs.append(dialog.message)  # type: ignore[attr-defined]
-        dialog.dismiss()
-
-    page.on("dialog", on_dialog)
+    page = open_page(browser, *SIZES[request.param])
     yield page
-    context.close()
+    page.context.close()
 
 
 def overflow(page: Page) -> list[int]:
