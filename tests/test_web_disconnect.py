@@ -24,22 +24,13 @@ import httpx
 import pytest
 from fastapi.responses import StreamingResponse
 
-from bot.answer.assistant import Assistant
 from bot.llm.providers import make_chat_model
-from bot.web import build_app
 from bot.web.server import serving_in_thread
 from bot.web.stopping import stoppable_http_client
-from prompts import load_prompts
-from tests.fixtures_llm import assistant_options
-from tests.test_web_api import make_store
+from tests.test_web_limits import ANSWER, harbour_app
 
 pytestmark = pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning")
 
-ANSWER = "The harbour council approved a budget for two new piers [1]."
-ARTICLE = (
-    "---\ntitle: Harbour budget\ndate: 2025-05-10\n---\n"
-    "The harbour council approved a budget for two new piers on Monday. Work starts in June.\n"
-)
 PROMPT_SECONDS = 1.5
 """The model 'reads the prompt' this long before its first token (no bytes sent meanwhile)."""
 TOKEN_SECONDS = 0.05
@@ -108,18 +99,13 @@ def app_url(
     tmp_path_factory: pytest.TempPathFactory, model: tuple[OneSlotStreamingModel, str]
 ) -> Iterator[str]:
     """The web app as `newsbot serve` wires it: one answer at a time, four waiting."""
-    data_dir = tmp_path_factory.mktemp("disconnect-store")
-    article = data_dir / "harbour.md"
-    article.write_text(ARTICLE, encoding="utf-8")
-    store = make_store(data_dir, [article])
     llm = make_chat_model(
         "openai_compatible",
         base_url=model[1] + "/v1",
         timeout=60,
         http_client=stoppable_http_client(),
     ).model_copy(update={"max_retries": 0})
-    assistant = Assistant(store, llm, load_prompts(), **assistant_options(k=2))
-    app = build_app(assistant, max_active_answers=1, max_queued_questions=4, max_queue_wait=120)
+    app = harbour_app(tmp_path_factory.mktemp("disconnect-store"), llm, queued=4, wait=120)
     with serving_in_thread(app) as url:
         yield url
 

@@ -12,6 +12,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import fastapi
@@ -75,6 +76,18 @@ class OneSlotModel:
         return Response(text, media_type="text/event-stream")
 
 
+def harbour_app(data_dir: Path, llm: Any, *, queued: int, wait: float) -> fastapi.FastAPI:
+    """The web app over a real store holding ARTICLE, answering one question at a time."""
+    article = data_dir / "harbour.md"
+    article.write_text(ARTICLE, encoding="utf-8")
+    assistant = Assistant(
+        make_store(data_dir, [article]), llm, load_prompts(), **assistant_options(k=2)
+    )
+    return build_app(
+        assistant, max_active_answers=1, max_queued_questions=queued, max_queue_wait=wait
+    )
+
+
 @pytest.fixture(scope="module")
 def model() -> Iterator[tuple[OneSlotModel, str]]:
     fake = OneSlotModel()
@@ -87,15 +100,10 @@ def app_url(
     tmp_path_factory: pytest.TempPathFactory, model: tuple[OneSlotModel, str]
 ) -> Iterator[str]:
     """The web app over a real store, asking the one-slot model with a 2 s timeout."""
-    data_dir = tmp_path_factory.mktemp("limits-store")
-    article = data_dir / "harbour.md"
-    article.write_text(ARTICLE, encoding="utf-8")
-    store = make_store(data_dir, [article])
     llm = make_chat_model(
         "openai_compatible", base_url=model[1] + "/v1", timeout=MODEL_TIMEOUT
     ).model_copy(update={"max_retries": 0})
-    assistant = Assistant(store, llm, load_prompts(), **assistant_options(k=2))
-    app = build_app(assistant, max_active_answers=1, max_queued_questions=3, max_queue_wait=60)
+    app = harbour_app(tmp_path_factory.mktemp("limits-store"), llm, queued=3, wait=60)
     with serving_in_thread(app) as url:
         yield url
 
