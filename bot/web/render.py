@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import itertools
 import re
 from collections.abc import Sequence
 
@@ -115,24 +114,20 @@ def _one_line(text: str, limit: int) -> str:
 
 def passage_html(passage: str, quotes: Sequence[tuple[int, int]] = ()) -> str:
     """The passage on one line (at most PASSAGE_CHARS), escaped, its `quotes` spans in <mark>."""
-    cuts = sorted({0, len(passage), *(i for span in quotes for i in span)})
-    pieces = [
-        (_SPACES.sub(" ", passage[a:b]), any(s <= a and b <= e for s, e in quotes))
-        for a, b in itertools.pairwise(cuts)
-    ]
-    room = PASSAGE_CHARS - 1 if sum(len(t) for t, _ in pieces) > PASSAGE_CHARS else None
-    out = []
-    for i, (text, marked) in enumerate(pieces):
-        text = text.lstrip() if not out else text
-        text = text.rstrip() if i == len(pieces) - 1 else text
-        if room is not None and len(text) >= room:
-            text, room = text[:room].rstrip() + "…", 0
-        elif room is not None:
-            room -= len(text)
-        out.append(f"<mark>{html.escape(text)}</mark>" if marked else html.escape(text))
-        if room == 0:
-            break
-    return "".join(out)
+    merged: list[list[int]] = []  # overlapping spans as one
+    for start, end in sorted(quotes):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    # Each span is fenced by two control characters (none is left in the text) that outlive
+    # `_one_line` and escaping, then become the tags.
+    text = passage.translate({0: " ", 1: " "})
+    for start, end in reversed(merged):
+        text = f"{text[:start]}\0{text[start:end]}\1{text[end:]}"
+    shown = html.escape(_one_line(text, PASSAGE_CHARS))
+    shown += "\1" if shown.count("\0") > shown.count("\1") else ""
+    return shown.replace("\0", "<mark>").replace("\1", "</mark>")
 
 
 def source_html(source: Source, key: str = "") -> str:
