@@ -73,9 +73,13 @@ class _AnnouncingServer(uvicorn.Server):
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         if self.started:
-            # The port actually bound (port 0 picks a free one).
-            port = self.servers[0].sockets[0].getsockname()[1] if self.servers else 0
-            self.on_ready(serving_line(self.config.host, int(port or self.config.port)))
+            self.on_ready(serving_line(self.config.host, bound_port(self)))
+
+
+def bound_port(server: uvicorn.Server) -> int:
+    """The port a started server listens on (port 0 picks a free one)."""
+    port = server.servers[0].sockets[0].getsockname()[1] if server.servers else 0
+    return int(port or server.config.port)
 
 
 def server_config(
@@ -134,10 +138,7 @@ def serving_in_thread(
     For tests and scripts that drive the real app (a browser, screenshots) in the same process.
     `loop` as for `server_config`.
     """
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    server = uvicorn.Server(server_config(app, "127.0.0.1", port, trusted_proxies, "warning", loop))
+    server = uvicorn.Server(server_config(app, "127.0.0.1", 0, trusted_proxies, "warning", loop))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + start_timeout
@@ -146,7 +147,7 @@ def serving_in_thread(
             raise RuntimeError("the web server did not start")
         time.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{bound_port(server)}"
     finally:
         server.should_exit = True
         thread.join(timeout=15)
