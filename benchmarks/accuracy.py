@@ -14,6 +14,7 @@ from newsbot.settings import Settings
 
 #: The product options a `newsbot eval` run records, as the settings that make them.
 _ANSWERING_SETTINGS = {
+    "max_history_chars": "max_history_chars",
     "context_tokens": "context_tokens",
     "time_windows": "time_phrases",
     "keyword_weight": "keyword_weight",

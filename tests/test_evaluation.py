@@ -14,6 +14,7 @@ import pytest
 from bot.llm.local_server import LocalLLMServer
 from bot.llm.providers import make_chat_model
 from newsbot.evaluation.choice import format_choices, parse_choice, parse_citations
+from newsbot.evaluation.command import suite_answering
 from newsbot.evaluation.corpus import eval_collection_name
 from newsbot.evaluation.dataset import Query, iter_docs, load_queries
 from newsbot.evaluation.metrics import (
@@ -270,6 +271,7 @@ def test_eval_end_to_end_resumes_and_embeds_nothing_twice(
             progress=False,
             corpus_file=corpus,
             ingest_options={"tiktoken_cache_dir": settings.data_dir / "tiktoken"},
+            answering=suite_answering(settings),
         )
 
     first = run()
@@ -386,6 +388,7 @@ def test_newsbot_mode_asks_over_the_products_retrieval(tmp_path: Path) -> None:
 
     from bot.answer.assistant import Assistant
     from bot.answer.chain import format_passages
+    from bot.answer.question import Question
     from newsbot.evaluation import registry
     from newsbot.evaluation.modes.base import ModeContext
     from prompts import load_prompts
@@ -404,12 +407,19 @@ def test_newsbot_mode_asks_over_the_products_retrieval(tmp_path: Path) -> None:
         silver_ids=(),
         gcs_ids=(),
     )
+    answering = {**suite_answering(get_settings()), "context_tokens": 0}  # whole chunks
     context = ModeContext(
-        dataset_dir=tmp_path, queries=[query], prompts=prompts, llm=llm, k=3, store=store
+        dataset_dir=tmp_path,
+        queries=[query],
+        prompts=prompts,
+        llm=llm,
+        k=3,
+        store=store,
+        answering=answering,
     )
     asked = registry.mode("newsbot").build(context).ask(query)
-    _, retrieval = Assistant(store, llm, prompts, k=3).retrieve(
-        query.question, as_of=date(2030, 1, 1)
+    _, retrieval = Assistant(store, llm, prompts, k=3, **answering).retrieve(
+        Question(query.question, as_of=date(2030, 1, 1))
     )
     assert [p.chunk_id for p in asked.passages] == [p.chunk_id for p in retrieval.passages]
     assert len(asked.passages) == 3
@@ -549,8 +559,17 @@ def test_followups_suite_caches_the_products_drafts_and_rescores_without_the_mod
     llm = make_chat_model("local", local_server_factory=lambda: local_llm)
     out = tmp_path / "followups.drafts.jsonl"
     options = {"tiktoken_cache_dir": settings.data_dir / "tiktoken"}
+    answering = suite_answering(settings)
 
-    first = run_followups(store=store, llm=llm, k=3, out_path=out, limit=1, ingest_options=options)
+    first = run_followups(
+        store=store,
+        llm=llm,
+        k=3,
+        out_path=out,
+        limit=1,
+        ingest_options=options,
+        answering=answering,
+    )
     assert (first.asked, first.cached) == (1, 0)
     record = json.loads(out.read_text(encoding="utf-8"))
     assert record["standalone"]
@@ -563,6 +582,14 @@ def test_followups_suite_caches_the_products_drafts_and_rescores_without_the_mod
     assert group["questions"] == 1
     assert first.summary_path.is_file()
 
-    again = run_followups(store=store, llm=None, k=3, out_path=out, limit=1, ingest_options=options)
+    again = run_followups(
+        store=store,
+        llm=None,
+        k=3,
+        out_path=out,
+        limit=1,
+        ingest_options=options,
+        answering=answering,
+    )
     assert (again.asked, again.cached) == (0, 1)
     assert again.result == first.result

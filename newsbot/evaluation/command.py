@@ -40,12 +40,13 @@ def _answering(settings: Settings) -> dict[str, Any]:
 
 
 def suite_answering(settings: Settings) -> dict[str, Any]:
-    """The `Assistant` options of the answer-check suites (their store has the ranking)."""
-    return {
-        "time_windows": settings.time_phrases,
-        "context_tokens": settings.context_tokens,
-        "condense_follow_ups": settings.condense_follow_ups,
-    }
+    """The `Assistant` options the suites answer with, as the product's factory reads them from
+    the settings (but `k`, which a suite takes itself, and the grounding policy, its default)."""
+    from newsbot.factories import answer_options
+
+    options = answer_options(settings)
+    names = ("max_history_chars", "context_tokens", "time_windows", "condense_follow_ups")
+    return {name: options[name] for name in names}
 
 
 def run_eval_command(

@@ -7,17 +7,16 @@ changed prompt or model asks again while a changed check re-scores the cache.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from newsbot.evaluation.predictions import PredictionStore, key_of
 from vectorstore.records import Passage, SearchFilter
 
 if TYPE_CHECKING:
-    from bot.answer.assistant import Assistant
-    from bot.answer.history import ChatTurn
-    from bot.answer.result import AnswerResult
     from prompts import Prompts
 
 
@@ -27,22 +26,39 @@ def prompt_key(prompts: Prompts) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def answering_key(answering: Mapping[str, Any] | None) -> str:
+def answering_key(answering: Mapping[str, Any]) -> str:
     """The part of a cached draft's key that says which product options made it (a draft made
     over whole chunks is not one made over the compact context)."""
-    return ",".join(f"{name}={value}" for name, value in sorted((answering or {}).items()))
+    return ",".join(f"{name}={value}" for name, value in sorted(answering.items()))
 
 
-def ask_product(
-    assistant: Assistant,
-    question: str,
-    history: Sequence[ChatTurn] = (),
-    as_of: date | None = None,
-) -> AnswerResult:
-    """The product's answer, read from its event stream as `newsbot ask` reads it."""
-    from bot.answer.events import collect
+class Drafts:
+    """A suite's drafts: each read from the cache at `path`, or asked of the product now and
+    appended there.
 
-    return collect(assistant.stream(question, history, as_of))
+    A draft is keyed by the fields that name its question and by the prompts and model that wrote
+    it (`prompt_key`; `model`: the model's name and the options that matter), in `key` order.
+    """
+
+    def __init__(self, path: Path, key: Sequence[str], prompts: Prompts, model: str) -> None:
+        self.cache = PredictionStore(path, key_of(*key))
+        self.prompt = prompt_key(prompts)
+        self.model = model
+        self.asked = 0
+
+    def get(
+        self, question: Mapping[str, Any], ask: Callable[[], dict[str, Any]] | None
+    ) -> dict[str, Any] | None:
+        """The cached draft of `question`; else, with `ask`, a new one (its record is `question`,
+        the prompts and model, then what `ask` returns); else None."""
+        record = {**question, "prompt": self.prompt, "model": self.model}
+        cached = self.cache.get(self.cache.key(record))
+        if cached is not None or ask is None:
+            return cached
+        record.update(ask())
+        self.cache.append(record)
+        self.asked += 1
+        return record
 
 
 @dataclass(frozen=True)

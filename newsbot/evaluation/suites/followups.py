@@ -21,13 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 from newsbot.errors import InputError
 from newsbot.evaluation.metrics import contains_answer
-from newsbot.evaluation.predictions import PredictionStore, key_of
 from newsbot.evaluation.suites.drafts import (
+    Drafts,
     RecordingRetriever,
     answering_key,
-    ask_product,
     count,
-    prompt_key,
     recheck,
     tally,
 )
@@ -77,41 +75,31 @@ def followup_rows(
     prompts: Prompts,
     *,
     k: int,
-    drafts: PredictionStore,
-    model_name: str,
-    answering: Mapping[str, Any] | None = None,
-) -> tuple[list[dict[str, Any]], int]:
-    """Each case with its cached (or newly asked) draft; and how many were asked now."""
+    drafts: Drafts,
+    answering: Mapping[str, Any],
+) -> list[dict[str, Any]]:
+    """Each case with its draft from `drafts` (asked now when not cached; with `llm=None` a case
+    not in the cache is left out)."""
     from bot.answer.assistant import Assistant
     from bot.answer.chain import prompt_order
     from bot.answer.history import ChatTurn
+    from bot.answer.question import Question
 
-    prompts_hash = prompt_key(prompts)
-    model_key = f"{model_name}:k={k}"
-    if answering:
-        model_key += f":{answering_key(answering)}"
     retriever = RecordingRetriever(store)
-    assistant = None
+    assistant = Assistant(retriever, llm, prompts, k=k, **answering) if llm else None
     rows = []
-    asked = 0
     for case in cases:
-        key = (case["first"], case["follow_up"], prompts_hash, model_key)
-        record = drafts.get(key)
-        if record is None:
-            if llm is None:
-                continue
-            assistant = assistant or Assistant(retriever, llm, prompts, k=k, **(answering or {}))
-            first = ask_product(assistant, case["first"])
+
+        def ask(case: dict[str, Any] = case) -> dict[str, Any]:
+            assert assistant is not None
+            first = assistant.ask(Question(case["first"]))
             history: list[ChatTurn] = [
                 {"role": "user", "content": case["first"]},
                 {"role": "assistant", "content": first.answer},
             ]
-            result = ask_product(assistant, case["follow_up"], history)
-            record = {
-                "first": case["first"],
-                "follow_up": case["follow_up"],
-                "prompt": prompts_hash,
-                "model": model_key,
+            result = assistant.ask(Question(case["follow_up"], history))
+            logger.info("%s → %r", case["follow_up"], result.draft[:120])
+            return {
                 "first_answer": first.answer,
                 "standalone": result.standalone_question,
                 "passages": [dataclasses.asdict(p) for p in prompt_order(retriever.last)],
@@ -123,11 +111,12 @@ def followup_rows(
                     result.timings.get("first_token_s"),
                 ],
             }
-            drafts.append(record)
-            asked += 1
-            logger.info("%s → %r", case["follow_up"], result.draft[:120])
-        rows.append({**case, **record})
-    return rows, asked
+
+        question = {"first": case["first"], "follow_up": case["follow_up"]}
+        record = drafts.get(question, ask if assistant else None)
+        if record is not None:
+            rows.append({**case, **record})
+    return rows
 
 
 def score_followups(rows: list[dict[str, Any]], k: int) -> dict[str, Any]:
@@ -192,7 +181,7 @@ def run_followups(
     prompts: Prompts | None = None,
     model_name: str = "",
     ingest_options: dict[str, Any] | None = None,
-    answering: Mapping[str, Any] | None = None,
+    answering: Mapping[str, Any],
 ) -> SuiteReport:
     """Ingest the sample articles into `store` if needed, ask (or read cached) and score.
 
@@ -205,26 +194,14 @@ def run_followups(
     started = time.perf_counter()
     cases = load_cases(cases_path)[:limit]
     ingest([str(articles)], store, **(ingest_options or {}))
-    out_path = Path(out_path or "followups.drafts.jsonl")
-    drafts = PredictionStore(out_path, key_of("first", "follow_up", "prompt", "model"))
-    rows, asked = followup_rows(
-        cases,
-        store,
-        llm,
-        prompts or load_prompts(),
-        k=k,
-        drafts=drafts,
-        model_name=model_name,
-        answering=answering,
+    model_key = f"{model_name}:k={k}:{answering_key(answering)}"
+    prompts = prompts or load_prompts()
+    drafts = Drafts(
+        Path(out_path or "followups.drafts.jsonl"),
+        ("first", "follow_up", "prompt", "model"),
+        prompts,
+        model_key,
     )
-    return finish(
-        "followups",
-        cases_path.name,
-        k=k,
-        model=model_name,
-        out_path=out_path,
-        result=score_followups(rows, k),
-        asked=asked,
-        total=len(rows),
-        started=started,
-    )
+    rows = followup_rows(cases, store, llm, prompts, k=k, drafts=drafts, answering=answering)
+    result = score_followups(rows, k)
+    return finish("followups", cases_path.name, drafts, k, model_name, result, len(rows), started)

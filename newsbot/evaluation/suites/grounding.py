@@ -25,13 +25,11 @@ from typing import TYPE_CHECKING, Any
 from newsbot.evaluation.corpus import ingest_corpus
 from newsbot.evaluation.dataset import load_queries
 from newsbot.evaluation.metrics import contains_answer
-from newsbot.evaluation.predictions import PredictionStore, key_of
 from newsbot.evaluation.suites.drafts import (
+    Drafts,
     FixedPassages,
     answering_key,
-    ask_product,
     count,
-    prompt_key,
     recheck,
     tally,
 )
@@ -70,49 +68,35 @@ def grounding_cases(
     *,
     k: int,
     questions: int,
-    drafts: PredictionStore,
-    model_name: str,
-    answering: Mapping[str, Any] | None = None,
+    drafts: Drafts,
+    answering: Mapping[str, Any],
     later: Path | None = None,
-) -> tuple[list[GroundingCase], int]:
-    """The cases of the suite and how many drafts were asked now (the rest came from `drafts`).
+) -> list[GroundingCase]:
+    """The cases of the suite, their drafts from `drafts` (asked now when not cached).
 
     With `llm=None` nothing is asked: drafts not in the cache are left out.
     """
     from bot.answer.assistant import Assistant
     from bot.answer.chain import retrieve_passages
+    from bot.answer.question import Question
 
-    prompts_hash = prompt_key(prompts)
-    model_key = f"{model_name}:{answering_key(answering)}" if answering else model_name
     queries = load_queries(dataset_dir, questions)
     retrieved = [
         retrieve_passages(store, q.question, k, date.fromisoformat(q.date)).passages
         for q in queries
     ]
     cases: list[GroundingCase] = []
-    asked = 0
 
     def draft(query: Any, kind: str, passages: list[Passage]) -> dict[str, Any] | None:
-        nonlocal asked
-        chunk_ids = [p.chunk_id for p in passages]
-        key = (query.id, kind, prompts_hash, model_key, tuple(chunk_ids))
-        record = drafts.get(key)
-        if record is None and llm is not None:
-            assistant = Assistant(FixedPassages(passages), llm, prompts, k=k, **(answering or {}))
-            result = ask_product(assistant, query.question, as_of=date.fromisoformat(query.date))
-            record = {
-                "id": query.id,
-                "kind": kind,
-                "prompt": prompts_hash,
-                "model": model_key,
-                "chunks": chunk_ids,
-                "raw": result.draft,
-                "second_look": result.second_look,
-            }
-            drafts.append(record)
-            asked += 1
+        def ask() -> dict[str, Any]:
+            assert llm is not None
+            assistant = Assistant(FixedPassages(passages), llm, prompts, k=k, **answering)
+            result = assistant.ask(Question(query.question, as_of=date.fromisoformat(query.date)))
             logger.info("%s %s: %r", query.id, kind, result.draft[:120])
-        return record
+            return {"raw": result.draft, "second_look": result.second_look}
+
+        chunks = [p.chunk_id for p in passages]
+        return drafts.get({"id": query.id, "kind": kind, "chunks": chunks}, ask if llm else None)
 
     half = len(queries) // 2
     for i, query in enumerate(queries):
@@ -140,7 +124,7 @@ def grounding_cases(
         record = draft(query, "later", found.passages)
         if record is not None:
             cases.append(GroundingCase(record, query.question, "", GROUPS[3], found.passages))
-    return cases, asked
+    return cases
 
 
 def score_grounding(cases: list[GroundingCase], k: int) -> dict[str, Any]:
@@ -191,7 +175,7 @@ def run_grounding(
     prompts: Prompts | None = None,
     model_name: str = "",
     ingest_options: Mapping[str, Any] | None = None,
-    answering: Mapping[str, Any] | None = None,
+    answering: Mapping[str, Any],
     later: Path | None = None,
 ) -> SuiteReport:
     """Ingest the dataset's corpus if needed, ask (or read from the cache) and score the suite.
@@ -203,29 +187,24 @@ def run_grounding(
 
     started = time.perf_counter()
     dataset_dir = Path(dataset_dir)
+    prompts = prompts or load_prompts()
     ingest_corpus(dataset_dir, store, options=ingest_options, progress=True)
-    out_path = Path(out_path or f"{dataset_dir.name}-grounding.drafts.jsonl")
-    drafts = PredictionStore(out_path, key_of("id", "kind", "prompt", "model", "chunks"))
-    cases, asked = grounding_cases(
+    drafts = Drafts(
+        Path(out_path or f"{dataset_dir.name}-grounding.drafts.jsonl"),
+        ("id", "kind", "prompt", "model", "chunks"),
+        prompts,
+        f"{model_name}:{answering_key(answering)}",
+    )
+    cases = grounding_cases(
         dataset_dir,
         store,
         llm,
-        prompts or load_prompts(),
+        prompts,
         k=k,
         questions=questions,
         drafts=drafts,
-        model_name=model_name,
         answering=answering,
         later=later,
     )
-    return finish(
-        "grounding",
-        dataset_dir.name,
-        k=k,
-        model=model_name,
-        out_path=out_path,
-        result=score_grounding(cases, k),
-        asked=asked,
-        total=len(cases),
-        started=started,
-    )
+    result = score_grounding(cases, k)
+    return finish("grounding", dataset_dir.name, drafts, k, model_name, result, len(cases), started)

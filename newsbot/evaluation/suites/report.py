@@ -6,7 +6,10 @@ import json
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from newsbot.evaluation.suites.drafts import Drafts
 
 
 @dataclass
@@ -39,25 +42,24 @@ class SuiteReport:
 def finish(
     suite: str,
     dataset: str,
-    *,
+    drafts: Drafts,
     k: int,
     model: str,
-    out_path: Path,
     result: dict[str, Any],
-    asked: int,
     total: int,
     started: float,
 ) -> SuiteReport:
-    """The report of a suite run that began at `started` (`perf_counter`), written to disk."""
+    """The report of a suite run that began at `started` (`perf_counter`) and scored `total`
+    drafts (`drafts.asked` of them asked now), written to disk."""
     report = SuiteReport(
         suite=suite,
         dataset=dataset,
         k=k,
         model=model,
-        out_path=out_path,
+        out_path=drafts.cache.path,
         result=result,
-        asked=asked,
-        cached=total - asked,
+        asked=drafts.asked,
+        cached=total - drafts.asked,
         seconds=round(time.perf_counter() - started, 1),
     )
     report.write()
