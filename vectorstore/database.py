@@ -115,8 +115,15 @@ class SQLiteFile:
             ) from exc
 
     def apply(self, schema: str) -> None:
-        with self._lock:
-            self.db.executescript(schema)
+        try:
+            with self._lock:
+                self.db.executescript(schema)
+        except sqlite3.Error as exc:
+            raise StoreError(
+                f"Cannot create newsbot's tables in {self.path} ({exc}): check that the data dir "
+                "is writable and this Python's SQLite has FTS5, or delete the file to rebuild it "
+                "by re-ingesting"
+            ) from exc
 
     def close(self) -> None:
         with self._lock:

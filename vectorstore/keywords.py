@@ -274,18 +274,12 @@ class SQLiteKeywords(KeywordIndex):
         super().__init__(database, collection)
         # Collection names allow '.' and '-', which SQL identifiers don't: name it by a hash.
         self.table = "keywords_" + hashlib.sha256(collection.encode()).hexdigest()[:16]
-        try:
-            database.apply(
-                f"CREATE VIRTUAL TABLE IF NOT EXISTS {self.table} USING fts5("
-                "title, text, chunk_id UNINDEXED, article_id UNINDEXED, day UNINDEXED, "
-                "source UNINDEXED, tokenize = 'porter unicode61 remove_diacritics 2');"
-                + _SHARED_SCHEMA.format(serial="INTEGER PRIMARY KEY AUTOINCREMENT")
-            )
-        except sqlite3.Error as exc:
-            raise StoreError(
-                f"Cannot open the keyword index in {database.where} ({exc}): check that the data "
-                "dir is writable and that this Python's SQLite has FTS5"
-            ) from exc
+        database.apply(
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS {self.table} USING fts5("
+            "title, text, chunk_id UNINDEXED, article_id UNINDEXED, day UNINDEXED, "
+            "source UNINDEXED, tokenize = 'porter unicode61 remove_diacritics 2');"
+            + _SHARED_SCHEMA.format(serial="INTEGER PRIMARY KEY AUTOINCREMENT")
+        )
 
     def database_search(
         self, query: str, n: int, where: ChunkFilter | None = None

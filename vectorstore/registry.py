@@ -9,14 +9,12 @@ every machine shares.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from newsbot.errors import StoreError
 from vectorstore.chunks import epoch_day
 from vectorstore.database import Database, in_batches, open_database
 from vectorstore.records import ArticleMeta, ArticleRow
@@ -75,13 +73,7 @@ class ArticleRegistry:
     def __init__(self, database: Database, collection: str) -> None:
         self.database = database
         self.collection = collection
-        try:
-            database.apply(_SCHEMA)
-        except sqlite3.Error as exc:
-            raise StoreError(
-                f"Cannot open the article registry in {database.where} ({exc}): check that the "
-                "data dir is writable, or delete the file to rebuild it by re-ingesting"
-            ) from exc
+        database.apply(_SCHEMA)
 
     @classmethod
     def for_collection(
