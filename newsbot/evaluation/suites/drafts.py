@@ -85,27 +85,14 @@ def recheck(
     return Verdict(checked.text, checked.grounded, checked.refused_by)
 
 
-class FixedPassages:
-    """A retriever that returns the same passages for any question (they are already chosen)."""
+class SuiteRetriever:
+    """The retriever of a suite's assistant: it searches `store`, or, given `passages` instead
+    (already chosen), returns them for any question; it keeps the last result (the passages a
+    follow-up was answered over)."""
 
-    def __init__(self, passages: Sequence[Passage]) -> None:
-        self.passages = list(passages)
-
-    def search(
-        self,
-        query: str,
-        k: int,
-        published_before: date | None = None,
-        filters: SearchFilter | None = None,
-    ) -> list[Passage]:
-        return self.passages[:k]
-
-
-class RecordingRetriever:
-    """Passes searches to a store and keeps the last result (a follow-up's passages)."""
-
-    def __init__(self, store: Any) -> None:
+    def __init__(self, store: Any = None, passages: Sequence[Passage] = ()) -> None:
         self.store = store
+        self.passages = list(passages)
         self.last: list[Passage] = []
 
     def search(
@@ -115,7 +102,10 @@ class RecordingRetriever:
         published_before: date | None = None,
         filters: SearchFilter | None = None,
     ) -> list[Passage]:
-        self.last = list(self.store.search(query, k, published_before, filters))
+        if self.store is None:
+            self.last = self.passages[:k]
+        else:
+            self.last = list(self.store.search(query, k, published_before, filters))
         return self.last
 
 

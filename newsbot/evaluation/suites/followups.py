@@ -23,7 +23,7 @@ from newsbot.errors import InputError
 from newsbot.evaluation.metrics import contains_answer
 from newsbot.evaluation.suites.drafts import (
     Drafts,
-    RecordingRetriever,
+    SuiteRetriever,
     answering_key,
     count,
     recheck,
@@ -85,7 +85,7 @@ def followup_rows(
     from bot.answer.history import ChatTurn
     from bot.answer.question import Question
 
-    retriever = RecordingRetriever(store)
+    retriever = SuiteRetriever(store)
     assistant = Assistant(retriever, llm, prompts, k=k, **answering) if llm else None
     rows = []
     for case in cases:

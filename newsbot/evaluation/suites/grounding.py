@@ -27,7 +27,7 @@ from newsbot.evaluation.dataset import load_queries
 from newsbot.evaluation.metrics import contains_answer
 from newsbot.evaluation.suites.drafts import (
     Drafts,
-    FixedPassages,
+    SuiteRetriever,
     answering_key,
     count,
     recheck,
@@ -90,7 +90,7 @@ def grounding_cases(
     def draft(query: Any, kind: str, passages: list[Passage]) -> dict[str, Any] | None:
         def ask() -> dict[str, Any]:
             assert llm is not None
-            assistant = Assistant(FixedPassages(passages), llm, prompts, k=k, **answering)
+            assistant = Assistant(SuiteRetriever(passages=passages), llm, prompts, k=k, **answering)
             result = assistant.ask(Question(query.question, as_of=date.fromisoformat(query.date)))
             logger.info("%s %s: %r", query.id, kind, result.draft[:120])
             return {"raw": result.draft, "second_look": result.second_look}
