@@ -28,9 +28,7 @@ def _module_name(path: Path) -> str:
 
 
 MODULES = {
-    _module_name(path): path
-    for package in OURS
-    for path in sorted((ROOT / package).rglob("*.py"))
+    _module_name(path): path for package in OURS for path in sorted((ROOT / package).rglob("*.py"))
 }
 
 
