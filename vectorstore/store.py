@@ -39,17 +39,9 @@ _NOTHING: Any = object()  # a filter no stored chunk can match: answer [] withou
 
 
 class NewsStore:
-    """News article chunks in one Chroma collection, plus their registry rows.
-
-    Args:
-        client: A Chroma client (see `vectorstore.client.make_chroma_client`).
-        collection_name: The collection to open or create.
-        embeddings: Embeds chunks and queries.
-        registry: The article registry of this collection.
-        embedder_name: Recorded in the collection; default: `embeddings.name`, else the class name.
-        dimension: Vector length; default: `embeddings.dimension`, else measured on a probe text.
-        keywords: The BM25 index kept beside the collection (None: dense search only).
-        ranking: How a search fuses the dense and keyword rankings and weighs recency.
+    """News article chunks in one Chroma collection, plus their registry rows and keyword index
+    (None: dense search only). `embedder_name` and `dimension` are recorded in the collection;
+    by default `embeddings.name` and `.dimension`, else the class name and a probe's length.
 
     Raises:
         StoreError: the collection was built by another embedder or dimension, or not by newsbot.

@@ -85,14 +85,8 @@ def read_html(
     charset: str | None = None,
     max_chars: int | None = None,
 ) -> Iterator[Article | InputProblem]:
-    """The article in an HTML page's bytes.
-
-    Args:
-        data: the page.
-        origin: where it came from (path or URL), for messages.
-        url: the page's address when fetched; the page's canonical url wins over it.
-        charset: the encoding the server declared (the page's own `<meta charset>` otherwise).
-        max_chars: the longest article text accepted.
+    """The article in an HTML page's bytes; `url` is its address when fetched (the page's
+    canonical url wins over it), `charset` the encoding the server declared (else the page's own).
 
     Raises:
         ArticleInputError: the page is binary or undecodable, or no article text is found in it.

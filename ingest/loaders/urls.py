@@ -55,12 +55,7 @@ def _kind(content_type: str, data: bytes) -> str:
 def load_url(
     url: str, *, policy: FetchPolicy, max_chars: int | None = None
 ) -> Iterator[Article | InputProblem]:
-    """The article (page) or articles (feed) at an http(s) URL.
-
-    Args:
-        url: the address.
-        policy: what the fetch may reach (addresses) and spend (bytes, seconds, redirects).
-        max_chars: the longest article text accepted.
+    """The article (page) or articles (feed) at an http(s) URL, fetched under `policy`.
 
     Raises:
         ArticleInputError: the URL is refused, cannot be fetched, is too large, or holds no article.
