@@ -352,7 +352,9 @@ def test_signing_in_opens_the_chat_and_the_api_in_the_browser(page: Page) -> Non
     llm = GenericFakeChatModel(messages=itertools.cycle([AIMessage(content="No answer.")]))
 
     class NoPassages:
-        def search(self, query: str, k: int, published_before: object = None) -> list[Any]:
+        def search(
+            self, query: str, k: int, published_before: object = None, filters: object = None
+        ) -> list[Any]:
             return []
 
     app = build_app(

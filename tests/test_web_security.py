@@ -8,7 +8,8 @@ the scripted assistant of `test_web_api`: what is tested is who gets in, not wha
 - one auth rule: with any credential set, every route but /login and static files needs one;
 - `serve` refuses an open app on a network address without `--public`;
 - CORS: no origin reflected by default (whatever the Host), `*` refused with a credential;
-- framing: only /widget, only from configured origins; Host checked against DNS rebinding.
+- framing: only /widget, only from configured origins; Host checked against DNS rebinding
+  (Starlette's TrustedHostMiddleware for names, IP addresses always).
 """
 
 from __future__ import annotations
@@ -541,6 +542,21 @@ def test_host_header_must_name_this_server(
         headers={"Host": "news.example.test", "Authorization": f"Bearer {KEY}"},
     )
     assert named.status_code == 200
+
+
+def test_ip_addresses_always_pass_and_a_wildcard_covers_subdomains_only() -> None:
+    """Starlette's TrustedHostMiddleware judges names; an IP literal passes before it."""
+    with serving_in_thread(build_app(ScriptedAssistant(), allowed_hosts=["*.example.test"])) as url:
+        port = url.rsplit(":", 1)[1]
+        for host, status in (
+            (f"[::1]:{port}", 200),
+            ("10.1.2.3", 200),
+            ("x.example.test", 200),
+            ("example.test", 400),
+            ("1.2.3.4:abc", 400),
+            ("127.0.0.1.evil.test", 400),
+        ):
+            assert http.get(f"{url}/api/health", headers={"Host": host}).status_code == status, host
 
 
 def test_pages_of_other_origins_cannot_make_a_browser_send_changes(
