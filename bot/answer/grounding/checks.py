@@ -222,7 +222,7 @@ def quotes(sentence: str, evidence: Evidence) -> dict[int, list[Span]]:
         spans = [span] if held >= MIN_QUOTED else [(0, len(evidence.passages[n - 1]))]
         if held < evidence.policy.claim_window * len(own):
             best = [_best(part, sentences) for part in _list_parts(sentence, asked)]
-            spans = sorted({span for held, span in best if held >= MIN_QUOTED}) or spans
+            spans = sorted({where for count, where in best if count >= MIN_QUOTED}) or spans
         found[n - 1] = spans
     return found
 
