@@ -218,7 +218,10 @@ def _build_app(
         sessions=answering,
         upload_max_age=upload_max_age,
     )
-    pages = ((widget, WIDGET_PATH, [], [*css, STATIC / "widget.css"]), (chat, "/", ["api"], css))
+    pages: list[tuple[gr.Blocks, str, list[str], list[Path]]] = [
+        (widget, WIDGET_PATH, [], [*css, STATIC / "widget.css"]),
+        (chat, "/", ["api"], css),
+    ]
     for blocks, path, footer_links, css_paths in pages:
         gr.mount_gradio_app(
             app,
