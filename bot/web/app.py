@@ -52,11 +52,14 @@ _GRADIO_LOADER = Path(gr.__file__).parent / "templates" / "frontend" / "gradio.j
 
 
 def _web_component_script() -> Response:
-    """The `<gradio-app>` loader; it imports `./assets/...`, which the widget mount serves."""
+    """The `<gradio-app>` loader; it imports `./assets/...`, which the widget mount serves.
+
+    Pages of the configured origins may load it (the app's one CORS policy), as they may call
+    the widget's API."""
     return Response(
         _GRADIO_LOADER.read_text(encoding="utf-8"),
         media_type="text/javascript",
-        headers={"Access-Control-Allow-Origin": "*", "Cache-Control": "max-age=300"},
+        headers={"Cache-Control": "max-age=300"},
     )
 
 
