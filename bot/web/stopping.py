@@ -65,19 +65,13 @@ class Stop:
         for sock in sockets:
             _shut(sock)
 
-    @contextmanager
-    def watching(self, sock: socket.socket) -> Iterator[None]:
-        """While the body runs (a read), `set` shuts `sock` down; when already set, at once."""
+    def watch(self, sock: socket.socket) -> None:
+        """`set` shuts `sock` down (a blocked read returns at once); when already set, at once."""
         with self._lock:
             self._sockets.add(sock)
             stopped = self._event.is_set()
         if stopped:
             _shut(sock)
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._sockets.discard(sock)
 
 
 _RESET_ON_CLOSE = struct.pack("ii", 1, 0)
@@ -98,48 +92,25 @@ _current: contextvars.ContextVar[Stop | None] = contextvars.ContextVar("newsbot_
 # --- the model's transport ---------------------------------------------------------------------
 
 
-class _WatchedStream(httpcore.NetworkStream):
-    """A connection whose reads the current answer's `Stop` can interrupt."""
-
-    def __init__(self, stream: httpcore.NetworkStream) -> None:
-        self._stream = stream
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        stop = _current.get()
-        sock = self._stream.get_extra_info("socket")
-        if stop is None or not isinstance(sock, socket.socket):
-            return self._stream.read(max_bytes, timeout)
-        with stop.watching(sock):
-            return self._stream.read(max_bytes, timeout)
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._stream.write(buffer, timeout)
-
-    def close(self) -> None:
-        self._stream.close()
-
-    def start_tls(
-        self,
-        ssl_context: Any,
-        server_hostname: str | None = None,
-        timeout: float | None = None,
-    ) -> httpcore.NetworkStream:
-        return _WatchedStream(self._stream.start_tls(ssl_context, server_hostname, timeout))
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._stream.get_extra_info(info)
-
-
 class _WatchedBackend(httpcore.SyncBackend):
+    """Gives each new connection's socket to the `Stop` of the answer opening it."""
+
     def connect_tcp(self, *args: Any, **kwargs: Any) -> httpcore.NetworkStream:
-        return _WatchedStream(super().connect_tcp(*args, **kwargs))
+        stream = super().connect_tcp(*args, **kwargs)
+        stop = _current.get()
+        if stop is not None:
+            stop.watch(stream.get_extra_info("socket"))
+        return stream
 
 
 class StoppableTransport(httpx.HTTPTransport):
-    """httpx's transport, whose connections the `Stop` of the answer reading them can cut."""
+    """httpx's transport, whose connections the `Stop` of the answer that opened them can cut.
+
+    No connection is kept alive for the next call: each belongs to the one answer that opened
+    it (a model server on this machine or network costs no noticeable time to connect to)."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        super().__init__(limits=httpx.Limits(max_keepalive_connections=0), **kwargs)
         pool: Any = self._pool  # httpcore's pool: where httpx keeps the network backend
         pool._network_backend = _WatchedBackend()
 
