@@ -362,13 +362,15 @@ HARBOUR = [
 ]
 
 
+SUMMARY = (
+    "The deal has three parts: dredging of the east channel, a new ferry timetable for the "
+    "islands, and shared customs checks at the quay [1]."
+)
+
+
 def test_a_list_that_sums_up_several_sentences_stands_when_each_part_does() -> None:
     """No one sentence holds a summary list; each of its parts must stand in one of them."""
-    summary = (
-        "The deal has three parts: dredging of the east channel, a new ferry timetable for the "
-        "islands, and shared customs checks at the quay [1]."
-    )
-    assert checked(summary, "What was agreed?", HARBOUR) == summary
+    assert checked(SUMMARY, "What was agreed?", HARBOUR) == SUMMARY
 
 
 def test_a_list_with_a_part_no_sentence_holds_is_dropped() -> None:

@@ -18,14 +18,10 @@ from bot.terminal import format_sources
 from bot.web.render import passage_html, result_sources_html
 from ingest.chunking import chunk_text
 from ingest.tokens import load_encoding
-from tests.test_grounding import HARBOUR, passages
+from tests.test_compact_context import ARTICLE
+from tests.test_grounding import HARBOUR, SUMMARY, passages
 from vectorstore.sentences import sentence_spans, sentences
 
-ARTICLE = (
-    "The port of Halvern reopened on Monday. Dock workers had stopped work for nine days. "
-    "Dr. Ilse Varga led the talks for the union. The agreement raises pay by 4 percent. "
-    "Talks on pensions resume on Thursday. Weather delayed the first ships."
-)
 FERRY = (
     "The island ferry will add an early crossing at six in the morning from June, the operator "
     "said on Friday. Commuters had asked for it for two years. "
@@ -85,11 +81,7 @@ def test_streamed_releases_carry_their_quotes() -> None:
 
 
 def test_a_list_rests_on_one_sentence_per_part_and_a_paraphrase_on_the_whole_passage() -> None:
-    summary = (
-        "The deal has three parts: dredging of the east channel, a new ferry timetable for the "
-        "islands, and shared customs checks at the quay [1]."
-    )
-    checked = check_answer(summary, passages(HARBOUR), "What was agreed?")
+    checked = check_answer(SUMMARY, passages(HARBOUR), "What was agreed?")
     quoted = [HARBOUR[0][a:b] for a, b in checked.quotes[0]]
     assert quoted == [
         "The two ministries settled on three parts of the harbour deal.",
