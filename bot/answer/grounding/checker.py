@@ -40,7 +40,7 @@ class Release:
 
     text: str
     new_citations: list[int]
-    quotes: dict[int, list[Span]] = field(default_factory=dict)
+    quotes: dict[int, list[Span]]
 
 
 @dataclass
