@@ -53,7 +53,6 @@ def build_web_app(
         max_active_answers=settings.max_active_answers,
         max_queued_questions=settings.max_queued_questions,
         max_queue_wait=settings.max_queue_wait,
-        max_history_chars=settings.max_history_chars,
         # Beside the article registry: shared by every replica when that is PostgreSQL.
         login_records=DatabaseLoginRecords(store.registry.database),
     )

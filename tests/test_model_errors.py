@@ -15,17 +15,21 @@ import pytest
 from click.testing import CliRunner
 
 from bot.answer.assistant import Assistant
+from bot.answer.question import Question
 from bot.llm.providers import make_chat_model
 from newsbot.cli import cli
 from newsbot.errors import ModelError
 from prompts import load_prompts
+from tests.fixtures_llm import assistant_options
 from vectorstore.records import Passage
 
 
 class OnePassage:
     """A retriever that always finds the same passage, so the model is always asked."""
 
-    def search(self, query: str, k: int, published_before: object = None) -> list[Passage]:
+    def search(
+        self, query: str, k: int, published_before: object = None, filters: object = None
+    ) -> list[Passage]:
         text = "The council approved the budget on Monday."
         return [Passage("a:0", "a", "Budget", "", "", None, text, 0, len(text), 0.9, 0)]
 
@@ -66,19 +70,24 @@ def silent_server() -> Iterator[str]:
 
 def _assistant(base_url: str, timeout: float) -> Assistant:
     llm = make_chat_model("openai_compatible", base_url=base_url, timeout=timeout)
-    return Assistant(OnePassage(), llm.model_copy(update={"max_retries": 0}), load_prompts())
+    return Assistant(
+        OnePassage(),
+        llm.model_copy(update={"max_retries": 0}),
+        load_prompts(),
+        **assistant_options(),
+    )
 
 
 def test_unreachable_model_is_a_model_error() -> None:
     assistant = _assistant(f"http://127.0.0.1:{_closed_port()}/v1", timeout=5)
     with pytest.raises(ModelError, match="Cannot reach the chat model"):
-        assistant.ask("What did the council approve?")
+        assistant.ask(Question("What did the council approve?"))
 
 
 def test_silent_model_times_out_as_a_model_error(silent_server: str) -> None:
     assistant = _assistant(silent_server, timeout=1)
     with pytest.raises(ModelError, match="did not answer in time"):
-        assistant.ask("What did the council approve?")
+        assistant.ask(Question("What did the council approve?"))
 
 
 def test_cli_reports_an_unreachable_model_in_one_line(

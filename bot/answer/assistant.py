@@ -172,7 +172,11 @@ class Assistant:
         yield AnswerDone(
             AnswerResult(
                 answer=checked.text,
-                sources=run.sources if checked.grounded else [],
+                sources=[
+                    replace(s, quotes=q) for s, q in zip(run.sources, checked.quotes, strict=True)
+                ]
+                if checked.grounded
+                else [],
                 grounded=checked.grounded,
                 standalone_question=standalone,
                 question=question.text,
@@ -218,7 +222,8 @@ class Assistant:
     def _events(self, releases: Sequence[Any], run: _Run) -> Iterator[AnswerEvent]:
         for release in releases:
             for index in release.new_citations:
-                source = _source(len(run.sources) + 1, run.passages[index])
+                quotes = release.quotes.get(index, [])
+                source = _source(len(run.sources) + 1, run.passages[index], quotes)
                 run.sources.append(source)
                 yield SourceCited(source)
             yield run.shown(release.text)
@@ -261,9 +266,10 @@ def _article(passage: Passage) -> dict[str, Any]:
     }
 
 
-def _source(n: int, passage: Passage) -> Source:
+def _source(n: int, passage: Passage, quotes: list[tuple[int, int]]) -> Source:
     return Source(
         n=n,
+        quotes=quotes,
         passage=passage.text,
         char_start=passage.char_start,
         char_end=passage.char_end,
