@@ -54,39 +54,30 @@ def _string(value: Any, field: str, origin: str) -> str | None:
     raise ArticleInputError(origin, f"field {field!r} should be text, not {type(value).__name__}")
 
 
-def article_from_record(
-    record: Any, origin: str, max_chars: int | None = None
-) -> tuple[Article, list[InputProblem]]:
-    """An article from one decoded JSON object (its text at most `max_chars` long).
-
-    Raises:
-        ArticleInputError: not an object, no text field, or a field of the wrong type.
-    """
-    if not isinstance(record, Mapping):
-        raise ArticleInputError(origin, f"expected a JSON object, got {type(record).__name__}")
-    text = _string(_first(record, TEXT_FIELDS), "text", origin)
-    if not text or not text.strip():
-        raise ArticleInputError(
-            origin, f"no article text (looked for the fields {', '.join(TEXT_FIELDS)})"
-        )
-    published = _first(record, DATE_FIELDS)
-    if not isinstance(published, str | int | float):
-        published = None if published is None else str(published)
-    return build_article(
-        origin=origin,
-        text=text,
-        title=_string(_first(record, TITLE_FIELDS), "title", origin),
-        url=_string(_first(record, URL_FIELDS), "url", origin),
-        source=_string(_first(record, SOURCE_FIELDS), "source", origin),
-        published=published,
-        own_id=_string(record.get("id"), "id", origin),
-        max_chars=max_chars,
-    )
-
-
 def _emit(record: Any, origin: str, max_chars: int | None) -> Iterator[Article | InputProblem]:
+    """The article in one decoded JSON object (its text at most `max_chars` long), or the problem
+    with it: not an object, no text field, or a field of the wrong type."""
     try:
-        article, problems = article_from_record(record, origin, max_chars)
+        if not isinstance(record, Mapping):
+            raise ArticleInputError(origin, f"expected a JSON object, got {type(record).__name__}")
+        text = _string(_first(record, TEXT_FIELDS), "text", origin)
+        if not text or not text.strip():
+            raise ArticleInputError(
+                origin, f"no article text (looked for the fields {', '.join(TEXT_FIELDS)})"
+            )
+        published = _first(record, DATE_FIELDS)
+        if not isinstance(published, str | int | float):
+            published = None if published is None else str(published)
+        article, problems = build_article(
+            origin=origin,
+            text=text,
+            title=_string(_first(record, TITLE_FIELDS), "title", origin),
+            url=_string(_first(record, URL_FIELDS), "url", origin),
+            source=_string(_first(record, SOURCE_FIELDS), "source", origin),
+            published=published,
+            own_id=_string(record.get("id"), "id", origin),
+            max_chars=max_chars,
+        )
     except ArticleInputError as exc:
         yield exc.problem()
         return
