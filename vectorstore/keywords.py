@@ -1,18 +1,11 @@
-"""The keyword side of hybrid search: each chunk's title and text, indexed in the registry's
-database (docs/ARCHITECTURE.md, "Searching").
-
-`KeywordIndex` holds what both engines share: the writes (row by row, in the database's own
-transactions, each also appending the articles it touched to the `keyword_changes` journal),
-the journal's reads, and the search, which ranks in this process's memory
-(`vectorstore.keywords_memory`) once that copy is built, and in the database until then. The
-engines differ only in their SQL:
-
-- `SQLiteKeywords`: one FTS5 table per collection in the registry's file, ranked by `bm25()`.
-- `PostgresKeywords`: one table of `tsvector`s with a GIN index shared by every machine, ranked
-  by `ts_rank`. Fusion uses only the order of the hits, so the two rankings serve alike.
-
-`keyword_index` chooses the engine of a `Database`. The store keeps the index in step with Chroma
-inside its write order; Chroma stays the source of truth for the text a search returns.
+"""The keyword side of hybrid search (docs/ARCHITECTURE.md, "Searching"): each chunk's title and
+text, indexed in the registry's database. `KeywordIndex` holds what the engines share: the writes,
+each in one transaction that also appends the articles it touched to the `keyword_changes`
+journal, the journal's reads, and the search, ranked in this process's memory
+(`vectorstore.keywords_memory`) once that copy is built, by the database until then. The engines
+differ only in their SQL: `SQLiteKeywords` (an FTS5 table per collection in the registry's file,
+ranked by `bm25()`) and `PostgresKeywords` (one table of `tsvector`s shared by every machine,
+ranked by `ts_rank`; fusion uses only the order of the hits). `keyword_index` chooses one.
 """
 
 from __future__ import annotations
@@ -25,11 +18,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from newsbot.errors import StoreError
-from vectorstore.chunks import chunk_id, epoch_day
 from vectorstore.database import Database, Transaction, in_batches
 from vectorstore.filters import ChunkFilter
 from vectorstore.keywords_memory import MemoryKeywords
-from vectorstore.records import ArticleMeta, ChunkText, KeywordChunk
+from vectorstore.records import KeywordChunk
 
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
@@ -48,11 +40,9 @@ MAX_QUERY_TERMS: Final = 32
 ROWS_PAGE: Final = 2000  # rows read at a time when every row is read
 OVERFETCH: Final = 3  # a filtered SQLite search first ranks this many times n, unfiltered
 _COLUMNS: Final = "chunk_id, article_id, title, text, day, source"
-#: `keyword_tables` says which collections are built; `keyword_changes` is the journal, `{serial}`
-#: the engine's auto-numbered key (never reused). An entry with no article means every row of the
-#: collection changed. Writers of a collection hold its ingest lock (`NewsStore`), so its entries
-#: commit in the order of their numbers: a reader that has applied entry n never later finds a
-#: lower one committed.
+#: `keyword_tables`: the collections built. `keyword_changes`: the journal, `{serial}` the engine's
+#: auto-numbered key; an entry with no article means every row changed. Writers hold the ingest
+#: lock, so entries commit in number order: a reader never later finds a lower one committed.
 _SHARED_SCHEMA: Final = (
     "CREATE TABLE IF NOT EXISTS keyword_tables ("
     "collection TEXT PRIMARY KEY, table_name TEXT NOT NULL, built INTEGER NOT NULL);"
@@ -60,18 +50,6 @@ _SHARED_SCHEMA: Final = (
     "seq {serial}, collection TEXT NOT NULL, article_id TEXT);"
     "CREATE INDEX IF NOT EXISTS keyword_changes_order ON keyword_changes (collection, seq)"
 )
-
-
-def keyword_chunk(meta: ArticleMeta, chunk: ChunkText) -> KeywordChunk:
-    """The keyword index's row of one chunk."""
-    return KeywordChunk(
-        chunk_id(meta.article_id, chunk.index),
-        meta.article_id,
-        meta.title,
-        chunk.text,
-        epoch_day(meta.published),
-        meta.source,
-    )
 
 
 def query_terms(query: str) -> list[str]:

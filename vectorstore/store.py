@@ -23,9 +23,16 @@ from newsbot.errors import StoreError
 from vectorstore.chunks import chunk_id, chunk_metadata, cosine_relevance, day_number, epoch_day
 from vectorstore.embeddings import embedder_info
 from vectorstore.filters import chunk_filter, stored_spellings
-from vectorstore.keywords import KeywordIndex, build_keyword_index, keyword_chunk
+from vectorstore.keywords import KeywordIndex, build_keyword_index
 from vectorstore.ranking import RankingPolicy
-from vectorstore.records import ArticleMeta, ArticleRow, ChunkText, Passage, SearchFilter
+from vectorstore.records import (
+    ArticleMeta,
+    ArticleRow,
+    ChunkText,
+    KeywordChunk,
+    Passage,
+    SearchFilter,
+)
 from vectorstore.registry import ArticleRegistry
 from vectorstore.search import Searcher
 from vectorstore.sharing import NewsCollection, file_name
@@ -150,12 +157,15 @@ class NewsStore:
             counts = [(meta, len(chunks)) for meta, chunks in batch]
             self.registry.mark_pending(counts)  # 1.
 
-            ids, texts, metadatas = [], [], []
+            ids, texts, metadatas, keyword_rows = [], [], [], []
             for meta, chunks in batch:
+                day = epoch_day(meta.published)
                 for chunk in chunks:
                     ids.append(chunk_id(meta.article_id, chunk.index))
                     texts.append(chunk.text)
                     metadatas.append(chunk_metadata(meta, chunk))
+                    fields = (ids[-1], meta.article_id, meta.title, chunk.text, day, meta.source)
+                    keyword_rows.append(KeywordChunk(*fields))
             vectors = self.embeddings.embed_documents(texts) if texts else []  # 2.
             if any(len(v) != self.dimension for v in vectors[:1]) or len(vectors) != len(texts):
                 raise StoreError(
@@ -179,10 +189,7 @@ class NewsStore:
                         tail: Any = {"chunk_index": {"$gte": count}}
                         collection.delete(where={"$and": [{"article_id": meta.article_id}, tail]})
                 if self.keywords is not None:  # 3b. the same chunks, by their words
-                    self.keywords.replace(
-                        [meta.article_id for meta, _ in batch],
-                        [keyword_chunk(meta, chunk) for meta, chunks in batch for chunk in chunks],
-                    )
+                    self.keywords.replace([meta.article_id for meta, _ in batch], keyword_rows)
                 self.registry.mark_done(counts)  # 4.
         logger.debug("Stored %d chunks of %d articles", len(ids), len(batch))
         return len(ids)
