@@ -1,12 +1,13 @@
 """`make scale-demo`: newsbot as it runs on several machines, here on one machine's loopback.
 
-    python scripts/scale_demo.py [ARTICLES ...] [--folder DIR]
+    python scripts/scale_demo.py [ARTICLES ...] [--folder DIR] [--keep]
 
 Starts what would run on separate machines: PostgreSQL (article registry, keyword index, ingest
 lock), `chroma run` (vectors), the bundled model behind llama.cpp's OpenAI-compatible server
 (`newsbot model serve`, standing in for vLLM), two `newsbot serve` replicas with data dirs of their
 own, and an ingest worker (a `newsbot ingest` with a third data dir) that stores ARTICLES
-(default: examples/articles). Prints each address and runs until Ctrl-C.
+(default: examples/articles). Prints each address and runs until Ctrl-C or SIGTERM, which both stop
+every service it started and remove its temp folder (unless `--keep`, or the folder is `--folder`).
 
 The same `Deployment` is what tests/test_scale_out.py and the `scale` benchmark start.
 """
@@ -16,6 +17,8 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -23,6 +26,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
@@ -108,24 +112,53 @@ def deploy(
             service.stop()
 
 
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM as Ctrl-C: unwind, so `deploy` stops every service (a `kill` or a service
+    manager would otherwise leave PostgreSQL, Chroma, the model server and the replicas
+    running). A second signal is ignored: the stopping is bounded (`Service.stop`) and must not
+    be cut short."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("articles", nargs="*", default=[str(REPO / "examples" / "articles")])
-    parser.add_argument("--folder", type=Path, help="where the services keep their data")
+    parser.add_argument("--folder", type=Path, help="where the services keep their data (kept)")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the temp folder (data and logs) on exit"
+    )
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     folder = args.folder or Path(tempfile.mkdtemp(prefix="newsbot-scale-"))
+    try:
+        run(folder, args.articles)
+    except KeyboardInterrupt:
+        pass  # every service is stopped by now
+    finally:
+        if args.folder or args.keep:
+            print(f"Data and logs kept in {folder}", flush=True)
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+    print("Stopped.", flush=True)
+
+
+def run(folder: Path, articles: list[str]) -> None:
+    """Start the deployment in `folder`, ingest `articles` and wait until interrupted."""
     print(f"Starting PostgreSQL, chroma run, the model server and 2 replicas in {folder} ...")
     with deploy(folder) as deployment:
         for service in deployment.services:
             print(f"  {service.name:<14} {service.url}   (log: {service.log})")
-        print("Ingest worker: newsbot ingest", *args.articles)
-        result = deployment.worker("ingest", *args.articles)
+        print("Ingest worker: newsbot ingest", *articles)
+        result = deployment.worker("ingest", *articles)
         print(result.stdout or result.stderr)
-        print("Open either replica in a browser; Ctrl-C stops everything.")
+        print("Open either replica in a browser; Ctrl-C stops everything.", flush=True)
         try:
             deployment.replicas[0].process.wait()
-        except KeyboardInterrupt:
-            print("\nStopping ...")
+        finally:
+            print("\nStopping ...", flush=True)
 
 
 if __name__ == "__main__":

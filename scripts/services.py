@@ -71,11 +71,16 @@ def _start(
         )
     service = Service(name, process, url, log)
     deadline = time.monotonic() + timeout
-    while not ready():
-        if process.poll() is not None or time.monotonic() > deadline:
-            service.stop()
-            raise RuntimeError(f"{name} did not start:\n{log.read_text(errors='replace')[-3000:]}")
-        time.sleep(0.2)
+    try:
+        while not ready():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"{name} did not start:\n{log.read_text(errors='replace')[-3000:]}"
+                )
+            time.sleep(0.2)
+    except BaseException:  # a failed start, or Ctrl-C/SIGTERM while waiting: not left running
+        service.stop()
+        raise
     return service
 
 
@@ -121,22 +126,26 @@ def start_postgres(log_dir: Path, port: int | None = None) -> Service:
     if os.geteuid() == 0:
         shutil.chown(folder, "postgres")
         prefix = ["runuser", "-u", "postgres", "--"]
-    subprocess.run(
-        [
-            *prefix,
-            postgres_bin("initdb"),
-            "-D",
-            str(data),
-            "-U",
-            "newsbot",
-            "--auth=trust",
-            "-E",
-            "UTF8",
-            "--no-sync",
-        ],
-        check=True,
-        capture_output=True,
-    )
+    try:  # the cluster's folder goes with a failed or interrupted initdb
+        subprocess.run(
+            [
+                *prefix,
+                postgres_bin("initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "newsbot",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ],
+            check=True,
+            capture_output=True,
+        )
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     command = [
         *prefix,
         postgres_bin("postgres"),
@@ -164,9 +173,17 @@ def start_postgres(log_dir: Path, port: int | None = None) -> Service:
         except psycopg.OperationalError:
             return False
 
-    service = _start("postgres", command, log_dir / "postgres.log", ready, base + "/newsbot")
+    try:
+        service = _start("postgres", command, log_dir / "postgres.log", ready, base + "/newsbot")
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     service.cleanup.append(lambda: shutil.rmtree(folder, ignore_errors=True))
-    create_database(base + "/postgres", "newsbot")
+    try:
+        create_database(base + "/postgres", "newsbot")
+    except BaseException:
+        service.stop()
+        raise
     return service
 
 
