@@ -171,7 +171,8 @@ def test_list_on_a_terminal_cuts_long_values_to_its_width(tmp_path: Path) -> Non
         assert columns_of(line, (article_id, day, title[:4])) == [starts[0], starts[1], starts[3]]
 
 
-def test_list_says_when_nothing_is_stored() -> None:
+def test_list_says_when_nothing_is_stored(clean_environ: Path) -> None:
+    clean_environ.mkdir()  # a data dir with no store in it yet
     result = invoke("list")
     assert result.exit_code == 0
     assert result.stdout == ""

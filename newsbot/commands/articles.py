@@ -43,7 +43,10 @@ def ingest(obj: Context, sources: tuple[str, ...], as_json: bool, allow_private:
     from newsbot.ingest_command import run_ingest
 
     report = run_ingest(
-        obj.settings, list(sources), show_progress=not as_json, allow_private=allow_private
+        obj.writable_settings(),
+        list(sources),
+        show_progress=not as_json,
+        allow_private=allow_private,
     )
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
@@ -66,7 +69,7 @@ def stats(obj: Context, as_json: bool) -> None:
     from ingest.cleaning import printable
     from newsbot.factories import build_registry, embedder_setting
 
-    settings = obj.settings
+    settings = obj.stored_settings()
     registry = build_registry(settings)
     info = {
         "articles": registry.count(),
@@ -110,7 +113,7 @@ def list_articles(obj: Context, limit: int, query: str | None, as_json: bool) ->
     from newsbot.factories import build_registry
 
     # The registry alone: opening the store would load Chroma and LangChain (seconds) for a list.
-    rows = build_registry(obj.settings).list_articles(limit=limit, query=query)
+    rows = build_registry(obj.stored_settings()).list_articles(limit=limit, query=query)
     if as_json:
         for row in rows:
             click.echo(json.dumps(asdict(row)))  # ASCII-only: control characters come escaped
@@ -143,7 +146,7 @@ def delete(obj: Context, article_id: str | None, url: str | None) -> None:
 
     if bool(article_id) == bool(url):
         raise click.UsageError("Give either ARTICLE_ID or --url URL.")
-    store = build_store(obj.settings)
+    store = build_store(obj.stored_settings())
     deleted = [article_id] if article_id and store.delete_article(article_id) else []
     if url:
         deleted = store.delete_url(url)

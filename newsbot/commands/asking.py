@@ -49,7 +49,7 @@ def ask(
     from bot.terminal import format_sources, render_stream
     from newsbot.factories import build_assistant
 
-    settings = obj.settings
+    settings = obj.stored_settings()
     check_sources(sources, settings)
     if top_k is not None:
         settings = settings.model_copy(update={"top_k": top_k})
@@ -91,11 +91,12 @@ def chat(
         | newsbot chat --json
     """
     filters = read_filter(since, until, sources, as_of)
-    check_sources(sources, obj.settings)
+    settings = obj.stored_settings()
+    check_sources(sources, settings)
     from bot.terminal import run_chat
     from newsbot.factories import build_assistant
 
-    assistant = build_assistant(obj.settings)
+    assistant = build_assistant(settings)
     run_chat(
         assistant,
         input_stream=sys.stdin,
@@ -132,7 +133,8 @@ def serve(obj: Context, host: str | None, port: int | None, public: bool) -> Non
     """
     from newsbot.web_entry import run_server
 
-    settings = obj.settings
+    # A first run may start here on no data dir: the Library tab stores the first articles.
+    settings = obj.writable_settings()
     run_server(
         settings,
         host=host or settings.host,

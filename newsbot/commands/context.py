@@ -16,7 +16,12 @@ EXIT_OK, EXIT_FATAL, EXIT_PARTIAL, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 class Context:
-    """What every command needs: the settings, read once from the environment and options."""
+    """What every command needs: the settings, read once from the environment and options.
+
+    Commands that only read the store take `stored_settings` (a data dir that does not exist is
+    an error, never created); those that write to it take `writable_settings` (the data dir is
+    made, and said so once).
+    """
 
     def __init__(self, overrides: dict[str, Any]) -> None:
         self.overrides = overrides
@@ -29,6 +34,43 @@ class Context:
 
             self._settings = get_settings(**self.overrides)
         return self._settings
+
+    def stored_settings(self) -> Settings:
+        """The settings of a command that reads the store.
+
+        Raises:
+            ConfigError: the data dir holding the store does not exist (a mistyped
+                `--data-dir` would otherwise show an empty store and leave a folder behind).
+        """
+        settings = self.settings
+        if _store_is_local(settings) and not settings.data_dir.is_dir():
+            import shlex
+
+            from newsbot.errors import ConfigError
+
+            where = settings.data_dir
+            option = (
+                f" --data-dir {shlex.quote(str(where))}" if self.overrides.get("data_dir") else ""
+            )
+            raise ConfigError(
+                f"No data dir at {where}: nothing is stored there. Check the path, or store "
+                f"articles there first with `newsbot{option} ingest PATH` (which creates it)"
+            )
+        return settings
+
+    def writable_settings(self) -> Settings:
+        """The settings of a command that stores into the data dir: it is created if missing,
+        and the command says so on stderr."""
+        settings = self.settings
+        if not settings.data_dir.is_dir():
+            settings.data_dir.mkdir(parents=True)
+            click.echo(f"Created the data dir {settings.data_dir}", err=True)
+        return settings
+
+
+def _store_is_local(settings: Settings) -> bool:
+    """Whether the article registry lives in the data dir (no shared database)."""
+    return not settings.database_url
 
 
 pass_ctx = click.make_pass_decorator(Context)
