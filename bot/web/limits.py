@@ -1,11 +1,9 @@
-"""Load limits for the web app: a bounded queue in front of the model, and a history budget.
+"""Load limits for the web app: a bounded queue in front of the model.
 
 `AnswerGate` lets `active` questions reach the model at once (the model's parallel slots) and
 `queued` more wait for a slot; anything beyond is turned away at once with a `Busy` carrying a
 Retry-After estimate. Waiting happens here, before the model is called, so the model's timeout
 counts only the model's own time. One gate serves the JSON API, the chat and the widget.
-
-`recent_history` keeps the latest turns that fit a character budget.
 """
 
 from __future__ import annotations
@@ -14,10 +12,7 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
 from typing import Protocol
-
-from bot.answer.history import ChatTurn
 
 DEFAULT_ANSWER_SECONDS = 30.0
 """Assumed answer time before any answer has been timed (the bundled model on 2 cores)."""
@@ -93,23 +88,3 @@ class AnswerGate:
             self._active -= 1
             self._durations.append(time.monotonic() - started)
             self._cond.notify()
-
-
-def recent_history(turns: Sequence[ChatTurn], max_chars: int) -> list[ChatTurn]:
-    """The latest turns whose contents fit `max_chars` together, oldest first.
-
-    The newest turn is kept even alone when it is longer, cut to its last `max_chars`
-    characters, so a follow-up always has its context.
-    """
-    kept: list[ChatTurn] = []
-    used = 0
-    for turn in reversed(turns):
-        size = len(turn["content"])
-        if used + size > max_chars:
-            if not kept:
-                kept.append({"role": turn["role"], "content": turn["content"][-max_chars:]})
-            break
-        kept.append(turn)
-        used += size
-    kept.reverse()
-    return kept
