@@ -40,11 +40,7 @@ def read_capped(path: Path, max_bytes: int) -> bytes:
             data = handle.read(max_bytes + 1)
     except OSError as exc:
         raise ArticleInputError(origin, f"cannot read the file ({exc.strerror or exc})") from exc
-    if len(data) > max_bytes:
-        raise too_large(origin, f"more than {max_bytes}", max_bytes)
-    if not data.strip():
-        raise ArticleInputError(origin, "the file is empty")
-    return data
+    return _capped(data, origin, max_bytes, "")
 
 
 def gunzip_capped(data: bytes, origin: str, max_bytes: int) -> bytes:
@@ -58,11 +54,16 @@ def gunzip_capped(data: bytes, origin: str, max_bytes: int) -> bytes:
             out = stream.read(max_bytes + 1)
     except (OSError, EOFError, zlib.error) as exc:
         raise ArticleInputError(origin, f"not a readable gzip file ({exc})") from exc
-    if len(out) > max_bytes:
-        raise too_large(origin, f"more than {max_bytes} uncompressed", max_bytes)
-    if not out.strip():
+    return _capped(out, origin, max_bytes, " uncompressed")
+
+
+def _capped(data: bytes, origin: str, max_bytes: int, what: str) -> bytes:
+    """`data`, refused when longer than `max_bytes` (read one byte past the cap) or blank."""
+    if len(data) > max_bytes:
+        raise too_large(origin, f"more than {max_bytes}{what}", max_bytes)
+    if not data.strip():
         raise ArticleInputError(origin, "the file is empty")
-    return out
+    return data
 
 
 def _utf16_without_bom(data: bytes) -> bool:
