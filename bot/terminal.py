@@ -1,6 +1,7 @@
 """The terminal chat loop and the source list the CLI prints.
 
 Answers stream sentence by sentence as they pass the answer check; nothing written is taken back.
+Each answer is followed by its sources (a refusal, which cites nothing, by none).
 From a pipe, each input line is one question, answered in turn with the history; `json_mode`
 prints one `AnswerResult` JSON object per line instead of text.
 """
@@ -161,8 +162,9 @@ def run_chat(
                 output.flush()
             else:
                 last = render_stream(stream, output, progress=interactive)
-                if not interactive:
-                    output.write(format_sources(last) + "\n\n")
+                if last.sources:  # a refusal cites nothing: no list under it
+                    output.write(format_sources(last) + "\n")
+                output.write("\n")
         except NewsbotError as exc:
             if not interactive:
                 raise
