@@ -65,10 +65,12 @@ def run_server(
     port: int,
     public: bool = False,
     on_ready: Callable[[str], None] | None = None,
+    quiet: bool = False,
 ) -> None:
     """Serve until interrupted; the local model loads on the first question.
 
-    `on_ready` receives the line saying where it serves, once it listens.
+    `on_ready` receives the line saying where it serves, once it listens; `quiet` logs no
+    request, only warnings and errors.
 
     Raises:
         ConfigError: for an open app (no credential) on a network address without `public`.
@@ -86,7 +88,14 @@ def run_server(
             'names clients use (e.g. ["news.example.com"])'
         )
     app = build_web_app(settings, library=library, host=host)
-    serve(app, host=host, port=port, on_ready=on_ready, trusted_proxies=settings.trusted_proxies)
+    serve(
+        app,
+        host=host,
+        port=port,
+        on_ready=on_ready,
+        trusted_proxies=settings.trusted_proxies,
+        quiet=quiet,
+    )
 
 
 def _bound_name(host: str | None) -> list[str]:

@@ -22,6 +22,8 @@ import sys
 import termios
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -283,26 +285,32 @@ def test_serving_line_names_a_url_that_opens() -> None:
     assert "every address of this machine, here http://127.0.0.1:80/" in serving_line("0.0.0.0", 80)
 
 
-def test_serve_prints_the_url_to_open_at_the_default_log_level(tmp_path: Path) -> None:
+SERVING = re.compile(
+    r"newsbot is serving on http://127\.0\.0\.1:(\d+)/ \(widget: /widget/, API: /api/docs\); "
+    r"Ctrl-C stops it"
+)
+
+
+@contextmanager
+def serving(*options: str) -> Iterator[tuple[str, list[str]]]:
+    """`newsbot serve OPTIONS` on a free port, no chat model; yields the URL it printed and the
+    lines it has written so far (stdout and stderr: uvicorn logs requests to stdout). Stopped
+    with Ctrl-C (SIGINT) after the block, which must stop it cleanly with no traceback."""
     env = {k: v for k, v in os.environ.items() if k != "COLUMNS"} | NO_MODEL
     process = subprocess.Popen(
-        [sys.executable, "-c", COMMAND, "serve", "--port", "0"],  # a free port, as announced
+        [sys.executable, "-c", COMMAND, "serve", "--port", "0", *options],  # a free port
         stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
         env=env,
     )
     lines: queue.Queue[str] = queue.Queue()
-    assert process.stderr is not None
-    stderr = process.stderr
-    reader = threading.Thread(target=lambda: [lines.put(ln) for ln in stderr], daemon=True)
+    assert process.stdout is not None
+    output = process.stdout
+    reader = threading.Thread(target=lambda: [lines.put(ln) for ln in output], daemon=True)
     reader.start()
     seen: list[str] = []
-    pattern = re.compile(
-        r"newsbot is serving on http://127\.0\.0\.1:(\d+)/ \(widget: /widget/, API: /api/docs\); "
-        r"Ctrl-C stops it"
-    )
     try:
         deadline = time.monotonic() + 300  # building the app imports Gradio: slow on a busy box
         match = None
@@ -314,17 +322,60 @@ def test_serve_prints_the_url_to_open_at_the_default_log_level(tmp_path: Path) -
             except queue.Empty:
                 pytest.fail("no line saying where it serves:\n" + "".join(seen))
             seen.append(line)
-            match = pattern.fullmatch(line.strip())
-        url = f"http://127.0.0.1:{match.group(1)}/"
-        assert httpx.get(url, timeout=30).status_code == 200  # the URL printed opens
-        assert httpx.get(url + "api/docs", timeout=30).status_code == 200
-        assert httpx.get(url + "widget/", timeout=30).status_code == 200
+            match = SERVING.fullmatch(line.strip())
+        yield f"http://127.0.0.1:{match.group(1)}/", seen
         process.send_signal(signal.SIGINT)  # "Ctrl-C stops it"
         assert process.wait(timeout=60) == 0
+        reader.join(timeout=10)  # the pipe's end reached
+        while not lines.empty():
+            seen.append(lines.get())
         assert "Traceback" not in "".join(seen)
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
-        reader.join(timeout=10)  # the pipe's end reached
-        stderr.close()
+        reader.join(timeout=10)
+        output.close()
+
+
+def test_serve_prints_the_url_to_open_at_the_default_log_level(clean_environ: Path) -> None:
+    with serving() as (url, seen):
+        assert httpx.get(url, timeout=30).status_code == 200  # the URL printed opens
+        assert httpx.get(url + "api/docs", timeout=30).status_code == 200
+        assert httpx.get(url + "widget/", timeout=30).status_code == 200
+    # A first run may start here: the Library tab stores the first articles.
+    assert f"Created the data dir {clean_environ}\n" in seen
+    assert clean_environ.is_dir()
+
+
+def browse_and_ask(url: str) -> None:
+    """What a browser does for one question: the page and its assets, then the question (the
+    store is empty: it is refused before any model is asked)."""
+    page = httpx.get(url, timeout=30)
+    assert page.status_code == 200
+    assets = re.findall(r'(?:src|href)="(?:\./|/)?(assets/[^"]+|[^":]+\.(?:js|css))"', page.text)
+    for asset in {*assets, "config", "gradio_api/info", "theme.css", "widget/", "api/docs"}:
+        httpx.get(url + asset, timeout=30)
+    assert assets, page.text[:2000]
+    asked = httpx.post(url + "api/ask", json={"question": "Who won the final?"}, timeout=60)
+    assert asked.status_code == 200, asked.text
+
+
+def requests_logged(lines: list[str]) -> list[str]:
+    return [line.strip() for line in lines if re.search(r'"(GET|POST|HEAD) /', line)]
+
+
+def test_serve_logs_a_line_per_question_and_none_per_asset() -> None:
+    with serving() as (url, seen):
+        browse_and_ask(url)
+    logged = requests_logged(seen)
+    assert len(logged) == 1, logged
+    assert '"POST /api/ask HTTP/1.1" 200' in logged[0]
+
+
+def test_serve_quiet_logs_no_request_and_still_says_where_it_serves() -> None:
+    with serving("--quiet") as (url, seen):
+        browse_and_ask(url)
+        assert httpx.get(url + "no-such-page", timeout=30).status_code == 404
+    assert requests_logged(seen) == []
+    assert not any("Uvicorn running" in line for line in seen)

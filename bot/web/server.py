@@ -1,10 +1,14 @@
 """Run the web app with uvicorn: loopback by default, never a public share link.
 
-An open app (no credential) is only served on loopback unless the user passes `--public`.
+An open app (no credential) is only served on loopback unless the user passes `--public`. The
+request log has a line per action (a POST: a question, an upload, a sign-in) and per failed
+request, none for the pages, assets and event streams a browser fetches by the dozen; `quiet`
+keeps warnings and errors only.
 """
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import logging
 import socket
@@ -12,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
+from typing import Any
 
 import fastapi
 import uvicorn
@@ -82,6 +87,28 @@ def bound_port(server: uvicorn.Server) -> int:
     return int(port or server.config.port)
 
 
+class ActionsOnly(logging.Filter):
+    """uvicorn's access log without the successful GETs (pages, scripts, styles, fonts, the
+    answer's event stream, heartbeats: hundreds an hour for one open chat): what is left is a
+    line per POST (a question to the chat, the widget or /api/ask; an upload; a sign-in) and per
+    request that failed."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if not isinstance(args, tuple) or len(args) != 5:  # not uvicorn's request line
+            return True
+        method, status = args[1], args[4]
+        return method != "GET" or not isinstance(status, int) or status >= 400
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging configuration with `ActionsOnly` on its access log."""
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config["filters"] = {"actions_only": {"()": ActionsOnly}}
+    config["handlers"]["access"]["filters"] = ["actions_only"]
+    return config
+
+
 def server_config(
     app: fastapi.FastAPI,
     host: str,
@@ -90,7 +117,8 @@ def server_config(
     log_level: str = "info",
     loop: str = "auto",
 ) -> uvicorn.Config:
-    """uvicorn's settings: the forwarded headers are read only from `trusted_proxies`.
+    """uvicorn's settings: the forwarded headers are read only from `trusted_proxies`; the access
+    log as `ActionsOnly` says, and none below `log_level` "info".
 
     `loop` is uvicorn's event loop choice (`auto`: uvloop when installed; `asyncio` resolves names
     through `socket.getaddrinfo`, which a test can stub)."""
@@ -99,6 +127,7 @@ def server_config(
         host=host,
         port=port,
         log_level=log_level,
+        log_config=log_config(),
         loop=loop,
         proxy_headers=bool(trusted_proxies),
         forwarded_allow_ips=list(trusted_proxies) or None,
@@ -111,16 +140,18 @@ def serve(
     port: int = 7860,
     on_ready: Callable[[str], None] | None = None,
     trusted_proxies: Sequence[str] = (),
+    quiet: bool = False,
 ) -> None:
     """Serve `app` until interrupted (call `check_exposure` first).
 
     `on_ready` receives `serving_line` once the server listens (the CLI prints it whatever the
     logging level); without it the line is logged at INFO. Requests from `trusted_proxies` carry
-    the client's address and scheme in X-Forwarded-For and X-Forwarded-Proto.
+    the client's address and scheme in X-Forwarded-For and X-Forwarded-Proto. `quiet` logs no
+    request and no uvicorn progress line, only warnings and errors.
     """
     if not is_loopback(host):
         log.warning("serving on %s:%d, reachable from other machines", host, port)
-    config = server_config(app, host, port, trusted_proxies)
+    config = server_config(app, host, port, trusted_proxies, "warning" if quiet else "info")
     server = _AnnouncingServer(config, on_ready or log.info)
     with suppress(KeyboardInterrupt):  # as uvicorn.run: Ctrl-C is the way to stop
         server.run()

@@ -121,9 +121,19 @@ def chat(
     help="Serve an open app (no NEWSBOT_AUTH or NEWSBOT_API_KEY) on a network address; "
     "without it that is refused. The Library tab is then left out.",
 )
+@click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="Log no requests, only warnings and errors (by default: a line per question, upload "
+    "or sign-in, and per failed request; never the pages and assets).",
+)
 @pass_ctx
-def serve(obj: Context, host: str | None, port: int | None, public: bool) -> None:
+def serve(obj: Context, host: str | None, port: int | None, public: bool, quiet: bool) -> None:
     """Serve the browser chat, the embeddable widget (/widget) and the JSON API (/api/ask).
+
+    It says where it serves once it listens. On a data dir that does not exist yet it creates
+    one: the Library tab stores the first articles.
 
     \b
     Example:
@@ -133,13 +143,13 @@ def serve(obj: Context, host: str | None, port: int | None, public: bool) -> Non
     """
     from newsbot.web_entry import run_server
 
-    # A first run may start here on no data dir: the Library tab stores the first articles.
     settings = obj.writable_settings()
     run_server(
         settings,
         host=host or settings.host,
         port=port if port is not None else settings.port,
         public=public,
+        quiet=quiet,
         # Said whatever the logging level: the URL to open (`make demo` shows nothing else).
         on_ready=lambda line: click.echo(line, err=True),
     )
