@@ -351,7 +351,8 @@ def test_piped_chat_prints_answer_and_sources() -> None:
     out = io.StringIO()
     run_chat(assistant, io.StringIO("What happened?\n"), out, is_tty=False)
     assert out.getvalue() == (
-        "Rain [1].\nSources:\n[1] Title 0 (Example News, 2025-05-01) https://example.com/0\n\n"
+        "Rain [1].\nSources:\n[1] Title 0 (Example News, 2025-05-01) https://example.com/0\n"
+        "    \u201cHeavy rain flooded the city centre on Monday and closed three schools.\u201d\n\n"
     )
 
 
