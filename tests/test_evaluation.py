@@ -31,7 +31,7 @@ from newsbot.evaluation.metrics import (
 )
 from newsbot.evaluation.runner import EvalReport, run_eval
 from newsbot.factories import build_store
-from newsbot.settings import get_settings
+from newsbot.settings import Settings, get_settings
 from tests.conftest import MINI_DIR
 from vectorstore.records import Passage
 
@@ -202,6 +202,12 @@ def test_format_choices_letters_them() -> None:
 
 # --- end to end, with the real local model -----------------------------------------------------
 
+
+def whole_chunks(settings: Settings) -> dict[str, Any]:
+    """The assistant's options from the settings, over whole chunks (no compact context)."""
+    return {**suite_answering(settings), "context_tokens": 0}
+
+
 PRED_KEYS = {
     "id",
     "choice_idx",
@@ -271,7 +277,7 @@ def test_eval_end_to_end_resumes_and_embeds_nothing_twice(
             progress=False,
             corpus_file=corpus,
             ingest_options={"tiktoken_cache_dir": settings.data_dir / "tiktoken"},
-            answering=suite_answering(settings),
+            answering=whole_chunks(settings),
         )
 
     first = run()
@@ -407,7 +413,7 @@ def test_newsbot_mode_asks_over_the_products_retrieval(tmp_path: Path) -> None:
         silver_ids=(),
         gcs_ids=(),
     )
-    answering = {**suite_answering(get_settings()), "context_tokens": 0}  # whole chunks
+    answering = whole_chunks(get_settings())
     context = ModeContext(
         dataset_dir=tmp_path,
         queries=[query],
@@ -559,7 +565,7 @@ def test_followups_suite_caches_the_products_drafts_and_rescores_without_the_mod
     llm = make_chat_model("local", local_server_factory=lambda: local_llm)
     out = tmp_path / "followups.drafts.jsonl"
     options = {"tiktoken_cache_dir": settings.data_dir / "tiktoken"}
-    answering = suite_answering(settings)
+    answering = whole_chunks(settings)
 
     first = run_followups(
         store=store,
