@@ -47,7 +47,7 @@ def test_bad_setting_is_a_one_line_error_without_traceback(monkeypatch: pytest.M
 def test_a_data_dir_that_cannot_be_made_is_a_one_line_error(tmp_path: Path) -> None:
     a_file = tmp_path / "notes.txt"
     a_file.write_text("x", encoding="utf-8")
-    result = CliRunner().invoke(cli, ["--data-dir", str(a_file / "store"), "stats"])
+    result = CliRunner().invoke(cli, ["--data-dir", str(a_file / "store"), "ingest", str(a_file)])
     assert result.exit_code == 1
     assert result.output == f"Error: Not a directory: {a_file / 'store'}\n"
 
@@ -95,9 +95,10 @@ def test_overlap_must_be_smaller_than_chunk(monkeypatch: pytest.MonkeyPatch) -> 
         get_settings()
 
 
-def test_help_and_stats_import_no_model_store_or_web_library() -> None:
+def test_help_and_stats_import_no_model_store_or_web_library(clean_environ: Path) -> None:
     """`newsbot --help`, `newsbot stats` and `newsbot list` stay fast: the heavy libraries load
     only in the commands that use them (measured times: BENCHMARKS.md, CLI start)."""
+    clean_environ.mkdir()  # an empty data dir: stats and list open the (new) registry
     code = (
         "import sys\n"
         "from newsbot.cli import cli\n"

@@ -81,8 +81,9 @@ def chat(
 
     --since, --until and --source hold for every question of the chat.
 
-    In a terminal: /sources shows the last answer's sources, /reset starts over, /quit leaves.
-    From a pipe: one question per line, answered in turn.
+    Each answer is followed by its sources (title, source, date, link, the passage it rests on);
+    a refusal by none. In a terminal: /sources shows the last answer's sources again, /reset
+    starts over, /quit leaves. From a pipe: one question per line, answered in turn.
 
     \b
     Example:
