@@ -212,7 +212,10 @@ def test_folder_ingest_counts_and_names_the_unsupported_files_it_skips(tmp_path:
     assert "skipped" not in named.stderr
 
 
-def test_a_folder_of_only_unsupported_files_names_them_in_its_error(tmp_path: Path) -> None:
+def test_a_folder_of_only_unsupported_files_names_them_in_its_error(
+    tmp_path: Path, clean_environ: Path
+) -> None:
+    clean_environ.mkdir()  # not a first run: the error is all it says
     folder = tmp_path / "scans"
     folder.mkdir()
     (folder / "page1.png").write_bytes(b"\x89PNG")
