@@ -134,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--summaries", nargs="*", type=Path, default=[], help="eval summaries")
     args = parser.parse_args(argv)
     from benchmarks.results import load_results, merge, save_results
-    from newsbot.settings import Settings
+    from newsbot.settings import RetrievalSettings
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
@@ -150,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         h1=args.h1,
         data_dir=args.data_dir,
         work_dir=args.work_dir,
-        k=args.k or Settings.model_fields["top_k"].default,
+        k=args.k or RetrievalSettings.model_fields["top_k"].default,
         docs=args.docs,
         synthetic=args.synthetic,
         questions=args.questions,

@@ -5,33 +5,42 @@ from __future__ import annotations
 
 import json
 import shlex
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from benchmarks.common import BenchConfig, stamp
 from newsbot.errors import InputError
-from newsbot.settings import Settings
+from newsbot.settings import LimitsSettings, RetrievalSettings
+from vectorstore.ranking import RankingPolicy
 
-#: The product options a `newsbot eval` run records, as the settings that make them.
-_ANSWERING_SETTINGS = {
-    "max_history_chars": "max_history_chars",
-    "context_tokens": "context_tokens",
-    "time_windows": "time_phrases",
+#: The product options a `newsbot eval` run records that are settings of their own.
+_PLAIN = {"max_history_chars": LimitsSettings, "context_tokens": RetrievalSettings}
+#: ... and those that are NEWSBOT_TUNING names (the run's name -> the tuning name).
+_TUNED = {
     "keyword_weight": "keyword_weight",
     "recency_weight": "recency_weight",
     "recency_days": "recency_days",
+    "time_windows": "time_phrases",
 }
 
 
 def answering_env(answering: dict[str, Any]) -> list[str]:
     """`NEWSBOT_...=value` for each recorded product option that is not the default."""
     options = {**answering.get("ranking", {}), **answering}
-    env = []
-    for option, setting in _ANSWERING_SETTINGS.items():
-        if option in options and options[option] != Settings.model_fields[setting].default:
-            value = options[option]
-            text = str(value).lower() if isinstance(value, bool) else str(value)
-            env.append(f"NEWSBOT_{setting.upper()}={text}")
+    env = [
+        f"{group.env_name(option)}={options[option]}"
+        for option, group in _PLAIN.items()
+        if option in options and options[option] != group.model_fields[option].default
+    ]
+    defaults = {**asdict(RankingPolicy()), "time_windows": False}
+    tuning = {
+        name: options[option]
+        for option, name in _TUNED.items()
+        if option in options and options[option] != defaults[option]
+    }
+    if tuning:
+        env.append(f"NEWSBOT_TUNING={json.dumps(tuning)}")
     return env
 
 
@@ -51,7 +60,7 @@ def eval_command(run: dict[str, Any], dataset_size: int | None = None) -> str:
     args = [*env, "newsbot", "eval", f"../shared/bench/{run['dataset']}"]
     if run["mode"] != "newsbot":
         args += ["--mode", run["mode"]]
-    elif run["k"] != Settings.model_fields["top_k"].default:
+    elif run["k"] != RetrievalSettings.model_fields["top_k"].default:
         args += ["-k", str(run["k"])]
     n = run["summary"]["n"]
     if dataset_size is None or n < dataset_size:

@@ -37,10 +37,10 @@ def bench_answer(config: BenchConfig) -> dict[str, Any]:
         config,
         {
             "questions": len(queries),
-            "k": settings.top_k,
-            "context_tokens": settings.context_tokens,
-            "retrieval": settings.retrieval,
-            "max_tokens": settings.llm_max_tokens,
+            "k": settings.retrieval.top_k,
+            "context_tokens": settings.retrieval.context_tokens,
+            "retrieval": settings.retrieval.retrieval,
+            "max_tokens": settings.model.max_tokens,
             "first_token_p50_s": pct(first, 50),
             "first_token_p95_s": pct(first, 95),
             # the model's own first token: what a raw, unchecked stream would have shown first

@@ -32,7 +32,7 @@ def bench_grounding(config: BenchConfig) -> dict[str, Any]:
             questions=config.grounding_questions,
             out_path=config.work_dir / f"grounding-{dataset.name}.drafts.jsonl",
             model_name=llm.model_name,
-            ingest_options={"tiktoken_cache_dir": settings.data_dir / "tiktoken"},
+            ingest_options={"tiktoken_cache_dir": settings.storage.data_dir / "tiktoken"},
             answering=suite_answering(settings),
             later=config.h1,
         )
@@ -64,7 +64,7 @@ def bench_followups(config: BenchConfig) -> dict[str, Any]:
             articles=articles,
             out_path=config.work_dir / f"followups-{name}.drafts.jsonl",
             model_name=llm.model_name,
-            ingest_options={"tiktoken_cache_dir": settings.data_dir / "tiktoken"},
+            ingest_options={"tiktoken_cache_dir": settings.storage.data_dir / "tiktoken"},
             answering=suite_answering(settings),
         )
         results[name] = report.result

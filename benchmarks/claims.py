@@ -138,16 +138,16 @@ def _score_pairs(llm: Any) -> dict[str, Any]:
 
 def bench_claims(config: BenchConfig) -> dict[str, Any]:
     from newsbot.factories import build_llm
-    from newsbot.settings import Settings
+    from newsbot.settings import get_settings
 
-    settings = Settings()
+    settings = get_settings()
     llm = build_llm(settings)
     shown = _shown_answers()
     return stamp(
         "claims",
         config,
         {
-            "model": f"{settings.llm_provider}: {llm.model_name}",
+            "model": f"{settings.model.provider}: {llm.model_name}",
             "answers": len(shown),
             "golden": _score_golden(llm, shown),
             "pairs": _score_pairs(llm),

@@ -106,9 +106,9 @@ def bench_context(config: Any) -> dict[str, Any]:
     """`python -m benchmarks --only context`: every candidate on the mini, full 2022 and 2024-H1
     sets (those whose collection is in the data dir), per half."""
     from benchmarks.common import stamp
-    from newsbot.settings import Settings
+    from newsbot.settings import RetrievalSettings
 
-    default = Settings.model_fields["context_tokens"].default
+    default = RetrievalSettings.model_fields["context_tokens"].default
     datasets: dict[str, Any] = {}
     for dataset in (config.mini, config.full, config.h1):
         if not _ingested(config.data_dir, dataset):

@@ -38,16 +38,16 @@ def bench_ingest(config: BenchConfig) -> dict[str, Any]:
     getattr(
         store.embeddings, "load", lambda: None
     )()  # model load is not part of any of the three timings
-    encoding = load_encoding(settings.data_dir / "tiktoken")
+    encoding = load_encoding(settings.storage.data_dir / "tiktoken")
 
     logger.info("ingest: newsbot pipeline on %s", corpus)
     report, _ = timed(
         lambda: ingest(
             [str(corpus)],
             store,
-            tiktoken_cache_dir=settings.data_dir / "tiktoken",
-            chunk_tokens=settings.chunk_tokens,
-            overlap=settings.chunk_overlap,
+            tiktoken_cache_dir=settings.storage.data_dir / "tiktoken",
+            chunk_tokens=settings.retrieval.chunk_tokens,
+            overlap=settings.retrieval.chunk_overlap,
         )
     )
     chars = sum(len(doc.text) for doc in iter_docs(config.mini, corpus_file=corpus))
@@ -87,8 +87,8 @@ def bench_ingest(config: BenchConfig) -> dict[str, Any]:
             + (f" (first {config.docs} docs)" if config.docs else ""),
             "articles": report.articles,
             "characters": chars,
-            "chunk_tokens": settings.chunk_tokens,
-            "overlap": settings.chunk_overlap,
+            "chunk_tokens": settings.retrieval.chunk_tokens,
+            "overlap": settings.retrieval.chunk_overlap,
             "newsbot": newsbot,
             "raw_embedder": raw,
             "langchain_tutorial": tutorial,

@@ -71,10 +71,10 @@ def main() -> None:
         store.embeddings.embed_documents(["warm up"])  # model load is not ingest time
         common = {
             "tiktoken_cache_dir": data_dir / "tiktoken",
-            "chunk_tokens": settings.chunk_tokens,
-            "overlap": settings.chunk_overlap,
-            "max_bytes": settings.max_input_bytes,
-            "http_timeout": settings.http_timeout,
+            "chunk_tokens": settings.retrieval.chunk_tokens,
+            "overlap": settings.retrieval.chunk_overlap,
+            "max_bytes": settings.limits.max_input_bytes,
+            "http_timeout": settings.fetch.timeout,
         }
         print(f"Ingesting {corpus} into a fresh data dir ...", flush=True)
         first = ingest([str(corpus)], store, **common)  # type: ignore[arg-type]
@@ -87,10 +87,15 @@ def main() -> None:
         sources, _ = expand_sources([str(corpus)])
         texts = [
             chunk.text
-            for item in read_sources(sources, max_bytes=settings.max_input_bytes, http_timeout=1)
+            for item in read_sources(
+                sources, max_bytes=settings.limits.max_input_bytes, http_timeout=1
+            )
             if isinstance(item, Article)
             for chunk in chunk_text(
-                item.text, encoding, settings.chunk_tokens, settings.chunk_overlap
+                item.text,
+                encoding,
+                settings.retrieval.chunk_tokens,
+                settings.retrieval.chunk_overlap,
             )
         ]
         raw = build_embeddings(settings)
@@ -116,7 +121,7 @@ def main() -> None:
     print(f"Machine: {_cpu()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"Load average at the end (1, 5, 15 min): {load}")
-    print(f"Embedder: {store.embedder_name}, batch {settings.embed_batch_size}")
+    print(f"Embedder: {store.embedder_name}, batch {settings.embedder.batch_size}")
     print(f"Command: make bench-ingest  (python -m benchmarks.ingest_alone {args.corpus})")
     print()
     print("| measure | value |")

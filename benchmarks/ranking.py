@@ -195,7 +195,12 @@ def bench_ranking(config: BenchConfig) -> dict[str, Any]:
             },
             "grid": sorted(grid, key=lambda g: (-g["mrr@10"], -g["ev@3"]))[:8],
             "context": context_rows(
-                store, queries, default, 3, settings.top_k, settings.context_tokens or 200
+                store,
+                queries,
+                default,
+                3,
+                settings.retrieval.top_k,
+                settings.retrieval.context_tokens or 200,
             ),
         }
     return stamp(

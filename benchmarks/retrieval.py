@@ -104,12 +104,19 @@ def _count_chunks(dataset: Path, settings: Any) -> int:
     from ingest.tokens import load_encoding
     from newsbot.evaluation.dataset import iter_docs
 
-    encoding = load_encoding(settings.data_dir / "tiktoken")
+    encoding = load_encoding(settings.storage.data_dir / "tiktoken")
     total = 0
     for doc in iter_docs(dataset):
         text = clean_text(doc.text)
         if text:
-            total += len(chunk_text(text, encoding, settings.chunk_tokens, settings.chunk_overlap))
+            total += len(
+                chunk_text(
+                    text,
+                    encoding,
+                    settings.retrieval.chunk_tokens,
+                    settings.retrieval.chunk_overlap,
+                )
+            )
     return total
 
 

@@ -82,7 +82,7 @@ def _chat(url: str, question: str, as_of: str, deadline: float) -> dict[str, Any
 def bench_scale(config: BenchConfig) -> dict[str, Any]:
     from newsbot.evaluation.dataset import load_queries
     from newsbot.factories import build_store
-    from newsbot.settings import Settings
+    from newsbot.settings import get_settings
 
     queries = load_queries(config.mini, CHATS)
     folder = config.work_dir / "scale"
@@ -95,7 +95,7 @@ def bench_scale(config: BenchConfig) -> dict[str, Any]:
             raise RuntimeError(ingest.stderr)
         # What each question retrieves when asked alone, read from the shared stores directly.
         machine = deployment.machine("bench")
-        settings = Settings(
+        settings = get_settings(
             data_dir=Path(machine["NEWSBOT_DATA_DIR"]),
             chroma_host="127.0.0.1",
             chroma_port=int(machine["NEWSBOT_CHROMA_PORT"]),
@@ -106,7 +106,9 @@ def bench_scale(config: BenchConfig) -> dict[str, Any]:
             q.id: sorted(
                 {
                     p.article_id
-                    for p in store.search(q.question, settings.top_k, date.fromisoformat(q.date))
+                    for p in store.search(
+                        q.question, settings.retrieval.top_k, date.fromisoformat(q.date)
+                    )
                 }
             )
             for q in queries

@@ -55,7 +55,7 @@ def bench_threads(config: BenchConfig) -> dict[str, Any]:
     warm = queries[-1]
     cells: list[dict[str, Any]] = []
     for threads in (1, 2):
-        settings = settings_for(config.data_dir).model_copy(update={"threads": threads})
+        settings = settings_for(config.data_dir).replace(threads=threads)
         store = open_store(settings, eval_collection_name(config.mini))
         assistant = build_assistant(settings, store)
         assistant.ask(warm.question, as_of=date.fromisoformat(warm.date))

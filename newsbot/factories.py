@@ -7,8 +7,9 @@ receives the finished objects, so no other module reads settings.
 from __future__ import annotations
 
 import logging
+from dataclasses import fields, replace
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from newsbot.errors import ConfigError
 from newsbot.settings import Settings
@@ -26,26 +27,30 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+TIME_PHRASES = "time_phrases"
+"""The NEWSBOT_TUNING switch that searches a question naming a time inside that window first."""
+
 
 def build_embeddings(settings: Settings) -> Embeddings:
     """The embedder the settings choose: bundled ONNX MiniLM or an OpenAI(-compatible) endpoint."""
     from vectorstore.embeddings import LocalMiniLMEmbeddings, make_openai_embeddings
 
-    if settings.embedder == "local":
+    if settings.embedder.provider == "local":
         return LocalMiniLMEmbeddings(
-            batch_size=settings.embed_batch_size, threads=settings.resolved_threads
+            batch_size=settings.embedder.batch_size, threads=settings.limits.resolved_threads
         )
-    base_url = settings.resolved_embedding_base_url
-    if settings.embedder == "openai_compatible" and not base_url:
+    base_url = settings.embedder.resolved_base_url
+    if settings.embedder.provider == "openai_compatible" and not base_url:
         raise ConfigError(
             "NEWSBOT_EMBEDDER=openai_compatible needs NEWSBOT_EMBEDDING_BASE_URL "
             "(e.g. http://localhost:8000/v1)"
         )
     return make_openai_embeddings(
-        model=settings.embedding_model,
-        api_key=settings.resolved_embedding_api_key,
+        model=settings.embedder.model,
+        api_key=settings.embedder.resolved_api_key,
         base_url=base_url,
-        batch_size=settings.embed_batch_size,
+        batch_size=settings.embedder.batch_size,
     )
 
 
@@ -54,13 +59,13 @@ def build_registry(settings: Settings, collection: str | None = None) -> Article
     database (opening it loads neither Chroma nor an embedder, so `newsbot stats` starts fast)."""
     from vectorstore.registry import ArticleRegistry
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.storage.data_dir.mkdir(parents=True, exist_ok=True)
     return ArticleRegistry.for_collection(
-        settings.data_dir,
-        collection or settings.collection,
-        settings.chroma_host,
-        settings.chroma_port,
-        settings.database_url,
+        settings.storage.data_dir,
+        collection or settings.storage.collection,
+        settings.storage.chroma_host,
+        settings.storage.chroma_port,
+        settings.storage.database_url,
     )
 
 
@@ -71,39 +76,63 @@ def build_store(settings: Settings, collection: str | None = None) -> NewsStore:
     from vectorstore.keywords import keyword_index
     from vectorstore.store import NewsStore
 
-    name = collection or settings.collection
+    name = collection or settings.storage.collection
     embeddings = build_embeddings(settings)
     registry = build_registry(settings, name)
     client = make_chroma_client(
-        settings.data_dir, settings.chroma_host, settings.chroma_port, settings.chroma_ssl
+        settings.storage.data_dir,
+        settings.storage.chroma_host,
+        settings.storage.chroma_port,
+        settings.storage.chroma_ssl,
     )
-    keywords = keyword_index(registry.database, name, in_memory=settings.keywords_in_memory)
+    keywords = keyword_index(
+        registry.database, name, in_memory=settings.retrieval.keywords_in_memory
+    )
     return NewsStore(
         client, name, embeddings, registry, keywords=keywords, ranking=ranking(settings)
     )
 
 
 def ranking(settings: Settings) -> RankingPolicy:
-    """How searches rank, from the settings (see `vectorstore.ranking`)."""
+    """How searches rank: the measured weights, with NEWSBOT_TUNING's overrides, dense only
+    where keywords would not know every article (see `vectorstore.ranking`)."""
     from vectorstore.ranking import RankingPolicy
 
-    mode = settings.retrieval
+    mode = settings.retrieval.retrieval
     if mode == "auto":
         # A keyword index that every client shares (PostgreSQL) or that is the only one (embedded
         # store); with a Chroma server and per-machine files, each would know only its writes.
-        mode = "dense" if settings.chroma_host and not settings.database_url else "hybrid"
-    return RankingPolicy(
-        keyword_weight=settings.keyword_weight if mode == "hybrid" else 0.0,
-        recency_weight=settings.recency_weight,
-        recency_days=settings.recency_days,
-    )
+        shared = settings.storage.database_url or not settings.storage.chroma_host
+        mode = "hybrid" if shared else "dense"
+    policy = tuned(RankingPolicy, settings)
+    return policy if mode == "hybrid" else replace(policy, keyword_weight=0.0)
+
+
+def tuned(policy: type[T], settings: Settings) -> T:
+    """A policy object with the NEWSBOT_TUNING values that name its fields.
+
+    Raises:
+        ConfigError: a tuning name no policy knows, or a value its policy refuses.
+    """
+    from bot.answer.grounding import GroundingPolicy
+    from vectorstore.ranking import RankingPolicy
+
+    known = {f.name for kind in (RankingPolicy, GroundingPolicy) for f in fields(kind)}
+    unknown = sorted(set(settings.tuning) - known - {TIME_PHRASES})
+    if unknown:
+        raise ConfigError(f"NEWSBOT_TUNING: unknown names {unknown}; known: {sorted(known)}")
+    mine = {f.name for f in fields(policy)}  # type: ignore[arg-type]
+    try:
+        return policy(**{k: v for k, v in settings.tuning.items() if k in mine})
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"NEWSBOT_TUNING: {exc}") from exc
 
 
 def embedder_setting(settings: Settings) -> str:
     """The configured embedder in words, without loading it ("local", "openai:<model>")."""
-    if settings.embedder == "local":
+    if settings.embedder.provider == "local":
         return "local"
-    return f"{settings.embedder}:{settings.embedding_model}"
+    return f"{settings.embedder.provider}:{settings.embedder.model}"
 
 
 def build_local_server(settings: Settings) -> LocalLLMServer:
@@ -111,9 +140,9 @@ def build_local_server(settings: Settings) -> LocalLLMServer:
     from bot.llm.local_server import shared_server
     from bot.llm.model_files import resolve_model_path
 
-    model_path = resolve_model_path(settings.llm_model_path, settings.resolved_models_dir)
+    model_path = resolve_model_path(settings.model.model_path, settings.storage.resolved_models_dir)
     return shared_server(
-        model_path, n_ctx=settings.llm_context_tokens, threads=settings.resolved_threads
+        model_path, n_ctx=settings.model.context_tokens, threads=settings.limits.resolved_threads
     )
 
 
@@ -122,15 +151,15 @@ def build_llm(settings: Settings, http_client: httpx.Client | None = None) -> Ch
     app's, whose calls a client's disconnect stops)."""
     from bot.llm.providers import make_chat_model
 
-    factory = partial(build_local_server, settings) if settings.llm_provider == "local" else None
+    factory = partial(build_local_server, settings) if settings.model.provider == "local" else None
     return make_chat_model(
-        settings.llm_provider,
-        model=settings.llm_model,
-        base_url=settings.resolved_llm_base_url,
-        api_key=settings.resolved_llm_api_key,
-        temperature=settings.llm_temperature,
-        max_tokens=settings.llm_max_tokens,
-        timeout=settings.llm_timeout,
+        settings.model.provider,
+        model=settings.model.model,
+        base_url=settings.model.resolved_base_url,
+        api_key=settings.model.resolved_api_key,
+        temperature=settings.model.temperature,
+        max_tokens=settings.model.max_tokens,
+        timeout=settings.model.timeout,
         local_server_factory=factory,
         http_client=http_client,
     )
@@ -157,15 +186,11 @@ def answer_options(settings: Settings) -> dict[str, Any]:
     arguments; the settings hold their only defaults)."""
     from bot.answer.grounding import GroundingPolicy
 
-    try:
-        policy = GroundingPolicy.from_overrides(settings.grounding)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"NEWSBOT_GROUNDING: {exc}") from exc
     return {
-        "k": settings.top_k,
-        "max_history_chars": settings.max_history_chars,
-        "context_tokens": settings.context_tokens,
-        "time_windows": settings.time_phrases,
-        "condense_follow_ups": settings.condense_follow_ups,
-        "policy": policy,
+        "k": settings.retrieval.top_k,
+        "max_history_chars": settings.limits.max_history_chars,
+        "context_tokens": settings.retrieval.context_tokens,
+        "time_windows": bool(settings.tuning.get(TIME_PHRASES, False)),
+        "condense_follow_ups": settings.retrieval.condense_follow_ups,
+        "policy": tuned(GroundingPolicy, settings),
     }

@@ -31,13 +31,13 @@ def fetch_policy(settings: Settings, *, allow_private: bool = False) -> FetchPol
     """What URL fetches may reach and spend: the settings' networks, plus the private ones if the
     user asked on the command line (`--allow-private`)."""
     addresses = AddressPolicy.from_strings(
-        settings.fetch_allow_networks, allow_private=allow_private
+        settings.fetch.allow_networks, allow_private=allow_private
     )
     return FetchPolicy(
         addresses=addresses,
-        max_bytes=settings.fetch_max_bytes,
-        timeout=settings.http_timeout,
-        max_seconds=settings.fetch_max_seconds,
+        max_bytes=settings.fetch.max_bytes,
+        timeout=settings.fetch.timeout,
+        max_seconds=settings.fetch.max_seconds,
     )
 
 
@@ -55,13 +55,13 @@ def ingest_with_settings(
     return ingest(
         list(sources),
         store,
-        tiktoken_cache_dir=settings.data_dir / "tiktoken",
-        chunk_tokens=settings.chunk_tokens,
-        overlap=settings.chunk_overlap,
-        max_bytes=settings.max_input_bytes,
-        http_timeout=settings.http_timeout,
+        tiktoken_cache_dir=settings.storage.data_dir / "tiktoken",
+        chunk_tokens=settings.retrieval.chunk_tokens,
+        overlap=settings.retrieval.chunk_overlap,
+        max_bytes=settings.limits.max_input_bytes,
+        http_timeout=settings.fetch.timeout,
         progress=progress,
-        max_article_chars=settings.max_article_chars,
+        max_article_chars=settings.limits.max_article_chars,
         fetch_policy=fetch_policy(settings, allow_private=allow_private),
         key_by_file=key_by_file,
     )

@@ -1,36 +1,75 @@
-"""All of newsbot's settings, in one typed tree.
+"""All of newsbot's settings, in groups a person can read: storage, model, embedder, retrieval,
+web, fetch and limits, plus one door for tuning.
 
-Values come from (highest first) explicit overrides, `NEWSBOT_*` environment variables, a `.env`
-file in the working directory, and the defaults below. `get_settings()` reads them once per call;
-nothing reads settings at import time, and only the entry points (CLI, web app) call it. Everything
-below the entry points receives ready-made objects instead.
+Each group reads its own `NEWSBOT_*` environment variables (and a `.env` file in the working
+directory) through pydantic-settings; the names are the ones newsbot always used, so
+`NEWSBOT_LLM_PROVIDER` is `settings.model.provider` and `NEWSBOT_TOP_K` is
+`settings.retrieval.top_k`. Explicit overrides (`get_settings(data_dir=...)`) use the same flat
+names. Nothing reads settings at import time: the entry points (CLI, web app) call
+`get_settings()` and hand everything below them finished objects.
+
+Numbers chosen by measurement (the ranking weights, the answer check's thresholds) live with the
+policy objects that use them (`vectorstore.ranking.RankingPolicy`,
+`bot.answer.grounding.GroundingPolicy`); `NEWSBOT_TUNING` overrides any of them by name.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from platformdirs import user_data_dir
-from pydantic import Field, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from newsbot.errors import ConfigError
+
 Provider = Literal["local", "openai", "openai_compatible"]
+
+# Variables that were settings of their own and are now keys of NEWSBOT_TUNING (or renamed):
+# refused with a message that names the new spelling, rather than silently ignored.
+MOVED = {
+    "NEWSBOT_KEYWORD_WEIGHT": "NEWSBOT_TUNING='{\"keyword_weight\": 0.5}'",
+    "NEWSBOT_RECENCY_WEIGHT": "NEWSBOT_TUNING='{\"recency_weight\": 4}'",
+    "NEWSBOT_RECENCY_DAYS": "NEWSBOT_TUNING='{\"recency_days\": 14}'",
+    "NEWSBOT_GROUNDING": "NEWSBOT_TUNING (same JSON keys, e.g. '{\"cited_support\": 0.5}')",
+    "NEWSBOT_TIME_PHRASES": "NEWSBOT_TUNING='{\"time_phrases\": true}'",
+}
 
 
 def _default_data_dir() -> Path:
     return Path(user_data_dir("newsbot", appauthor=False))
 
 
-class Settings(BaseSettings):
-    """newsbot configuration; every field is also `NEWSBOT_<FIELD>` in the environment."""
-
-    model_config = SettingsConfigDict(
-        env_prefix="NEWSBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+def _group_config(prefix: str) -> SettingsConfigDict:
+    return SettingsConfigDict(
+        env_prefix=f"NEWSBOT_{prefix}",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
     )
 
-    # --- storage -------------------------------------------------------------------------------
+
+class Group(BaseSettings):
+    """A group of settings; `PREFIX` joins NEWSBOT_ and a field's name into its variable."""
+
+    PREFIX: ClassVar[str] = ""
+
+    @classmethod
+    def env_name(cls, field: str) -> str:
+        """The environment variable of one field."""
+        alias = cls.model_fields[field].validation_alias
+        return alias if isinstance(alias, str) else f"NEWSBOT_{cls.PREFIX}{field}".upper()
+
+
+class StorageSettings(Group):
+    """Where articles, vectors and model files live."""
+
+    model_config = _group_config("")
+
     data_dir: Path = Field(
         default_factory=_default_data_dir,
         description="Folder for the Chroma store, the article registry, model files and caches.",
@@ -56,7 +95,134 @@ class Settings(BaseSettings):
         "deployment; unset means a SQLite file in data_dir (one machine).",
     )
 
-    # --- ingest --------------------------------------------------------------------------------
+    @field_validator("data_dir", "models_dir", mode="after")
+    @classmethod
+    def _expand_user(cls, value: Path | None) -> Path | None:
+        return value.expanduser() if value is not None else None
+
+    @field_validator("database_url", mode="after")
+    @classmethod
+    def _check_database_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError(
+                "must be a PostgreSQL URL such as postgresql://newsbot:secret@db:5432/newsbot"
+            )
+        return value or None
+
+    @model_validator(mode="after")
+    def _check_shared_database(self) -> StorageSettings:
+        # A shared registry describes the vectors every machine shares; beside an embedded
+        # store (one per machine) it would tell one machine that another's articles are stored.
+        if self.database_url and not self.chroma_host:
+            raise ValueError(
+                "NEWSBOT_DATABASE_URL is for deployments with a Chroma server: set "
+                "NEWSBOT_CHROMA_HOST too, or unset NEWSBOT_DATABASE_URL to keep the registry in "
+                "the data dir"
+            )
+        return self
+
+    @property
+    def resolved_models_dir(self) -> Path:
+        return self.models_dir or self.data_dir / "models"
+
+
+class ModelSettings(Group):
+    """The chat model, always reached through the OpenAI protocol (`NEWSBOT_LLM_*`)."""
+
+    PREFIX = "LLM_"
+    model_config = _group_config("LLM_")
+
+    provider: Provider = Field(
+        default="local",
+        description="Chat model provider: bundled llama.cpp server (local), OpenAI, or any "
+        "OpenAI-compatible server (vLLM, Ollama, llama.cpp, LM Studio).",
+    )
+    model: str | None = Field(
+        default=None,
+        description="Model name sent to the server (default: gpt-4o-mini for openai, the GGUF "
+        "file name for local).",
+    )
+    base_url: str | None = Field(
+        default=None,
+        description="Base URL of an OpenAI-compatible server (defaults to OPENAI_BASE_URL).",
+    )
+    api_key: str | None = Field(
+        default=None, description="API key for the chat model server (defaults to OPENAI_API_KEY)."
+    )
+    model_path: Path | None = Field(
+        default=None,
+        description="GGUF file for the local provider; unset means the bundled Qwen2.5 1.5B model.",
+    )
+    context_tokens: int = Field(
+        default=4096, ge=512, description="Context window of the local llama.cpp server."
+    )
+    max_tokens: int = Field(default=400, ge=16, description="Most tokens generated for one answer.")
+    temperature: float = Field(
+        default=0.0, ge=0.0, le=2.0, description="Sampling temperature; 0 keeps answers repeatable."
+    )
+    timeout: float = Field(
+        default=300.0, gt=0, description="Seconds to wait for the chat model to answer."
+    )
+
+    @field_validator("model_path", mode="after")
+    @classmethod
+    def _expand_user(cls, value: Path | None) -> Path | None:
+        return value.expanduser() if value is not None else None
+
+    # The usual OpenAI variables are respected when the newsbot-specific ones are unset.
+    @property
+    def resolved_api_key(self) -> str | None:
+        return self.api_key or os.environ.get("OPENAI_API_KEY")
+
+    @property
+    def resolved_base_url(self) -> str | None:
+        return self.base_url or os.environ.get("OPENAI_BASE_URL")
+
+
+class EmbedderSettings(Group):
+    """The embedder that turns chunks and questions into vectors (`NEWSBOT_EMBEDDING_*`)."""
+
+    PREFIX = "EMBEDDING_"
+    model_config = _group_config("EMBEDDING_")
+
+    provider: Provider = Field(
+        default="local",
+        validation_alias="NEWSBOT_EMBEDDER",
+        description="Embedding provider: bundled ONNX MiniLM (local), OpenAI, or any "
+        "OpenAI-compatible /embeddings endpoint.",
+    )
+    model: str = Field(
+        default="text-embedding-3-small",
+        description="Embedding model name for the openai and openai_compatible embedders.",
+    )
+    base_url: str | None = Field(
+        default=None, description="Base URL of an OpenAI-compatible embeddings server."
+    )
+    api_key: str | None = Field(
+        default=None, description="API key for the embeddings server (defaults to OPENAI_API_KEY)."
+    )
+    batch_size: int = Field(
+        default=32,
+        ge=1,
+        le=2048,
+        validation_alias="NEWSBOT_EMBED_BATCH_SIZE",
+        description="Texts embedded per call to the embedder.",
+    )
+
+    @property
+    def resolved_api_key(self) -> str | None:
+        return self.api_key or os.environ.get("OPENAI_API_KEY")
+
+    @property
+    def resolved_base_url(self) -> str | None:
+        return self.base_url or os.environ.get("OPENAI_BASE_URL")
+
+
+class RetrievalSettings(Group):
+    """How articles are cut into chunks and which of them a question reads."""
+
+    model_config = _group_config("")
+
     # 200 cl100k tokens come to about 205 MiniLM word pieces, inside the embedder's 256-piece
     # window; at 300, 63% of the mini corpus's chunks lost their tails to truncation (measured).
     chunk_tokens: int = Field(
@@ -65,75 +231,8 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(
         default=30, ge=0, description="Tokens shared by consecutive chunks of one article."
     )
-    max_input_bytes: int = Field(
-        default=200_000_000,
-        ge=1,
-        description="Largest input file or download accepted by ingest, in bytes.",
-    )
-    http_timeout: float = Field(
-        default=20.0, gt=0, description="Seconds to wait for an article or feed URL."
-    )
-
-    # --- embeddings ----------------------------------------------------------------------------
-    embedder: Provider = Field(
-        default="local",
-        description="Embedding provider: bundled ONNX MiniLM (local), OpenAI, or any "
-        "OpenAI-compatible /embeddings endpoint.",
-    )
-    embedding_model: str = Field(
-        default="text-embedding-3-small",
-        description="Embedding model name for the openai and openai_compatible embedders.",
-    )
-    embedding_base_url: str | None = Field(
-        default=None, description="Base URL of an OpenAI-compatible embeddings server."
-    )
-    embedding_api_key: str | None = Field(
-        default=None, description="API key for the embeddings server (defaults to OPENAI_API_KEY)."
-    )
-    embed_batch_size: int = Field(
-        default=32, ge=1, le=2048, description="Texts embedded per call to the embedder."
-    )
-    threads: int = Field(
-        default=0, ge=0, description="CPU threads for the local models; 0 means all cores."
-    )
-
-    # --- answering -----------------------------------------------------------------------------
-    llm_provider: Provider = Field(
-        default="local",
-        description="Chat model provider: bundled llama.cpp server (local), OpenAI, or any "
-        "OpenAI-compatible server (vLLM, Ollama, llama.cpp, LM Studio).",
-    )
-    llm_model: str | None = Field(
-        default=None,
-        description="Model name sent to the server (default: gpt-4o-mini for openai, the GGUF "
-        "file name for local).",
-    )
-    llm_base_url: str | None = Field(
-        default=None,
-        description="Base URL of an OpenAI-compatible server (defaults to OPENAI_BASE_URL).",
-    )
-    llm_api_key: str | None = Field(
-        default=None, description="API key for the chat model server (defaults to OPENAI_API_KEY)."
-    )
-    llm_model_path: Path | None = Field(
-        default=None,
-        description="GGUF file for the local provider; unset means the bundled Qwen2.5 1.5B model.",
-    )
-    llm_context_tokens: int = Field(
-        default=4096, ge=512, description="Context window of the local llama.cpp server."
-    )
-    llm_max_tokens: int = Field(
-        default=400, ge=16, description="Most tokens generated for one answer."
-    )
-    llm_temperature: float = Field(
-        default=0.0, ge=0.0, le=2.0, description="Sampling temperature; 0 keeps answers repeatable."
-    )
-    llm_timeout: float = Field(
-        default=300.0, gt=0, description="Seconds to wait for the chat model to answer."
-    )
-    # Prompt length drives the first-token time on CPU (~40-70 prompt tokens/s on 2 cores). The
-    # compact context (the best sentences of the top 4 chunks within 200 tokens) halved the
-    # prompt and was as accurate as the top 3 chunks whole on the mini quiz (BENCHMARKS.md).
+    # Prompt length drives the first-token time on CPU: see BENCHMARKS.md for the choice of 4
+    # chunks read through the compact context.
     top_k: int = Field(default=4, ge=1, le=50, description="Chunks retrieved for each question.")
     retrieval: Literal["auto", "hybrid", "dense"] = Field(
         default="auto",
@@ -148,30 +247,6 @@ class Settings(BaseSettings):
         "index (about 130 MB per 60k chunks; kept current from the index's change journal), "
         "instead of in the database for every search.",
     )
-    # The weights below were chosen on the tuning half of the mini questions (BENCHMARKS.md,
-    # ranking); the held-out half checks them.
-    keyword_weight: float = Field(
-        default=0.5,
-        ge=0.0,
-        le=10.0,
-        description="Weight of the BM25 ranking against the embedding ranking (1) in hybrid "
-        "retrieval's reciprocal rank fusion.",
-    )
-    recency_weight: float = Field(
-        default=4.0,
-        ge=0.0,
-        le=10.0,
-        description="Weight of the recency prior (0: off), in first places of one ranking: a "
-        "chunk published `age` days before the question's date gains up to weight / 61 x "
-        "recency_days / (recency_days + age), scaled by its similarity to the question "
-        "relative to the best candidate's (vectorstore/ranking.py).",
-    )
-    recency_days: float = Field(
-        default=14.0,
-        gt=0.0,
-        description="Scale of the recency prior in days: how much older a chunk must be to "
-        "lose about half its bonus.",
-    )
     context_tokens: int = Field(
         default=200,
         ge=0,
@@ -185,20 +260,22 @@ class Settings(BaseSettings):
         "searching (one more model call before the first word). Off: the follow-up is "
         "searched and answered beside the user's previous question, with no extra call.",
     )
-    time_phrases: bool = Field(
-        default=False,
-        description='Search a question that names a time ("this week", "yesterday", "in '
-        'June 2022") inside that window first, filling up from outside it when it holds too '
-        "few passages.",
-    )
-    grounding: dict[str, float] = Field(
-        default_factory=dict,
-        description="Overrides of the answer check's thresholds, as JSON: e.g. "
-        "'{\"cited_support\": 0.5}'; the names and defaults are in "
-        "bot/answer/grounding/policy.py. For experiments; the defaults are measured.",
-    )
 
-    # --- web -----------------------------------------------------------------------------------
+    @model_validator(mode="after")
+    def _check_overlap(self) -> RetrievalSettings:
+        if self.chunk_overlap >= self.chunk_tokens:
+            raise ValueError(
+                f"chunk_overlap ({self.chunk_overlap}) must be smaller than chunk_tokens "
+                f"({self.chunk_tokens})"
+            )
+        return self
+
+
+class WebSettings(Group):
+    """Who may reach `newsbot serve`, and where it listens."""
+
+    model_config = _group_config("")
+
     host: str = Field(default="127.0.0.1", description="Address `newsbot serve` listens on.")
     port: int = Field(default=7860, ge=0, le=65535, description="Port `newsbot serve` listens on.")
     auth: str | None = Field(
@@ -217,8 +294,6 @@ class Settings(BaseSettings):
         'and to frame the widget; empty means same-origin only. ["*"] (any origin, no '
         "cookies) is refused when auth or api_key is set.",
     )
-
-    # --- web: exposure and load (issue 12) -------------------------------------------------------
     allowed_hosts: list[str] = Field(
         default_factory=list,
         description="Host names the web app answers to, besides localhost and IP addresses (a "
@@ -231,6 +306,53 @@ class Settings(BaseSettings):
         "counts for the sign-in throttle, and https makes the session cookie Secure; e.g. "
         '["127.0.0.1"]. Empty: the headers are ignored (anyone could send them).',
     )
+
+
+class FetchSettings(Group):
+    """What URL ingest may fetch, and how much (`NEWSBOT_FETCH_*`)."""
+
+    PREFIX = "FETCH_"
+    model_config = _group_config("FETCH_")
+
+    allow_networks: list[str] = Field(
+        default_factory=list,
+        description="Networks (CIDR, e.g. 10.0.0.0/8 or 127.0.0.1/32) that URL ingest may fetch "
+        "from besides the public internet; empty refuses loopback, private, link-local, metadata "
+        'and other non-public addresses. A JSON list: ["192.168.1.0/24"].',
+    )
+    max_bytes: int = Field(
+        default=20_000_000,
+        ge=1,
+        description="Largest response body a URL fetch accepts, in bytes (after decompression).",
+    )
+    max_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds one URL fetch may take in all (redirects and a slow body included).",
+    )
+    timeout: float = Field(
+        default=20.0,
+        gt=0,
+        validation_alias="NEWSBOT_HTTP_TIMEOUT",
+        description="Seconds to wait for an article or feed URL to answer.",
+    )
+
+    @field_validator("allow_networks", mode="after")
+    @classmethod
+    def _check_networks(cls, value: list[str]) -> list[str]:
+        for network in value:
+            try:
+                ipaddress.ip_network(network.strip(), strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{network!r} is not an IP network such as 10.0.0.0/8") from exc
+        return value
+
+
+class LimitsSettings(Group):
+    """How much work one machine takes on: answers at once, the queue, input sizes, threads."""
+
+    model_config = _group_config("")
+
     max_active_answers: int = Field(
         default=1,
         ge=1,
@@ -257,23 +379,10 @@ class Settings(BaseSettings):
         description="Characters of recent chat history sent to the model with a follow-up; older "
         "turns are dropped so the prompt fits the model's context.",
     )
-
-    # --- ingest: URL fetches and size limits (issue 12) ---------------------------------------
-    fetch_allow_networks: list[str] = Field(
-        default_factory=list,
-        description="Networks (CIDR, e.g. 10.0.0.0/8 or 127.0.0.1/32) that URL ingest may fetch "
-        "from besides the public internet; empty refuses loopback, private, link-local, metadata "
-        'and other non-public addresses. A JSON list: ["192.168.1.0/24"].',
-    )
-    fetch_max_bytes: int = Field(
-        default=20_000_000,
+    max_input_bytes: int = Field(
+        default=200_000_000,
         ge=1,
-        description="Largest response body a URL fetch accepts, in bytes (after decompression).",
-    )
-    fetch_max_seconds: float = Field(
-        default=60.0,
-        gt=0,
-        description="Seconds one URL fetch may take in all (redirects and a slow body included).",
+        description="Largest input file or download accepted by ingest, in bytes.",
     )
     max_article_chars: int = Field(
         default=300_000,
@@ -281,96 +390,121 @@ class Settings(BaseSettings):
         description="Longest article text ingest accepts, in characters; a longer one is "
         "refused with a message (each takes minutes to embed).",
     )
-
-    @field_validator("fetch_allow_networks", mode="after")
-    @classmethod
-    def _check_networks(cls, value: list[str]) -> list[str]:
-        import ipaddress
-
-        for network in value:
-            try:
-                ipaddress.ip_network(network.strip(), strict=False)
-            except ValueError as exc:
-                raise ValueError(f"{network!r} is not an IP network such as 10.0.0.0/8") from exc
-        return value
-
-    @field_validator("database_url", mode="after")
-    @classmethod
-    def _check_database_url(cls, value: str | None) -> str | None:
-        if value and not value.startswith(("postgresql://", "postgres://")):
-            raise ValueError(
-                "must be a PostgreSQL URL such as postgresql://newsbot:secret@db:5432/newsbot"
-            )
-        return value or None
-
-    @field_validator("data_dir", "models_dir", "llm_model_path", mode="after")
-    @classmethod
-    def _expand_user(cls, value: Path | None) -> Path | None:
-        return value.expanduser() if value is not None else None
-
-    @model_validator(mode="after")
-    def _check_shared_database(self) -> Settings:
-        # A shared registry describes the vectors every machine shares; beside an embedded
-        # store (one per machine) it would tell one machine that another's articles are stored.
-        if self.database_url and not self.chroma_host:
-            raise ValueError(
-                "NEWSBOT_DATABASE_URL is for deployments with a Chroma server: set "
-                "NEWSBOT_CHROMA_HOST too, or unset NEWSBOT_DATABASE_URL to keep the registry in "
-                "the data dir"
-            )
-        return self
-
-    @model_validator(mode="after")
-    def _check_overlap(self) -> Settings:
-        if self.chunk_overlap >= self.chunk_tokens:
-            raise ValueError(
-                f"chunk_overlap ({self.chunk_overlap}) must be smaller than chunk_tokens "
-                f"({self.chunk_tokens})"
-            )
-        return self
-
-    # The usual OpenAI variables are respected when the newsbot-specific ones are unset.
-    @property
-    def resolved_llm_api_key(self) -> str | None:
-        return self.llm_api_key or os.environ.get("OPENAI_API_KEY")
-
-    @property
-    def resolved_llm_base_url(self) -> str | None:
-        return self.llm_base_url or os.environ.get("OPENAI_BASE_URL")
-
-    @property
-    def resolved_embedding_api_key(self) -> str | None:
-        return self.embedding_api_key or os.environ.get("OPENAI_API_KEY")
-
-    @property
-    def resolved_embedding_base_url(self) -> str | None:
-        return self.embedding_base_url or os.environ.get("OPENAI_BASE_URL")
-
-    @property
-    def resolved_models_dir(self) -> Path:
-        return self.models_dir or self.data_dir / "models"
+    threads: int = Field(
+        default=0, ge=0, description="CPU threads for the local models; 0 means all cores."
+    )
 
     @property
     def resolved_threads(self) -> int:
         return self.threads or os.cpu_count() or 1
 
 
+class TuningSettings(Group):
+    """Overrides of measured numbers, by the name their policy object gives them."""
+
+    model_config = _group_config("")
+
+    tuning: dict[str, float | bool] = Field(
+        default_factory=dict,
+        description="Overrides of measured numbers, as JSON: the ranking's keyword_weight, "
+        "recency_weight and recency_days (vectorstore/ranking.py), the answer check's "
+        "thresholds (bot/answer/grounding/policy.py) and time_phrases (search a question "
+        "that names a time inside that window first). For experiments: the defaults are "
+        "measured (BENCHMARKS.md).",
+    )
+
+
+GROUPS: dict[str, type[Group]] = {
+    "storage": StorageSettings,
+    "model": ModelSettings,
+    "embedder": EmbedderSettings,
+    "retrieval": RetrievalSettings,
+    "web": WebSettings,
+    "fetch": FetchSettings,
+    "limits": LimitsSettings,
+    "tuning": TuningSettings,
+}
+
+
+class Settings(BaseModel):
+    """newsbot's configuration, one group per concern (see the module docstring)."""
+
+    storage: StorageSettings
+    model: ModelSettings
+    embedder: EmbedderSettings
+    retrieval: RetrievalSettings
+    web: WebSettings
+    fetch: FetchSettings
+    limits: LimitsSettings
+    tuning: dict[str, float | bool]
+
+    def replace(self, **overrides: Any) -> Settings:
+        """These settings with some values replaced, by their flat names (`top_k=8`)."""
+        update: dict[str, Any] = {}
+        for key, value in overrides.items():
+            group, field = _locate(key)
+            if group == "tuning":
+                update["tuning"] = value
+            else:
+                current = update.get(group, getattr(self, group))
+                update[group] = current.model_copy(update={field: value})
+        return self.model_copy(update=update)
+
+
+def _flat_names() -> dict[str, tuple[str, str]]:
+    """Every setting's flat name (its variable without NEWSBOT_, lower case) -> (group, field)."""
+    return {
+        cls.env_name(field).removeprefix("NEWSBOT_").lower(): (group, field)
+        for group, cls in GROUPS.items()
+        for field in cls.model_fields
+    }
+
+
+def _locate(flat_name: str) -> tuple[str, str]:
+    try:
+        return _flat_names()[flat_name]
+    except KeyError:
+        raise ConfigError(f"unknown setting {flat_name!r}") from None
+
+
+def _refuse_moved() -> None:
+    from dotenv import dotenv_values
+
+    names = set(os.environ) | set(dotenv_values(".env") if Path(".env").is_file() else {})
+    for old, new in MOVED.items():
+        if old in names:
+            raise ConfigError(f"{old} is no longer read: use {new}")
+
+
 def get_settings(**overrides: Any) -> Settings:
-    """Read the settings from the environment and `.env`, with explicit overrides on top.
+    """Read the settings from the environment and `.env`, with explicit overrides (flat names
+    such as `data_dir`, `top_k`, `llm_provider`) on top.
 
     Raises:
-        ConfigError: when a value is malformed; the message names the variable.
+        ConfigError: when a value is malformed (the message names the variable), or a variable
+            that moved is still set (the message names its new spelling).
     """
-    from pydantic import ValidationError
+    _refuse_moved()
+    per_group: dict[str, dict[str, Any]] = {name: {} for name in GROUPS}
+    for key, value in overrides.items():
+        if value is not None:
+            group, field = _locate(key)
+            per_group[group][field] = value
+    built: dict[str, Any] = {}
+    for name, cls in GROUPS.items():
+        try:
+            built[name] = cls(**per_group[name])
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{_variable(cls, err['loc'])}: {err['msg']}" for err in exc.errors()
+            )
+            raise ConfigError(f"Invalid settings: {problems}") from exc
+    built["tuning"] = built["tuning"].tuning
+    return Settings(**built)
 
-    from newsbot.errors import ConfigError
 
-    clean = {key: value for key, value in overrides.items() if value is not None}
-    try:
-        return Settings(**clean)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"NEWSBOT_{'_'.join(str(p) for p in err['loc']).upper() or 'SETTINGS'}: {err['msg']}"
-            for err in exc.errors()
-        )
-        raise ConfigError(f"Invalid settings: {problems}") from exc
+def _variable(cls: type[Group], loc: tuple[int | str, ...]) -> str:
+    field = str(loc[0]) if loc else ""
+    if field in cls.model_fields:
+        return cls.env_name(field)
+    return field.upper() if field.startswith("NEWSBOT_") else f"NEWSBOT_{cls.PREFIX or ''}SETTINGS"

@@ -44,15 +44,15 @@ def build_web_app(
         build_assistant(settings, store, stoppable_http_client()),
         StoreLibrary(settings, store) if library else None,
         catalog=store,  # the header's "what it knows" line, with or without the Library tab
-        allowed_origins=settings.allowed_origins,
-        allowed_hosts=[*settings.allowed_hosts, *_bound_name(host)],
-        auth=settings.auth,
-        api_key=settings.api_key,
+        allowed_origins=settings.web.allowed_origins,
+        allowed_hosts=[*settings.web.allowed_hosts, *_bound_name(host)],
+        auth=settings.web.auth,
+        api_key=settings.web.api_key,
         examples=EXAMPLE_QUESTIONS,
-        max_upload_bytes=settings.max_input_bytes,
-        max_active_answers=settings.max_active_answers,
-        max_queued_questions=settings.max_queued_questions,
-        max_queue_wait=settings.max_queue_wait,
+        max_upload_bytes=settings.limits.max_input_bytes,
+        max_active_answers=settings.limits.max_active_answers,
+        max_queued_questions=settings.limits.max_queued_questions,
+        max_queue_wait=settings.limits.max_queue_wait,
         # Beside the article registry: shared by every replica when that is PostgreSQL.
         login_records=DatabaseLoginRecords(store.registry.database),
     )
@@ -77,12 +77,12 @@ def run_server(
     """
     from bot.web.server import check_exposure, is_loopback, serve
 
-    credentials = bool(settings.auth or settings.api_key)
+    credentials = bool(settings.web.auth or settings.web.api_key)
     check_exposure(host, credentials=credentials, public=public)
     library = library_allowed(host, credentials=credentials)
     if not library:
         log.warning("serving open on %s (--public): the Library tab is left out", host)
-    if not is_loopback(host) and not settings.allowed_hosts and not _bound_name(host):
+    if not is_loopback(host) and not settings.web.allowed_hosts and not _bound_name(host):
         log.warning(
             "only IP addresses and localhost are answered; set NEWSBOT_ALLOWED_HOSTS to the "
             'names clients use (e.g. ["news.example.com"])'
@@ -93,7 +93,7 @@ def run_server(
         host=host,
         port=port,
         on_ready=on_ready,
-        trusted_proxies=settings.trusted_proxies,
+        trusted_proxies=settings.web.trusted_proxies,
         quiet=quiet,
     )
 

@@ -19,7 +19,7 @@ from platformdirs import user_data_dir
 from bot.llm.local_server import LocalLLMServer, shared_server
 from bot.llm.model_files import ensure_default_model
 from newsbot.factories import answer_options
-from newsbot.settings import Settings
+from newsbot.settings import get_settings
 
 # Read at import: the autouse clean_environ fixture clears NEWSBOT_* before each test runs.
 TEST_MODELS_DIR = Path(
@@ -42,4 +42,4 @@ def assistant_options(**changes: Any) -> dict[str, Any]:
     """`Assistant`'s keyword arguments as `newsbot.factories.build_assistant` takes them from the
     default settings, over whole passages (`context_tokens` 0: what a test's passages say is what
     the model reads), with `changes` (`k=3`)."""
-    return {**answer_options(Settings(context_tokens=0)), **changes}
+    return {**answer_options(get_settings(context_tokens=0)), **changes}

@@ -17,8 +17,8 @@ from vectorstore.ranking import RankingPolicy
 from vectorstore.registry import ArticleRegistry
 from vectorstore.store import NewsStore
 
-HYBRID = RankingPolicy(keyword_weight=1.0)
-DENSE = RankingPolicy(keyword_weight=0.0)
+HYBRID = RankingPolicy(keyword_weight=1.0, recency_weight=0.0)
+DENSE = RankingPolicy(keyword_weight=0.0, recency_weight=0.0)
 
 
 @pytest.fixture(scope="module")

@@ -59,7 +59,7 @@ def _product(tmp_path: Path, articles: Path) -> tuple[Settings, NewsStore, Assis
     (the models folder is the test session's, whose server `local_llm` has started)."""
     settings = get_settings(data_dir=tmp_path / "data", models_dir=TEST_MODELS_DIR)
     store = build_store(settings)
-    ingest([str(articles)], store, tiktoken_cache_dir=settings.data_dir / "tiktoken")
+    ingest([str(articles)], store, tiktoken_cache_dir=settings.storage.data_dir / "tiktoken")
     return settings, store, build_assistant(settings, store)
 
 
@@ -70,7 +70,9 @@ def test_the_readme_question_names_the_three_areas(
     """The README's first question, with the product's defaults: migration control, police
     training and operations against fake visa networks."""
     settings, _, assistant = _product(tmp_path, articles)
-    assert assistant.context_tokens == settings.context_tokens > 0, "the default compact context"
+    assert assistant.context_tokens == settings.retrieval.context_tokens > 0, (
+        "the default compact context"
+    )
     agreed, _ = _ask(assistant, "What did Pakistan and the US agree on?", [])
     assert agreed.grounded, agreed.answer
     text = agreed.answer.lower()
@@ -85,10 +87,12 @@ def test_the_compact_context_keeps_the_areas_of_the_sample_article(tmp_path: Pat
     """Without the model: what the model reads for the README's question holds all three."""
     settings = get_settings(data_dir=tmp_path / "data")
     store = build_store(settings)
-    ingest([str(EXAMPLES_DIR)], store, tiktoken_cache_dir=settings.data_dir / "tiktoken")
+    ingest([str(EXAMPLES_DIR)], store, tiktoken_cache_dir=settings.storage.data_dir / "tiktoken")
     question = "What did Pakistan and the US agree on?"
-    passages = store.search(question, k=settings.top_k)
-    read = " ".join(p.text for p in compact_passages(passages, question, settings.context_tokens))
+    passages = store.search(question, k=settings.retrieval.top_k)
+    read = " ".join(
+        p.text for p in compact_passages(passages, question, settings.retrieval.context_tokens)
+    )
     for area in ("migration control", "police forces", "fake or fraudulent visas"):
         assert area in read, read
 

@@ -138,9 +138,9 @@ def test_prepare_cache_repairs_a_corrupt_file(tmp_path: Path) -> None:
 
 def test_one_set_of_chunking_defaults() -> None:
     from ingest.chunking import CHUNK_OVERLAP, CHUNK_TOKENS
-    from newsbot.settings import Settings
+    from newsbot.settings import RetrievalSettings
 
-    fields = Settings.model_fields
+    fields = RetrievalSettings.model_fields
     assert (fields["chunk_tokens"].default, fields["chunk_overlap"].default) == (
         CHUNK_TOKENS,
         CHUNK_OVERLAP,

@@ -276,7 +276,7 @@ def test_eval_end_to_end_resumes_and_embeds_nothing_twice(
             out_path=out,
             progress=False,
             corpus_file=corpus,
-            ingest_options={"tiktoken_cache_dir": settings.data_dir / "tiktoken"},
+            ingest_options={"tiktoken_cache_dir": settings.storage.data_dir / "tiktoken"},
             answering=whole_chunks(settings),
         )
 
@@ -383,7 +383,7 @@ def _sample_store(tmp_path: Path) -> Any:
 
     settings = get_settings()
     store = build_store(settings, collection="samples")
-    ingest([str(EXAMPLES_DIR)], store, tiktoken_cache_dir=settings.data_dir / "tiktoken")
+    ingest([str(EXAMPLES_DIR)], store, tiktoken_cache_dir=settings.storage.data_dir / "tiktoken")
     return store
 
 
@@ -564,7 +564,7 @@ def test_followups_suite_caches_the_products_drafts_and_rescores_without_the_mod
     store = build_store(settings, collection=COLLECTION)
     llm = make_chat_model("local", local_server_factory=lambda: local_llm)
     out = tmp_path / "followups.drafts.jsonl"
-    options = {"tiktoken_cache_dir": settings.data_dir / "tiktoken"}
+    options = {"tiktoken_cache_dir": settings.storage.data_dir / "tiktoken"}
     answering = whole_chunks(settings)
 
     first = run_followups(

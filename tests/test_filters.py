@@ -29,6 +29,7 @@ from bot.web.server import serving_in_thread
 from newsbot.errors import InputError
 from prompts import load_prompts
 from tests.fixtures_llm import assistant_options
+from tests.fixtures_store import HYBRID
 from vectorstore.client import make_chroma_client
 from vectorstore.embeddings import LocalMiniLMEmbeddings
 from vectorstore.records import ArticleMeta, ChunkText, Passage, SearchFilter
@@ -66,7 +67,8 @@ def put(store: NewsStore) -> None:
 
 def open_store(data_dir: Path, embedder: LocalMiniLMEmbeddings) -> NewsStore:
     registry = ArticleRegistry.for_collection(data_dir, "news")
-    return NewsStore(make_chroma_client(data_dir), "news", embedder, registry)
+    # No recency prior: these tests count the candidates a filter asks Chroma for.
+    return NewsStore(make_chroma_client(data_dir), "news", embedder, registry, ranking=HYBRID)
 
 
 @pytest.fixture

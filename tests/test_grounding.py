@@ -350,7 +350,7 @@ def test_a_claim_assembled_from_different_sentences_is_dropped() -> None:
     assert checked(wrong, question, [TALKS]) == REFUSAL
     right = "The union warned that a longer strike could follow in April [1]."
     assert checked(right, question, [TALKS]) == right
-    # The check can be turned off (NEWSBOT_GROUNDING='{"claim_window": 0}').
+    # The check can be turned off (NEWSBOT_TUNING='{"claim_window": 0}').
     off = GroundingPolicy(claim_window=0.0)
     assert checked(wrong, question, [TALKS], policy=off) == wrong
 

@@ -144,7 +144,7 @@ STORY = "The city council approved the new tram line after a long debate on Tues
 def test_recency_prefers_the_newer_of_two_equal_stories(
     open_store: Opener, embedder: Embeddings
 ) -> None:
-    store = open_store(embedder, RankingPolicy(0.5, recency_weight=4.0, recency_days=14))
+    store = open_store(embedder, RankingPolicy())
     store.put_articles(
         [article("older", "2023-01-10", STORY), article("newer", "2024-05-20", STORY)]
     )
@@ -158,7 +158,7 @@ def test_recency_prefers_the_newer_of_two_equal_stories(
 def test_recency_does_not_hide_an_older_story_that_answers(
     open_store: Opener, embedder: Embeddings
 ) -> None:
-    store = open_store(embedder, RankingPolicy(0.5, recency_weight=4.0, recency_days=14))
+    store = open_store(embedder, RankingPolicy())
     recent = [f"Weather today: sunny spells and {n} degrees in the afternoon." for n in range(10)]
     store.put_articles(
         [
@@ -172,9 +172,13 @@ def test_recency_does_not_hide_an_older_story_that_answers(
 
 def test_fusion_adds_reciprocal_ranks_and_a_soft_prior() -> None:
     both, dense_only, keyword_only = "both", "dense", "keyword"
-    order = fuse([dense_only, both], [keyword_only, both], {}, RankingPolicy(1.0))
+    order = fuse(
+        [dense_only, both], [keyword_only, both], {}, RankingPolicy(1.0, recency_weight=0.0)
+    )
     assert order[0] == both  # liked by both rankings
-    assert fuse([dense_only, both], [keyword_only, both], {}, RankingPolicy(0.0)) == [
+    assert fuse(
+        [dense_only, both], [keyword_only, both], {}, RankingPolicy(0.0, recency_weight=0.0)
+    ) == [
         dense_only,
         both,
     ]

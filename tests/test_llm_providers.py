@@ -230,13 +230,13 @@ def test_settings_resolve_openai_variables_into_the_request(
     def build() -> Any:
         s = get_settings()
         return make_chat_model(
-            s.llm_provider,
-            model=s.llm_model,
-            base_url=s.resolved_llm_base_url,
-            api_key=s.resolved_llm_api_key,
-            temperature=s.llm_temperature,
-            max_tokens=s.llm_max_tokens,
-            timeout=s.llm_timeout,
+            s.model.provider,
+            model=s.model.model,
+            base_url=s.model.resolved_base_url,
+            api_key=s.model.resolved_api_key,
+            temperature=s.model.temperature,
+            max_tokens=s.model.max_tokens,
+            timeout=s.model.timeout,
         )
 
     stream_text(build())

@@ -18,15 +18,17 @@ RRF_K: Final = 60
 
 @dataclass(frozen=True)
 class RankingPolicy:
-    """The weights of a hybrid search (see the module docstring); built from Settings.
+    """The weights of a hybrid search (see the module docstring).
 
     `keyword_weight` 0 makes the search dense only; `recency_weight` 0 turns the prior off.
-    `candidates` is how many chunks each ranking offers to the fusion, at least.
+    `candidates` is how many chunks each ranking offers to the fusion, at least. The defaults
+    were chosen on the tuning half of the mini questions and checked on the held-out half
+    (BENCHMARKS.md, ranking); `NEWSBOT_TUNING` overrides them by name.
     """
 
-    keyword_weight: float = 1.0
-    recency_weight: float = 0.0
-    recency_days: float = RRF_K
+    keyword_weight: float = 0.5
+    recency_weight: float = 4.0
+    recency_days: float = 14.0
     candidates: int = 30
 
 

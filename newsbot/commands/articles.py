@@ -75,9 +75,9 @@ def stats(obj: Context, as_json: bool) -> None:
         "articles": registry.count(),
         "chunks": registry.chunk_count(),
         "pending": len(registry.pending()),
-        "collection": settings.collection,
+        "collection": settings.storage.collection,
         "embedder": embedder_setting(settings),
-        "data_dir": str(settings.data_dir),
+        "data_dir": str(settings.storage.data_dir),
     }
     if as_json:
         click.echo(json.dumps(info, indent=2))

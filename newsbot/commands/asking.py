@@ -52,7 +52,7 @@ def ask(
     settings = obj.stored_settings()
     check_sources(sources, settings)
     if top_k is not None:
-        settings = settings.model_copy(update={"top_k": top_k})
+        settings = settings.replace(top_k=top_k)
     assistant = build_assistant(settings)
     asked = Question(question, as_of=as_of, filters=filters)
     if as_json:
@@ -147,8 +147,8 @@ def serve(obj: Context, host: str | None, port: int | None, public: bool, quiet:
     settings = obj.writable_settings()
     run_server(
         settings,
-        host=host or settings.host,
-        port=port if port is not None else settings.port,
+        host=host or settings.web.host,
+        port=port if port is not None else settings.web.port,
         public=public,
         quiet=quiet,
         # Said whatever the logging level: the URL to open (`make demo` shows nothing else).

@@ -43,12 +43,12 @@ class Context:
                 `--data-dir` would otherwise show an empty store and leave a folder behind).
         """
         settings = self.settings
-        if _store_is_local(settings) and not settings.data_dir.is_dir():
+        if _store_is_local(settings) and not settings.storage.data_dir.is_dir():
             import shlex
 
             from newsbot.errors import ConfigError
 
-            where = settings.data_dir
+            where = settings.storage.data_dir
             option = (
                 f" --data-dir {shlex.quote(str(where))}" if self.overrides.get("data_dir") else ""
             )
@@ -62,15 +62,15 @@ class Context:
         """The settings of a command that stores into the data dir: it is created if missing,
         and the command says so on stderr."""
         settings = self.settings
-        if not settings.data_dir.is_dir():
-            settings.data_dir.mkdir(parents=True)
-            click.echo(f"Created the data dir {settings.data_dir}", err=True)
+        if not settings.storage.data_dir.is_dir():
+            settings.storage.data_dir.mkdir(parents=True)
+            click.echo(f"Created the data dir {settings.storage.data_dir}", err=True)
         return settings
 
 
 def _store_is_local(settings: Settings) -> bool:
     """Whether the article registry lives in the data dir (no shared database)."""
-    return not settings.database_url
+    return not settings.storage.database_url
 
 
 pass_ctx = click.make_pass_decorator(Context)

@@ -28,7 +28,9 @@ def model_install(obj: Context) -> None:
     """
     from bot.llm.model_files import ensure_default_model
 
-    path = ensure_default_model(obj.settings.resolved_models_dir, progress=_show_model_progress)
+    path = ensure_default_model(
+        obj.settings.storage.resolved_models_dir, progress=_show_model_progress
+    )
     click.echo(f"Model ready: {path}")
 
 
@@ -67,17 +69,17 @@ def model_serve(obj: Context, host: str, port: int, parallel: int) -> None:
     from bot.web.server import is_loopback
 
     settings = obj.settings
-    key = settings.llm_api_key
+    key = settings.model.api_key
     if not key and not is_loopback(host):
         raise click.UsageError(
             f"newsbot model serve --host {host} would let anyone on the network use the model: "
             "set NEWSBOT_LLM_API_KEY (the replicas send the same), or serve on 127.0.0.1"
         )
-    path = resolve_model_path(settings.llm_model_path, settings.resolved_models_dir)
+    path = resolve_model_path(settings.model.model_path, settings.storage.resolved_models_dir)
     server = LocalLLMServer(
         path,
-        n_ctx=settings.llm_context_tokens,
-        threads=settings.resolved_threads,
+        n_ctx=settings.model.context_tokens,
+        threads=settings.limits.resolved_threads,
         host=host,
         port=port,
         parallel=parallel,

@@ -23,10 +23,10 @@ if TYPE_CHECKING:
 
 def _ingest_options(settings: Settings) -> dict[str, Any]:
     return {
-        "tiktoken_cache_dir": settings.data_dir / "tiktoken",
-        "chunk_tokens": settings.chunk_tokens,
-        "overlap": settings.chunk_overlap,
-        "max_bytes": settings.max_input_bytes,
+        "tiktoken_cache_dir": settings.storage.data_dir / "tiktoken",
+        "chunk_tokens": settings.retrieval.chunk_tokens,
+        "overlap": settings.retrieval.chunk_overlap,
+        "max_bytes": settings.limits.max_input_bytes,
     }
 
 
@@ -88,7 +88,7 @@ def run_eval_command(
     llm = build_llm(settings)
     common: dict[str, Any] = {
         "llm": llm,
-        "k": top_k or settings.top_k,
+        "k": top_k or settings.retrieval.top_k,
         "out_path": out,
         "model_name": llm.model_name,
         "ingest_options": _ingest_options(settings),

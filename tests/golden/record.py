@@ -94,7 +94,7 @@ class Recorder:
         from prompts import load_prompts
 
         self.settings = settings
-        self.k = settings.top_k
+        self.k = settings.retrieval.top_k
         self.prompts = load_prompts()
         self.llm = build_llm(settings)
         self.firsts: dict[tuple[str, str], dict[str, Any]] = {}
@@ -198,14 +198,14 @@ def followup_cases(rec: Recorder, half: str) -> Iterator[Recording]:
     )
     sources = [str(SAMPLES)] + ([str(corpus.SEED_DIR)] if half == "heldout" else [])
     # A data dir of their own: the mini corpus's ingest may hold the main store's write lock.
-    settings = rec.settings.model_copy(update={"data_dir": rec.settings.data_dir / "golden"})
+    settings = rec.settings.replace(data_dir=rec.settings.storage.data_dir / "golden")
     store = build_store(settings, collection=name)
     ingest(
         sources,
         store,
-        tiktoken_cache_dir=settings.data_dir / "tiktoken",
-        chunk_tokens=settings.chunk_tokens,
-        overlap=settings.chunk_overlap,
+        tiktoken_cache_dir=settings.storage.data_dir / "tiktoken",
+        chunk_tokens=settings.retrieval.chunk_tokens,
+        overlap=settings.retrieval.chunk_overlap,
     )
     seed_ids = set(corpus.read_shared_articles({"seed": set()}) if half == "heldout" else {})
     as_of = date.today()
@@ -266,13 +266,13 @@ def _note_run(settings: Any, rec: Recorder) -> None:
     under other settings may share the fixture; each run says from which case it recorded)."""
     current = {
         "model": _model_name(settings),
-        "provider": settings.llm_provider,
+        "provider": settings.model.provider,
         "k": rec.k,
-        "context_tokens": settings.context_tokens,
-        "chunk_tokens": settings.chunk_tokens,
-        "chunk_overlap": settings.chunk_overlap,
-        "temperature": settings.llm_temperature,
-        "max_tokens": settings.llm_max_tokens,
+        "context_tokens": settings.retrieval.context_tokens,
+        "chunk_tokens": settings.retrieval.chunk_tokens,
+        "chunk_overlap": settings.retrieval.chunk_overlap,
+        "temperature": settings.model.temperature,
+        "max_tokens": settings.model.max_tokens,
         "prompts_sha256": hashlib.sha256(
             "".join(t.text for _, t in sorted(rec.prompts.templates.items())).encode()
         ).hexdigest()[:12],
@@ -290,9 +290,9 @@ def _note_run(settings: Any, rec: Recorder) -> None:
 def _model_name(settings: Any) -> str:
     from bot.llm.model_files import DEFAULT_MODEL
 
-    if settings.llm_model:
-        return str(settings.llm_model)
-    return settings.llm_model_path.name if settings.llm_model_path else DEFAULT_MODEL.filename
+    if settings.model.model:
+        return str(settings.model.model)
+    return settings.model.model_path.name if settings.model.model_path else DEFAULT_MODEL.filename
 
 
 def main() -> None:
