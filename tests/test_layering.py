@@ -13,6 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 OURS = ("newsbot", "bot", "ingest", "prompts", "vectorstore")
+CORE = ("newsbot.errors", "newsbot.settings")
 
 # module prefix -> prefixes it may import (itself always allowed)
 RULES: dict[str, tuple[str, ...]] = {
@@ -33,8 +34,30 @@ RULES: dict[str, tuple[str, ...]] = {
     "bot.answer": ("prompts", "vectorstore", "newsbot.errors"),
     "bot.terminal": ("bot.answer", "newsbot.errors"),
     "bot.web": ("bot.answer", "vectorstore.records", "newsbot.errors"),
-    # entry points (cli, factories, web_entry, evaluation) wire everything together
-    "newsbot": OURS,
+    # newsbot's ground floor (core): errors and settings, above. Its upper floor (app), below:
+    # the adapters, the composition root, evaluation, the commands; each names what it wires.
+    "newsbot": (),  # newsbot/__init__.py: the package marker
+    "newsbot.article_list": ("ingest.cleaning", "ingest.dates", "vectorstore.records"),
+    "newsbot.login_records": ("bot.web", "vectorstore.database", "newsbot.errors"),
+    "newsbot.factories": CORE + ("bot.answer", "bot.llm", "prompts", "vectorstore"),
+    "newsbot.ingest_command": CORE + ("newsbot.factories", "ingest", "vectorstore"),
+    "newsbot.library": CORE + ("newsbot.ingest_command", "vectorstore"),
+    "newsbot.web_entry": CORE
+    + ("newsbot.factories", "newsbot.library", "newsbot.login_records", "bot.web"),
+    "newsbot.evaluation": CORE
+    + ("newsbot.factories", "bot.answer", "ingest", "prompts", "vectorstore"),
+    "newsbot.commands": CORE
+    + (
+        "newsbot.factories",
+        "newsbot.ingest_command",
+        "newsbot.article_list",
+        "newsbot.web_entry",
+        "newsbot.evaluation",
+        "bot",
+        "ingest.cleaning",
+        "vectorstore.records",
+    ),
+    "newsbot.cli": ("newsbot.commands", "newsbot.errors"),
 }
 
 
