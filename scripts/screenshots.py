@@ -69,7 +69,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     args.out.mkdir(parents=True, exist_ok=True)
 
-    models_dir = get_settings().resolved_models_dir  # the usual folder: no second model copy
+    # The usual folder: no second copy of the model.
+    models_dir = get_settings().storage.resolved_models_dir
     with tempfile.TemporaryDirectory(prefix="newsbot-shots-") as tmp:
         settings = get_settings(data_dir=Path(tmp), models_dir=models_dir)
         store = build_store(settings)

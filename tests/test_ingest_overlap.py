@@ -54,7 +54,7 @@ def article(folder: Path, name: str, title: str) -> Path:
 
 
 def _cache() -> dict[str, Any]:
-    return {"tiktoken_cache_dir": get_settings().data_dir / "tiktoken"}
+    return {"tiktoken_cache_dir": get_settings().storage.data_dir / "tiktoken"}
 
 
 def newsbot(*args: str) -> subprocess.Popen[str]:

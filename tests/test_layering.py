@@ -39,15 +39,26 @@ RULES: dict[str, tuple[str, ...]] = {
     "newsbot": (),  # newsbot/__init__.py: the package marker
     "newsbot.article_list": ("ingest.cleaning", "ingest.dates", "vectorstore.records"),
     "newsbot.login_records": ("bot.web", "vectorstore.database", "newsbot.errors"),
-    "newsbot.factories": CORE + ("bot.answer", "bot.llm", "prompts", "vectorstore"),
-    "newsbot.ingest_command": CORE + ("newsbot.factories", "ingest", "vectorstore"),
-    "newsbot.library": CORE + ("newsbot.ingest_command", "vectorstore"),
-    "newsbot.web_entry": CORE
-    + ("newsbot.factories", "newsbot.library", "newsbot.login_records", "bot.web"),
-    "newsbot.evaluation": CORE
-    + ("newsbot.factories", "bot.answer", "ingest", "prompts", "vectorstore"),
-    "newsbot.commands": CORE
-    + (
+    "newsbot.factories": (*CORE, "bot.answer", "bot.llm", "prompts", "vectorstore"),
+    "newsbot.ingest_command": (*CORE, "newsbot.factories", "ingest", "vectorstore"),
+    "newsbot.library": (*CORE, "newsbot.ingest_command", "vectorstore"),
+    "newsbot.web_entry": (
+        *CORE,
+        "newsbot.factories",
+        "newsbot.library",
+        "newsbot.login_records",
+        "bot.web",
+    ),
+    "newsbot.evaluation": (
+        *CORE,
+        "newsbot.factories",
+        "bot.answer",
+        "ingest",
+        "prompts",
+        "vectorstore",
+    ),
+    "newsbot.commands": (
+        *CORE,
         "newsbot.factories",
         "newsbot.ingest_command",
         "newsbot.article_list",
