@@ -15,7 +15,7 @@ overlap). Each article's kept sentences become one passage, in text order, with 
 in the article, so citations point at the very sentences the model read.
 The budget, the paragraph size and the leads were compared on realtimeqa-2022-mini and
 realtimeqa-2024-h1 by the share of questions whose answer text the context keeps, without the
-model (`scripts/bench_context.py`; BENCHMARKS.md, "What the model reads").
+model (`benchmarks/context.py`; BENCHMARKS.md, "What the model reads").
 """
 
 from __future__ import annotations
