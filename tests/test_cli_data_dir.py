@@ -16,6 +16,8 @@ import pytest
 
 from tests.conftest import EXAMPLES_DIR
 
+pytestmark = pytest.mark.server  # starts another process or a server
+
 COMMAND = "from newsbot.cli import main; main()"
 
 

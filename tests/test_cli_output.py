@@ -341,6 +341,7 @@ def serving(*options: str) -> Iterator[tuple[str, list[str]]]:
         output.close()
 
 
+@pytest.mark.server
 def test_serve_prints_the_url_to_open_at_the_default_log_level(clean_environ: Path) -> None:
     with serving() as (url, seen):
         assert httpx.get(url, timeout=30).status_code == 200  # the URL printed opens
@@ -368,6 +369,7 @@ def requests_logged(lines: list[str]) -> list[str]:
     return [line.strip() for line in lines if re.search(r'"(GET|POST|HEAD) /', line)]
 
 
+@pytest.mark.server
 def test_serve_logs_a_line_per_question_and_none_per_asset() -> None:
     with serving() as (url, seen):
         browse_and_ask(url)
@@ -376,6 +378,7 @@ def test_serve_logs_a_line_per_question_and_none_per_asset() -> None:
     assert '"POST /api/ask HTTP/1.1" 200' in logged[0]
 
 
+@pytest.mark.server
 def test_serve_quiet_logs_no_request_and_still_says_where_it_serves() -> None:
     with serving("--quiet") as (url, seen):
         browse_and_ask(url)

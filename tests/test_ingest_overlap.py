@@ -24,6 +24,8 @@ from ingest.pipeline import ingest
 from newsbot.factories import build_store
 from newsbot.settings import get_settings
 
+pytestmark = pytest.mark.server  # starts another process or a server
+
 WARNING = "interrupted mid-write"
 
 

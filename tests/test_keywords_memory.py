@@ -141,6 +141,7 @@ WRITER = textwrap.dedent(
 )
 
 
+@pytest.mark.server
 def test_writes_of_another_process_are_searched_at_once(
     open_store: Opener,
     embedder: Embeddings,

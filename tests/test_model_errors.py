@@ -23,6 +23,8 @@ from prompts import load_prompts
 from tests.fixtures_llm import assistant_options
 from vectorstore.records import Passage
 
+pytestmark = pytest.mark.server  # starts another process or a server
+
 
 class OnePassage:
     """A retriever that always finds the same passage, so the model is always asked."""

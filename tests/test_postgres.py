@@ -75,6 +75,7 @@ with AdvisoryLock.at(sys.argv[2], "news.ingest").hold(purpose="ingest"):
 """
 
 
+@pytest.mark.server
 def test_the_ingest_lock_spans_processes_and_dies_with_its_holder(database_url: str) -> None:
     with subprocess.Popen(
         [sys.executable, "-c", HOLDER, str(REPO), database_url], stdout=subprocess.PIPE, text=True

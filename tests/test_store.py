@@ -467,6 +467,7 @@ def kill_test_batch(
     return batch
 
 
+@pytest.mark.server
 def test_a_write_killed_with_sigkill_is_completed_by_the_next_run(
     open_store: OpenStore, tmp_path: Path
 ) -> None:

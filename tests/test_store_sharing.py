@@ -20,12 +20,16 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.conftest import MINI_DIR, REPO
 from tests.test_store import RATES, VISAS, OpenStore, chunks, embedder, meta, open_store
 from vectorstore.client import make_chroma_client
 from vectorstore.embeddings import LocalMiniLMEmbeddings
 from vectorstore.registry import ArticleRegistry
 from vectorstore.store import NewsStore
+
+pytestmark = pytest.mark.server  # starts another process or a server
 
 __all__ = ["embedder", "open_store"]  # fixtures used here
 

@@ -29,7 +29,10 @@ from bot.web.server import serving_in_thread
 from bot.web.stopping import stoppable_http_client
 from tests.test_web_limits import ANSWER, harbour_app
 
-pytestmark = pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning")
+pytestmark = [
+    pytest.mark.server,
+    pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning"),
+]
 
 PROMPT_SECONDS = 1.5
 """The model 'reads the prompt' this long before its first token (no bytes sent meanwhile)."""

@@ -30,7 +30,10 @@ from tests.fixtures_llm import assistant_options
 from tests.test_web_api import make_store
 from tests.web_events import gradio_event
 
-pytestmark = pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning")
+pytestmark = [
+    pytest.mark.server,
+    pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning"),
+]
 
 ANSWER = "The harbour council approved a budget for two new piers [1]."
 ARTICLE = (

@@ -37,7 +37,10 @@ from newsbot.web_entry import library_allowed
 from tests.test_web_api import ScriptedAssistant, make_store, store_library
 from tests.web_events import gradio_event
 
-pytestmark = pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning")
+pytestmark = [
+    pytest.mark.server,
+    pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning"),
+]
 
 USER, PASSWORD, KEY = "editor", "pa:ss word", "k3y-123"
 FOREIGN = "http://news.example.org"

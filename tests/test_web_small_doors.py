@@ -23,7 +23,10 @@ from newsbot.errors import ConfigError
 from tests.test_web_api import ScriptedAssistant, make_store, store_library
 from tests.web_events import gradio_event
 
-pytestmark = pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning")
+pytestmark = [
+    pytest.mark.server,
+    pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning"),
+]
 
 USER, PASSWORD = "editor", "s3cret pass"
 UPLOAD_AGE = 2
