@@ -66,11 +66,13 @@ def run_server(
     public: bool = False,
     on_ready: Callable[[str], None] | None = None,
     quiet: bool = False,
+    on_allowed: Callable[[], object] | None = None,
 ) -> None:
     """Serve until interrupted; the local model loads on the first question.
 
     `on_ready` receives the line saying where it serves, once it listens; `quiet` logs no
-    request, only warnings and errors.
+    request, only warnings and errors; `on_allowed` runs once the exposure check has passed
+    (the CLI creates the data dir there, so a refused start leaves nothing behind).
 
     Raises:
         ConfigError: for an open app (no credential) on a network address without `public`.
@@ -79,6 +81,8 @@ def run_server(
 
     credentials = bool(settings.web.auth or settings.web.api_key)
     check_exposure(host, credentials=credentials, public=public)
+    if on_allowed is not None:
+        on_allowed()
     library = library_allowed(host, credentials=credentials)
     if not library:
         log.warning("serving open on %s (--public): the Library tab is left out", host)

@@ -82,3 +82,12 @@ def test_ingest_creates_the_data_dir_and_says_so_once(tmp_path: Path) -> None:
     stats = newsbot("--data-dir", str(where), "stats")
     assert stats.returncode == 0, stats.stderr
     assert "articles: 1" in stats.stdout
+
+
+def test_a_serve_refused_for_its_exposure_creates_no_data_dir(tmp_path: Path) -> None:
+    where = tmp_path / "fresh"
+    result = newsbot("--data-dir", str(where), "serve", "--host", "0.0.0.0")
+    assert result.returncode == 1
+    assert "--public" in result.stderr  # the exposure refusal, which names its way out
+    assert "Created" not in result.stderr
+    assert not where.exists()

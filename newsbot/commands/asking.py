@@ -144,13 +144,14 @@ def serve(obj: Context, host: str | None, port: int | None, public: bool, quiet:
     """
     from newsbot.web_entry import run_server
 
-    settings = obj.writable_settings()
+    settings = obj.settings
     run_server(
         settings,
         host=host or settings.web.host,
         port=port if port is not None else settings.web.port,
         public=public,
         quiet=quiet,
+        on_allowed=obj.writable_settings,
         # Said whatever the logging level: the URL to open (`make demo` shows nothing else).
         on_ready=lambda line: click.echo(line, err=True),
     )
