@@ -4,6 +4,16 @@ trafilatura finds the article body, title, publication date (from the page's mar
 guessing from the text), canonical url and site name. `fragment_to_text` turns the small HTML
 snippets that feeds carry into plain text with paragraph breaks.
 
+The source (site name) is, in order: `<meta property="og:site_name">`; the site suffix of the
+page's `<title>` ("Headline | Site", "Headline - Site", "Headline — Site": the part after the last
+separator), taken only when the rest is the headline the page states elsewhere (og:title,
+twitter:title, an `<h1>`), or the suffix is the og:site_name or spells the page's domain; the
+publisher the page's other metadata names (trafilatura: publisher meta, JSON-LD); else the domain
+of the page's url (`build_article`). trafilatura alone takes a `<title>` part as the site name only
+when it holds a dot ("example.com", but also "St. Louis votes"), and when nothing else names the
+headline it keeps the `<title>`'s first part ("Pakistan - US talks end with deal" becomes
+"Pakistan"): here the title is the whole `<title>` unless its suffix is a confirmed site name.
+
 A page nested deeper than the HTML parser reads (libxml2 stops at 255 levels) is refused with that
 reason rather than "no article text". trafilatura's own log lines (it logs ordinary outcomes such
 as "discarding data" as warnings) are kept for `-vv`: the loader reports each page's problem once.
@@ -15,13 +25,21 @@ import logging
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import lxml.html
 import trafilatura
 from lxml import etree
+from trafilatura.metadata import examine_title_element
 from trafilatura.utils import load_html as parse_page
 
-from ingest.article import Article, ArticleInputError, InputProblem, build_article
+from ingest.article import (
+    Article,
+    ArticleInputError,
+    InputProblem,
+    build_article,
+    source_from_url,
+)
 from ingest.loaders.reading import decode_text, nul_reason
 
 logger = logging.getLogger(__name__)
@@ -33,6 +51,21 @@ _HTML_PER_TEXT = 20
 _PARSER_DEPTH = 255
 _CHATTY_LOGGERS = ("trafilatura", "htmldate", "courlan", "justext")
 
+# A site suffix: the part after the last of these separators (spaces around; a colon is not one,
+# "Site: Headline" names the site first).
+_SEPARATORS = (
+    "|\u2013\u2014\u00b7\u2022\u00bb"  # bar, en dash, em dash, middle dot, bullet, guillemet
+)
+_TITLE_SUFFIX = re.compile(
+    rf"^(?P<head>.+)\s+(?:[-{_SEPARATORS}]|::)\s+(?P<tail>[^{_SEPARATORS}]+?)$"
+)
+_SITE_NAME_MAX = 60
+_HEADLINE_META = (
+    './/head/meta[@property="og:title"]/@content',
+    './/head/meta[@name="twitter:title"]/@content',
+    './/head/meta[@property="twitter:title"]/@content',
+)
+_OG_SITE_NAME = './/head/meta[@property="og:site_name"]/@content'
 _CHARSET = re.compile(rb"<meta[^>]+charset=[\"']?([\w-]+)", re.IGNORECASE)
 _WHITESPACE = re.compile(r"\s+")
 _BLOCK_TAGS = {
@@ -126,17 +159,86 @@ def read_html(
     text = getattr(doc, "text", None) if doc is not None else None
     if not text:
         raise ArticleInputError(origin, "no article text found in the HTML page")
+    page_url = getattr(doc, "url", None) or url
+    title, source = _title_and_source(
+        tree, getattr(doc, "title", None), getattr(doc, "sitename", None), page_url
+    )
     article, problems = build_article(
         origin=origin,
         text=text,
-        title=getattr(doc, "title", None),
-        url=getattr(doc, "url", None) or url,
-        source=getattr(doc, "sitename", None),
+        title=title,
+        url=page_url,
+        source=source,
         published=getattr(doc, "date", None),
         max_chars=max_chars,
     )
     yield article
     yield from problems
+
+
+def _squash(value: str) -> str:
+    """A name compared loosely: lower case, letters and digits only."""
+    return re.sub(r"\W+", "", value.casefold())
+
+
+def _names_domain(name: str, url: str | None) -> bool:
+    """Whether a site name spells the url's domain: a label of its host before the top-level one,
+    whole ("Harbour Gazette", harbourgazette.example) or as its first word ("BBC News", bbc.co.uk).
+    """
+    squashed = _squash(name)
+    labels = [_squash(label) for label in source_from_url(url or "").split(".")[:-1]]
+    return any(len(label) >= 3 and squashed.startswith(label) for label in labels)
+
+
+def _url_site(url: str | None) -> str:
+    """trafilatura's site name for a url it has nothing better for: the host with its port."""
+    return re.sub(r"^(?:www|w\d+)\.", "", urlsplit(url or "").netloc.lower())
+
+
+def _title_and_source(
+    tree: lxml.html.HtmlElement | None,
+    extracted_title: str | None,
+    extracted_site: str | None,
+    url: str | None,
+) -> tuple[str | None, str | None]:
+    """The headline and the site name of a page (see the module's docstring for the order).
+
+    `extracted_title` and `extracted_site` are trafilatura's readings, `url` the page's url.
+    """
+    if tree is None:
+        return extracted_title, extracted_site
+    page_title, *split = examine_title_element(tree)
+    og_site = next((str(v).strip() for v in tree.xpath(_OG_SITE_NAME) if str(v).strip()), "")
+    headlines = [str(v) for path in _HEADLINE_META for v in tree.xpath(path)]
+    headlines += [str(h1.text_content()) for h1 in tree.iter("h1")]
+    if extracted_title and extracted_title not in split:  # not trafilatura's cut of <title>
+        headlines.append(extracted_title)
+    known = {_squash(h) for h in headlines if _squash(h)}
+    title = extracted_title
+    cuts = {_squash(page_title), *(_squash(part) for part in split if part)}
+    suffix = ""
+    if match := _TITLE_SUFFIX.match(page_title):
+        head, tail = match["head"].strip(), match["tail"].strip()
+        site_like = len(tail) <= _SITE_NAME_MAX and len(tail.split()) <= 8
+        # The page's headline is the <title> less the suffix (and not the whole <title>).
+        headline_less = _squash(head) in known and _squash(page_title) not in known
+        named = _squash(tail) == _squash(og_site) or _names_domain(tail, url)
+        if site_like and (headline_less or named):
+            suffix = tail
+            if not title or _squash(title) in cuts:  # the whole <title>, or trafilatura's cut
+                title = head
+    # No title, or trafilatura's cut of <title> at a separator nothing confirms: the whole <title>.
+    cut = not title or (title in split and _squash(title) not in known)
+    if not suffix and page_title and cut:
+        title = page_title
+    from_metadata = extracted_site or ""
+    if (
+        from_metadata in split
+        or "://" in from_metadata
+        or from_metadata.lower() in (source_from_url(url or ""), _url_site(url))
+    ):
+        from_metadata = ""  # trafilatura's reading of <title> or of the url: decided here instead
+    return title, og_site or suffix or from_metadata or None
 
 
 def fragment_to_text(fragment: str) -> str:
