@@ -4,16 +4,32 @@ articles written for it (tests/related_stories.py)."""
 from __future__ import annotations
 
 import hashlib
+import io
+import itertools
+import json
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage
 
+from bot.answer.assistant import Assistant, Question
+from bot.answer.grounding import REFUSAL
+from bot.answer.result import AnswerResult
+from bot.terminal import run_chat
+from bot.web import build_app
+from bot.web.chat import answer_messages, history_turns
+from bot.web.render import related_html
+from prompts import load_prompts
+from tests.fixtures_llm import assistant_options
 from tests.related_stories import ALL, BRIDGE, RECALL, STRIKE
 from vectorstore.client import make_chroma_client
 from vectorstore.database import open_database
 from vectorstore.embeddings import LocalMiniLMEmbeddings
-from vectorstore.records import ArticleMeta, ChunkText
+from vectorstore.records import ArticleMeta, ChunkText, RelatedArticle
 from vectorstore.registry import ArticleRegistry
 from vectorstore.store import NewsStore
 
@@ -94,3 +110,114 @@ def test_an_article_stored_twice_is_shown_once(
     found = store.related(["recall-2"], k=3)
     assert sorted(ids(found)) in (["recall-1", "recall-3"], ["recall-1-copy", "recall-3"])
     assert "recall-1-copy" not in ids(store.related(["recall-1"], k=3))  # its own copy
+
+
+# --- under an answer: the assistant, the API, the terminal, the web --------------------------
+
+QUESTION = "How many vehicles a day crossed the Marrow Street bridge?"
+GROUNDED = "The crossing was used by about 18,000 vehicles a day [1]."
+ANSWER_DAY = date(2026, 3, 31)
+
+
+def assistant_saying(store: NewsStore, text: str) -> Assistant:
+    llm = GenericFakeChatModel(messages=itertools.repeat(AIMessage(content=text)))
+    return Assistant(store, llm, load_prompts(), **assistant_options(k=3))
+
+
+def test_a_grounded_answer_carries_more_on_its_story(store: NewsStore) -> None:
+    result = assistant_saying(store, GROUNDED).ask(Question(QUESTION, as_of=ANSWER_DAY))
+
+    assert result.grounded, result.refused_by
+    assert [s.article_id for s in result.sources] == ["bridge-1"]
+    # bridge-4 (May) is after the answer's date; the cited article is not repeated.
+    assert ids(result.related) == ["bridge-3", "bridge-2"]
+    assert "related_s" in result.timings
+    assert result.to_dict()["related"][0] == {
+        "article_id": "bridge-3",
+        "title": BRIDGE[2][1],
+        "url": "https://news.example/bridge-3",
+        "source": "Brackwater Courier",
+        "published": "2026-03-12",
+        "similarity": result.related[0].similarity,
+    }
+
+
+def test_a_refusal_has_no_more_on_the_story(store: NewsStore) -> None:
+    result = assistant_saying(store, REFUSAL).ask(Question(QUESTION, as_of=ANSWER_DAY))
+
+    assert not result.grounded
+    assert result.related == []
+
+
+def test_the_api_returns_related_in_the_result_and_the_stream(store: NewsStore) -> None:
+    client = TestClient(
+        build_app(assistant_saying(store, GROUNDED)), base_url="http://127.0.0.1:7860"
+    )
+    body = {"question": QUESTION, "as_of": ANSWER_DAY.isoformat()}
+
+    reply = client.post("/api/ask", json=body).json()
+    assert [a["article_id"] for a in reply["related"]] == ["bridge-3", "bridge-2"]
+
+    stream = client.post("/api/ask/stream", json=body).text
+    result = json.loads(stream.strip().split("\n\n")[-1].split("data: ", 1)[1])
+    assert [a["title"] for a in result["related"]] == [BRIDGE[2][1], BRIDGE[1][1]]
+
+
+def test_the_terminal_prints_more_on_the_story_under_the_sources(store: NewsStore) -> None:
+    out = io.StringIO()
+    run_chat(
+        assistant_saying(store, GROUNDED),
+        io.StringIO(QUESTION + "\n"),
+        out,
+        is_tty=False,
+        as_of=ANSWER_DAY,
+    )
+    text = out.getvalue()
+    assert text.index("Sources:") < text.index("More on this story:")
+    below = text.split("More on this story:", 1)[1].strip().splitlines()
+    assert below[:2] == [
+        f"- {BRIDGE[2][1]} (Brackwater Courier, 2026-03-12) https://news.example/bridge-3",
+        f"- {BRIDGE[1][1]} (Oss Valley News, 2026-03-05)",
+    ]
+
+    json_out = io.StringIO()
+    run_chat(
+        assistant_saying(store, GROUNDED),
+        io.StringIO(QUESTION + "\n"),
+        json_out,
+        is_tty=False,
+        json_mode=True,
+        as_of=ANSWER_DAY,
+    )
+    related = json.loads(json_out.getvalue())["related"]
+    assert [a["article_id"] for a in related] == ["bridge-3", "bridge-2"]
+
+
+def test_the_web_shows_more_on_the_story_escaped() -> None:
+    hostile = RelatedArticle(
+        article_id="x",
+        title='<img src=x onerror="alert(1)"> Bridge',
+        url="javascript:alert(1)",
+        source="<b>Site</b>",
+        published="2026-03-12T08:00:00",
+        similarity=0.7,
+    )
+    safe = replace(hostile, title="Ferry & bridge", url="https://news.example/a?b=1&c=2")
+    block = related_html([hostile, safe])
+
+    assert "<img" not in block
+    assert "<b>" not in block
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt; Bridge" in block
+    assert 'href="javascript' not in block
+    assert '<a href="https://news.example/a?b=1&amp;c=2"' in block
+    assert "Ferry &amp; bridge" in block
+    assert "2026-03-12" in block
+    assert "08:00" not in block
+    assert related_html([]) == ""
+
+    result = AnswerResult(GROUNDED, [], True, QUESTION, QUESTION, "2026-03-31", related=[safe])
+    messages = answer_messages(result)
+    assert messages[-1]["metadata"] == {"title": "More on this story (1)"}
+    assert messages[-1]["content"] == related_html([safe])
+    # Not part of the conversation a follow-up is read with: only the answer is.
+    assert history_turns(messages) == [{"role": "assistant", "content": GROUNDED}]
