@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import openai
 from langchain_core.language_models import BaseChatModel
@@ -49,6 +49,7 @@ __all__ = ["Assistant", "PassageRetriever", "Question", "RelatedFinder"]
 logger = logging.getLogger(__name__)
 
 
+@runtime_checkable
 class RelatedFinder(Protocol):
     """What "more on this story" needs from a store: `NewsStore.related` has this shape."""
 
@@ -115,8 +116,8 @@ class Assistant:
         self.time_windows = time_windows
         self.condense_follow_ups = condense_follow_ups
         self.policy = policy or GroundingPolicy()
-        if related is None and callable(getattr(retriever, "related", None)):
-            related = retriever  # type: ignore[assignment]  # a NewsStore
+        if related is None and isinstance(retriever, RelatedFinder):
+            related = retriever  # a NewsStore
         self.related = related
         self.related_k = related_k
         self.condense = build_condense(llm, prompts)
