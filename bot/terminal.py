@@ -49,8 +49,8 @@ def printable(text: str, keep: str = "") -> str:
 
 def format_sources(result: AnswerResult) -> str:
     """The sources as lines "[n] title (source, date) url", each followed by the passage text
-    the answer rests on (the check's quotes, at most 300 characters each), or why there are
-    none."""
+    the answer rests on (the check's quotes, at most 300 characters each), then more on the
+    story as lines "- title (source, date) url"; or why there are no sources."""
     if not result.sources:
         return "No sources: the stored articles don't answer this."
     lines = ["Sources:"]
@@ -63,6 +63,13 @@ def format_sources(result: AnswerResult) -> str:
             flat = " ".join(quote.split())
             flat = flat if len(flat) <= 300 else flat[:299] + "…"
             lines.append(printable(f"    \u201c{flat}\u201d"))
+    if result.related:
+        lines.append("More on this story:")
+        for article in result.related:
+            when = (article.published or "")[:10] or "date unknown"
+            origin = ", ".join(part for part in (article.source, when) if part)
+            line = f"- {article.title or 'Untitled'} ({origin}) {article.url}".rstrip()
+            lines.append(printable(line))
     return "\n".join(lines)
 
 

@@ -2,8 +2,8 @@
 
 `ArticleMeta` and `ChunkText` go in (built by the ingest pipeline from an `ingest.article.Article`),
 `ArticleRow` comes out of the article registry, `KeywordChunk` is a row of the keyword index,
-`Passage` is one retrieved chunk, and `SearchFilter` narrows a search to a date range and some
-sources.
+`Passage` is one retrieved chunk, `RelatedArticle` an article about the same story as others, and
+`SearchFilter` narrows a search to a date range and some sources.
 """
 
 from __future__ import annotations
@@ -83,6 +83,22 @@ class Passage:
     score: float
     chunk_index: int
     rank: int = 0
+
+
+@dataclass(frozen=True)
+class RelatedArticle:
+    """A stored article about the same story as some others (`NewsStore.related`).
+
+    `similarity` is the cosine similarity of its nearest chunk to the nearest of the others'
+    (the mean of each one's chunk vectors); `published` is an ISO date string or None.
+    """
+
+    article_id: str
+    title: str
+    url: str
+    source: str
+    published: str | None
+    similarity: float
 
 
 @dataclass(frozen=True)

@@ -189,6 +189,11 @@ class ArticleRegistry:
             for article_id, published, source in self._rows_of("published, source", article_ids)
         }
 
+    def rows(self, article_ids: Iterable[str]) -> dict[str, ArticleRow]:
+        """`{article_id: row}` of the ids that have a row (pending or done)."""
+        columns = _COLUMNS.split(", ", 1)[1]
+        return {str(r[0]): ArticleRow(*r) for r in self._rows_of(columns, article_ids)}
+
     def chunk_counts(self, keep: Callable[[int, str], bool]) -> list[tuple[str, int]]:
         """`(article_id, n_chunks)` of the articles whose (day, source) `keep` accepts."""
         rows = self._query(

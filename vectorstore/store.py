@@ -31,9 +31,11 @@ from vectorstore.records import (
     ChunkText,
     KeywordChunk,
     Passage,
+    RelatedArticle,
     SearchFilter,
 )
 from vectorstore.registry import ArticleRegistry
+from vectorstore.related import related_articles
 from vectorstore.search import Searcher
 from vectorstore.sharing import NewsCollection, file_name
 
@@ -246,6 +248,16 @@ class NewsStore:
         # relevance alone decides, so the recency prior is for open-ended searches only.
         as_of = None if filters and filters.since else day_number(published_before or date.today())
         return self._searcher.search(query, k, where, as_of)
+
+    def related(
+        self, article_ids: Sequence[str], k: int = 3, as_of: date | None = None
+    ) -> list[RelatedArticle]:
+        """Up to `k` other stored articles about the same story as `article_ids` (their nearest
+        neighbours by the stored chunk vectors, close enough to be the same story: see
+        `vectorstore.related`), newest first; none published after `as_of`. Embeds nothing.
+        """
+        last_day = day_number(as_of) if as_of is not None else None
+        return related_articles(self._chroma, self.registry, article_ids, k, last_day)
 
     def _where(self, published_before: date | None, filters: SearchFilter) -> Any:
         """The `ChunkFilter` of a search (None: none); `_NOTHING` when no stored source is asked

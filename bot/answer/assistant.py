@@ -18,7 +18,8 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Any
+from datetime import date
+from typing import Any, Protocol, runtime_checkable
 
 import openai
 from langchain_core.language_models import BaseChatModel
@@ -41,11 +42,20 @@ from bot.answer.question import Question, question_window
 from bot.answer.result import AnswerResult, RetrievedPassage, Source
 from newsbot.errors import ModelError
 from prompts import Prompts
-from vectorstore.records import Passage
+from vectorstore.records import Passage, RelatedArticle
 
-__all__ = ["Assistant", "PassageRetriever", "Question"]
+__all__ = ["Assistant", "PassageRetriever", "Question", "RelatedFinder"]
 
 logger = logging.getLogger(__name__)
+
+
+@runtime_checkable
+class RelatedFinder(Protocol):
+    """What "more on this story" needs from a store: `NewsStore.related` has this shape."""
+
+    def related(
+        self, article_ids: Sequence[str], k: int = 3, as_of: date | None = None
+    ) -> list[RelatedArticle]: ...
 
 
 @dataclass
@@ -77,7 +87,9 @@ class Assistant:
     settings): `k` passages per question, `max_history_chars` of recent history read with a
     follow-up, `context_tokens` of passage text (0: the passages whole), `time_windows` to search
     the time a question names first, `condense_follow_ups` to have the model rewrite a follow-up,
-    and the answer check's `policy` (None: its measured defaults).
+    the answer check's `policy` (None: its measured defaults), and `related_k` articles of more
+    on the story under a grounded answer, from `related` (None: the retriever, when it has a
+    `related` method; 0: none).
     """
 
     def __init__(
@@ -92,6 +104,8 @@ class Assistant:
         time_windows: bool,
         condense_follow_ups: bool,
         policy: GroundingPolicy | None = None,
+        related: RelatedFinder | None = None,
+        related_k: int = 3,
     ) -> None:
         self.retriever = retriever
         self.llm = llm
@@ -102,6 +116,10 @@ class Assistant:
         self.time_windows = time_windows
         self.condense_follow_ups = condense_follow_ups
         self.policy = policy or GroundingPolicy()
+        if related is None and isinstance(retriever, RelatedFinder):
+            related = retriever  # a NewsStore
+        self.related = related
+        self.related_k = related_k
         self.condense = build_condense(llm, prompts)
         self.answer = build_answer(llm, prompts)
         self.second_look = build_second_look(llm, prompts)
@@ -168,6 +186,7 @@ class Assistant:
         if not checked.grounded:
             logger.info("answer refused by %s: %r", checked.refused_by, run.draft)
             yield run.shown(checked.text)
+        related = self._related(run, as_of) if checked.grounded else []
         run.timings["total_s"] = time.perf_counter() - started
         yield AnswerDone(
             AnswerResult(
@@ -186,10 +205,26 @@ class Assistant:
                 retrieved=_ranked(retrieval.passages),
                 second_look=second_look,
                 refused_by=checked.refused_by,
+                related=related,
                 draft=run.draft,
                 verdicts=run.verdicts + checker.verdicts,
             )
         )
+
+    def _related(self, run: _Run, as_of: date) -> list[RelatedArticle]:
+        """More on the story of the cited articles (no model call, no embedding); a failure
+        costs the list, never the answer."""
+        cited = [source.article_id for source in run.sources]
+        if self.related is None or self.related_k < 1 or not cited:
+            return []
+        started = time.perf_counter()
+        try:
+            found = self.related.related(cited, k=self.related_k, as_of=as_of)
+        except Exception:
+            logger.warning("Finding more on the story failed", exc_info=True)
+            found = []
+        run.timings["related_s"] = time.perf_counter() - started
+        return found
 
     def ask(self, question: Question) -> AnswerResult:
         """Answer one question (the result of `stream`)."""

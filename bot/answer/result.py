@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from bot.answer.grounding.checks import SentenceVerdict
+from vectorstore.records import RelatedArticle
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,8 @@ class AnswerResult:
         second_look: True when the model refused at first and `answer` comes from asking it
             once more over the same passages (see `bot.answer.chain.build_second_look`).
         refused_by: the name of the check that turned the answer into the refusal, or None.
+        related: more on the story: other stored articles about what the cited ones report,
+            newest first (`NewsStore.related`); none for a refusal.
         draft: the model's raw text that was checked (the second look's, after one); debug only.
         verdicts: the check's decision on each sentence of the draft; debug only.
     """
@@ -91,6 +94,7 @@ class AnswerResult:
     retrieved: list[RetrievedPassage] = field(default_factory=list)
     second_look: bool = False
     refused_by: str | None = None
+    related: list[RelatedArticle] = field(default_factory=list)
     draft: str = ""
     verdicts: list[SentenceVerdict] = field(default_factory=list)
 

@@ -21,12 +21,19 @@ from bot.answer.history import ChatTurn
 from bot.answer.question import Question
 from bot.answer.result import AnswerResult
 from bot.web.filter_row import page_filter
-from bot.web.render import answer_markdown, plain_answer, result_markdown, result_sources_html
+from bot.web.render import (
+    answer_markdown,
+    plain_answer,
+    related_html,
+    result_markdown,
+    result_sources_html,
+)
 from newsbot.errors import NewsbotError
 
 log = logging.getLogger(__name__)
 
 SOURCES_TITLE = "Sources"
+RELATED_TITLE = "More on this story"
 """Title of the collapsible block under each answer; such blocks are not sent back as history."""
 
 Message = dict[str, Any]
@@ -92,7 +99,8 @@ def progress_message(searched: Searched | None = None) -> Message:
 
 
 def answer_messages(result: AnswerResult) -> list[Message]:
-    """The final chat messages for one answer: the checked text, then its sources (if any).
+    """The final chat messages for one answer: the checked text, then its sources and more on
+    the story (each if any).
 
     The text's `[n]` link to the sources; while it streams they are still plain (the sources
     come with the end of the answer).
@@ -105,6 +113,15 @@ def answer_messages(result: AnswerResult) -> list[Message]:
                 "role": "assistant",
                 "content": sources,
                 "metadata": {"title": f"{SOURCES_TITLE} ({len(result.sources)})"},
+            }
+        )
+    related = related_html(result.related)
+    if related:
+        messages.append(
+            {
+                "role": "assistant",
+                "content": related,
+                "metadata": {"title": f"{RELATED_TITLE} ({len(result.related)})"},
             }
         )
     return messages

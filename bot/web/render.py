@@ -24,6 +24,7 @@ from collections.abc import Sequence
 
 from bot.answer.links import plain_links
 from bot.answer.result import AnswerResult, Source
+from vectorstore.records import RelatedArticle
 
 PASSAGE_CHARS = 2000
 """Longest passage quoted under an answer (a chunk is ~200 tokens); longer ones end in "…"."""
@@ -130,24 +131,33 @@ def passage_html(passage: str, quotes: Sequence[tuple[int, int]] = ()) -> str:
     return shown.replace("\0", "<mark>").replace("\1", "</mark>")
 
 
+def _heading(title: str, url: str) -> str:
+    """An article's title, escaped: a link to its url when that is http(s), else in bold with
+    the url beside it as text."""
+    shown = html.escape(_one_line(title, 300) or "(untitled)")
+    url = url.strip()
+    if is_web_url(url):
+        return (
+            f'<a href="{html.escape(url, quote=True)}" target="_blank" '
+            f'rel="noopener noreferrer nofollow">{shown}</a>'
+        )
+    heading = f"<strong>{shown}</strong>"
+    if url:
+        heading += f' <span class="nb-url">{html.escape(_one_line(url, 200))}</span>'
+    return heading
+
+
+def _meta(source: str, published: str | None) -> str:
+    """ "source · date", escaped ("" when neither is known)."""
+    details = [html.escape(_one_line(part, 120)) for part in (source, short_date(published))]
+    return " · ".join(part for part in details if part)
+
+
 def source_html(source: Source, key: str = "") -> str:
     """One numbered source: linked title, source name, date and the passage with its quotes
     marked, all escaped; with the answer's `key`, the target of that answer's `[n]` links."""
-    title = html.escape(_one_line(source.title, 300) or "(untitled)")
-    url = source.url.strip()
-    if is_web_url(url):
-        heading = (
-            f'<a href="{html.escape(url, quote=True)}" target="_blank" '
-            f'rel="noopener noreferrer nofollow">{title}</a>'
-        )
-    else:
-        heading = f"<strong>{title}</strong>"
-        if url:
-            heading += f' <span class="nb-url">{html.escape(_one_line(url, 200))}</span>'
-    details = [
-        html.escape(_one_line(part, 120)) for part in (source.source, short_date(source.published))
-    ]
-    meta = " · ".join(part for part in details if part)
+    heading = _heading(source.title, source.url)
+    meta = _meta(source.source, source.published)
     passage = passage_html(source.passage, source.quotes)
     anchor = f' id="{source_anchor(key, source.n)}"' if key else ""
     return (
@@ -169,3 +179,19 @@ def sources_html(sources: Sequence[Source], key: str = "") -> str:
 def result_sources_html(result: AnswerResult) -> str:
     """A finished answer's Sources block: link targets for its `[n]`, quotes marked."""
     return sources_html(result.sources, answer_key(result))
+
+
+def related_html(related: Sequence[RelatedArticle]) -> str:
+    """More on the story: a list of linked titles with source and date, all escaped; "" if
+    none."""
+    if not related:
+        return ""
+    items = []
+    for article in related:
+        meta = _meta(article.source, article.published)
+        items.append(
+            f'<li class="nb-related-item">{_heading(article.title, article.url)}'
+            + (f' <span class="nb-meta">{meta}</span>' if meta else "")
+            + "</li>"
+        )
+    return f'<ul class="nb-related">{"".join(items)}</ul>'

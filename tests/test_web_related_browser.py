@@ -1,0 +1,73 @@
+"""More on this story in the chat, as a reader sees it: real store and embedder, real app and
+HTTP server, real Chromium, a scripted chat model (tests/test_related.py covers the rest)."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+
+import pytest
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage
+from playwright.sync_api import Browser
+
+from bot.answer.assistant import Assistant
+from bot.web import build_app
+from bot.web.server import serving_in_thread
+from prompts import load_prompts
+from tests.fixtures_llm import assistant_options
+from tests.related_stories import BRIDGE, OTHERS
+from tests.test_related import GROUNDED, QUESTION, open_store, put_stories
+from tests.test_web_browser import BOT_ANSWER, assert_nothing_ran, browser, open_page
+from vectorstore.embeddings import LocalMiniLMEmbeddings
+
+__all__ = ["browser"]  # the shared fixture of test_web_browser
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning"),
+]
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    embedder = LocalMiniLMEmbeddings(batch_size=8, threads=2)
+    store = open_store(tmp_path_factory.mktemp("related-ui"), embedder)
+    put_stories(store, BRIDGE + OTHERS)
+    llm = GenericFakeChatModel(messages=itertools.cycle([AIMessage(content=GROUNDED)]))
+    app = build_app(Assistant(store, llm, load_prompts(), **assistant_options(k=3)))
+    with serving_in_thread(app) as url:
+        yield url
+
+
+def test_the_chat_shows_more_on_the_story_under_the_sources(browser: Browser, app_url: str) -> None:
+    page = open_page(browser, 1280, 800)
+    page.goto(app_url + "/")
+    box = page.locator("#nb-input textarea")
+    box.wait_for(timeout=60_000)
+    box.fill(QUESTION)
+    box.press("Enter")
+
+    related = page.locator(".nb-related")
+    related.wait_for(timeout=60_000)
+    assert "18,000 vehicles" in page.locator(BOT_ANSWER).first.inner_text()
+    assert page.get_by_text("More on this story (3)").is_visible()
+    # Under the sources, newest first, linked, with source and date.
+    sources_top = page.locator(".nb-sources").bounding_box()
+    related_top = related.bounding_box()
+    assert sources_top is not None
+    assert related_top is not None
+    assert related_top["y"] > sources_top["y"]
+    items = related.locator("li")
+    assert [" ".join(items.nth(i).inner_text().split()) for i in range(3)] == [
+        f"{BRIDGE[3][1]} Oss Valley News · 2026-05-09",
+        f"{BRIDGE[2][1]} Brackwater Courier · 2026-03-12",
+        f"{BRIDGE[1][1]} Oss Valley News · 2026-03-05",
+    ]
+    link = items.nth(0).locator("a")
+    assert link.get_attribute("href") == "https://news.example/bridge-4"
+    assert "noopener" in (link.get_attribute("rel") or "")
+    assert "Harlow" not in related.inner_text()  # the tunnel: another story
+    assert_nothing_ran(page)
+    assert page.errors == []  # type: ignore[attr-defined]
+    page.context.close()
