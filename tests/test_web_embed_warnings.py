@@ -206,17 +206,3 @@ def test_chromium_framing_the_widget_from_an_unlisted_origin_is_logged_as_framin
     logged = refusals(caplog)
     assert len(logged) == 1, logged
     assert f"Refused framing the widget (/widget/) from a page on {host_url}" in logged[0]
-
-
-@pytest.mark.browser
-def test_the_web_component_leaves_the_host_page_centred(browser: Browser, host_url: str) -> None:
-    """Gradio's stylesheet resets `body { margin: 0 }` in the host page; the example's body rule
-    is written to win (`html > body`), so the page stays centred once the component loads."""
-    listed = host_url.replace("127.0.0.1", "localhost")
-    with serving_in_thread(build_app(ScriptedAssistant(), allowed_origins=[listed])) as url:
-        page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
-        page.goto(f"{listed}/embed.html?server={url}")
-        page.locator("gradio-app textarea").wait_for(timeout=60_000)
-        left = page.evaluate("document.body.getBoundingClientRect().left")
-        page.context.close()
-    assert left == pytest.approx((1400 - 980) / 2, abs=20)
