@@ -28,6 +28,7 @@ from bot.web.render import (
     result_markdown,
     result_sources_html,
 )
+from bot.web.suggest import next_questions
 from newsbot.errors import NewsbotError
 
 log = logging.getLogger(__name__)
@@ -100,7 +101,8 @@ def progress_message(searched: Searched | None = None) -> Message:
 
 def answer_messages(result: AnswerResult) -> list[Message]:
     """The final chat messages for one answer: the checked text, then its sources and more on
-    the story (each if any).
+    the story (each if any); the last offers the questions to ask next (`bot.web.suggest`) as
+    Gradio's message options, which ask when clicked.
 
     The text's `[n]` link to the sources; while it streams they are still plain (the sources
     come with the end of the answer).
@@ -124,6 +126,9 @@ def answer_messages(result: AnswerResult) -> list[Message]:
                 "metadata": {"title": f"{RELATED_TITLE} ({len(result.related)})"},
             }
         )
+    suggestions = next_questions(result)
+    if suggestions:
+        messages[-1]["options"] = [{"value": text, "label": text} for text in suggestions]
     return messages
 
 

@@ -2,13 +2,19 @@
 
 Both are plain `gr.Blocks` built from injected parts; `bot.web.app` mounts them on FastAPI. The
 chat endpoint of each is public as `/chat` (for `gradio_client`); the library events are private.
-The chat page opens with a header: the bot's name, what it does, and what it knows (articles,
-dates, sources: `bot.web.knowledge`, read on each page load). The example questions are Gradio's
-own example buttons, styled as chips in `static/newsbot.css`. Above the chat, a collapsed "Filters"
-row (Published, Sources) narrows every question of the session: it sets the page URL's filter
-parameters, which the chat reads as it reads a filter given in the URL (`bot.web.filters`).
-Every chat answer holds one slot of the app's `AnswerGate`; the Library ingests only files from
-Gradio's upload folder, whatever path a request names.
+The chat page opens with a one-line header: the bot's name and what it knows (articles, dates,
+sources: `bot.web.knowledge`, read on each page load); what it does is the empty chat's
+placeholder. The example questions are Gradio's own example buttons, styled as chips in
+`static/newsbot.css`. Above the chat, a collapsed "Filters" row (Published, Sources) narrows every
+question of the session: it sets the page URL's filter parameters, which the chat reads as it
+reads a filter given in the URL (`bot.web.filters`). The chat takes whatever height the page
+leaves (`static/newsbot.css` stretches each level between the page and it), so opening the
+filters shrinks the chat instead of pushing the input below the screen.
+The conversation is kept in the reader's browser (`bot.web.keep`; the chat's own Clear forgets
+it) and the chat's toolbar copies it as Markdown with its sources (`bot.web.transcript`).
+`static/newsbot.js` gives the messages plain-text labels. Every chat answer holds one slot of the
+app's `AnswerGate`; the Library ingests only files from Gradio's upload folder, whatever path a
+request names.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from gradio.utils import get_upload_folder
 from bot.web.api import MAX_QUESTION_CHARS
 from bot.web.chat import ChatAssistant, ChatFn, Message, make_chat_fn, message_text
 from bot.web.filter_row import filter_note, filter_row
+from bot.web.keep import keep_conversation
 from bot.web.knowledge import Catalog, KnowledgeHint
 from bot.web.library import (
     Library,
@@ -37,19 +44,42 @@ from bot.web.library import (
 )
 from bot.web.limits import AnswerGate, Busy, Stopped
 from bot.web.stopping import SessionStops, Stop, answer_in_worker
+from bot.web.transcript import conversation_markdown
 from bot.web.uploads import UPLOAD_MAX_AGE
 
 log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).parent / "static"
 
 CHAT_API_NAME = "chat"
 """Gradio API name of the chat endpoint: `client.predict(message=..., api_name="/chat")`."""
 INPUT_PLACEHOLDER = "Ask about the news…"
 """The chat input's placeholder, kept after each question (see `_ChatInterface`)."""
-CHAT_HEIGHT = "calc(58vh - 3.5rem)"
-"""The chat page's chat: what the header, the tabs, the collapsed filter row and the input leave of
-a screen (so the input shows without scrolling, on a phone too)."""
 DESCRIPTION = "Answers questions about the news in its library, citing the articles it read."
-"""The one line under the page title."""
+"""What the bot does: the empty chat's placeholder, above the example questions."""
+COPY_LABEL = "Copy as Markdown"
+"""The chat toolbar's button that copies the conversation with its sources."""
+KEEP_KEYS = {False: "newsbot-chat", True: "newsbot-widget"}
+"""localStorage keys of the kept conversations: the chat page's, the widget's."""
+COPY_TO_CLIPBOARD = """(text) => {
+  const fallback = () => {
+    const area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.style.position = "fixed";
+    area.style.opacity = "0";
+    document.body.appendChild(area);
+    area.select();
+    document.execCommand("copy");
+    area.remove();
+  };
+  // The Clipboard API needs a secure context (https or this machine); elsewhere, the old way.
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(text).catch(fallback);
+  } else {
+    fallback();
+  }
+}"""
 AsyncChatFn = Callable[..., AsyncIterator[str | list[Message]]]
 
 
@@ -125,6 +155,7 @@ def _chat_interface(
     compact: bool,
     sessions: SessionStops | None = None,
 ) -> gr.ChatInterface:
+    copy = gr.Button(COPY_LABEL, size="sm", render=False, elem_classes="nb-copy-md")
     chatbot = gr.Chatbot(
         elem_id="nb-widget-chatbot" if compact else "nb-chatbot",
         height=height,
@@ -136,8 +167,8 @@ def _chat_interface(
         allow_tags=False,
         render_markdown=True,
         feedback_options=None,
-        buttons=["copy"],
-        placeholder=None if compact else "Ask a question about the news in the library.",
+        buttons=["copy", copy],
+        placeholder=None if compact else DESCRIPTION,
         group_consecutive_messages=True,
     )
     textbox = gr.Textbox(
@@ -149,7 +180,7 @@ def _chat_interface(
         submit_btn=True,
         stop_btn=True,
     )
-    return _ChatInterface(
+    chat = _ChatInterface(
         gated_chat(make_chat_fn(assistant), gate, sessions),
         chatbot=chatbot,
         textbox=textbox,
@@ -164,6 +195,19 @@ def _chat_interface(
         api_name=CHAT_API_NAME,
         api_description="Ask a question; the last message's sources follow as a second message.",
     )
+    # Carries the Markdown from the server to the browser's clipboard.
+    markdown = gr.Textbox(visible=False, elem_id="nb-copy-text")
+    private: dict[str, Any] = {"api_visibility": "private", "queue": False}
+    copy.click(conversation_markdown, [chatbot], [markdown], **private).success(
+        None, [markdown], None, js=COPY_TO_CLIPBOARD, **private
+    )
+    return chat
+
+
+def _page_script(blocks: gr.Blocks) -> None:
+    """Run `static/newsbot.js` when the page loads (plain-text message labels, placeholders)."""
+    script = (STATIC / "newsbot.js").read_text(encoding="utf-8")
+    blocks.load(None, None, None, js=script, api_visibility="private", queue=False)
 
 
 def _library_tab(library: Library) -> None:
@@ -218,11 +262,10 @@ def _library_tab(library: Library) -> None:
 
 
 def _header(title: str, hint: KnowledgeHint | None) -> None:
-    """The page's name, what the bot does and, given a catalog, what it knows (fresh per load)."""
-    with gr.Column(elem_id="nb-header"):
+    """One line: the page's name and, given a catalog, what it knows (fresh per load)."""
+    with gr.Row(elem_id="nb-header"):
         gr.HTML(
-            f'<h1 class="nb-title">{html.escape(title)}</h1>'
-            f'<p class="nb-description">{html.escape(DESCRIPTION)}</p>',
+            f'<h1 class="nb-title">{html.escape(title)}</h1>',
             elem_id="nb-identity",
             padding=False,
         )
@@ -258,12 +301,14 @@ def build_chat_blocks(
         _header(title, hint)
         with gr.Tab("Chat", elem_id="nb-chat-tab"):
             filter_row(blocks, hint)
-            _chat_interface(
-                assistant, examples, gate, height=CHAT_HEIGHT, compact=False, sessions=sessions
+            chat = _chat_interface(
+                assistant, examples, gate, height=None, compact=False, sessions=sessions
             )
+            keep_conversation(blocks, chat, KEEP_KEYS[False])
         if library is not None:
             with gr.Tab("Library", elem_id="nb-library-tab"):
                 _library_tab(library)
+        _page_script(blocks)
     return _bounded_queue(blocks, gate)
 
 
@@ -280,7 +325,11 @@ def build_widget_blocks(
     blocks = gr.Blocks(title=title, analytics_enabled=False, fill_height=True)
     with blocks:
         filter_note(blocks)
-        _chat_interface(assistant, examples, gate, height=None, compact=True, sessions=sessions)
+        chat = _chat_interface(
+            assistant, examples, gate, height=None, compact=True, sessions=sessions
+        )
+        keep_conversation(blocks, chat, KEEP_KEYS[True])
+        _page_script(blocks)
     return _bounded_queue(blocks, gate)
 
 
