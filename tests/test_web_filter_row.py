@@ -219,7 +219,10 @@ def ask_and_wait(page: Page, question: str) -> str:
 
 
 def new_conversation(page: Page) -> None:
-    """Clear the chat (the next question is no follow-up: the scripted model can't condense)."""
+    """Clear the chat (the next question is no follow-up: the scripted model can't condense).
+    A source list left open lies over the chat's toolbar: it is closed first, by a click on the
+    header, as a reader would."""
+    page.locator("#nb-header").click()
     page.locator("#nb-chatbot").get_by_role("button", name="Clear").click()
     page.wait_for_function("() => !document.querySelector('.nb-sources')", timeout=10_000)
 

@@ -1,5 +1,6 @@
-"""More on this story in the chat, as a reader sees it: real store and embedder, real app and
-HTTP server, real Chromium, a scripted chat model (tests/test_related.py covers the rest)."""
+"""More on this story in the chat, as a reader sees it, and the questions to ask next made from
+it: real store and embedder, real app and HTTP server, real Chromium, a scripted chat model
+(tests/test_related.py covers the rest)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from playwright.sync_api import Browser
 from bot.answer.assistant import Assistant
 from bot.web import build_app
 from bot.web.server import serving_in_thread
+from bot.web.suggest import next_question
 from prompts import load_prompts
 from tests.fixtures_llm import assistant_options
 from tests.related_stories import BRIDGE, OTHERS
@@ -68,6 +70,22 @@ def test_the_chat_shows_more_on_the_story_under_the_sources(browser: Browser, ap
     assert link.get_attribute("href") == "https://news.example/bridge-4"
     assert "noopener" in (link.get_attribute("rel") or "")
     assert "Harlow" not in related.inner_text()  # the tunnel: another story
+
+    # Questions to ask next, from the related headlines (no model call); a click asks one.
+    suggested = page.get_by_role("button", name=next_question(BRIDGE[3][1]))
+    suggested.wait_for()
+    for story in BRIDGE[1:3]:
+        assert page.get_by_role("button", name=next_question(story[1])).count() == 1
+    answers = page.locator(BOT_ANSWER).count()
+    suggested.click()
+    page.get_by_text(next_question(BRIDGE[3][1]), exact=True).first.wait_for(timeout=10_000)
+    page.wait_for_function(
+        "([selector, before]) => document.querySelectorAll(selector).length > before",
+        arg=[BOT_ANSWER, answers],
+        timeout=60_000,
+    )
+    user_texts = page.locator("[data-testid=user]").all_inner_texts()
+    assert next_question(BRIDGE[3][1]) in [" ".join(text.split()) for text in user_texts]
     assert_nothing_ran(page)
     assert page.errors == []  # type: ignore[attr-defined]
     page.context.close()

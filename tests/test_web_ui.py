@@ -147,7 +147,8 @@ def test_chat_page_names_itself_and_its_citations_lead_to_marked_sources(
     header = page.locator("#nb-header")
     header.wait_for(timeout=60_000)
     assert page.locator("#nb-header h1").inner_text() == "newsbot"
-    assert "news" in page.locator("#nb-header .nb-description").inner_text()
+    # What it does: the empty chat's placeholder.
+    assert "news" in page.locator("#nb-chatbot .placeholder-content").inner_text()
     knows = " ".join(page.locator("#nb-knowledge").inner_text().split())
     assert "2 articles" in knows
     assert "10 May 2025" in knows

@@ -25,6 +25,11 @@ def _headline(title: str) -> str:
     return flat[: TITLE_CHARS - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
+def next_question(title: str) -> str:
+    """The question offered for a related article's headline."""
+    return f"Tell me more about “{_headline(title)}”"
+
+
 def next_questions(result: AnswerResult) -> list[str]:
     """Up to MAX_SUGGESTIONS questions about the answer's related articles (none for a
     refusal), one per distinct headline, in the related articles' order (newest first)."""
@@ -36,5 +41,5 @@ def next_questions(result: AnswerResult) -> list[str]:
         headline = _headline(article.title)
         if headline and headline.casefold() not in seen:
             seen.add(headline.casefold())
-            questions.append(f"Tell me more about “{headline}”")
+            questions.append(next_question(article.title))
     return questions[:MAX_SUGGESTIONS]
