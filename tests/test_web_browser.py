@@ -257,7 +257,9 @@ def test_hostile_article_runs_nothing_in_the_chat(page: Page, scripted_url: str)
     shown = sources.inner_text()
     assert "Harbour council approves pier budget" in shown
     assert 'javascript:window.__xss="url"' in shown  # the url, as plain text
-    assert sources.locator("a").count() == 0
+    # The title links to the article's stored text in the app, never to its url.
+    assert sources.locator("a:not(.nb-stored)").count() == 0
+    assert (sources.locator("a.nb-stored").get_attribute("href") or "").startswith("article/")
     answer = page.locator(BOT_ANSWER).last.inner_text()
     assert "four million" in answer
     assert "<script>" in answer or "onerror" in answer  # shown as text, not run

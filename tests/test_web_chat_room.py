@@ -1,13 +1,15 @@
 """The chat as a reader keeps it open, at 1280x800 and 390x844, in real Chromium: room to read,
 a conversation that survives a reload, copies as Markdown with its sources and clears, plain-text
-labels for screen readers, and no serious or critical axe-core finding on the chat, the Library
-and the widget. The app, store and scripted model are `tests/test_web_ui.py`'s.
+labels for screen readers, sources whose heading and passage stand apart and whose stored text
+opens in the app, and no serious or critical axe-core finding on the chat, the Library and the
+widget. The app, store and scripted model are `tests/test_web_ui.py`'s.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page
@@ -96,6 +98,8 @@ def test_the_conversation_has_room_survives_a_reload_copies_and_clears(
     assert any("early crossing" in label for label in labels), labels
     markup = ("<a ", "<ol", "<li", "<mark", "<blockquote", 'class="nb-')
     assert not [label for label in labels if any(tag in label for tag in markup)], labels
+    # A source's heading and its passage are read apart.
+    assert any("Bay Courier · 2025-05-10. The island ferry" in label for label in labels), labels
     # The hostile article's markup is text in its passage, and read as such.
     assert any('<script>window.__xss="text"</script>' in label for label in labels), labels
 
@@ -165,3 +169,53 @@ def test_axe_finds_nothing_serious_in_the_chat_the_library_and_the_widget(
     page.wait_for_timeout(300)
     found["widget"] = serious(axe.run(page))
     assert found == {"chat": [], "library": [], "widget": []}
+
+
+def test_a_source_without_a_web_address_opens_its_stored_text(
+    sized_page: Page, app_url: str
+) -> None:
+    page = sized_page
+    page.goto(app_url + "/")
+    box = page.locator("#nb-input textarea")
+    box.wait_for(timeout=60_000)
+    box.fill(QUESTION)
+    box.press("Enter")
+    wait_until_answered(page)
+
+    # Heading and passage apart: the passage starts below the heading line, and in the text.
+    first = page.locator(".nb-source").first
+    head = first.locator(".nb-source-head").bounding_box()
+    quote = first.locator("blockquote").bounding_box()
+    assert head is not None
+    assert quote is not None
+    assert quote["y"] >= head["y"] + head["height"] - 1, (head, quote)
+    lines = [line.strip() for line in first.inner_text().splitlines() if line.strip()]
+    assert lines[0] == "Island ferry adds an early crossing Bay Courier · 2025-05-10", lines
+    assert lines[1].startswith("The island ferry will add"), lines
+
+    # The hostile article came from a file with no url: its title opens its stored text.
+    stored = page.locator(".nb-source").nth(1).locator("a.nb-stored")
+    href = stored.get_attribute("href") or ""
+    assert href.startswith("article/"), href
+    with page.context.expect_page() as opened:
+        stored.click()
+    article = opened.value
+    article.wait_for_load_state()
+    assert article.url == f"{app_url}/{href}"
+    assert "Harbour council approves pier budget" in article.locator("h1").inner_text()
+    text = article.locator("main").inner_text()
+    assert "four million for two new piers" in text
+    assert '<script>window.__xss="text"</script>' in text  # shown as text, never run
+    assert article.evaluate("typeof window.__xss") == "undefined"
+    article.close()
+
+    # The widget's copy of the link works from the frame; an unknown id is a plain 404.
+    widget = httpx.get(f"{app_url}/widget/{href}")
+    assert widget.status_code == 200
+    assert "four million" in widget.text
+    missing = httpx.get(f"{app_url}/article/nope")
+    assert missing.status_code == 404
+    assert "No stored article has that id" in missing.text
+    for path in ("article/..%2F..%2Fetc%2Fpasswd", "article/%2Fetc%2Fpasswd"):  # ids, not paths
+        assert httpx.get(f"{app_url}/{path}").status_code == 404, path
+    assert_nothing_ran(page)

@@ -1,15 +1,21 @@
 """The pieces behind a kept conversation, without a browser: what comes back from the browser's
-store, the Markdown a conversation copies as, and the questions offered after an answer
-(tests/test_web_chat_room.py and tests/test_web_related_browser.py show them in Chromium)."""
+store, the Markdown a conversation copies as, the questions offered after an answer, and an
+article's stored text put back together from its chunks (tests/test_web_chat_room.py and
+tests/test_web_related_browser.py show them in Chromium)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bot.answer.result import AnswerResult
+from bot.web.article_page import article_html
 from bot.web.chat import answer_messages
 from bot.web.keep import MAX_KEPT_MESSAGES, stored_messages
 from bot.web.suggest import MAX_SUGGESTIONS, next_question, next_questions
 from bot.web.transcript import conversation_markdown
+from tests.test_web_api import make_store
 from tests.test_web_ui import _source
+from vectorstore.article_text import join_chunks
 from vectorstore.records import RelatedArticle
 
 
@@ -102,3 +108,31 @@ def test_only_well_formed_messages_come_back_from_the_browser() -> None:
     many = [{"role": r, "content": str(i)} for i in range(200) for r in ("user", "assistant")]
     assert len(stored_messages(many)) == MAX_KEPT_MESSAGES
     assert stored_messages(many)[-1]["content"] == "199"
+
+
+def test_an_article_is_put_back_together_from_its_overlapping_chunks(tmp_path: Path) -> None:
+    paragraphs = [
+        " ".join(
+            f"Paragraph {p} sentence {s} says the ferry runs at {s} o'clock." for s in range(30)
+        )
+        for p in range(4)
+    ]
+    article = tmp_path / "long.md"
+    article.write_text(
+        "---\ntitle: The <b>long</b> ferry story\nsource: Bay Courier\ndate: 2025-05-10\n---\n"
+        + "\n\n".join(paragraphs),
+        encoding="utf-8",
+    )
+    store = make_store(tmp_path / "data", [article])
+    row = store.list_articles()[0]
+    assert row.n_chunks > 2  # overlapping chunks, joined once each
+    stored = store.stored_article(row.article_id)
+    assert stored is not None
+    assert " ".join(stored.text.split()) == " ".join(" ".join(paragraphs).split())
+    page = article_html(stored)
+    assert "<h1>The &lt;b&gt;long&lt;/b&gt; ferry story</h1>" in page
+    assert "Bay Courier · 2025-05-10" in page
+    assert store.stored_article("no-such-id") is None
+    # Overlaps count once; a gap is a paragraph break, not made-up text.
+    assert join_chunks([(6, "brown fox"), (0, "quick brown")]) == "quick brown fox"
+    assert join_chunks([(20, "later"), (0, "early")]) == "early\n\nlater"

@@ -89,6 +89,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory, host_url: str) -> Iterator
         store_library(store, data_dir),
         examples=[QUESTION, "What did the harbour council approve?"],
         allowed_origins=[host_url],
+        catalog=store,  # as `newsbot serve` passes it: the header, and stored articles' pages
     )
     with serving_in_thread(app) as url:
         yield url

@@ -116,3 +116,12 @@ class SearchFilter:
 
     def __bool__(self) -> bool:
         return self.since is not None or self.until is not None or bool(self.sources)
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    """A stored article: its registry row and its text put back together from its chunks
+    (`NewsStore.stored_article`)."""
+
+    row: ArticleRow
+    text: str

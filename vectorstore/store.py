@@ -20,6 +20,7 @@ from chromadb.api.models.Collection import Collection
 from langchain_core.embeddings import Embeddings
 
 from newsbot.errors import StoreError
+from vectorstore.article_text import stored_article
 from vectorstore.chunks import chunk_id, chunk_metadata, cosine_relevance, day_number, epoch_day
 from vectorstore.embeddings import embedder_info
 from vectorstore.filters import chunk_filter, stored_spellings
@@ -33,6 +34,7 @@ from vectorstore.records import (
     Passage,
     RelatedArticle,
     SearchFilter,
+    StoredArticle,
 )
 from vectorstore.registry import ArticleRegistry
 from vectorstore.related import related_articles
@@ -258,6 +260,11 @@ class NewsStore:
         """
         last_day = day_number(as_of) if as_of is not None else None
         return related_articles(self._chroma, self.registry, article_ids, k, last_day)
+
+    def stored_article(self, article_id: str) -> StoredArticle | None:
+        """The article stored under `article_id` with its text put back together from its
+        chunks (`vectorstore.article_text`); None when there is none."""
+        return stored_article(self._chroma, self.registry, article_id)
 
     def _where(self, published_before: date | None, filters: SearchFilter) -> Any:
         """The `ChunkFilter` of a search (None: none); `_NOTHING` when no stored source is asked

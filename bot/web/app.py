@@ -5,6 +5,7 @@ Routes:
 - `/widget/`     the compact chat for `<iframe>` (`?__theme=dark|light`) and `<gradio-app>`
 - `/widget/gradio.js` the `<gradio-app>` web component script, served from the installed Gradio
 - `/api/ask`, `/api/ask/stream`, `/api/health` the JSON API (`bot.web.api`)
+- `/article/<id>`, `/widget/article/<id>` a stored article's text (`bot.web.article_page`)
 - `/login`, `/widget/login`, `/logout` sign in and out, when a credential is set (`bot.web.auth`)
 
 Who may reach what is set in `bot.web.security` (Host, CORS, framing) and `bot.web.auth` (one
@@ -28,6 +29,7 @@ from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
 from bot.web.api import build_api_router, validation_error
+from bot.web.article_page import ArticleShelf, article_page, article_routes
 from bot.web.auth import LOGIN_PATHS, Credentials, LoginRecords, Sessions
 from bot.web.chat import ChatAssistant
 from bot.web.knowledge import Catalog
@@ -190,6 +192,10 @@ def _build_app(
     hidden("/api/docs", _api_docs)
     hidden(f"{WIDGET_PATH}/gradio.js", _web_component_script)
     hidden(WIDGET_PATH, _widget_redirect)
+    shelf = catalog if catalog is not None else library
+    if isinstance(shelf, ArticleShelf):  # sources without a web address link to their text
+        for path in article_routes(("", WIDGET_PATH)):
+            hidden(path, article_page(shelf))
     # Gradio's upload route exists in every mounted app; only the Library's file field uses it.
     # Where there is none (the widget; a chat without the Library) an upload is refused, so an
     # open server is no file host. Before the mounts, so these routes match first.

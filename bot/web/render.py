@@ -13,6 +13,10 @@ Sources block, where the spans of the passage the answer rests on are marked: th
 The key is a hash of the answer, its timings and its sources, so it is the same whenever one
 answer is rendered and differs between answers (even to one question: their timings differ);
 `static/newsbot.css` highlights the linked item.
+
+A source with no web address (an article ingested from a file) links to its stored text in the
+app (`bot.web.article_page`: a relative `article/<id>`, by id, never a file path). Each source is
+a heading line (title, source, date) and the passage below it, two blocks.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import hashlib
 import html
 import re
 from collections.abc import Sequence
+from urllib.parse import quote
 
 from bot.answer.links import plain_links
 from bot.answer.result import AnswerResult, Source
@@ -37,6 +42,16 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]|$)")
 _CITE = re.compile(r"\[(\d{1,3})\]")
 CITE_LINK = re.compile(r'<a class="nb-cite" href="#[^"]*">(\[\d{1,3}\])</a>')
 """A citation link as `cite_links` writes it (model text cannot hold one: it is escaped)."""
+
+
+ARTICLE_PATH = "article"
+"""Where the app shows a stored article (`bot.web.article_page`), under the chat page and the
+widget: `article/<article id>`."""
+
+
+def article_path(article_id: str) -> str:
+    """The address of an article's stored text, relative to the chat page or the widget."""
+    return f"{ARTICLE_PATH}/{quote(article_id, safe='')}"
 
 
 def is_web_url(url: str) -> bool:
@@ -131,9 +146,9 @@ def passage_html(passage: str, quotes: Sequence[tuple[int, int]] = ()) -> str:
     return shown.replace("\0", "<mark>").replace("\1", "</mark>")
 
 
-def _heading(title: str, url: str) -> str:
-    """An article's title, escaped: a link to its url when that is http(s), else in bold with
-    the url beside it as text."""
+def _heading(title: str, url: str, article_id: str = "") -> str:
+    """An article's title, escaped: a link to its url when that is http(s), else (given its
+    id) a link to its stored text in the app, with any other url beside it as text."""
     shown = html.escape(_one_line(title, 300) or "(untitled)")
     url = url.strip()
     if is_web_url(url):
@@ -141,7 +156,13 @@ def _heading(title: str, url: str) -> str:
             f'<a href="{html.escape(url, quote=True)}" target="_blank" '
             f'rel="noopener noreferrer nofollow">{shown}</a>'
         )
-    heading = f"<strong>{shown}</strong>"
+    if article_id:
+        heading = (
+            f'<a class="nb-stored" href="{html.escape(article_path(article_id), quote=True)}" '
+            f'target="_blank" rel="noopener noreferrer" title="The article as stored">{shown}</a>'
+        )
+    else:
+        heading = f"<strong>{shown}</strong>"
     if url:
         heading += f' <span class="nb-url">{html.escape(_one_line(url, 200))}</span>'
     return heading
@@ -156,14 +177,16 @@ def _meta(source: str, published: str | None) -> str:
 def source_html(source: Source, key: str = "") -> str:
     """One numbered source: linked title, source name, date and the passage with its quotes
     marked, all escaped; with the answer's `key`, the target of that answer's `[n]` links."""
-    heading = _heading(source.title, source.url)
+    heading = _heading(source.title, source.url, source.article_id)
     meta = _meta(source.source, source.published)
     passage = passage_html(source.passage, source.quotes)
     anchor = f' id="{source_anchor(key, source.n)}"' if key else ""
+    # The heading line and the passage are two blocks (apart in the page's text too); no line
+    # break between them: the list stays one HTML block that Markdown leaves alone.
     return (
-        f'<li value="{source.n}" class="nb-source"{anchor}>{heading}'
+        f'<li value="{source.n}" class="nb-source"{anchor}><div class="nb-source-head">{heading}'
         + (f' <span class="nb-meta">{meta}</span>' if meta else "")
-        + f"<blockquote>{passage}</blockquote></li>"
+        + f"</div><blockquote>{passage}</blockquote></li>"
     )
 
 
@@ -189,8 +212,9 @@ def related_html(related: Sequence[RelatedArticle]) -> str:
     items = []
     for article in related:
         meta = _meta(article.source, article.published)
+        heading = _heading(article.title, article.url, article.article_id)
         items.append(
-            f'<li class="nb-related-item">{_heading(article.title, article.url)}'
+            f'<li class="nb-related-item">{heading}'
             + (f' <span class="nb-meta">{meta}</span>' if meta else "")
             + "</li>"
         )

@@ -3,11 +3,15 @@
 // Gradio labels each chat message with its raw content, and an answer's content is HTML (the
 // citation links, the sources list): a screen reader would read the tags. Each message's
 // label becomes its plain text instead. The empty Sources picker gets a placeholder (Gradio's
-// dropdown has none), and a titled message's title is one button. The work is redone whenever Gradio redraws, by one MutationObserver.
+// dropdown has none), a titled message's title is one button, and stored articles' links find the app. The work is redone whenever Gradio redraws, by one MutationObserver.
 () => {
   const LABEL_CHARS = 600;
+  // The text as read: lines (a source's heading, its passage) end in a full stop, so a
+  // headline never runs into the passage under it.
   const plain = (element) => (element.innerText || element.textContent || "")
-    .replace(/\s+/g, " ").trim();
+    .split(/\n+/).map((line) => line.replace(/\s+/g, " ").trim()).filter(Boolean)
+    .map((line) => (/[.!?…:;]$/.test(line) ? line : line + "."))
+    .join(" ");
   const relabel = (message) => {
     const label = message.getAttribute("aria-label") || "";
     // Gradio's own label, not one set here (which may hold a "<" the article wrote as text).
@@ -39,12 +43,23 @@
       }
     }
   };
+  // A stored article's link is relative to the app's page; in a <gradio-app> on another site's
+  // page it is made relative to the app's address (the element's src) instead.
+  const storedLinks = (root) => {
+    for (const link of root.querySelectorAll("gradio-app[src] a.nb-stored:not([data-nb-app])")) {
+      const app = link.closest("gradio-app").getAttribute("src");
+      const base = app.endsWith("/") ? app : app + "/";
+      link.setAttribute("href", new URL(link.getAttribute("href"), new URL(base, location.href)).href);
+      link.setAttribute("data-nb-app", "");
+    }
+  };
   const tidy = () => {
     for (const message of document.querySelectorAll("[data-testid=bot][aria-label], [data-testid=user][aria-label]")) {
       relabel(message);
     }
     placeholders(document);
     titles(document);
+    storedLinks(document);
   };
   let pending = false;
   const later = () => {
