@@ -29,7 +29,7 @@ from bot.answer.result import AnswerResult, Source
 from bot.web import build_app
 from bot.web.chat import answer_messages, history_turns
 from bot.web.knowledge import KnowledgeHint, knowledge_line, read_knowledge
-from bot.web.render import result_markdown, result_sources_html
+from bot.web.render import result_markdown, result_sources_html, sources_html
 from bot.web.server import serving_in_thread
 from bot.web.ui import INPUT_PLACEHOLDER
 from ingest.pipeline import ingest
@@ -314,6 +314,20 @@ def test_cited_sentences_are_marked_and_everything_stays_escaped() -> None:
     # Back in the history the model sees its own text, not the links.
     turns = history_turns([{"role": "assistant", "content": answer_messages(result)[0]["content"]}])
     assert turns == [{"role": "assistant", "content": answer}]
+
+
+def test_a_passage_does_not_repeat_the_headline_above_it() -> None:
+    title = "Brightwell recalls 120,000 smart kettles over overheating fault"
+    passage = f"{title}\n\nHome appliance maker Brightwell is recalling 120,000 kettles."
+    cited = (passage.index("Home"), len(passage))
+    block = sources_html([_source(1, passage, title=title, quotes=[(0, 10), cited])])
+    shown = block.split("<blockquote>")[1]
+    assert shown.startswith("<mark>Home appliance maker Brightwell is recalling")
+    assert "fault Home" not in block
+    assert title in block.split("<blockquote>")[0]  # once, as the heading
+    # A passage that only starts with the same words keeps them.
+    same = f"{title} was the headline everywhere."
+    assert same in sources_html([_source(1, same, title=title)])
 
 
 def test_unknown_markers_stay_text() -> None:

@@ -16,7 +16,8 @@ answer is rendered and differs between answers (even to one question: their timi
 
 A source with no web address (an article ingested from a file) links to its stored text in the
 app (`bot.web.article_page`: a relative `article/<id>`, by id, never a file path). Each source is
-a heading line (title, source, date) and the passage below it, two blocks.
+a heading line (title, source, date) and the passage below it, two blocks; a passage that
+starts with the title's line is shown without it, so the headline never runs into the text.
 """
 
 from __future__ import annotations
@@ -174,12 +175,30 @@ def _meta(source: str, published: str | None) -> str:
     return " · ".join(part for part in details if part)
 
 
+def _without_title(
+    passage: str, title: str, quotes: Sequence[tuple[int, int]]
+) -> tuple[str, list[tuple[int, int]]]:
+    """The passage without a first line that repeats the title shown above it (an article's
+    first chunk often starts with its headline), its quote spans moved to match."""
+    head = title.strip()
+    body = passage.lstrip()
+    start = len(passage) - len(body)
+    if not head or not body.startswith(head) or not body[len(head) :].startswith(("\n", "\r")):
+        return passage, list(quotes)
+    rest = passage[start + len(head) :]
+    cut = start + len(head) + len(rest) - len(rest.lstrip())
+    if cut >= len(passage):
+        return passage, list(quotes)
+    moved = [(max(begin - cut, 0), end - cut) for begin, end in quotes if end > cut]
+    return passage[cut:], moved
+
+
 def source_html(source: Source, key: str = "") -> str:
     """One numbered source: linked title, source name, date and the passage with its quotes
     marked, all escaped; with the answer's `key`, the target of that answer's `[n]` links."""
     heading = _heading(source.title, source.url, source.article_id)
     meta = _meta(source.source, source.published)
-    passage = passage_html(source.passage, source.quotes)
+    passage = passage_html(*_without_title(source.passage, source.title, source.quotes))
     anchor = f' id="{source_anchor(key, source.n)}"' if key else ""
     # The heading line and the passage are two blocks (apart in the page's text too); no line
     # break between them: the list stays one HTML block that Markdown leaves alone.
