@@ -325,6 +325,9 @@ def test_a_passage_does_not_repeat_the_headline_above_it() -> None:
     assert shown.startswith("<mark>Home appliance maker Brightwell is recalling")
     assert "fault Home" not in block
     assert title in block.split("<blockquote>")[0]  # once, as the heading
+    # Sentences chosen from the article are joined by spaces: the headline goes all the same.
+    joined = sources_html([_source(1, passage.replace("\n\n", " "), title=title)])
+    assert "<blockquote>Home appliance maker" in joined
     # A passage that only starts with the same words keeps them.
     same = f"{title} was the headline everywhere."
     assert same in sources_html([_source(1, same, title=title)])

@@ -178,12 +178,18 @@ def _meta(source: str, published: str | None) -> str:
 def _without_title(
     passage: str, title: str, quotes: Sequence[tuple[int, int]]
 ) -> tuple[str, list[tuple[int, int]]]:
-    """The passage without a first line that repeats the title shown above it (an article's
-    first chunk often starts with its headline), its quote spans moved to match."""
+    """The passage without a headline that repeats the title shown above it (an article's
+    first chunk often starts with it), its quote spans moved to match. A headline is the title
+    on a line of its own, or followed by a new sentence (a capital, a digit: passages made of
+    chosen sentences join lines with a space); the title's words going on a sentence stay."""
     head = title.strip()
     body = passage.lstrip()
     start = len(passage) - len(body)
-    if not head or not body.startswith(head) or not body[len(head) :].startswith(("\n", "\r")):
+    after = body[len(head) :]
+    own_line = after.startswith(("\n", "\r"))
+    following = after.lstrip()[:1]
+    new_sentence = after[:1].isspace() and (following.isupper() or following.isdigit())
+    if not head or not body.startswith(head) or not (own_line or new_sentence):
         return passage, list(quotes)
     rest = passage[start + len(head) :]
     cut = start + len(head) + len(rest) - len(rest.lstrip())
