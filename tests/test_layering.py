@@ -34,6 +34,10 @@ RULES: dict[str, tuple[str, ...]] = {
     "bot.answer": ("prompts", "vectorstore", "newsbot.errors"),
     "bot.terminal": ("bot.answer", "newsbot.errors"),
     "bot.web": ("bot.answer", "vectorstore.records", "newsbot.errors"),
+    # Who may reach the app: the rules, the warnings that apply them, the layers that enforce them.
+    "bot.web.origins": ("newsbot.errors",),
+    "bot.web.refusals": ("bot.web.origins",),
+    "bot.web.security": ("bot.web.auth", "bot.web.origins", "bot.web.refusals", "newsbot.errors"),
     # newsbot's ground floor (core): errors and settings, above. Its upper floor (app), below:
     # the adapters, the composition root, evaluation, the commands; each names what it wires.
     "newsbot": (),  # newsbot/__init__.py: the package marker

@@ -3,7 +3,7 @@
 A page whose origin is not in NEWSBOT_ALLOWED_ORIGINS (the README's embed page opened as
 http://127.0.0.1:8000 instead of http://localhost:8000) gets a refused frame and a blank web
 component, with only a console error in the browser. The server logs a WARNING naming the
-origin and the setting that allows it (`bot.web.security.RefusalWarnings`). Served for real on
+origin and the setting that allows it (`bot.web.refusals.RefusalWarnings`). Served for real on
 127.0.0.1; the browser cases drive Debian's Chromium.
 """
 
@@ -22,7 +22,7 @@ from websockets.exceptions import InvalidStatus
 from websockets.typing import Origin
 
 from bot.web import build_app
-from bot.web.security import MAX_WARNED_ORIGINS
+from bot.web.refusals import MAX_WARNED_ORIGINS
 from bot.web.server import serving_in_thread
 from tests.conftest import REPO
 from tests.test_web_api import ScriptedAssistant
@@ -33,6 +33,7 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning"),
 ]
 
+LOGGER = "bot.web.refusals"
 LISTED = "http://localhost:8000"
 TRAP = "http://127.0.0.1:8000"
 SETTING = """NEWSBOT_ALLOWED_ORIGINS='["http://localhost:8000", "http://127.0.0.1:8000"]'"""
@@ -51,9 +52,7 @@ def framing(referer: str) -> dict[str, str]:
 
 def refusals(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [
-        r.getMessage()
-        for r in caplog.records
-        if r.name == "bot.web.security" and r.levelno == logging.WARNING
+        r.getMessage() for r in caplog.records if r.name == LOGGER and r.levelno == logging.WARNING
     ]
 
 
@@ -67,7 +66,7 @@ def fresh() -> Iterator[str]:
 def test_a_refused_frame_is_logged_once_with_the_origin_and_the_setting(
     fresh: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="bot.web.security")
+    caplog.set_level(logging.WARNING, logger=LOGGER)
     with httpx.Client(timeout=30) as http:
         for _ in range(2):
             assert http.get(f"{fresh}/widget/", headers=framing(TRAP)).status_code == 200
@@ -86,7 +85,7 @@ def test_a_refused_frame_is_logged_once_with_the_origin_and_the_setting(
 def test_a_listed_origin_is_never_warned_about(
     fresh: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="bot.web.security")
+    caplog.set_level(logging.WARNING, logger=LOGGER)
     with httpx.Client(timeout=30) as http:
         for _ in range(2):
             http.get(f"{fresh}/widget/", headers=framing(LISTED))
@@ -101,7 +100,7 @@ def test_a_listed_origin_is_never_warned_about(
 def test_cross_origin_calls_and_framing_the_chat_page_are_logged(
     fresh: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="bot.web.security")
+    caplog.set_level(logging.WARNING, logger=LOGGER)
     with httpx.Client(timeout=30) as http:
         script = http.get(f"{fresh}/widget/gradio.js", headers={"Origin": TRAP})
         assert "access-control-allow-origin" not in script.headers
@@ -120,7 +119,7 @@ def test_cross_origin_calls_and_framing_the_chat_page_are_logged(
 def test_a_websocket_from_another_origin_is_refused_and_logged(
     fresh: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="bot.web.security")
+    caplog.set_level(logging.WARNING, logger=LOGGER)
     ws_url = fresh.replace("http://", "ws://") + "/widget/queue/join"
     with pytest.raises(InvalidStatus) as refused:
         websockets.sync.client.connect(ws_url, origin=Origin(TRAP), open_timeout=10)
@@ -134,7 +133,7 @@ def test_a_websocket_from_another_origin_is_refused_and_logged(
 def test_a_flood_of_made_up_origins_logs_a_bounded_number_of_lines(
     fresh: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="bot.web.security")
+    caplog.set_level(logging.WARNING, logger=LOGGER)
     with httpx.Client(timeout=30) as http:
         for n in range(MAX_WARNED_ORIGINS + 50):
             http.get(f"{fresh}/api/health", headers={"Origin": f"http://x{n}.example"})
@@ -170,7 +169,7 @@ def browser() -> Iterator[Browser]:
 def test_the_embed_page_on_an_unlisted_origin_is_logged_by_the_server(
     browser: Browser, host_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="bot.web.security")
+    caplog.set_level(logging.WARNING, logger=LOGGER)
     listed = host_url.replace("127.0.0.1", "localhost")
     app = build_app(ScriptedAssistant(), allowed_origins=[listed])
     with serving_in_thread(app) as url:
@@ -195,7 +194,7 @@ def test_chromium_framing_the_widget_from_an_unlisted_origin_is_logged_as_framin
 ) -> None:
     """An iframe alone (no component, so no `Origin`): Chromium's `Sec-Fetch-Dest: iframe` and
     `Referer` are what the server goes by."""
-    caplog.set_level(logging.WARNING, logger="bot.web.security")
+    caplog.set_level(logging.WARNING, logger=LOGGER)
     listed = host_url.replace("127.0.0.1", "localhost")
     with serving_in_thread(build_app(ScriptedAssistant(), allowed_origins=[listed])) as url:
         page = browser.new_context().new_page()
