@@ -12,21 +12,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
-import fastapi
 import httpx
 import pytest
 import websockets.sync.client
-from fastapi.staticfiles import StaticFiles
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 from websockets.exceptions import InvalidStatus
 from websockets.typing import Origin
 
 from bot.web import build_app
 from bot.web.refusals import MAX_WARNED_ORIGINS
 from bot.web.server import serving_in_thread
-from tests.conftest import REPO
 from tests.test_web_api import ScriptedAssistant
-from tests.test_web_browser import CHROMIUM, CHROMIUM_ARGS, frames_page
+from tests.test_web_browser import browser, host_url
+
+__all__ = ["browser", "host_url"]  # the shared fixtures of test_web_browser
 
 pytestmark = [
     pytest.mark.server,
@@ -145,24 +144,10 @@ def test_a_flood_of_made_up_origins_logs_a_bounded_number_of_lines(
 # --- in Chromium -------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def host_url() -> Iterator[str]:
-    """A second local port serving examples/, at 127.0.0.1 (the newsbot below lists localhost)."""
-    host = fastapi.FastAPI()
-    host.add_api_route("/frame", frames_page, methods=["GET"])
-    host.mount("/", StaticFiles(directory=REPO / "examples"))
-    with serving_in_thread(host) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
+def unlisted(host_url: str) -> str:
+    """test_web_browser's host pages (at localhost, the origin the newsbot below lists) under
+    the origin it does not list: 127.0.0.1."""
+    return host_url.replace("localhost", "127.0.0.1")
 
 
 @pytest.mark.browser
@@ -170,11 +155,11 @@ def test_the_embed_page_on_an_unlisted_origin_is_logged_by_the_server(
     browser: Browser, host_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, logger=LOGGER)
-    listed = host_url.replace("127.0.0.1", "localhost")
-    app = build_app(ScriptedAssistant(), allowed_origins=[listed])
+    page_origin = unlisted(host_url)
+    app = build_app(ScriptedAssistant(), allowed_origins=[host_url])
     with serving_in_thread(app) as url:
         page = browser.new_context().new_page()
-        page.goto(f"{host_url}/embed.html?server={url}")
+        page.goto(f"{page_origin}/embed.html?server={url}")
         page.wait_for_load_state("load")
         for _ in range(100):
             if refusals(caplog):
@@ -184,8 +169,8 @@ def test_the_embed_page_on_an_unlisted_origin_is_logged_by_the_server(
         page.context.close()
     logged = refusals(caplog)
     assert len(logged) == 1, logged
-    assert host_url in logged[0]
-    assert f"""NEWSBOT_ALLOWED_ORIGINS='["{listed}", "{host_url}"]'""" in logged[0]
+    assert page_origin in logged[0]
+    assert f"""NEWSBOT_ALLOWED_ORIGINS='["{host_url}", "{page_origin}"]'""" in logged[0]
 
 
 @pytest.mark.browser
@@ -195,13 +180,13 @@ def test_chromium_framing_the_widget_from_an_unlisted_origin_is_logged_as_framin
     """An iframe alone (no component, so no `Origin`): Chromium's `Sec-Fetch-Dest: iframe` and
     `Referer` are what the server goes by."""
     caplog.set_level(logging.WARNING, logger=LOGGER)
-    listed = host_url.replace("127.0.0.1", "localhost")
-    with serving_in_thread(build_app(ScriptedAssistant(), allowed_origins=[listed])) as url:
+    page_origin = unlisted(host_url)
+    with serving_in_thread(build_app(ScriptedAssistant(), allowed_origins=[host_url])) as url:
         page = browser.new_context().new_page()
-        page.goto(f"{host_url}/frame?src={url}/widget/")
+        page.goto(f"{page_origin}/frame?src={url}/widget/")
         page.wait_for_load_state("load")
         page.wait_for_timeout(500)
         page.context.close()
     logged = refusals(caplog)
     assert len(logged) == 1, logged
-    assert f"Refused framing the widget (/widget/) from a page on {host_url}" in logged[0]
+    assert f"Refused framing the widget (/widget/) from a page on {page_origin}" in logged[0]
