@@ -37,8 +37,10 @@ def build_web_app(
     from newsbot.factories import build_assistant, build_store
     from newsbot.library import StoreLibrary
     from newsbot.login_records import DatabaseLoginRecords
+    from newsbot.question_log import DatabaseQuestionLog
 
     store = build_store(settings)
+    database = store.registry.database
     return build_app(
         # The model's calls go through a client a disconnect can stop (bot.web.stopping).
         build_assistant(settings, store, stoppable_http_client()),
@@ -54,7 +56,11 @@ def build_web_app(
         max_queued_questions=settings.limits.max_queued_questions,
         max_queue_wait=settings.limits.max_queue_wait,
         # Beside the article registry: shared by every replica when that is PostgreSQL.
-        login_records=DatabaseLoginRecords(store.registry.database),
+        login_records=DatabaseLoginRecords(database),
+        # Off by default: with it off, nothing of a question outlives its answer (SECURITY.md).
+        question_log=DatabaseQuestionLog(database, settings.web.log_retention_days)
+        if settings.web.log_questions
+        else None,
     )
 
 

@@ -24,6 +24,7 @@ import gradio as gr
 from gradio.context import LocalContext
 from gradio.utils import get_upload_folder
 
+from bot.web.answer_log import AnswerRecorder
 from bot.web.api import MAX_QUESTION_CHARS
 from bot.web.chat import ChatAssistant, ChatFn, Message, make_chat_fn, message_text
 from bot.web.filter_row import filter_note, filter_row
@@ -124,6 +125,7 @@ def _chat_interface(
     height: int | str | None,
     compact: bool,
     sessions: SessionStops | None = None,
+    recorder: AnswerRecorder | None = None,
 ) -> gr.ChatInterface:
     chatbot = gr.Chatbot(
         elem_id="nb-widget-chatbot" if compact else "nb-chatbot",
@@ -150,7 +152,9 @@ def _chat_interface(
         stop_btn=True,
     )
     return _ChatInterface(
-        gated_chat(make_chat_fn(assistant), gate, sessions),
+        gated_chat(
+            make_chat_fn(assistant, recorder, "widget" if compact else "chat"), gate, sessions
+        ),
         chatbot=chatbot,
         textbox=textbox,
         examples=list(examples) or None,
@@ -240,6 +244,7 @@ def build_chat_blocks(
     catalog: Catalog | None = None,
     sessions: SessionStops | None = None,
     upload_max_age: int = UPLOAD_MAX_AGE,
+    recorder: AnswerRecorder | None = None,
 ) -> gr.Blocks:
     """The full page: a header, a Chat tab (filters, answers with sources) and, given a library,
     a Library tab. The header's knowledge line and the Sources filter read `catalog` (default: the
@@ -259,7 +264,13 @@ def build_chat_blocks(
         with gr.Tab("Chat", elem_id="nb-chat-tab"):
             filter_row(blocks, hint)
             _chat_interface(
-                assistant, examples, gate, height=CHAT_HEIGHT, compact=False, sessions=sessions
+                assistant,
+                examples,
+                gate,
+                height=CHAT_HEIGHT,
+                compact=False,
+                sessions=sessions,
+                recorder=recorder,
             )
         if library is not None:
             with gr.Tab("Library", elem_id="nb-library-tab"):
@@ -274,13 +285,22 @@ def build_widget_blocks(
     gate: AnswerGate,
     title: str = "newsbot",
     sessions: SessionStops | None = None,
+    recorder: AnswerRecorder | None = None,
 ) -> gr.Blocks:
     """The compact chat-only view for `<iframe>` and `<gradio-app>` embedding; a line above the
     chat names the filter its URL sets, if any."""
     blocks = gr.Blocks(title=title, analytics_enabled=False, fill_height=True)
     with blocks:
         filter_note(blocks)
-        _chat_interface(assistant, examples, gate, height=None, compact=True, sessions=sessions)
+        _chat_interface(
+            assistant,
+            examples,
+            gate,
+            height=None,
+            compact=True,
+            sessions=sessions,
+            recorder=recorder,
+        )
     return _bounded_queue(blocks, gate)
 
 
