@@ -105,6 +105,7 @@ def run_server(
         on_ready=on_ready,
         trusted_proxies=settings.web.trusted_proxies,
         quiet=quiet,
+        json_lines=settings.web.log_format == "json",
     )
 
 

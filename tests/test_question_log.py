@@ -17,6 +17,7 @@ import pytest
 
 from bot.web import build_app
 from bot.web.answer_log import MAX_COMMENT_CHARS, LoggedAnswer
+from newsbot.errors import ConfigError
 from newsbot.login_records import DatabaseLoginRecords
 from newsbot.question_log import DAY, DatabaseQuestionLog
 from tests.conftest import REPO
@@ -50,7 +51,8 @@ def test_an_answer_and_its_vote_are_kept_with_question_sources_and_timings(
     assert row.door == "api"
     assert row.question == "What did they agree on?"
     assert row.answer == body["answer"]
-    assert row.grounded is True and row.refused_by is None
+    assert row.grounded is True
+    assert row.refused_by is None
     assert row.sources == [
         {
             "n": 1,
@@ -127,8 +129,8 @@ def test_serve_keeps_the_log_only_when_asked(
     monkeypatch.setenv("NEWSBOT_LOG_RETENTION_DAYS", "7")
     on = client_for(build_web_app(get_settings()))
     assert on.post("/api/feedback", json=ask).status_code == 404  # the log is there: no such id
-    with pytest.raises(Exception, match="NEWSBOT_LOG_RETENTION_DAYS"):
-        monkeypatch.setenv("NEWSBOT_LOG_RETENTION_DAYS", "0")
+    monkeypatch.setenv("NEWSBOT_LOG_RETENTION_DAYS", "0")
+    with pytest.raises(ConfigError, match="NEWSBOT_LOG_RETENTION_DAYS"):
         get_settings()
 
 

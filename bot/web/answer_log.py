@@ -138,15 +138,40 @@ class AnswerRecorder:
                 yield event
         except GeneratorExit:
             raise  # the client went away: neither an answer nor an error
-        except Exception:
+        except Exception as exc:
             if self.metrics is not None:
                 self.metrics.answered("error", "")
+            log.info(
+                "answer %s via %s: error (%s)",
+                answer_id,
+                door,
+                type(exc).__name__,
+                extra={"answer_id": answer_id, "door": door, "outcome": "error"},
+            )
             raise
 
     def _done(self, result: AnswerResult, answer_id: str, door: Door) -> None:
+        kind, check = outcome(result)
         if self.metrics is not None:
-            kind, check = outcome(result)
             self.metrics.answered(kind, check, result.timings)
+        # The answer line of the structured log (`bot.web.json_logs`): no question, no answer.
+        timings = result.timings
+        log.info(
+            "answer %s via %s: %s%s in %.1f s",
+            answer_id,
+            door,
+            kind,
+            f" by {check}" if check else "",
+            timings.get("total_s", 0.0),
+            extra={
+                "answer_id": answer_id,
+                "door": door,
+                "outcome": kind,
+                "refused_by": check or None,
+                "first_token_s": timings.get("first_token_s"),
+                "total_s": timings.get("total_s"),
+            },
+        )
         if self.log is not None:
             try:
                 self.log.record(LoggedAnswer.of(answer_id, door, result))
