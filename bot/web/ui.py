@@ -27,6 +27,7 @@ from gradio.utils import get_upload_folder
 from bot.web.answer_log import AnswerRecorder
 from bot.web.api import MAX_QUESTION_CHARS
 from bot.web.chat import ChatAssistant, ChatFn, Message, make_chat_fn, message_text
+from bot.web.feedback_ui import FEEDBACK_OPTIONS, feedback_controls
 from bot.web.filter_row import filter_note, filter_row
 from bot.web.knowledge import Catalog, KnowledgeHint
 from bot.web.library import (
@@ -137,7 +138,8 @@ def _chat_interface(
         sanitize_html=True,
         allow_tags=False,
         render_markdown=True,
-        feedback_options=None,
+        # The thumbs only where votes are kept (bot.web.feedback_ui).
+        feedback_options=FEEDBACK_OPTIONS if recorder and recorder.keeps_feedback else None,
         buttons=["copy"],
         placeholder=None if compact else "Ask a question about the news in the library.",
         group_consecutive_messages=True,
@@ -151,7 +153,7 @@ def _chat_interface(
         submit_btn=True,
         stop_btn=True,
     )
-    return _ChatInterface(
+    interface = _ChatInterface(
         gated_chat(
             make_chat_fn(assistant, recorder, "widget" if compact else "chat"), gate, sessions
         ),
@@ -168,6 +170,9 @@ def _chat_interface(
         api_name=CHAT_API_NAME,
         api_description="Ask a question; the last message's sources follow as a second message.",
     )
+    if recorder is not None and recorder.keeps_feedback:
+        feedback_controls(chatbot, recorder)
+    return interface
 
 
 def _library_tab(library: Library) -> None:
