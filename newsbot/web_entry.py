@@ -61,6 +61,7 @@ def build_web_app(
         question_log=DatabaseQuestionLog(database, settings.web.log_retention_days)
         if settings.web.log_questions
         else None,
+        question_embedder=store.embeddings,  # the editors' view groups questions with it
     )
 
 

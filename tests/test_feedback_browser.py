@@ -1,6 +1,7 @@
 """Readers' votes in a real browser (Debian's Chromium, the fixtures of test_web_browser): a
 thumbs-down with a comment in the chat and in the widget is stored in the question log's
-database; with the log off no thumbs show and nothing is stored.
+database (the real store's registry file) and shows in the Library tab's editors' view; with the
+log off no thumbs show and nothing is stored.
 
 The assistant is test_web_api's scripted one: what is tested is what the page does with a vote,
 not what the model says (the real model's answers are voted on through the API in
@@ -20,7 +21,7 @@ from bot.web import build_app
 from bot.web.server import serving_in_thread
 from newsbot.login_records import DatabaseLoginRecords
 from newsbot.question_log import DatabaseQuestionLog
-from tests.test_web_api import ScriptedAssistant
+from tests.test_web_api import ScriptedAssistant, make_store, store_library
 from tests.test_web_browser import ask, browser, page
 from vectorstore.database import Database, open_database
 
@@ -34,17 +35,23 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def logged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, DatabaseQuestionLog]]:
-    """The app with a question log in a SQLite registry file."""
-    database = open_database(tmp_path_factory.mktemp("logged"))
-    question_log = DatabaseQuestionLog(database)
-    with serving_in_thread(build_app(ScriptedAssistant(), question_log=question_log)) as url:
+    """The app with the Library and a question log in the real store's registry database."""
+    data_dir = tmp_path_factory.mktemp("logged")
+    store = make_store(data_dir, [])
+    question_log = DatabaseQuestionLog(store.registry.database)
+    app = build_app(
+        ScriptedAssistant(),
+        store_library(store, data_dir),
+        question_log=question_log,
+        question_embedder=store.embeddings,
+    )
+    with serving_in_thread(app) as url:
         yield url, question_log
-    database.close()
 
 
 def vote_down_with_comment(page: Page, comment: str) -> None:
-    """Ask, wait for the answer, thumbs-down it and send `comment`."""
-    page.locator(".nb-sources").wait_for(timeout=60_000)
+    """Wait for an answer, thumbs-down the last one and send `comment`."""
+    page.locator(".nb-sources").first.wait_for(timeout=60_000)
     page.get_by_role("button", name="Dislike").last.click()
     box = page.locator("#nb-feedback-comment textarea")
     box.wait_for(timeout=10_000)
@@ -90,3 +97,33 @@ def test_with_the_log_off_no_thumbs_show_and_nothing_is_stored(page: Page, tmp_p
     tables = {name for (name,) in database.rows("SELECT name FROM sqlite_master")}
     assert "question_log" not in tables
     database.close()
+
+
+def test_a_vote_in_the_chat_shows_in_the_editors_view(
+    page: Page, logged: tuple[str, DatabaseQuestionLog]
+) -> None:
+    url, _ = logged
+    page.goto(url + "/")
+    for n, question in enumerate(("Who met in Islamabad?", "Who met in Islamabad on Monday?")):
+        ask(page.locator("#nb-input textarea"), question)
+        page.locator(".nb-sources").nth(n).wait_for(timeout=60_000)
+    vote_down_with_comment(page, "<b>Islamabad</b> is not where they met.")
+
+    page.get_by_role("tab", name="Library").click()
+    page.locator("#nb-questions-period").get_by_text("Last week").click()
+    page.locator("#nb-questions-show").click()
+    view = page.locator("#nb-questions")
+    view.locator(".nb-wrong-answer").first.wait_for(timeout=60_000)
+    groups = view.locator(".nb-question-group").all_inner_texts()
+    [islamabad] = [text for text in groups if "Islamabad" in text]
+    assert islamabad.split()[0] == "2", groups  # both wordings in one group
+    assert "1 marked wrong" in islamabad
+    wrong = view.locator(".nb-wrong-answers").inner_text()
+    assert "<b>Islamabad</b> is not where they met." in wrong  # shown as text, escaped
+    assert view.locator(".nb-wrong-answers b").count() == 0
+
+    csv_link = view.get_by_role("link", name="Export CSV")
+    reply = page.request.get(url + "/" + csv_link.get_attribute("href").lstrip("./"))
+    assert reply.status == 200
+    assert "Who met in Islamabad on Monday?" in reply.text()
+    assert reply.headers["content-disposition"].startswith("attachment;")

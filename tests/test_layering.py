@@ -66,6 +66,7 @@ RULES: dict[str, tuple[str, ...]] = {
         "newsbot.article_list",
         "newsbot.web_entry",
         "newsbot.evaluation",
+        "newsbot.question_log",
         "bot",
         "ingest.cleaning",
         "vectorstore.records",

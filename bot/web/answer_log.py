@@ -101,6 +101,10 @@ class QuestionLog(Protocol):
         """Store a vote (and comment) on a logged answer; False when no such answer is kept."""
         ...
 
+    def answers_since(self, since: float) -> list[LoggedAnswer]:
+        """The kept answers asked after `since` (seconds since the epoch), oldest first."""
+        ...
+
 
 def new_answer_id() -> str:
     return uuid.uuid4().hex

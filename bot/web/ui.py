@@ -37,6 +37,7 @@ from bot.web.library import (
     ingest_sources,
     stats_markdown,
 )
+from bot.web.library_questions import QuestionDigest, questions_panel
 from bot.web.limits import AnswerGate, Busy, Stopped
 from bot.web.stopping import SessionStops, Stop, answer_in_worker
 from bot.web.uploads import UPLOAD_MAX_AGE
@@ -250,6 +251,7 @@ def build_chat_blocks(
     sessions: SessionStops | None = None,
     upload_max_age: int = UPLOAD_MAX_AGE,
     recorder: AnswerRecorder | None = None,
+    questions: QuestionDigest | None = None,
 ) -> gr.Blocks:
     """The full page: a header, a Chat tab (filters, answers with sources) and, given a library,
     a Library tab. The header's knowledge line and the Sources filter read `catalog` (default: the
@@ -280,6 +282,8 @@ def build_chat_blocks(
         if library is not None:
             with gr.Tab("Library", elem_id="nb-library-tab"):
                 _library_tab(library)
+                if questions is not None:  # the editors' view (bot.web.library_questions)
+                    questions_panel(questions)
     return _bounded_queue(blocks, gate)
 
 
