@@ -13,6 +13,7 @@ so a vote sent right after its answer finds the row.
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import queue
@@ -77,6 +78,7 @@ class DatabaseQuestionLog:
         self._start = threading.Lock()
         self._purged = 0.0
         self.purge()
+        atexit.register(self.flush)  # a stopping server writes what it queued
 
     def cutoff(self) -> float:
         """The oldest `asked_at` kept."""

@@ -22,7 +22,13 @@ from newsbot.login_records import DatabaseLoginRecords
 from newsbot.question_log import DAY, DatabaseQuestionLog
 from tests.conftest import REPO
 from tests.test_postgres import database
-from tests.test_web_api import ScriptedAssistant, client_for, parse_sse
+from tests.test_web_api import (
+    ScriptedAssistant,
+    client_for,
+    make_store,
+    parse_sse,
+    store_library,
+)
 from vectorstore.database import Database, open_database
 
 __all__ = ["database"]
@@ -193,3 +199,23 @@ def test_two_replicas_count_into_one_log(
     shared.close()
     assert len(ids) == 80
     assert {answer_id.split("-")[0] for answer_id in ids} == {"a", "b"}
+
+
+def test_the_editors_csv_needs_the_credential_and_the_library(tmp_path: Path) -> None:
+    store = make_store(tmp_path, [])
+    question_log = DatabaseQuestionLog(store.registry.database)
+    parts = {"question_log": question_log, "question_embedder": store.embeddings}
+    client = client_for(
+        build_app(ScriptedAssistant(), store_library(store, tmp_path), api_key="s3cret", **parts)
+    )
+    key = {"Authorization": "Bearer s3cret"}
+    client.post("/api/ask", json={"question": "Who met?"}, headers=key)
+
+    assert client.get("/library/questions.csv").status_code == 401
+    reply = client.get("/library/questions.csv?days=1", headers=key)
+    assert reply.status_code == 200
+    assert "Who met?" in reply.text
+    assert client.get("/library/questions.csv?days=30", headers=key).status_code == 422
+
+    without_library = client_for(build_app(ScriptedAssistant(), **parts))
+    assert "Who met?" not in without_library.get("/library/questions.csv").text
