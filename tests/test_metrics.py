@@ -171,3 +171,30 @@ def test_a_real_answer_is_timed_in_the_metrics(real_assistant: Any, seed_store: 
     assert samples[("newsbot_answer_seconds_sum", ())] == pytest.approx(body["timings"]["total_s"])
     assert samples[("newsbot_articles", ())] == seed_store.stats()["articles"]
     assert samples[("newsbot_chunks", ())] == seed_store.stats()["chunks"]
+
+
+def test_an_answer_stopped_because_its_client_left_is_no_error() -> None:
+    import asyncio
+
+    from bot.web.answer_log import AnswerRecorder
+    from bot.web.stopping import Stop, answer_in_worker
+    from newsbot.errors import ModelError
+
+    metrics = AnswerMetrics()
+    recorder = AnswerRecorder(None, metrics)
+    stop = Stop()
+
+    def cut_off() -> Iterator[AnswerEvent]:
+        stop.set()  # the client left: the model's connection is cut, its read fails
+        raise ModelError("connection reset")
+        yield  # a generator
+
+    async def consume() -> list[AnswerEvent]:
+        events = answer_in_worker(
+            AnswerGate(), lambda: recorder.watch(cut_off(), "id", "api"), stop
+        )
+        return [event async for event in events]
+
+    assert asyncio.run(consume()) == []
+    samples = scrape(metrics.text().decode())
+    assert not any(name == "newsbot_answers_total" for name, _ in samples)

@@ -24,6 +24,7 @@ from typing import Any, Literal, Protocol
 from bot.answer.events import AnswerDone, AnswerEvent
 from bot.answer.result import AnswerResult
 from bot.web.metrics import AnswerMetrics
+from bot.web.stopping import answer_stopped
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +144,8 @@ class AnswerRecorder:
         except GeneratorExit:
             raise  # the client went away: neither an answer nor an error
         except Exception as exc:
+            if answer_stopped():  # the model's connection was cut because the client left
+                raise
             if self.metrics is not None:
                 self.metrics.answered("error", "")
             log.info(
@@ -192,7 +195,7 @@ class AnswerRecorder:
             raise FeedbackOff()
         text = (comment or "").strip() or None
         if text is not None and len(text) > MAX_COMMENT_CHARS:
-            raise ValueError(f"comment too long: keep it under {MAX_COMMENT_CHARS} characters")
+            raise ValueError(f"comment too long: at most {MAX_COMMENT_CHARS} characters")
         stored = self.log.add_feedback(answer_id, vote, text)
         if self.metrics is not None and stored:
             self.metrics.voted(vote)
