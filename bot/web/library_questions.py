@@ -111,7 +111,7 @@ def report_html(report: QuestionReport) -> str:
 
 def questions_panel(digest: QuestionDigest) -> None:
     """The panel, in the Library tab being built: computed on request (grouping embeds the
-    questions: seconds for a busy week), never on page load."""
+    questions: up to ~20 s for a busy week), never on page load."""
     gr.Markdown("### What readers ask")
     with gr.Row(equal_height=True):
         period = gr.Radio(
