@@ -99,6 +99,9 @@ def run_server(
             'names clients use (e.g. ["news.example.com"])'
         )
     app = build_web_app(settings, library=library, host=host)
+    json_lines = settings.web.log_format == "json"
+    if json_lines:
+        on_ready = None  # the "serving on" line is a JSON log record too (bot.web.server's)
     serve(
         app,
         host=host,
@@ -106,7 +109,7 @@ def run_server(
         on_ready=on_ready,
         trusted_proxies=settings.web.trusted_proxies,
         quiet=quiet,
-        json_lines=settings.web.log_format == "json",
+        json_lines=json_lines,
     )
 
 

@@ -198,3 +198,29 @@ def test_an_answer_stopped_because_its_client_left_is_no_error() -> None:
     assert asyncio.run(consume()) == []
     samples = scrape(metrics.text().decode())
     assert not any(name == "newsbot_answers_total" for name, _ in samples)
+
+
+@pytest.mark.server
+def test_newsbot_serve_writes_json_lines(
+    clean_environ: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    import httpx
+
+    from scripts.services import start_replica
+
+    monkeypatch.setenv("NEWSBOT_LOG_FORMAT", "json")
+    monkeypatch.setenv("NEWSBOT_LOG_QUESTIONS", "true")
+    server = start_replica("newsbot serve", clean_environ, os.environ)
+    try:
+        vote = {"answer_id": "0" * 32, "vote": "up"}
+        assert httpx.post(server.url + "/api/feedback", json=vote).status_code == 404
+        assert httpx.get(server.url + "/metrics").status_code == 200
+    finally:
+        server.stop()
+
+    lines = [json.loads(line) for line in server.log.read_text().splitlines() if line.strip()]
+    assert any(line["message"].startswith("newsbot is serving on") for line in lines), lines
+    [access] = [line for line in lines if line.get("path") == "/api/feedback"]
+    assert (access["method"], access["status"], access["logger"]) == ("POST", 404, "uvicorn.access")

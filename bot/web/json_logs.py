@@ -43,10 +43,7 @@ def use_json(config: dict[str, Any]) -> dict[str, Any]:
     """uvicorn's logging configuration `config` writing JSON lines, with newsbot's own records
     (warnings, and the answer lines at INFO) through the same handler."""
     config["formatters"] = {name: {"()": JsonFormatter} for name in config["formatters"]}
-    config["loggers"]["bot.web.answer_log"] = {
-        "handlers": ["default"],
-        "level": "INFO",
-        "propagate": False,
-    }
+    for name in ("bot.web.answer_log", "bot.web.server"):  # answers; the "serving on" line
+        config["loggers"][name] = {"handlers": ["default"], "level": "INFO", "propagate": False}
     config["root"] = {"handlers": ["default"], "level": "WARNING"}
     return config
