@@ -43,6 +43,7 @@ RULES: dict[str, tuple[str, ...]] = {
     "newsbot": (),  # newsbot/__init__.py: the package marker
     "newsbot.article_list": ("ingest.cleaning", "ingest.dates", "vectorstore.records"),
     "newsbot.login_records": ("bot.web", "vectorstore.database", "newsbot.errors"),
+    "newsbot.question_log": ("bot.web.answer_log", "vectorstore.database", "newsbot.errors"),
     "newsbot.factories": (*CORE, "bot.answer", "bot.llm", "prompts", "vectorstore"),
     "newsbot.ingest_command": (*CORE, "newsbot.factories", "ingest", "vectorstore"),
     "newsbot.library": (*CORE, "newsbot.ingest_command", "vectorstore"),
@@ -51,6 +52,7 @@ RULES: dict[str, tuple[str, ...]] = {
         "newsbot.factories",
         "newsbot.library",
         "newsbot.login_records",
+        "newsbot.question_log",
         "bot.web",
     ),
     "newsbot.evaluation": (
@@ -68,6 +70,7 @@ RULES: dict[str, tuple[str, ...]] = {
         "newsbot.article_list",
         "newsbot.web_entry",
         "newsbot.evaluation",
+        "newsbot.question_log",
         "bot",
         "ingest.cleaning",
         "vectorstore.records",

@@ -89,6 +89,13 @@ def _shut(sock: socket.socket) -> None:
 _current: contextvars.ContextVar[Stop | None] = contextvars.ContextVar("newsbot_stop", default=None)
 
 
+def answer_stopped() -> bool:
+    """Whether the answer running on this thread was stopped (its client went away): an error
+    it raises then is the stop's doing (the metrics do not count it as an error)."""
+    stop = _current.get()
+    return stop is not None and stop.is_set()
+
+
 # --- the model's transport ---------------------------------------------------------------------
 
 
