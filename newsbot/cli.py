@@ -20,6 +20,7 @@ from newsbot.commands.asking import ask, chat, serve
 from newsbot.commands.context import EXIT_FATAL, EXIT_INTERRUPTED, Context
 from newsbot.commands.evaluate import eval_command
 from newsbot.commands.model import model
+from newsbot.commands.questions import questions
 from newsbot.errors import NewsbotError
 
 
@@ -88,6 +89,8 @@ def cli(ctx: click.Context, data_dir: Path | None, collection: str | None, verbo
 # The articles, asking, the local model and evaluation (see each command's module).
 for _command in (ingest, stats, list_articles, delete, ask, chat, serve, model, eval_command):
     cli.add_command(_command)
+
+cli.add_command(questions)  # the question log's editors' view (issue 28)
 
 
 def main() -> None:

@@ -30,8 +30,10 @@ import gradio as gr
 from gradio.context import LocalContext
 from gradio.utils import get_upload_folder
 
+from bot.web.answer_log import AnswerRecorder
 from bot.web.api import MAX_QUESTION_CHARS
 from bot.web.chat import ChatAssistant, ChatFn, Message, make_chat_fn, message_text
+from bot.web.feedback_ui import FEEDBACK_OPTIONS, feedback_controls
 from bot.web.filter_row import filter_note, filter_row
 from bot.web.keep import keep_conversation
 from bot.web.knowledge import Catalog, KnowledgeHint
@@ -42,6 +44,7 @@ from bot.web.library import (
     ingest_sources,
     stats_markdown,
 )
+from bot.web.library_questions import QuestionDigest, questions_panel
 from bot.web.limits import AnswerGate, Busy, Stopped
 from bot.web.stopping import SessionStops, Stop, answer_in_worker
 from bot.web.transcript import conversation_markdown
@@ -154,6 +157,7 @@ def _chat_interface(
     height: int | str | None,
     compact: bool,
     sessions: SessionStops | None = None,
+    recorder: AnswerRecorder | None = None,
 ) -> gr.ChatInterface:
     copy = gr.Button(COPY_LABEL, size="sm", render=False, elem_classes="nb-copy-md")
     chatbot = gr.Chatbot(
@@ -166,7 +170,8 @@ def _chat_interface(
         sanitize_html=True,
         allow_tags=False,
         render_markdown=True,
-        feedback_options=None,
+        # The thumbs only where votes are kept (bot.web.feedback_ui).
+        feedback_options=FEEDBACK_OPTIONS if recorder and recorder.keeps_feedback else None,
         buttons=["copy", copy],
         placeholder=None if compact else DESCRIPTION,
         group_consecutive_messages=True,
@@ -181,7 +186,9 @@ def _chat_interface(
         stop_btn=True,
     )
     chat = _ChatInterface(
-        gated_chat(make_chat_fn(assistant), gate, sessions),
+        gated_chat(
+            make_chat_fn(assistant, recorder, "widget" if compact else "chat"), gate, sessions
+        ),
         chatbot=chatbot,
         textbox=textbox,
         examples=list(examples) or None,
@@ -195,6 +202,8 @@ def _chat_interface(
         api_name=CHAT_API_NAME,
         api_description="Ask a question; the last message's sources follow as a second message.",
     )
+    if recorder is not None and recorder.keeps_feedback:
+        feedback_controls(chatbot, recorder)
     # Carries the Markdown from the server to the browser's clipboard.
     markdown = gr.Textbox(visible=False, elem_id="nb-copy-text")
     private: dict[str, Any] = {"api_visibility": "private", "queue": False}
@@ -283,6 +292,8 @@ def build_chat_blocks(
     catalog: Catalog | None = None,
     sessions: SessionStops | None = None,
     upload_max_age: int = UPLOAD_MAX_AGE,
+    recorder: AnswerRecorder | None = None,
+    questions: QuestionDigest | None = None,
 ) -> gr.Blocks:
     """The full page: a header, a Chat tab (filters, answers with sources) and, given a library,
     a Library tab. The header's knowledge line and the Sources filter read `catalog` (default: the
@@ -302,12 +313,20 @@ def build_chat_blocks(
         with gr.Tab("Chat", elem_id="nb-chat-tab"):
             filter_row(blocks, hint)
             chat = _chat_interface(
-                assistant, examples, gate, height=None, compact=False, sessions=sessions
+                assistant,
+                examples,
+                gate,
+                height=None,
+                compact=False,
+                sessions=sessions,
+                recorder=recorder,
             )
             keep_conversation(blocks, chat, KEEP_KEYS[False])
         if library is not None:
             with gr.Tab("Library", elem_id="nb-library-tab"):
                 _library_tab(library)
+                if questions is not None:  # the editors' view (bot.web.library_questions)
+                    questions_panel(questions)
         _page_script(blocks)
     return _bounded_queue(blocks, gate)
 
@@ -319,6 +338,7 @@ def build_widget_blocks(
     gate: AnswerGate,
     title: str = "newsbot",
     sessions: SessionStops | None = None,
+    recorder: AnswerRecorder | None = None,
 ) -> gr.Blocks:
     """The compact chat-only view for `<iframe>` and `<gradio-app>` embedding; a line above the
     chat names the filter its URL sets, if any."""
@@ -326,7 +346,13 @@ def build_widget_blocks(
     with blocks:
         filter_note(blocks)
         chat = _chat_interface(
-            assistant, examples, gate, height=None, compact=True, sessions=sessions
+            assistant,
+            examples,
+            gate,
+            height=None,
+            compact=True,
+            sessions=sessions,
+            recorder=recorder,
         )
         keep_conversation(blocks, chat, KEEP_KEYS[True])
         _page_script(blocks)
