@@ -103,6 +103,10 @@ def test_only_well_formed_messages_come_back_from_the_browser() -> None:
     assert [m["content"] for m in restored[1:]] == [m["content"] for m in messages]
     assert restored[-1]["options"] == messages[-1]["options"]
     assert restored[2]["metadata"] == {"title": "Sources (1)"}
+    # An answer's id comes back with it (a vote on a restored answer still names it).
+    with_id = answer_messages(_result(), answer_id="a1b2")
+    question = {"role": "user", "content": "q?"}
+    assert stored_messages([question, *with_id])[1]["metadata"] == {"id": "a1b2"}
     assert stored_messages({"role": "user"}) == []
     assert stored_messages(None) == []
     many = [{"role": r, "content": str(i)} for i in range(200) for r in ("user", "assistant")]

@@ -33,21 +33,24 @@ def _message(item: Any) -> Message | None:
         return None
     # The page keeps a message's text as a list of parts ({"type": "text", "text": ...}).
     content = message_text(item.get("content"))
-    if not content.strip() and not item.get("metadata"):
+    if not content.strip():
         return None
     message: Message = {"role": item["role"], "content": content}
+    # A block's title (Sources) and an answer's id (what a reader's vote names) are kept.
     metadata = item.get("metadata")
-    if isinstance(metadata, Mapping) and isinstance(metadata.get("title"), str):
-        message["metadata"] = {"title": metadata["title"]}
+    if isinstance(metadata, Mapping):
+        known = {k: metadata[k] for k in ("title", "id") if isinstance(metadata.get(k), str)}
+        if known:
+            message["metadata"] = known
     options = item.get("options")
     if isinstance(options, list):
-        kept = [
+        choices = [
             {"value": option["value"], "label": str(option.get("label") or option["value"])}
             for option in options
             if isinstance(option, Mapping) and isinstance(option.get("value"), str)
         ]
-        if kept:
-            message["options"] = kept
+        if choices:
+            message["options"] = choices
     return message
 
 
