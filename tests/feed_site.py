@@ -21,7 +21,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 @dataclass
 class Hit:
-    """One request: its path, when (monotonic seconds), the status sent, the User-Agent."""
+    """One request: its path, when it arrived (monotonic seconds), the status sent (0 while it
+    is in flight), the User-Agent."""
 
     path: str
     at: float
@@ -60,6 +61,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         site = self.site
         path = self.path
+        hit = Hit(path, time.monotonic(), 0, self.headers.get("User-Agent", ""))
+        with site.lock:
+            site.hits.append(hit)  # status 0 until answered: in flight
         delay = site.slow.get(path, 0.0)
         if delay:
             time.sleep(delay)
@@ -83,10 +87,7 @@ class _Handler(BaseHTTPRequestHandler):
             status = 304 if self.headers.get("If-None-Match") == etag else 200
             if status == 304:
                 body = b""
-        with site.lock:
-            site.hits.append(
-                Hit(path, time.monotonic(), status, self.headers.get("User-Agent", ""))
-            )
+        hit.status = status
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)

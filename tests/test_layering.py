@@ -54,9 +54,11 @@ RULES: dict[str, tuple[str, ...]] = {
     "newsbot.web_entry": (
         *CORE,
         "newsbot.factories",
+        "newsbot.follow_command",
         "newsbot.library",
         "newsbot.login_records",
         "bot.web",
+        "vectorstore.store",
     ),
     "newsbot.evaluation": (
         *CORE,

@@ -180,9 +180,14 @@ class FollowedSources:
         return [FollowedSource(*row) for row in rows]
 
     def next_due(self) -> float | None:
-        """The earliest next check of any source (held or not), or None when none is followed."""
-        rows = self._rows("SELECT MIN(next_check) FROM followed_sources WHERE collection = ?")
-        return float(rows[0][0]) if rows and rows[0][0] is not None else None
+        """When the next source falls due and free: its next check, or when another process's
+        lease on it runs out if that is later. None when no source is followed."""
+        rows = self._rows(
+            "SELECT next_check, lease_until FROM followed_sources WHERE collection = ?"
+        )
+        if not rows:
+            return None
+        return min(max(float(check), float(until or 0.0)) for check, until in rows)
 
     # --- the lease ---------------------------------------------------------------------------
 

@@ -183,6 +183,7 @@ def _build_app(
         for path in LOGIN_PATHS:
             hidden(path, login_page, "GET", "POST")
         hidden("/logout", logout(sessions), "GET", "POST")
+    app.state.answer_gate = gate  # background work (followed feeds) gives way to answers
     app.include_router(build_api_router(assistant, gate))
     app.add_exception_handler(RequestValidationError, validation_error)
     # The API's page works offline: Swagger UI from its Python package, not from a CDN.

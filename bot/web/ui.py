@@ -3,7 +3,7 @@
 Both are plain `gr.Blocks` built from injected parts; `bot.web.app` mounts them on FastAPI. The
 chat endpoint of each is public as `/chat` (for `gradio_client`); the library events are private.
 The chat page opens with a header: the bot's name, what it does, and what it knows (articles,
-dates, sources: `bot.web.knowledge`, read on each page load). The example questions are Gradio's
+dates, sources: `bot.web.knowledge`, read on each page load and every 15 s). The example questions are Gradio's
 own example buttons, styled as chips in `static/newsbot.css`. Above the chat, a collapsed "Filters"
 row (Published, Sources) narrows every question of the session: it sets the page URL's filter
 parameters, which the chat reads as it reads a filter given in the URL (`bot.web.filters`).
@@ -48,6 +48,8 @@ INPUT_PLACEHOLDER = "Ask about the news…"
 CHAT_HEIGHT = "calc(58vh - 3.5rem)"
 """The chat page's chat: what the header, the tabs, the collapsed filter row and the input leave of
 a screen (so the input shows without scrolling, on a phone too)."""
+KNOWLEDGE_REFRESH_SECONDS = 15.0
+"""How often an open chat page reads its header's "what it knows" line again."""
 DESCRIPTION = "Answers questions about the news in its library, citing the articles it read."
 """The one line under the page title."""
 AsyncChatFn = Callable[..., AsyncIterator[str | list[Message]]]
@@ -218,7 +220,8 @@ def _library_tab(library: Library) -> None:
 
 
 def _header(title: str, hint: KnowledgeHint | None) -> None:
-    """The page's name, what the bot does and, given a catalog, what it knows (fresh per load)."""
+    """The page's name, what the bot does and, given a catalog, what it knows (read on each load
+    and every KNOWLEDGE_REFRESH_SECONDS while the page is open)."""
     with gr.Column(elem_id="nb-header"):
         gr.HTML(
             f'<h1 class="nb-title">{html.escape(title)}</h1>'
@@ -227,7 +230,13 @@ def _header(title: str, hint: KnowledgeHint | None) -> None:
             padding=False,
         )
         if hint is not None:
-            gr.HTML(hint, elem_id="nb-knowledge", padding=False)
+            line = gr.HTML(hint, elem_id="nb-knowledge", padding=False)
+            # Read again while the page is open, so articles that arrive (followed feeds) show.
+            # Outside the queue: a tick never waits behind an answer or takes its place.
+            tick = gr.Timer(KNOWLEDGE_REFRESH_SECONDS)
+            tick.tick(
+                hint, outputs=line, queue=False, show_progress="hidden", api_visibility="private"
+            )
 
 
 def build_chat_blocks(
