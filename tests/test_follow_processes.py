@@ -16,7 +16,7 @@ import signal
 import sqlite3
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -108,56 +108,86 @@ def lease_owner(data_dir: Path) -> tuple[str | None, float | None]:
     return row[0], row[1]
 
 
+PAGES = [(f"/news/{n}", f"Merrow story {n}", DATE) for n in range(6)]
+
+
+def publish(site: Site, count: int) -> None:
+    """The first `count` of PAGES on the site and in its feed."""
+    for path, title, _ in PAGES[:count]:
+        site.put(path, article_html(title, [f"{title} happened in Merrow today. " * 30]))
+    items = [(p, t, "Short teaser.", d) for p, t, d in PAGES[:count]]
+    site.put("/feed.xml", rss(site, items), "application/rss+xml")
+
+
+def kill_the_holder_and_see_it_taken_over(
+    site: Site,
+    processes: list[subprocess.Popen[bytes]],
+    owner: Callable[[], str | None],
+    logs: Callable[[], str],
+    lease: float,
+) -> None:
+    """With PAGES[:2] published and followed every second by `processes` (which share the
+    lease that `owner` reads): publish more, SIGKILL the process caught holding the lease, and
+    see another take the feed over once the lease runs out, each page read once."""
+    deadline = time.monotonic() + 180
+    while len(site.requests("/feed.xml", 304)) < 3 and time.monotonic() < deadline:
+        time.sleep(0.2)  # all running, the first pages stored, the feed unchanged since
+    assert len(site.requests("/feed.xml", 304)) >= 3, logs()
+    publish(site, 4)
+    # The next fetch of the feed hangs: whoever makes it holds the lease while it waits.
+    site.slow["/feed.xml"] = 30.0
+    deadline = time.monotonic() + 60
+    while not site.requests("/feed.xml", 0) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    holding = owner()
+    assert holding is not None, logs()
+    [holder] = [p for p in processes if f":{p.pid}:" in holding]
+    holder.send_signal(signal.SIGKILL)
+    holder.wait()
+    killed = time.monotonic()
+    del site.slow["/feed.xml"]
+    publish(site, 6)
+    deadline = killed + lease + 60
+    while len(site.requests("/news/5", 200)) == 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    taken = [h.at for h in site.requests("/feed.xml") if h.at > killed]
+    assert taken, logs()
+    # Taken over once the lease ran out (a little slack for the poller's wake-up).
+    assert taken[0] - killed <= lease + 2.0, taken[0] - killed
+    assert all(p.poll() is None for p in processes if p is not holder)
+    deadline = time.monotonic() + 60
+    while len(site.requests("/news/5", 200)) == 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    for path, _, _ in PAGES:
+        assert len(site.requests(path, 200)) == 1, path  # each page read (and embedded) once
+
+
 def test_two_workers_read_each_page_once_and_a_killed_one_is_taken_over(
     site: Site, env: dict[str, str], tmp_path: Path, clean_environ: Path
 ) -> None:
-    pages = [(f"/news/{n}", f"Merrow story {n}", DATE) for n in range(6)]
-
-    def publish(count: int) -> None:
-        for path, title, _ in pages[:count]:
-            site.put(path, article_html(title, [f"{title} happened in Merrow today. " * 30]))
-        items = [(p, t, "Short teaser.", d) for p, t, d in pages[:count]]
-        site.put("/feed.xml", rss(site, items), "application/rss+xml")
-
-    publish(2)
+    publish(site, 2)
     assert newsbot(env, "follow", "add", site.url("/feed.xml"), "--every", "1s").returncode == 0
-    first = worker(env, tmp_path / "first.log")
-    second = worker(env, tmp_path / "second.log")
+    logs = [tmp_path / "first.log", tmp_path / "second.log"]
+    processes = [worker(env, log) for log in logs]
     try:
-        deadline = time.monotonic() + 120
-        while len(site.requests("/feed.xml", 304)) < 3 and time.monotonic() < deadline:
-            time.sleep(0.2)  # both running, the first pages stored, the feed unchanged since
-        publish(4)
-        # The next fetch of the feed hangs: whoever makes it holds the lease while it waits.
-        site.slow["/feed.xml"] = 30.0
-        deadline = time.monotonic() + 60
-        while not site.requests("/feed.xml", 0) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        owner = lease_owner(clean_environ)[0]
-        assert owner is not None
-        holder, other = (first, second) if f":{first.pid}:" in owner else (second, first)
-        assert f":{holder.pid}:" in owner
-        holder.send_signal(signal.SIGKILL)
-        holder.wait()
-        killed = time.monotonic()
-        del site.slow["/feed.xml"]
-        publish(6)
-        deadline = killed + LEASE + 30
-        while len(site.requests("/news/5")) == 0 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        taken = [h.at for h in site.requests("/feed.xml") if h.at > killed]
-        assert taken, (tmp_path / "first.log").read_text() + (tmp_path / "second.log").read_text()
-        # Taken over once the lease ran out (a little slack for the worker's own poll).
-        assert taken[0] - killed <= LEASE + 2.0, taken[0] - killed
-        assert other.poll() is None
+        kill_the_holder_and_see_it_taken_over(
+            site,
+            processes,
+            lambda: lease_owner(clean_environ)[0],
+            lambda: "".join(log.read_text() for log in logs),
+            LEASE,
+        )
+        time.sleep(1.0)  # the last poll recorded
     finally:
-        stop(first)
-        stop(second)
-    for path, _, _ in pages:
-        assert len(site.requests(path, 200)) == 1, path  # each page read (and embedded) once
+        for process in processes:
+            stop(process)
     store = build_store(get_settings())
-    assert len(store.registry.list_articles()) == 6
-    chroma, registry, keywords = three_stores(store)
+    try:
+        rows = store.registry.list_articles()
+        chroma, registry, keywords = three_stores(store)
+    finally:
+        store.registry.close()
+    assert len(rows) == len(PAGES)
     assert chroma == registry == keywords
 
 
@@ -203,9 +233,13 @@ def test_a_prune_killed_midway_is_finished_by_the_next(
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["removed"]
     store = build_store(get_settings(data_dir=clean_environ))
-    kept = {row.article_id for row in store.registry.list_articles(limit=1000)}
+    try:
+        kept = {row.article_id for row in store.registry.list_articles(limit=1000)}
+        pending = store.registry.pending()
+        chroma, registry, keywords = three_stores(store)
+    finally:
+        store.registry.close()
     assert kept == {a.article_id for a in new}
-    assert store.registry.pending() == []
-    chroma, registry, keywords = three_stores(store)
+    assert pending == []
     assert chroma == registry == keywords
     assert {cid.rsplit(":", 1)[0] for cid in chroma} == kept
