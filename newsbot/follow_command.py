@@ -17,7 +17,7 @@ import httpx
 
 from ingest.cleaning import printable
 from ingest.follow.poller import Poller, PollOptions
-from ingest.follow.schedule import say_every
+from ingest.follow.schedule import parse_every, say_every
 from ingest.follow.worker import FollowWorker, start_in_thread, worker_name
 from newsbot.errors import InputError
 from newsbot.factories import build_registry
@@ -160,6 +160,15 @@ def ago(moment: str | None, now: float | None = None) -> str:
     return f"in {amount}" if seconds > 0 else f"{amount} ago"
 
 
+def failure(row: SourceStatus) -> str | None:
+    """ "failed 3 times in a row: the server answered HTTP 500 ..." (None: the last check
+    worked)."""
+    if not row.last_error:
+        return None
+    times = "once" if row.failures == 1 else f"{row.failures} times in a row"
+    return f"failed {times}: {row.last_error}"
+
+
 def status_lines(rows: list[SourceStatus], now: float | None = None) -> list[str]:
     """Each source as two or three lines for a terminal: the URL, its state, its error."""
     lines: list[str] = []
@@ -173,6 +182,47 @@ def status_lines(rows: list[SourceStatus], now: float | None = None) -> list[str
             f"{row.added_last_day} added in the last day"
         )
         if row.last_error:
-            times = "once" if row.failures == 1 else f"{row.failures} times in a row"
-            lines.append(printable(f"  failed {times}: {row.last_error}"))
+            lines.append(printable(f"  {failure(row)}"))
     return lines
+
+
+class FollowDesk:
+    """The followed sources as the web Library shows them (`bot.web.library_follow.Follows`):
+    add and remove by URL, and each source's state in the words `newsbot follow list` uses."""
+
+    def __init__(self, sources: FollowedSources) -> None:
+        self.sources = sources
+
+    def follow(self, url: str, every: str, full_text: str) -> str:
+        seconds = parse_every(every)
+        url = checked_url(url)
+        mode: FullText = full_text if full_text in ("on", "off") else "auto"  # type: ignore[assignment]
+        new = self.sources.add(url, seconds, mode, time.time())
+        verb = "Following" if new else "Still following"
+        return f"{verb} {url} every {say_every(seconds)}; the first check comes within seconds."
+
+    def unfollow(self, url: str) -> bool:
+        return self.sources.remove(url)
+
+    def followed(self) -> list[dict[str, object]]:
+        now = time.time()
+        rows = []
+        for row in status(self.sources, now):
+            rows.append(
+                {
+                    "url": row.url,
+                    "kind": row.kind,
+                    "every": row.every,
+                    "last_check": ago(row.last_check, now),
+                    "last_new_article": ago(row.last_new_article, now),
+                    "next_check": ago(row.next_check, now),
+                    "added_last_day": row.added_last_day,
+                    "last_error": failure(row),
+                }
+            )
+        return rows
+
+
+def follow_desk(store: NewsStore) -> FollowDesk:
+    """The Library's followed-sources desk over `store`'s database and collection."""
+    return FollowDesk(FollowedSources(store.registry.database, store.collection_name))

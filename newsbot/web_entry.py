@@ -46,6 +46,7 @@ def build_web_app(
     from bot.web.app import build_app
     from bot.web.stopping import stoppable_http_client
     from newsbot.factories import build_assistant, build_store
+    from newsbot.follow_command import follow_desk
     from newsbot.library import StoreLibrary
     from newsbot.login_records import DatabaseLoginRecords
 
@@ -53,7 +54,7 @@ def build_web_app(
     return build_app(
         # The model's calls go through a client a disconnect can stop (bot.web.stopping).
         build_assistant(settings, store, stoppable_http_client()),
-        StoreLibrary(settings, store) if library else None,
+        StoreLibrary(settings, store, follow_desk(store)) if library else None,
         catalog=store,  # the header's "what it knows" line, with or without the Library tab
         allowed_origins=settings.web.allowed_origins,
         allowed_hosts=[*settings.web.allowed_hosts, *_bound_name(host)],

@@ -3,7 +3,7 @@
 Both are plain `gr.Blocks` built from injected parts; `bot.web.app` mounts them on FastAPI. The
 chat endpoint of each is public as `/chat` (for `gradio_client`); the library events are private.
 The chat page opens with a header: the bot's name, what it does, and what it knows (articles,
-dates, sources: `bot.web.knowledge`, read on each page load and every 15 s). The example questions are Gradio's
+dates, sources: `bot.web.knowledge`, read on each page load). The example questions are Gradio's
 own example buttons, styled as chips in `static/newsbot.css`. Above the chat, a collapsed "Filters"
 row (Published, Sources) narrows every question of the session: it sets the page URL's filter
 parameters, which the chat reads as it reads a filter given in the URL (`bot.web.filters`).
@@ -33,6 +33,7 @@ from bot.web.library import (
     delete_article,
     find_articles,
     ingest_sources,
+    library_panels,
     stats_markdown,
 )
 from bot.web.limits import AnswerGate, Busy, Stopped
@@ -217,6 +218,7 @@ def _library_tab(library: Library) -> None:
     query.submit(refresh, [query], listing, **private)
     ingest.click(do_ingest, [files, urls, query], [status, files, urls, *listing], **private)
     delete.click(do_delete, [picked, query], [status, *listing], **private)
+    library_panels(library)
 
 
 def _header(title: str, hint: KnowledgeHint | None) -> None:
