@@ -69,14 +69,14 @@ class FollowWorker:
         return done
 
     def run(self, stop: threading.Event) -> None:
-        """Poll until `stop` is set; a failure of one pass (a database down) is logged and the
-        next pass tried after a pause."""
+        """Poll until `stop` is set; a pass that fails (the database down) is logged and the
+        next one tried after a pause."""
         while not stop.is_set():
             try:
                 self.run_once(stop)
                 wait = self._until_next()
-            except (NewsbotError, OSError) as exc:
-                logger.error("follow: a pass failed (%s); trying again shortly", exc)
+            except Exception:  # a database gone for a while: this thread must outlive it
+                logger.exception("follow: a pass failed; trying again in %g s", WAKE_SECONDS)
                 wait = WAKE_SECONDS
             stop.wait(wait)
 
