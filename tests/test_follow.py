@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from bot.web.limits import AnswerGate
 from ingest.article import build_article
 from ingest.follow.poller import Poller, PollOptions
 from ingest.follow.worker import FollowWorker
@@ -365,3 +367,27 @@ def test_a_prune_that_dies_midway_is_finished_by_the_next(
     chroma, registry, keywords = three_stores(store)
     assert chroma == registry == keywords
     assert not set(ids.values()) & {cid.rsplit(":", 1)[0] for cid in chroma}
+
+
+def test_the_poller_gives_way_while_a_question_is_answered(
+    site: Site, store: NewsStore, tmp_path: Path
+) -> None:
+    items = []
+    for n in range(10):
+        site.put(f"/news/{n}", article_html(f"Story {n}", [f"Story {n} in Merrow. " * 40]))
+        items.append((f"/news/{n}", f"Story {n}", "Short.", DATE))
+    site.put("/feed.xml", rss(site, items), "application/rss+xml")
+    gate = AnswerGate()
+    w = worker(store, tmp_path)
+    w.poller.pause = lambda: gate.wait_idle(60)  # what `newsbot serve` gives its poller
+    follow(w, site.url("/feed.xml"))
+
+    started = gate.acquire()  # a question is being answered
+    polling = threading.Thread(target=w.run_once)
+    polling.start()
+    time.sleep(2.0)
+    assert store.registry.count() == 0  # nothing parsed, read or embedded meanwhile
+    assert len(site.requests("/feed.xml")) == 1  # (fetching costs no processor)
+    gate.release(started)
+    polling.join(timeout=120)
+    assert store.registry.count() == 10

@@ -30,7 +30,7 @@ from ingest.follow.robots import Robots
 from ingest.follow.schedule import next_check
 from ingest.loaders.fetching import FetchPolicy, fetch
 from ingest.loaders.html import read_html
-from ingest.pipeline import IngestReport, ingest_articles
+from ingest.pipeline import ingest_articles
 from vectorstore.follows import (
     EntryState,
     FollowedSource,
@@ -53,6 +53,9 @@ MAX_TRIES = 5
 """Times an entry's page is tried before the feed's text is kept for good."""
 MAX_SITEMAPS = 20
 """Most sitemaps of a sitemap index read in one poll (the most recently changed first)."""
+GROUP_ARTICLES = 4
+"""Articles stored at once: a small group (a second or two of embedding on two cores), so the
+poller gives way to an answer between groups (`pause`)."""
 _HTML = ("text/html", "application/xhtml+xml", "")
 
 
@@ -226,19 +229,22 @@ class Poller:
         if not found:
             return 0
         articles = [f.article for f in found if f.article is not None]
-        report = IngestReport()
-        if articles:
+        # In small groups, each under the ingest lock only while it is written, with a pause
+        # before each: an answer waits for one group's embedding at most.
+        new = 0
+        for start in range(0, len(articles), GROUP_ARTICLES):
             self.pause()
             self._keep_lease(source.url)
             report = ingest_articles(
-                articles,
+                articles[start : start + GROUP_ARTICLES],
                 self.store,
                 tiktoken_cache_dir=self.options.tiktoken_cache_dir,
                 chunk_tokens=self.options.chunk_tokens,
                 overlap=self.options.overlap,
             )
+            new += report.new
         self.sources.record(source.url, [f.entry for f in found], self.clock())
-        return report.new
+        return new
 
     def _wants_page(self, source: FollowedSource, entry: Entry) -> bool:
         if not entry.text.strip() or source.full_text == "on":
