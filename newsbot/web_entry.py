@@ -16,6 +16,7 @@ from newsbot.settings import Settings
 if TYPE_CHECKING:
     import fastapi
 
+    from bot.web.limits import AnswerGate
     from vectorstore.store import NewsStore
 
 log = logging.getLogger(__name__)
@@ -131,13 +132,17 @@ def _follow_in_background(
         return None
     from newsbot.follow_command import start_follow_thread
 
-    gate = app.state.answer_gate
+    return start_follow_thread(settings, store, answers_first(app.state.answer_gate))
+
+
+def answers_first(gate: AnswerGate) -> Callable[[], None]:
+    """The follow poller's pause in `newsbot serve`: wait while questions are being answered or
+    queued, at most FOLLOW_PATIENCE seconds (under unbroken load the feeds must still come in)."""
 
     def give_way() -> None:
-        # At most a minute: under unbroken load the feeds must still come in.
         gate.wait_idle(FOLLOW_PATIENCE)
 
-    return start_follow_thread(settings, store, give_way)
+    return give_way
 
 
 def _bound_name(host: str | None) -> list[str]:

@@ -391,3 +391,36 @@ def test_the_poller_gives_way_while_a_question_is_answered(
     gate.release(started)
     polling.join(timeout=120)
     assert store.registry.count() == 10
+
+
+def test_a_stop_cuts_a_poll_short_keeps_its_work_and_gives_the_lease_back(
+    site: Site, store: NewsStore, tmp_path: Path
+) -> None:
+    items = []
+    for n in range(10):
+        site.put(f"/news/{n}", article_html(f"Story {n}", [f"Story {n} in Merrow. " * 40]))
+        items.append((f"/news/{n}", f"Story {n}", "Short.", DATE))
+    site.put("/feed.xml", rss(site, items), "application/rss+xml")
+    w = worker(store, tmp_path)
+    follow(w, site.url("/feed.xml"))
+    stop = threading.Event()
+
+    def stop_after_a_group() -> None:
+        if store.registry.count() >= 4:
+            stop.set()  # as SIGTERM does to `newsbot follow run`
+
+    w.poller.pause = stop_after_a_group
+    assert w.run_once(stop) == []
+    first = store.registry.count()
+    assert 4 <= first < 10
+    [source] = w.sources.all()
+    assert source.lease_owner is None  # given back: another process may go on at once
+    assert source.last_check is None  # and no check recorded
+
+    [outcome] = [o for _, o in FollowWorker(w.sources, w.poller).run_once(threading.Event())]
+    assert outcome.new_articles == 10 - first
+    assert store.registry.count() == 10
+    # What the first poll stored is not read again (a page it read but had not stored yet is).
+    assert [len(site.requests(f"/news/{n}")) for n in range(first)] == [1] * first
+    chroma, registry, keywords = three_stores(store)
+    assert chroma == registry == keywords

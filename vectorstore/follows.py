@@ -235,6 +235,15 @@ class FollowedSources:
                 ),
             )
 
+    def release(self, url: str, owner: str) -> None:
+        """Give back `owner`'s lease on `url` without recording a check (a poll cut short)."""
+        with self.database.transaction() as db:
+            db.execute(
+                "UPDATE followed_sources SET lease_owner = NULL, lease_until = NULL "
+                "WHERE collection = ? AND url = ? AND lease_owner = ?",
+                (self.collection, url, owner),
+            )
+
     # --- entries -----------------------------------------------------------------------------
 
     def seen(self, url: str, keys: Iterable[str]) -> dict[str, SeenEntry]:

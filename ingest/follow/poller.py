@@ -21,6 +21,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -54,8 +55,8 @@ MAX_TRIES = 5
 MAX_SITEMAPS = 20
 """Most sitemaps of a sitemap index read in one poll (the most recently changed first)."""
 GROUP_ARTICLES = 4
-"""Articles stored at once: a small group (a second or two of embedding on two cores), so the
-poller gives way to an answer between groups (`pause`)."""
+"""Entries read and stored at once: a small group (a second or two of embedding on two cores), so
+the poller gives way to an answer between groups (`pause`) and a poll cut short keeps its work."""
 _HTML = ("text/html", "application/xhtml+xml", "")
 
 
@@ -82,6 +83,10 @@ class _Found:
 
 class LeaseLost(Exception):
     """Another process took the source over while this one was polling it."""
+
+
+class PollStopped(Exception):
+    """The poller was told to stop mid-poll (what it stored so far stays stored)."""
 
 
 class Poller:
@@ -112,6 +117,8 @@ class Poller:
         self.pause = pause
         self.clock = clock
         self.rng = rng or random.Random()
+        self.stopping: Callable[[], bool] = lambda: False
+        """Asked between the steps of a poll; True cuts the poll short (`PollStopped`)."""
         self._lease_until = 0.0
 
     # --- the lease ---------------------------------------------------------------------------
@@ -125,7 +132,10 @@ class Poller:
         return True
 
     def _keep_lease(self, url: str) -> None:
-        """Renew the lease once half of it is spent, so a long poll is not taken over."""
+        """Between the steps of a poll: stop if told to, and renew the lease once half of it is
+        spent, so a long poll is not taken over."""
+        if self.stopping():
+            raise PollStopped(url)
         now = self.clock()
         if self._lease_until - now > self.options.lease_seconds / 2:
             return
@@ -138,7 +148,8 @@ class Poller:
     def poll(self, source: FollowedSource) -> PollOutcome:
         """Poll `source` (whose lease this poller holds), store what is new, record the outcome
         and give the lease back. Never raises for a bad source; `LeaseLost` when another process
-        took it over (nothing is recorded then: the other records its own poll)."""
+        took it over (nothing is recorded then: the other records its own poll); `PollStopped`
+        when `stopping` said so between two steps."""
         started = self.clock()
         try:
             fetched = fetch(
@@ -212,38 +223,43 @@ class Poller:
         return replace(document, kind=kind, entries=entries)
 
     def _store(self, source: FollowedSource, document: Document | None) -> int:
-        """Read the new entries and the pages still due, store the articles; how many are new."""
-        found: list[_Found] = []
+        """Read the new entries and the pages still due, store the articles; how many are new.
+
+        In small groups: each group's pages are read, its articles written (under the ingest
+        lock only while written, after a pause: an answer waits for one group at most) and its
+        entries recorded, so a poll cut short keeps what it finished.
+        """
+        jobs: list[Callable[[], _Found]] = []
         if document is not None:
             seen = self.sources.seen(source.url, (e.key for e in document.entries))
             fresh = [e for e in document.entries if e.key not in seen]
             unique = list({e.key: e for e in reversed(fresh)}.values())[::-1][:MAX_NEW]
-            for entry in unique:
-                self._keep_lease(source.url)
-                found.append(self._read_entry(source, entry))
+            jobs += [partial(self._read_entry, source, entry) for entry in unique]
+            taken = {e.key for e in unique}
+        else:
+            taken = set()
         for waiting in self.sources.to_retry(source.url):
-            if any(f.entry.key == waiting.key for f in found):
-                continue
-            self._keep_lease(source.url)
-            found.append(self._retry(waiting))
-        if not found:
-            return 0
-        articles = [f.article for f in found if f.article is not None]
-        # In small groups, each under the ingest lock only while it is written, with a pause
-        # before each: an answer waits for one group's embedding at most.
+            if waiting.key not in taken:
+                jobs.append(partial(self._retry, waiting))
         new = 0
-        for start in range(0, len(articles), GROUP_ARTICLES):
-            self.pause()
-            self._keep_lease(source.url)
-            report = ingest_articles(
-                articles[start : start + GROUP_ARTICLES],
-                self.store,
-                tiktoken_cache_dir=self.options.tiktoken_cache_dir,
-                chunk_tokens=self.options.chunk_tokens,
-                overlap=self.options.overlap,
-            )
-            new += report.new
-        self.sources.record(source.url, [f.entry for f in found], self.clock())
+        for start in range(0, len(jobs), GROUP_ARTICLES):
+            found = []
+            for job in jobs[start : start + GROUP_ARTICLES]:
+                self._keep_lease(source.url)
+                found.append(job())
+            articles = [f.article for f in found if f.article is not None]
+            if articles:
+                self.pause()
+                self._keep_lease(source.url)
+                report = ingest_articles(
+                    articles,
+                    self.store,
+                    tiktoken_cache_dir=self.options.tiktoken_cache_dir,
+                    chunk_tokens=self.options.chunk_tokens,
+                    overlap=self.options.overlap,
+                )
+                new += report.new
+            self.sources.record(source.url, [f.entry for f in found], self.clock())
         return new
 
     def _wants_page(self, source: FollowedSource, entry: Entry) -> bool:

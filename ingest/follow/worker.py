@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from ingest.follow.poller import LeaseLost, Poller
+from ingest.follow.poller import LeaseLost, Poller, PollStopped
 from newsbot.errors import NewsbotError
 from vectorstore.follows import FollowedSources, PollOutcome
 
@@ -52,6 +52,8 @@ class FollowWorker:
     def run_once(self, stop: threading.Event | None = None) -> list[tuple[str, PollOutcome]]:
         """Poll every source that is due and that this process gets the lease of."""
         done: list[tuple[str, PollOutcome]] = []
+        if stop is not None:
+            self.poller.stopping = stop.is_set
         for source in self.sources.due(self.clock()):
             if stop is not None and stop.is_set():
                 break
@@ -61,10 +63,13 @@ class FollowWorker:
                 done.append((source.url, self.poller.poll(source)))
             except LeaseLost:
                 logger.warning("%s: another process took it over mid-poll", source.url)
+            except PollStopped:
+                self.sources.release(source.url, self.poller.owner)  # the next one may start
+                break
             except Exception as exc:  # one source's surprise must not stop the others' polls
                 logger.exception("%s: the poll failed", source.url)
                 done.append((source.url, self.poller.fail(source, _said(exc))))
-        if self.after_pass is not None:
+        if self.after_pass is not None and not (stop is not None and stop.is_set()):
             self.after_pass()
         return done
 
