@@ -23,6 +23,7 @@ import pytest
 
 from bot.web.limits import AnswerGate
 from ingest.article import build_article
+from ingest.follow import poller as poller_module
 from ingest.follow.poller import Poller, PollOptions
 from ingest.follow.worker import FollowWorker
 from ingest.loaders.addresses import AddressPolicy
@@ -424,3 +425,30 @@ def test_a_stop_cuts_a_poll_short_keeps_its_work_and_gives_the_lease_back(
     assert [len(site.requests(f"/news/{n}")) for n in range(first)] == [1] * first
     chroma, registry, keywords = three_stores(store)
     assert chroma == registry == keywords
+
+
+def test_new_entries_beyond_a_checks_limit_come_with_the_next_check(
+    site: Site, store: NewsStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(poller_module, "MAX_NEW", 3)
+    items = [
+        (f"/news/{n}", f"Story {n}", f"Story {n} told in the feed. " * 5, DATE) for n in range(5)
+    ]
+    site.put("/feed.xml", rss(site, items), "application/rss+xml")
+    w = worker(store, tmp_path)
+    follow(w, site.url("/feed.xml"), full_text="off", every=3600.0)
+
+    [first] = poll(w)
+    assert first.new_articles == 3
+    assert first.next_check - first.checked_at <= 60.0  # the rest soon, not in an hour
+    assert w.sources.all()[0].etag is None  # so the next check gets the feed, not a 304
+    w.sources.add(site.url("/feed.xml"), 3600.0, "off", time.time())  # due now (the test's clock)
+    [second] = poll(w)
+    assert second.new_articles == 2
+    assert [h.status for h in site.requests("/feed.xml")] == [200, 200]
+    assert second.next_check - second.checked_at > 3000.0
+    w.sources.add(site.url("/feed.xml"), 3600.0, "off", time.time())
+    [third] = poll(w)
+    assert third.new_articles == 0
+    assert site.requests("/feed.xml")[-1].status == 304
+    assert store.registry.count() == 5

@@ -50,6 +50,8 @@ SHORT_TEXT = 1000
 page."""
 MAX_NEW = 100
 """Most new entries read in one poll; the rest wait for the next (newest first for sitemaps)."""
+BACKLOG_EVERY = 60.0
+"""Seconds to the next check at most while new entries wait beyond MAX_NEW."""
 MAX_TRIES = 5
 """Times an entry's page is tried before the feed's text is kept for good."""
 MAX_SITEMAPS = 20
@@ -164,16 +166,20 @@ class Poller:
                 document = self._document(fetched.body, source.url)
         except ArticleInputError as exc:
             return self.fail(source, exc.reason, started)
-        new_articles = self._store(source, document)
+        new_articles, backlog = self._store(source, document)
         finished = self.clock()
+        # With entries left for later, the validators are not kept (the next check must get the
+        # document again, not a 304) and the next check comes sooner.
+        keep = document is not None and not backlog
+        every = min(source.every_seconds, BACKLOG_EVERY) if backlog else source.every_seconds
         outcome = PollOutcome(
             checked_at=finished,
-            next_check=next_check(finished, source.every_seconds, 0),
+            next_check=next_check(finished, every, 0),
             failures=0,
             new_articles=new_articles,
             kind=document.kind if document else None,
-            etag=fetched.etag if document else None,
-            last_modified=fetched.last_modified if document else None,
+            etag=fetched.etag if keep else None,
+            last_modified=fetched.last_modified if keep else None,
         )
         self.sources.finish(source.url, self.owner, outcome)
         logger.info(
@@ -222,8 +228,9 @@ class Poller:
         kind = "news sitemap index" if "news sitemap" in kinds else "sitemap index"
         return replace(document, kind=kind, entries=entries)
 
-    def _store(self, source: FollowedSource, document: Document | None) -> int:
-        """Read the new entries and the pages still due, store the articles; how many are new.
+    def _store(self, source: FollowedSource, document: Document | None) -> tuple[int, bool]:
+        """Read the new entries and the pages still due, store the articles; how many are new,
+        and whether new entries beyond MAX_NEW are left for the next check.
 
         In small groups: each group's pages are read, its articles written (under the ingest
         lock only while written, after a pause: an answer waits for one group at most) and its
@@ -233,11 +240,13 @@ class Poller:
         if document is not None:
             seen = self.sources.seen(source.url, (e.key for e in document.entries))
             fresh = [e for e in document.entries if e.key not in seen]
-            unique = list({e.key: e for e in reversed(fresh)}.values())[::-1][:MAX_NEW]
+            unique = list({e.key: e for e in reversed(fresh)}.values())[::-1]
+            backlog = len(unique) > MAX_NEW
+            unique = unique[:MAX_NEW]
             jobs += [partial(self._read_entry, source, entry) for entry in unique]
             taken = {e.key for e in unique}
         else:
-            taken = set()
+            taken, backlog = set(), False
         for waiting in self.sources.to_retry(source.url):
             if waiting.key not in taken:
                 jobs.append(partial(self._retry, waiting))
@@ -260,7 +269,7 @@ class Poller:
                 )
                 new += report.new
             self.sources.record(source.url, [f.entry for f in found], self.clock())
-        return new
+        return new, backlog
 
     def _wants_page(self, source: FollowedSource, entry: Entry) -> bool:
         if not entry.text.strip() or source.full_text == "on":
