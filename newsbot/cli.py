@@ -21,6 +21,7 @@ from newsbot.commands.context import EXIT_FATAL, EXIT_INTERRUPTED, Context
 from newsbot.commands.evaluate import eval_command
 from newsbot.commands.follow import follow
 from newsbot.commands.model import model
+from newsbot.commands.questions import questions
 from newsbot.commands.retention import pin, prune, unpin
 from newsbot.errors import NewsbotError
 
@@ -93,6 +94,8 @@ for _command in (ingest, stats, list_articles, delete, ask, chat, serve, model, 
 # Followed feeds and retention (newsbot/commands/follow.py, retention.py).
 for _command in (follow, prune, pin, unpin):
     cli.add_command(_command)
+
+cli.add_command(questions)  # the question log's editors' view (issue 28)
 
 
 def main() -> None:

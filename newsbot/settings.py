@@ -314,6 +314,24 @@ class WebSettings(Group):
         "counts for the sign-in throttle, and https makes the session cookie Secure; e.g. "
         '["127.0.0.1"]. Empty: the headers are ignored (anyone could send them).',
     )
+    log_questions: bool = Field(
+        default=False,
+        description="Keep a question log in the registry database: each web answer's question, "
+        "answer, sources, refusal and timings, and readers' votes and comments (no addresses or "
+        "cookies). Off: nothing is kept and feedback is refused (SECURITY.md).",
+    )
+    log_retention_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        description="Days the question log keeps a question (and its vote); older ones are "
+        "deleted.",
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="`json`: `newsbot serve` writes its access and answer logs as one JSON "
+        "object a line (for log collectors); `text`: plain lines.",
+    )
 
 
 class FetchSettings(Group):

@@ -50,8 +50,10 @@ def build_web_app(
     from newsbot.follow_command import follow_desk
     from newsbot.library import StoreLibrary
     from newsbot.login_records import DatabaseLoginRecords
+    from newsbot.question_log import DatabaseQuestionLog
 
     store = store if store is not None else build_store(settings)
+    database = store.registry.database
     return build_app(
         # The model's calls go through a client a disconnect can stop (bot.web.stopping).
         build_assistant(settings, store, stoppable_http_client()),
@@ -67,7 +69,12 @@ def build_web_app(
         max_queued_questions=settings.limits.max_queued_questions,
         max_queue_wait=settings.limits.max_queue_wait,
         # Beside the article registry: shared by every replica when that is PostgreSQL.
-        login_records=DatabaseLoginRecords(store.registry.database),
+        login_records=DatabaseLoginRecords(database),
+        # Off by default: with it off, nothing of a question outlives its answer (SECURITY.md).
+        question_log=DatabaseQuestionLog(database, settings.web.log_retention_days)
+        if settings.web.log_questions
+        else None,
+        question_embedder=store.embeddings,  # the editors' view groups questions with it
     )
 
 
@@ -109,6 +116,9 @@ def run_server(
     store = build_store(settings)
     app = build_web_app(settings, library=library, host=host, store=store)
     stop_following = _follow_in_background(settings, store, app)
+    json_lines = settings.web.log_format == "json"
+    if json_lines:
+        on_ready = None  # the "serving on" line is a JSON log record too (bot.web.server's)
     try:
         serve(
             app,
@@ -117,6 +127,7 @@ def run_server(
             on_ready=on_ready,
             trusted_proxies=settings.web.trusted_proxies,
             quiet=quiet,
+            json_lines=json_lines,
         )
     finally:
         if stop_following is not None:

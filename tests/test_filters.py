@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import itertools
 import json
-import uuid
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
@@ -30,6 +28,7 @@ from newsbot.errors import InputError
 from prompts import load_prompts
 from tests.fixtures_llm import assistant_options
 from tests.fixtures_store import HYBRID
+from tests.web_events import gradio_event
 from vectorstore.client import make_chroma_client
 from vectorstore.embeddings import LocalMiniLMEmbeddings
 from vectorstore.records import ArticleMeta, ChunkText, Passage, SearchFilter
@@ -341,24 +340,6 @@ class Recording:
         return passages
 
 
-def page_event(base: str, query: str, data: list[Any]) -> dict[str, Any]:
-    """One chat event as the browser sends it from the page `base?query`: Gradio's client adds
-    the page's query string to its queue/join request."""
-    with httpx.Client(timeout=60) as http:
-        config = http.get(f"{base}/config").json()
-        fn = next(d["id"] for d in config["dependencies"] if d.get("api_name") == "chat")
-        session = uuid.uuid4().hex
-        join = {"data": data, "fn_index": fn, "session_hash": session, "event_data": None}
-        http.post(f"{base}/gradio_api/queue/join?{query}", json=join).raise_for_status()
-        with http.stream("GET", f"{base}/gradio_api/queue/data?session_hash={session}") as events:
-            for line in events.iter_lines():
-                if line.startswith("data:"):
-                    message: dict[str, Any] = json.loads(line[5:])
-                    if message.get("msg") == "process_completed":
-                        return message
-    raise AssertionError("the chat event never completed")
-
-
 @pytest.fixture
 def served(store: NewsStore) -> Iterator[tuple[str, Recording]]:
     recording = Recording(store)
@@ -374,26 +355,26 @@ def test_widget_url_parameters_filter_the_chat_and_its_follow_ups(
 ) -> None:
     url, recording = served
     query = "since=2025-05-02&source=ap&source=Example%20News"
-    done = page_event(f"{url}/widget", query, [QUESTION, []])
+    done = gradio_event(f"{url}/widget", "chat", [QUESTION, []], page_query=query)
     assert done["success"], done
     assert recording.found[-1] == {"ap-may10", "example-may20"}
     history = [
         {"role": "user", "content": QUESTION},
         {"role": "assistant", "content": "The strike went on [1]."},
     ]
-    done = page_event(f"{url}/widget", query, ["And then?", history])
+    done = gradio_event(f"{url}/widget", "chat", ["And then?", history], page_query=query)
     assert done["success"], done
     assert recording.found[-1] == {"ap-may10", "example-may20"}
     # The full chat page reads them too; without parameters nothing is filtered.
-    page_event(url, "until=2025-05-01", [QUESTION, []])
+    gradio_event(url, "chat", [QUESTION, []], page_query="until=2025-05-01")
     assert recording.found[-1] == {"reuters-may1"}
-    page_event(url, "", [QUESTION, []])
+    gradio_event(url, "chat", [QUESTION, []])
     assert recording.found[-1] == set(ARTICLES)
 
 
 def test_widget_url_with_a_bad_filter_says_so(served: tuple[str, Recording]) -> None:
     url, recording = served
-    done = page_event(f"{url}/widget", "since=2025-13-01", [QUESTION, []])
+    done = gradio_event(f"{url}/widget", "chat", [QUESTION, []], page_query="since=2025-13-01")
     assert not done["success"]
     assert "page's URL" in json.dumps(done)
     assert "is not a date" in json.dumps(done)
@@ -403,5 +384,5 @@ def test_widget_url_with_a_bad_filter_says_so(served: tuple[str, Recording]) -> 
 def test_relative_days_in_a_widget_url_count_from_today(served: tuple[str, Recording]) -> None:
     url, recording = served
     days = (date.today() - date(2025, 5, 10)).days
-    page_event(f"{url}/widget", f"since={days}d&until={days}d", [QUESTION, []])
+    gradio_event(f"{url}/widget", "chat", [QUESTION, []], page_query=f"since={days}d&until={days}d")
     assert recording.found[-1] == {"ap-may10"}

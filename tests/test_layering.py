@@ -34,11 +34,16 @@ RULES: dict[str, tuple[str, ...]] = {
     "bot.answer": ("prompts", "vectorstore", "newsbot.errors"),
     "bot.terminal": ("bot.answer", "newsbot.errors"),
     "bot.web": ("bot.answer", "vectorstore.records", "newsbot.errors"),
+    # Who may reach the app: the rules, the warnings that apply them, the layers that enforce them.
+    "bot.web.origins": ("newsbot.errors",),
+    "bot.web.refusals": ("bot.web.origins",),
+    "bot.web.security": ("bot.web.auth", "bot.web.origins", "bot.web.refusals", "newsbot.errors"),
     # newsbot's ground floor (core): errors and settings, above. Its upper floor (app), below:
     # the adapters, the composition root, evaluation, the commands; each names what it wires.
     "newsbot": (),  # newsbot/__init__.py: the package marker
     "newsbot.article_list": ("ingest.cleaning", "ingest.dates", "vectorstore.records"),
     "newsbot.login_records": ("bot.web", "vectorstore.database", "newsbot.errors"),
+    "newsbot.question_log": ("bot.web.answer_log", "vectorstore.database", "newsbot.errors"),
     "newsbot.factories": (*CORE, "bot.answer", "bot.llm", "prompts", "vectorstore"),
     "newsbot.ingest_command": (*CORE, "newsbot.factories", "ingest", "vectorstore"),
     "newsbot.library": (*CORE, "newsbot.ingest_command", "vectorstore"),
@@ -57,6 +62,7 @@ RULES: dict[str, tuple[str, ...]] = {
         "newsbot.follow_command",
         "newsbot.library",
         "newsbot.login_records",
+        "newsbot.question_log",
         "bot.web",
         "vectorstore.store",
     ),
@@ -77,6 +83,7 @@ RULES: dict[str, tuple[str, ...]] = {
         "newsbot.article_list",
         "newsbot.web_entry",
         "newsbot.evaluation",
+        "newsbot.question_log",
         "bot",
         "ingest.cleaning",
         "ingest.follow.schedule",

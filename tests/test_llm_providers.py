@@ -11,13 +11,12 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
 from langchain_core.messages import AIMessageChunk
 
-from bot.llm.providers import OPENAI_BASE_URL, describe_llm, make_chat_model
+from bot.llm.providers import OPENAI_BASE_URL, make_chat_model
 from newsbot.errors import ConfigError
 from newsbot.settings import get_settings
 
@@ -283,14 +282,3 @@ def test_missing_key_or_base_url_is_a_config_error() -> None:
         make_chat_model("openai_compatible", model="m", base_url="localhost:8000", api_key=None)
     with pytest.raises(ValueError, match="local_server_factory"):
         make_chat_model("local")
-
-
-def test_describe_llm_names_the_model_without_secrets(tmp_path: Path) -> None:
-    assert (
-        describe_llm("openai", model=None, base_url=None) == "openai, gpt-4o-mini at api.openai.com"
-    )
-    described = describe_llm(
-        "openai_compatible", model="m", base_url="https://u:pw@h.example:8443/v1"
-    )
-    assert described == "openai_compatible, m at https://h.example:8443/v1"
-    assert "qwen" in describe_llm("local", model="qwen.gguf", base_url=None)

@@ -17,17 +17,15 @@ from typing import IO
 
 import pytest
 
-from bot.llm import model_files
 from bot.llm.model_files import (
-    DEFAULT_MODEL,
-    ModelSpec,
     assemble_model,
-    downloaded_parts,
     ensure_default_model,
-    installed_parts,
+    file_sha256,
     resolve_model_path,
     verify_model,
 )
+from bot.llm.model_parts import downloaded_parts, installed_parts
+from bot.llm.model_spec import DEFAULT_MODEL, ModelSpec, PartOpener
 from newsbot.errors import ModelError
 from tests.fixtures_llm import TEST_MODELS_DIR
 
@@ -51,7 +49,7 @@ def make_parts(folder: Path, count: int = 4) -> tuple[list[Path], ModelSpec]:
     return paths, spec
 
 
-def opener(paths: list[Path], log: list[int] | None = None) -> model_files.PartOpener:
+def opener(paths: list[Path], log: list[int] | None = None) -> PartOpener:
     def open_part(n: int) -> contextlib.AbstractContextManager[IO[bytes]]:
         if log is not None:
             log.append(n)
@@ -278,5 +276,5 @@ def test_real_default_model_is_intact() -> None:
     path = ensure_default_model(TEST_MODELS_DIR)
     assert path == TEST_MODELS_DIR / DEFAULT_MODEL.filename
     assert path.stat().st_size == DEFAULT_MODEL.size
-    assert model_files.file_sha256(path) == DEFAULT_MODEL.sha256
+    assert file_sha256(path) == DEFAULT_MODEL.sha256
     assert verify_model(path)

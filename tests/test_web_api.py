@@ -331,7 +331,8 @@ def test_chat_history_drops_sources_blocks_and_unescapes_answers(
     ]
     assert history_turns(outputs[1]) == []
     assert isinstance(outputs[2], str)
-    assert outputs[-1] == answer_messages(scripted.ask(Question("And then?")))
+    answer_id = outputs[-1][0]["metadata"]["id"]  # the feedback buttons name the answer by it
+    assert outputs[-1] == answer_messages(scripted.ask(Question("And then?")), answer_id)
     assert scripted.calls[-2].history == history_turns(history)
 
 

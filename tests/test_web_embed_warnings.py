@@ -3,7 +3,7 @@
 A page whose origin is not in NEWSBOT_ALLOWED_ORIGINS (the README's embed page opened as
 http://127.0.0.1:8000 instead of http://localhost:8000) gets a refused frame and a blank web
 component, with only a console error in the browser. The server logs a WARNING naming the
-origin and the setting that allows it (`bot.web.security.RefusalWarnings`). Served for real on
+origin and the setting that allows it (`bot.web.refusals.RefusalWarnings`). Served for real on
 127.0.0.1; the browser cases drive Debian's Chromium.
 """
 
@@ -12,27 +12,27 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
-import fastapi
 import httpx
 import pytest
 import websockets.sync.client
-from fastapi.staticfiles import StaticFiles
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 from websockets.exceptions import InvalidStatus
 from websockets.typing import Origin
 
 from bot.web import build_app
-from bot.web.security import MAX_WARNED_ORIGINS
+from bot.web.refusals import MAX_WARNED_ORIGINS
 from bot.web.server import serving_in_thread
-from tests.conftest import REPO
 from tests.test_web_api import ScriptedAssistant
-from tests.test_web_browser import CHROMIUM, CHROMIUM_ARGS, frames_page
+from tests.test_web_browser import browser, host_url
+
+__all__ = ["browser", "host_url"]  # the shared fixtures of test_web_browser
 
 pytestmark = [
     pytest.mark.server,
     pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning"),
 ]
 
+LOGGER = "bot.web.refusals"
 LISTED = "http://localhost:8000"
 TRAP = "http://127.0.0.1:8000"
 SETTING = """NEWSBOT_ALLOWED_ORIGINS='["http://localhost:8000", "http://127.0.0.1:8000"]'"""
@@ -51,9 +51,7 @@ def framing(referer: str) -> dict[str, str]:
 
 def refusals(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [
-        r.getMessage()
-        for r in caplog.records
-        if r.name == "bot.web.security" and r.levelno == logging.WARNING
+        r.getMessage() for r in caplog.records if r.name == LOGGER and r.levelno == logging.WARNING
     ]
 
 
@@ -67,7 +65,7 @@ def fresh() -> Iterator[str]:
 def test_a_refused_frame_is_logged_once_with_the_origin_and_the_setting(
     fresh: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="bot.web.security")
+    caplog.set_level(logging.WARNING, logger=LOGGER)
     with httpx.Client(timeout=30) as http:
         for _ in range(2):
             assert http.get(f"{fresh}/widget/", headers=framing(TRAP)).status_code == 200
@@ -86,7 +84,7 @@ def test_a_refused_frame_is_logged_once_with_the_origin_and_the_setting(
 def test_a_listed_origin_is_never_warned_about(
     fresh: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="bot.web.security")
+    caplog.set_level(logging.WARNING, logger=LOGGER)
     with httpx.Client(timeout=30) as http:
         for _ in range(2):
             http.get(f"{fresh}/widget/", headers=framing(LISTED))
@@ -101,7 +99,7 @@ def test_a_listed_origin_is_never_warned_about(
 def test_cross_origin_calls_and_framing_the_chat_page_are_logged(
     fresh: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="bot.web.security")
+    caplog.set_level(logging.WARNING, logger=LOGGER)
     with httpx.Client(timeout=30) as http:
         script = http.get(f"{fresh}/widget/gradio.js", headers={"Origin": TRAP})
         assert "access-control-allow-origin" not in script.headers
@@ -120,7 +118,7 @@ def test_cross_origin_calls_and_framing_the_chat_page_are_logged(
 def test_a_websocket_from_another_origin_is_refused_and_logged(
     fresh: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="bot.web.security")
+    caplog.set_level(logging.WARNING, logger=LOGGER)
     ws_url = fresh.replace("http://", "ws://") + "/widget/queue/join"
     with pytest.raises(InvalidStatus) as refused:
         websockets.sync.client.connect(ws_url, origin=Origin(TRAP), open_timeout=10)
@@ -134,7 +132,7 @@ def test_a_websocket_from_another_origin_is_refused_and_logged(
 def test_a_flood_of_made_up_origins_logs_a_bounded_number_of_lines(
     fresh: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="bot.web.security")
+    caplog.set_level(logging.WARNING, logger=LOGGER)
     with httpx.Client(timeout=30) as http:
         for n in range(MAX_WARNED_ORIGINS + 50):
             http.get(f"{fresh}/api/health", headers={"Origin": f"http://x{n}.example"})
@@ -146,36 +144,22 @@ def test_a_flood_of_made_up_origins_logs_a_bounded_number_of_lines(
 # --- in Chromium -------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def host_url() -> Iterator[str]:
-    """A second local port serving examples/, at 127.0.0.1 (the newsbot below lists localhost)."""
-    host = fastapi.FastAPI()
-    host.add_api_route("/frame", frames_page, methods=["GET"])
-    host.mount("/", StaticFiles(directory=REPO / "examples"))
-    with serving_in_thread(host) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
+def unlisted(host_url: str) -> str:
+    """test_web_browser's host pages (at localhost, the origin the newsbot below lists) under
+    the origin it does not list: 127.0.0.1."""
+    return host_url.replace("localhost", "127.0.0.1")
 
 
 @pytest.mark.browser
 def test_the_embed_page_on_an_unlisted_origin_is_logged_by_the_server(
     browser: Browser, host_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="bot.web.security")
-    listed = host_url.replace("127.0.0.1", "localhost")
-    app = build_app(ScriptedAssistant(), allowed_origins=[listed])
+    caplog.set_level(logging.WARNING, logger=LOGGER)
+    page_origin = unlisted(host_url)
+    app = build_app(ScriptedAssistant(), allowed_origins=[host_url])
     with serving_in_thread(app) as url:
         page = browser.new_context().new_page()
-        page.goto(f"{host_url}/embed.html?server={url}")
+        page.goto(f"{page_origin}/embed.html?server={url}")
         page.wait_for_load_state("load")
         for _ in range(100):
             if refusals(caplog):
@@ -185,8 +169,8 @@ def test_the_embed_page_on_an_unlisted_origin_is_logged_by_the_server(
         page.context.close()
     logged = refusals(caplog)
     assert len(logged) == 1, logged
-    assert host_url in logged[0]
-    assert f"""NEWSBOT_ALLOWED_ORIGINS='["{listed}", "{host_url}"]'""" in logged[0]
+    assert page_origin in logged[0]
+    assert f"""NEWSBOT_ALLOWED_ORIGINS='["{host_url}", "{page_origin}"]'""" in logged[0]
 
 
 @pytest.mark.browser
@@ -195,14 +179,14 @@ def test_chromium_framing_the_widget_from_an_unlisted_origin_is_logged_as_framin
 ) -> None:
     """An iframe alone (no component, so no `Origin`): Chromium's `Sec-Fetch-Dest: iframe` and
     `Referer` are what the server goes by."""
-    caplog.set_level(logging.WARNING, logger="bot.web.security")
-    listed = host_url.replace("127.0.0.1", "localhost")
-    with serving_in_thread(build_app(ScriptedAssistant(), allowed_origins=[listed])) as url:
+    caplog.set_level(logging.WARNING, logger=LOGGER)
+    page_origin = unlisted(host_url)
+    with serving_in_thread(build_app(ScriptedAssistant(), allowed_origins=[host_url])) as url:
         page = browser.new_context().new_page()
-        page.goto(f"{host_url}/frame?src={url}/widget/")
+        page.goto(f"{page_origin}/frame?src={url}/widget/")
         page.wait_for_load_state("load")
         page.wait_for_timeout(500)
         page.context.close()
     logged = refusals(caplog)
     assert len(logged) == 1, logged
-    assert f"Refused framing the widget (/widget/) from a page on {host_url}" in logged[0]
+    assert f"Refused framing the widget (/widget/) from a page on {page_origin}" in logged[0]

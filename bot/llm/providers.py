@@ -115,20 +115,6 @@ def make_chat_model(
     )
 
 
-def describe_llm(provider: Provider, *, model: str | None, base_url: str | None) -> str:
-    """One line naming the chat model and where it runs, for logs and `newsbot stats`.
-
-    Never includes a key; for URLs only scheme, host and path are shown.
-    """
-    if provider == "local":
-        return f"local llama.cpp, {model or 'bundled Qwen2.5-Coder-1.5B-Instruct Q4_K_M'}"
-    if provider == "openai":
-        where = _redact(base_url) if base_url else "api.openai.com"
-        return f"openai, {model or OPENAI_DEFAULT_MODEL} at {where}"
-    where = _redact(base_url) if base_url else "(no base URL set)"
-    return f"openai_compatible, {model or 'default'} at {where}"
-
-
 def _check_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -137,11 +123,3 @@ def _check_url(url: str) -> str:
             "OPENAI_BASE_URL) to something like http://localhost:8000/v1"
         )
     return url.rstrip("/")
-
-
-def _redact(url: str) -> str:
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return f"{parts.scheme}://{host}{parts.path}" if parts.scheme else url

@@ -1,11 +1,13 @@
 """The JSON API: `POST /api/ask`, `POST /api/ask/stream` (server-sent events), `GET /api/health`.
 
-`/api/ask` returns `AnswerResult.to_dict()`. `/api/ask/stream` first sends `event: searched` with
+`/api/ask` returns `AnswerResult.to_dict()` and the answer's `answer_id` (for `POST /api/feedback`,
+`bot.web.feedback_api`). `/api/ask/stream` first sends `event: searched` with
 `{"passages", "articles", "question"}` once the passages are found (before the model reads them,
 which takes seconds: a progress note, not answer text), then `event: delta` messages with
 `{"text": ...}` as the answer passes the check (final text, never taken back; the deltas joined
 are the answer), `event: source` with each source as it is first cited, then one `event: result`
-with the same object as `/api/ask` (or `event: error` with `{"detail": ...}`).
+with the same object as `/api/ask`, its `answer_id` included (or `event: error` with
+`{"detail": ...}`).
 
 Who may call them is decided for the whole app (`bot.web.auth`). A full queue answers 429 with
 `Retry-After` (`bot.web.limits`); a client that disconnects gives up its place and its answer is
@@ -35,6 +37,7 @@ from bot.answer.events import AnswerDone, AnswerEvent, Searched, SourceCited, Te
 from bot.answer.links import LinkFilter, plain_links
 from bot.answer.question import MAX_SOURCES, Question, make_filter
 from bot.answer.result import AnswerResult
+from bot.web.answer_log import AnswerRecorder, Door, new_answer_id
 from bot.web.chat import ChatAssistant, is_blank
 from bot.web.limits import AnswerGate, Busy, Stopped
 from bot.web.stopping import answer_in_worker, request_stop
@@ -143,11 +146,13 @@ async def validation_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=422, content={"detail": _json_safe(jsonable_encoder(errors))})
 
 
-def result_json(result: AnswerResult) -> dict[str, Any]:
+def result_json(result: AnswerResult, answer_id: str | None = None) -> dict[str, Any]:
     """What the API returns for an answer: `to_dict()`, the answer's links and URLs made plain
-    text (`plain_links`: the only links are its sources' urls)."""
+    text (`plain_links`: the only links are its sources' urls), and its `answer_id`."""
     values = result.to_dict()
     values["answer"] = plain_links(values["answer"])
+    if answer_id is not None:
+        values["answer_id"] = answer_id
     return values
 
 
@@ -165,18 +170,30 @@ GONE = HTTPException(status_code=503, detail="The question was dropped: its clie
 """What a stopped question answers (nobody reads it: the client has gone)."""
 
 
-def build_api_router(assistant: ChatAssistant, gate: AnswerGate | None = None) -> APIRouter:
-    """The `/api` routes, answering with `assistant`, one question per `gate` slot.
+def build_api_router(
+    assistant: ChatAssistant,
+    gate: AnswerGate | None = None,
+    recorder: AnswerRecorder | None = None,
+) -> APIRouter:
+    """The `/api` routes, answering with `assistant`, one question per `gate` slot; each answer
+    counted and logged by `recorder` (`bot.web.answer_log`).
 
     Each answer runs on a worker thread (`bot.web.stopping.answer_in_worker`); a client that
     disconnects gives up its place in the queue and stops its model call.
     """
     router = APIRouter(prefix="/api", tags=["api"])
     slots = gate or AnswerGate()
+    watch = recorder or AnswerRecorder()
 
-    def answer(body: AskRequest, request: Request) -> AsyncGenerator[AnswerEvent, None]:
+    def answer(
+        body: AskRequest, request: Request, answer_id: str, door: Door
+    ) -> AsyncGenerator[AnswerEvent, None]:
         asked = body.asked()
-        return answer_in_worker(slots, lambda: assistant.stream(asked), request_stop(request))
+        return answer_in_worker(
+            slots,
+            lambda: watch.watch(assistant.stream(asked), answer_id, door),
+            request_stop(request),
+        )
 
     @router.get("/health")
     def health() -> dict[str, str]:
@@ -184,11 +201,12 @@ def build_api_router(assistant: ChatAssistant, gate: AnswerGate | None = None) -
 
     @router.post("/ask")
     async def ask(body: AskRequest, request: Request) -> dict[str, Any]:
+        answer_id = new_answer_id()
         try:
-            async with aclosing(answer(body, request)) as events:
+            async with aclosing(answer(body, request, answer_id, "api")) as events:
                 async for event in events:
                     if isinstance(event, AnswerDone):
-                        return result_json(event.result)
+                        return result_json(event.result, answer_id)
         except Busy as exc:
             raise _busy(exc) from exc
         except Stopped as exc:
@@ -200,7 +218,8 @@ def build_api_router(assistant: ChatAssistant, gate: AnswerGate | None = None) -
 
     @router.post("/ask/stream")
     async def ask_stream(body: AskRequest, request: Request) -> StreamingResponse:
-        events = answer(body, request)
+        answer_id = new_answer_id()
+        events = answer(body, request, answer_id, "stream")
         first: AnswerEvent | NewsbotError | None = None
         try:
             # A full queue is a 429 before the stream starts: wait here for the first event.
@@ -221,10 +240,10 @@ def build_api_router(assistant: ChatAssistant, gate: AnswerGate | None = None) -
                     if isinstance(first, NewsbotError):
                         raise first
                     if first is not None:
-                        for line in _sse_lines(first, links):
+                        for line in _sse_lines(first, links, answer_id):
                             yield line
                     async for event in events:
-                        for line in _sse_lines(event, links):
+                        for line in _sse_lines(event, links, answer_id):
                             yield line
                 except NewsbotError as exc:
                     log.warning("api stream failed: %s", exc)
@@ -239,13 +258,13 @@ def build_api_router(assistant: ChatAssistant, gate: AnswerGate | None = None) -
     return router
 
 
-def _sse_lines(event: AnswerEvent, links: LinkFilter) -> list[str]:
+def _sse_lines(event: AnswerEvent, links: LinkFilter, answer_id: str) -> list[str]:
     """The server-sent events for one answer event (deltas with their links made plain)."""
     if isinstance(event, AnswerDone):
         rest = links.flush()
         return [
             *([_sse("delta", {"text": rest})] if rest else []),
-            _sse("result", result_json(event.result)),
+            _sse("result", result_json(event.result, answer_id)),
         ]
     if isinstance(event, Searched):
         return [_sse("searched", asdict(event))]

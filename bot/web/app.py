@@ -5,6 +5,9 @@ Routes:
 - `/widget/`     the compact chat for `<iframe>` (`?__theme=dark|light`) and `<gradio-app>`
 - `/widget/gradio.js` the `<gradio-app>` web component script, served from the installed Gradio
 - `/api/ask`, `/api/ask/stream`, `/api/health` the JSON API (`bot.web.api`)
+- `/api/feedback` a reader's vote on an answer (`bot.web.feedback_api`, `bot.web.answer_log`)
+- `/library/questions.csv` the editors' view as CSV (`bot.web.library_questions`), with the Library
+- `/metrics`     Prometheus metrics (`bot.web.metrics`), behind the credential like every route
 - `/login`, `/widget/login`, `/logout` sign in and out, when a credential is set (`bot.web.auth`)
 
 Who may reach what is set in `bot.web.security` (Host, CORS, framing) and `bot.web.auth` (one
@@ -27,14 +30,19 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
+from bot.web.answer_log import AnswerRecorder, QuestionLog
 from bot.web.api import build_api_router, validation_error
 from bot.web.auth import LOGIN_PATHS, Credentials, LoginRecords, Sessions
 from bot.web.chat import ChatAssistant
+from bot.web.feedback_api import build_feedback_router
 from bot.web.knowledge import Catalog
 from bot.web.library import Library
+from bot.web.library_questions import CSV_PATH, QuestionDigest
 from bot.web.limits import AnswerGate
 from bot.web.login import LoginPage, logout
+from bot.web.metrics import CONTENT_TYPE, AnswerMetrics
 from bot.web.no_remote_files import RemoteFileGuard, refuse_gradio_fetches
+from bot.web.question_groups import Embedder
 from bot.web.security import apply_policies, parse_auth
 from bot.web.stopping import DisconnectWatch, SessionStops
 from bot.web.ui import build_chat_blocks, build_widget_blocks
@@ -116,6 +124,8 @@ def _build_app(
     title: str = "newsbot",
     catalog: Catalog | None = None,
     login_records: LoginRecords | None = None,
+    question_log: QuestionLog | None = None,
+    question_embedder: Embedder | None = None,
 ) -> fastapi.FastAPI:
     """Build the whole web app around ready-made parts.
 
@@ -141,6 +151,10 @@ def _build_app(
             tab can still say what it knows.
         login_records: where sign-in sessions and failures are kept; default: this process's
             memory. Replicas that share them honour each other's sign-ins.
+        question_log: where answers and readers' votes are kept (`bot.web.answer_log`); None
+            (the default) keeps nothing and refuses votes.
+        question_embedder: groups the log's questions for the editors' view in the Library tab
+            (the store's embedder); the view needs the library, the log and this.
 
     Raises:
         ConfigError: for a malformed `auth`, origin or host, or `*` origins with a credential
@@ -155,6 +169,8 @@ def _build_app(
         )
     sessions = Sessions(records=login_records, credentials=credentials)
     gate = AnswerGate(max_active_answers, max_queued_questions, max_queue_wait)
+    metrics = AnswerMetrics(gate, catalog if catalog is not None else library)
+    recorder = AnswerRecorder(question_log, metrics)
     app = fastapi.FastAPI(
         title=title,
         docs_url=None,  # FastAPI's page loads Swagger UI from a CDN: `_api_docs` serves it
@@ -184,7 +200,13 @@ def _build_app(
             hidden(path, login_page, "GET", "POST")
         hidden("/logout", logout(sessions), "GET", "POST")
     app.state.answer_gate = gate  # background work (followed feeds) gives way to answers
-    app.include_router(build_api_router(assistant, gate))
+    app.include_router(build_api_router(assistant, gate, recorder))
+    app.include_router(build_feedback_router(recorder))
+    hidden("/metrics", lambda: Response(metrics.text(), media_type=CONTENT_TYPE))
+    digest = None
+    if library is not None and question_log is not None and question_embedder is not None:
+        digest = QuestionDigest(question_log, question_embedder)
+        hidden(CSV_PATH, digest.csv_response)
     app.add_exception_handler(RequestValidationError, validation_error)
     # The API's page works offline: Swagger UI from its Python package, not from a CDN.
     app.mount(DOCS_ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="api-docs-assets")
@@ -211,7 +233,9 @@ def _build_app(
     css = [STATIC / "newsbot.css"]
     shim = (STATIC / "storage-shim.js").read_text(encoding="utf-8")
     # The widget first: a mount at "/" would otherwise swallow /widget.
-    widget = build_widget_blocks(assistant, examples, gate=gate, title=title, sessions=answering)
+    widget = build_widget_blocks(
+        assistant, examples, gate=gate, title=title, sessions=answering, recorder=recorder
+    )
     chat = build_chat_blocks(
         assistant,
         library,
@@ -221,6 +245,8 @@ def _build_app(
         catalog=catalog,
         sessions=answering,
         upload_max_age=upload_max_age,
+        recorder=recorder,
+        questions=digest,
     )
     pages: list[tuple[gr.Blocks, str, list[str], list[Path]]] = [
         (widget, WIDGET_PATH, [], [*css, STATIC / "widget.css"]),

@@ -20,6 +20,7 @@ from bot.answer.events import AnswerDone, AnswerStreamer, Searched, TextDelta
 from bot.answer.history import ChatTurn
 from bot.answer.question import Question
 from bot.answer.result import AnswerResult
+from bot.web.answer_log import AnswerRecorder, Door, new_answer_id
 from bot.web.filter_row import page_filter
 from bot.web.render import (
     answer_markdown,
@@ -98,14 +99,18 @@ def progress_message(searched: Searched | None = None) -> Message:
     return {"role": "assistant", "content": "", "metadata": {"title": title, "status": "pending"}}
 
 
-def answer_messages(result: AnswerResult) -> list[Message]:
+def answer_messages(result: AnswerResult, answer_id: str | None = None) -> list[Message]:
     """The final chat messages for one answer: the checked text, then its sources and more on
     the story (each if any).
 
     The text's `[n]` link to the sources; while it streams they are still plain (the sources
-    come with the end of the answer).
+    come with the end of the answer). The text carries its `answer_id` as `metadata.id` (an id
+    without a title is no "thought" for Gradio): the feedback buttons name the answer by it.
     """
-    messages: list[Message] = [{"role": "assistant", "content": result_markdown(result)}]
+    first: Message = {"role": "assistant", "content": result_markdown(result)}
+    if answer_id is not None:
+        first["metadata"] = {"id": answer_id}
+    messages: list[Message] = [first]
     sources = result_sources_html(result)
     if sources:
         messages.append(
@@ -127,11 +132,15 @@ def answer_messages(result: AnswerResult) -> list[Message]:
     return messages
 
 
-def make_chat_fn(assistant: ChatAssistant) -> ChatFn:
+def make_chat_fn(
+    assistant: ChatAssistant, recorder: AnswerRecorder | None = None, door: Door = "chat"
+) -> ChatFn:
     """The streaming function for `gr.ChatInterface` (its public API endpoint is `/chat`).
 
     The page's URL may filter every question of the session (`bot.web.filter_row.page_filter`).
+    Each answer is counted and logged by `recorder` as coming through `door`.
     """
+    watch = recorder or AnswerRecorder()
 
     def chat(
         message: str, history: list[Message], request: gr.Request | None = None
@@ -143,9 +152,10 @@ def make_chat_fn(assistant: ChatAssistant) -> ChatFn:
         try:
             asked = Question(question, history_turns(history), filters=page_filter(request))
             yield [progress_message()]
-            for event in assistant.stream(asked):
+            answer_id = new_answer_id()
+            for event in watch.watch(assistant.stream(asked), answer_id, door):
                 if isinstance(event, AnswerDone):
-                    yield answer_messages(event.result)
+                    yield answer_messages(event.result, answer_id)
                 elif isinstance(event, Searched) and event.passages:
                     yield [progress_message(event)]
                 elif isinstance(event, TextDelta):

@@ -47,8 +47,28 @@ class AnswerGate:
         self.max_wait = max_wait
         self._active = 0
         self._waiting = 0
+        self._turned_away = 0
         self._durations: deque[float] = deque(maxlen=20)
         self._cond = threading.Condition()
+
+    @property
+    def waiting(self) -> int:
+        """Questions waiting for a slot now."""
+        return self._waiting
+
+    @property
+    def active(self) -> int:
+        """Questions holding a slot now."""
+        return self._active
+
+    @property
+    def turned_away(self) -> int:
+        """Questions refused with `Busy` since the gate was made (the metrics' 429s)."""
+        return self._turned_away
+
+    def _busy(self) -> Busy:
+        self._turned_away += 1
+        return Busy(self.retry_after())
 
     def retry_after(self) -> int:
         """Seconds until a slot is likely free: the mean answer time times the queue ahead."""
@@ -68,7 +88,7 @@ class AnswerGate:
         deadline = time.monotonic() + self.max_wait
         with self._cond:
             if self._active >= self.active_limit and self._waiting >= self.queued_limit:
-                raise Busy(self.retry_after())
+                raise self._busy()
             self._waiting += 1
             try:
                 while stop is None or not stop.is_set():
@@ -77,7 +97,7 @@ class AnswerGate:
                         return time.monotonic()
                     left = deadline - time.monotonic()
                     if left <= 0:
-                        raise Busy(self.retry_after())
+                        raise self._busy()
                     self._cond.wait(min(left, STOP_POLL_SECONDS))
                 raise Stopped("the client went away while waiting for a slot")
             finally:

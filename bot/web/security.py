@@ -14,14 +14,14 @@ Ours where Starlette has none (SECURITY.md says why):
 - Framing: `/widget` (and its login page) may be framed by the app itself and the configured
   origins; every other page sends `X-Frame-Options: DENY` and `frame-ancestors 'none'`.
 - Warnings: a browser refuses a frame or a cross-origin response with only a console error, so
-  the server logs each such refusal once per origin, with the setting that allows it.
+  the server logs each such refusal once per origin (`bot.web.refusals`).
+
+The rules themselves (which origins, which paths may be framed) are `bot.web.origins`'s.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import json
-import logging
 import re
 from collections.abc import Sequence
 from urllib.parse import urlsplit
@@ -34,13 +34,11 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.web.auth import AuthMiddleware, Credentials, Sessions
+from bot.web.origins import Origins, check_origins, checked_entries, is_frameable
+from bot.web.refusals import RefusalWarnings
 from newsbot.errors import ConfigError
 
-log = logging.getLogger(__name__)
-
-_ORIGIN = re.compile(r"https?://[^/\s?#]+")
 _HOST_NAME = re.compile(r"(\*\.)?[a-z0-9.-]+")
-FRAMEABLE_PREFIX = "/widget"
 LOCAL_NAMES = ("localhost", "*.localhost")
 
 
@@ -58,31 +56,6 @@ def parse_auth(value: str | tuple[str, str] | None) -> tuple[str, str] | None:
     return user.strip(), password
 
 
-def _checked(entries: Sequence[str], form: re.Pattern[str], setting: str, example: str) -> None:
-    for entry in entries:
-        if entry != "*" and not form.fullmatch(entry):
-            raise ConfigError(f"{setting}: {entry!r} is not {example}")
-
-
-def check_origins(origins: Sequence[str], credentials: bool = False) -> list[str]:
-    """The allowed origins without trailing slashes, each checked to be `scheme://host[:port]`.
-
-    Raises:
-        ConfigError: for an entry with a path, a query or a scheme other than http(s), and for
-            `*` when a credential is configured (any site could then act as a signed-in user).
-    """
-    checked = [origin.strip().rstrip("/") for origin in origins]
-    if "*" in checked and credentials:
-        raise ConfigError(
-            "NEWSBOT_ALLOWED_ORIGINS: '*' cannot be used with NEWSBOT_AUTH or "
-            "NEWSBOT_API_KEY (any site could use a signed-in browser); list the origins, "
-            'e.g. ["https://example.com"]'
-        )
-    example = "an origin; use the form https://example.com or http://localhost:8080 (no path)"
-    _checked(checked, _ORIGIN, "NEWSBOT_ALLOWED_ORIGINS", example)
-    return checked
-
-
 def check_hosts(hosts: Sequence[str]) -> list[str]:
     """Configured host names, lower-cased; `*` (any) and `*.example.com` (subdomains) allowed.
 
@@ -93,7 +66,7 @@ def check_hosts(hosts: Sequence[str]) -> list[str]:
     example = (
         "a host name; use the form news.example.com or *.example.com (no scheme, port or path)"
     )
-    _checked(checked, _HOST_NAME, "NEWSBOT_ALLOWED_HOSTS", example)
+    checked_entries(checked, _HOST_NAME, "NEWSBOT_ALLOWED_HOSTS", example)
     return checked
 
 
@@ -153,32 +126,6 @@ class HostCheck:
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 
-def is_frameable(path: str) -> bool:
-    """Whether pages of other (configured) origins may frame `path`: the widget only."""
-    return path == FRAMEABLE_PREFIX or path.startswith(FRAMEABLE_PREFIX + "/")
-
-
-class Origins:
-    """Which pages may use the app from a browser: this server's own, and the configured ones."""
-
-    def __init__(self, origins: Sequence[str]) -> None:
-        self.any = "*" in origins
-        self.listed = [o for o in origins if o != "*"]
-        self.lowered = {o.lower() for o in self.listed}
-
-    def accepts(self, origin: str, scope: Scope) -> bool:
-        """Whether a page on `origin` may call, frame or connect: listed, or this server (same
-        host and port, whatever the scheme a TLS proxy removed)."""
-        if self.any or origin.lower() in self.lowered:
-            return True
-        netloc = origin.lower().partition("://")[2]
-        return bool(netloc) and netloc == Headers(scope=scope).get("host", "").lower()
-
-    def setting_with(self, origin: str) -> str:
-        """The NEWSBOT_ALLOWED_ORIGINS value that would add `origin` to the listed ones."""
-        return f"NEWSBOT_ALLOWED_ORIGINS='{json.dumps([*self.listed, origin])}'"
-
-
 class OriginCheckMiddleware:
     """Refuses a state-changing request or a WebSocket from a page of another, unlisted origin.
 
@@ -215,113 +162,6 @@ class OriginCheckMiddleware:
             return None
         origin = Headers(scope=scope).get("origin")
         return None if origin is None or self.origins.accepts(origin, scope) else origin
-
-
-MAX_WARNED_ORIGINS = 300
-"""Origins remembered as warned about; past it, one last line says later ones go unlogged."""
-FRAME_DESTINATIONS = ("iframe", "frame", "embed", "object", "fencedframe")
-"""`Sec-Fetch-Dest` values of a request to show a page inside another (CSP frame-ancestors)."""
-
-
-class RefusalWarnings:
-    """Logs, once per origin, a browser request that the app's rules make the browser refuse.
-
-    A refused frame or cross-origin response shows only as an error in the browser's console;
-    the server answered normally. This layer changes nothing: it reads the request, applies the
-    same rules as the layers that decide (`Origins`, `is_frameable`), and logs a WARNING with
-    the origin, what was refused, and the setting that allows it. It sits inside the Host check
-    (a wrong Host is refused, and says so, for another reason) and outside CORS (whose refusal
-    of a preflight never reaches the app).
-
-    - A cross-origin call (CORS `fetch`, the `<gradio-app>` script and its assets) or change
-      (`OriginCheckMiddleware`'s 403): any request whose `Origin` is neither here nor listed.
-      Browsers send `Origin` on every CORS-mode request and every non-GET one.
-    - A WebSocket from such an origin (`OriginCheckMiddleware` closes it).
-    - Framing: the browser alone applies `frame-ancestors`, to the response of a navigation
-      that carries no `Origin`. Fetch Metadata (w3c.github.io/webappsec-fetch-metadata) names
-      what the browser will do with it: `Sec-Fetch-Dest: iframe` (or frame, embed, object)
-      means "shown inside another page". `Sec-Fetch-Site` is no use to tell whose: it compares
-      *sites*, which ignore the port, so the very trap this catches (a page on
-      http://127.0.0.1:8000 framing http://127.0.0.1:7860) is `same-site`, and it describes
-      the page that started the navigation, not the parent. The framing page comes from
-      `Referer`, which the default `strict-origin-when-cross-origin` policy reduces to the
-      origin across origins; without one (a `no-referrer` page, a file:// page) it is named as
-      unknown, unless `Sec-Fetch-Site: same-origin` says the app framed itself. Browsers send
-      `Sec-Fetch-*` only to potentially trustworthy URLs (https, localhost, 127.0.0.1), so on
-      plain HTTP under another name framing refusals go unlogged. Only the parent is seen:
-      `frame-ancestors` checks every ancestor, and a listed parent inside an unlisted page is
-      refused without a warning.
-    """
-
-    def __init__(self, app: ASGIApp, origins: Sequence[str], limit: int = MAX_WARNED_ORIGINS):
-        self.app = app
-        self.origins = Origins(origins)
-        self.limit = limit
-        self.warned: set[str] = set()
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] in ("http", "websocket"):
-            self.observe(scope)
-        await self.app(scope, receive, send)
-
-    def observe(self, scope: Scope) -> None:
-        headers = Headers(scope=scope)
-        path = scope["path"]
-        origin = headers.get("origin")
-        if origin is not None:
-            if not self.origins.accepts(origin, scope):
-                what = "a WebSocket" if scope["type"] == "websocket" else "a cross-origin call"
-                method = scope.get("method", "GET")
-                self.warn(origin, f"{what} ({method} {path})", self.fix(origin))
-            return
-        if headers.get("sec-fetch-dest") not in FRAME_DESTINATIONS:
-            return
-        parent = framing_origin(headers)
-        if not is_frameable(path):  # frame-ancestors 'none': refused even to this server
-            self.warn(
-                parent or "unknown",
-                f"framing {path}",
-                f"only {FRAMEABLE_PREFIX}/ may be shown in a frame; point the iframe at it",
-            )
-        elif parent != SELF and (parent is None or not self.origins.accepts(parent, scope)):
-            self.warn(parent or "unknown", f"framing the widget ({path})", self.fix(parent))
-
-    def fix(self, origin: str | None) -> str:
-        if origin is None or origin == "null" or not _ORIGIN.fullmatch(origin):
-            return (
-                "the page's origin is unknown (a file:// page, a sandboxed frame or no "
-                "Referer): serve the page over http(s) and add its origin to "
-                "NEWSBOT_ALLOWED_ORIGINS"
-            )
-        return f"to allow it, set {self.origins.setting_with(origin)}"
-
-    def warn(self, origin: str, what: str, fix: str) -> None:
-        key = origin.lower()[:200]
-        if key in self.warned or len(self.warned) > self.limit:
-            return
-        self.warned.add(key)
-        if len(self.warned) > self.limit:
-            log.warning("More than %d origins refused; later ones are not logged", self.limit)
-            return
-        log.warning(
-            "Refused %s from a page on %s (browsers show this only in their console): %s",
-            what,
-            origin[:200],
-            fix,
-        )
-
-
-SELF = "this server"
-
-
-def framing_origin(headers: Headers) -> str | None:
-    """The origin of the page framing this request, from `Referer`; SELF for this app's own."""
-    if headers.get("sec-fetch-site") == "same-origin":
-        return SELF
-    parts = urlsplit(headers.get("referer", ""))
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return None
-    return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 MAX_BODY_BYTES = 2_000_000

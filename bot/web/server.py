@@ -21,6 +21,7 @@ from typing import Any
 import fastapi
 import uvicorn
 
+from bot.web.json_logs import use_json
 from newsbot.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -101,12 +102,13 @@ class ActionsOnly(logging.Filter):
         return method != "GET" or not isinstance(status, int) or status >= 400
 
 
-def log_config() -> dict[str, Any]:
-    """uvicorn's logging configuration with `ActionsOnly` on its access log."""
+def log_config(json_lines: bool = False) -> dict[str, Any]:
+    """uvicorn's logging configuration with `ActionsOnly` on its access log; `json_lines`: as
+    JSON, with a line per answer (`bot.web.json_logs`)."""
     config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     config["filters"] = {"actions_only": {"()": ActionsOnly}}
     config["handlers"]["access"]["filters"] = ["actions_only"]
-    return config
+    return use_json(config) if json_lines else config
 
 
 def server_config(
@@ -116,6 +118,7 @@ def server_config(
     trusted_proxies: Sequence[str] = (),
     log_level: str = "info",
     loop: str = "auto",
+    json_lines: bool = False,
 ) -> uvicorn.Config:
     """uvicorn's settings: the forwarded headers are read only from `trusted_proxies`; the access
     log as `ActionsOnly` says, and none below `log_level` "info".
@@ -127,7 +130,7 @@ def server_config(
         host=host,
         port=port,
         log_level=log_level,
-        log_config=log_config(),
+        log_config=log_config(json_lines),
         loop=loop,
         proxy_headers=bool(trusted_proxies),
         forwarded_allow_ips=list(trusted_proxies) or None,
@@ -141,17 +144,20 @@ def serve(
     on_ready: Callable[[str], None] | None = None,
     trusted_proxies: Sequence[str] = (),
     quiet: bool = False,
+    json_lines: bool = False,
 ) -> None:
     """Serve `app` until interrupted (call `check_exposure` first).
 
     `on_ready` receives `serving_line` once the server listens (the CLI prints it whatever the
     logging level); without it the line is logged at INFO. Requests from `trusted_proxies` carry
     the client's address and scheme in X-Forwarded-For and X-Forwarded-Proto. `quiet` logs no
-    request and no uvicorn progress line, only warnings and errors.
+    request and no uvicorn progress line, only warnings and errors. `json_lines` writes the
+    logs as JSON (`NEWSBOT_LOG_FORMAT=json`, `bot.web.json_logs`).
     """
     if not is_loopback(host):
         log.warning("serving on %s:%d, reachable from other machines", host, port)
-    config = server_config(app, host, port, trusted_proxies, "warning" if quiet else "info")
+    level = "warning" if quiet else "info"
+    config = server_config(app, host, port, trusted_proxies, level, json_lines=json_lines)
     server = _AnnouncingServer(config, on_ready or log.info)
     with suppress(KeyboardInterrupt):  # as uvicorn.run: Ctrl-C is the way to stop
         server.run()

@@ -11,9 +11,9 @@ it to the end: a few tiny requests a minute, each dropped at once, keep everyone
   hands its events to the event loop; a set `Stop` ends the wait for a slot, closes the answer's
   stream between events, and shuts down the socket its model call is reading, which a blocked read
   (the model still reading the prompt) notices at once.
-- `StoppableTransport` is the httpx transport for the model's client that lets a `Stop` reach
-  those sockets; the entry point gives it to the model (`stoppable_http_client`). A model server
-  stops generating when its client's connection closes (llama.cpp does).
+- `stoppable_http_client` is the model's httpx client, whose sockets a `Stop` reaches; the entry
+  point gives it to the model. A model server stops generating when its client's connection
+  closes (llama.cpp does).
 """
 
 from __future__ import annotations
@@ -89,6 +89,13 @@ def _shut(sock: socket.socket) -> None:
 _current: contextvars.ContextVar[Stop | None] = contextvars.ContextVar("newsbot_stop", default=None)
 
 
+def answer_stopped() -> bool:
+    """Whether the answer running on this thread was stopped (its client went away): an error
+    it raises then is the stop's doing (the metrics do not count it as an error)."""
+    stop = _current.get()
+    return stop is not None and stop.is_set()
+
+
 # --- the model's transport ---------------------------------------------------------------------
 
 
@@ -103,22 +110,17 @@ class _WatchedBackend(httpcore.SyncBackend):
         return stream
 
 
-class StoppableTransport(httpx.HTTPTransport):
-    """httpx's transport, whose connections the `Stop` of the answer that opened them can cut.
-
-    No connection is kept alive for the next call: each belongs to the one answer that opened
-    it (a model server on this machine or network costs no noticeable time to connect to)."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(limits=httpx.Limits(max_keepalive_connections=0), **kwargs)
-        pool: Any = self._pool  # httpcore's pool: where httpx keeps the network backend
-        pool._network_backend = _WatchedBackend()
-
-
 def stoppable_http_client() -> httpx.Client:
     """An httpx client for the chat model (`make_chat_model(http_client=...)`) whose calls a
-    client's disconnect stops. Timeouts are the model client's own (it sets them per request)."""
-    return httpx.Client(transport=StoppableTransport())
+    client's disconnect stops: its connections go to the `Stop` of the answer that opened them.
+
+    No connection is kept alive for the next call: each belongs to the one answer that opened
+    it (a model server on this machine or network costs no noticeable time to connect to).
+    Timeouts are the model client's own (it sets them per request)."""
+    transport = httpx.HTTPTransport(limits=httpx.Limits(max_keepalive_connections=0))
+    pool: Any = transport._pool  # httpcore's pool: where httpx keeps the network backend
+    pool._network_backend = _WatchedBackend()
+    return httpx.Client(transport=transport)
 
 
 # --- noticing a disconnect -----------------------------------------------------------------------

@@ -24,8 +24,10 @@ import gradio as gr
 from gradio.context import LocalContext
 from gradio.utils import get_upload_folder
 
+from bot.web.answer_log import AnswerRecorder
 from bot.web.api import MAX_QUESTION_CHARS
 from bot.web.chat import ChatAssistant, ChatFn, Message, make_chat_fn, message_text
+from bot.web.feedback_ui import FEEDBACK_OPTIONS, feedback_controls
 from bot.web.filter_row import filter_note, filter_row
 from bot.web.knowledge import Catalog, KnowledgeHint
 from bot.web.library import (
@@ -36,6 +38,7 @@ from bot.web.library import (
     library_panels,
     stats_markdown,
 )
+from bot.web.library_questions import QuestionDigest, questions_panel
 from bot.web.limits import AnswerGate, Busy, Stopped
 from bot.web.stopping import SessionStops, Stop, answer_in_worker
 from bot.web.uploads import UPLOAD_MAX_AGE
@@ -127,6 +130,7 @@ def _chat_interface(
     height: int | str | None,
     compact: bool,
     sessions: SessionStops | None = None,
+    recorder: AnswerRecorder | None = None,
 ) -> gr.ChatInterface:
     chatbot = gr.Chatbot(
         elem_id="nb-widget-chatbot" if compact else "nb-chatbot",
@@ -138,7 +142,8 @@ def _chat_interface(
         sanitize_html=True,
         allow_tags=False,
         render_markdown=True,
-        feedback_options=None,
+        # The thumbs only where votes are kept (bot.web.feedback_ui).
+        feedback_options=FEEDBACK_OPTIONS if recorder and recorder.keeps_feedback else None,
         buttons=["copy"],
         placeholder=None if compact else "Ask a question about the news in the library.",
         group_consecutive_messages=True,
@@ -152,8 +157,10 @@ def _chat_interface(
         submit_btn=True,
         stop_btn=True,
     )
-    return _ChatInterface(
-        gated_chat(make_chat_fn(assistant), gate, sessions),
+    interface = _ChatInterface(
+        gated_chat(
+            make_chat_fn(assistant, recorder, "widget" if compact else "chat"), gate, sessions
+        ),
         chatbot=chatbot,
         textbox=textbox,
         examples=list(examples) or None,
@@ -167,6 +174,9 @@ def _chat_interface(
         api_name=CHAT_API_NAME,
         api_description="Ask a question; the last message's sources follow as a second message.",
     )
+    if recorder is not None and recorder.keeps_feedback:
+        feedback_controls(chatbot, recorder)
+    return interface
 
 
 def _library_tab(library: Library) -> None:
@@ -251,6 +261,8 @@ def build_chat_blocks(
     catalog: Catalog | None = None,
     sessions: SessionStops | None = None,
     upload_max_age: int = UPLOAD_MAX_AGE,
+    recorder: AnswerRecorder | None = None,
+    questions: QuestionDigest | None = None,
 ) -> gr.Blocks:
     """The full page: a header, a Chat tab (filters, answers with sources) and, given a library,
     a Library tab. The header's knowledge line and the Sources filter read `catalog` (default: the
@@ -270,11 +282,19 @@ def build_chat_blocks(
         with gr.Tab("Chat", elem_id="nb-chat-tab"):
             filter_row(blocks, hint)
             _chat_interface(
-                assistant, examples, gate, height=CHAT_HEIGHT, compact=False, sessions=sessions
+                assistant,
+                examples,
+                gate,
+                height=CHAT_HEIGHT,
+                compact=False,
+                sessions=sessions,
+                recorder=recorder,
             )
         if library is not None:
             with gr.Tab("Library", elem_id="nb-library-tab"):
                 _library_tab(library)
+                if questions is not None:  # the editors' view (bot.web.library_questions)
+                    questions_panel(questions)
     return _bounded_queue(blocks, gate)
 
 
@@ -285,13 +305,22 @@ def build_widget_blocks(
     gate: AnswerGate,
     title: str = "newsbot",
     sessions: SessionStops | None = None,
+    recorder: AnswerRecorder | None = None,
 ) -> gr.Blocks:
     """The compact chat-only view for `<iframe>` and `<gradio-app>` embedding; a line above the
     chat names the filter its URL sets, if any."""
     blocks = gr.Blocks(title=title, analytics_enabled=False, fill_height=True)
     with blocks:
         filter_note(blocks)
-        _chat_interface(assistant, examples, gate, height=None, compact=True, sessions=sessions)
+        _chat_interface(
+            assistant,
+            examples,
+            gate,
+            height=None,
+            compact=True,
+            sessions=sessions,
+            recorder=recorder,
+        )
     return _bounded_queue(blocks, gate)
 
 

@@ -62,7 +62,12 @@ def check_dataset(dataset_dir: Path) -> None:
         )
 
 
-def _records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+def read_records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Each JSON object of a JSON-lines file (gzipped when it ends in .gz), with its line number.
+
+    Raises:
+        InputError: a line is not a JSON object.
+    """
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rt", encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
@@ -89,7 +94,7 @@ def iter_docs(
     """
     check_dataset(dataset_dir)
     path = corpus_file or dataset_dir / CORPUS_FILE
-    for number, record in _records(path):
+    for number, record in read_records(path):
         try:
             doc_id = str(record["id"])
             if ids is not None and doc_id not in ids:
@@ -120,7 +125,7 @@ def load_queries(dataset_dir: Path, limit: int | None = None) -> list[Query]:
     check_dataset(dataset_dir)
     path = dataset_dir / QUERIES_FILE
     queries: list[Query] = []
-    for number, record in _records(path):
+    for number, record in read_records(path):
         if limit is not None and len(queries) >= limit:
             break
         try:

@@ -37,6 +37,11 @@ def key_of(*fields: str) -> Callable[[Record], Key]:
 BY_ID = key_of("id")
 
 
+def summary_path_for(out_path: Path) -> Path:
+    """Where the summary of a predictions or drafts file goes: `x.jsonl` → `x.summary.json`."""
+    return out_path.with_name(out_path.name.removesuffix(".jsonl") + ".summary.json")
+
+
 class PredictionStore:
     """Records in a JSON-lines file, by key; `append` writes and flushes one line at once."""
 

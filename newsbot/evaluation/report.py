@@ -1,4 +1,5 @@
-"""The summary table: one row per evaluated mode, with the published anchors beside them."""
+"""The tables `newsbot eval` prints: a mode's summary beside the published anchors, a suite's
+counts by group."""
 
 from __future__ import annotations
 
@@ -14,23 +15,17 @@ ANCHORS: dict[str, float] = {
     "published: GPT-3 closed-book": 0.450,
 }
 
+#: The terminal table's columns (the summary JSON has every metric).
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("n", "n"),
     ("accuracy", "acc"),
     ("accuracy_ci95", "95% CI"),
     ("unparseable", "unparsed"),
-    ("answer_recall@1", "ans@1"),
     ("answer_recall@5", "ans@5"),
-    ("answer_recall@10", "ans@10"),
-    ("evidence_hit@1", "ev@1"),
     ("evidence_hit@5", "ev@5"),
-    ("evidence_hit@10", "ev@10"),
-    ("mrr@10", "MRR@10"),
     ("citation_precision", "cite prec"),
     ("ttft_p50_s", "TTFT p50"),
-    ("ttft_p95_s", "TTFT p95"),
     ("total_p50_s", "total p50"),
-    ("total_p95_s", "total p95"),
 )
 
 
@@ -44,46 +39,17 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-#: The terminal table's columns (the summary JSON and the Markdown table have all of them).
-SHORT = (
-    "n",
-    "accuracy",
-    "accuracy_ci95",
-    "unparseable",
-    "answer_recall@5",
-    "evidence_hit@5",
-    "citation_precision",
-    "ttft_p50_s",
-    "total_p50_s",
-)
-
-
-def summary_table(rows: Sequence[tuple[str, Mapping[str, Any]]], anchors: bool = True) -> Table:
+def summary_table(rows: Sequence[tuple[str, Mapping[str, Any]]]) -> Table:
     """A rich table of `(label, summary)` rows, then the published anchors (accuracy only)."""
-    columns = [(key, header) for key, header in COLUMNS if key in SHORT]
     table = Table(title="Multiple-choice evaluation", show_lines=False)
     table.add_column("run", no_wrap=True)
-    for _, header in columns:
+    for _, header in COLUMNS:
         table.add_column(header, justify="right")
     for label, summary in rows:
-        table.add_row(label, *(_cell(summary.get(key)) for key, _ in columns))
-    if anchors:
-        for label, accuracy in ANCHORS.items():
-            table.add_row(label, "", _cell(accuracy), *([""] * (len(columns) - 2)))
+        table.add_row(label, *(_cell(summary.get(key)) for key, _ in COLUMNS))
+    for label, accuracy in ANCHORS.items():
+        table.add_row(label, "", _cell(accuracy), *([""] * (len(COLUMNS) - 2)))
     return table
-
-
-def markdown_table(rows: Sequence[tuple[str, Mapping[str, Any]]], anchors: bool = True) -> str:
-    """The same table in Markdown, for BENCHMARKS.md."""
-    header = "| run | " + " | ".join(h for _, h in COLUMNS) + " |"
-    lines = [header, "|---" * (len(COLUMNS) + 1) + "|"]
-    for label, summary in rows:
-        lines.append(f"| {label} | " + " | ".join(_cell(summary.get(k)) for k, _ in COLUMNS) + " |")
-    if anchors:
-        for label, accuracy in ANCHORS.items():
-            cells = ["", _cell(accuracy)] + [""] * (len(COLUMNS) - 2)
-            lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
 
 
 #: The counts of the answer-check suites, in table order, with their headers.

@@ -23,7 +23,7 @@ from newsbot.evaluation.choice import ask_model, parse_choice, parse_citations
 from newsbot.evaluation.dataset import Query, check_dataset, load_queries
 from newsbot.evaluation.metrics import QuestionScore, score_question, summarise
 from newsbot.evaluation.modes.base import Asked, ModeContext
-from newsbot.evaluation.predictions import PredictionStore, Record
+from newsbot.evaluation.predictions import PredictionStore, Record, summary_path_for
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -68,11 +68,6 @@ class EvalReport:
 def answer_seconds(preds: Iterable[Record]) -> float:
     """Time spent answering these predictions (the sum of their `total_s`)."""
     return round(sum(pred["total_s"] or 0.0 for pred in preds), 1)
-
-
-def summary_path_for(out_path: Path) -> Path:
-    """Where the summary of a predictions file goes: `preds.jsonl` → `preds.summary.json`."""
-    return out_path.with_name(out_path.name.removesuffix(".jsonl") + ".summary.json")
 
 
 def _pred_line(query: Query, asked: Asked, reply_text: str, reply: Any) -> Record:

@@ -288,7 +288,7 @@ def _note_run(settings: Any, rec: Recorder) -> None:
 
 
 def _model_name(settings: Any) -> str:
-    from bot.llm.model_files import DEFAULT_MODEL
+    from bot.llm.model_spec import DEFAULT_MODEL
 
     if settings.model.model:
         return str(settings.model.model)

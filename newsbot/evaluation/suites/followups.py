@@ -11,7 +11,6 @@ follow-up's draft is cached with its condensed question and passages and scored 
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import time
 from collections.abc import Mapping
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from newsbot.errors import InputError
+from newsbot.evaluation.dataset import read_records
 from newsbot.evaluation.metrics import contains_answer
 from newsbot.evaluation.suites.drafts import (
     Drafts,
@@ -45,6 +45,7 @@ DATA = Path(str(resources.files("newsbot.evaluation").joinpath("data")))
 CASES = DATA / "followups.jsonl"
 ARTICLES = DATA / "articles"
 COLLECTION = "eval-followups"
+EXPECT = ("answer", "refuse")
 
 
 def load_cases(path: Path = CASES) -> list[dict[str, Any]]:
@@ -52,18 +53,12 @@ def load_cases(path: Path = CASES) -> list[dict[str, Any]]:
     if not path.is_file():
         raise InputError(f"{path} not found: pass a JSON-lines file of follow-up cases")
     cases = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            case = json.loads(line)
-            if not (case["first"] and case["follow_up"] and case["expect"] in {"answer", "refuse"}):
-                raise ValueError
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+    for n, case in read_records(path):
+        if not (case.get("first") and case.get("follow_up") and case.get("expect") in EXPECT):
             raise InputError(
                 f"{path}:{n} is not a follow-up case: each line needs first, follow_up and "
                 'expect ("answer" or "refuse")'
-            ) from None
+            )
         cases.append(case)
     return cases
 

@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from newsbot.evaluation.predictions import summary_path_for
+
 if TYPE_CHECKING:
     from newsbot.evaluation.suites.drafts import Drafts
 
@@ -29,7 +31,7 @@ class SuiteReport:
     @property
     def summary_path(self) -> Path:
         """`drafts.jsonl` → `drafts.summary.json`."""
-        return self.out_path.with_name(self.out_path.name.removesuffix(".jsonl") + ".summary.json")
+        return summary_path_for(self.out_path)
 
     def write(self) -> None:
         """Write the summary JSON."""

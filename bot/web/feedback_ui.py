@@ -1,0 +1,107 @@
+"""The thumbs under each answer in the chat and the widget, and the optional comment after one.
+
+Gradio's own Chatbot feedback (`feedback_options`, its `.like` event) draws the thumbs; a click
+stores the vote at once (`AnswerRecorder.feedback`) and opens a one-line comment box under the
+chat ("What was wrong?"), whose text is stored on the same answer when sent. The answer is named
+by the `answer_id` its message carries (`bot.web.chat.answer_messages`). Offered only when the
+deployment keeps a question log: otherwise there is nowhere to keep a vote.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import gradio as gr
+
+from bot.web.answer_log import MAX_COMMENT_CHARS, AnswerRecorder, FeedbackOff, Vote
+from newsbot.errors import NewsbotError
+
+log = logging.getLogger(__name__)
+
+FEEDBACK_OPTIONS = ("Like", "Dislike")
+"""Gradio draws exactly these two as thumbs up and down."""
+ASK_COMMENT: dict[Vote, str] = {
+    "down": "What was wrong? (optional)",
+    "up": "What helped? (optional)",
+}
+THANKS = "Thanks: your vote is saved."
+
+
+def _field(message: Any, name: str) -> Any:
+    return message.get(name) if isinstance(message, Mapping) else getattr(message, name, None)
+
+
+def answer_id_at(history: Sequence[Any], index: int | Sequence[int]) -> str | None:
+    """The `answer_id` of the answer a clicked message belongs to: the id on the message, or on
+    an earlier one of the same reply (the thumbs sit under a reply's last message)."""
+    at = index if isinstance(index, int) else index[0]
+    for message in reversed(list(history)[: at + 1]):
+        if _field(message, "role") == "user":
+            break
+        metadata = _field(message, "metadata") or {}
+        if isinstance(metadata, Mapping) and metadata.get("id") and not metadata.get("title"):
+            return str(metadata["id"])
+    return None
+
+
+def _vote(liked: Any) -> Vote | None:
+    if liked is True:
+        return "up"
+    if liked is False:
+        return "down"
+    return None  # a thumb clicked again (undone) or another option: nothing to store
+
+
+def feedback_controls(chatbot: gr.Chatbot, recorder: AnswerRecorder) -> None:
+    """The vote handler on `chatbot` and the comment row, in the Blocks being built."""
+    picked = gr.State(None)  # (answer_id, vote) the comment goes with
+    with gr.Row(visible=False, elem_classes="nb-feedback", equal_height=True) as row:
+        comment = gr.Textbox(
+            show_label=False,
+            lines=1,
+            max_lines=3,
+            max_length=MAX_COMMENT_CHARS,
+            scale=4,
+            elem_id="nb-feedback-comment",
+        )
+        send = gr.Button("Send", scale=0, min_width=80, size="sm", elem_id="nb-feedback-send")
+    note = gr.Markdown(elem_id="nb-feedback-note")
+
+    def store(answer_id: str, vote: Vote, text: str | None) -> str | None:
+        """None when stored; else what the reader is told."""
+        try:
+            if recorder.feedback(answer_id, vote, text):
+                return None
+            return "This answer is no longer in the log: nothing was saved."
+        except (FeedbackOff, ValueError, NewsbotError) as exc:
+            log.warning("feedback not stored: %s", exc)
+            return f"Not saved: {exc}"
+
+    def on_vote(history: list[Any], data: gr.LikeData) -> tuple[Any, ...]:
+        vote = _vote(data.liked)
+        answer_id = answer_id_at(history, data.index)
+        if vote is None or answer_id is None:
+            return None, gr.update(visible=False), "", ""
+        problem = store(answer_id, vote, None)
+        if problem:
+            return None, gr.update(visible=False), "", problem
+        return (
+            (answer_id, vote),
+            gr.update(visible=True),
+            gr.update(value="", placeholder=ASK_COMMENT[vote]),
+            THANKS,
+        )
+
+    def on_comment(chosen: tuple[str, Vote] | None, text: str) -> tuple[Any, ...]:
+        if not chosen or not text.strip():
+            return chosen, gr.update(), gr.update(), ""
+        answer_id, vote = chosen
+        problem = store(answer_id, vote, text)
+        return None, gr.update(visible=False), "", problem or "Thanks: your comment is saved."
+
+    private: dict[str, Any] = {"api_visibility": "private"}
+    chatbot.like(on_vote, [chatbot], [picked, row, comment, note], **private)
+    for trigger in (send.click, comment.submit):
+        trigger(on_comment, [picked, comment], [picked, row, comment, note], **private)

@@ -1,0 +1,199 @@
+"""The question log in the deployment's database (`bot.web.answer_log.QuestionLog`): each
+answer the web app gave, with its question, sources, `refused_by`, timings and the reader's vote.
+
+Kept only with `NEWSBOT_LOG_QUESTIONS=true`, for `NEWSBOT_LOG_RETENTION_DAYS` (rows older are
+deleted when the log opens, then at most every `PURGE_SECONDS` as it writes, and never read).
+No address, cookie, session or user name is stored. Every replica sharing the database (a
+PostgreSQL URL, or one machine's SQLite file) writes to the same table.
+
+The answer path only queues a row (`record`); a thread of its own writes the queue in one
+transaction per batch, so a reader never waits for a commit. A vote waits for that queue first,
+so a vote sent right after its answer finds the row.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Final
+
+from bot.web.answer_log import LoggedAnswer, Vote
+from vectorstore.database import Database
+
+log = logging.getLogger(__name__)
+
+DAY: Final = 86_400.0
+PURGE_SECONDS: Final = 3600.0
+"""How often the writer deletes rows past the retention (and once when the log opens)."""
+MAX_QUEUED: Final = 10_000
+"""Rows waiting for the writer beyond which new ones are dropped (a database that is down)."""
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS question_log (
+    answer_id  TEXT PRIMARY KEY,
+    asked_at   DOUBLE PRECISION NOT NULL,
+    door       TEXT NOT NULL,
+    question   TEXT NOT NULL,
+    answer     TEXT NOT NULL,
+    grounded   INTEGER NOT NULL,
+    refused_by TEXT,
+    sources    TEXT NOT NULL,
+    timings    TEXT NOT NULL,
+    vote       TEXT,
+    comment    TEXT,
+    voted_at   DOUBLE PRECISION
+);
+CREATE INDEX IF NOT EXISTS question_log_asked_at ON question_log (asked_at);
+"""
+_COLUMNS = (
+    "answer_id, asked_at, door, question, answer, grounded, refused_by, sources, timings, "
+    "vote, comment"
+)
+
+
+class DatabaseQuestionLog:
+    """The question log in `database`, keeping rows `retention_days` days.
+
+    Raises:
+        StoreError: the table cannot be created.
+    """
+
+    def __init__(
+        self,
+        database: Database,
+        retention_days: float = 30,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.database = database
+        self.retention = retention_days * DAY
+        self.clock = clock
+        database.apply(_SCHEMA)
+        self._queue: queue.Queue[LoggedAnswer] = queue.Queue(MAX_QUEUED)
+        self._writer: threading.Thread | None = None
+        self._start = threading.Lock()
+        self._purged = 0.0
+        self.purge()
+        atexit.register(self.flush)  # a stopping server writes what it queued
+
+    def cutoff(self) -> float:
+        """The oldest `asked_at` kept."""
+        return self.clock() - self.retention
+
+    # --- the answer path ------------------------------------------------------------------
+
+    def record(self, answer: LoggedAnswer) -> None:
+        """Queue `answer` for the writer thread (microseconds; never blocks)."""
+        try:
+            self._queue.put_nowait(answer)
+        except queue.Full:
+            log.warning(
+                "question log: %d rows unwritten, dropping %s", MAX_QUEUED, answer.answer_id
+            )
+            return
+        if self._writer is None:
+            with self._start:
+                if self._writer is None:
+                    self._writer = threading.Thread(
+                        target=self._write_forever, name="question-log", daemon=True
+                    )
+                    self._writer.start()
+
+    def flush(self) -> None:
+        """Wait until every queued row is written (or given up)."""
+        self._queue.join()
+
+    def _write_forever(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            while True:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self._write(batch)
+            except Exception:  # a database that is down loses these rows, not the server
+                log.exception("question log: could not write %d rows", len(batch))
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
+
+    def _write(self, batch: list[LoggedAnswer]) -> None:
+        with self.database.transaction() as db:
+            db.executemany(
+                "INSERT INTO question_log (answer_id, asked_at, door, question, answer, "
+                "grounded, refused_by, sources, timings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (answer_id) DO NOTHING",
+                [
+                    (
+                        row.answer_id,
+                        row.asked_at,
+                        row.door,
+                        row.question,
+                        row.answer,
+                        int(row.grounded),
+                        row.refused_by,
+                        json.dumps(row.sources, ensure_ascii=False),
+                        json.dumps(row.timings),
+                    )
+                    for row in batch
+                ],
+            )
+        if self.clock() - self._purged > PURGE_SECONDS:
+            self.purge()
+
+    def purge(self) -> int:
+        """Delete the rows past the retention; how many."""
+        self._purged = self.clock()
+        with self.database.transaction() as db:
+            cursor = db.execute("DELETE FROM question_log WHERE asked_at < ?", (self.cutoff(),))
+        removed = int(getattr(cursor, "rowcount", 0) or 0)
+        if removed > 0:
+            log.info("question log: %d rows past the retention deleted", removed)
+        return removed
+
+    # --- votes and reading ----------------------------------------------------------------
+
+    def add_feedback(self, answer_id: str, vote: Vote, comment: str | None) -> bool:
+        self.flush()
+        with self.database.transaction() as db:
+            cursor = db.execute(
+                "UPDATE question_log SET vote = ?, comment = ?, voted_at = ? "
+                "WHERE answer_id = ? AND asked_at >= ?",
+                (vote, comment, self.clock(), answer_id, self.cutoff()),
+            )
+        return int(getattr(cursor, "rowcount", 0) or 0) > 0
+
+    def answers_since(self, since: float) -> list[LoggedAnswer]:
+        """The kept answers asked after `since` (seconds since the epoch), oldest first."""
+        self.flush()
+        rows = self.database.rows(
+            f"SELECT {_COLUMNS} FROM question_log WHERE asked_at >= ? ORDER BY asked_at",
+            (max(since, self.cutoff()),),
+        )
+        return [_answer(row) for row in rows]
+
+    def count(self) -> int:
+        self.flush()
+        return int(self.database.rows("SELECT COUNT(*) FROM question_log")[0][0])
+
+
+def _answer(row: tuple[Any, ...]) -> LoggedAnswer:
+    return LoggedAnswer(
+        answer_id=row[0],
+        asked_at=float(row[1]),
+        door=row[2],
+        question=row[3],
+        answer=row[4],
+        grounded=bool(row[5]),
+        refused_by=row[6],
+        sources=json.loads(row[7]),
+        timings=json.loads(row[8]),
+        vote=row[9],
+        comment=row[10],
+    )

@@ -1,0 +1,137 @@
+"""Readers' votes in a real browser (Debian's Chromium, the fixtures of test_web_browser): a
+thumbs-down with a comment in the chat and in the widget is stored in the question log's
+database (the real store's registry file) and shows in the Library tab's editors' view; with the
+log off no thumbs show and nothing is stored.
+
+The assistant is test_web_api's scripted one: what is tested is what the page does with a vote,
+not what the model says (the real model's answers are voted on through the API in
+test_metrics / test_question_log's paths).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page
+
+from bot.web import build_app
+from bot.web.server import serving_in_thread
+from newsbot.login_records import DatabaseLoginRecords
+from newsbot.question_log import DatabaseQuestionLog
+from tests.test_web_api import ScriptedAssistant, make_store, store_library
+from tests.test_web_browser import ask, browser, page
+from vectorstore.database import Database, open_database
+
+__all__ = ["browser", "page"]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning"),
+]
+
+
+@pytest.fixture(scope="module")
+def logged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, DatabaseQuestionLog]]:
+    """The app with the Library and a question log in the real store's registry database."""
+    data_dir = tmp_path_factory.mktemp("logged")
+    store = make_store(data_dir, [])
+    question_log = DatabaseQuestionLog(store.registry.database)
+    app = build_app(
+        ScriptedAssistant(),
+        store_library(store, data_dir),
+        question_log=question_log,
+        question_embedder=store.embeddings,
+    )
+    with serving_in_thread(app) as url:
+        yield url, question_log
+
+
+def vote_down_with_comment(page: Page, comment: str) -> None:
+    """Wait for an answer, thumbs-down the last one and send `comment`."""
+    page.locator(".nb-sources").first.wait_for(timeout=60_000)
+    page.get_by_role("button", name="Dislike").last.click()
+    box = page.locator("#nb-feedback-comment textarea")
+    box.wait_for(timeout=10_000)
+    assert box.get_attribute("placeholder") == "What was wrong? (optional)"
+    page.locator("#nb-feedback-note").get_by_text("your vote is saved").wait_for(timeout=10_000)
+    box.fill(comment)
+    page.locator("#nb-feedback-send").click()
+    page.locator("#nb-feedback-note").get_by_text("your comment is saved").wait_for(timeout=10_000)
+
+
+def stored(question_log: DatabaseQuestionLog, question: str) -> Any:
+    [row] = [row for row in question_log.answers_since(0) if row.question == question]
+    return row
+
+
+@pytest.mark.parametrize(("mount", "door"), [("/", "chat"), ("/widget/", "widget")])
+def test_a_thumbs_down_with_a_comment_is_stored(
+    page: Page, logged: tuple[str, DatabaseQuestionLog], mount: str, door: str
+) -> None:
+    url, question_log = logged
+    question = f"Who met in the {door}?"
+    page.goto(url + mount)
+    box_id = "#nb-input" if door == "chat" else "#nb-widget-input"
+    ask(page.locator(f"{box_id} textarea"), question)
+    vote_down_with_comment(page, f"The {door} answer names the wrong city.")
+
+    row = stored(question_log, question)
+    assert row.door == door
+    assert row.vote == "down"
+    assert row.comment == f"The {door} answer names the wrong city."
+    assert row.sources[0]["title"] == "Talks in Islamabad"
+
+
+def test_with_the_log_off_no_thumbs_show_and_nothing_is_stored(page: Page, tmp_path: Path) -> None:
+    database: Database = open_database(tmp_path)
+    app = build_app(ScriptedAssistant(), login_records=DatabaseLoginRecords(database))
+    with serving_in_thread(app) as url:
+        page.goto(url + "/")
+        ask(page.locator("#nb-input textarea"), "Who met?")
+        page.locator(".nb-sources").wait_for(timeout=60_000)
+        assert page.get_by_role("button", name="Dislike").count() == 0
+        assert page.locator("#nb-feedback-comment").count() == 0
+    tables = {name for (name,) in database.rows("SELECT name FROM sqlite_master")}
+    assert "question_log" not in tables
+    database.close()
+
+
+def test_a_vote_in_the_chat_shows_in_the_editors_view(
+    page: Page, logged: tuple[str, DatabaseQuestionLog]
+) -> None:
+    url, _ = logged
+    page.goto(url + "/")
+    for n, question in enumerate(("Who met in Islamabad?", "Who met in Islamabad on Monday?")):
+        ask(page.locator("#nb-input textarea"), question)
+        page.locator(".nb-sources").nth(n).wait_for(timeout=60_000)
+    vote_down_with_comment(page, "<b>Islamabad</b> is not where they met.")
+    widget = page.context.new_page()
+    widget.goto(url + "/widget/")
+    ask(widget.locator("#nb-widget-input textarea"), "What did the kettle recall cover?")
+    vote_down_with_comment(widget, "Left out the model numbers.")
+    widget.close()
+
+    page.get_by_role("tab", name="Library").click()
+    page.locator("#nb-questions-period").get_by_text("Last week").click()
+    page.locator("#nb-questions-show").click()
+    view = page.locator("#nb-questions")
+    view.locator(".nb-wrong-answer").first.wait_for(timeout=60_000)
+    # Each group with its wordings (collapsed under the group's name).
+    groups = [text or "" for text in view.locator(".nb-question-group").all_text_contents()]
+    [islamabad] = [text for text in groups if "Islamabad" in text]
+    assert "Who met in Islamabad?" in islamabad  # both wordings in one group
+    assert "Who met in Islamabad on Monday?" in islamabad
+    assert "marked wrong" in islamabad
+    wrong = view.locator(".nb-wrong-answers").inner_text()
+    assert "<b>Islamabad</b> is not where they met." in wrong  # shown as text, escaped
+    assert "Left out the model numbers." in wrong  # the widget's vote too
+    assert view.locator(".nb-wrong-answers b").count() == 0
+
+    csv_link = view.get_by_role("link", name="Export CSV")
+    reply = page.request.get(url + "/" + csv_link.get_attribute("href").lstrip("./"))
+    assert reply.status == 200
+    assert "Who met in Islamabad on Monday?" in reply.text()
+    assert reply.headers["content-disposition"].startswith("attachment;")

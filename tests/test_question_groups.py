@@ -1,0 +1,138 @@
+"""The editors' digest: 20 paraphrased questions about 4 stories fall into 4 groups with the real
+embedder, whatever order they were asked in; refusals first, wrong answers with their comments,
+a CSV a spreadsheet opens safely."""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.web.answer_log import LoggedAnswer
+from bot.web.question_groups import group_questions, question_report, report_csv
+
+STORIES = {
+    "kettle": [
+        "How many smart kettles did Brightwell recall?",
+        "Why were Brightwell kettles recalled?",
+        "What is wrong with the Brightwell smart kettle?",
+        "Brightwell kettle recall: how many units?",
+        "Which kettles is Brightwell taking back, and why?",
+    ],
+    "visa": [
+        "What did Pakistan and the US agree on?",
+        "What agreement did Pakistan sign with the United States?",
+        "Pakistan US deal on visa fraud: what was decided?",
+        "What did American and Pakistani officials agree about visas?",
+        "Details of the Pakistan-US accord on visa fraud?",
+    ],
+    "climate": [
+        "What did the climate panel warn coastal towns about?",
+        "Which risks for seaside towns did the climate panel point out?",
+        "Climate panel warning to coastal communities: what is it?",
+        "Why are coastal towns being warned by the climate panel?",
+        "What did the climate report say about sea level rise on the coast?",
+    ],
+    "pier": [
+        "What did the harbour council approve?",
+        "How much will the harbour's new piers cost?",
+        "Harbour council pier budget: what was decided?",
+        "When does work on the new harbour piers start?",
+        "Did the harbour council vote to fund the pier project?",
+    ],
+}
+STORY_OF = {question: story for story, questions in STORIES.items() for question in questions}
+
+
+def logged(question: str, at: float, refused: bool = False, **votes: str) -> LoggedAnswer:
+    return LoggedAnswer(
+        answer_id=f"id{at}",
+        asked_at=at,
+        door="chat",
+        question=question,
+        answer="The articles I have don't say." if refused else "An answer [1].",
+        grounded=not refused,
+        refused_by="refusal" if refused else None,
+        **votes,  # type: ignore[arg-type]
+    )
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_twenty_paraphrases_of_four_stories_make_four_groups(embedder: object, seed: int) -> None:
+    questions = list(STORY_OF)
+    random.Random(seed).shuffle(questions)
+    answers = [logged(question, at) for at, question in enumerate(questions)]
+
+    groups = group_questions(answers, embedder)  # type: ignore[arg-type]
+
+    assert len(groups) == 4
+    stories = [{STORY_OF[answer.question] for answer in group.answers} for group in groups]
+    assert sorted(len(story) for story in stories) == [1, 1, 1, 1], stories
+    assert sorted(group.count for group in groups) == [5, 5, 5, 5]
+
+
+def test_the_report_puts_gaps_first_and_lists_wrong_answers(embedder: object) -> None:
+    answers = [logged(q, i) for i, q in enumerate(STORIES["kettle"] * 2)]  # the most asked
+    gap = [STORIES["pier"][0], STORIES["pier"][2]]  # two wordings of one question, refused
+    answers += [logged(q, 20 + i, refused=True) for i, q in enumerate(gap)]
+    answers.append(logged(STORIES["visa"][0], 30, vote="down", comment="=HYPERLINK(evil)"))
+
+    report = question_report(answers, embedder, days=7)  # type: ignore[arg-type]
+
+    assert [group.count for group in report.groups] == [2, 10, 1]  # the gap first
+    assert report.groups[0].refused == 2
+    assert report.groups[1].question in STORIES["kettle"]
+    assert [answer.comment for answer in report.wrong] == ["=HYPERLINK(evil)"]
+    rows = list(csv.DictReader(io.StringIO(report_csv(report))))
+    assert len(rows) == 13
+    assert rows[0]["outcome"] == "refused"
+    assert {row["group"] for row in rows} == {"1", "2", "3"}
+    [voted] = [row for row in rows if row["vote"]]
+    assert voted["comment"] == "'=HYPERLINK(evil)"  # never run as a spreadsheet formula
+
+
+def test_newsbot_questions_prints_the_groups_and_writes_csv(
+    clean_environ: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from newsbot.cli import cli
+    from newsbot.question_log import DatabaseQuestionLog
+    from vectorstore.database import open_database
+
+    clean_environ.mkdir()
+    off = CliRunner().invoke(cli, ["questions"])
+    assert off.exit_code == 1
+    assert off.output.startswith("Error: The question log is off")
+    assert "Traceback" not in off.output
+
+    database = open_database(clean_environ)  # the registry file `newsbot serve` logs into
+    question_log = DatabaseQuestionLog(database)
+    now = time.time()
+    for i, question in enumerate(STORIES["kettle"] + STORIES["visa"][:2]):
+        question_log.record(logged(question, now - 3600 - i))
+    question_log.record(logged(STORIES["visa"][2], now - 60))
+    question_log.record(logged(STORIES["pier"][0], now - 3 * 86_400, refused=True))
+    assert question_log.add_feedback(f"id{now - 60}", "down", "Old news.")
+    database.close()
+    monkeypatch.setenv("NEWSBOT_LOG_QUESTIONS", "true")
+
+    day = CliRunner().invoke(cli, ["questions"])
+    assert day.exit_code == 0, day.output
+    lines = day.output.splitlines()
+    assert lines[0] == "8 questions in the last day, 2 groups:"
+    assert lines[1].split()[0] == "5"
+    assert lines[2].split()[0] == "3"
+    assert lines[2].endswith("(1 marked wrong)")
+    assert "comment: Old news." in day.output
+
+    week = CliRunner().invoke(cli, ["questions", "--since", "week"])
+    assert week.output.splitlines()[1].endswith("(1 refused)")  # the gap first
+    target = tmp_path / "questions.csv"
+    assert CliRunner().invoke(cli, ["questions", "--csv", str(target)]).exit_code == 0
+    rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
+    assert len(rows) == 8

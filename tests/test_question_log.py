@@ -1,0 +1,221 @@
+"""Answer ids, readers' votes and the question log (issue 28), in SQLite and in PostgreSQL.
+
+The API runs against the scripted assistant of test_web_api (what is stored does not depend on the
+model); the log is the real `DatabaseQuestionLog` over the real database of each engine (the
+`database` fixture of test_postgres). Two processes writing to one database stand for two replicas.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.web import build_app
+from bot.web.answer_log import MAX_COMMENT_CHARS, LoggedAnswer
+from newsbot.errors import ConfigError
+from newsbot.login_records import DatabaseLoginRecords
+from newsbot.question_log import DAY, DatabaseQuestionLog
+from tests.conftest import REPO
+from tests.test_postgres import database
+from tests.test_web_api import (
+    ScriptedAssistant,
+    client_for,
+    make_store,
+    parse_sse,
+    store_library,
+)
+from vectorstore.database import Database, open_database
+
+__all__ = ["database"]
+
+pytestmark = pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning")
+
+
+def logged_app(question_log: DatabaseQuestionLog | None, **options: Any) -> Any:
+    return client_for(build_app(ScriptedAssistant(), question_log=question_log, **options))
+
+
+def test_an_answer_and_its_vote_are_kept_with_question_sources_and_timings(
+    database: Database,
+) -> None:
+    question_log = DatabaseQuestionLog(database)
+    client = logged_app(question_log)
+
+    body = client.post("/api/ask", json={"question": "What did they agree on?"}).json()
+    answer_id = body["answer_id"]
+    assert len(answer_id) == 32
+    vote = {"answer_id": answer_id, "vote": "down", "comment": "  The date is wrong.  "}
+    assert client.post("/api/feedback", json=vote).json() == {"stored": True}
+
+    [row] = question_log.answers_since(0)
+    assert row.answer_id == answer_id
+    assert row.door == "api"
+    assert row.question == "What did they agree on?"
+    assert row.answer == body["answer"]
+    assert row.grounded is True
+    assert row.refused_by is None
+    assert row.sources == [
+        {
+            "n": 1,
+            "article_id": "a1",
+            "title": "Talks in Islamabad",
+            "url": "https://example.com/talks",
+            "source": "Example News",
+            "published": "2025-05-10",
+        }
+    ]
+    assert row.timings == body["timings"]
+    assert (row.vote, row.comment) == ("down", "The date is wrong.")
+
+    # A second vote replaces the first; the stream's result carries an id of its own.
+    again = {"answer_id": answer_id, "vote": "up"}
+    assert client.post("/api/feedback", json=again).status_code == 200
+    events = parse_sse(client.post("/api/ask/stream", json={"question": "And then?"}).text)
+    streamed = events[-1][1]["answer_id"]
+    assert streamed != answer_id
+    rows = {row.answer_id: row for row in question_log.answers_since(0)}
+    assert (rows[answer_id].vote, rows[answer_id].comment) == ("up", None)
+    assert rows[streamed].door == "stream"
+    assert rows[streamed].question == "And then?"
+
+
+def test_bad_votes_are_refused_with_a_clear_message(database: Database) -> None:
+    question_log = DatabaseQuestionLog(database)
+    client = logged_app(question_log)
+    answer_id = client.post("/api/ask", json={"question": "Q?"}).json()["answer_id"]
+
+    unknown = client.post("/api/feedback", json={"answer_id": "0" * 32, "vote": "down"})
+    assert unknown.status_code == 404
+    assert "No answer" in unknown.json()["detail"]
+    for body, complaint in [
+        ({"answer_id": answer_id, "vote": "meh"}, "'up' or 'down'"),
+        ({"answer_id": "../etc", "vote": "up"}, "pattern"),
+        ({"answer_id": answer_id, "vote": "down", "comment": "x" * 501}, "at most 500"),
+        ({"answer_id": answer_id, "vote": "up", "ip": "1.2.3.4"}, "Extra inputs"),
+    ]:
+        reply = client.post("/api/feedback", json=body)
+        assert reply.status_code == 422, body
+        assert complaint in str(reply.json()["detail"])
+    assert [row.vote for row in question_log.answers_since(0)] == [None]
+    assert MAX_COMMENT_CHARS == 500
+
+
+def test_with_the_log_off_asking_and_voting_store_nothing(tmp_path: Path) -> None:
+    database = open_database(tmp_path)
+    client = logged_app(None, login_records=DatabaseLoginRecords(database))
+
+    answer_id = client.post("/api/ask", json={"question": "Q?"}).json()["answer_id"]
+    reply = client.post(
+        "/api/feedback", json={"answer_id": answer_id, "vote": "down", "comment": "wrong"}
+    )
+
+    assert reply.status_code == 403
+    assert "NEWSBOT_LOG_QUESTIONS" in reply.json()["detail"]
+    tables = database.rows("SELECT name FROM sqlite_master WHERE type = 'table'")
+    assert "question_log" not in {name for (name,) in tables}
+    database.close()
+
+
+def test_serve_keeps_the_log_only_when_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from newsbot.settings import get_settings
+    from newsbot.web_entry import build_web_app
+
+    ask = {"answer_id": "0" * 32, "vote": "up"}
+    off = client_for(build_web_app(get_settings()))
+    assert off.post("/api/feedback", json=ask).status_code == 403
+
+    monkeypatch.setenv("NEWSBOT_LOG_QUESTIONS", "true")
+    monkeypatch.setenv("NEWSBOT_LOG_RETENTION_DAYS", "7")
+    on = client_for(build_web_app(get_settings()))
+    assert on.post("/api/feedback", json=ask).status_code == 404  # the log is there: no such id
+    monkeypatch.setenv("NEWSBOT_LOG_RETENTION_DAYS", "0")
+    with pytest.raises(ConfigError, match="NEWSBOT_LOG_RETENTION_DAYS"):
+        get_settings()
+
+
+def entry(answer_id: str, at: float, question: str = "Q?") -> LoggedAnswer:
+    return LoggedAnswer(answer_id, at, "api", question, "A.", False, "no_passages")
+
+
+def test_rows_past_the_retention_are_deleted(database: Database) -> None:
+    now = [1_000 * DAY]
+    question_log = DatabaseQuestionLog(database, retention_days=30, clock=lambda: now[0])
+    question_log.record(entry("old", now[0] - 31 * DAY))
+    question_log.record(entry("recent", now[0] - 29 * DAY))
+    question_log.flush()
+    assert question_log.count() == 2
+    assert [row.answer_id for row in question_log.answers_since(0)] == ["recent"]
+    assert not question_log.add_feedback("old", "down", None)  # never read, never voted on
+
+    assert question_log.purge() == 1
+    assert question_log.count() == 1
+    now[0] += 2 * DAY  # "recent" is now 31 days old: opening the log again deletes it
+    assert DatabaseQuestionLog(database, retention_days=30, clock=lambda: now[0]).count() == 0
+
+
+_REPLICA = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from bot.web.answer_log import LoggedAnswer
+    from newsbot.question_log import DatabaseQuestionLog
+    from vectorstore.database import open_database
+
+    folder, url, name = sys.argv[1], sys.argv[2] or None, sys.argv[3]
+    log = DatabaseQuestionLog(open_database(Path(folder), url=url))
+    for i in range(40):
+        log.record(LoggedAnswer(f"{name}-{i}", 1e10, "api", f"question {i}", "A.", True, None))
+    log.flush()
+    """
+)
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_two_replicas_count_into_one_log(
+    engine: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    url = request.getfixturevalue("database_url") if engine == "postgresql" else ""
+    replicas = [
+        subprocess.Popen(
+            [sys.executable, "-c", _REPLICA, str(tmp_path), url, name],
+            cwd=REPO,
+            env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+        )
+        for name in ("a", "b")
+    ]
+    assert [replica.wait(timeout=120) for replica in replicas] == [0, 0]
+
+    shared = open_database(tmp_path, url=url or None)
+    ids = {
+        row.answer_id for row in DatabaseQuestionLog(shared, clock=lambda: 1e10).answers_since(0)
+    }
+    shared.close()
+    assert len(ids) == 80
+    assert {answer_id.split("-")[0] for answer_id in ids} == {"a", "b"}
+
+
+def test_the_editors_csv_needs_the_credential_and_the_library(tmp_path: Path) -> None:
+    store = make_store(tmp_path, [])
+    question_log = DatabaseQuestionLog(store.registry.database)
+    parts = {"question_log": question_log, "question_embedder": store.embeddings}
+    client = client_for(
+        build_app(ScriptedAssistant(), store_library(store, tmp_path), api_key="s3cret", **parts)
+    )
+    key = {"Authorization": "Bearer s3cret"}
+    client.post("/api/ask", json={"question": "Who met?"}, headers=key)
+
+    assert client.get("/library/questions.csv").status_code == 401
+    reply = client.get("/library/questions.csv?days=1", headers=key)
+    assert reply.status_code == 200
+    assert "Who met?" in reply.text
+    assert client.get("/library/questions.csv?days=30", headers=key).status_code == 422
+
+    without_library = client_for(build_app(ScriptedAssistant(), **parts))
+    assert "Who met?" not in without_library.get("/library/questions.csv").text
