@@ -13,6 +13,8 @@ Parts (run all but accuracy, or some with `--only ingest,retrieval,...`); each i
 - retrieval: `NewsStore.search` latency at the mini, full-2022 and a synthetic 200k size;
 - answer: the product's first-token and whole-answer latency over 30 mini questions;
 - threads: the same on 1 and on 2 threads, idle and with another process on one core;
+- follow: the same alone and while a followed 200-entry feed is polled beside, as `newsbot
+  serve` polls (benchmarks/follow.py);
 - grounding, followups: the answer-check suites of `newsbot eval` (drafts cached in the work
   dir, so a changed check is re-scored without the model);
 - golden: the answer check on the golden corpus's recorded answers, per half, no model
@@ -50,6 +52,7 @@ def _parts() -> dict[str, Callable[[BenchConfig], dict[str, Any]]]:
     from benchmarks.claims import bench_claims
     from benchmarks.cli_start import bench_cli
     from benchmarks.context import bench_context
+    from benchmarks.follow import bench_follow
     from benchmarks.golden import bench_golden
     from benchmarks.ingest import bench_ingest
     from benchmarks.ranking import bench_ranking
@@ -65,6 +68,7 @@ def _parts() -> dict[str, Callable[[BenchConfig], dict[str, Any]]]:
         "context": bench_context,
         "answer": bench_answer,
         "threads": bench_threads,
+        "follow": bench_follow,
         "grounding": bench_grounding,
         "golden": bench_golden,
         "claims": bench_claims,
@@ -84,6 +88,7 @@ PARTS = (
     "context",
     "answer",
     "threads",
+    "follow",
     "grounding",
     "golden",
     "claims",

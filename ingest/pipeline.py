@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -199,23 +199,57 @@ def ingest(
     """
     started = time.perf_counter()
     expansion = expand(sources)
-    expanded = expansion.sources
-    run = _Run(
-        store, load_encoding(tiktoken_cache_dir), chunk_tokens, overlap, batch_chunks, progress
-    )
-    report = run.report
-    report.failures.extend(expansion.problems)
-    report.unsupported.extend(expansion.unsupported)
-    batch: dict[str, Article] = {}
-    first_origin: dict[str, str] = {}
     items = read_sources(
-        expanded,
+        expansion.sources,
         max_bytes=max_bytes,
         http_timeout=http_timeout,
         fetch_policy=fetch_policy,
         max_chars=max_article_chars,
         key_by_file=key_by_file,
     )
+    report = IngestReport(
+        failures=list(expansion.problems), unsupported=list(expansion.unsupported)
+    )
+    return ingest_articles(
+        items,
+        store,
+        tiktoken_cache_dir=tiktoken_cache_dir,
+        chunk_tokens=chunk_tokens,
+        overlap=overlap,
+        progress=progress,
+        batch_articles=batch_articles,
+        batch_chunks=batch_chunks,
+        report=report,
+        started=started,
+    )
+
+
+def ingest_articles(
+    items: Iterable[Article | InputProblem],
+    store: NewsStore,
+    *,
+    tiktoken_cache_dir: Path,
+    chunk_tokens: int = CHUNK_TOKENS,
+    overlap: int = CHUNK_OVERLAP,
+    progress: Progress | None = None,
+    batch_articles: int = 64,
+    batch_chunks: int = 256,
+    report: IngestReport | None = None,
+    started: float | None = None,
+) -> IngestReport:
+    """Store articles already read (and count the problems met reading them), as `ingest` does
+    for the inputs it reads: unchanged ones cost nothing, the rest are chunked and written in
+    groups under the ingest lock. Followed feeds (`ingest.follow`) hand their entries in here.
+    """
+    started = time.perf_counter() if started is None else started
+    run = _Run(
+        store, load_encoding(tiktoken_cache_dir), chunk_tokens, overlap, batch_chunks, progress
+    )
+    if report is not None:
+        run.report = report
+    report = run.report
+    batch: dict[str, Article] = {}
+    first_origin: dict[str, str] = {}
     for item in items:
         if isinstance(item, InputProblem):
             (report.failures if item.skipped else report.warnings).append(item)

@@ -19,8 +19,10 @@ from newsbot.commands.articles import delete, ingest, list_articles, stats
 from newsbot.commands.asking import ask, chat, serve
 from newsbot.commands.context import EXIT_FATAL, EXIT_INTERRUPTED, Context
 from newsbot.commands.evaluate import eval_command
+from newsbot.commands.follow import follow
 from newsbot.commands.model import model
 from newsbot.commands.questions import questions
+from newsbot.commands.retention import pin, prune, unpin
 from newsbot.errors import NewsbotError
 
 
@@ -88,6 +90,9 @@ def cli(ctx: click.Context, data_dir: Path | None, collection: str | None, verbo
 
 # The articles, asking, the local model and evaluation (see each command's module).
 for _command in (ingest, stats, list_articles, delete, ask, chat, serve, model, eval_command):
+    cli.add_command(_command)
+# Followed feeds and retention (newsbot/commands/follow.py, retention.py).
+for _command in (follow, prune, pin, unpin):
     cli.add_command(_command)
 
 cli.add_command(questions)  # the question log's editors' view (issue 28)

@@ -19,9 +19,12 @@ from vectorstore.store import NewsStore
 class StoreLibrary:
     """Adapts a `NewsStore` and the settings to the web app's `Library` protocol."""
 
-    def __init__(self, settings: Settings, store: NewsStore) -> None:
+    def __init__(self, settings: Settings, store: NewsStore, follows: object = None) -> None:
         self.settings = settings
         self.store = store
+        self.follows = follows
+        """The followed sources for the Library's panel (`bot.web.library_follow.Follows`);
+        None leaves the panel out."""
 
     def stats(self) -> Mapping[str, Any]:
         return self.store.stats()

@@ -95,6 +95,14 @@ class StorageSettings(Group):
         "deployment; unset means a SQLite file in data_dir (one machine).",
     )
 
+    keep_days: int | None = Field(
+        default=None,
+        ge=1,
+        description="Remove articles published (or, undated, stored) more than this many days "
+        "ago, except pinned ones; checked by `newsbot serve` and `newsbot follow run` every "
+        "hour. Unset keeps everything.",
+    )
+
     @field_validator("data_dir", "models_dir", mode="after")
     @classmethod
     def _expand_user(cls, value: Path | None) -> Path | None:
@@ -353,6 +361,20 @@ class FetchSettings(Group):
         gt=0,
         validation_alias="NEWSBOT_HTTP_TIMEOUT",
         description="Seconds to wait for an article or feed URL to answer.",
+    )
+
+    follow_in_serve: bool = Field(
+        default=True,
+        validation_alias="NEWSBOT_FOLLOW_IN_SERVE",
+        description="Poll the followed feeds and sitemaps (`newsbot follow add`) on a background "
+        "thread of `newsbot serve`; off when a worker machine runs `newsbot follow run`.",
+    )
+    follow_lease: float = Field(
+        default=120.0,
+        ge=1.0,
+        validation_alias="NEWSBOT_FOLLOW_LEASE_SECONDS",
+        description="Seconds a poller holds a followed source before another replica may take "
+        "it over (a killed poller's sources are picked up after at most this long).",
     )
 
     @field_validator("allow_networks", mode="after")

@@ -7,6 +7,7 @@ the Library tab.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -15,7 +16,13 @@ from newsbot.settings import Settings
 if TYPE_CHECKING:
     import fastapi
 
+    from bot.web.limits import AnswerGate
+    from vectorstore.store import NewsStore
+
 log = logging.getLogger(__name__)
+
+FOLLOW_PATIENCE = 60.0
+"""Longest a poll step waits for the answers in flight to end before it goes ahead anyway."""
 
 EXAMPLE_QUESTIONS = (
     "What did Pakistan and the US agree on?",
@@ -25,26 +32,32 @@ EXAMPLE_QUESTIONS = (
 
 
 def build_web_app(
-    settings: Settings, *, library: bool = True, host: str | None = None
+    settings: Settings,
+    *,
+    library: bool = True,
+    host: str | None = None,
+    store: NewsStore | None = None,
 ) -> fastapi.FastAPI:
     """The FastAPI app (chat, library tab, /widget, /api) over the configured parts.
 
     `library=False` leaves the Library tab out (no ingest or delete through the web). A `host`
     that is a name (`--host news.example.com`) is served besides NEWSBOT_ALLOWED_HOSTS.
+    `store`: the store to answer from (default: the configured one, opened here).
     """
     from bot.web.app import build_app
     from bot.web.stopping import stoppable_http_client
     from newsbot.factories import build_assistant, build_store
+    from newsbot.follow_command import follow_desk
     from newsbot.library import StoreLibrary
     from newsbot.login_records import DatabaseLoginRecords
     from newsbot.question_log import DatabaseQuestionLog
 
-    store = build_store(settings)
+    store = store if store is not None else build_store(settings)
     database = store.registry.database
     return build_app(
         # The model's calls go through a client a disconnect can stop (bot.web.stopping).
         build_assistant(settings, store, stoppable_http_client()),
-        StoreLibrary(settings, store) if library else None,
+        StoreLibrary(settings, store, follow_desk(store)) if library else None,
         catalog=store,  # the header's "what it knows" line, with or without the Library tab
         allowed_origins=settings.web.allowed_origins,
         allowed_hosts=[*settings.web.allowed_hosts, *_bound_name(host)],
@@ -98,19 +111,49 @@ def run_server(
             "only IP addresses and localhost are answered; set NEWSBOT_ALLOWED_HOSTS to the "
             'names clients use (e.g. ["news.example.com"])'
         )
-    app = build_web_app(settings, library=library, host=host)
+    from newsbot.factories import build_store
+
+    store = build_store(settings)
+    app = build_web_app(settings, library=library, host=host, store=store)
+    stop_following = _follow_in_background(settings, store, app)
     json_lines = settings.web.log_format == "json"
     if json_lines:
         on_ready = None  # the "serving on" line is a JSON log record too (bot.web.server's)
-    serve(
-        app,
-        host=host,
-        port=port,
-        on_ready=on_ready,
-        trusted_proxies=settings.web.trusted_proxies,
-        quiet=quiet,
-        json_lines=json_lines,
-    )
+    try:
+        serve(
+            app,
+            host=host,
+            port=port,
+            on_ready=on_ready,
+            trusted_proxies=settings.web.trusted_proxies,
+            quiet=quiet,
+            json_lines=json_lines,
+        )
+    finally:
+        if stop_following is not None:
+            stop_following.set()
+
+
+def _follow_in_background(
+    settings: Settings, store: NewsStore, app: fastapi.FastAPI
+) -> threading.Event | None:
+    """Poll the followed sources on a background thread that waits while questions are being
+    answered (NEWSBOT_FOLLOW_IN_SERVE); the event stops it. None when it is off."""
+    if not settings.fetch.follow_in_serve:
+        return None
+    from newsbot.follow_command import start_follow_thread
+
+    return start_follow_thread(settings, store, answers_first(app.state.answer_gate))
+
+
+def answers_first(gate: AnswerGate) -> Callable[[], None]:
+    """The follow poller's pause in `newsbot serve`: wait while questions are being answered or
+    queued, at most FOLLOW_PATIENCE seconds (under unbroken load the feeds must still come in)."""
+
+    def give_way() -> None:
+        gate.wait_idle(FOLLOW_PATIENCE)
+
+    return give_way
 
 
 def _bound_name(host: str | None) -> list[str]:

@@ -205,6 +205,16 @@ class ArticleRegistry:
             if keep(epoch_day(published), str(source))
         ]
 
+    def dated_before(self, day: str) -> list[str]:
+        """Ids of the articles (written or not) published before `day` (YYYY-MM-DD); an undated
+        one counts from the day it was stored."""
+        rows = self._query(
+            "SELECT article_id FROM articles WHERE collection = ? "
+            "AND SUBSTR(COALESCE(published, ingested_at), 1, 10) < ? ORDER BY article_id",
+            (day,),
+        )
+        return [str(r[0]) for r in rows]
+
     def pending(self) -> list[ArticleRow]:
         """Articles whose write began but did not finish (an interrupted run)."""
         rows = self._query(

@@ -166,3 +166,13 @@ def delete_article(library: Library, article_id: str | None) -> str:
     if not deleted:
         return f"**Nothing deleted:** no article {html.escape(article_id)} is stored."
     return f"Deleted article {html.escape(article_id)}."
+
+
+def library_panels(library: Library) -> None:
+    """Draw the Library tab's extra panels, each kept in a module of its own, below the rest:
+    the followed sources (`bot.web.library_follow`) when the library has them."""
+    follows = getattr(library, "follows", None)
+    if follows is not None:
+        from bot.web.library_follow import follow_panel
+
+        follow_panel(follows)

@@ -103,6 +103,19 @@ class AnswerGate:
             finally:
                 self._waiting -= 1
 
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no question is being answered or waiting, at most `timeout` seconds;
+        True when idle. Background work (polling followed feeds) calls it before each step
+        that takes the processor, so it runs between answers."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._active or self._waiting:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(min(left, STOP_POLL_SECONDS))
+            return True
+
     def release(self, started: float) -> None:
         with self._cond:
             self._active -= 1

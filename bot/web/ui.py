@@ -42,6 +42,7 @@ from bot.web.library import (
     delete_article,
     find_articles,
     ingest_sources,
+    library_panels,
     stats_markdown,
 )
 from bot.web.library_questions import QuestionDigest, questions_panel
@@ -58,6 +59,8 @@ CHAT_API_NAME = "chat"
 """Gradio API name of the chat endpoint: `client.predict(message=..., api_name="/chat")`."""
 INPUT_PLACEHOLDER = "Ask about the news…"
 """The chat input's placeholder, kept after each question (see `_ChatInterface`)."""
+KNOWLEDGE_REFRESH_SECONDS = 15.0
+"""How often an open chat page reads its header's "what it knows" line again."""
 DESCRIPTION = "Answers questions about the news in its library, citing the articles it read."
 """What the bot does: the empty chat's placeholder, above the example questions."""
 COPY_LABEL = "Copy as Markdown"
@@ -268,10 +271,12 @@ def _library_tab(library: Library) -> None:
     query.submit(refresh, [query], listing, **private)
     ingest.click(do_ingest, [files, urls, query], [status, files, urls, *listing], **private)
     delete.click(do_delete, [picked, query], [status, *listing], **private)
+    library_panels(library)
 
 
 def _header(title: str, hint: KnowledgeHint | None) -> None:
-    """One line: the page's name and, given a catalog, what it knows (fresh per load)."""
+    """One line: the page's name and, given a catalog, what it knows (read on each load and
+    every KNOWLEDGE_REFRESH_SECONDS while the page is open)."""
     with gr.Row(elem_id="nb-header"):
         gr.HTML(
             f'<h1 class="nb-title">{html.escape(title)}</h1>',
@@ -279,7 +284,13 @@ def _header(title: str, hint: KnowledgeHint | None) -> None:
             padding=False,
         )
         if hint is not None:
-            gr.HTML(hint, elem_id="nb-knowledge", padding=False)
+            line = gr.HTML(hint, elem_id="nb-knowledge", padding=False)
+            # Read again while the page is open, so articles that arrive (followed feeds) show.
+            # Outside the queue: a tick never waits behind an answer or takes its place.
+            tick = gr.Timer(KNOWLEDGE_REFRESH_SECONDS)
+            tick.tick(
+                hint, outputs=line, queue=False, show_progress="hidden", api_visibility="private"
+            )
 
 
 def build_chat_blocks(

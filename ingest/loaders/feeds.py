@@ -18,20 +18,20 @@ from ingest.loaders.html import fragment_to_text
 from ingest.loaders.reading import nul_reason
 
 
-def _entry_text(entry: Any) -> str:
+def entry_text(entry: Any) -> str:
     contents = [c.get("value", "") for c in entry.get("content", []) if c.get("value")]
     body = max(contents, key=len) if contents else entry.get("summary", "")
     return fragment_to_text(str(body or ""))
 
 
-def _entry_source(entry: Any, feed_title: str) -> str:
+def entry_source(entry: Any, feed_title: str) -> str:
     source = entry.get("source")
     if isinstance(source, dict) and source.get("title"):
         return str(source["title"])
     return feed_title
 
 
-def _entry_published(entry: Any) -> object:
+def entry_published(entry: Any) -> object:
     """The entry's date: feedparser's reading of it, unless the text as written is implausible.
 
     feedparser reads a year `0000` as 2000 and reports a bad date as a `struct_time`; checking the
@@ -81,11 +81,11 @@ def read_feed(
         try:
             article, problems = build_article(
                 origin=entry_origin,
-                text=_entry_text(entry),
+                text=entry_text(entry),
                 title=entry.get("title"),
                 url=link,
-                source=_entry_source(entry, feed_title),
-                published=_entry_published(entry),
+                source=entry_source(entry, feed_title),
+                published=entry_published(entry),
                 # A guid that is just the link adds nothing; the url hash is the id then.
                 own_id=guid if guid and guid != link and "://" not in guid else None,
                 max_chars=max_chars,

@@ -41,6 +41,15 @@ _REDIRECTS = {301, 302, 303, 307, 308}
 _ACCEPT = "text/html, application/xhtml+xml, application/rss+xml, application/atom+xml, */*;q=0.5"
 
 
+class HTTPStatusError(ArticleInputError):
+    """The server answered with an HTTP error (`status` 4xx or 5xx, or a redirect without a
+    `Location`); the reason quotes the status line."""
+
+    def __init__(self, origin: str, reason: str, status: int) -> None:
+        super().__init__(origin, reason)
+        self.status = status
+
+
 class OutOfTime(Exception):
     """The whole fetch took longer than `FetchPolicy.max_seconds`."""
 
@@ -182,12 +191,19 @@ class FetchPolicy:
 
 @dataclass(frozen=True)
 class Fetched:
-    """A fetched body, with the final URL (after redirects) and what the server said it is."""
+    """A fetched body, with the final URL (after redirects) and what the server said it is.
+
+    `status` is 304 (and `body` empty) when a conditional fetch found the resource unchanged;
+    `etag` and `last_modified` are the validators to send next time (`fetch`'s `validators`).
+    """
 
     url: str
     content_type: str
     charset: str | None
     body: bytes
+    status: int = 200
+    etag: str | None = None
+    last_modified: str | None = None
 
 
 class _Body:
@@ -252,7 +268,9 @@ def _parse(text: str, origin: str, hop: bool) -> httpx.URL:
     return url
 
 
-def _request(url: httpx.URL) -> tuple[httpcore.URL, list[tuple[bytes, bytes]]]:
+def _request(
+    url: httpx.URL, conditions: Sequence[tuple[bytes, bytes]] = ()
+) -> tuple[httpcore.URL, list[tuple[bytes, bytes]]]:
     core = httpcore.URL(
         scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path
     )
@@ -261,19 +279,37 @@ def _request(url: httpx.URL) -> tuple[httpcore.URL, list[tuple[bytes, bytes]]]:
         (b"User-Agent", USER_AGENT.encode()),
         (b"Accept", _ACCEPT.encode()),
         (b"Accept-Encoding", b"gzip, deflate"),
+        *conditions,
     ]
     return core, headers
+
+
+def _conditions(etag: str | None, last_modified: str | None) -> list[tuple[bytes, bytes]]:
+    """The If-None-Match / If-Modified-Since headers of a conditional GET (latin-1, as HTTP)."""
+    pairs = [(b"If-None-Match", etag), (b"If-Modified-Since", last_modified)]
+    return [(name, value.encode("latin-1", "replace")) for name, value in pairs if value]
 
 
 def _headers(response: httpcore.Response) -> dict[str, str]:
     return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in response.headers}
 
 
-def _read(origin: str, url: httpx.URL, response: httpcore.Response, max_bytes: int) -> Fetched:
+def _read(
+    origin: str,
+    url: httpx.URL,
+    response: httpcore.Response,
+    max_bytes: int,
+    conditional: bool = False,
+) -> Fetched:
     headers = _headers(response)
+    etag, last_modified = headers.get("etag"), headers.get("last-modified")
+    if response.status == 304 and conditional:
+        return Fetched(str(url), "", None, b"", 304, etag, last_modified)
     if response.status >= 300:
         phrase = response.extensions.get("reason_phrase", b"").decode("latin-1", "replace")
-        raise ArticleInputError(origin, f"the server answered HTTP {response.status} {phrase}")
+        raise HTTPStatusError(
+            origin, f"the server answered HTTP {response.status} {phrase}", response.status
+        )
     declared = headers.get("content-length", "")
     encoding = headers.get("content-encoding", "")
     if not encoding and declared.isdigit() and int(declared) > max_bytes:
@@ -284,11 +320,23 @@ def _read(origin: str, url: httpx.URL, response: httpcore.Response, max_bytes: i
     message = email.message.Message()
     message["content-type"] = headers.get("content-type", "")
     content_type = message.get_content_type() if headers.get("content-type") else ""
-    return Fetched(str(url), content_type, message.get_content_charset(), bytes(body.data))
+    charset = message.get_content_charset()
+    return Fetched(
+        str(url), content_type, charset, bytes(body.data), response.status, etag, last_modified
+    )
 
 
-def fetch(url: str, policy: FetchPolicy) -> Fetched:
+def fetch(
+    url: str,
+    policy: FetchPolicy,
+    *,
+    etag: str | None = None,
+    last_modified: str | None = None,
+) -> Fetched:
     """The body at `url`, fetched under `policy` (addresses, redirects, size and time).
+
+    With `etag` or `last_modified` (the validators of an earlier `Fetched`) the GET is
+    conditional: an unchanged resource comes back as status 304 with an empty body.
 
     Raises:
         ArticleInputError: the URL or a redirect is refused, unreachable, too slow, too large, or
@@ -299,17 +347,18 @@ def fetch(url: str, policy: FetchPolicy) -> Fetched:
     backend = GuardedBackend(policy.addresses, policy.resolver, deadline)
     timeouts = {k: policy.timeout for k in ("connect", "read", "write", "pool")}
     hop = ""  # names the redirect being followed, for messages; "" for the URL itself
+    conditions = _conditions(etag, last_modified)
 
     try:
         with httpcore.ConnectionPool(network_backend=backend, retries=0) as pool:
             for _ in range(policy.max_redirects + 1):
-                target, headers = _request(current)
+                target, headers = _request(current, conditions)
                 with pool.stream(
                     "GET", target, headers=headers, extensions={"timeout": timeouts}
                 ) as response:
                     location = _headers(response).get("location")
                     if response.status not in _REDIRECTS or not location:
-                        return _read(url, current, response, policy.max_bytes)
+                        return _read(url, current, response, policy.max_bytes, bool(conditions))
                 try:
                     joined = str(current.join(location))
                 except httpx.InvalidURL as exc:

@@ -1,0 +1,149 @@
+"""The Library tab's followed-sources panel: follow a feed or sitemap, stop following one, and see
+each one's state (last check, last new article, next check, articles added in the last day, last
+error in words).
+
+`bot/` must not import `ingest/`, so the entry point hands in an object with the `Follows` shape
+(`newsbot.follow_command.FollowDesk`), whose rows are already worded for people; everything from
+them is escaped here. The panel reads them again every `REFRESH_SECONDS` while the page is open,
+outside the queue, so a look at the list never waits behind an answer.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+import gradio as gr
+
+from newsbot.errors import NewsbotError
+
+log = logging.getLogger(__name__)
+
+REFRESH_SECONDS = 15.0
+"""How often an open Library tab reads the followed sources again."""
+FULL_TEXT = [
+    ("Only for short entries", "auto"),
+    ("Always read the article page", "on"),
+    ("Never: keep the feed's text", "off"),
+]
+_COLUMNS = (
+    ("url", "Source"),
+    ("every", "Every"),
+    ("last_check", "Last check"),
+    ("last_new_article", "Last new article"),
+    ("next_check", "Next check"),
+    ("added_last_day", "Added (24 h)"),
+    ("last_error", "Last error"),
+)
+
+
+class Follows(Protocol):
+    """The followed sources as the web app sees them."""
+
+    def follow(self, url: str, every: str, full_text: str) -> str:
+        """Follow `url` every `every` ("15m"), full text "auto", "on" or "off"; a message.
+
+        Raises:
+            NewsbotError: the URL or interval is not valid (the message says how to fix it).
+        """
+        ...
+
+    def unfollow(self, url: str) -> bool:
+        """Stop following `url`; False when it was not followed."""
+        ...
+
+    def followed(self) -> Sequence[Mapping[str, Any]]:
+        """Each source's state in words: the keys of `_COLUMNS`, plus `kind`."""
+        ...
+
+
+def sources_html(follows: Follows) -> tuple[str, list[str]]:
+    """The followed sources as an escaped HTML table, and their URLs (for the remove picker)."""
+    try:
+        rows = follows.followed()
+    except NewsbotError as exc:
+        return (
+            f"<p><strong>Could not list the followed sources:</strong> {html.escape(str(exc))}</p>",
+            [],
+        )
+    if not rows:
+        return "<p>No followed sources yet: add a feed or sitemap URL below.</p>", []
+    head = "".join(f"<th>{name}</th>" for _, name in _COLUMNS)
+    body = "".join(
+        "<tr>"
+        + "".join(f"<td>{html.escape(str(row.get(key) or ''))}</td>" for key, _ in _COLUMNS)
+        + "</tr>"
+        for row in rows
+    )
+    table = (
+        f'<table class="nb-articles nb-follows"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{body}</tbody></table>"
+    )
+    return table, [str(row["url"]) for row in rows]
+
+
+def add_source(follows: Follows, url: str, every: str, full_text: str) -> str:
+    """Follow a source; a Markdown message saying what happened (escaped)."""
+    if not url.strip():
+        return "**Nothing followed:** paste a feed or sitemap URL first."
+    try:
+        said = follows.follow(url.strip(), every.strip() or "15m", full_text or "auto")
+    except NewsbotError as exc:
+        return f"**Not followed:** {html.escape(str(exc))}"
+    return html.escape(said)
+
+
+def remove_source(follows: Follows, url: str | None) -> str:
+    """Stop following a source; a Markdown message."""
+    if not url:
+        return "**Nothing removed:** pick a followed source first."
+    try:
+        removed = follows.unfollow(url)
+    except NewsbotError as exc:
+        return f"**Could not stop following:** {html.escape(str(exc))}"
+    if not removed:
+        return f"**Nothing removed:** {html.escape(url)} is not followed."
+    return f"Stopped following {html.escape(url)}; its articles stay in the library."
+
+
+def follow_panel(follows: Follows) -> None:
+    """Draw the panel inside the Library tab being built."""
+    gr.Markdown("### Followed feeds and sitemaps")
+    table_html, urls = sources_html(follows)
+    table = gr.HTML(table_html, elem_classes="nb-articles-box", elem_id="nb-follows")
+    with gr.Row(equal_height=True):
+        url = gr.Textbox(label="Feed or sitemap URL", scale=3, elem_id="nb-follow-url", max_lines=1)
+        every = gr.Textbox(
+            label="Check every", value="15m", scale=1, elem_id="nb-follow-every", max_lines=1
+        )
+        full_text = gr.Dropdown(
+            choices=FULL_TEXT, value="auto", label="Full text", scale=2, elem_id="nb-follow-full"
+        )
+    add = gr.Button("Follow", variant="primary", elem_id="nb-follow-add")
+    with gr.Row(equal_height=True):
+        picked = gr.Dropdown(
+            choices=urls, value=None, label="Followed source", scale=4, elem_id="nb-follow-pick"
+        )
+        remove = gr.Button("Stop following", variant="stop", scale=1, elem_id="nb-follow-remove")
+    status = gr.Markdown(elem_id="nb-follow-status")
+
+    def refresh() -> tuple[str, Any]:
+        html_table, choices = sources_html(follows)
+        return html_table, gr.update(choices=choices)
+
+    def do_add(text: str, interval: str, mode: str) -> tuple[Any, ...]:
+        return (add_source(follows, text, interval, mode), "", *refresh())
+
+    def do_remove(choice: str | None) -> tuple[Any, ...]:
+        said = remove_source(follows, choice)
+        html_table, choices = sources_html(follows)
+        return said, html_table, gr.update(choices=choices, value=None)
+
+    private: dict[str, Any] = {"api_visibility": "private"}
+    add.click(do_add, [url, every, full_text], [status, url, table, picked], **private)
+    url.submit(do_add, [url, every, full_text], [status, url, table, picked], **private)
+    remove.click(do_remove, [picked], [status, table, picked], **private)
+    tick = gr.Timer(REFRESH_SECONDS)
+    tick.tick(refresh, outputs=[table, picked], queue=False, show_progress="hidden", **private)

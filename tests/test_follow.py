@@ -1,0 +1,454 @@
+"""Followed sources polled into a real store (Chroma in tmp_path, the real embedder, the registry in
+SQLite and in PostgreSQL) from a news site on a loopback port that counts its requests.
+
+A new entry is stored with its page's full text; an unchanged feed costs one 304 and embeds
+nothing; a page that fails is stored from the feed and completed later; robots.txt is honoured;
+a news sitemap index is read through its sitemaps; a failing feed is checked less and less often
+and says why; private addresses stay refused unless allowed; one poller holds a source at a
+time; retention removes exactly the old unpinned articles from the three stores, and a prune
+that dies midway is finished by the next.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.web.limits import AnswerGate
+from ingest.article import build_article
+from ingest.follow import poller as poller_module
+from ingest.follow.poller import Poller, PollOptions
+from ingest.follow.worker import FollowWorker
+from ingest.loaders.addresses import AddressPolicy
+from ingest.loaders.fetching import FetchPolicy
+from ingest.pipeline import ingest_articles
+from newsbot.follow_command import status, status_lines
+from tests.feed_site import Site, article_html, rss, serve_site
+from tests.fixtures_store import Opener
+from vectorstore.chunks import chunk_id
+from vectorstore.database import open_database
+from vectorstore.follows import FollowedSources
+from vectorstore.retention import Pins, prune
+from vectorstore.store import NewsStore
+
+LOCAL = FetchPolicy(addresses=AddressPolicy.from_strings(["127.0.0.1/32"]), timeout=5)
+EVERY = 0.3
+FACT = "Keeper Ottoline Fenwick lit the lamp at dusk before a crowd of two hundred people."
+PAGE = [
+    "The Zorblat lighthouse on the Merrow coast reopened on Tuesday after six months of storm "
+    "repairs, the harbour authority said. Engineers replaced the lantern room and its lens.",
+    FACT,
+]
+TEASER = "The Zorblat lighthouse reopened."
+DATE = "Tue, 01 Dec 2026 10:00:00 GMT"
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    with serve_site() as served:
+        yield served
+
+
+@pytest.fixture
+def store(open_store: Opener, embedder: Any) -> NewsStore:
+    return open_store(embedder)
+
+
+def worker(
+    store: NewsStore, tmp_path: Path, policy: FetchPolicy = LOCAL, lease: float = 120.0
+) -> FollowWorker:
+    sources = FollowedSources(store.registry.database, "news")
+    options = PollOptions(
+        policy=policy,
+        tiktoken_cache_dir=tmp_path / "tiktoken",
+        chunk_tokens=200,
+        overlap=30,
+        max_article_chars=300_000,
+        lease_seconds=lease,
+    )
+    poller = Poller(store, sources, options, "test-poller", rng=random.Random(7))
+    return FollowWorker(sources, poller)
+
+
+def follow(w: FollowWorker, url: str, full_text: Any = "auto", every: float = EVERY) -> None:
+    w.sources.add(url, every, full_text, time.time())
+
+
+def poll(w: FollowWorker) -> list[Any]:
+    """One pass once the source is due again."""
+    wait = (w.sources.next_due() or 0) - time.time()
+    if wait > 0:
+        time.sleep(wait + 0.01)
+    return [outcome for _, outcome in w.run_once()]
+
+
+def three_stores(store: NewsStore) -> tuple[set[str], set[str], set[str]]:
+    """The chunk ids in Chroma, the ids the registry's rows name, and the keyword index's ids."""
+    chroma = store.client.get_collection("news").get(include=[])["ids"]
+    assert len(chroma) == len(set(chroma)), "a chunk stored twice"
+    rows = store.registry.list_articles(limit=10_000) + store.registry.pending()
+    registry = {chunk_id(row.article_id, i) for row in rows for i in range(row.n_chunks)}
+    assert store.keywords is not None
+    keywords = {chunk.chunk_id for chunk in store.keywords.rows()}
+    return set(chroma), registry, keywords
+
+
+def texts(store: NewsStore, article_id: str) -> str:
+    got = store.client.get_collection("news").get(where={"article_id": article_id})
+    return " ".join(got["documents"] or [])
+
+
+def zorblat(site: Site, path: str = "/news/zorblat") -> None:
+    site.put(path, article_html("Zorblat lighthouse reopens", PAGE))
+    feed = rss(site, [(path, "Zorblat lighthouse reopens", TEASER, DATE)])
+    site.put("/feed.xml", feed, "application/rss+xml")
+
+
+def test_a_new_entry_is_stored_from_its_page_and_an_unchanged_feed_costs_a_304(
+    site: Site, store: NewsStore, tmp_path: Path
+) -> None:
+    zorblat(site)
+    w = worker(store, tmp_path)
+    follow(w, site.url("/feed.xml"))
+
+    [first] = poll(w)
+    assert first.new_articles == 1
+    assert first.error is None
+    [row] = store.registry.list_articles()
+    assert row.title == "Zorblat lighthouse reopens"
+    assert row.source == "Merrow Gazette"
+    assert FACT in texts(store, row.article_id)  # the page, not the two-line teaser
+    assert all("newsbot/" in hit.agent for hit in site.hits)
+    before = three_stores(store)
+
+    [second] = poll(w)
+    assert second.new_articles == 0
+    assert [h.status for h in site.requests("/feed.xml")] == [200, 304]
+    assert len(site.requests("/news/zorblat")) == 1  # nothing read again
+    assert store.registry.get(row.article_id) == row  # nor written again (same ingested_at)
+    assert three_stores(store) == before
+
+    site.put("/news/second", article_html("Merrow ferry returns", ["The ferry " * 80]))
+    items = [
+        ("/news/second", "Merrow ferry returns", "Ferry back.", DATE),
+        ("/news/zorblat", "Zorblat lighthouse reopens", TEASER, DATE),
+    ]
+    site.put("/feed.xml", rss(site, items), "application/rss+xml")
+    [third] = poll(w)
+    assert third.new_articles == 1
+    assert len(site.requests("/news/zorblat")) == 1
+    assert len(site.requests("/news/second")) == 1
+    chroma, registry, keywords = three_stores(store)
+    assert chroma == registry == keywords
+    assert len(store.registry.list_articles()) == 2
+    [line] = [s for s in status(w.sources) if s.url == site.url("/feed.xml")]
+    assert line.added_last_day == 2
+    assert line.kind == "feed"
+    assert line.last_error is None
+
+
+def test_a_page_that_fails_is_stored_from_the_feed_and_completed_later(
+    site: Site, store: NewsStore, tmp_path: Path
+) -> None:
+    zorblat(site)
+    site.failing["/news/zorblat"] = 503
+    w = worker(store, tmp_path)
+    follow(w, site.url("/feed.xml"))
+
+    [first] = poll(w)
+    assert first.new_articles == 1
+    [row] = store.registry.list_articles()
+    assert TEASER in texts(store, row.article_id)
+    assert FACT not in texts(store, row.article_id)
+
+    del site.failing["/news/zorblat"]
+    [second] = poll(w)  # the feed is unchanged (304); the page is tried again all the same
+    assert site.requests("/feed.xml")[-1].status == 304
+    assert [h.status for h in site.requests("/news/zorblat")] == [503, 200]
+    assert second.new_articles == 0
+    [again] = store.registry.list_articles()
+    assert again.article_id == row.article_id  # the page's version replaced the feed's
+    assert FACT in texts(store, row.article_id)
+    chroma, registry, keywords = three_stores(store)
+    assert chroma == registry == keywords
+
+    poll(w)
+    assert len(site.requests("/news/zorblat")) == 2  # done: not read a third time
+
+
+def test_robots_txt_keeps_the_poller_off_the_pages_it_disallows(
+    site: Site, store: NewsStore, tmp_path: Path
+) -> None:
+    zorblat(site)
+    site.put("/robots.txt", "User-agent: newsbot\nDisallow: /news/\n", "text/plain")
+    w = worker(store, tmp_path)
+    follow(w, site.url("/feed.xml"), full_text="on")
+    [outcome] = poll(w)
+    assert outcome.new_articles == 1
+    assert site.requests("/news/zorblat") == []
+    [row] = store.registry.list_articles()
+    assert TEASER in texts(store, row.article_id)
+    poll(w)
+    assert site.requests("/news/zorblat") == []  # and it is not tried again
+
+
+def test_a_news_sitemap_index_is_read_through_its_sitemaps(
+    site: Site, store: NewsStore, tmp_path: Path
+) -> None:
+    news = "http://www.google.com/schemas/sitemap-news/0.9"
+    urls = "".join(
+        f"<url><loc>{site.url(path)}</loc><news:news><news:publication><news:name>Merrow "
+        f"Gazette</news:name><news:language>en</news:language></news:publication>"
+        f"<news:publication_date>2026-12-0{day}</news:publication_date>"
+        f"<news:title>{title}</news:title></news:news></url>"
+        for path, title, day in (("/a", "Harbour wall rebuilt", 2), ("/b", "Ferry returns", 3))
+    )
+    site.put(
+        "/news-sitemap.xml",
+        '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+        f'xmlns:news="{news}">{urls}</urlset>',
+        "application/xml",
+    )
+    site.put(
+        "/sitemap-index.xml",
+        '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"<sitemap><loc>{site.url('/news-sitemap.xml')}</loc></sitemap></sitemapindex>",
+        "application/xml",
+    )
+    site.put("/a", article_html("Harbour wall", ["The harbour wall was rebuilt in stone. " * 20]))
+    site.put("/b", article_html("Ferry", ["The ferry returned to Merrow on Thursday. " * 20]))
+    w = worker(store, tmp_path)
+    follow(w, site.url("/sitemap-index.xml"))
+    [outcome] = poll(w)
+    assert outcome.new_articles == 2
+    assert outcome.kind == "news sitemap index"
+    rows = {row.title: row for row in store.registry.list_articles()}
+    assert set(rows) == {"Harbour wall rebuilt", "Ferry returns"}  # the sitemap's titles
+    assert rows["Ferry returns"].published == "2026-12-03"
+    assert "stone" in texts(store, rows["Harbour wall rebuilt"].article_id)
+
+
+def test_a_failing_feed_is_checked_less_and_less_often_and_says_why(
+    site: Site, store: NewsStore, tmp_path: Path
+) -> None:
+    site.failing["/feed.xml"] = 500
+    w = worker(store, tmp_path)
+    follow(w, site.url("/feed.xml"), every=10.0)
+    source = w.sources.all()[0]
+    gaps = []
+    for _ in range(4):
+        assert w.poller.claim(source)
+        outcome = w.poller.poll(source)
+        gaps.append(outcome.next_check - outcome.checked_at)
+        source = w.sources.all()[0]
+    assert all(a < b for a, b in itertools.pairwise(gaps)), gaps
+    assert 10.0 < gaps[0] <= 20.0
+    assert gaps[-1] > 100.0
+    [line] = status(w.sources)
+    assert line.failures == 4
+    assert "HTTP 500" in (line.last_error or "")
+    assert any(
+        "failed 4 times in a row: the server answered HTTP 500" in s for s in status_lines([line])
+    )
+
+    del site.failing["/feed.xml"]
+    zorblat(site)
+    assert w.poller.claim(source)
+    assert w.poller.poll(source).next_check - time.time() <= 10.0  # back to its interval
+    [line] = status(w.sources)
+    assert line.failures == 0
+    assert line.last_error is None
+
+
+def test_a_private_address_is_refused_unless_allowed(
+    site: Site, store: NewsStore, tmp_path: Path
+) -> None:
+    zorblat(site)
+    w = worker(store, tmp_path, policy=FetchPolicy(timeout=5))
+    follow(w, site.url("/feed.xml"))
+    [outcome] = poll(w)
+    assert "loopback address" in (outcome.error or "")
+    assert "NEWSBOT_FETCH_ALLOW_NETWORKS" in (outcome.error or "")
+    assert site.hits == []
+
+
+def test_one_process_holds_a_source_at_a_time(
+    open_store: Opener, embedder: Any, tmp_path: Path
+) -> None:
+    store = open_store(embedder)
+    mine = FollowedSources(store.registry.database, "news")
+    # The same database opened a second time: another process's connection.
+    other_db = open_database(tmp_path, url=getattr(store.registry.database, "url", None))
+    theirs = FollowedSources(other_db, "news")
+    now = time.time()
+    mine.add("https://example.com/feed.xml", 60, "auto", now)
+    assert mine.claim("https://example.com/feed.xml", "a", now, 1.0)
+    assert not theirs.claim("https://example.com/feed.xml", "b", now + 0.5, 1.0)
+    assert theirs.due(now + 0.5) == []
+    assert theirs.claim("https://example.com/feed.xml", "b", now + 1.5, 1.0)  # a's ran out
+    assert not mine.claim("https://example.com/feed.xml", "a", now + 1.6, 1.0)
+    other_db.close()
+
+
+def stored(store: NewsStore, tmp_path: Path, dates: dict[str, str | None]) -> dict[str, str]:
+    """Articles titled by `dates`' keys, published on its values; their ids by title."""
+    articles = [
+        build_article(
+            origin=title,
+            text=f"{title}. " + "The council met to discuss the harbour and its future. " * 30,
+            title=title,
+            source="Merrow Gazette",
+            published=day,
+        )[0]
+        for title, day in dates.items()
+    ]
+    ingest_articles(articles, store, tiktoken_cache_dir=tmp_path / "tiktoken")
+    return {a.title: a.article_id for a in articles}
+
+
+def test_prune_removes_exactly_the_old_unpinned_articles_from_the_three_stores(
+    store: NewsStore, tmp_path: Path
+) -> None:
+    ids = stored(
+        store,
+        tmp_path,
+        {
+            "Old": "2020-01-05",
+            "Older": "2019-03-01",
+            "Pinned old": "2019-06-01",
+            "New": "2026-11-30",
+        },
+    )
+    pins = Pins(store.registry.database, "news")
+    assert pins.pin(ids["Pinned old"])
+    assert not pins.pin(ids["Pinned old"])
+    removed = prune(store, pins, "2021-01-01")
+    assert sorted(removed) == sorted([ids["Old"], ids["Older"]])
+    left = {row.article_id for row in store.registry.list_articles()}
+    assert left == {ids["Pinned old"], ids["New"]}
+    chroma, registry, keywords = three_stores(store)
+    assert chroma == registry == keywords
+    assert {cid.rsplit(":", 1)[0] for cid in chroma} == left
+    assert prune(store, pins, "2021-01-01") == []
+
+
+def test_a_prune_that_dies_midway_is_finished_by_the_next(
+    store: NewsStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = stored(store, tmp_path, {f"Old {n}": f"2020-01-0{n}" for n in range(1, 5)})
+    stored(store, tmp_path, {"New": "2026-11-30"})
+    pins = Pins(store.registry.database, "news")
+    assert store.keywords is not None
+    real_delete = store.keywords.delete
+    calls = []
+
+    def dies_on_the_second(article_ids: Any) -> None:
+        calls.append(article_ids)
+        if len(calls) == 2:  # after its chunks left Chroma, before its keywords and row did
+            raise KeyboardInterrupt
+        real_delete(article_ids)
+
+    monkeypatch.setattr(store.keywords, "delete", dies_on_the_second)
+    with pytest.raises(KeyboardInterrupt):
+        prune(store, pins, "2021-01-01")
+    monkeypatch.setattr(store.keywords, "delete", real_delete)
+    assert len(store.registry.pending()) == 1  # the half-deleted one is marked
+
+    assert len(prune(store, pins, "2021-01-01")) == 3
+    [left] = store.registry.list_articles()
+    assert left.title == "New"
+    assert store.registry.pending() == []
+    chroma, registry, keywords = three_stores(store)
+    assert chroma == registry == keywords
+    assert not set(ids.values()) & {cid.rsplit(":", 1)[0] for cid in chroma}
+
+
+def test_the_poller_gives_way_while_a_question_is_answered(
+    site: Site, store: NewsStore, tmp_path: Path
+) -> None:
+    items = []
+    for n in range(10):
+        site.put(f"/news/{n}", article_html(f"Story {n}", [f"Story {n} in Merrow. " * 40]))
+        items.append((f"/news/{n}", f"Story {n}", "Short.", DATE))
+    site.put("/feed.xml", rss(site, items), "application/rss+xml")
+    gate = AnswerGate()
+    w = worker(store, tmp_path)
+    w.poller.pause = lambda: gate.wait_idle(60)  # what `newsbot serve` gives its poller
+    follow(w, site.url("/feed.xml"))
+
+    started = gate.acquire()  # a question is being answered
+    polling = threading.Thread(target=w.run_once)
+    polling.start()
+    time.sleep(2.0)
+    assert store.registry.count() == 0  # nothing parsed, read or embedded meanwhile
+    assert len(site.requests("/feed.xml")) == 1  # (fetching costs no processor)
+    gate.release(started)
+    polling.join(timeout=120)
+    assert store.registry.count() == 10
+
+
+def test_a_stop_cuts_a_poll_short_keeps_its_work_and_gives_the_lease_back(
+    site: Site, store: NewsStore, tmp_path: Path
+) -> None:
+    items = []
+    for n in range(10):
+        site.put(f"/news/{n}", article_html(f"Story {n}", [f"Story {n} in Merrow. " * 40]))
+        items.append((f"/news/{n}", f"Story {n}", "Short.", DATE))
+    site.put("/feed.xml", rss(site, items), "application/rss+xml")
+    w = worker(store, tmp_path)
+    follow(w, site.url("/feed.xml"))
+    stop = threading.Event()
+
+    def stop_after_a_group() -> None:
+        if store.registry.count() >= 4:
+            stop.set()  # as SIGTERM does to `newsbot follow run`
+
+    w.poller.pause = stop_after_a_group
+    assert w.run_once(stop) == []
+    first = store.registry.count()
+    assert 4 <= first < 10
+    [source] = w.sources.all()
+    assert source.lease_owner is None  # given back: another process may go on at once
+    assert source.last_check is None  # and no check recorded
+
+    [outcome] = [o for _, o in FollowWorker(w.sources, w.poller).run_once(threading.Event())]
+    assert outcome.new_articles == 10 - first
+    assert store.registry.count() == 10
+    # What the first poll stored is not read again (a page it read but had not stored yet is).
+    assert [len(site.requests(f"/news/{n}")) for n in range(first)] == [1] * first
+    chroma, registry, keywords = three_stores(store)
+    assert chroma == registry == keywords
+
+
+def test_new_entries_beyond_a_checks_limit_come_with_the_next_check(
+    site: Site, store: NewsStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(poller_module, "MAX_NEW", 3)
+    items = [
+        (f"/news/{n}", f"Story {n}", f"Story {n} told in the feed. " * 5, DATE) for n in range(5)
+    ]
+    site.put("/feed.xml", rss(site, items), "application/rss+xml")
+    w = worker(store, tmp_path)
+    follow(w, site.url("/feed.xml"), full_text="off", every=3600.0)
+
+    [first] = poll(w)
+    assert first.new_articles == 3
+    assert first.next_check - first.checked_at <= 60.0  # the rest soon, not in an hour
+    assert w.sources.all()[0].etag is None  # so the next check gets the feed, not a 304
+    w.sources.add(site.url("/feed.xml"), 3600.0, "off", time.time())  # due now (the test's clock)
+    [second] = poll(w)
+    assert second.new_articles == 2
+    assert [h.status for h in site.requests("/feed.xml")] == [200, 200]
+    assert second.next_check - second.checked_at > 3000.0
+    w.sources.add(site.url("/feed.xml"), 3600.0, "off", time.time())
+    [third] = poll(w)
+    assert third.new_articles == 0
+    assert site.requests("/feed.xml")[-1].status == 304
+    assert store.registry.count() == 5
