@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from benchmarks.common import BenchConfig, open_store, pct, settings_for, stamp
+from bot.answer.question import Question
 
 
 def bench_answer(config: BenchConfig) -> dict[str, Any]:
@@ -19,11 +20,13 @@ def bench_answer(config: BenchConfig) -> dict[str, Any]:
     store = open_store(settings, eval_collection_name(config.mini))
     assistant = build_assistant(settings, store)
     queries = load_queries(config.mini, config.questions)
-    assistant.ask(queries[0].question, as_of=date.fromisoformat(queries[0].date))  # load model
+    assistant.ask(
+        Question(queries[0].question, as_of=date.fromisoformat(queries[0].date))
+    )  # load model
     first, model_first, total, prompt_tokens, completion_tokens = [], [], [], [], []
     second_looks = 0
     for query in queries:
-        result = assistant.ask(query.question, as_of=date.fromisoformat(query.date))
+        result = assistant.ask(Question(query.question, as_of=date.fromisoformat(query.date)))
         second_looks += result.second_look
         if "first_token_s" in result.timings:
             first.append(result.timings["first_token_s"])

@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any
 
 from benchmarks.common import BenchConfig, open_store, pct, settings_for, stamp
+from bot.answer.question import Question
 
 #: Questions per cell: four cells of the answer bench's 30 would take most of an hour.
 QUESTIONS = 10
@@ -58,13 +59,15 @@ def bench_threads(config: BenchConfig) -> dict[str, Any]:
         settings = settings_for(config.data_dir).replace(threads=threads)
         store = open_store(settings, eval_collection_name(config.mini))
         assistant = build_assistant(settings, store)
-        assistant.ask(warm.question, as_of=date.fromisoformat(warm.date))
+        assistant.ask(Question(warm.question, as_of=date.fromisoformat(warm.date)))
         for busy, asked in sets.items():
             first, total, tokens = [], [], []
             with _busy_core(busy):
                 load = os.getloadavg()[0]
                 for query in (queries[i] for i in asked):
-                    result = assistant.ask(query.question, as_of=date.fromisoformat(query.date))
+                    result = assistant.ask(
+                        Question(query.question, as_of=date.fromisoformat(query.date))
+                    )
                     if "model_first_token_s" in result.timings:
                         first.append(result.timings["model_first_token_s"])
                     total.append(result.timings["total_s"])
