@@ -7,8 +7,13 @@ No address, cookie, session or user name is stored. Every replica sharing the da
 PostgreSQL URL, or one machine's SQLite file) writes to the same table.
 
 The answer path only queues a row (`record`); a thread of its own writes the queue in one
-transaction per batch, so a reader never waits for a commit. A vote waits for that queue first,
-so a vote sent right after its answer finds the row.
+transaction per batch, so a reader never waits for a commit. A vote waits (at most
+`FLUSH_SECONDS`) for the rows queued before it, so a vote sent right after its answer finds the
+row; a process that exits waits as long for what it queued, never longer, so a database that
+hangs cannot keep a server from stopping.
+
+Text is stored as given except what a database cannot hold (NUL, lone surrogates), replaced by
+U+FFFD: otherwise PostgreSQL refuses the row, and with it the batch of other readers' rows.
 """
 
 from __future__ import annotations
@@ -17,12 +22,13 @@ import atexit
 import json
 import logging
 import queue
+import re
 import threading
 import time
 from collections.abc import Callable
 from typing import Any, Final
 
-from bot.web.answer_log import LoggedAnswer, Vote
+from bot.web.answer_log import FeedbackStored, LoggedAnswer, Vote
 from vectorstore.database import Database
 
 log = logging.getLogger(__name__)
@@ -32,6 +38,8 @@ PURGE_SECONDS: Final = 3600.0
 """How often the writer deletes rows past the retention (and once when the log opens)."""
 MAX_QUEUED: Final = 10_000
 """Rows waiting for the writer beyond which new ones are dropped (a database that is down)."""
+FLUSH_SECONDS: Final = 5.0
+"""Longest a vote, a read or the process's exit waits for the rows queued before it."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS question_log (
@@ -76,6 +84,11 @@ class DatabaseQuestionLog:
         self._queue: queue.Queue[LoggedAnswer] = queue.Queue(MAX_QUEUED)
         self._writer: threading.Thread | None = None
         self._start = threading.Lock()
+        # Rows queued and rows written (or given up): a flush waits for the count queued when
+        # it began, not for an empty queue, which a busy server may never have.
+        self._queued = 0
+        self._settled = 0
+        self._progress = threading.Condition()
         self._purged = 0.0
         self.purge()
         atexit.register(self.flush)  # a stopping server writes what it queued
@@ -88,13 +101,17 @@ class DatabaseQuestionLog:
 
     def record(self, answer: LoggedAnswer) -> None:
         """Queue `answer` for the writer thread (microseconds; never blocks)."""
-        try:
-            self._queue.put_nowait(answer)
-        except queue.Full:
-            log.warning(
-                "question log: %d rows unwritten, dropping %s", MAX_QUEUED, answer.answer_id
-            )
-            return
+        with self._progress:  # the count and the queue's order agree
+            try:
+                self._queue.put_nowait(answer)
+            except queue.Full:
+                log.warning(
+                    "question log: %d rows unwritten, dropping %s",
+                    self._queue.maxsize,
+                    answer.answer_id,
+                )
+                return
+            self._queued += 1
         if self._writer is None:
             with self._start:
                 if self._writer is None:
@@ -103,9 +120,15 @@ class DatabaseQuestionLog:
                     )
                     self._writer.start()
 
-    def flush(self) -> None:
-        """Wait until every queued row is written (or given up)."""
-        self._queue.join()
+    def flush(self, timeout: float = FLUSH_SECONDS) -> bool:
+        """Wait until the rows queued so far are written (or given up), at most `timeout`
+        seconds; False when they are not by then (a database that hangs)."""
+        with self._progress:
+            target = self._queued
+            done = self._progress.wait_for(lambda: self._settled >= target, timeout)
+        if not done:
+            log.warning("question log: %d rows still unwritten", target - self._settled)
+        return done
 
     def _write_forever(self) -> None:
         while True:
@@ -120,8 +143,9 @@ class DatabaseQuestionLog:
             except Exception:  # a database that is down loses these rows, not the server
                 log.exception("question log: could not write %d rows", len(batch))
             finally:
-                for _ in batch:
-                    self._queue.task_done()
+                with self._progress:
+                    self._settled += len(batch)
+                    self._progress.notify_all()
 
     def _write(self, batch: list[LoggedAnswer]) -> None:
         with self.database.transaction() as db:
@@ -134,11 +158,11 @@ class DatabaseQuestionLog:
                         row.answer_id,
                         row.asked_at,
                         row.door,
-                        row.question,
-                        row.answer,
+                        storable(row.question),
+                        storable(row.answer),
                         int(row.grounded),
                         row.refused_by,
-                        json.dumps(row.sources, ensure_ascii=False),
+                        storable(json.dumps(row.sources, ensure_ascii=False)),
                         json.dumps(row.timings),
                     )
                     for row in batch
@@ -152,22 +176,35 @@ class DatabaseQuestionLog:
         self._purged = self.clock()
         with self.database.transaction() as db:
             cursor = db.execute("DELETE FROM question_log WHERE asked_at < ?", (self.cutoff(),))
-        removed = int(getattr(cursor, "rowcount", 0) or 0)
+        removed = _rowcount(cursor)
         if removed > 0:
             log.info("question log: %d rows past the retention deleted", removed)
         return removed
 
     # --- votes and reading ----------------------------------------------------------------
 
-    def add_feedback(self, answer_id: str, vote: Vote, comment: str | None) -> bool:
+    def add_feedback(self, answer_id: str, vote: Vote, comment: str | None) -> FeedbackStored:
+        """Store `vote` and `comment` on the answer, replacing any earlier ones (the last vote
+        wins); whether that vote is new, the same again, or there is no such answer."""
         self.flush()
+        kept = (self.clock(), answer_id, self.cutoff())
+        text = storable(comment) if comment is not None else None
         with self.database.transaction() as db:
-            cursor = db.execute(
+            # One statement per case, so two replicas storing the same vote at once count it
+            # once: the row's lock orders them, and the second finds the vote already there.
+            changed = db.execute(
                 "UPDATE question_log SET vote = ?, comment = ?, voted_at = ? "
-                "WHERE answer_id = ? AND asked_at >= ?",
-                (vote, comment, self.clock(), answer_id, self.cutoff()),
+                "WHERE answer_id = ? AND asked_at >= ? AND (vote IS NULL OR vote <> ?)",
+                (vote, text, *kept, vote),
             )
-        return int(getattr(cursor, "rowcount", 0) or 0) > 0
+            if _rowcount(changed):
+                return "new"
+            same = db.execute(
+                "UPDATE question_log SET comment = ?, voted_at = ? "
+                "WHERE answer_id = ? AND asked_at >= ?",
+                (text, *kept),
+            )
+        return "same" if _rowcount(same) else "missing"
 
     def answers_since(self, since: float) -> list[LoggedAnswer]:
         """The kept answers asked after `since` (seconds since the epoch), oldest first."""
@@ -181,6 +218,18 @@ class DatabaseQuestionLog:
     def count(self) -> int:
         self.flush()
         return int(self.database.rows("SELECT COUNT(*) FROM question_log")[0][0])
+
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """`text` with what no database column holds (NUL, lone surrogates) as U+FFFD."""
+    return _UNSTORABLE.sub("\ufffd", text)
+
+
+def _rowcount(cursor: Any) -> int:
+    return int(getattr(cursor, "rowcount", 0) or 0)
 
 
 def _answer(row: tuple[Any, ...]) -> LoggedAnswer:

@@ -117,7 +117,7 @@ def test_newsbot_questions_prints_the_groups_and_writes_csv(
         question_log.record(logged(question, now - 3600 - i))
     question_log.record(logged(STORIES["visa"][2], now - 60))
     question_log.record(logged(STORIES["pier"][0], now - 3 * 86_400, refused=True))
-    assert question_log.add_feedback(f"id{now - 60}", "down", "Old news.")
+    assert question_log.add_feedback(f"id{now - 60}", "down", "Old news.") == "new"
     database.close()
     monkeypatch.setenv("NEWSBOT_LOG_QUESTIONS", "true")
 

@@ -152,7 +152,7 @@ def test_rows_past_the_retention_are_deleted(database: Database) -> None:
     question_log.flush()
     assert question_log.count() == 2
     assert [row.answer_id for row in question_log.answers_since(0)] == ["recent"]
-    assert not question_log.add_feedback("old", "down", None)  # never read, never voted on
+    assert question_log.add_feedback("old", "down", None) == "missing"  # never read or voted on
 
     assert question_log.purge() == 1
     assert question_log.count() == 1
@@ -219,3 +219,121 @@ def test_the_editors_csv_needs_the_credential_and_the_library(tmp_path: Path) ->
 
     without_library = client_for(build_app(ScriptedAssistant(), **parts))
     assert "Who met?" not in without_library.get("/library/questions.csv").text
+
+
+# --- review of issue 28: repeated votes, text a database refuses, a database that hangs ------
+
+
+def feedback_counts(client: Any) -> dict[str, float]:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return {
+        sample.labels["vote"]: sample.value
+        for family in text_string_to_metric_families(client.get("/metrics").text)
+        for sample in family.samples
+        if sample.name == "newsbot_feedback_total"
+    }
+
+
+def test_the_last_vote_wins_and_is_counted_once(database: Database) -> None:
+    question_log = DatabaseQuestionLog(database)
+    client = logged_app(question_log)
+    answer_id = client.post("/api/ask", json={"question": "Q?"}).json()["answer_id"]
+
+    # The chat's way: the thumb, then its comment (the same vote again), then a second click.
+    for comment in (None, "Wrong city.", None):
+        vote = {"answer_id": answer_id, "vote": "down", "comment": comment}
+        assert client.post("/api/feedback", json=vote).status_code == 200
+    assert feedback_counts(client) == {"down": 1.0}
+    assert client.post("/api/feedback", json={**vote, "vote": "up"}).status_code == 200
+    assert feedback_counts(client) == {"down": 1.0, "up": 1.0}
+    assert question_log.add_feedback(answer_id, "up", "Fine after all.") == "same"
+
+    [row] = question_log.answers_since(0)
+    assert (row.vote, row.comment) == ("up", "Fine after all.")
+
+
+def test_text_a_database_cannot_hold_is_stored_replaced(database: Database) -> None:
+    """A NUL (PostgreSQL refuses it) or a lone surrogate (no UTF-8 for it) in a question lost
+    the row and every other reader's row written in its batch; in a comment, a 500."""
+    question_log = DatabaseQuestionLog(database, clock=lambda: 1e10)
+    for answer_id, question in [("nul", "Who\x00 met?"), ("half", "Who \ud83d met?")]:
+        question_log.record(entry(answer_id, 1e10, question))
+    question_log.record(entry("plain", 1e10, "Who met?"))
+    assert question_log.flush()
+
+    rows = {row.answer_id: row.question for row in question_log.answers_since(0)}
+    assert rows == {"nul": "Who\ufffd met?", "half": "Who \ufffd met?", "plain": "Who met?"}
+    assert question_log.add_feedback("nul", "down", "a\x00b") == "new"
+    assert [r.comment for r in question_log.answers_since(0) if r.answer_id == "nul"] == [
+        "a\ufffdb"
+    ]
+
+    client = logged_app(DatabaseQuestionLog(database))
+    answer_id = client.post("/api/ask", json={"question": "Q?"}).json()["answer_id"]
+    vote = {"answer_id": answer_id, "vote": "down", "comment": "bad\x00"}
+    assert client.post("/api/feedback", json=vote).status_code == 200
+
+
+_EXIT_WHILE_HUNG = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from bot.web.answer_log import LoggedAnswer
+    from newsbot.question_log import DatabaseQuestionLog
+    from vectorstore.database import open_database
+
+    log = DatabaseQuestionLog(open_database(Path(sys.argv[1]), url=sys.argv[2]))
+    print("ready", flush=True)
+    sys.stdin.readline()  # the table is locked now
+    log.record(LoggedAnswer("0" * 32, time.time(), "api", "Q?", "A.", True, None))
+    """
+)
+
+
+def test_a_hung_database_blocks_no_answer_no_vote_and_no_exit(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL holding the table (another session's lock): the answer path still only
+    queues, dropping rows beyond the queue's size; a flush and the process's exit give up after
+    FLUSH_SECONDS instead of waiting for ever."""
+    import time
+
+    import psycopg
+
+    import newsbot.question_log as question_log_module
+
+    shared = open_database(tmp_path, url=database_url)
+    monkeypatch.setattr(question_log_module, "MAX_QUEUED", 5)
+    question_log = DatabaseQuestionLog(shared)
+    replica = subprocess.Popen(
+        [sys.executable, "-c", _EXIT_WHILE_HUNG, str(tmp_path), database_url],
+        cwd=REPO,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert replica.stdout is not None
+    assert replica.stdin is not None
+    assert replica.stdout.readline().strip() == "ready"
+    with psycopg.connect(database_url) as holder:
+        holder.execute("LOCK TABLE question_log IN ACCESS EXCLUSIVE MODE")
+        started = time.perf_counter()
+        for i in range(20):
+            question_log.record(entry(f"{i:032x}", time.time()))
+        assert time.perf_counter() - started < 0.5  # queued (or dropped), never waited for
+        started = time.perf_counter()
+        assert question_log.flush(timeout=1.0) is False
+        assert time.perf_counter() - started < 3
+
+        replica.stdin.write("go\n")
+        replica.stdin.close()
+        started = time.perf_counter()
+        assert replica.wait(timeout=60) == 0
+        replica.stdout.close()
+        assert time.perf_counter() - started < question_log_module.FLUSH_SECONDS + 10
+        holder.rollback()
+    assert question_log.flush()
+    assert question_log.count() <= 6  # the rows beyond the queue were dropped, not waited for
+    shared.close()
