@@ -136,3 +136,32 @@ def test_newsbot_questions_prints_the_groups_and_writes_csv(
     assert CliRunner().invoke(cli, ["questions", "--csv", str(target)]).exit_code == 0
     rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
     assert len(rows) == 8
+
+
+def test_newsbot_questions_prints_no_reader_text_raw(
+    clean_environ: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A question or comment is anyone's input: an escape sequence in it (OSC 52 writes the
+    editor's clipboard, CSI recolours or clears) or a bidi override is shown escaped."""
+    from click.testing import CliRunner
+
+    from newsbot.cli import cli
+    from newsbot.question_log import DatabaseQuestionLog
+    from vectorstore.database import open_database
+
+    clean_environ.mkdir()
+    database = open_database(clean_environ)
+    question_log = DatabaseQuestionLog(database)
+    now = time.time()
+    question_log.record(logged("Who met?\x1b]52;c;cm0gLXJmIH4=\x07\x1b[2J", now - 60))
+    assert question_log.add_feedback(f"id{now - 60}", "down", "fine \u202eenod") == "new"
+    database.close()
+    monkeypatch.setenv("NEWSBOT_LOG_QUESTIONS", "true")
+
+    shown = CliRunner().invoke(cli, ["questions"])
+
+    assert shown.exit_code == 0, shown.output
+    assert "\x1b" not in shown.output
+    assert "\u202e" not in shown.output
+    assert "Who met?\\x1b]52;c;cm0gLXJmIH4=\\x07\\x1b[2J" in shown.output
+    assert "comment: fine \\u202eenod" in shown.output

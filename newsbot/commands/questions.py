@@ -1,6 +1,7 @@
 """`newsbot questions`: the editors' view of the question log in the terminal (the Library tab's
 panel, `bot.web.library_questions`): what readers asked, grouped, refusals first, the answers
-marked wrong, or all of it as CSV."""
+marked wrong, or all of it as CSV. Readers' text is printed through `printable`: a question or
+comment is anyone's input, and must not drive the editor's terminal."""
 
 from __future__ import annotations
 
@@ -48,6 +49,7 @@ def questions(obj: Context, since: str, csv_path: str | None) -> None:
             "for `newsbot serve` (SECURITY.md says what it stores)"
         )
     from bot.web.question_groups import DAYS, question_report, report_csv
+    from ingest.cleaning import printable
     from newsbot.factories import build_embeddings, build_registry
     from newsbot.question_log import DatabaseQuestionLog
 
@@ -75,10 +77,10 @@ def questions(obj: Context, since: str, csv_path: str | None) -> None:
         notes = [f"{group.refused} refused"] * bool(group.refused)
         notes += [f"{group.wrong} marked wrong"] * bool(group.wrong)
         extra = f"  ({', '.join(notes)})" if notes else ""
-        click.echo(f"{group.count:5}  {group.question}{extra}")
+        click.echo(f"{group.count:5}  {printable(group.question)}{extra}")
     if report.wrong:
         click.echo("\nMarked wrong:")
         for answer in report.wrong:
             when = datetime.fromtimestamp(answer.asked_at, UTC).strftime("%Y-%m-%d %H:%M")
-            click.echo(f"- {when}  {answer.question}")
-            click.echo(f"    comment: {answer.comment or '(none)'}")
+            click.echo(f"- {when}  {printable(answer.question)}")
+            click.echo(f"    comment: {printable(answer.comment or '(none)')}")
