@@ -337,3 +337,86 @@ def test_a_hung_database_blocks_no_answer_no_vote_and_no_exit(
     assert question_log.flush()
     assert question_log.count() <= 6  # the rows beyond the queue were dropped, not waited for
     shared.close()
+
+
+def test_signed_out_no_route_and_no_gradio_event_reaches_the_log(tmp_path: Path) -> None:
+    """With a password set, a signed-out client (no header, a made-up session cookie) can
+    neither read the editors' view, the CSV or /metrics nor vote, through the API or through
+    the chat's, the widget's or the panel's Gradio events; signed in, the panel's event works."""
+    import base64
+
+    import httpx
+
+    from bot.web.server import serving_in_thread
+    from tests.web_events import gradio_event
+
+    store = make_store(tmp_path, [])
+    question_log = DatabaseQuestionLog(store.registry.database)
+    app = build_app(
+        ScriptedAssistant(),
+        store_library(store, tmp_path),
+        auth="editor:pw",
+        question_log=question_log,
+        question_embedder=store.embeddings,
+    )
+    basic = {"Authorization": "Basic " + base64.b64encode(b"editor:pw").decode()}
+    events = {"": ("on_vote", "on_comment", "on_comment_1", "draw"), "/widget": ("on_vote",)}
+    with serving_in_thread(app) as url, httpx.Client(base_url=url, timeout=30) as http:
+        asked = http.post("/api/ask", json={"question": "Who met?"}, headers=basic).json()
+        answer_id = asked["answer_id"]
+        history = [
+            {"role": "user", "content": "Who met?"},
+            {"role": "assistant", "content": "A.", "metadata": {"id": answer_id}},
+        ]
+        like = {"index": 1, "value": "A.", "liked": False}
+        fns: dict[str, dict[str, int]] = {}
+        for mount, names in events.items():
+            config = http.get(f"{mount}/config", headers=basic).json()
+            by_name = {d.get("api_name"): d["id"] for d in config["dependencies"]}
+            fns[mount] = {name: by_name[name] for name in names}
+        for cookie in ({}, {"newsbot_session": "made-up"}):
+            http.cookies.clear()
+            http.cookies.update(cookie)
+            for mount, named in fns.items():
+                assert http.get(f"{mount}/config").status_code == 401
+                for name, fn in named.items():
+                    join = {
+                        "data": [history] if name == "on_vote" else [["x", "down"], "wrong"],
+                        "fn_index": fn,
+                        "session_hash": "s1",
+                        "event_data": like if name == "on_vote" else None,
+                    }
+                    joined = http.post(f"{mount}/gradio_api/queue/join", json=join)
+                    assert joined.status_code == 401, (mount, name)
+                assert http.get(f"{mount}/gradio_api/queue/data?session_hash=s1").status_code == 401
+            vote = {"answer_id": answer_id, "vote": "down", "comment": "wrong"}
+            assert http.post("/api/feedback", json=vote).status_code == 401
+            assert http.get("/metrics").status_code == 401
+            assert http.get("/library/questions.csv?days=7").status_code == 401
+            page = http.get("/library/questions.csv", headers={"Accept": "text/html"})
+            assert page.status_code == 303
+            assert page.headers["location"].startswith("/login?next=")
+        http.cookies.clear()
+        assert [row.vote for row in question_log.answers_since(0)] == [None]
+
+        drawn = gradio_event(url, "draw", ["week"], **basic)
+        assert "Who met?" in drawn["output"]["data"][0]
+
+
+def test_without_the_library_nothing_serves_the_log(tmp_path: Path) -> None:
+    """An open server on a network address leaves the Library out, and the editors' view with
+    it: no CSV, no panel event on the page or the widget; the widget still votes (its readers
+    are whom the log is for)."""
+    store = make_store(tmp_path, [])
+    question_log = DatabaseQuestionLog(store.registry.database)
+    app = build_app(
+        ScriptedAssistant(), question_log=question_log, question_embedder=store.embeddings
+    )
+    client = client_for(app)
+    client.post("/api/ask", json={"question": "Who met?"})
+
+    assert client.get("/library/questions.csv").status_code == 404
+    for mount in ("", "/widget"):
+        names = {d.get("api_name") for d in client.get(f"{mount}/config").json()["dependencies"]}
+        assert "draw" not in names
+        assert "on_vote" in names
