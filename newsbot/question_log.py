@@ -206,6 +206,17 @@ class DatabaseQuestionLog:
             )
         return "same" if _rowcount(same) else "missing"
 
+    def withdraw_feedback(self, answer_id: str) -> bool:
+        """Remove the answer's vote and comment; False when no such answer is kept."""
+        self.flush()
+        with self.database.transaction() as db:
+            cursor = db.execute(
+                "UPDATE question_log SET vote = NULL, comment = NULL, voted_at = NULL "
+                "WHERE answer_id = ? AND asked_at >= ?",
+                (answer_id, self.cutoff()),
+            )
+        return _rowcount(cursor) > 0
+
     def answers_since(self, since: float) -> list[LoggedAnswer]:
         """The kept answers asked after `since` (seconds since the epoch), oldest first."""
         self.flush()

@@ -107,6 +107,10 @@ class QuestionLog(Protocol):
         """Store a vote (and comment) on a logged answer, replacing an earlier one."""
         ...
 
+    def withdraw_feedback(self, answer_id: str) -> bool:
+        """Remove the vote and comment of a logged answer; False when no such answer is kept."""
+        ...
+
     def answers_since(self, since: float) -> list[LoggedAnswer]:
         """The kept answers asked after `since` (seconds since the epoch), oldest first."""
         ...
@@ -190,6 +194,23 @@ class AnswerRecorder:
             except Exception:  # the reader's answer matters more than its log row
                 log.exception("could not log answer %s", answer_id)
 
+    def _check_id(self, answer_id: str) -> QuestionLog:
+        if self.log is None:
+            raise FeedbackOff()
+        if not ANSWER_ID.fullmatch(answer_id):
+            raise ValueError(f"not an answer id: {ANSWER_ID_CHARS} hex digits expected")
+        return self.log
+
+    def withdraw(self, answer_id: str) -> bool:
+        """Remove a reader's vote and comment (the thumb clicked again); False when the answer
+        is not in the log. The metrics keep counting it: a counter only grows.
+
+        Raises:
+            FeedbackOff: no question log is kept.
+            ValueError: `answer_id` is not an answer id.
+        """
+        return self._check_id(answer_id).withdraw_feedback(answer_id)
+
     def feedback(self, answer_id: str, vote: Vote, comment: str | None) -> bool:
         """Store a reader's vote, replacing their earlier one on that answer (the last vote
         wins); False when the answer is not in the log. The metrics count a vote once per
@@ -200,16 +221,13 @@ class AnswerRecorder:
             ValueError: `answer_id` is not an answer id, `vote` not up or down, or the comment
                 is longer than MAX_COMMENT_CHARS (the chat's doors send what the browser says).
         """
-        if self.log is None:
-            raise FeedbackOff()
-        if not ANSWER_ID.fullmatch(answer_id):
-            raise ValueError(f"not an answer id: {ANSWER_ID_CHARS} hex digits expected")
+        log = self._check_id(answer_id)
         if vote not in ("up", "down"):
             raise ValueError("a vote is 'up' or 'down'")
         text = (comment or "").strip() or None
         if text is not None and len(text) > MAX_COMMENT_CHARS:
             raise ValueError(f"comment too long: at most {MAX_COMMENT_CHARS} characters")
-        stored = self.log.add_feedback(answer_id, vote, text)
+        stored = log.add_feedback(answer_id, vote, text)
         if self.metrics is not None and stored == "new":
             self.metrics.voted(vote)
         return stored != "missing"
