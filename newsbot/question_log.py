@@ -3,6 +3,8 @@ answer the web app gave, with its question, sources, `refused_by`, timings and t
 
 Kept only with `NEWSBOT_LOG_QUESTIONS=true`, for `NEWSBOT_LOG_RETENTION_DAYS` (rows older are
 deleted when the log opens, then at most every `PURGE_SECONDS` as it writes, and never read).
+A server started with the log off still deletes what an earlier run kept past that age
+(`purge_expired`), creating no table.
 No address, cookie, session or user name is stored. Every replica sharing the database (a
 PostgreSQL URL, or one machine's SQLite file) writes to the same table.
 
@@ -174,12 +176,7 @@ class DatabaseQuestionLog:
     def purge(self) -> int:
         """Delete the rows past the retention; how many."""
         self._purged = self.clock()
-        with self.database.transaction() as db:
-            cursor = db.execute("DELETE FROM question_log WHERE asked_at < ?", (self.cutoff(),))
-        removed = _rowcount(cursor)
-        if removed > 0:
-            log.info("question log: %d rows past the retention deleted", removed)
-        return removed
+        return _delete_before(self.database, self.cutoff())
 
     # --- votes and reading ----------------------------------------------------------------
 
@@ -229,6 +226,41 @@ class DatabaseQuestionLog:
     def count(self) -> int:
         self.flush()
         return int(self.database.rows("SELECT COUNT(*) FROM question_log")[0][0])
+
+
+def open_question_log(
+    database: Database, on: bool, retention_days: float
+) -> DatabaseQuestionLog | None:
+    """The log in `database` when `on` (`NEWSBOT_LOG_QUESTIONS`); when off, none, after deleting
+    what an earlier run kept past the retention, which holds either way."""
+    if on:
+        return DatabaseQuestionLog(database, retention_days)
+    purge_expired(database, retention_days)
+    return None
+
+
+def purge_expired(
+    database: Database, retention_days: float, clock: Callable[[], float] = time.time
+) -> int:
+    """With the log off: delete the rows an earlier run kept that are past `retention_days`
+    (the retention holds whether the log is on or not); how many. Creates no table."""
+    exists = (
+        "SELECT to_regclass('question_log') IS NOT NULL"
+        if database.kind == "postgresql"
+        else "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'question_log'"
+    )
+    if not database.rows(exists)[0][0]:
+        return 0
+    return _delete_before(database, clock() - retention_days * DAY)
+
+
+def _delete_before(database: Database, cutoff: float) -> int:
+    with database.transaction() as db:
+        cursor = db.execute("DELETE FROM question_log WHERE asked_at < ?", (cutoff,))
+    removed = _rowcount(cursor)
+    if removed > 0:
+        log.info("question log: %d rows past the retention deleted", removed)
+    return removed
 
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")

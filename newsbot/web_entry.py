@@ -37,7 +37,7 @@ def build_web_app(
     from newsbot.factories import build_assistant, build_store
     from newsbot.library import StoreLibrary
     from newsbot.login_records import DatabaseLoginRecords
-    from newsbot.question_log import DatabaseQuestionLog
+    from newsbot.question_log import open_question_log
 
     store = build_store(settings)
     database = store.registry.database
@@ -58,9 +58,9 @@ def build_web_app(
         # Beside the article registry: shared by every replica when that is PostgreSQL.
         login_records=DatabaseLoginRecords(database),
         # Off by default: with it off, nothing of a question outlives its answer (SECURITY.md).
-        question_log=DatabaseQuestionLog(database, settings.web.log_retention_days)
-        if settings.web.log_questions
-        else None,
+        question_log=open_question_log(
+            database, settings.web.log_questions, settings.web.log_retention_days
+        ),
         question_embedder=store.embeddings,  # the editors' view groups questions with it
     )
 

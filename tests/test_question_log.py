@@ -420,3 +420,28 @@ def test_without_the_library_nothing_serves_the_log(tmp_path: Path) -> None:
         names = {d.get("api_name") for d in client.get(f"{mount}/config").json()["dependencies"]}
         assert "draw" not in names
         assert "on_vote" in names
+
+
+def test_the_retention_holds_with_the_log_off(database: Database) -> None:
+    """Turning the log off kept what it had stored for ever; now a server started with it off
+    deletes what is past the retention, and creates no table where there was none."""
+    import time
+
+    from newsbot.question_log import open_question_log
+
+    exists = (
+        "SELECT to_regclass('question_log') IS NOT NULL"
+        if database.kind == "postgresql"
+        else "SELECT COUNT(*) > 0 FROM sqlite_master WHERE name = 'question_log'"
+    )
+    assert open_question_log(database, False, 30) is None
+    assert not database.rows(exists)[0][0]
+
+    now = time.time()
+    question_log = open_question_log(database, True, 30)
+    assert question_log is not None
+    question_log.record(entry("old", now - 31 * DAY))
+    question_log.record(entry("recent", now - DAY))
+    assert question_log.flush()
+    assert open_question_log(database, False, 30) is None
+    assert database.rows("SELECT answer_id FROM question_log") == [("recent",)]
