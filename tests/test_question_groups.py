@@ -165,3 +165,41 @@ def test_newsbot_questions_prints_no_reader_text_raw(
     assert "\u202e" not in shown.output
     assert "Who met?\\x1b]52;c;cm0gLXJmIH4=\\x07\\x1b[2J" in shown.output
     assert "comment: fine \\u202eenod" in shown.output
+
+
+def test_no_cell_of_the_csv_starts_a_formula() -> None:
+    """A space before `=`, a line break, or a full-width equals sign (U+FF1D) started a
+    formula in some spreadsheet while `'` guarded only the ASCII first character."""
+    from bot.web.question_groups import FORMULA_START, QuestionGroup, QuestionReport
+
+    comments = ["  =cmd|' /C calc'!A0", "\n=1+1", '\uff1dHYPERLINK("x")', "@SUM(A1)", "fine"]
+    answers = [
+        logged(f"Question {n}?", n, vote="down", comment=text) for n, text in enumerate(comments)
+    ]
+    report = QuestionReport(7, [QuestionGroup(answers)], answers)
+
+    rows = list(csv.DictReader(io.StringIO(report_csv(report))))
+
+    assert [row["comment"] for row in rows] == [
+        "'" + text if text != "fine" else text for text in comments
+    ]
+    for row in rows:
+        for cell in row.values():
+            assert cell.startswith("'") or cell.lstrip(" ")[:1] not in FORMULA_START, row
+
+
+def test_the_editors_view_shows_readers_text_as_text() -> None:
+    from bot.web.library_questions import report_html
+    from bot.web.question_groups import QuestionGroup, QuestionReport
+
+    attack = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
+    answer = logged(attack, 1.0, vote="down", comment=attack)
+    answer = LoggedAnswer(**{**answer.__dict__, "answer": attack})
+
+    shown = report_html(QuestionReport(1, [QuestionGroup([answer])], [answer]))
+
+    assert "<img" not in shown
+    assert "<script" not in shown
+    # The group's name and wording, the wrong answer's question, comment and text.
+    assert shown.count("&lt;img src=x onerror=&quot;alert(1)&quot;&gt;") == 5
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in shown

@@ -5,9 +5,6 @@ comment is anyone's input, and must not drive the editor's terminal."""
 
 from __future__ import annotations
 
-import time
-from datetime import UTC, datetime
-
 import click
 
 from newsbot.commands.context import Context, pass_ctx
@@ -48,7 +45,7 @@ def questions(obj: Context, since: str, csv_path: str | None) -> None:
             "The question log is off, so no questions are kept: set NEWSBOT_LOG_QUESTIONS=true "
             "for `newsbot serve` (SECURITY.md says what it stores)"
         )
-    from bot.web.question_groups import DAYS, question_report, report_csv
+    from bot.web.question_groups import DAYS, asked_when, recent_report, report_csv
     from ingest.cleaning import printable
     from newsbot.factories import build_embeddings, build_registry
     from newsbot.question_log import DatabaseQuestionLog
@@ -57,8 +54,7 @@ def questions(obj: Context, since: str, csv_path: str | None) -> None:
     registry = build_registry(settings)
     try:
         log = DatabaseQuestionLog(registry.database, settings.web.log_retention_days)
-        answers = log.answers_since(time.time() - days * 86_400)
-        report = question_report(answers, build_embeddings(settings), days)
+        report = recent_report(log, build_embeddings(settings), days)
     finally:
         registry.close()
     if csv_path:
@@ -81,6 +77,5 @@ def questions(obj: Context, since: str, csv_path: str | None) -> None:
     if report.wrong:
         click.echo("\nMarked wrong:")
         for answer in report.wrong:
-            when = datetime.fromtimestamp(answer.asked_at, UTC).strftime("%Y-%m-%d %H:%M")
-            click.echo(f"- {when}  {printable(answer.question)}")
+            click.echo(f"- {asked_when(answer)}  {printable(answer.question)}")
             click.echo(f"    comment: {printable(answer.comment or '(none)')}")
