@@ -416,6 +416,12 @@ def test_without_the_library_nothing_serves_the_log(tmp_path: Path) -> None:
     client.post("/api/ask", json={"question": "Who met?"})
 
     assert client.get("/library/questions.csv").status_code == 404
+    # A page on another site cannot vote through a visitor's browser either.
+    answer_id = client.post("/api/ask", json={"question": "Q?"}).json()["answer_id"]
+    vote = {"answer_id": answer_id, "vote": "down"}
+    evil = {"Origin": "https://evil.example"}
+    assert client.post("/api/feedback", json=vote, headers=evil).status_code == 403
+    assert all(row.vote is None for row in question_log.answers_since(0))
     for mount in ("", "/widget"):
         names = {d.get("api_name") for d in client.get(f"{mount}/config").json()["dependencies"]}
         assert "draw" not in names
