@@ -154,7 +154,7 @@ def test_newsbot_questions_prints_no_reader_text_raw(
     question_log = DatabaseQuestionLog(database)
     now = time.time()
     question_log.record(logged("Who met?\x1b]52;c;cm0gLXJmIH4=\x07\x1b[2J", now - 60))
-    assert question_log.add_feedback(f"id{now - 60}", "down", "fine \u202eenod") == "new"
+    question_log.add_feedback(f"id{now - 60}", "down", "fine \u202eenod")
     database.close()
     monkeypatch.setenv("NEWSBOT_LOG_QUESTIONS", "true")
 

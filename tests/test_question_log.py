@@ -260,11 +260,11 @@ def test_text_a_database_cannot_hold_is_stored_replaced(database: Database) -> N
     for answer_id, question in [("nul", "Who\x00 met?"), ("half", "Who \ud83d met?")]:
         question_log.record(entry(answer_id, 1e10, question))
     question_log.record(entry("plain", 1e10, "Who met?"))
-    assert question_log.flush()
+    question_log.flush()
 
     rows = {row.answer_id: row.question for row in question_log.answers_since(0)}
     assert rows == {"nul": "Who\ufffd met?", "half": "Who \ufffd met?", "plain": "Who met?"}
-    assert question_log.add_feedback("nul", "down", "a\x00b") == "new"
+    question_log.add_feedback("nul", "down", "a\x00b")
     assert [r.comment for r in question_log.answers_since(0) if r.answer_id == "nul"] == [
         "a\ufffdb"
     ]
