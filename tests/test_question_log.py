@@ -297,9 +297,6 @@ def test_a_hung_database_blocks_no_answer_no_vote_and_no_exit(
     """PostgreSQL holding the table (another session's lock): the answer path still only
     queues, dropping rows beyond the queue's size; a flush and the process's exit give up after
     FLUSH_SECONDS instead of waiting for ever."""
-    import time
-
-    import psycopg
 
     import newsbot.question_log as question_log_module
 
@@ -314,9 +311,34 @@ def test_a_hung_database_blocks_no_answer_no_vote_and_no_exit(
         stdout=subprocess.PIPE,
         text=True,
     )
-    assert replica.stdout is not None
+    try:
+        assert replica.stdout is not None
+        assert replica.stdin is not None
+        assert replica.stdout.readline().strip() == "ready"
+        hold_the_table_and_exit(database_url, question_log, replica)
+    finally:
+        if replica.poll() is None:
+            replica.kill()
+            replica.wait()
+        for pipe in (replica.stdin, replica.stdout):
+            if pipe is not None and not pipe.closed:
+                pipe.close()
+    assert question_log.flush()
+    assert question_log.count() <= 6  # the rows beyond the queue were dropped, not waited for
+    shared.close()
+
+
+def hold_the_table_and_exit(
+    database_url: str, question_log: DatabaseQuestionLog, replica: subprocess.Popen[str]
+) -> None:
+    """While another session locks the table: queue, flush, and let `replica` exit."""
+    import time
+
+    import psycopg
+
+    import newsbot.question_log as question_log_module
+
     assert replica.stdin is not None
-    assert replica.stdout.readline().strip() == "ready"
     with psycopg.connect(database_url) as holder:
         holder.execute("LOCK TABLE question_log IN ACCESS EXCLUSIVE MODE")
         started = time.perf_counter()
@@ -331,12 +353,8 @@ def test_a_hung_database_blocks_no_answer_no_vote_and_no_exit(
         replica.stdin.close()
         started = time.perf_counter()
         assert replica.wait(timeout=60) == 0
-        replica.stdout.close()
         assert time.perf_counter() - started < question_log_module.FLUSH_SECONDS + 10
         holder.rollback()
-    assert question_log.flush()
-    assert question_log.count() <= 6  # the rows beyond the queue were dropped, not waited for
-    shared.close()
 
 
 def test_signed_out_no_route_and_no_gradio_event_reaches_the_log(tmp_path: Path) -> None:
