@@ -214,14 +214,17 @@ class DatabaseQuestionLog:
             )
         return _rowcount(cursor) > 0
 
-    def answers_since(self, since: float) -> list[LoggedAnswer]:
-        """The kept answers asked after `since` (seconds since the epoch), oldest first."""
+    def answers_since(self, since: float, newest: int | None = None) -> list[LoggedAnswer]:
+        """The kept answers asked after `since` (seconds since the epoch), oldest first; only
+        the `newest` ones when given (the database picks them: a busy week is not all read)."""
         self.flush()
+        sql = f"SELECT {_COLUMNS} FROM question_log WHERE asked_at >= ? ORDER BY asked_at DESC"
+        kept = max(since, self.cutoff())
         rows = self.database.rows(
-            f"SELECT {_COLUMNS} FROM question_log WHERE asked_at >= ? ORDER BY asked_at",
-            (max(since, self.cutoff()),),
+            sql if newest is None else sql + " LIMIT ?",
+            (kept,) if newest is None else (kept, newest),
         )
-        return [_answer(row) for row in rows]
+        return [_answer(row) for row in reversed(rows)]
 
     def count(self) -> int:
         self.flush()

@@ -14,6 +14,10 @@ import pytest
 
 from bot.web.answer_log import LoggedAnswer
 from bot.web.question_groups import group_questions, question_report, report_csv
+from tests.test_postgres import database
+from vectorstore.database import Database
+
+__all__ = ["database"]
 
 STORIES = {
     "kettle": [
@@ -124,7 +128,7 @@ def test_newsbot_questions_prints_the_groups_and_writes_csv(
     day = CliRunner().invoke(cli, ["questions"])
     assert day.exit_code == 0, day.output
     lines = day.output.splitlines()
-    assert lines[0] == "8 questions in the last day, 2 groups:"
+    assert lines[0] == "8 questions in the last day, in 2 groups:"
     assert lines[1].split()[0] == "5"
     assert lines[2].split()[0] == "3"
     assert lines[2].endswith("(1 marked wrong)")
@@ -200,3 +204,32 @@ def test_the_editors_view_shows_readers_text_as_text() -> None:
     # The group's name and wording, the wrong answer's question, comment and text.
     assert shown.count("&lt;img src=x onerror=&quot;alert(1)&quot;&gt;") == 5
     assert "&lt;script&gt;alert(2)&lt;/script&gt;" in shown
+
+
+def test_a_busy_period_reads_only_its_newest_questions_and_says_so(
+    database: Database, embedder: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The whole period was read into memory and grouped up to MAX_QUESTIONS, while the view
+    and the CSV said "N questions in the last 7 days" as if that were all of them."""
+    import bot.web.question_groups as question_groups
+    from bot.web.library_questions import report_html
+    from newsbot.question_log import DatabaseQuestionLog
+
+    monkeypatch.setattr(question_groups, "MAX_QUESTIONS", 5)
+    question_log = DatabaseQuestionLog(database)
+    now = time.time()
+    asked = STORIES["kettle"] + STORIES["visa"][:3]  # 8, the visa ones the newest
+    for n, question in enumerate(asked):
+        question_log.record(logged(question, now - 3600 + n))
+
+    newest = question_log.answers_since(0, newest=3)
+    assert [answer.question for answer in newest] == asked[-3:]  # oldest first
+    report = question_groups.recent_report(question_log, embedder, 7)  # type: ignore[arg-type]
+
+    assert report.more
+    assert report.questions == 5
+    assert {a.question for g in report.groups for a in g.answers} == set(asked[-5:])
+    assert "(the newest 5: older ones are left out)" in report_html(report)
+    assert question_groups.summary(report).startswith(
+        "5 questions in the last 7 days (the newest 5"
+    )

@@ -111,8 +111,9 @@ class QuestionLog(Protocol):
         """Remove the vote and comment of a logged answer; False when no such answer is kept."""
         ...
 
-    def answers_since(self, since: float) -> list[LoggedAnswer]:
-        """The kept answers asked after `since` (seconds since the epoch), oldest first."""
+    def answers_since(self, since: float, newest: int | None = None) -> list[LoggedAnswer]:
+        """The kept answers asked after `since` (seconds since the epoch), oldest first; only
+        the `newest` ones when given."""
         ...
 
 

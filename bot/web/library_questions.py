@@ -28,6 +28,7 @@ from bot.web.question_groups import (
     asked_when,
     recent_report,
     report_csv,
+    summary,
 )
 from newsbot.errors import NewsbotError
 
@@ -87,13 +88,11 @@ def _wrong_html(answer: LoggedAnswer) -> str:
 
 def report_html(report: QuestionReport) -> str:
     """The report as escaped HTML (groups, then the wrong answers, then the CSV link)."""
-    period = "day" if report.days == 1 else f"{report.days} days"
     if not report.groups:
-        return f"<p>No questions in the last {period}.</p>"
+        return f"<p>{summary(report)}</p>"
     groups = "".join(_group_html(group) for group in report.groups[:SHOWN_GROUPS])
     parts = [
-        f"<p>{report.questions} questions in the last {period}, in {len(report.groups)} "
-        "groups; refused ones first.</p>",
+        f"<p>{summary(report)}; refused ones first.</p>",
         f'<ol class="nb-question-groups">{groups}</ol>',
     ]
     if report.wrong:

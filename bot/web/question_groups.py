@@ -19,7 +19,7 @@ import io
 import json
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Final, Protocol
 
@@ -75,6 +75,8 @@ class QuestionReport:
     groups: list[QuestionGroup]
     wrong: list[LoggedAnswer]
     """Answers readers marked wrong (thumbs down), newest first."""
+    more: bool = False
+    """The period held more than MAX_QUESTIONS questions: only the newest are in the report."""
 
     @property
     def questions(self) -> int:
@@ -150,9 +152,24 @@ def question_report(
 
 
 def recent_report(log: QuestionLog, embedder: Embedder, days: int) -> QuestionReport:
-    """The digest of the last `days` days of `log` (the Library's panel, `newsbot questions`)."""
-    answers = log.answers_since(time.time() - days * DAY_SECONDS)
-    return question_report(answers, embedder, days)
+    """The digest of the last `days` days of `log` (the Library's panel, `newsbot questions`):
+    its newest MAX_QUESTIONS questions, `more` saying whether there were older ones."""
+    answers = log.answers_since(time.time() - days * DAY_SECONDS, newest=MAX_QUESTIONS + 1)
+    more = len(answers) > MAX_QUESTIONS
+    report = question_report(answers[-MAX_QUESTIONS:], embedder, days)
+    return replace(report, more=more)
+
+
+def summary(report: QuestionReport) -> str:
+    """ "N questions in the last day, in G groups", and that older ones are left out if so."""
+    period = "day" if report.days == 1 else f"{report.days} days"
+    if not report.groups:
+        return f"No questions in the last {period}."
+    left_out = f" (the newest {MAX_QUESTIONS:,}: older ones are left out)" if report.more else ""
+    return (
+        f"{report.questions} questions in the last {period}{left_out}, "
+        f"in {len(report.groups)} groups"
+    )
 
 
 def asked_when(answer: LoggedAnswer) -> str:

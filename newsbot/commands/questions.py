@@ -45,7 +45,7 @@ def questions(obj: Context, since: str, csv_path: str | None) -> None:
             "The question log is off, so no questions are kept: set NEWSBOT_LOG_QUESTIONS=true "
             "for `newsbot serve` (SECURITY.md says what it stores)"
         )
-    from bot.web.question_groups import DAYS, asked_when, recent_report, report_csv
+    from bot.web.question_groups import DAYS, asked_when, recent_report, report_csv, summary
     from ingest.cleaning import printable
     from newsbot.factories import build_embeddings, build_registry
     from newsbot.question_log import DatabaseQuestionLog
@@ -64,11 +64,10 @@ def questions(obj: Context, since: str, csv_path: str | None) -> None:
             with open(csv_path, "w", encoding="utf-8", newline="") as out:
                 out.write(report_csv(report))
         return
-    period = "day" if days == 1 else "week"
     if not report.groups:
-        click.echo(f"No questions in the last {period}.")
+        click.echo(summary(report))
         return
-    click.echo(f"{report.questions} questions in the last {period}, {len(report.groups)} groups:")
+    click.echo(f"{summary(report)}:")
     for group in report.groups:
         notes = [f"{group.refused} refused"] * bool(group.refused)
         notes += [f"{group.wrong} marked wrong"] * bool(group.wrong)
