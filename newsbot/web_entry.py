@@ -34,7 +34,7 @@ def build_web_app(
     """
     from bot.web.app import build_app
     from bot.web.stopping import stoppable_http_client
-    from newsbot.factories import build_assistant, build_store
+    from newsbot.factories import build_assistant, build_registry, build_store
     from newsbot.library import StoreLibrary
     from newsbot.login_records import DatabaseLoginRecords
     from newsbot.question_log import open_question_log
@@ -58,8 +58,12 @@ def build_web_app(
         # Beside the article registry: shared by every replica when that is PostgreSQL.
         login_records=DatabaseLoginRecords(database),
         # Off by default: with it off, nothing of a question outlives its answer (SECURITY.md).
+        # On, it has a connection of its own: a write or vote waiting on the database must not
+        # hold the connection every request's sign-in check goes through.
         question_log=open_question_log(
-            database, settings.web.log_questions, settings.web.log_retention_days
+            build_registry(settings).database if settings.web.log_questions else database,
+            settings.web.log_questions,
+            settings.web.log_retention_days,
         ),
         question_embedder=store.embeddings,  # the editors' view groups questions with it
     )

@@ -469,3 +469,46 @@ def test_the_retention_holds_with_the_log_off(database: Database) -> None:
     assert question_log.flush()
     assert open_question_log(database, False, 30) is None
     assert database.rows("SELECT answer_id FROM question_log") == [("recent",)]
+
+
+def test_a_vote_waiting_on_the_database_holds_up_no_other_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`newsbot serve`'s question log shared the one database connection that every request's
+    credential check reads (the throttle's failures, the sessions): a vote waiting for another
+    process's write (SQLite's busy wait, up to 10 s) held up every other request meanwhile."""
+    import base64
+    import sqlite3
+    import threading
+    import time
+
+    import httpx
+
+    from bot.web.server import serving_in_thread
+    from newsbot.factories import build_registry
+    from newsbot.settings import get_settings
+    from newsbot.web_entry import build_web_app
+
+    monkeypatch.setenv("NEWSBOT_AUTH", "editor:pw")
+    monkeypatch.setenv("NEWSBOT_LOG_QUESTIONS", "true")
+    settings = get_settings()
+    basic = {"Authorization": "Basic " + base64.b64encode(b"editor:pw").decode()}
+    vote = {"answer_id": "0" * 32, "vote": "down"}
+    with serving_in_thread(build_web_app(settings)) as url:
+        registry = build_registry(settings)
+        other_process = sqlite3.connect(registry.database.path, isolation_level=None)
+        registry.database.close()
+        other_process.execute("BEGIN IMMEDIATE")  # another process writing for a while
+        waiting = threading.Thread(
+            target=lambda: httpx.post(f"{url}/api/feedback", json=vote, headers=basic, timeout=60)
+        )
+        waiting.start()
+        time.sleep(1.0)  # the vote is in its transaction, waiting for the write lock
+        started = time.perf_counter()
+        health = httpx.get(f"{url}/api/health", headers=basic, timeout=60)
+        took = time.perf_counter() - started
+        other_process.execute("ROLLBACK")
+        other_process.close()
+        waiting.join(timeout=60)
+    assert health.status_code == 200
+    assert took < 3, f"a request waited {took:.1f} s for the vote's database connection"
