@@ -512,3 +512,23 @@ def test_a_vote_waiting_on_the_database_holds_up_no_other_request(
         waiting.join(timeout=60)
     assert health.status_code == 200
     assert took < 3, f"a request waited {took:.1f} s for the vote's database connection"
+
+
+def test_the_chats_doors_check_what_the_browser_says(database: Database) -> None:
+    """The thumbs' Gradio event takes the answer id from the history the browser sends, and the
+    vote from its event data: the recorder checks both as the API's body model does (a NUL in
+    an id was a database error on PostgreSQL; any string was looked up)."""
+    from bot.web.answer_log import AnswerRecorder
+
+    question_log = DatabaseQuestionLog(database)
+    recorder = AnswerRecorder(question_log)
+    for answer_id, vote, complaint in [
+        ("0" * 31 + "\x00", "down", "not an answer id"),
+        ("' OR 1=1 --", "down", "not an answer id"),
+        ("0" * 32, "sideways", "'up' or 'down'"),
+    ]:
+        with pytest.raises(ValueError, match=complaint):
+            recorder.feedback(answer_id, vote, None)  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="not an answer id"):
+            recorder.withdraw(answer_id if "id" in complaint else "x")
+    assert recorder.feedback("0" * 32, "up", None) is False  # well-formed, not in the log
