@@ -100,11 +100,11 @@ def main() -> None:
         question_log = DatabaseQuestionLog(database)
         logged = AnswerRecorder(question_log, AnswerMetrics())
         _overhead_ms(logged, 50)  # warm-up: the writer thread, imports, the first commits
-        question_log.flush()
+        question_log.flush(timeout=600)  # the whole queue, however long it takes
         before = question_log.count()
         print(_line(f"log on ({database.kind})", _overhead_ms(logged, args.answers)))
         started = time.perf_counter()
-        question_log.flush()
+        question_log.flush(timeout=600)  # the whole queue, however long it takes
         drained = time.perf_counter() - started
         written = question_log.count() - before
         print(
@@ -121,7 +121,7 @@ def main() -> None:
         finally:
             answer_log.removeHandler(handler)
             answer_log.setLevel(logging.NOTSET)
-        question_log.flush()
+        question_log.flush(timeout=600)  # the whole queue, however long it takes
         print(
             _line(
                 "log off (metrics only)",

@@ -3,12 +3,19 @@ answer the web app gave, with its question, sources, `refused_by`, timings and t
 
 Kept only with `NEWSBOT_LOG_QUESTIONS=true`, for `NEWSBOT_LOG_RETENTION_DAYS` (rows older are
 deleted when the log opens, then at most every `PURGE_SECONDS` as it writes, and never read).
+A server started with the log off still deletes what an earlier run kept past that age
+(`purge_expired`), creating no table.
 No address, cookie, session or user name is stored. Every replica sharing the database (a
 PostgreSQL URL, or one machine's SQLite file) writes to the same table.
 
 The answer path only queues a row (`record`); a thread of its own writes the queue in one
-transaction per batch, so a reader never waits for a commit. A vote waits for that queue first,
-so a vote sent right after its answer finds the row.
+transaction per batch, so a reader never waits for a commit. A vote waits (at most
+`FLUSH_SECONDS`) for the rows queued before it, so a vote sent right after its answer finds the
+row; a process that exits waits as long for what it queued, never longer, so a database that
+hangs cannot keep a server from stopping.
+
+Text is stored as given except what a database cannot hold (NUL, lone surrogates), replaced by
+U+FFFD: otherwise PostgreSQL refuses the row, and with it the batch of other readers' rows.
 """
 
 from __future__ import annotations
@@ -17,12 +24,13 @@ import atexit
 import json
 import logging
 import queue
+import re
 import threading
 import time
 from collections.abc import Callable
 from typing import Any, Final
 
-from bot.web.answer_log import LoggedAnswer, Vote
+from bot.web.answer_log import FeedbackStored, LoggedAnswer, Vote
 from vectorstore.database import Database
 
 log = logging.getLogger(__name__)
@@ -32,6 +40,8 @@ PURGE_SECONDS: Final = 3600.0
 """How often the writer deletes rows past the retention (and once when the log opens)."""
 MAX_QUEUED: Final = 10_000
 """Rows waiting for the writer beyond which new ones are dropped (a database that is down)."""
+FLUSH_SECONDS: Final = 5.0
+"""Longest a vote, a read or the process's exit waits for the rows queued before it."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS question_log (
@@ -76,6 +86,11 @@ class DatabaseQuestionLog:
         self._queue: queue.Queue[LoggedAnswer] = queue.Queue(MAX_QUEUED)
         self._writer: threading.Thread | None = None
         self._start = threading.Lock()
+        # Rows queued and rows written (or given up): a flush waits for the count queued when
+        # it began, not for an empty queue, which a busy server may never have.
+        self._queued = 0
+        self._settled = 0
+        self._progress = threading.Condition()
         self._purged = 0.0
         self.purge()
         atexit.register(self.flush)  # a stopping server writes what it queued
@@ -88,13 +103,17 @@ class DatabaseQuestionLog:
 
     def record(self, answer: LoggedAnswer) -> None:
         """Queue `answer` for the writer thread (microseconds; never blocks)."""
-        try:
-            self._queue.put_nowait(answer)
-        except queue.Full:
-            log.warning(
-                "question log: %d rows unwritten, dropping %s", MAX_QUEUED, answer.answer_id
-            )
-            return
+        with self._progress:  # the count and the queue's order agree
+            try:
+                self._queue.put_nowait(answer)
+            except queue.Full:
+                log.warning(
+                    "question log: %d rows unwritten, dropping %s",
+                    self._queue.maxsize,
+                    answer.answer_id,
+                )
+                return
+            self._queued += 1
         if self._writer is None:
             with self._start:
                 if self._writer is None:
@@ -103,9 +122,15 @@ class DatabaseQuestionLog:
                     )
                     self._writer.start()
 
-    def flush(self) -> None:
-        """Wait until every queued row is written (or given up)."""
-        self._queue.join()
+    def flush(self, timeout: float = FLUSH_SECONDS) -> bool:
+        """Wait until the rows queued so far are written (or given up), at most `timeout`
+        seconds; False when they are not by then (a database that hangs)."""
+        with self._progress:
+            target = self._queued
+            done = self._progress.wait_for(lambda: self._settled >= target, timeout)
+        if not done:
+            log.warning("question log: %d rows still unwritten", target - self._settled)
+        return done
 
     def _write_forever(self) -> None:
         while True:
@@ -120,8 +145,9 @@ class DatabaseQuestionLog:
             except Exception:  # a database that is down loses these rows, not the server
                 log.exception("question log: could not write %d rows", len(batch))
             finally:
-                for _ in batch:
-                    self._queue.task_done()
+                with self._progress:
+                    self._settled += len(batch)
+                    self._progress.notify_all()
 
     def _write(self, batch: list[LoggedAnswer]) -> None:
         with self.database.transaction() as db:
@@ -134,11 +160,11 @@ class DatabaseQuestionLog:
                         row.answer_id,
                         row.asked_at,
                         row.door,
-                        row.question,
-                        row.answer,
+                        storable(row.question),
+                        storable(row.answer),
                         int(row.grounded),
                         row.refused_by,
-                        json.dumps(row.sources, ensure_ascii=False),
+                        storable(json.dumps(row.sources, ensure_ascii=False)),
                         json.dumps(row.timings),
                     )
                     for row in batch
@@ -150,37 +176,106 @@ class DatabaseQuestionLog:
     def purge(self) -> int:
         """Delete the rows past the retention; how many."""
         self._purged = self.clock()
-        with self.database.transaction() as db:
-            cursor = db.execute("DELETE FROM question_log WHERE asked_at < ?", (self.cutoff(),))
-        removed = int(getattr(cursor, "rowcount", 0) or 0)
-        if removed > 0:
-            log.info("question log: %d rows past the retention deleted", removed)
-        return removed
+        return _delete_before(self.database, self.cutoff())
 
     # --- votes and reading ----------------------------------------------------------------
 
-    def add_feedback(self, answer_id: str, vote: Vote, comment: str | None) -> bool:
+    def add_feedback(self, answer_id: str, vote: Vote, comment: str | None) -> FeedbackStored:
+        """Store `vote` and `comment` on the answer, replacing any earlier ones (the last vote
+        wins); whether that vote is new, the same again, or there is no such answer."""
+        self.flush()
+        kept = (self.clock(), answer_id, self.cutoff())
+        text = storable(comment) if comment is not None else None
+        with self.database.transaction() as db:
+            # One statement per case, so two replicas storing the same vote at once count it
+            # once: the row's lock orders them, and the second finds the vote already there.
+            changed = db.execute(
+                "UPDATE question_log SET vote = ?, comment = ?, voted_at = ? "
+                "WHERE answer_id = ? AND asked_at >= ? AND (vote IS NULL OR vote <> ?)",
+                (vote, text, *kept, vote),
+            )
+            if _rowcount(changed):
+                return "new"
+            same = db.execute(
+                "UPDATE question_log SET comment = ?, voted_at = ? "
+                "WHERE answer_id = ? AND asked_at >= ?",
+                (text, *kept),
+            )
+        return "same" if _rowcount(same) else "missing"
+
+    def withdraw_feedback(self, answer_id: str) -> bool:
+        """Remove the answer's vote and comment; False when no such answer is kept."""
         self.flush()
         with self.database.transaction() as db:
             cursor = db.execute(
-                "UPDATE question_log SET vote = ?, comment = ?, voted_at = ? "
+                "UPDATE question_log SET vote = NULL, comment = NULL, voted_at = NULL "
                 "WHERE answer_id = ? AND asked_at >= ?",
-                (vote, comment, self.clock(), answer_id, self.cutoff()),
+                (answer_id, self.cutoff()),
             )
-        return int(getattr(cursor, "rowcount", 0) or 0) > 0
+        return _rowcount(cursor) > 0
 
-    def answers_since(self, since: float) -> list[LoggedAnswer]:
-        """The kept answers asked after `since` (seconds since the epoch), oldest first."""
+    def answers_since(self, since: float, newest: int | None = None) -> list[LoggedAnswer]:
+        """The kept answers asked after `since` (seconds since the epoch), oldest first; only
+        the `newest` ones when given (the database picks them: a busy week is not all read)."""
         self.flush()
+        sql = f"SELECT {_COLUMNS} FROM question_log WHERE asked_at >= ? ORDER BY asked_at DESC"
+        kept = max(since, self.cutoff())
         rows = self.database.rows(
-            f"SELECT {_COLUMNS} FROM question_log WHERE asked_at >= ? ORDER BY asked_at",
-            (max(since, self.cutoff()),),
+            sql if newest is None else sql + " LIMIT ?",
+            (kept,) if newest is None else (kept, newest),
         )
-        return [_answer(row) for row in rows]
+        return [_answer(row) for row in reversed(rows)]
 
     def count(self) -> int:
         self.flush()
         return int(self.database.rows("SELECT COUNT(*) FROM question_log")[0][0])
+
+
+def open_question_log(
+    database: Database, on: bool, retention_days: float
+) -> DatabaseQuestionLog | None:
+    """The log in `database` when `on` (`NEWSBOT_LOG_QUESTIONS`); when off, none, after deleting
+    what an earlier run kept past the retention, which holds either way."""
+    if on:
+        return DatabaseQuestionLog(database, retention_days)
+    purge_expired(database, retention_days)
+    return None
+
+
+def purge_expired(
+    database: Database, retention_days: float, clock: Callable[[], float] = time.time
+) -> int:
+    """With the log off: delete the rows an earlier run kept that are past `retention_days`
+    (the retention holds whether the log is on or not); how many. Creates no table."""
+    exists = (
+        "SELECT to_regclass('question_log') IS NOT NULL"
+        if database.kind == "postgresql"
+        else "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'question_log'"
+    )
+    if not database.rows(exists)[0][0]:
+        return 0
+    return _delete_before(database, clock() - retention_days * DAY)
+
+
+def _delete_before(database: Database, cutoff: float) -> int:
+    with database.transaction() as db:
+        cursor = db.execute("DELETE FROM question_log WHERE asked_at < ?", (cutoff,))
+    removed = _rowcount(cursor)
+    if removed > 0:
+        log.info("question log: %d rows past the retention deleted", removed)
+    return removed
+
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """`text` with what no database column holds (NUL, lone surrogates) as U+FFFD."""
+    return _UNSTORABLE.sub("\ufffd", text)
+
+
+def _rowcount(cursor: Any) -> int:
+    return int(getattr(cursor, "rowcount", 0) or 0)
 
 
 def _answer(row: tuple[Any, ...]) -> LoggedAnswer:

@@ -46,11 +46,11 @@ def build_web_app(
     """
     from bot.web.app import build_app
     from bot.web.stopping import stoppable_http_client
-    from newsbot.factories import build_assistant, build_store
+    from newsbot.factories import build_assistant, build_registry, build_store
     from newsbot.follow_command import follow_desk
     from newsbot.library import StoreLibrary
     from newsbot.login_records import DatabaseLoginRecords
-    from newsbot.question_log import DatabaseQuestionLog
+    from newsbot.question_log import open_question_log
 
     store = store if store is not None else build_store(settings)
     database = store.registry.database
@@ -71,9 +71,13 @@ def build_web_app(
         # Beside the article registry: shared by every replica when that is PostgreSQL.
         login_records=DatabaseLoginRecords(database),
         # Off by default: with it off, nothing of a question outlives its answer (SECURITY.md).
-        question_log=DatabaseQuestionLog(database, settings.web.log_retention_days)
-        if settings.web.log_questions
-        else None,
+        # On, it has a connection of its own: a write or vote waiting on the database must not
+        # hold the connection every request's sign-in check goes through.
+        question_log=open_question_log(
+            build_registry(settings).database if settings.web.log_questions else database,
+            settings.web.log_questions,
+            settings.web.log_retention_days,
+        ),
         question_embedder=store.embeddings,  # the editors' view groups questions with it
     )
 

@@ -135,3 +135,25 @@ def test_a_vote_in_the_chat_shows_in_the_editors_view(
     assert reply.status == 200
     assert "Who met in Islamabad on Monday?" in reply.text()
     assert reply.headers["content-disposition"].startswith("attachment;")
+
+
+def test_a_thumb_clicked_again_withdraws_the_vote(
+    page: Page, logged: tuple[str, DatabaseQuestionLog]
+) -> None:
+    """Gradio unmarks the thumb on a second click (it sends `liked=""`): the log unmarks the
+    answer too, rather than keep a vote the reader took back."""
+    url, question_log = logged
+    question = "Who met, then unmarked?"
+    page.goto(url + "/")
+    ask(page.locator("#nb-input textarea"), question)
+    page.locator(".nb-sources").first.wait_for(timeout=60_000)
+    page.get_by_role("button", name="Dislike").last.click()
+    note = page.locator("#nb-feedback-note")
+    note.get_by_text("your vote is saved").wait_for(timeout=10_000)
+    assert stored(question_log, question).vote == "down"
+
+    page.get_by_role("button", name="Disliked").last.click()
+    note.get_by_text("Your vote is withdrawn.").wait_for(timeout=10_000)
+    assert page.locator("#nb-feedback-comment").is_hidden()
+    row = stored(question_log, question)
+    assert (row.vote, row.comment) == (None, None)

@@ -15,6 +15,7 @@ The log itself is `newsbot.question_log` (the deployment's database); `bot/` see
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -34,6 +35,10 @@ MAX_COMMENT_CHARS = 500
 """The longest feedback comment kept (a sentence or two; longer ones are refused, not cut)."""
 ANSWER_ID_CHARS = 32
 """An answer id: a random UUID's 32 hex digits."""
+ANSWER_ID = re.compile(f"[0-9a-f]{{{ANSWER_ID_CHARS}}}")
+FeedbackStored = Literal["new", "same", "missing"]
+"""What storing a vote did: a new vote (the answer's first, or a changed one), the vote the
+answer had (its comment replaced), or nothing (no such answer in the log)."""
 
 
 class FeedbackOff(Exception):
@@ -98,12 +103,17 @@ class QuestionLog(Protocol):
         """Keep `answer`; must return at once (the answer path waits for it)."""
         ...
 
-    def add_feedback(self, answer_id: str, vote: Vote, comment: str | None) -> bool:
-        """Store a vote (and comment) on a logged answer; False when no such answer is kept."""
+    def add_feedback(self, answer_id: str, vote: Vote, comment: str | None) -> FeedbackStored:
+        """Store a vote (and comment) on a logged answer, replacing an earlier one."""
         ...
 
-    def answers_since(self, since: float) -> list[LoggedAnswer]:
-        """The kept answers asked after `since` (seconds since the epoch), oldest first."""
+    def withdraw_feedback(self, answer_id: str) -> bool:
+        """Remove the vote and comment of a logged answer; False when no such answer is kept."""
+        ...
+
+    def answers_since(self, since: float, newest: int | None = None) -> list[LoggedAnswer]:
+        """The kept answers asked after `since` (seconds since the epoch), oldest first; only
+        the `newest` ones when given."""
         ...
 
 
@@ -185,18 +195,40 @@ class AnswerRecorder:
             except Exception:  # the reader's answer matters more than its log row
                 log.exception("could not log answer %s", answer_id)
 
-    def feedback(self, answer_id: str, vote: Vote, comment: str | None) -> bool:
-        """Store a reader's vote; False when the answer is not in the log.
+    def _check_id(self, answer_id: str) -> QuestionLog:
+        if self.log is None:
+            raise FeedbackOff()
+        if not ANSWER_ID.fullmatch(answer_id):
+            raise ValueError(f"not an answer id: {ANSWER_ID_CHARS} hex digits expected")
+        return self.log
+
+    def withdraw(self, answer_id: str) -> bool:
+        """Remove a reader's vote and comment (the thumb clicked again); False when the answer
+        is not in the log. The metrics keep counting it: a counter only grows.
 
         Raises:
             FeedbackOff: no question log is kept.
+            ValueError: `answer_id` is not an answer id.
         """
-        if self.log is None:
-            raise FeedbackOff()
+        return self._check_id(answer_id).withdraw_feedback(answer_id)
+
+    def feedback(self, answer_id: str, vote: Vote, comment: str | None) -> bool:
+        """Store a reader's vote, replacing their earlier one on that answer (the last vote
+        wins); False when the answer is not in the log. The metrics count a vote once per
+        answer and value: the same vote again, or a comment sent after it, is not counted again.
+
+        Raises:
+            FeedbackOff: no question log is kept.
+            ValueError: `answer_id` is not an answer id, `vote` not up or down, or the comment
+                is longer than MAX_COMMENT_CHARS (the chat's doors send what the browser says).
+        """
+        log = self._check_id(answer_id)
+        if vote not in ("up", "down"):
+            raise ValueError("a vote is 'up' or 'down'")
         text = (comment or "").strip() or None
         if text is not None and len(text) > MAX_COMMENT_CHARS:
             raise ValueError(f"comment too long: at most {MAX_COMMENT_CHARS} characters")
-        stored = self.log.add_feedback(answer_id, vote, text)
-        if self.metrics is not None and stored:
+        stored = log.add_feedback(answer_id, vote, text)
+        if self.metrics is not None and stored == "new":
             self.metrics.voted(vote)
-        return stored
+        return stored != "missing"

@@ -3,7 +3,8 @@
 The body is `{"answer_id": "...", "vote": "up" | "down", "comment": "..."}` (comment optional, at
 most `MAX_COMMENT_CHARS`). Answers:
 - 200 `{"stored": true}`: the vote (and comment) is kept with the logged answer; a second vote
-  on the same answer replaces the first;
+  on the same answer replaces the first, comment included (the last vote wins, so voting again
+  adds nothing: `newsbot_feedback_total` counts an answer's vote once per value);
 - 404: no such answer in the log (never given, or older than the log keeps);
 - 403: this server keeps no question log (`NEWSBOT_LOG_QUESTIONS` is off), so it keeps no votes:
   nothing was stored;
@@ -22,7 +23,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.web.answer_log import (
-    ANSWER_ID_CHARS,
+    ANSWER_ID,
     MAX_COMMENT_CHARS,
     AnswerRecorder,
     FeedbackOff,
@@ -39,7 +40,7 @@ class FeedbackRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     answer_id: str = Field(
-        pattern=f"^[0-9a-f]{{{ANSWER_ID_CHARS}}}$",
+        pattern=f"^{ANSWER_ID.pattern}$",
         description="The `answer_id` of the answer (from `/api/ask` or the stream's result).",
     )
     vote: Vote = Field(description="`up` (helpful) or `down` (wrong or unhelpful).")

@@ -2,7 +2,9 @@
 
 Gradio's own Chatbot feedback (`feedback_options`, its `.like` event) draws the thumbs; a click
 stores the vote at once (`AnswerRecorder.feedback`) and opens a one-line comment box under the
-chat ("What was wrong?"), whose text is stored on the same answer when sent. The answer is named
+chat ("What was wrong?"), whose text is stored on the same answer when sent. Clicking the chosen
+thumb again (Gradio then sends `liked=""`) withdraws the vote and its comment: what the page shows
+unmarked is unmarked in the log too. The answer is named
 by the `answer_id` its message carries (`bot.web.chat.answer_messages`). Offered only when the
 deployment keeps a question log: otherwise there is nowhere to keep a vote.
 """
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import gradio as gr
 
@@ -27,6 +29,7 @@ ASK_COMMENT: dict[Vote, str] = {
     "up": "What helped? (optional)",
 }
 THANKS = "Thanks: your vote is saved."
+WITHDRAWN = "Your vote is withdrawn."
 
 
 def _field(message: Any, name: str) -> Any:
@@ -46,12 +49,14 @@ def answer_id_at(history: Sequence[Any], index: int | Sequence[int]) -> str | No
     return None
 
 
-def _vote(liked: Any) -> Vote | None:
+def _vote(liked: Any) -> Vote | Literal[""] | None:
+    """The vote a click means: up, down, "" (the chosen thumb clicked again: withdrawn), or
+    None (another option: nothing to store)."""
     if liked is True:
         return "up"
     if liked is False:
         return "down"
-    return None  # a thumb clicked again (undone) or another option: nothing to store
+    return "" if liked == "" else None
 
 
 def feedback_controls(chatbot: gr.Chatbot, recorder: AnswerRecorder) -> None:
@@ -69,10 +74,13 @@ def feedback_controls(chatbot: gr.Chatbot, recorder: AnswerRecorder) -> None:
         send = gr.Button("Send", scale=0, min_width=80, size="sm", elem_id="nb-feedback-send")
     note = gr.Markdown(elem_id="nb-feedback-note")
 
-    def store(answer_id: str, vote: Vote, text: str | None) -> str | None:
-        """None when stored; else what the reader is told."""
+    def store(answer_id: str, vote: Vote | Literal[""], text: str | None) -> str | None:
+        """None when stored (or withdrawn, for `""`); else what the reader is told."""
         try:
-            if recorder.feedback(answer_id, vote, text):
+            stored = (
+                recorder.feedback(answer_id, vote, text) if vote else recorder.withdraw(answer_id)
+            )
+            if stored:
                 return None
             return "This answer is no longer in the log: nothing was saved."
         except (FeedbackOff, ValueError, NewsbotError) as exc:
@@ -85,8 +93,8 @@ def feedback_controls(chatbot: gr.Chatbot, recorder: AnswerRecorder) -> None:
         if vote is None or answer_id is None:
             return None, gr.update(visible=False), "", ""
         problem = store(answer_id, vote, None)
-        if problem:
-            return None, gr.update(visible=False), "", problem
+        if problem or not vote:
+            return None, gr.update(visible=False), "", problem or WITHDRAWN
         return (
             (answer_id, vote),
             gr.update(visible=True),

@@ -11,7 +11,6 @@ Everything readers wrote is escaped.
 from __future__ import annotations
 
 import html
-import time
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
@@ -26,8 +25,10 @@ from bot.web.question_groups import (
     Embedder,
     QuestionGroup,
     QuestionReport,
-    question_report,
+    asked_when,
+    recent_report,
     report_csv,
+    summary,
 )
 from newsbot.errors import NewsbotError
 
@@ -45,8 +46,7 @@ class QuestionDigest:
         self.embedder = embedder
 
     def report(self, days: int) -> QuestionReport:
-        answers = self.log.answers_since(time.time() - days * 86_400)
-        return question_report(answers, self.embedder, days)
+        return recent_report(self.log, self.embedder, days)
 
     def csv_response(self, days: int = Query(7, ge=1, le=7)) -> Response:
         """The route behind `CSV_PATH` (under the app's one credential rule)."""
@@ -56,10 +56,6 @@ class QuestionDigest:
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
-
-
-def _when(answer: LoggedAnswer) -> str:
-    return datetime.fromtimestamp(answer.asked_at, UTC).strftime("%Y-%m-%d %H:%M")
 
 
 def _group_html(group: QuestionGroup) -> str:
@@ -85,20 +81,18 @@ def _wrong_html(answer: LoggedAnswer) -> str:
     text = answer.answer if len(answer.answer) <= 300 else answer.answer[:300] + "…"
     return (
         f'<li class="nb-wrong-answer"><strong>{html.escape(answer.question)}</strong> '
-        f"<small>{_when(answer)}</small><br>{comment}"
+        f"<small>{asked_when(answer)}</small><br>{comment}"
         f"<blockquote>{html.escape(text)}</blockquote></li>"
     )
 
 
 def report_html(report: QuestionReport) -> str:
     """The report as escaped HTML (groups, then the wrong answers, then the CSV link)."""
-    period = "day" if report.days == 1 else f"{report.days} days"
     if not report.groups:
-        return f"<p>No questions in the last {period}.</p>"
+        return f"<p>{summary(report)}</p>"
     groups = "".join(_group_html(group) for group in report.groups[:SHOWN_GROUPS])
     parts = [
-        f"<p>{report.questions} questions in the last {period}, in {len(report.groups)} "
-        "groups; refused ones first.</p>",
+        f"<p>{summary(report)}; refused ones first.</p>",
         f'<ol class="nb-question-groups">{groups}</ol>',
     ]
     if report.wrong:

@@ -8,7 +8,8 @@
 - `newsbot_answers_waiting`, `newsbot_answers_active`, `newsbot_answers_turned_away_total`: the
   answer queue (`bot.web.limits.AnswerGate`) and its 429s;
 - `newsbot_articles`, `newsbot_chunks`: what the store holds, read when scraped;
-- `newsbot_feedback_total{vote}`: readers' votes stored.
+- `newsbot_feedback_total{vote}`: readers' votes stored, an answer's vote once per value (a
+  comment sent after it, or the same vote again, is not counted again).
 
 Each app has its own `CollectorRegistry` (not the module-global one), so two apps in one
 process never share counts. Counts are per process: Prometheus sums the replicas.

@@ -17,13 +17,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Final, Protocol
 
 import numpy as np
 
-from bot.web.answer_log import LoggedAnswer
+from bot.web.answer_log import LoggedAnswer, QuestionLog
 
 SAME_QUESTION: Final = 0.55
 """Least cosine similarity to a group's centroid for a question to join it."""
@@ -31,6 +33,7 @@ MAX_QUESTIONS: Final = 2000
 """Most questions grouped at once (the newest): 2,000 distinct ones group in about 20 s on 2 busy
 cores, nearly all of it embedding them (the panel and `newsbot questions` run it on request)."""
 DAYS = {"day": 1, "week": 7}
+DAY_SECONDS: Final = 86_400
 
 
 class Embedder(Protocol):
@@ -72,6 +75,8 @@ class QuestionReport:
     groups: list[QuestionGroup]
     wrong: list[LoggedAnswer]
     """Answers readers marked wrong (thumbs down), newest first."""
+    more: bool = False
+    """The period held more than MAX_QUESTIONS questions: only the newest are in the report."""
 
     @property
     def questions(self) -> int:
@@ -146,6 +151,32 @@ def question_report(
     return QuestionReport(days, group_questions(answers, embedder), wrong)
 
 
+def recent_report(log: QuestionLog, embedder: Embedder, days: int) -> QuestionReport:
+    """The digest of the last `days` days of `log` (the Library's panel, `newsbot questions`):
+    its newest MAX_QUESTIONS questions, `more` saying whether there were older ones."""
+    answers = log.answers_since(time.time() - days * DAY_SECONDS, newest=MAX_QUESTIONS + 1)
+    more = len(answers) > MAX_QUESTIONS
+    report = question_report(answers[-MAX_QUESTIONS:], embedder, days)
+    return replace(report, more=more)
+
+
+def summary(report: QuestionReport) -> str:
+    """ "N questions in the last day, in G groups", and that older ones are left out if so."""
+    period = "day" if report.days == 1 else f"{report.days} days"
+    if not report.groups:
+        return f"No questions in the last {period}."
+    left_out = f" (the newest {MAX_QUESTIONS:,}: older ones are left out)" if report.more else ""
+    return (
+        f"{report.questions} questions in the last {period}{left_out}, "
+        f"in {len(report.groups)} groups"
+    )
+
+
+def asked_when(answer: LoggedAnswer) -> str:
+    """When `answer` was asked, to the minute, in UTC."""
+    return datetime.fromtimestamp(answer.asked_at, UTC).strftime("%Y-%m-%d %H:%M")
+
+
 CSV_COLUMNS = (
     "group",
     "group_question",
@@ -163,11 +194,9 @@ CSV_COLUMNS = (
 def report_csv(report: QuestionReport) -> str:
     """Every question of the report, a row each, with its group (for a spreadsheet).
 
-    Cells a spreadsheet would run as a formula (`=`, `+`, `-`, `@` first) get a leading `'`:
-    the questions and comments are readers' text.
+    Cells a spreadsheet would run as a formula get a leading `'` (`FORMULA_START`): the
+    questions and comments are readers' text.
     """
-    from datetime import UTC, datetime
-
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
@@ -192,6 +221,11 @@ def report_csv(report: QuestionReport) -> str:
     return out.getvalue()
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+"""What starts a formula in some spreadsheet: OWASP's list, a line break, and the full-width
+forms of `= + - @` (which some spreadsheets take as the ASCII ones); spaces before them too."""
+
+
 def _cell(value: object) -> str:
     text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return "'" + text if text.lstrip(" ")[:1] in FORMULA_START else text

@@ -1,11 +1,9 @@
 """`newsbot questions`: the editors' view of the question log in the terminal (the Library tab's
 panel, `bot.web.library_questions`): what readers asked, grouped, refusals first, the answers
-marked wrong, or all of it as CSV."""
+marked wrong, or all of it as CSV. Readers' text is printed through `printable`: a question or
+comment is anyone's input, and must not drive the editor's terminal."""
 
 from __future__ import annotations
-
-import time
-from datetime import UTC, datetime
 
 import click
 
@@ -47,7 +45,8 @@ def questions(obj: Context, since: str, csv_path: str | None) -> None:
             "The question log is off, so no questions are kept: set NEWSBOT_LOG_QUESTIONS=true "
             "for `newsbot serve` (SECURITY.md says what it stores)"
         )
-    from bot.web.question_groups import DAYS, question_report, report_csv
+    from bot.web.question_groups import DAYS, asked_when, recent_report, report_csv, summary
+    from ingest.cleaning import printable
     from newsbot.factories import build_embeddings, build_registry
     from newsbot.question_log import DatabaseQuestionLog
 
@@ -55,8 +54,7 @@ def questions(obj: Context, since: str, csv_path: str | None) -> None:
     registry = build_registry(settings)
     try:
         log = DatabaseQuestionLog(registry.database, settings.web.log_retention_days)
-        answers = log.answers_since(time.time() - days * 86_400)
-        report = question_report(answers, build_embeddings(settings), days)
+        report = recent_report(log, build_embeddings(settings), days)
     finally:
         registry.close()
     if csv_path:
@@ -66,19 +64,17 @@ def questions(obj: Context, since: str, csv_path: str | None) -> None:
             with open(csv_path, "w", encoding="utf-8", newline="") as out:
                 out.write(report_csv(report))
         return
-    period = "day" if days == 1 else "week"
     if not report.groups:
-        click.echo(f"No questions in the last {period}.")
+        click.echo(summary(report))
         return
-    click.echo(f"{report.questions} questions in the last {period}, {len(report.groups)} groups:")
+    click.echo(f"{summary(report)}:")
     for group in report.groups:
         notes = [f"{group.refused} refused"] * bool(group.refused)
         notes += [f"{group.wrong} marked wrong"] * bool(group.wrong)
         extra = f"  ({', '.join(notes)})" if notes else ""
-        click.echo(f"{group.count:5}  {group.question}{extra}")
+        click.echo(f"{group.count:5}  {printable(group.question)}{extra}")
     if report.wrong:
         click.echo("\nMarked wrong:")
         for answer in report.wrong:
-            when = datetime.fromtimestamp(answer.asked_at, UTC).strftime("%Y-%m-%d %H:%M")
-            click.echo(f"- {when}  {answer.question}")
-            click.echo(f"    comment: {answer.comment or '(none)'}")
+            click.echo(f"- {asked_when(answer)}  {printable(answer.question)}")
+            click.echo(f"    comment: {printable(answer.comment or '(none)')}")
