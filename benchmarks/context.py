@@ -40,7 +40,7 @@ def retrieved(dataset: Path, data_dir: Path, work: Path, depth: int) -> list[dic
     from newsbot.evaluation.dataset import load_queries
 
     store = open_store(settings_for(data_dir), eval_collection_name(dataset))
-    rows = []
+    rows: list[dict[str, Any]] = []
     for query in load_queries(dataset):
         as_of = date.fromisoformat(query.date)
         passages = retrieve_passages(store, query.question, depth, as_of).passages
