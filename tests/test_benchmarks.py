@@ -68,3 +68,27 @@ def test_accuracy_runs_merge_by_dataset_mode_and_size() -> None:
     assert len(merged["accuracy"]["runs"]) == len(runs)
     assert merged["accuracy"]["runs"][0]["summary"]["accuracy"] == 0.5
     assert merged["accuracy"]["runs"][0]["date"] == "2030-01-01 00:00 UTC"
+
+
+def test_accuracy_command_sets_the_options_a_run_recorded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The variables of an accuracy run's `newsbot eval` command give back the options the run
+    recorded (as `newsbot eval` records them), each non-default one included."""
+    from dataclasses import asdict
+
+    from benchmarks.accuracy import answering_env
+    from newsbot.evaluation.command import suite_answering
+    from newsbot.factories import ranking
+    from newsbot.settings import get_settings
+
+    recorded = {
+        "max_history_chars": 3000,
+        "context_tokens": 0,
+        "time_windows": True,
+        "condense_follow_ups": True,
+        "ranking": {**asdict(ranking(get_settings())), "keyword_weight": 0.25},
+    }
+    for assignment in answering_env(recorded):
+        name, value = assignment.split("=", 1)
+        monkeypatch.setenv(name, value)
+    settings = get_settings()
+    assert {**suite_answering(settings), "ranking": asdict(ranking(settings))} == recorded
