@@ -11,11 +11,16 @@ from typing import Any
 
 from benchmarks.common import BenchConfig, stamp
 from newsbot.errors import InputError
-from newsbot.settings import LimitsSettings, RetrievalSettings
+from newsbot.settings import Group, LimitsSettings, RetrievalSettings
 from vectorstore.ranking import RankingPolicy
 
-#: The product options a `newsbot eval` run records that are settings of their own.
-_PLAIN = {"max_history_chars": LimitsSettings, "context_tokens": RetrievalSettings}
+#: The product options a `newsbot eval` run records that are settings of their own, by the group
+#: that holds each (`context_tokens` is retrieval's compact-context budget, not the model's window).
+_PLAIN: dict[str, type[Group]] = {
+    "max_history_chars": LimitsSettings,
+    "context_tokens": RetrievalSettings,
+    "condense_follow_ups": RetrievalSettings,
+}
 #: ... and those that are NEWSBOT_TUNING names (the run's name -> the tuning name).
 _TUNED = {
     "keyword_weight": "keyword_weight",

@@ -20,6 +20,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from benchmarks.common import BenchConfig, stamp
 from benchmarks.ranking import half
 from bot.answer.chain import format_passages, retrieve_passages
 from newsbot.evaluation.metrics import contains_answer
@@ -40,7 +41,7 @@ def retrieved(dataset: Path, data_dir: Path, work: Path, depth: int) -> list[dic
     from newsbot.evaluation.dataset import load_queries
 
     store = open_store(settings_for(data_dir), eval_collection_name(dataset))
-    rows = []
+    rows: list[dict[str, Any]] = []
     for query in load_queries(dataset):
         as_of = date.fromisoformat(query.date)
         passages = retrieve_passages(store, query.question, depth, as_of).passages
@@ -102,10 +103,9 @@ def candidates() -> dict[str, Builder]:
 BUDGETS = (200, 300, 400)
 
 
-def bench_context(config: Any) -> dict[str, Any]:
+def bench_context(config: BenchConfig) -> dict[str, Any]:
     """`python -m benchmarks --only context`: every candidate on the mini, full 2022 and 2024-H1
     sets (those whose collection is in the data dir), per half."""
-    from benchmarks.common import stamp
     from newsbot.settings import RetrievalSettings
 
     default = RetrievalSettings.model_fields["context_tokens"].default

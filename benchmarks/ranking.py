@@ -15,11 +15,15 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, replace
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from benchmarks.common import BenchConfig, open_store, pct, settings_for, stamp
 from newsbot.errors import InputError
 from vectorstore.ranking import RankingPolicy
+
+if TYPE_CHECKING:
+    from newsbot.evaluation.dataset import Query
+    from vectorstore.store import NewsStore
 
 DEPTH = 10  # passages retrieved per question; hit@k is read off the first k
 
@@ -34,7 +38,7 @@ GRID_RECENCY = (0.5, 1.0, 2.0, 4.0)
 GRID_DAYS = (14.0, 60.0, 180.0)
 
 
-def tune(store: Any, queries: Sequence[Any]) -> tuple[RankingPolicy, list[dict[str, Any]]]:
+def tune(store: NewsStore, queries: Sequence[Query]) -> tuple[RankingPolicy, list[dict[str, Any]]]:
     """The grid's best weights on the tuning half (by MRR@10, then evidence hit@3), and every
     grid point's tuning scores. The held-out half is never looked at here."""
     tuning = [q for q in queries if half(q.id) == "tuning"]
@@ -64,7 +68,12 @@ def configurations(default: RankingPolicy) -> dict[str, tuple[RankingPolicy, boo
 
 
 def context_rows(
-    store: Any, queries: Sequence[Any], policy: RankingPolicy, k: int, depth: int, budget: int
+    store: NewsStore,
+    queries: Sequence[Query],
+    policy: RankingPolicy,
+    k: int,
+    depth: int,
+    budget: int,
 ) -> dict[str, Any]:
     """Answer text and evidence in what the model reads: the top `k` chunks whole against the
     compact context of the top `depth` chunks within `budget` tokens, per half."""
@@ -132,7 +141,7 @@ def _score(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 
 def evaluate(
-    store: Any, queries: Sequence[Any], policy: RankingPolicy, time_windows: bool = False
+    store: NewsStore, queries: Sequence[Query], policy: RankingPolicy, time_windows: bool = False
 ) -> dict[str, Any]:
     """Scores per half and overall, and search latency, of one configuration."""
     from bot.answer.chain import retrieve_passages
@@ -144,7 +153,7 @@ def evaluate(
     for query in queries:
         started = time.perf_counter()
         retrieval = retrieve_passages(
-            store, query.question, DEPTH, date.fromisoformat(query.date), None, time_windows
+            store, query.question, DEPTH, date.fromisoformat(query.date), time_windows=time_windows
         )
         seconds.append(time.perf_counter() - started)
         ranked = sorted(retrieval.passages, key=lambda p: p.rank)

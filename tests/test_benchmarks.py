@@ -2,13 +2,39 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import re
 from pathlib import Path
 
+import pytest
+
+import benchmarks
 from benchmarks.results import RESULTS, load_results, merge
 
 ROOT = Path(__file__).resolve().parents[1]
 MACHINE_PATHS = ("/work/", "/root/", "/home/", "/tmp/")
+MODULES = sorted(m.name for m in pkgutil.iter_modules(benchmarks.__path__))
+
+
+def test_modules_are_found() -> None:
+    assert {"__main__", "common", "filters", "ranking", "context", "accuracy"} <= set(MODULES)
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_every_benchmark_module_imports(name: str) -> None:
+    """The benchmarks are run by hand, so a product change that breaks one at import time
+    (a moved name, a removed constant) fails here instead of on the next benchmark run. Only
+    imports: no benchmark runs."""
+    importlib.import_module(f"benchmarks.{name}")
+
+
+def test_every_part_has_its_runner() -> None:
+    """`python -m benchmarks --only PART` finds a function for each part it offers (importing
+    each part's module, which `_parts` does only when the benchmarks run)."""
+    from benchmarks.__main__ import PARTS, _parts
+
+    assert set(_parts()) == set(PARTS)
 
 
 def test_recorded_commands_and_benchmarks_md_carry_no_machine_paths() -> None:
@@ -42,3 +68,27 @@ def test_accuracy_runs_merge_by_dataset_mode_and_size() -> None:
     assert len(merged["accuracy"]["runs"]) == len(runs)
     assert merged["accuracy"]["runs"][0]["summary"]["accuracy"] == 0.5
     assert merged["accuracy"]["runs"][0]["date"] == "2030-01-01 00:00 UTC"
+
+
+def test_accuracy_command_sets_the_options_a_run_recorded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The variables of an accuracy run's `newsbot eval` command give back the options the run
+    recorded (as `newsbot eval` records them), each non-default one included."""
+    from dataclasses import asdict
+
+    from benchmarks.accuracy import answering_env
+    from newsbot.evaluation.command import suite_answering
+    from newsbot.factories import ranking
+    from newsbot.settings import get_settings
+
+    recorded = {
+        "max_history_chars": 3000,
+        "context_tokens": 0,
+        "time_windows": True,
+        "condense_follow_ups": True,
+        "ranking": {**asdict(ranking(get_settings())), "keyword_weight": 0.25},
+    }
+    for assignment in answering_env(recorded):
+        name, value = assignment.split("=", 1)
+        monkeypatch.setenv(name, value)
+    settings = get_settings()
+    assert {**suite_answering(settings), "ranking": asdict(ranking(settings))} == recorded
