@@ -25,7 +25,7 @@ from tests.conftest import EXAMPLES_DIR
 from tests.feed_site import Site, article_html, rss, serve_site
 from tests.fixtures_llm import TEST_MODELS_DIR
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.server]
 
 EVERY = 2.0
 TITLE = "Zorblat lighthouse reopens after storm repairs"

@@ -121,6 +121,7 @@ def test_with_the_log_off_asking_and_voting_store_nothing(tmp_path: Path) -> Non
     database.close()
 
 
+@pytest.mark.slow  # builds the whole web app twice, as `newsbot serve` does
 def test_serve_keeps_the_log_only_when_asked(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -177,6 +178,7 @@ _REPLICA = textwrap.dedent(
 )
 
 
+@pytest.mark.server  # two more processes
 @pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
 def test_two_replicas_count_into_one_log(
     engine: str, tmp_path: Path, request: pytest.FixtureRequest
@@ -291,6 +293,7 @@ _EXIT_WHILE_HUNG = textwrap.dedent(
 )
 
 
+@pytest.mark.server  # a second process
 def test_a_hung_database_blocks_no_answer_no_vote_and_no_exit(
     database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
