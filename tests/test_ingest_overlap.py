@@ -97,11 +97,16 @@ def test_a_second_ingest_waits_without_calling_the_first_interrupted(tmp_path: P
 
 
 def _read_available(process: subprocess.Popen[str]) -> str:
-    """What the process wrote to stderr so far (a line at a time, without blocking for long)."""
-    import select
+    """What the process wrote to stderr so far (a line at a time, without blocking for long).
+
+    `selectors` (poll or epoll), not `select.select`: that one refuses a descriptor numbered over
+    1023, which a long test run's process may hand out."""
+    import selectors
 
     assert process.stderr is not None
-    ready, _, _ = select.select([process.stderr], [], [], 0.2)
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stderr, selectors.EVENT_READ)
+        ready = selector.select(timeout=0.2)
     return process.stderr.readline() if ready else ""
 
 
