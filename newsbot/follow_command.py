@@ -24,7 +24,7 @@ from newsbot.factories import build_registry
 from newsbot.ingest_command import fetch_policy
 from newsbot.retention_command import retention_pass
 from newsbot.settings import Settings
-from vectorstore.follows import DAY, FollowedSource, FollowedSources, FullText
+from vectorstore.follows import DAY, FollowedSource, FollowedSources, FullText, PollOutcome
 from vectorstore.store import NewsStore
 
 
@@ -73,12 +73,23 @@ def poll_options(settings: Settings) -> PollOptions:
 
 
 def build_worker(
-    settings: Settings, store: NewsStore, *, pause: Callable[[], None] | None = None
+    settings: Settings,
+    store: NewsStore,
+    *,
+    pause: Callable[[], None] | None = None,
+    on_poll: Callable[[PollOutcome], None] | None = None,
 ) -> FollowWorker:
     """The follow worker over `store`, with retention after each pass when NEWSBOT_KEEP_DAYS
-    is set."""
+    is set; `on_poll` receives each poll's outcome (`Poller`)."""
     sources = FollowedSources(store.registry.database, store.collection_name)
-    poller = Poller(store, sources, poll_options(settings), worker_name(), pause=pause or _go)
+    poller = Poller(
+        store,
+        sources,
+        poll_options(settings),
+        worker_name(),
+        pause=pause or _go,
+        on_poll=on_poll or _unseen,
+    )
     after = retention_pass(settings, store) if settings.storage.keep_days else None
     return FollowWorker(sources, poller, after_pass=after)
 
@@ -87,11 +98,19 @@ def _go() -> None:
     """No pause: a worker of its own (`newsbot follow run`) has no answers to give way to."""
 
 
+def _unseen(outcome: PollOutcome) -> None:
+    """No one counts the polls: a worker of its own serves no `/metrics`."""
+
+
 def start_follow_thread(
-    settings: Settings, store: NewsStore, pause: Callable[[], None]
+    settings: Settings,
+    store: NewsStore,
+    pause: Callable[[], None],
+    on_poll: Callable[[PollOutcome], None] | None = None,
 ) -> threading.Event:
-    """Start the follow worker on a background thread of this process; set the event to stop."""
-    _, stop = start_in_thread(build_worker(settings, store, pause=pause))
+    """Start the follow worker on a background thread of this process; set the event to stop.
+    `on_poll` receives each poll's outcome (`newsbot serve` counts them in its `/metrics`)."""
+    _, stop = start_in_thread(build_worker(settings, store, pause=pause, on_poll=on_poll))
     return stop
 
 

@@ -142,12 +142,15 @@ def _follow_in_background(
     settings: Settings, store: NewsStore, app: fastapi.FastAPI
 ) -> threading.Event | None:
     """Poll the followed sources on a background thread that waits while questions are being
-    answered (NEWSBOT_FOLLOW_IN_SERVE); the event stops it. None when it is off."""
+    answered (NEWSBOT_FOLLOW_IN_SERVE) and counts its polls in the app's `/metrics`; the event
+    stops it. None when it is off."""
     if not settings.fetch.follow_in_serve:
         return None
     from newsbot.follow_command import start_follow_thread
 
-    return start_follow_thread(settings, store, answers_first(app.state.answer_gate))
+    return start_follow_thread(
+        settings, store, answers_first(app.state.answer_gate), app.state.metrics.polled
+    )
 
 
 def answers_first(gate: AnswerGate) -> Callable[[], None]:

@@ -2,14 +2,19 @@
 
 Counting runs against a scripted assistant that answers or refuses as its question says (the
 counts do not depend on the model); one slow case answers the seed question with the real store
-and local model and reads the timings and the store's counts from the scrape.
+and local model and reads the timings and the store's counts from the scrape. Followed-source
+polls are counted from a real poller (a real store, the loopback news site of tests/feed_site.py),
+and from the background thread `newsbot serve` starts.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +27,10 @@ from bot.web.json_logs import JsonFormatter
 from bot.web.limits import AnswerGate, Busy
 from bot.web.metrics import AnswerMetrics
 from bot.web.server import log_config, serving_in_thread
+from newsbot.settings import get_settings
+from newsbot.web_entry import _follow_in_background
+from tests.feed_site import Site
+from tests.test_follow import follow, poll, site, store, worker, zorblat
 from tests.test_web_api import (
     SEED_QUESTION,
     ScriptedAssistant,
@@ -29,8 +38,10 @@ from tests.test_web_api import (
     real_assistant,
     seed_store,
 )
+from vectorstore.follows import FollowedSources
+from vectorstore.store import NewsStore
 
-__all__ = ["real_assistant", "seed_store"]
+__all__ = ["real_assistant", "seed_store", "site", "store"]
 
 pytestmark = pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning")
 KEY = {"Authorization": "Bearer s3cret"}
@@ -224,3 +235,73 @@ def test_newsbot_serve_writes_json_lines(
     assert any(line["message"].startswith("newsbot is serving on") for line in lines), lines
     [access] = [line for line in lines if line.get("path") == "/api/feedback"]
     assert (access["method"], access["status"], access["logger"]) == ("POST", 404, "uvicorn.access")
+
+
+def follow_samples(text: str) -> tuple[dict[str, float], float]:
+    """The scrape's follow polls by outcome, and its followed articles."""
+    samples = scrape(text)
+    polls = {
+        dict(labels)["outcome"]: value
+        for (name, labels), value in samples.items()
+        if name == "newsbot_follow_polls_total"
+    }
+    return polls, samples[("newsbot_follow_articles_total", ())]
+
+
+# The counts do not depend on the registry's engine (tests/test_follow.py runs both).
+@pytest.mark.parametrize("open_store", ["sqlite"], indirect=True)
+def test_follow_polls_are_counted_by_outcome(site: Site, store: NewsStore, tmp_path: Path) -> None:
+    app = build_app(RefusingWhenAsked(), api_key="s3cret", catalog=Stats())
+    client = client_for(app)
+    assert follow_samples(client.get("/metrics", headers=KEY).text) == (
+        {"new": 0, "unchanged": 0, "error": 0},
+        0,
+    )
+    zorblat(site)
+    w = worker(store, tmp_path)
+    w.poller.on_poll = app.state.metrics.polled  # what `newsbot serve` gives its poller
+    follow(w, site.url("/feed.xml"))
+
+    [first] = poll(w)
+    [second] = poll(w)
+    site.failing["/feed.xml"] = 500
+    [third] = poll(w)
+
+    assert (first.new_articles, second.new_articles) == (1, 0)
+    assert [h.status for h in site.requests("/feed.xml")] == [200, 304, 500]
+    assert third.error is not None
+    polls, articles = follow_samples(client.get("/metrics", headers=KEY).text)
+    assert polls == {"new": 1, "unchanged": 1, "error": 1}
+    assert articles == 1 == store.registry.count()
+
+
+@pytest.mark.parametrize("open_store", ["sqlite"], indirect=True)
+def test_serves_background_poller_counts_into_the_apps_metrics(
+    site: Site, store: NewsStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWSBOT_FETCH_ALLOW_NETWORKS", '["127.0.0.1/32"]')
+    settings = get_settings()
+    assert settings.fetch.follow_in_serve
+    zorblat(site)
+    FollowedSources(store.registry.database, "news").add(
+        site.url("/feed.xml"), 3600, "auto", time.time()
+    )
+    app = build_app(RefusingWhenAsked())
+    client = client_for(app)
+
+    before = set(threading.enumerate())
+    stop = _follow_in_background(settings, store, app)
+    assert stop is not None
+    try:
+        deadline = time.time() + 60
+        while not any(follow_samples(client.get("/metrics").text)[0].values()):
+            assert time.time() < deadline, "the background poller counted no poll in 60 s"
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        for thread in set(threading.enumerate()) - before:
+            thread.join(timeout=30)
+    assert follow_samples(client.get("/metrics").text) == (
+        {"new": 1, "unchanged": 0, "error": 0},
+        1,
+    )

@@ -202,6 +202,7 @@ def _build_app(
             hidden(path, login_page, "GET", "POST")
         hidden("/logout", logout(sessions), "GET", "POST")
     app.state.answer_gate = gate  # background work (followed feeds) gives way to answers
+    app.state.metrics = metrics  # and counts its polls there
     app.include_router(build_api_router(assistant, gate, recorder))
     app.include_router(build_feedback_router(recorder))
     hidden("/metrics", lambda: Response(metrics.text(), media_type=CONTENT_TYPE))

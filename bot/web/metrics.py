@@ -9,7 +9,14 @@
   answer queue (`bot.web.limits.AnswerGate`) and its 429s;
 - `newsbot_articles`, `newsbot_chunks`: what the store holds, read when scraped;
 - `newsbot_feedback_total{vote}`: readers' votes stored, an answer's vote once per value (a
-  comment sent after it, or the same vote again, is not counted again).
+  comment sent after it, or the same vote again, is not counted again);
+- `newsbot_follow_polls_total{outcome}`: checks of followed sources made by this process's
+  poller (`newsbot serve`'s background thread), by outcome: `new` (it stored new articles),
+  `unchanged` (a 304, or no entry it had not stored before), `error` (the check failed: the
+  fetch, the document, or the poll itself); a poll cut short by a stop, or taken over by
+  another replica, is not counted;
+- `newsbot_follow_articles_total`: new articles those polls stored (a teaser later completed
+  from its page is one article, counted once).
 
 Each app has its own `CollectorRegistry` (not the module-global one), so two apps in one
 process never share counts. Counts are per process: Prometheus sums the replicas.
@@ -53,6 +60,19 @@ class Counts(Protocol):
     def stats(self) -> Mapping[str, Any]: ...
 
 
+class Poll(Protocol):
+    """What the metrics read of a followed source's check (`vectorstore.follows.PollOutcome`)."""
+
+    @property
+    def error(self) -> str | None: ...
+
+    @property
+    def new_articles(self) -> int: ...
+
+
+POLL_OUTCOMES = ("new", "unchanged", "error")
+
+
 class _Live(Collector):
     """The queue and the store, read at each scrape."""
 
@@ -89,7 +109,8 @@ class _Live(Collector):
 
 
 class AnswerMetrics:
-    """The app's metrics; `answered` and `voted` are called from the answer path (thread-safe)."""
+    """The app's metrics; `answered` and `voted` are called from the answer path, `polled` from
+    the follow thread (thread-safe)."""
 
     def __init__(self, queue: Queue | None = None, store: Counts | None = None) -> None:
         self.registry = CollectorRegistry()
@@ -114,6 +135,19 @@ class AnswerMetrics:
         self.votes = Counter(
             "newsbot_feedback", "Readers' votes stored", ["vote"], registry=self.registry
         )
+        self.polls = Counter(
+            "newsbot_follow_polls",
+            "Checks of followed sources by this process, by outcome (new, unchanged, error)",
+            ["outcome"],
+            registry=self.registry,
+        )
+        for outcome in POLL_OUTCOMES:  # shown at 0 before the first poll, so rates start there
+            self.polls.labels(outcome)
+        self.polled_articles = Counter(
+            "newsbot_follow_articles",
+            "New articles stored by this process's checks of followed sources",
+            registry=self.registry,
+        )
         self.registry.register(_Live(queue, store))
 
     def answered(
@@ -128,6 +162,17 @@ class AnswerMetrics:
 
     def voted(self, vote: str) -> None:
         self.votes.labels(vote).inc()
+
+    def polled(self, poll: Poll) -> None:
+        """Count one check of a followed source (the follow poller's `on_poll`)."""
+        if poll.error is not None:
+            outcome = "error"
+        elif poll.new_articles:
+            outcome = "new"
+        else:
+            outcome = "unchanged"
+        self.polls.labels(outcome).inc()
+        self.polled_articles.inc(poll.new_articles)
 
     def text(self) -> bytes:
         """The exposition, as `/metrics` serves it."""

@@ -96,7 +96,9 @@ class Poller:
 
     `pause` is called before each step that takes the processor (parsing, page extraction,
     embedding): `newsbot serve` passes one that waits while a question is being answered, so a
-    poll never competes with an answer.
+    poll never competes with an answer. `on_poll` receives each outcome once it is recorded
+    (a poll or a failure; not a poll cut short or taken over): `newsbot serve` counts them in
+    its `/metrics`. It must not raise.
     """
 
     def __init__(
@@ -108,6 +110,7 @@ class Poller:
         *,
         robots: Robots | None = None,
         pause: Callable[[], None] = lambda: None,
+        on_poll: Callable[[PollOutcome], None] = lambda _: None,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
     ) -> None:
@@ -117,6 +120,7 @@ class Poller:
         self.owner = owner
         self.robots = robots or Robots(options.policy)
         self.pause = pause
+        self.on_poll = on_poll
         self.clock = clock
         self.rng = rng or random.Random()
         self.stopping: Callable[[], bool] = lambda: False
@@ -182,6 +186,7 @@ class Poller:
             last_modified=fetched.last_modified if keep else None,
         )
         self.sources.finish(source.url, self.owner, outcome)
+        self.on_poll(outcome)
         logger.info(
             "%s: %s, %d new article(s)",
             source.url,
@@ -203,6 +208,7 @@ class Poller:
             error=reason,
         )
         self.sources.finish(source.url, self.owner, outcome)
+        self.on_poll(outcome)
         return outcome
 
     def _document(self, body: bytes, url: str) -> Document:
