@@ -89,3 +89,54 @@ def test_the_chat_shows_more_on_the_story_under_the_sources(browser: Browser, ap
     assert_nothing_ran(page)
     assert page.errors == []  # type: ignore[attr-defined]
     page.context.close()
+
+
+STRIKE_QUESTION = "Why did Halvern's bus and tram drivers go on strike?"
+STRIKE_ANSWER = "The drivers went on strike over pay and shift patterns [1]."
+STRIKE_TITLES = (
+    "Halvern bus and tram drivers strike for 48 hours over pay",
+    "Halvern transit strike ends with a deal on pay and split shifts",
+)
+
+
+@pytest.fixture(scope="module")
+def samples_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The sample articles ingested as `newsbot ingest examples/articles` does, through the
+    product's factories; a scripted model answers about the strike."""
+    from ingest.pipeline import ingest
+    from newsbot.factories import build_store
+    from newsbot.settings import get_settings
+    from tests.conftest import EXAMPLES_DIR
+
+    settings = get_settings(data_dir=tmp_path_factory.mktemp("related-samples"))
+    store = build_store(settings)
+    ingest([str(EXAMPLES_DIR)], store, tiktoken_cache_dir=settings.storage.data_dir / "tiktoken")
+    llm = GenericFakeChatModel(messages=itertools.cycle([AIMessage(content=STRIKE_ANSWER)]))
+    app = build_app(Assistant(store, llm, load_prompts(), **assistant_options(k=3)))
+    with serving_in_thread(app) as url:
+        yield url
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 800), (390, 844)], ids=["desktop", "phone"])
+def test_the_samples_strike_story_shows_its_other_article(
+    browser: Browser, samples_url: str, width: int, height: int
+) -> None:
+    """The samples cover one story twice (the Halvern strike and its end): the answer cites one,
+    "More on this story" offers the other and nothing of the other stories."""
+    page = open_page(browser, width, height)
+    page.goto(samples_url + "/")
+    box = page.locator("#nb-input textarea")
+    box.wait_for(timeout=60_000)
+    box.fill(STRIKE_QUESTION)
+    box.press("Enter")
+
+    related = page.locator(".nb-related")
+    related.wait_for(timeout=60_000)
+    cited = page.locator(".nb-sources").first.inner_text()
+    offered = related.inner_text()
+    assert [title in cited for title in STRIKE_TITLES].count(True) == 1, cited
+    other = next(title for title in STRIKE_TITLES if title not in cited)
+    assert other in offered, offered
+    for elsewhere in ("Pakistan", "kettle", "silo", "climate"):
+        assert elsewhere.lower() not in offered.lower(), offered
+    page.close()
