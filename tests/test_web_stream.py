@@ -125,7 +125,10 @@ def test_an_obeyed_injection_never_reaches_the_page_and_a_good_answer_is_never_r
     assert not [text for text in seen if "PWNED" in text or "ferry part" in text], seen
     assert all(text == REFUSAL for text in seen), seen
 
-    page.goto(app_url + "/")  # a new conversation: the question is not a follow-up
+    # A new conversation, so the question is not a follow-up: the page keeps the last one in
+    # the browser's storage across a reload, so that is emptied first.
+    page.evaluate("() => localStorage.clear()")
+    page.goto(app_url + "/")
     seen = shown_while_streaming(page, QUESTION, CHECKED)
     answer = " ".join(page.locator(BOT_ANSWER).last.inner_text().split())
     assert answer == CHECKED
