@@ -20,8 +20,9 @@ from prompts import load_prompts
 from tests.fixtures_llm import assistant_options
 from tests.related_stories import BRIDGE, OTHERS
 from tests.test_related import GROUNDED, QUESTION, open_store, put_stories
-from tests.test_web_browser import BOT_ANSWER, assert_nothing_ran, browser, open_page
+from tests.test_web_browser import BOT_ANSWER, ask, assert_nothing_ran, browser, open_page
 from vectorstore.embeddings import LocalMiniLMEmbeddings
+from vectorstore.store import NewsStore
 
 __all__ = ["browser"]  # the shared fixture of test_web_browser
 
@@ -31,24 +32,26 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    embedder = LocalMiniLMEmbeddings(batch_size=8, threads=2)
-    store = open_store(tmp_path_factory.mktemp("related-ui"), embedder)
-    put_stories(store, BRIDGE + OTHERS)
-    llm = GenericFakeChatModel(messages=itertools.cycle([AIMessage(content=GROUNDED)]))
+def serving_chat(store: NewsStore, answer: str) -> Iterator[str]:
+    """The chat app over `store`, served on loopback, with a model that always says `answer`."""
+    llm = GenericFakeChatModel(messages=itertools.cycle([AIMessage(content=answer)]))
     app = build_app(Assistant(store, llm, load_prompts(), **assistant_options(k=3)))
     with serving_in_thread(app) as url:
         yield url
 
 
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    embedder = LocalMiniLMEmbeddings(batch_size=8, threads=2)
+    store = open_store(tmp_path_factory.mktemp("related-ui"), embedder)
+    put_stories(store, BRIDGE + OTHERS)
+    yield from serving_chat(store, GROUNDED)
+
+
 def test_the_chat_shows_more_on_the_story_under_the_sources(browser: Browser, app_url: str) -> None:
     page = open_page(browser, 1280, 800)
     page.goto(app_url + "/")
-    box = page.locator("#nb-input textarea")
-    box.wait_for(timeout=60_000)
-    box.fill(QUESTION)
-    box.press("Enter")
+    ask(page.locator("#nb-input textarea"), QUESTION)
 
     related = page.locator(".nb-related")
     related.wait_for(timeout=60_000)
@@ -111,10 +114,7 @@ def samples_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     settings = get_settings(data_dir=tmp_path_factory.mktemp("related-samples"))
     store = build_store(settings)
     ingest([str(EXAMPLES_DIR)], store, tiktoken_cache_dir=settings.storage.data_dir / "tiktoken")
-    llm = GenericFakeChatModel(messages=itertools.cycle([AIMessage(content=STRIKE_ANSWER)]))
-    app = build_app(Assistant(store, llm, load_prompts(), **assistant_options(k=3)))
-    with serving_in_thread(app) as url:
-        yield url
+    yield from serving_chat(store, STRIKE_ANSWER)
 
 
 @pytest.mark.parametrize(("width", "height"), [(1280, 800), (390, 844)], ids=["desktop", "phone"])
@@ -125,10 +125,7 @@ def test_the_samples_strike_story_shows_its_other_article(
     "More on this story" offers the other and nothing of the other stories."""
     page = open_page(browser, width, height)
     page.goto(samples_url + "/")
-    box = page.locator("#nb-input textarea")
-    box.wait_for(timeout=60_000)
-    box.fill(STRIKE_QUESTION)
-    box.press("Enter")
+    ask(page.locator("#nb-input textarea"), STRIKE_QUESTION)
 
     related = page.locator(".nb-related")
     related.wait_for(timeout=60_000)
