@@ -118,10 +118,12 @@ def test_an_unreachable_database_is_a_clear_error(tmp_path: Path) -> None:
     [
         ("mysql://db/newsbot", "must be a PostgreSQL URL"),
         ("postgresql://db/newsbot", "set NEWSBOT_CHROMA_HOST too"),
-        (f"postgresql://newsbot:pw@127.0.0.1:{free_port()}/newsbot", "Cannot reach the database"),
+        # The port is picked when the test runs: a parameter must be the same in every xdist worker.
+        ("postgresql://newsbot:pw@127.0.0.1:{free_port}/newsbot", "Cannot reach the database"),
     ],
 )
 def test_the_cli_names_a_bad_database_url(url: str, says: str) -> None:
+    url = url.replace("{free_port}", str(free_port()))
     started = time.monotonic()
     result = subprocess.run(
         [*NEWSBOT, "stats"],
