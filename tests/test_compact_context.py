@@ -29,6 +29,11 @@ AS_OF = date(2022, 6, 16)  # a Thursday
         ("Who won the vote on June 3?", date(2022, 6, 2), date(2022, 6, 4)),
         ("What changed in 2020?", date(2020, 1, 1), date(2020, 12, 31)),
         ("What happened in September?", date(2021, 8, 31), date(2021, 10, 1)),
+        ("Which company surpassed Apple last Friday?", date(2022, 6, 9), AS_OF),
+        ("Who won last Thursday?", date(2022, 6, 8), AS_OF),  # a week ago, not today
+        ("What did the court rule on Tuesday?", date(2022, 6, 13), AS_OF),
+        ("Who spoke on Thursday?", date(2022, 6, 15), AS_OF),  # today
+        ("Which painting was recently targeted by protesters?", date(2022, 5, 15), AS_OF),
     ],
 )
 def test_a_named_time_becomes_a_window(question: str, first: date, last: date) -> None:
@@ -44,6 +49,8 @@ def test_a_named_time_becomes_a_window(question: str, first: date, last: date) -
         "Who may lead the party next?",  # "may" the verb
         "Will the march go ahead?",  # "march" the noun
         "What is planned for 2031?",  # a year after the question's date names no past news
+        "Who shopped on Black Friday?",  # a named day, not a weekday of the past week
+        "What will happen next Friday?",
     ],
 )
 def test_no_window_without_a_named_past_time(question: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import math
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -508,6 +509,14 @@ def test_a_later_years_question_answered_is_listed_for_a_reader() -> None:
     assert result["later_shown"] == [
         {"question": "When did the 2024 strike end?", "answer": "The strike ended on Monday [1]."}
     ]
+
+    # Asked as of its day, a question naming a time no passage was published in is refused
+    # before the model, as the product refuses it: the suite scores the same.
+    dated = replace(shown, question="Which strike ended last Monday?", as_of=date(2024, 3, 8))
+    result = score_grounding([dated], k=1)
+    later = result["groups"]["later year"]
+    assert (later["refused"], later["refused_by"]) == (1, {"named_time": 1})
+    assert result["later_shown"] == []
 
 
 SHIPPED = ("newsbot", "bot", "ingest", "prompts", "vectorstore")

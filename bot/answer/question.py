@@ -8,7 +8,8 @@ of them accept the same dates (YYYY-MM-DD, or `7d` for seven days ago) and give 
 errors; the store applies it (`NewsStore.search`).
 
 `question_window` is the time a question's own words name: "this week", "yesterday", "last
-month", "in June 2022", as the publication days to prefer, relative to `as_of`. Each window is
+month", "last Friday", "recently" (the past month), "in June 2022", as the publication days to
+prefer, relative to `as_of`. Each window is
 what the phrase says plus a day of slack (an article about Tuesday's events is often dated
 Wednesday, and time zones differ); none is fitted to any benchmark. A question with no such
 phrase has no window: the store's recency prior alone then prefers newer stories, softly. The
@@ -174,12 +175,26 @@ def _relative(phrase: str, as_of: date) -> tuple[date, date] | None:
     if unit == "year":
         year = as_of.year - 1 if words[0] == "last" else as_of.year
         return date(year, 1, 1), min(date(year, 12, 31), as_of)
+    if phrase == "recently":
+        return as_of - timedelta(days=31), as_of
+    if unit in _WEEKDAYS:
+        # "last Friday" is the latest Friday before today; "on Friday", in a question about the
+        # news, the latest one up to today. Whatever reports it is published from then on.
+        back = (as_of.weekday() - _WEEKDAYS[unit]) % 7
+        if words[0] == "last" and back == 0:
+            back = 7
+        return as_of - timedelta(days=back), as_of
     return None
+
+
+_WEEKDAYS: Final = {name.lower(): n for n, name in enumerate(calendar.day_name)}
+_WEEKDAY_RE: Final = "|".join(_WEEKDAYS)
 
 
 _RELATIVE_RE: Final = re.compile(
     r"\b(today|tonight|yesterday|last night|this (?:morning|afternoon|evening)|"
-    r"(?:this|last|past) (?:week|weekend|month|year)|(?:past|last) few days)\b"
+    r"(?:this|last|past) (?:week|weekend|month|year)|(?:past|last) few days|recently|"
+    rf"(?:last|on) (?:{_WEEKDAY_RE}))\b"
 )
 _DATED_RE: Final = re.compile(
     rf"\b(?:in |on |during |since )?(?P<month>{_MONTH_RE})\.?"

@@ -204,13 +204,15 @@ def check_answer(
     follow_up: str = "",
     second_look: bool = False,
     policy: GroundingPolicy | None = None,
+    named_time: tuple[date, date] | None = None,
 ) -> CheckedAnswer:
     """Check a whole draft: the same pipeline `Assistant.stream` runs as the model writes.
 
     `question` is the (standalone) question answered; `follow_up` the user's own words when it
-    was asked with chat history; `second_look` says the model had refused once.
+    was asked with chat history; `second_look` says the model had refused once; `named_time` the
+    publication days the question's words name (`bot.answer.question.question_window`).
     """
-    checker = AnswerChecker(passages, question, follow_up, second_look, policy)
+    checker = AnswerChecker(passages, question, follow_up, second_look, policy, named_time)
     if checker.before_answer() is None:
         checker.feed(raw)
         checker.close()

@@ -77,11 +77,22 @@ def recheck(
     *,
     follow_up: str = "",
     second_look: bool = False,
+    as_of: date | None = None,
 ) -> Verdict:
-    """Run the product's answer check on a cached draft."""
+    """Run the product's answer check on a cached draft; with `as_of`, the time the question's
+    words name (the follow-up's own, when there is one) is checked as `Assistant.stream` does."""
     from bot.answer.grounding import check_answer
+    from bot.answer.question import question_window
 
-    checked = check_answer(draft, passages, question, follow_up=follow_up, second_look=second_look)
+    window = question_window(follow_up or question, as_of) if as_of else None
+    checked = check_answer(
+        draft,
+        passages,
+        question,
+        follow_up=follow_up,
+        second_look=second_look,
+        named_time=(window.first, window.last) if window else None,
+    )
     return Verdict(checked.text, checked.grounded, checked.refused_by)
 
 

@@ -58,6 +58,7 @@ class GroundingCase:
     answer_text: str
     group: str
     passages: list[Passage]
+    as_of: date | None = None
 
 
 def grounding_cases(
@@ -118,13 +119,26 @@ def grounding_cases(
                 continue
             evidence = bool({p.article_id for p in passages} & query.labels)
             group = kind if kind == "mismatched" else GROUPS[0] if evidence else GROUPS[1]
-            cases.append(GroundingCase(record, query.question, query.answer_text, group, passages))
+            cases.append(
+                GroundingCase(
+                    record, query.question, query.answer_text, group, passages, query_day(query)
+                )
+            )
     for query in load_queries(later, questions) if later else []:
         found = retrieve_passages(store, query.question, k, date.fromisoformat(query.date))
         record = draft(query, "later", found.passages)
         if record is not None:
-            cases.append(GroundingCase(record, query.question, "", GROUPS[3], found.passages))
+            cases.append(
+                GroundingCase(
+                    record, query.question, "", GROUPS[3], found.passages, query_day(query)
+                )
+            )
     return cases
+
+
+def query_day(query: Any) -> date:
+    """The day a dataset question is asked as of."""
+    return date.fromisoformat(query.date)
 
 
 def score_grounding(cases: list[GroundingCase], k: int) -> dict[str, Any]:
@@ -135,7 +149,13 @@ def score_grounding(cases: list[GroundingCase], k: int) -> dict[str, Any]:
     shown_later: list[dict[str, str]] = []
     for case in cases:
         second_look = bool(case.record["second_look"])
-        verdict = recheck(case.record["raw"], case.passages, case.question, second_look=second_look)
+        verdict = recheck(
+            case.record["raw"],
+            case.passages,
+            case.question,
+            second_look=second_look,
+            as_of=case.as_of,
+        )
         tally(groups, case.group, verdict, second_look)
         c = groups[case.group]
         right = verdict.grounded and contains_answer(case.answer_text, verdict.answer)
