@@ -30,6 +30,8 @@ AS_OF = date(2022, 6, 16)  # a Thursday
         ("What changed in 2020?", date(2020, 1, 1), date(2020, 12, 31)),
         ("What happened in September?", date(2021, 8, 31), date(2021, 10, 1)),
         ("Which company surpassed Apple last Friday?", date(2022, 6, 9), AS_OF),
+        ("Who marched last weekend?", date(2022, 6, 10), date(2022, 6, 13)),
+        ("Where will it be hottest this weekend?", date(2022, 6, 10), AS_OF),
         ("Who won last Thursday?", date(2022, 6, 8), AS_OF),  # a week ago, not today
         ("What did the court rule on Tuesday?", date(2022, 6, 13), AS_OF),
         ("Who spoke on Thursday?", date(2022, 6, 15), AS_OF),  # today

@@ -166,7 +166,13 @@ def _relative(phrase: str, as_of: date) -> tuple[date, date] | None:
         return as_of - timedelta(days=back), as_of
     if unit == "weekend":
         saturday = as_of - timedelta(days=(as_of.weekday() - 5) % 7)
-        return saturday, saturday + timedelta(days=1)
+        if words[0] == "last":
+            if as_of.weekday() >= 5:  # asked on a weekend: the one before
+                saturday -= timedelta(days=7)
+            return saturday, saturday + timedelta(days=1)
+        # "this weekend" on a weekday is as often the coming one ("set to soar this weekend"),
+        # which stories of the days since the last one announce.
+        return saturday, as_of
     if unit == "month":
         if words[0] == "last":
             previous = as_of.replace(day=1) - timedelta(days=1)

@@ -81,9 +81,11 @@ def grounding_cases(
     from bot.answer.chain import retrieve_passages
     from bot.answer.question import Question
 
+    # The product's retrieval, a time the question names included (`time_windows`).
+    windows = bool(answering.get("time_windows"))
     queries = load_queries(dataset_dir, questions)
     retrieved = [
-        retrieve_passages(store, q.question, k, date.fromisoformat(q.date)).passages
+        retrieve_passages(store, q.question, k, query_day(q), time_windows=windows).passages
         for q in queries
     ]
     cases: list[GroundingCase] = []
@@ -92,7 +94,7 @@ def grounding_cases(
         def ask() -> dict[str, Any]:
             assert llm is not None
             assistant = Assistant(SuiteRetriever(passages=passages), llm, prompts, k=k, **answering)
-            result = assistant.ask(Question(query.question, as_of=date.fromisoformat(query.date)))
+            result = assistant.ask(Question(query.question, as_of=query_day(query)))
             logger.info("%s %s: %r", query.id, kind, result.draft[:120])
             return {"raw": result.draft, "second_look": result.second_look}
 
@@ -125,7 +127,7 @@ def grounding_cases(
                 )
             )
     for query in load_queries(later, questions) if later else []:
-        found = retrieve_passages(store, query.question, k, date.fromisoformat(query.date))
+        found = retrieve_passages(store, query.question, k, query_day(query), time_windows=windows)
         record = draft(query, "later", found.passages)
         if record is not None:
             cases.append(
