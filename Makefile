@@ -45,11 +45,12 @@ scale-demo: install postgres
 chat: install
 	$(BIN)/newsbot chat
 
+# Two workers (tests/xdist_groups.py says who runs what); `pytest tests/test_x.py` runs alone.
 test: install browser postgres
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 test-fast: $(STAMP) postgres
-	$(BIN)/python -m pytest -m "not slow and not browser and not server"
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not slow and not browser and not server"
 
 check: $(STAMP)
 	$(BIN)/ruff format --check .
