@@ -42,9 +42,9 @@ from bot.web.library import (
     delete_article,
     find_articles,
     ingest_sources,
-    library_panels,
     stats_markdown,
 )
+from bot.web.library_follow import follow_panel
 from bot.web.library_questions import QuestionDigest, questions_panel
 from bot.web.limits import AnswerGate, Busy, Stopped
 from bot.web.stopping import SessionStops, Stop, answer_in_worker
@@ -271,7 +271,9 @@ def _library_tab(library: Library) -> None:
     query.submit(refresh, [query], listing, **private)
     ingest.click(do_ingest, [files, urls, query], [status, files, urls, *listing], **private)
     delete.click(do_delete, [picked, query], [status, *listing], **private)
-    library_panels(library)
+    follows = getattr(library, "follows", None)
+    if follows is not None:  # the followed sources' panel, when the library has them
+        follow_panel(follows)
 
 
 def _header(title: str, hint: KnowledgeHint | None) -> None:
