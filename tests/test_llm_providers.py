@@ -18,6 +18,7 @@ from langchain_core.messages import AIMessageChunk
 
 from bot.llm.providers import OPENAI_BASE_URL, make_chat_model
 from newsbot.errors import ConfigError
+from newsbot.factories import build_llm
 from newsbot.settings import get_settings
 
 REPLY = ["The ", "answer ", "is ", "42 [1]."]
@@ -227,16 +228,7 @@ def test_settings_resolve_openai_variables_into_the_request(
     monkeypatch.setenv("NEWSBOT_LLM_MODEL", "qwen2.5:1.5b")
 
     def build() -> Any:
-        s = get_settings()
-        return make_chat_model(
-            s.model.provider,
-            model=s.model.model,
-            base_url=s.model.resolved_base_url,
-            api_key=s.model.resolved_api_key,
-            temperature=s.model.temperature,
-            max_tokens=s.model.max_tokens,
-            timeout=s.model.timeout,
-        )
+        return build_llm(get_settings())  # the settings as the product turns them into a model
 
     stream_text(build())
     assert stub.last.headers["authorization"] == "Bearer sk-from-openai-env"
