@@ -7,7 +7,6 @@ completions API (JSON and SSE streaming, with usage) and records every request i
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,6 +19,7 @@ from bot.llm.providers import OPENAI_BASE_URL, make_chat_model
 from newsbot.errors import ConfigError
 from newsbot.factories import build_llm
 from newsbot.settings import get_settings
+from tests.loopback_http import serving
 
 REPLY = ["The ", "answer ", "is ", "42 [1]."]
 
@@ -114,14 +114,8 @@ def stub() -> Iterator[OpenAIStub]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(OpenAIStub("")))
     stub = OpenAIStub(f"http://127.0.0.1:{server.server_address[1]}")
     server.RequestHandlerClass = _handler(stub)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with serving(server, poll_interval=0.05):
         yield stub
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 def stream_text(llm: Any, question: str = "What is the answer?") -> tuple[str, AIMessageChunk]:
