@@ -26,7 +26,7 @@ from bot.answer.events import (
 from bot.answer.history import ChatTurn
 from bot.answer.links import LinkFilter
 from bot.answer.question import EVERYTHING, Question, SearchFilter
-from bot.answer.result import AnswerResult
+from bot.answer.result import AnswerResult, heading
 from newsbot.errors import NewsbotError
 
 HELP = "Commands: /sources (sources of the last answer), /reset (forget the conversation), /quit"
@@ -55,9 +55,8 @@ def format_sources(result: AnswerResult) -> str:
         return "No sources: the stored articles don't answer this."
     lines = ["Sources:"]
     for source in result.sources:
-        when = (source.published or "")[:10] or "date unknown"
-        origin = ", ".join(part for part in (source.source, when) if part)
-        line = f"[{source.n}] {source.title or 'Untitled'} ({origin}) {source.url}".rstrip()
+        label = heading(source.title, source.source, source.published)
+        line = f"[{source.n}] {label} {source.url}".rstrip()
         lines.append(printable(line))
         for quote in source.quoted:
             flat = " ".join(quote.split())
@@ -66,9 +65,8 @@ def format_sources(result: AnswerResult) -> str:
     if result.related:
         lines.append("More on this story:")
         for article in result.related:
-            when = (article.published or "")[:10] or "date unknown"
-            origin = ", ".join(part for part in (article.source, when) if part)
-            line = f"- {article.title or 'Untitled'} ({origin}) {article.url}".rstrip()
+            label = heading(article.title, article.source, article.published)
+            line = f"- {label} {article.url}".rstrip()
             lines.append(printable(line))
     return "\n".join(lines)
 

@@ -128,6 +128,16 @@ def tuned(policy: type[T], settings: Settings) -> T:
         raise ConfigError(f"NEWSBOT_TUNING: {exc}") from exc
 
 
+def chunking(settings: Settings) -> dict[str, Any]:
+    """How ingest cuts articles into chunks, as the settings give it: the keyword arguments
+    `ingest.pipeline.ingest` (and a followed source's poll) take for it."""
+    return {
+        "tiktoken_cache_dir": settings.storage.data_dir / "tiktoken",
+        "chunk_tokens": settings.retrieval.chunk_tokens,
+        "overlap": settings.retrieval.chunk_overlap,
+    }
+
+
 def embedder_setting(settings: Settings) -> str:
     """The configured embedder in words, without loading it ("local", "openai:<model>")."""
     if settings.embedder.provider == "local":

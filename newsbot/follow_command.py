@@ -20,7 +20,7 @@ from ingest.follow.poller import Poller, PollOptions
 from ingest.follow.schedule import parse_every, say_every
 from ingest.follow.worker import FollowWorker, start_in_thread, worker_name
 from newsbot.errors import InputError
-from newsbot.factories import build_registry
+from newsbot.factories import build_registry, chunking
 from newsbot.ingest_command import fetch_policy
 from newsbot.retention_command import retention_pass
 from newsbot.settings import Settings
@@ -64,9 +64,7 @@ def poll_options(settings: Settings) -> PollOptions:
     """The poller's fetch policy and chunking, as `newsbot ingest` has them."""
     return PollOptions(
         policy=fetch_policy(settings),
-        tiktoken_cache_dir=settings.storage.data_dir / "tiktoken",
-        chunk_tokens=settings.retrieval.chunk_tokens,
-        overlap=settings.retrieval.chunk_overlap,
+        **chunking(settings),
         max_article_chars=settings.limits.max_article_chars,
         lease_seconds=settings.fetch.follow_lease,
     )

@@ -22,7 +22,7 @@ from ingest.loaders.addresses import AddressPolicy
 from ingest.loaders.fetching import FetchPolicy
 from ingest.pipeline import IngestReport, ingest
 from ingest.sources import unsupported_note
-from newsbot.factories import build_store
+from newsbot.factories import build_store, chunking
 from newsbot.settings import Settings
 from vectorstore.store import NewsStore
 
@@ -55,9 +55,7 @@ def ingest_with_settings(
     return ingest(
         list(sources),
         store,
-        tiktoken_cache_dir=settings.storage.data_dir / "tiktoken",
-        chunk_tokens=settings.retrieval.chunk_tokens,
-        overlap=settings.retrieval.chunk_overlap,
+        **chunking(settings),
         max_bytes=settings.limits.max_input_bytes,
         http_timeout=settings.fetch.timeout,
         progress=progress,

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from tests.loopback_http import serving
+
 
 @dataclass
 class Hit:
@@ -113,14 +115,9 @@ def serve_site() -> Iterator[Site]:
     site = Site()
     handler = type("Handler", (_Handler,), {"site": site})
     server = _Server(("127.0.0.1", 0), handler)
-    site.base = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server) as base:
+        site.base = base
         yield site
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def rss(site: Site, items: list[tuple[str, str, str, str]], title: str = "Merrow Gazette") -> str:

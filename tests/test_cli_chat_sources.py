@@ -13,7 +13,6 @@ import os
 import subprocess
 import sys
 import termios
-import time
 from pathlib import Path
 
 import pytest
@@ -23,6 +22,7 @@ from bot.llm.model_files import ensure_default_model
 from newsbot.cli import cli
 from tests.conftest import SEED_DIR
 from tests.fixtures_llm import TEST_MODELS_DIR
+from tests.test_cli_output import read_terminal
 
 pytestmark = pytest.mark.slow
 
@@ -50,17 +50,8 @@ def chat_on_a_terminal(lines: list[str], timeout: float = 900) -> str:
     )
     os.close(slave)
     os.write(master, "".join(line + "\n" for line in lines).encode())
-    shown = b""
-    deadline = time.monotonic() + timeout
     try:
-        while time.monotonic() < deadline:
-            try:
-                data = os.read(master, 65536)
-            except OSError:  # EIO: the terminal's other side closed
-                break
-            if not data:
-                break
-            shown += data
+        shown = read_terminal(master, timeout)
         _, errors = process.communicate(timeout=60)
     finally:
         if process.poll() is None:

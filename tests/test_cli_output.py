@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import math
 import os
 import pty
 import queue
@@ -130,6 +131,21 @@ def test_list_lines_up_columns_and_shows_every_date_as_a_day(tmp_path: Path) -> 
     assert "…" not in result.stdout
 
 
+def read_terminal(master: int, timeout: float = math.inf) -> bytes:
+    """What the program on a pseudo-terminal writes until it closes its side (or `timeout`)."""
+    shown = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # EIO: the terminal's other side closed
+            break
+        if not data:
+            break
+        shown += data
+    return shown
+
+
 def run_in_terminal(args: list[str], columns: int) -> str:
     """Run the CLI with its stdout on a pseudo-terminal `columns` cells wide; what it showed."""
     master, slave = pty.openpty()
@@ -143,15 +159,7 @@ def run_in_terminal(args: list[str], columns: int) -> str:
         env=env,
     )
     os.close(slave)
-    shown = b""
-    while True:
-        try:
-            data = os.read(master, 65536)
-        except OSError:  # EIO: the terminal's other side closed
-            break
-        if not data:
-            break
-        shown += data
+    shown = read_terminal(master)
     os.close(master)
     _, errors = process.communicate(timeout=120)
     assert process.returncode == 0, errors.decode()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -15,6 +14,7 @@ import numpy as np
 import pytest
 
 from newsbot.errors import ConfigError, ModelError
+from tests.loopback_http import serving
 from vectorstore.embeddings import (
     LOCAL_DIMENSION,
     LOCAL_NAME,
@@ -161,15 +161,8 @@ def embeddings_server(
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v1", requests
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), Handler)) as url:
+        yield url + "/v1", requests
 
 
 def test_openai_compatible_server_gets_raw_text_in_batches(

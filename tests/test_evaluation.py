@@ -7,6 +7,7 @@ import json
 import math
 from dataclasses import replace
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -576,15 +577,16 @@ def test_followups_suite_caches_the_products_drafts_and_rescores_without_the_mod
     options = {"tiktoken_cache_dir": settings.storage.data_dir / "tiktoken"}
     answering = whole_chunks(settings)
 
-    first = run_followups(
+    run = partial(
+        run_followups,
         store=store,
-        llm=llm,
         k=3,
         out_path=out,
         limit=1,
         ingest_options=options,
         answering=answering,
     )
+    first = run(llm=llm)
     assert (first.asked, first.cached) == (1, 0)
     record = json.loads(out.read_text(encoding="utf-8"))
     assert record["standalone"]
@@ -597,14 +599,6 @@ def test_followups_suite_caches_the_products_drafts_and_rescores_without_the_mod
     assert group["questions"] == 1
     assert first.summary_path.is_file()
 
-    again = run_followups(
-        store=store,
-        llm=None,
-        k=3,
-        out_path=out,
-        limit=1,
-        ingest_options=options,
-        answering=answering,
-    )
+    again = run(llm=None)  # the cache alone
     assert (again.asked, again.cached) == (0, 1)
     assert again.result == first.result

@@ -16,7 +16,7 @@ import signal
 import sqlite3
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -27,19 +27,14 @@ from newsbot.factories import build_store
 from newsbot.settings import get_settings
 from scripts.services import NEWSBOT
 from scripts.services import newsbot as run_newsbot
-from tests.feed_site import Site, article_html, rss, serve_site
-from tests.test_follow import three_stores
+from tests.feed_site import Site, article_html, rss
+from tests.test_follow import DATE, site, three_stores
+
+__all__ = ["site"]  # the shared fixture: the news site on loopback
 
 pytestmark = pytest.mark.server
 
 LEASE = 6.0
-DATE = "Tue, 01 Dec 2026 10:00:00 GMT"
-
-
-@pytest.fixture
-def site() -> Iterator[Site]:
-    with serve_site() as served:
-        yield served
 
 
 @pytest.fixture

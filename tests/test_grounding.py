@@ -24,6 +24,7 @@ from bot.answer.grounding.words import (
     subject_coverage,
     support,
 )
+from newsbot.evaluation.modes.base import plain_passage
 from vectorstore.records import Passage
 
 TEXTS = [
@@ -34,22 +35,7 @@ TEXTS = [
 
 
 def passages(texts: list[str] = TEXTS) -> list[Passage]:
-    return [
-        Passage(
-            chunk_id=f"a{i}:0",
-            article_id=f"a{i}",
-            title="",
-            url="",
-            source="",
-            published=None,
-            text=text,
-            char_start=0,
-            char_end=len(text),
-            score=1.0,
-            chunk_index=0,
-        )
-        for i, text in enumerate(texts)
-    ]
+    return [plain_passage(f"a{i}:0", f"a{i}", text) for i, text in enumerate(texts)]
 
 
 def checked(raw: str, question: str = "", texts: list[str] = TEXTS, **kw: object) -> str:

@@ -9,7 +9,6 @@ headline. Pages are written here; URLs are served on 127.0.0.1 only.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -24,6 +23,7 @@ from ingest.loaders.fetching import FetchPolicy
 from ingest.loaders.urls import load_url
 from ingest.sources import load_file
 from newsbot.cli import cli
+from tests.loopback_http import serving
 
 MB = 10_000_000
 
@@ -223,13 +223,8 @@ def site() -> Iterator[str]:
         "/suffix": page(f"{HEADLINE} | Harbour Gazette", h1=HEADLINE),
         "/bare": page(HEADLINE, h1=HEADLINE),
     }
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Pages)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join()
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), _Pages)) as url:
+        yield url
 
 
 def fetch_one(url: str) -> Article:

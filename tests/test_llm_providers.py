@@ -7,7 +7,6 @@ completions API (JSON and SSE streaming, with usage) and records every request i
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,7 +17,9 @@ from langchain_core.messages import AIMessageChunk
 
 from bot.llm.providers import OPENAI_BASE_URL, make_chat_model
 from newsbot.errors import ConfigError
+from newsbot.factories import build_llm
 from newsbot.settings import get_settings
+from tests.loopback_http import serving
 
 REPLY = ["The ", "answer ", "is ", "42 [1]."]
 
@@ -113,14 +114,8 @@ def stub() -> Iterator[OpenAIStub]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(OpenAIStub("")))
     stub = OpenAIStub(f"http://127.0.0.1:{server.server_address[1]}")
     server.RequestHandlerClass = _handler(stub)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with serving(server, poll_interval=0.05):
         yield stub
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 def stream_text(llm: Any, question: str = "What is the answer?") -> tuple[str, AIMessageChunk]:
@@ -227,16 +222,7 @@ def test_settings_resolve_openai_variables_into_the_request(
     monkeypatch.setenv("NEWSBOT_LLM_MODEL", "qwen2.5:1.5b")
 
     def build() -> Any:
-        s = get_settings()
-        return make_chat_model(
-            s.model.provider,
-            model=s.model.model,
-            base_url=s.model.resolved_base_url,
-            api_key=s.model.resolved_api_key,
-            temperature=s.model.temperature,
-            max_tokens=s.model.max_tokens,
-            timeout=s.model.timeout,
-        )
+        return build_llm(get_settings())  # the settings as the product turns them into a model
 
     stream_text(build())
     assert stub.last.headers["authorization"] == "Bearer sk-from-openai-env"

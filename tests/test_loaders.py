@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import threading
 import time
 from collections.abc import Iterator
 from datetime import date
@@ -25,6 +24,7 @@ from ingest.loaders.urls import load_url
 from ingest.sources import expand_sources, load_file, read_sources
 from newsbot.errors import InputError
 from tests.conftest import EXAMPLES_DIR, MINI_DIR, SEED_DIR
+from tests.loopback_http import serving
 
 MB = 10_000_000
 
@@ -392,13 +392,8 @@ class _Server(ThreadingHTTPServer):
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
     _Handler.routes = _routes()
-    httpd = _Server(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join()
+    with serving(_Server(("127.0.0.1", 0), _Handler)) as url:
+        yield url
 
 
 # The test server is on loopback, which URL ingest refuses unless allowed (see test_url_safety).

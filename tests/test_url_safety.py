@@ -31,6 +31,7 @@ from newsbot.factories import build_store
 from newsbot.library import StoreLibrary
 from newsbot.settings import get_settings
 from tests.conftest import EXAMPLES_DIR
+from tests.loopback_http import serving
 
 LOOPBACK_ONLY = AddressPolicy.from_strings(["127.0.0.1/32"])
 FEED = (EXAMPLES_DIR / "sample-feed.xml").read_bytes()
@@ -101,12 +102,8 @@ class _Server(ThreadingHTTPServer):
 def server() -> Iterator[int]:
     httpd = _Server(("127.0.0.1", 0), _Handler)
     _Handler.port = httpd.server_address[1]
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield _Handler.port
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join()
+    with serving(httpd):
+        yield _Handler.port
 
 
 @pytest.fixture(autouse=True)

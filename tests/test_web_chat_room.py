@@ -12,10 +12,10 @@ from typing import Any
 import httpx
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page
+from playwright.sync_api import Locator, Page
 
 from bot.web.ui import COPY_LABEL
-from tests.test_web_browser import BOT_ANSWER, assert_nothing_ran, browser, host_url
+from tests.test_web_browser import BOT_ANSWER, ask, assert_nothing_ran, browser, host_url
 from tests.test_web_ui import FERRY_CITED, QUESTION, app_url, sized_page
 
 __all__ = ["app_url", "browser", "host_url", "sized_page"]  # shared fixtures
@@ -46,6 +46,15 @@ def wait_until_answered(page: Page, answers: int = 0) -> None:
     )
 
 
+def ask_first_question(page: Page, app_url: str) -> Locator:
+    """Open the chat, ask QUESTION and wait for its answer; the input box."""
+    page.goto(app_url + "/")
+    box = page.locator("#nb-input textarea")
+    ask(box, QUESTION)
+    wait_until_answered(page)
+    return box
+
+
 def serious(results: Any) -> list[str]:
     """axe-core's serious and critical violations, one line each (rule, impact, first target)."""
     return [
@@ -60,12 +69,7 @@ def test_the_conversation_has_room_survives_a_reload_copies_and_clears(
 ) -> None:
     page = sized_page
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
-    page.goto(app_url + "/")
-    box = page.locator("#nb-input textarea")
-    box.wait_for(timeout=60_000)
-    box.fill(QUESTION)
-    box.press("Enter")
-    wait_until_answered(page)
+    box = ask_first_question(page, app_url)
     page.wait_for_timeout(300)
 
     # Room to read: the conversation takes most of the screen, the input stays on it.
@@ -147,12 +151,7 @@ def test_axe_finds_nothing_serious_in_the_chat_the_library_and_the_widget(
 ) -> None:
     page = sized_page
     axe = Axe()
-    page.goto(app_url + "/")
-    box = page.locator("#nb-input textarea")
-    box.wait_for(timeout=60_000)
-    box.fill(QUESTION)
-    box.press("Enter")
-    wait_until_answered(page)
+    ask_first_question(page, app_url)
     page.wait_for_timeout(300)
     found = {"chat": serious(axe.run(page))}
 
@@ -175,12 +174,7 @@ def test_a_source_without_a_web_address_opens_its_stored_text(
     sized_page: Page, app_url: str
 ) -> None:
     page = sized_page
-    page.goto(app_url + "/")
-    box = page.locator("#nb-input textarea")
-    box.wait_for(timeout=60_000)
-    box.fill(QUESTION)
-    box.press("Enter")
-    wait_until_answered(page)
+    ask_first_question(page, app_url)
 
     # Heading and passage apart: the passage starts below the heading line, and in the text.
     first = page.locator(".nb-source").first

@@ -33,6 +33,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 
 from bot.answer.history import format_history
 from bot.answer.question import EVERYTHING, question_window
+from bot.answer.result import heading
 from prompts import Prompts
 from vectorstore.records import Passage, SearchFilter
 
@@ -105,9 +106,8 @@ def format_passages(passages: Sequence[Passage]) -> str:
     """Number the passages as the answer prompt shows them: "[n] title (source, date)\\ntext"."""
     blocks = []
     for n, passage in enumerate(passages, start=1):
-        when = (passage.published or "")[:10] or "date unknown"
-        origin = ", ".join(part for part in (passage.source, when) if part)
-        blocks.append(f"[{n}] {passage.title or 'Untitled'} ({origin})\n{passage.text.strip()}")
+        label = heading(passage.title, passage.source, passage.published)
+        blocks.append(f"[{n}] {label}\n{passage.text.strip()}")
     return "\n\n".join(blocks)
 
 

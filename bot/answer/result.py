@@ -14,6 +14,13 @@ from bot.answer.grounding.checks import SentenceVerdict
 from vectorstore.records import RelatedArticle
 
 
+def heading(title: str, source: str, published: str | None) -> str:
+    """How the prompt and the terminal name a passage or article: "title (source, date)"."""
+    when = (published or "")[:10] or "date unknown"
+    origin = ", ".join(part for part in (source, when) if part)
+    return f"{title or 'Untitled'} ({origin})"
+
+
 @dataclass(frozen=True)
 class Source:
     """A passage the answer cites as `[n]`.

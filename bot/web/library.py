@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -57,7 +57,7 @@ def stats_markdown(library: Library) -> str:
     return text
 
 
-def _row_html(row: ArticleRow) -> str:
+def _row_cells(row: ArticleRow) -> list[str]:
     title = html.escape(row.title or "(untitled)")
     if is_web_url(row.url):
         title = (
@@ -65,8 +65,7 @@ def _row_html(row: ArticleRow) -> str:
             f'rel="noopener noreferrer nofollow">{title}</a>'
         )
     cells = [title, html.escape(short_date(row.published)), html.escape(row.source or "")]
-    cells.append(f"<code>{html.escape(row.article_id)}</code>")
-    return "<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>"
+    return [*cells, f"<code>{html.escape(row.article_id)}</code>"]
 
 
 def find_articles(library: Library, query: str) -> tuple[str, list[tuple[str, str]]]:
@@ -77,19 +76,19 @@ def find_articles(library: Library, query: str) -> tuple[str, list[tuple[str, st
         return f"<p><strong>Could not list articles:</strong> {html.escape(str(exc))}</p>", []
     if not rows:
         return "<p>No articles match.</p>", []
-    header = "<tr><th>Title</th><th>Date</th><th>Source</th><th>Id</th></tr>"
-    table = (
-        '<table class="nb-articles"><thead>'
-        + header
-        + "</thead><tbody>"
-        + "".join(_row_html(row) for row in rows)
-        + "</tbody></table>"
-    )
+    table = table_html("nb-articles", ("Title", "Date", "Source", "Id"), map(_row_cells, rows))
     choices = [
         (f"{row.title or '(untitled)'} — {short_date(row.published) or 'no date'}", row.article_id)
         for row in rows
     ]
     return table, choices
+
+
+def table_html(css_class: str, headings: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """An HTML table of `css_class` whose cells are markup already escaped by the caller."""
+    head = "".join(f"<th>{name}</th>" for name in headings)
+    body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
+    return f'<table class="{css_class}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
 def uploaded_files(files: Sequence[str], upload_dir: Path) -> list[str]:
@@ -157,22 +156,32 @@ def _ingest(library: Library, sources: list[str], urls: str) -> str:
 
 def delete_article(library: Library, article_id: str | None) -> str:
     """Delete one article; a Markdown message saying what happened."""
-    if not article_id:
-        return "**Nothing deleted:** pick an article first."
+    return removal_message(
+        library.delete_article,
+        article_id,
+        unpicked="**Nothing deleted:** pick an article first.",
+        failed="**Could not delete:**",
+        absent="**Nothing deleted:** no article {} is stored.",
+        done="Deleted article {}.",
+    )
+
+
+def removal_message(
+    remove: Callable[[str], bool],
+    key: str | None,
+    *,
+    unpicked: str,
+    failed: str,
+    absent: str,
+    done: str,
+) -> str:
+    """Remove the picked `key` with `remove`; a Markdown message: `unpicked` when none is picked,
+    `failed` and the error's words when it fails, else `absent` or `done` (their `{}` is the key,
+    escaped) as `remove` says whether there was such a thing."""
+    if not key:
+        return unpicked
     try:
-        deleted = library.delete_article(article_id)
+        removed = remove(key)
     except NewsbotError as exc:
-        return f"**Could not delete:** {html.escape(str(exc))}"
-    if not deleted:
-        return f"**Nothing deleted:** no article {html.escape(article_id)} is stored."
-    return f"Deleted article {html.escape(article_id)}."
-
-
-def library_panels(library: Library) -> None:
-    """Draw the Library tab's extra panels, each kept in a module of its own, below the rest:
-    the followed sources (`bot.web.library_follow`) when the library has them."""
-    follows = getattr(library, "follows", None)
-    if follows is not None:
-        from bot.web.library_follow import follow_panel
-
-        follow_panel(follows)
+        return f"{failed} {html.escape(str(exc))}"
+    return (done if removed else absent).format(html.escape(key))

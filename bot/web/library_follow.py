@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 import gradio as gr
 
+from bot.web.library import removal_message, table_html
 from newsbot.errors import NewsbotError
 
 log = logging.getLogger(__name__)
@@ -70,17 +71,8 @@ def sources_html(follows: Follows) -> tuple[str, list[str]]:
         )
     if not rows:
         return "<p>No followed sources yet: add a feed or sitemap URL below.</p>", []
-    head = "".join(f"<th>{name}</th>" for _, name in _COLUMNS)
-    body = "".join(
-        "<tr>"
-        + "".join(f"<td>{html.escape(str(row.get(key) or ''))}</td>" for key, _ in _COLUMNS)
-        + "</tr>"
-        for row in rows
-    )
-    table = (
-        f'<table class="nb-articles nb-follows"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{body}</tbody></table>"
-    )
+    cells = ([html.escape(str(row.get(key) or "")) for key, _ in _COLUMNS] for row in rows)
+    table = table_html("nb-articles nb-follows", [name for _, name in _COLUMNS], cells)
     return table, [str(row["url"]) for row in rows]
 
 
@@ -97,15 +89,14 @@ def add_source(follows: Follows, url: str, every: str, full_text: str) -> str:
 
 def remove_source(follows: Follows, url: str | None) -> str:
     """Stop following a source; a Markdown message."""
-    if not url:
-        return "**Nothing removed:** pick a followed source first."
-    try:
-        removed = follows.unfollow(url)
-    except NewsbotError as exc:
-        return f"**Could not stop following:** {html.escape(str(exc))}"
-    if not removed:
-        return f"**Nothing removed:** {html.escape(url)} is not followed."
-    return f"Stopped following {html.escape(url)}; its articles stay in the library."
+    return removal_message(
+        follows.unfollow,
+        url,
+        unpicked="**Nothing removed:** pick a followed source first.",
+        failed="**Could not stop following:**",
+        absent="**Nothing removed:** {} is not followed.",
+        done="Stopped following {}; its articles stay in the library.",
+    )
 
 
 def follow_panel(follows: Follows) -> None:

@@ -60,16 +60,12 @@ class QuestionDigest:
 
 def _group_html(group: QuestionGroup) -> str:
     wordings = Counter(answer.question for answer in group.answers)
-    notes = []
-    if group.refused:
-        notes.append(f"{group.refused} refused")
-    if group.wrong:
-        notes.append(f"{group.wrong} marked wrong")
     items = "".join(
         f"<li>{html.escape(text)}{f' ({n} times)' if n > 1 else ''}</li>"
         for text, n in wordings.most_common()
     )
-    note = f' <span class="nb-question-note">({", ".join(notes)})</span>' if notes else ""
+    notes = ", ".join(group.notes)
+    note = f' <span class="nb-question-note">({notes})</span>' if notes else ""
     return (
         f'<li class="nb-question-group"><details><summary><strong>{group.count}</strong> '
         f"{html.escape(group.question)}{note}</summary><ul>{items}</ul></details></li>"

@@ -66,6 +66,12 @@ class QuestionGroup:
     def wrong(self) -> int:
         return sum(1 for answer in self.answers if answer.vote == "down")
 
+    @property
+    def notes(self) -> list[str]:
+        """What an editor is told beside the group: "2 refused", "1 marked wrong" (when not 0)."""
+        counts = ((self.refused, "refused"), (self.wrong, "marked wrong"))
+        return [f"{n} {what}" for n, what in counts if n]
+
 
 @dataclass(frozen=True)
 class QuestionReport:

@@ -42,9 +42,9 @@ from bot.web.library import (
     delete_article,
     find_articles,
     ingest_sources,
-    library_panels,
     stats_markdown,
 )
+from bot.web.library_follow import follow_panel
 from bot.web.library_questions import QuestionDigest, questions_panel
 from bot.web.limits import AnswerGate, Busy, Stopped
 from bot.web.stopping import SessionStops, Stop, answer_in_worker
@@ -153,19 +153,20 @@ class _ChatInterface(gr.ChatInterface):
 
 
 def _chat_interface(
+    blocks: gr.Blocks,
     assistant: ChatAssistant,
     examples: Sequence[str],
     gate: AnswerGate,
     *,
-    height: int | str | None,
     compact: bool,
     sessions: SessionStops | None = None,
     recorder: AnswerRecorder | None = None,
-) -> gr.ChatInterface:
+) -> None:
+    """The chat (the widget's when `compact`), its conversation kept in the reader's browser."""
     copy = gr.Button(COPY_LABEL, size="sm", render=False, elem_classes="nb-copy-md")
     chatbot = gr.Chatbot(
         elem_id="nb-widget-chatbot" if compact else "nb-chatbot",
-        height=height,
+        height=None,
         min_height=240 if compact else None,
         scale=1,  # fills the page's height (Blocks fill_height) when no height is fixed
         show_label=False,
@@ -213,7 +214,7 @@ def _chat_interface(
     copy.click(conversation_markdown, [chatbot], [markdown], **private).success(
         None, [markdown], None, js=COPY_TO_CLIPBOARD, **private
     )
-    return chat
+    keep_conversation(blocks, chat, KEEP_KEYS[compact])
 
 
 def _page_script(blocks: gr.Blocks) -> None:
@@ -271,7 +272,9 @@ def _library_tab(library: Library) -> None:
     query.submit(refresh, [query], listing, **private)
     ingest.click(do_ingest, [files, urls, query], [status, files, urls, *listing], **private)
     delete.click(do_delete, [picked, query], [status, *listing], **private)
-    library_panels(library)
+    follows = getattr(library, "follows", None)
+    if follows is not None:  # the followed sources' panel, when the library has them
+        follow_panel(follows)
 
 
 def _header(title: str, hint: KnowledgeHint | None) -> None:
@@ -323,16 +326,15 @@ def build_chat_blocks(
         _header(title, hint)
         with gr.Tab("Chat", elem_id="nb-chat-tab"):
             filter_row(blocks, hint)
-            chat = _chat_interface(
+            _chat_interface(
+                blocks,
                 assistant,
                 examples,
                 gate,
-                height=None,
                 compact=False,
                 sessions=sessions,
                 recorder=recorder,
             )
-            keep_conversation(blocks, chat, KEEP_KEYS[False])
         if library is not None:
             with gr.Tab("Library", elem_id="nb-library-tab"):
                 _library_tab(library)
@@ -356,16 +358,9 @@ def build_widget_blocks(
     blocks = gr.Blocks(title=title, analytics_enabled=False, fill_height=True)
     with blocks:
         filter_note(blocks)
-        chat = _chat_interface(
-            assistant,
-            examples,
-            gate,
-            height=None,
-            compact=True,
-            sessions=sessions,
-            recorder=recorder,
+        _chat_interface(
+            blocks, assistant, examples, gate, compact=True, sessions=sessions, recorder=recorder
         )
-        keep_conversation(blocks, chat, KEEP_KEYS[True])
         _page_script(blocks)
     return _bounded_queue(blocks, gate)
 

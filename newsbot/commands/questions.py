@@ -69,9 +69,7 @@ def questions(obj: Context, since: str, csv_path: str | None) -> None:
         return
     click.echo(f"{summary(report)}:")
     for group in report.groups:
-        notes = [f"{group.refused} refused"] * bool(group.refused)
-        notes += [f"{group.wrong} marked wrong"] * bool(group.wrong)
-        extra = f"  ({', '.join(notes)})" if notes else ""
+        extra = f"  ({', '.join(group.notes)})" if group.notes else ""
         click.echo(f"{group.count:5}  {printable(group.question)}{extra}")
     if report.wrong:
         click.echo("\nMarked wrong:")

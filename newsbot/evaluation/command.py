@@ -22,12 +22,9 @@ if TYPE_CHECKING:
 
 
 def _ingest_options(settings: Settings) -> dict[str, Any]:
-    return {
-        "tiktoken_cache_dir": settings.storage.data_dir / "tiktoken",
-        "chunk_tokens": settings.retrieval.chunk_tokens,
-        "overlap": settings.retrieval.chunk_overlap,
-        "max_bytes": settings.limits.max_input_bytes,
-    }
+    from newsbot.factories import chunking
+
+    return {**chunking(settings), "max_bytes": settings.limits.max_input_bytes}
 
 
 def _answering(settings: Settings) -> dict[str, Any]:

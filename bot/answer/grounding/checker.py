@@ -27,7 +27,7 @@ from bot.answer.grounding.draft import DraftReader, DraftSentence
 from bot.answer.grounding.markers import Renumbering, cited_numbers
 from bot.answer.grounding.policy import GroundingPolicy
 from bot.answer.grounding.refusal import NO_ARTICLES, REFUSAL
-from bot.answer.grounding.words import content_words, plain
+from bot.answer.grounding.words import content_words, known_names, plain
 from bot.answer.links import plain_links
 from vectorstore.records import Passage
 
@@ -73,7 +73,12 @@ class AnswerChecker:
         self._outside_named_time = named_time is not None and not any(
             _published_within(p.published, *named_time) for p in passages
         )
-        self.evidence = Evidence.build(passages, question, follow_up, second_look, policy)
+        # Names may come from the passages' titles, sources and dates too.
+        labels = [f"{p.title} {p.source} {p.published}" for p in passages]
+        texts = [p.text for p in passages]
+        known = known_names("\n".join([question, follow_up, *texts, *labels]))
+        policy = policy or GroundingPolicy()
+        self.evidence = Evidence(texts, question, follow_up, second_look, policy, known)
         self.refused_by: str | None = None if passages else "no_passages"
         self.verdicts: list[SentenceVerdict] = []
         self._reader = DraftReader()

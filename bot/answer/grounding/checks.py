@@ -18,14 +18,12 @@ from bot.answer.grounding.policy import GroundingPolicy
 from bot.answer.grounding.refusal import is_refusal
 from bot.answer.grounding.words import (
     content_words,
-    known_names,
     names_and_numbers,
     plain,
     question_coverage,
     subject_coverage,
     support,
 )
-from vectorstore.records import Passage
 from vectorstore.sentences import sentence_spans
 
 Span = tuple[int, int]
@@ -68,21 +66,6 @@ class Evidence:
     def asked(self) -> set[str]:
         """The content words of the question and the follow-up: no claim of the answer's own."""
         return content_words(self.question) | content_words(self.follow_up)
-
-    @classmethod
-    def build(
-        cls,
-        passages: Sequence[Passage],
-        question: str,
-        follow_up: str = "",
-        second_look: bool = False,
-        policy: GroundingPolicy | None = None,
-    ) -> Evidence:
-        """Names may come from the passages' titles, sources and dates too."""
-        labels = [f"{p.title} {p.source} {p.published}" for p in passages]
-        texts = [p.text for p in passages]
-        known = known_names("\n".join([question, follow_up, *texts, *labels]))
-        return cls(texts, question, follow_up, second_look, policy or GroundingPolicy(), known)
 
 
 SentenceCheck = Callable[[str, bool, Evidence], SentenceVerdict | None]
