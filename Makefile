@@ -47,10 +47,10 @@ chat: install
 
 # Two workers (tests/xdist_groups.py says who runs what); `pytest tests/test_x.py` runs alone.
 test: install browser postgres
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -n 2 --dist loadscope
 
 test-fast: $(STAMP) postgres
-	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not slow and not browser and not server"
+	$(BIN)/python -m pytest -n 2 --dist loadscope -m "not slow and not browser and not server"
 
 check: $(STAMP)
 	$(BIN)/ruff format --check .
