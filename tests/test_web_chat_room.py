@@ -7,6 +7,7 @@ widget. The app, store and scripted model are `tests/test_web_ui.py`'s.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
@@ -53,6 +54,17 @@ def ask_first_question(page: Page, app_url: str) -> Locator:
     ask(box, QUESTION)
     wait_until_answered(page)
     return box
+
+
+def read_clipboard(page: Page, holding: str) -> str:
+    """The clipboard's text once it holds `holding` (a copy lands a moment after the click),
+    read once per try: a text read in a wait and read again could differ."""
+    deadline = time.monotonic() + 10
+    while True:
+        text: str = page.evaluate("navigator.clipboard.readText()")
+        if holding in text or time.monotonic() > deadline:
+            return text
+        page.wait_for_timeout(100)
 
 
 def serious(results: Any) -> list[str]:
@@ -109,10 +121,7 @@ def test_the_conversation_has_room_survives_a_reload_copies_and_clears(
 
     # Copy as Markdown: the question, the answer and its sources with links and passages.
     page.get_by_role("button", name=COPY_LABEL).click()
-    page.wait_for_function(
-        "async () => (await navigator.clipboard.readText()).includes('Sources')", timeout=10_000
-    )
-    copied = page.evaluate("navigator.clipboard.readText()")
+    copied = read_clipboard(page, "Sources")
     assert f"**Question:** {QUESTION}" in copied
     assert "early crossing at six in the morning from June [1]" in copied
     assert "[Island ferry adds an early crossing](<https://example.org/ferry>)" in copied
