@@ -16,6 +16,7 @@ from tests.fixtures_postgres import database_url, postgres
 from tests.fixtures_store import embedder, open_store, stores_closed
 
 __all__ = ["database_url", "embedder", "local_llm", "open_store", "postgres", "stores_closed"]
+pytest_plugins = ["tests.fd_guard"]  # fails a module that leaves file descriptors open
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("NEWSBOT_SHARED_DIR", REPO.parent / "shared"))
