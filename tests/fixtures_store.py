@@ -4,6 +4,7 @@ keyword index live in SQLite or PostgreSQL (one run of the test each)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -56,11 +57,9 @@ def open_news_store(
         raise
 
 
-@pytest.fixture(autouse=True)
-def stores_closed(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Closes at teardown every store the test built, those of commands run in-process included:
-    a command builds its store and leaves it to its process's end, and each would otherwise keep
-    its Chroma files, registry and locks open for the rest of the test run."""
+@contextmanager
+def closing_built_stores() -> Iterator[None]:
+    """Closes, when the block ends, every store built in it (in any thread)."""
     built: list[NewsStore] = []
     init = NewsStore.__init__
 
@@ -68,11 +67,29 @@ def stores_closed(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         init(store, *args, **kwargs)
         built.append(store)
 
-    monkeypatch.setattr(NewsStore, "__init__", recording)
-    yield
-    monkeypatch.setattr(NewsStore, "__init__", init)
-    for store in built:
-        store.close()
+    NewsStore.__init__ = recording  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        NewsStore.__init__ = init  # type: ignore[method-assign]
+        for store in built:
+            store.close()
+
+
+@pytest.fixture(autouse=True)
+def stores_closed() -> Iterator[None]:
+    """Closes at teardown every store the test built, those of commands run in-process included:
+    a command builds its store and leaves it to its process's end, and each would otherwise keep
+    its Chroma files, registry and locks open for the rest of the test run."""
+    with closing_built_stores():
+        yield
+
+
+@pytest.fixture(scope="module", autouse=True)
+def module_stores_closed() -> Iterator[None]:
+    """Closes at the module's end the stores its module-wide fixtures built (a served app's)."""
+    with closing_built_stores():
+        yield
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
