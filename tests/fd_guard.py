@@ -42,7 +42,7 @@ class _Run:
 _run = _Run()
 
 
-def _open_fds() -> dict[str, str]:
+def open_fds() -> dict[str, str]:
     """{descriptor: what it is open on}."""
     found = {}
     for fd in os.listdir(_FDS):
@@ -61,7 +61,7 @@ def _kind(target: str) -> str:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item: pytest.Item) -> Generator[None, Any, Any]:
     if _FDS.is_dir() and item.path != _run.path:
-        _run.path, _run.start, _run.allowed = item.path, _open_fds(), 0
+        _run.path, _run.start, _run.allowed = item.path, open_fds(), 0
     return (yield)
 
 
@@ -71,14 +71,14 @@ def pytest_fixture_setup(
 ) -> Generator[None, Any, Any]:
     if fixturedef.scope not in ("session", "package") or not _FDS.is_dir():
         return (yield)
-    before = len(_open_fds())
+    before = len(open_fds())
     _run.session_setups += 1
     try:
         return (yield)
     finally:
         _run.session_setups -= 1
         if _run.session_setups == 0:
-            _run.allowed += max(0, len(_open_fds()) - before)
+            _run.allowed += max(0, len(open_fds()) - before)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -94,10 +94,10 @@ def pytest_runtest_teardown(
 
 def _check(item: pytest.Item) -> None:
     bound = BOUND + _run.allowed
-    if len(_open_fds()) - len(_run.start) <= bound:
+    if len(open_fds()) - len(_run.start) <= bound:
         return
     gc.collect()  # what only a collection frees is not a leak
-    now = _open_fds()
+    now = open_fds()
     grown = len(now) - len(_run.start)
     if grown <= bound:
         return

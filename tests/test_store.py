@@ -4,7 +4,6 @@ crash recovery, deletes, date filtering, and the registry beside it."""
 from __future__ import annotations
 
 import gc
-import os
 import socket
 from collections.abc import Callable
 from dataclasses import replace
@@ -16,6 +15,7 @@ import pytest
 from langchain_core.embeddings import Embeddings
 
 from newsbot.errors import StoreError
+from tests.fd_guard import open_fds
 from tests.fixtures_store import open_news_store
 from vectorstore.chunks import epoch_day
 from vectorstore.client import make_chroma_client
@@ -386,7 +386,7 @@ def test_langchain_view_sees_the_same_chunks(open_store: OpenStore) -> None:
 
 def open_descriptors() -> int:
     gc.collect()  # what only a collection frees is not held
-    return len(os.listdir("/proc/self/fd"))
+    return len(open_fds())
 
 
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts /proc/self/fd")

@@ -223,9 +223,16 @@ def shared_chroma(client: ClientAPI) -> SharedChroma:
 
 
 def close_client(client: ClientAPI) -> None:
-    """Close `client` (chromadb stops a folder's `System` when its last client closes)."""
+    """Close `client`: chromadb stops a folder's `System` when its last client closes, but leaves
+    a server client's HTTP connections open, so they are closed here."""
     if isinstance(client, Client):  # every client chromadb makes; `ClientAPI` declares no close
         client.close()
+        # A server client and the admin client inside it each hold an HTTP session
+        # (`chromadb.api.fastapi.FastAPI._session`) that chromadb's close leaves open.
+        for part in (client, getattr(client, "_admin_client", None)):
+            session = getattr(getattr(part, "_server", None), "_session", None)
+            if session is not None:
+                session.close()
 
 
 _collecting = threading.Lock()
