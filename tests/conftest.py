@@ -13,9 +13,18 @@ import pytest
 
 from tests.fixtures_llm import TEST_MODELS_DIR, local_llm
 from tests.fixtures_postgres import database_url, postgres
-from tests.fixtures_store import embedder, open_store
+from tests.fixtures_store import embedder, module_stores_closed, open_store, stores_closed
 
-__all__ = ["database_url", "embedder", "local_llm", "open_store", "postgres"]
+__all__ = [
+    "database_url",
+    "embedder",
+    "local_llm",
+    "module_stores_closed",
+    "open_store",
+    "postgres",
+    "stores_closed",
+]
+pytest_plugins = ["tests.fd_guard"]  # fails a module that leaves file descriptors open
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("NEWSBOT_SHARED_DIR", REPO.parent / "shared"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 
 from newsbot.errors import StoreError
 from scripts.services import start_chroma
+from tests.fd_guard import open_fds
 from vectorstore.client import make_chroma_client
 from vectorstore.embeddings import LocalMiniLMEmbeddings
 from vectorstore.records import ArticleMeta, ChunkText
@@ -78,3 +80,23 @@ def test_a_store_sees_another_processs_writes_through_the_server(
         ArticleRegistry.for_collection(data, "news", "127.0.0.1", chroma_server),
     )
     check_sees_another_process_writes(store, data, host="127.0.0.1", port=chroma_server)
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts /proc/self/fd")
+def test_closing_a_store_on_a_server_closes_its_connections(
+    chroma_server: int, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    embedder = LocalMiniLMEmbeddings(threads=2)
+    gc.collect()
+    before = open_fds()
+    store = NewsStore(
+        make_chroma_client(data, host="127.0.0.1", port=chroma_server),
+        "news",
+        embedder,
+        ArticleRegistry.for_collection(data, "news", "127.0.0.1", chroma_server),
+    )
+    assert store.stats()["chunks"] == 0
+    store.close()
+    gc.collect()
+    assert {fd: to for fd, to in open_fds().items() if before.get(fd) != to} == {}

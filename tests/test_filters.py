@@ -27,12 +27,10 @@ from bot.web.server import serving_in_thread
 from newsbot.errors import InputError
 from prompts import load_prompts
 from tests.fixtures_llm import assistant_options
-from tests.fixtures_store import HYBRID
+from tests.fixtures_store import HYBRID, open_news_store
 from tests.web_events import gradio_event
-from vectorstore.client import make_chroma_client
 from vectorstore.embeddings import LocalMiniLMEmbeddings
 from vectorstore.records import ArticleMeta, ChunkText, Passage, SearchFilter
-from vectorstore.registry import ArticleRegistry
 from vectorstore.search import Searcher
 from vectorstore.store import NewsStore
 
@@ -49,13 +47,6 @@ ARTICLES = {
 QUESTION = "What happened with the Halvern port strike?"
 
 
-@pytest.fixture(scope="module")
-def embedder() -> LocalMiniLMEmbeddings:
-    model = LocalMiniLMEmbeddings(batch_size=8, threads=2)
-    model.load()
-    return model
-
-
 def put(store: NewsStore) -> None:
     items = []
     for article_id, (source, published, text) in ARTICLES.items():
@@ -65,9 +56,8 @@ def put(store: NewsStore) -> None:
 
 
 def open_store(data_dir: Path, embedder: LocalMiniLMEmbeddings) -> NewsStore:
-    registry = ArticleRegistry.for_collection(data_dir, "news")
     # No recency prior: these tests count the candidates a filter asks Chroma for.
-    return NewsStore(make_chroma_client(data_dir), "news", embedder, registry, ranking=HYBRID)
+    return open_news_store(data_dir, embedder, ranking=HYBRID)
 
 
 @pytest.fixture

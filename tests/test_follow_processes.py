@@ -17,6 +17,7 @@ import sqlite3
 import subprocess
 import time
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -98,7 +99,7 @@ def test_a_failing_feed_is_checked_less_and_less_often_and_the_list_says_why(
 
 
 def lease_owner(data_dir: Path) -> tuple[str | None, float | None]:
-    with sqlite3.connect(data_dir / "registry.sqlite3") as db:
+    with closing(sqlite3.connect(data_dir / "registry.sqlite3")) as db:
         row = db.execute("SELECT lease_owner, lease_until FROM followed_sources").fetchone()
     return row[0], row[1]
 
@@ -210,7 +211,7 @@ def test_a_prune_killed_midway_is_finished_by_the_next(
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and prune.poll() is None:
-            with sqlite3.connect(clean_environ / "registry.sqlite3") as db:
+            with closing(sqlite3.connect(clean_environ / "registry.sqlite3")) as db:
                 left = db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
             if left < total - 5:
                 break
@@ -220,7 +221,7 @@ def test_a_prune_killed_midway_is_finished_by_the_next(
     finally:
         prune.kill()
         prune.wait()
-    with sqlite3.connect(clean_environ / "registry.sqlite3") as db:
+    with closing(sqlite3.connect(clean_environ / "registry.sqlite3")) as db:
         left = db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
     assert len(new) < left < total  # killed midway
 

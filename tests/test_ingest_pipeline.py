@@ -25,9 +25,8 @@ from ingest.sources import expand_sources, read_sources
 from ingest.tokens import load_encoding
 from newsbot.cli import cli
 from tests.conftest import MINI_DIR, SEED_DIR
-from vectorstore.client import make_chroma_client
+from tests.fixtures_store import open_news_store
 from vectorstore.embeddings import LocalMiniLMEmbeddings
-from vectorstore.registry import ArticleRegistry
 from vectorstore.store import NewsStore
 
 
@@ -78,8 +77,7 @@ def mini_slice(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def open_store(data_dir: Path, embeddings: Embeddings) -> NewsStore:
-    client = make_chroma_client(data_dir, None, 8000, False)
-    return NewsStore(client, "news", embeddings, ArticleRegistry.for_collection(data_dir, "news"))
+    return open_news_store(data_dir, embeddings)
 
 
 def run(sources: list[Any], store: NewsStore, data_dir: Path, **options: Any) -> IngestReport:

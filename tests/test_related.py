@@ -7,6 +7,8 @@ import hashlib
 import io
 import itertools
 import json
+from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -25,20 +27,11 @@ from bot.web.chat import answer_messages, history_turns
 from bot.web.render import related_html
 from prompts import load_prompts
 from tests.fixtures_llm import assistant_options
+from tests.fixtures_store import open_news_store
 from tests.related_stories import ALL, BRIDGE, RECALL, STRIKE
-from vectorstore.client import make_chroma_client
-from vectorstore.database import open_database
 from vectorstore.embeddings import LocalMiniLMEmbeddings
 from vectorstore.records import ArticleMeta, ChunkText, RelatedArticle
-from vectorstore.registry import ArticleRegistry
 from vectorstore.store import NewsStore
-
-
-@pytest.fixture(scope="module")
-def embedder() -> LocalMiniLMEmbeddings:
-    model = LocalMiniLMEmbeddings(batch_size=8, threads=2)
-    model.load()
-    return model
 
 
 def put_stories(store: NewsStore, stories: list[tuple[str, str, str, str | None, str]]) -> None:
@@ -55,15 +48,16 @@ def put_stories(store: NewsStore, stories: list[tuple[str, str, str, str | None,
 
 
 def open_store(path: Path, embedder: LocalMiniLMEmbeddings) -> NewsStore:
-    registry = ArticleRegistry(open_database(path), "news")
-    return NewsStore(make_chroma_client(path), "news", embedder, registry)
+    return open_news_store(path, embedder)
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory, embedder: LocalMiniLMEmbeddings) -> NewsStore:
-    opened = open_store(tmp_path_factory.mktemp("related"), embedder)
-    put_stories(opened, ALL)
-    return opened
+def store(
+    tmp_path_factory: pytest.TempPathFactory, embedder: LocalMiniLMEmbeddings
+) -> Iterator[NewsStore]:
+    with closing(open_store(tmp_path_factory.mktemp("related"), embedder)) as opened:
+        put_stories(opened, ALL)
+        yield opened
 
 
 def ids(found: list) -> list[str]:  # type: ignore[type-arg]

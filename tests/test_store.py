@@ -3,6 +3,7 @@ crash recovery, deletes, date filtering, and the registry beside it."""
 
 from __future__ import annotations
 
+import gc
 import socket
 from collections.abc import Callable
 from dataclasses import replace
@@ -14,11 +15,14 @@ import pytest
 from langchain_core.embeddings import Embeddings
 
 from newsbot.errors import StoreError
+from tests.fd_guard import open_fds
+from tests.fixtures_store import open_news_store
 from vectorstore.chunks import epoch_day
 from vectorstore.client import make_chroma_client
 from vectorstore.embeddings import LocalMiniLMEmbeddings
 from vectorstore.records import ArticleMeta, ChunkText
 from vectorstore.registry import ArticleRegistry, normalize_url
+from vectorstore.sharing import close_client
 from vectorstore.store import NewsStore
 
 OpenStore = Callable[..., NewsStore]
@@ -36,22 +40,12 @@ RATES = [
 FLOODS = ["Heavy monsoon rain flooded villages in the south, and thousands were evacuated."]
 
 
-@pytest.fixture(scope="module")
-def embedder() -> LocalMiniLMEmbeddings:
-    model = LocalMiniLMEmbeddings(batch_size=8, threads=2)
-    model.load()
-    return model
-
-
 @pytest.fixture
 def open_store(tmp_path: Path, embedder: LocalMiniLMEmbeddings) -> OpenStore:
     """Open (again) the store in tmp_path; every call builds a fresh client and registry."""
 
     def _open(embeddings: Embeddings = embedder, collection: str = "news", **kw: Any) -> NewsStore:
-        data = tmp_path / "data"
-        client = make_chroma_client(data)
-        registry = ArticleRegistry.for_collection(data, collection)
-        return NewsStore(client, collection, embeddings, registry, **kw)
+        return open_news_store(tmp_path / "data", embeddings, collection, **kw)
 
     return _open
 
@@ -339,6 +333,7 @@ def test_a_collection_not_made_by_newsbot_is_refused(open_store: OpenStore, tmp_
     client.create_collection("foreign", embedding_function=None)
     with pytest.raises(StoreError, match="not created by newsbot"):
         open_store(collection="foreign")
+    close_client(client)
 
 
 def test_a_vanished_collection_resets_its_registry(open_store: OpenStore) -> None:
@@ -387,6 +382,31 @@ def test_langchain_view_sees_the_same_chunks(open_store: OpenStore) -> None:
     assert [score for _, score in theirs] == pytest.approx([p.score for p in ours], abs=1e-5)
     assert theirs[0][0].metadata["article_id"] == "visas"
     assert store.stats()["chunks"] == 6  # the view did not create or change anything
+
+
+def open_descriptors() -> int:
+    gc.collect()  # what only a collection frees is not held
+    return len(open_fds())
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts /proc/self/fd")
+def test_closing_the_stores_of_a_folder_closes_every_file_they_opened(
+    open_store: OpenStore,
+) -> None:
+    open_store().close()  # the process's own first-use descriptors (Chroma's runtime) stay
+    before = open_descriptors()
+    first, second = open_store(), open_store()
+    first.put_articles([(meta("visas"), chunks(VISAS))])
+    assert open_descriptors() > before
+    first.close()
+    first.close()  # a second close does nothing
+    # The folder's other store still reads and writes.
+    assert second.search("fake visa networks", k=1)[0].article_id == "visas"
+    second.put_articles([(meta("rates"), chunks(RATES))])
+    second.close()
+    assert open_descriptors() <= before
+    # Closed and opened again, the folder holds what was written.
+    assert open_store().stats()["articles"] == 2
 
 
 def test_registry_for_a_server_is_its_own_file(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import MINI_DIR, REPO
-from tests.test_store import RATES, VISAS, OpenStore, chunks, embedder, meta, open_store
+from tests.test_store import RATES, VISAS, OpenStore, chunks, meta, open_store
 from vectorstore.client import make_chroma_client
 from vectorstore.embeddings import LocalMiniLMEmbeddings
 from vectorstore.registry import ArticleRegistry
@@ -31,7 +31,7 @@ from vectorstore.store import NewsStore
 
 pytestmark = pytest.mark.server  # starts another process or a server
 
-__all__ = ["embedder", "open_store"]  # fixtures used here
+__all__ = ["open_store"]  # the fixture used here
 
 LIGHTHOUSE = [
     "The Zorblat lighthouse on the Merrow coast reopened after six months of storm repairs.",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Sequence
+from contextlib import closing
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -342,17 +343,10 @@ def test_chat_history_drops_sources_blocks_and_unescapes_answers(
 def make_store(data_dir: Path, inputs: Sequence[Path]) -> Any:
     """A real NewsStore on `data_dir` with `inputs` ingested by the real pipeline."""
     from ingest.pipeline import ingest
-    from vectorstore.client import make_chroma_client
+    from tests.fixtures_store import open_news_store
     from vectorstore.embeddings import LocalMiniLMEmbeddings
-    from vectorstore.registry import ArticleRegistry
-    from vectorstore.store import NewsStore
 
-    store = NewsStore(
-        make_chroma_client(data_dir),
-        "news",
-        LocalMiniLMEmbeddings(),
-        ArticleRegistry.for_collection(data_dir, "news"),
-    )
+    store = open_news_store(data_dir, LocalMiniLMEmbeddings())
     if inputs:
         report = ingest([str(p) for p in inputs], store, tiktoken_cache_dir=data_dir / "tiktoken")
         assert report.failed == 0
@@ -404,8 +398,9 @@ def test_library_views_escape_and_report_against_a_real_store(tmp_path: Path) ->
 
 
 @pytest.fixture(scope="module")
-def seed_store(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    return make_store(tmp_path_factory.mktemp("seed-store"), [SEED_DIR])
+def seed_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    with closing(make_store(tmp_path_factory.mktemp("seed-store"), [SEED_DIR])) as store:
+        yield store
 
 
 @pytest.fixture(scope="module")

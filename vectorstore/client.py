@@ -38,8 +38,12 @@ def make_chroma_client(
             # Chroma creates and migrates its SQLite file on open; two processes opening a new
             # data dir at once (two `newsbot ingest` runs) collide there ("database is locked",
             # "table already exists"), so they open it one at a time.
-            with FileLock.at(data_dir / OPEN_LOCK).hold(purpose="opening of the Chroma store"):
-                client = chromadb.PersistentClient(path=str(path), settings=settings)
+            opening = FileLock.at(data_dir / OPEN_LOCK)
+            try:
+                with opening.hold(purpose="opening of the Chroma store"):
+                    client = chromadb.PersistentClient(path=str(path), settings=settings)
+            finally:
+                opening.close()  # needed again only by another open: keep no descriptor
         except Exception as exc:  # chromadb raises many untyped errors for a bad folder
             raise StoreError(
                 f"Cannot open the Chroma store at {path} ({exc}): check that the folder is "

@@ -103,6 +103,7 @@ class SQLiteFile:
         self.path = path
         self.where = str(path)
         self._lock = threading.Lock()
+        self._file_locks: set[FileLock] = set()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
@@ -126,8 +127,11 @@ class SQLiteFile:
             ) from exc
 
     def close(self) -> None:
+        """Close the connection, and the lock files it handed out while no one holds them."""
         with self._lock:
             self.db.close()
+        for lock in list(self._file_locks):
+            lock.close()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -148,4 +152,6 @@ class SQLiteFile:
     def lock(self, name: str) -> FileLock:
         """A lock file beside the database (`registry.<name>.lock`): the kernel drops it when its
         process dies, so a crashed writer never leaves it behind."""
-        return FileLock.at(self.path.with_name(f"{self.path.stem}.{name}.lock"))
+        lock = FileLock.at(self.path.with_name(f"{self.path.stem}.{name}.lock"))
+        self._file_locks.add(lock)
+        return lock

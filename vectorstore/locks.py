@@ -132,3 +132,12 @@ class FileLock(ReentrantLock):
     def _release(self) -> None:
         assert self._fd is not None
         fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        """Close the lock file unless a thread of this process holds the lock (waiting for other
+        threads' holds to end); the next `hold` opens it again. For the owner of a data dir that
+        is done with it, so a process that opens many keeps no descriptor per dir."""
+        with self._thread_lock:
+            if self._depth == 0 and self._fd is not None:
+                fd, self._fd = self._fd, None
+                os.close(fd)

@@ -7,6 +7,8 @@ another process has written the collection since this one loaded it. Writers hol
 exclusively around their Chroma calls and then bump the collection's counter in `newsbot-writes/`;
 loaders hold the lock shared; a search compares the counter (one `pread`) before it reads. A
 Chroma server holds the one index every client searches: `SharedChroma` has nothing to refresh.
+A folder's `EmbeddedChroma` closes its clients, counter files and lock file when the last
+`NewsCollection` of the folder is closed.
 
 `NewsCollection.current()` is the collection object to call: fetched again from the reopened
 client when another process has written it. A collection must record the embedder and dimension
@@ -46,14 +48,21 @@ class SharedChroma:
     """A Chroma client that stays current with the writes of other processes; as is for a
     `chroma run` server (or an in-memory client), where every client sees every write at once.
 
-    Get one with `shared_chroma(client)`. `client` may change after a `refresh`; `epoch` counts
-    the changes, so holders of a collection object know to fetch it again.
+    Get one with `shared_chroma(client)` and give the client back with `release`. `client` may
+    change after a `refresh`; `epoch` counts the changes, so holders of a collection object know
+    to fetch it again.
     """
 
     epoch: int = 0
 
     def __init__(self, client: ClientAPI) -> None:
         self.client = client
+
+    def release(self, client: ClientAPI, *, keep: bool = False) -> None:
+        """Done with `client`, the one given to `shared_chroma`: close it, unless `keep` (its
+        giver still owns it: the collection failed to open)."""
+        if not keep:
+            close_client(client)
 
     def track(self, collection: str) -> None:
         """Start following `collection`; call before this process first reads it."""
@@ -86,6 +95,35 @@ class EmbeddedChroma(SharedChroma):
         self._lock = FileLock.at(folder / LOCK_FILE)
         self._counters: dict[str, int] = {}  # collection -> open descriptor of its counter file
         self._seen: dict[str, bytes] = {}
+        # The clients of the folder (given by its users, made by reopens): they share one Chroma
+        # `System` per folder, so none is closed before the last user is done.
+        self._clients: list[ClientAPI] = []
+        self._users = 0
+
+    def _join(self, client: ClientAPI) -> None:
+        """One more user, opened with `client` (under `_shared_lock`)."""
+        self._users += 1
+        self._clients.append(client)
+
+    def release(self, client: ClientAPI, *, keep: bool = False) -> None:
+        """Done with `client`; the folder's last user's release closes the clients (but `client`
+        when `keep`), the counter files and the lock file, and a later `shared_chroma` starts
+        afresh."""
+        with _shared_lock:
+            if keep:
+                self._clients.remove(client)
+            self._users -= 1
+            if self._users > 0:
+                return
+            if _shared.get(str(self.folder)) is self:
+                del _shared[str(self.folder)]
+        for each in self._clients:
+            close_client(each)
+        self._clients.clear()
+        for fd in self._counters.values():
+            os.close(fd)
+        self._counters.clear()
+        self._lock.close()
 
     def _counter(self, collection: str) -> int:
         fd = self._counters.get(collection)
@@ -155,6 +193,7 @@ class EmbeddedChroma(SharedChroma):
             except Exception:  # deleted meanwhile: its store reports that on its next call
                 logger.debug("Collection %r is gone after a reopen", name)
         self.client, self._seen = client, seen
+        self._clients.append(client)
         self.epoch += 1
         _collect_soon()
         logger.info(
@@ -169,15 +208,31 @@ _shared_lock = threading.Lock()
 
 
 def shared_chroma(client: ClientAPI) -> SharedChroma:
-    """The process's `SharedChroma` for `client`: one per embedded folder, one per server client."""
+    """The process's `SharedChroma` for `client`: one per embedded folder, one per server client.
+    Give `client` back with its `release` when done."""
     settings = client.get_settings()
     if not (settings.is_persistent and settings.persist_directory):
         return SharedChroma(client)
     key = os.path.realpath(settings.persist_directory)
     with _shared_lock:
-        if key not in _shared:
-            _shared[key] = EmbeddedChroma(client, Path(key))
-        return _shared[key]
+        shared = _shared.get(key)
+        if shared is None:
+            shared = _shared[key] = EmbeddedChroma(client, Path(key))
+        shared._join(client)
+        return shared
+
+
+def close_client(client: ClientAPI) -> None:
+    """Close `client`: chromadb stops a folder's `System` when its last client closes, but leaves
+    a server client's HTTP connections open, so they are closed here."""
+    if isinstance(client, Client):  # every client chromadb makes; `ClientAPI` declares no close
+        client.close()
+        # A server client and the admin client inside it each hold an HTTP session
+        # (`chromadb.api.fastapi.FastAPI._session`) that chromadb's close leaves open.
+        for part in (client, getattr(client, "_admin_client", None)):
+            session = getattr(getattr(part, "_server", None), "_session", None)
+            if session is not None:
+                session.close()
 
 
 _collecting = threading.Lock()
@@ -228,12 +283,18 @@ class NewsCollection:
         self.dimension = dimension
         self.shared = shared_chroma(client)
         self.embedded = isinstance(self.shared, EmbeddedChroma)
+        self._given = client
+        self._closed = False
         self._swap_lock = threading.Lock()
-        self.shared.track(name)
-        with self.shared.loading():
-            self._epoch = self.shared.epoch
-            self._collection = self._open()
-            self._collection.count()  # loads the index now, while no writer saves it
+        try:
+            self.shared.track(name)
+            with self.shared.loading():
+                self._epoch = self.shared.epoch
+                self._collection = self._open()
+                self._collection.count()  # loads the index now, while no writer saves it
+        except BaseException:
+            self.close(keep_client=True)  # the caller still owns the client it gave
+            raise
 
     @property
     def client(self) -> ClientAPI:
@@ -260,6 +321,15 @@ class NewsCollection:
     def refresh(self, *, wait_for_writers: bool = False) -> None:
         """Take other processes' writes now; `wait_for_writers` waits for one underway first."""
         self.shared.refresh(self.name, wait_for_writers=wait_for_writers)
+
+    def close(self, *, keep_client: bool = False) -> None:
+        """Give back the client this collection was opened with (see `SharedChroma.release`),
+        closed unless `keep_client`; a second close does nothing."""
+        with self._swap_lock:
+            if self._closed:
+                return
+            self._closed = True
+        self.shared.release(self._given, keep=keep_client)
 
     @contextmanager
     def writing(self) -> Iterator[Collection]:

@@ -54,6 +54,9 @@ class NewsStore:
     (None: dense search only). `embedder_name` and `dimension` are recorded in the collection;
     by default `embeddings.name` and `.dimension`, else the class name and a probe's length.
 
+    The store owns the client and registry it is given: `close` closes them (a constructor that
+    raises leaves them to the caller).
+
     Raises:
         StoreError: the collection was built by another embedder or dimension, or not by newsbot.
     """
@@ -85,6 +88,15 @@ class NewsStore:
             self._chroma, registry, embeddings, keywords, lambda: self.ranking
         )
         self._ingest_lock = registry.database.lock(f"{file_name(collection_name)}.ingest")
+        try:
+            self._check_rows(registry, keywords)
+        except BaseException:
+            self._chroma.close(keep_client=True)
+            raise
+
+    def _check_rows(self, registry: ArticleRegistry, keywords: KeywordIndex | None) -> None:
+        """Forget stale rows, build a missing keyword index, and warn of interrupted writes."""
+        collection_name = self.collection_name
         if self._collection.count() == 0 and registry.count() + len(registry.pending()) > 0:
             with self.ingest_lock():  # not while another process is writing its first chunks
                 if self._collection.count() == 0:
@@ -111,6 +123,15 @@ class NewsStore:
                 collection_name,
                 ", ".join(row.article_id for row in pending[:5]),
             )
+
+    def close(self) -> None:
+        """Close the Chroma client and the registry's database (and so the keyword index in it),
+        after a keyword build underway ends. For a process that opens many stores (tests); one
+        that serves a store until it exits need not."""
+        if self.keywords is not None and self.keywords.memory is not None:
+            self.keywords.memory.wait()
+        self._chroma.close()
+        self.registry.close()
 
     @property
     def client(self) -> ClientAPI:
