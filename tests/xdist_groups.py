@@ -1,17 +1,18 @@
 """How `make test` shares the suite between two pytest-xdist workers (`-n 2 --dist loadscope`).
 
-Each test module runs whole on one worker, so its servers and browser start once and its tests
-never race each other (for one browser's clipboard, say). The modules with tests that answer with
-the real local model (marked `slow`) are one scope together: on two cores, two llama.cpp servers
-reading prompts at once only slow each other down, and one worker loads the model once. Without
-xdist this plugin does nothing.
+The tests that answer with the real local model (marked `slow`) are one scope: on two cores, two
+llama.cpp servers reading prompts at once only slow each other down, and one worker loads the
+model once. Every other test runs with the rest of its module on one worker, so the module's
+servers and browser start once and its tests never race each other. Without xdist this plugin
+does nothing.
 
-The scope is read from the module's file, not from the marks: xdist's scheduler sees only test
-ids, and its `xdist_group` marks no longer reach them under pytest 9.2.
+Which tests are `slow` is read from the modules' source, not from the marks: xdist's scheduler
+sees only test ids, and its `xdist_group` marks no longer reach them under pytest 9.2.
 """
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 from typing import Any
 
@@ -20,14 +21,30 @@ import pytest
 MODEL_SCOPE = "local-model"
 
 
-def model_modules(root: Path) -> set[str]:
-    """The test modules (paths relative to `root`) that mark any test `slow`."""
-    here = Path(__file__).parent
-    return {
-        path.relative_to(root).as_posix()
-        for path in here.glob("test_*.py")
-        if "mark.slow" in path.read_text(encoding="utf-8")
-    }
+def _marks_slow(node: ast.expr) -> bool:
+    """Whether a decorator or a `pytestmark` value is, or lists, `pytest.mark.slow`."""
+    items = node.elts if isinstance(node, ast.List | ast.Tuple) else [node]
+    return any(ast.unparse(item) == "pytest.mark.slow" for item in items)
+
+
+def model_tests(root: Path) -> set[str]:
+    """The ids (`tests/test_x.py::test_name`, relative to `root`, without parameters) of the
+    tests marked `slow`, read from the test modules' source."""
+    found: set[str] = set()
+    for path in Path(__file__).parent.glob("test_*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        module = path.relative_to(root).as_posix()
+        whole = any(
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "pytestmark" for t in node.targets)
+            and _marks_slow(node.value)
+            for node in tree.body
+        )
+        for node in tree.body:
+            is_test = isinstance(node, ast.FunctionDef) and node.name.startswith("test")
+            if is_test and (whole or any(_marks_slow(d) for d in node.decorator_list)):
+                found.add(f"{module}::{node.name}")
+    return found
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -36,11 +53,12 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
         return None
     from xdist.scheduler import LoadScopeScheduling
 
-    modules = model_modules(config.rootpath)
+    slow = model_tests(config.rootpath)
 
     class ModelTogether(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            module = nodeid.split("::", 1)[0]
-            return MODEL_SCOPE if module in modules else module
+            if nodeid.split("[", 1)[0] in slow:
+                return MODEL_SCOPE
+            return nodeid.split("::", 1)[0]
 
     return ModelTogether(config, log)
