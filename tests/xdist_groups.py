@@ -1,14 +1,13 @@
 """How `make test` shares the suite between two pytest-xdist workers (`-n 2 --dist loadscope`).
 
-The tests that answer with the session's in-process model (`tests/fixtures_llm.local_llm`) are one
-scope: one worker loads the model once, and two llama.cpp servers of the suite never read prompts
-at once. Every other test runs with the rest of its module on one worker, so the module's servers
-and browser start once and its tests never race each other; the modules that start `newsbot`
-processes with a model of their own (scale-out, replicas) run beside the model scope. Without
-xdist this plugin does nothing.
+The tests that answer with the real local model (marked `slow`) are one scope: on two cores, two
+llama.cpp servers reading prompts at once only slow each other down, and one worker loads the
+model once. Every other test runs with the rest of its module on one worker, so the module's
+servers and browser start once and its tests never race each other. Without xdist this plugin
+does nothing.
 
-The scope is read from the modules' source, not from marks or fixtures: xdist's scheduler sees
-only test ids, and its `xdist_group` marks no longer reach them under pytest 9.2.
+Which tests are `slow` is read from the modules' source, not from the marks: xdist's scheduler
+sees only test ids, and its `xdist_group` marks no longer reach them under pytest 9.2.
 """
 
 from __future__ import annotations
@@ -22,32 +21,29 @@ import pytest
 MODEL_SCOPE = "local-model"
 
 
-def _takes(function: ast.FunctionDef, names: set[str]) -> bool:
-    return any(arg.arg in names for arg in function.args.args)
+def _marks_slow(node: ast.expr) -> bool:
+    """Whether a decorator or a `pytestmark` value is, or lists, `pytest.mark.slow`."""
+    items = node.elts if isinstance(node, ast.List | ast.Tuple) else [node]
+    return any(ast.unparse(item) == "pytest.mark.slow" for item in items)
 
 
 def model_tests(root: Path) -> set[str]:
     """The ids (`tests/test_x.py::test_name`, relative to `root`, without parameters) of the
-    tests that take `local_llm`, or a fixture of their module that takes it, read from the test
-    modules' source."""
+    tests marked `slow`, read from the test modules' source."""
     found: set[str] = set()
     for path in Path(__file__).parent.glob("test_*.py"):
-        source = path.read_text(encoding="utf-8")
-        if "local_llm" not in source:
-            continue
-        functions = [n for n in ast.parse(source).body if isinstance(n, ast.FunctionDef)]
-        model = {"local_llm"}
-        while True:  # the module's fixtures that take the model, or take one that does
-            more = {f.name for f in functions if _takes(f, model)} - model
-            if not more:
-                break
-            model |= more
+        tree = ast.parse(path.read_text(encoding="utf-8"))
         module = path.relative_to(root).as_posix()
-        found |= {
-            f"{module}::{f.name}"
-            for f in functions
-            if f.name.startswith("test") and _takes(f, model)
-        }
+        whole = any(
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "pytestmark" for t in node.targets)
+            and _marks_slow(node.value)
+            for node in tree.body
+        )
+        for node in tree.body:
+            is_test = isinstance(node, ast.FunctionDef) and node.name.startswith("test")
+            if is_test and (whole or any(_marks_slow(d) for d in node.decorator_list)):
+                found.add(f"{module}::{node.name}")
     return found
 
 
@@ -57,11 +53,11 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
         return None
     from xdist.scheduler import LoadScopeScheduling
 
-    model = model_tests(config.rootpath)
+    slow = model_tests(config.rootpath)
 
     class ModelTogether(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            if nodeid.split("[", 1)[0] in model:
+            if nodeid.split("[", 1)[0] in slow:
                 return MODEL_SCOPE
             return nodeid.split("::", 1)[0]
 
