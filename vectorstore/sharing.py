@@ -95,8 +95,8 @@ class EmbeddedChroma(SharedChroma):
         self._lock = FileLock.at(folder / LOCK_FILE)
         self._counters: dict[str, int] = {}  # collection -> open descriptor of its counter file
         self._seen: dict[str, bytes] = {}
-        # The clients of the folder (given by its users, made by reopens): they share one Chroma
-        # `System` per folder, so none is closed before the last user is done.
+        # The clients its users gave (they share the folder's first `System`), closed with the
+        # current one when the last user is done; retired reopens are left to `_collect_soon`.
         self._clients: list[ClientAPI] = []
         self._users = 0
 
@@ -117,7 +117,12 @@ class EmbeddedChroma(SharedChroma):
                 return
             if _shared.get(str(self.folder)) is self:
                 del _shared[str(self.folder)]
-        for each in self._clients:
+        closing = list(self._clients)
+        if all(self.client is not each for each in closing) and not (
+            keep and self.client is client
+        ):
+            closing.append(self.client)  # made by a reopen
+        for each in closing:
             close_client(each)
         self._clients.clear()
         for fd in self._counters.values():
@@ -193,7 +198,6 @@ class EmbeddedChroma(SharedChroma):
             except Exception:  # deleted meanwhile: its store reports that on its next call
                 logger.debug("Collection %r is gone after a reopen", name)
         self.client, self._seen = client, seen
-        self._clients.append(client)
         self.epoch += 1
         _collect_soon()
         logger.info(
