@@ -9,12 +9,12 @@ errors; the store applies it (`NewsStore.search`).
 
 `question_window` is the time a question's own words name: "this week", "yesterday", "last
 month", "last Friday", "recently" (the past month), "in June 2022", as the publication days to
-prefer, relative to `as_of`. Each window is
-what the phrase says plus a day of slack (an article about Tuesday's events is often dated
-Wednesday, and time zones differ); none is fitted to any benchmark. A question with no such
-phrase has no window: the store's recency prior alone then prefers newer stories, softly. The
-window is a preference, not a filter: `bot.answer.chain.retrieve_passages` searches inside it
-first and fills up from outside when it holds too few passages.
+prefer, relative to `as_of`. Each window is what the phrase says plus a day of slack (an article
+about Tuesday's events is often dated Wednesday, and time zones differ); none is fitted to any
+benchmark. A question with no such phrase has no window: the store's recency prior alone then
+prefers newer stories, softly. The window is a preference, not a filter:
+`bot.answer.chain.retrieve_passages` searches inside it first and fills up from outside when it
+holds too few passages.
 """
 
 from __future__ import annotations
