@@ -38,7 +38,7 @@ from bot.answer.context import compact_passages
 from bot.answer.events import AnswerDone, AnswerEvent, Searched, SourceCited, TextDelta, collect
 from bot.answer.grounding import AnswerChecker, GroundingPolicy, SentenceVerdict
 from bot.answer.history import recent_turns, with_earlier_question
-from bot.answer.question import Question, question_window
+from bot.answer.question import Question, named_days
 from bot.answer.result import AnswerResult, RetrievedPassage, Source
 from newsbot.errors import ModelError
 from prompts import Prompts
@@ -156,13 +156,12 @@ class Assistant:
         yield Searched(len(passages), len({p.article_id for p in passages}), standalone)
         follow_up = question.text if question.history else ""
         # The follow-up's own time, not the earlier question's.
-        window = question_window(question.text, as_of)
         checker = AnswerChecker(
             retrieval.passages,
             standalone,
             follow_up,
             policy=self.policy,
-            named_time=(window.first, window.last) if window else None,
+            named_time=named_days(question.text, as_of),
         )
         inputs = {"as_of": as_of, "retrieval": retrieval, "standalone_question": standalone}
         second_look = False

@@ -39,6 +39,7 @@ __all__ = [
     "SearchFilter",
     "Window",
     "make_filter",
+    "named_days",
     "parse_day",
     "question_window",
 ]
@@ -243,3 +244,10 @@ def question_window(question: str, as_of: date) -> Window | None:
             continue
         return Window(first - SLACK, min(last + SLACK, as_of), match.group(0).strip())
     return None
+
+
+def named_days(text: str, as_of: date) -> tuple[date, date] | None:
+    """The first and last publication day `text` names (`question_window`), for the answer
+    check's `named_time`; None when it names no time."""
+    window = question_window(text, as_of)
+    return (window.first, window.last) if window else None

@@ -82,16 +82,15 @@ def recheck(
     """Run the product's answer check on a cached draft; with `as_of`, the time the question's
     words name (the follow-up's own, when there is one) is checked as `Assistant.stream` does."""
     from bot.answer.grounding import check_answer
-    from bot.answer.question import question_window
+    from bot.answer.question import named_days
 
-    window = question_window(follow_up or question, as_of) if as_of else None
     checked = check_answer(
         draft,
         passages,
         question,
         follow_up=follow_up,
         second_look=second_look,
-        named_time=(window.first, window.last) if window else None,
+        named_time=named_days(follow_up or question, as_of) if as_of else None,
     )
     return Verdict(checked.text, checked.grounded, checked.refused_by)
 
