@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures_llm import TEST_MODELS_DIR, local_llm
+from tests.fixtures_llm import TEST_MODELS_DIR, local_llm, worker_threads
 from tests.fixtures_postgres import database_url, postgres
 from tests.fixtures_store import embedder, module_stores_closed, open_store, stores_closed
 
@@ -34,7 +34,9 @@ EXAMPLES_DIR = REPO / "examples" / "articles"
 
 
 @pytest.fixture(autouse=True)
-def clean_environ(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def clean_environ(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> Path:
     """Clear NEWSBOT_*/OPENAI_* and point the data dir at a fresh temp folder."""
     for name in list(os.environ):
         if name.startswith(("NEWSBOT_", "OPENAI_")):
@@ -44,6 +46,11 @@ def clean_environ(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     # The assembled model (1.1 GB) is shared by all tests rather than rebuilt per data dir.
     monkeypatch.setenv("NEWSBOT_MODELS_DIR", str(TEST_MODELS_DIR))
     monkeypatch.setenv("ANONYMIZED_TELEMETRY", "False")
+    if worker_threads() < (os.cpu_count() or 1) and not request.node.get_closest_marker("slow"):
+        # Under xdist, beside the model tests: the embedder and the servers a test starts take
+        # this worker's share of the cores. The model tests keep the default (all cores): the
+        # model's greedy answer changes with its thread count, and they test what users get.
+        monkeypatch.setenv("NEWSBOT_THREADS", str(worker_threads()))
     monkeypatch.chdir(tmp_path)
     return data_dir
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from langchain_core.embeddings import Embeddings
 
+from tests.fixtures_llm import worker_threads
 from vectorstore.client import make_chroma_client
 from vectorstore.database import open_database
 from vectorstore.embeddings import LocalMiniLMEmbeddings
@@ -26,7 +27,7 @@ DENSE = RankingPolicy(keyword_weight=0.0, recency_weight=0.0)
 
 @pytest.fixture(scope="module")
 def embedder() -> LocalMiniLMEmbeddings:
-    model = LocalMiniLMEmbeddings(batch_size=8, threads=2)
+    model = LocalMiniLMEmbeddings(batch_size=8, threads=worker_threads())
     model.load()
     return model
 

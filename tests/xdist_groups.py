@@ -1,10 +1,10 @@
 """How `make test` shares the suite between two pytest-xdist workers (`-n 2 --dist loadscope`).
 
 The tests that answer with the real local model (marked `slow`) are one scope: on two cores, two
-llama.cpp servers reading prompts at once only slow each other down, and one worker loads the
-model once. Every other test runs with the rest of its module on one worker, so the module's
-servers and browser start once and its tests never race each other. Without xdist this plugin
-does nothing.
+llama.cpp servers reading prompts at once only slow each other down, and one worker loads the model
+once. It is the longest scope, so it is handed out first. Every other test runs with the rest of
+its module on one worker, so the module's servers and browser start once and its tests never race
+each other. Without xdist this plugin does nothing.
 
 Which tests are `slow` is read from the modules' source, not from the marks: xdist's scheduler
 sees only test ids, and its `xdist_group` marks no longer reach them under pytest 9.2.
@@ -60,5 +60,11 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
             if nodeid.split("[", 1)[0] in slow:
                 return MODEL_SCOPE
             return nodeid.split("::", 1)[0]
+
+        def _assign_work_unit(self, node: Any) -> None:
+            # The model scope is the longest: started first, it is not what the run waits for.
+            if MODEL_SCOPE in self.workqueue:
+                self.workqueue.move_to_end(MODEL_SCOPE, last=False)
+            super()._assign_work_unit(node)
 
     return ModelTogether(config, log)
