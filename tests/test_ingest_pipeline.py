@@ -63,14 +63,14 @@ def real_embedder() -> LocalMiniLMEmbeddings:
 
 @pytest.fixture(scope="module")
 def mini_slice(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """40 real articles of the mini corpus (those under 4,000 characters, in corpus order)."""
+    """20 real articles of the mini corpus (those under 4,000 characters, in corpus order)."""
     out = tmp_path_factory.mktemp("slice") / "slice.jsonl.gz"
     kept = []
     with gzip.open(MINI_DIR / "corpus.jsonl.gz", "rt", encoding="utf-8") as handle:
         for line in handle:
             if len(json.loads(line)["text"]) < 4000:
                 kept.append(line)
-            if len(kept) == 40:
+            if len(kept) == 20:
                 break
     out.write_bytes(gzip.compress("".join(kept).encode("utf-8")))
     return out
@@ -128,14 +128,14 @@ def test_seed_and_mini_slice_then_reingest_is_a_noop(
     report = run(sources, store, data_dir, progress=lambda *t: ticks.append(t))
 
     expected = expected_chunks(sources, data_dir)
-    assert len(expected) == 41
-    assert (report.new, report.updated, report.unchanged, report.failed) == (41, 0, 0, 0)
+    assert len(expected) == 21
+    assert (report.new, report.updated, report.unchanged, report.failed) == (21, 0, 0, 0)
     assert report.chunks == sum(expected.values()) == embeddings.texts
     assert report.tokens > report.chunks * 20
-    assert store.stats()["articles"] == 41
+    assert store.stats()["articles"] == 21
     assert store.stats()["chunks"] == report.chunks
     assert ticks == sorted(ticks)
-    assert ticks[-1] == (41, report.chunks, report.tokens)
+    assert ticks[-1] == (21, report.chunks, report.tokens)
 
     # Each stored chunk is an exact slice of its article and carries the article's metadata.
     texts = {a.article_id: a for a in all_articles(sources)}
@@ -153,7 +153,7 @@ def test_seed_and_mini_slice_then_reingest_is_a_noop(
 
     # A second run embeds nothing and reports everything unchanged.
     again = run(sources, store, data_dir)
-    assert (again.new, again.updated, again.unchanged, again.chunks) == (0, 0, 41, 0)
+    assert (again.new, again.updated, again.unchanged, again.chunks) == (0, 0, 21, 0)
     assert embeddings.texts == report.chunks  # not one more text embedded
     assert store.stats()["chunks"] == report.chunks
 
@@ -323,7 +323,7 @@ def test_an_oversized_article_is_refused_and_embedding_batches_stay_bounded(
         "the article text is 2,000,009 characters, over the 300,000-character limit per "
         "article: split it, or raise NEWSBOT_MAX_ARTICLE_CHARS"
     )
-    assert report.new == 40
+    assert report.new == 20
     assert time.perf_counter() - started < 300  # its 2,667 chunks were never embedded
     assert counting.sizes
     assert max(counting.sizes) <= 16  # every article of the slice has fewer than 16 chunks

@@ -114,7 +114,7 @@ def stub() -> Iterator[OpenAIStub]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(OpenAIStub("")))
     stub = OpenAIStub(f"http://127.0.0.1:{server.server_address[1]}")
     server.RequestHandlerClass = _handler(stub)
-    with serving(server, poll_interval=0.05):
+    with serving(server):
         yield stub
 
 
