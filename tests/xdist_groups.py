@@ -2,9 +2,9 @@
 
 The tests that answer with the real local model (marked `slow`) are one scope: on two cores, two
 llama.cpp servers reading prompts at once only slow each other down, and one worker loads the model
-once. It is the longest scope, so it is handed out first. Every other test runs with the rest of
-its module on one worker, so the module's servers and browser start once and its tests never race
-each other. Without xdist this plugin does nothing.
+once. The longest scopes are handed out first: the model's, then the modules that start servers or
+a browser. Every other test runs with the rest of its module on one worker, so the module's servers
+and browser start once and its tests never race each other. Without xdist this plugin does nothing.
 
 Which tests are `slow` is read from the modules' source, not from the marks: xdist's scheduler
 sees only test ids, and its `xdist_group` marks no longer reach them under pytest 9.2.
@@ -13,6 +13,7 @@ sees only test ids, and its `xdist_group` marks no longer reach them under pytes
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,16 @@ def model_tests(root: Path) -> set[str]:
     return found
 
 
+def server_modules(root: Path) -> set[str]:
+    """The test modules (`tests/test_x.py`, relative to `root`) that mark any test `server` or
+    `browser`."""
+    return {
+        path.relative_to(root).as_posix()
+        for path in Path(__file__).parent.glob("test_*.py")
+        if re.search(r"pytest\.mark\.(server|browser)\b", path.read_text(encoding="utf-8"))
+    }
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     if config.getvalue("dist") != "loadscope":
@@ -54,6 +65,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     from xdist.scheduler import LoadScopeScheduling
 
     slow = model_tests(config.rootpath)
+    long = server_modules(config.rootpath)
 
     class ModelTogether(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
@@ -62,9 +74,12 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
             return nodeid.split("::", 1)[0]
 
         def _assign_work_unit(self, node: Any) -> None:
-            # The model scope is the longest: started first, it is not what the run waits for.
-            if MODEL_SCOPE in self.workqueue:
-                self.workqueue.move_to_end(MODEL_SCOPE, last=False)
+            # Longest first, so that the run does not wait on one long module at its end: the
+            # model scope, then the modules that start servers or a browser (seconds a test),
+            # then the rest (by number of tests, as loadscope orders them).
+            for scope in [*reversed([s for s in self.workqueue if s in long]), MODEL_SCOPE]:
+                if scope in self.workqueue:
+                    self.workqueue.move_to_end(scope, last=False)
             super()._assign_work_unit(node)
 
     return ModelTogether(config, log)
