@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from bot.answer.grounding import is_refusal
 from bot.llm.model_files import ensure_default_model
 from newsbot.cli import cli
 from tests.conftest import SEED_DIR
@@ -79,5 +80,7 @@ def test_each_answer_shows_its_sources_and_a_refusal_none(tmp_path: Path) -> Non
         assert sources.startswith(f"[1] {title} ("), sources
         assert "\u201c" in sources  # the passage the answer rests on
     assert "Naqvi" in turns[0] or "visa" in turns[0].lower()
+    assert "Natalie Baker" in turns[1], "the follow-up is resolved from the chat's history"
+    assert is_refusal(turns[2]), turns[2]
     assert "Sources:" not in turns[2], turns[2]
     assert "No sources" not in turns[2]
