@@ -46,11 +46,12 @@ def clean_environ(
     # The assembled model (1.1 GB) is shared by all tests rather than rebuilt per data dir.
     monkeypatch.setenv("NEWSBOT_MODELS_DIR", str(TEST_MODELS_DIR))
     monkeypatch.setenv("ANONYMIZED_TELEMETRY", "False")
-    if worker_threads() < (os.cpu_count() or 1) and not request.node.get_closest_marker("slow"):
+    threads = worker_threads()
+    if threads < (os.cpu_count() or 1) and not request.node.get_closest_marker("slow"):
         # Under xdist, beside the model tests: the embedder and the servers a test starts take
         # this worker's share of the cores. The model tests keep the default (all cores): the
         # model's greedy answer changes with its thread count, and they test what users get.
-        monkeypatch.setenv("NEWSBOT_THREADS", str(worker_threads()))
+        monkeypatch.setenv("NEWSBOT_THREADS", str(threads))
     monkeypatch.chdir(tmp_path)
     return data_dir
 

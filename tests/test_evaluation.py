@@ -255,7 +255,7 @@ def _corpus_slice(dataset: Path, queries: list[Query], path: Path) -> set[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(1800)  # three answers of ~700 prompt tokens; slow on a busy 2-core machine
+@pytest.mark.timeout(1800)  # three answers over two whole chunks; slow on a busy 2-core machine
 def test_eval_end_to_end_resumes_and_embeds_nothing_twice(
     tmp_path: Path,
     local_llm: LocalLLMServer,
