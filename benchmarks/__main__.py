@@ -12,6 +12,8 @@ Parts (run all but accuracy, or some with `--only ingest,retrieval,...`); each i
   on a tuning and a held-out half of the questions;
 - retrieval: `NewsStore.search` latency at the mini, full-2022 and a synthetic 200k size;
 - answer: the product's first-token and whole-answer latency over 30 mini questions;
+- prompt: the model's first-token time by prompt length, with and without a cached prefix, and
+  the answer prompt's fixed tokens (benchmarks/prompt_reading.py);
 - threads: the same on 1 and on 2 threads, idle and with another process on one core;
 - follow: the same alone and while a followed 200-entry feed is polled beside, as `newsbot
   serve` polls (benchmarks/follow.py);
@@ -55,6 +57,7 @@ def _parts() -> dict[str, Callable[[BenchConfig], dict[str, Any]]]:
     from benchmarks.follow import bench_follow
     from benchmarks.golden import bench_golden
     from benchmarks.ingest import bench_ingest
+    from benchmarks.prompt_reading import bench_prompt_reading
     from benchmarks.ranking import bench_ranking
     from benchmarks.retrieval import bench_retrieval
     from benchmarks.scale import bench_keywords, bench_scale
@@ -67,6 +70,7 @@ def _parts() -> dict[str, Callable[[BenchConfig], dict[str, Any]]]:
         "ranking": bench_ranking,
         "context": bench_context,
         "answer": bench_answer,
+        "prompt": bench_prompt_reading,
         "threads": bench_threads,
         "follow": bench_follow,
         "grounding": bench_grounding,
@@ -87,6 +91,7 @@ PARTS = (
     "ranking",
     "context",
     "answer",
+    "prompt",
     "threads",
     "follow",
     "grounding",

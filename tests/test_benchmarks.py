@@ -92,3 +92,27 @@ def test_accuracy_command_sets_the_options_a_run_recorded(monkeypatch: pytest.Mo
         monkeypatch.setenv(name, value)
     settings = get_settings()
     assert {**suite_answering(settings), "ranking": asdict(ranking(settings))} == recorded
+
+
+def test_a_subset_holds_evenly_spaced_questions_of_one_half_beside_the_corpus(
+    tmp_path: Path,
+) -> None:
+    from benchmarks.ranking import half
+    from benchmarks.subset import write_subset
+
+    dataset = tmp_path / "quiz"
+    dataset.mkdir()
+    (dataset / "corpus.jsonl.gz").write_bytes(b"corpus")
+    ids = [f"2022{n:04d}_0" for n in range(60)]
+    (dataset / "queries.jsonl").write_text("".join(f'{{"id": "{i}"}}\n' for i in ids))
+    tuning = [i for i in ids if half(i) == "tuning"]
+
+    folder = write_subset(dataset, "tuning", 5, tmp_path / "out")
+
+    assert folder.name == "quiz", "the same name, so the eval reuses the ingested collection"
+    picked = [line.split('"')[3] for line in (folder / "queries.jsonl").read_text().splitlines()]
+    assert picked == [tuning[n * len(tuning) // 5] for n in range(5)]
+    assert (folder / "corpus.jsonl.gz").read_bytes() == b"corpus"
+    # Written again (another size), it replaces the link and the questions.
+    write_subset(dataset, "tuning", 2, tmp_path / "out")
+    assert len((folder / "queries.jsonl").read_text().splitlines()) == 2
