@@ -45,7 +45,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True, help="where the subset goes")
     args = parser.parse_args()
     folder = write_subset(args.dataset, args.half, args.questions, args.out)
-    print(f"{folder}: {args.questions} questions of the {args.half} half")
+    written = len((folder / "queries.jsonl").read_text(encoding="utf-8").splitlines())
+    print(f"{folder}: {written} questions of the {args.half} half")
 
 
 if __name__ == "__main__":

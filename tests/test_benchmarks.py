@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import pkgutil
 import re
 from pathlib import Path
@@ -110,7 +111,8 @@ def test_a_subset_holds_evenly_spaced_questions_of_one_half_beside_the_corpus(
     folder = write_subset(dataset, "tuning", 5, tmp_path / "out")
 
     assert folder.name == "quiz", "the same name, so the eval reuses the ingested collection"
-    picked = [line.split('"')[3] for line in (folder / "queries.jsonl").read_text().splitlines()]
+    lines = (folder / "queries.jsonl").read_text().splitlines()
+    picked = [json.loads(line)["id"] for line in lines]
     assert picked == [tuning[n * len(tuning) // 5] for n in range(5)]
     assert (folder / "corpus.jsonl.gz").read_bytes() == b"corpus"
     # Written again (another size), it replaces the link and the questions.
