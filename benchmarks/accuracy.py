@@ -11,7 +11,7 @@ from typing import Any
 
 from benchmarks.common import BenchConfig, stamp
 from newsbot.errors import InputError
-from newsbot.settings import LOCAL_CONTEXT_TOKENS, Group, LimitsSettings, RetrievalSettings
+from newsbot.settings import Group, LimitsSettings, RetrievalSettings
 from vectorstore.ranking import RankingPolicy
 
 #: The product options a `newsbot eval` run records that are settings of their own, by the group
@@ -36,7 +36,7 @@ def answering_env(answering: dict[str, Any]) -> list[str]:
     env = [
         f"{group.env_name(option)}={options[option]}"
         for option, group in _PLAIN.items()
-        if option in options and options[option] != _default(group, option)
+        if option in options and options[option] != group.model_fields[option].default
     ]
     defaults = {**asdict(RankingPolicy()), "time_windows": False}
     tuning = {
@@ -47,14 +47,6 @@ def answering_env(answering: dict[str, Any]) -> list[str]:
     if tuning:
         env.append(f"NEWSBOT_TUNING={json.dumps(tuning)}")
     return env
-
-
-def _default(group: type[Group], option: str) -> Any:
-    """A recorded option's default as `newsbot eval` answers with it (the bundled local model:
-    an unset compact context is its budget)."""
-    if option == "context_tokens":
-        return LOCAL_CONTEXT_TOKENS
-    return group.model_fields[option].default
 
 
 def other_model(run: dict[str, Any]) -> str:

@@ -41,7 +41,7 @@ def bench_answer(config: BenchConfig) -> dict[str, Any]:
         {
             "questions": len(queries),
             "k": settings.retrieval.top_k,
-            "context_tokens": settings.resolved_context_tokens,
+            "context_tokens": settings.retrieval.context_tokens,
             "retrieval": settings.retrieval.retrieval,
             "max_tokens": settings.model.max_tokens,
             "first_token_p50_s": pct(first, 50),

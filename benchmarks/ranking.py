@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 
 from benchmarks.common import BenchConfig, open_store, pct, settings_for, stamp
 from newsbot.errors import InputError
-from newsbot.settings import LOCAL_CONTEXT_TOKENS
 from vectorstore.ranking import RankingPolicy
 
 if TYPE_CHECKING:
@@ -210,7 +209,7 @@ def bench_ranking(config: BenchConfig) -> dict[str, Any]:
                 default,
                 3,
                 settings.retrieval.top_k,
-                settings.resolved_context_tokens or LOCAL_CONTEXT_TOKENS,
+                settings.retrieval.context_tokens or 200,
             ),
         }
     return stamp(

@@ -199,7 +199,7 @@ def answer_options(settings: Settings) -> dict[str, Any]:
     return {
         "k": settings.retrieval.top_k,
         "max_history_chars": settings.limits.max_history_chars,
-        "context_tokens": settings.resolved_context_tokens,
+        "context_tokens": settings.retrieval.context_tokens,
         "time_windows": bool(settings.tuning.get(TIME_PHRASES, False)),
         "condense_follow_ups": settings.retrieval.condense_follow_ups,
         "policy": tuned(GroundingPolicy, settings),

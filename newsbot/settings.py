@@ -226,13 +226,6 @@ class EmbedderSettings(Group):
         return self.base_url or os.environ.get("OPENAI_BASE_URL")
 
 
-# The compact context's budget when the model is the bundled local one. Reading a prompt costs
-# that model about 12 ms a token on a 2-core CPU, so whole chunks (about 500 tokens more) wait
-# 2.6 times as long for the first word; they pick right a little more often (BENCHMARKS.md, "What
-# the model reads"). A server reads prompts at a small fraction of that cost, so it gets them whole.
-LOCAL_CONTEXT_TOKENS = 200
-
-
 class RetrievalSettings(Group):
     """How articles are cut into chunks and which of them a question reads."""
 
@@ -262,14 +255,12 @@ class RetrievalSettings(Group):
         "index (about 130 MB per 60k chunks; kept current from the index's change journal), "
         "instead of in the database for every search.",
     )
-    context_tokens: int | None = Field(
-        default=None,
+    context_tokens: int = Field(
+        default=200,
         ge=0,
         le=4000,
         description="Compact context: give the model only the retrieved chunks' sentences that "
-        "bear on the question, within about this many tokens (0: the top_k chunks whole). "
-        f"Unset: {LOCAL_CONTEXT_TOKENS} with the bundled local model, the top_k chunks whole "
-        "with an OpenAI or OpenAI-compatible server.",
+        "bear on the question, within about this many tokens (0: the top_k chunks whole).",
     )
     condense_follow_ups: bool = Field(
         default=False,
@@ -486,15 +477,6 @@ class Settings(BaseModel):
     fetch: FetchSettings
     limits: LimitsSettings
     tuning: dict[str, float | bool]
-
-    @property
-    def resolved_context_tokens(self) -> int:
-        """The compact context's budget answers are built with (0: the chunks whole): the
-        setting, or when it is unset, `LOCAL_CONTEXT_TOKENS` for the bundled local model and 0
-        for a model server."""
-        if self.retrieval.context_tokens is not None:
-            return self.retrieval.context_tokens
-        return LOCAL_CONTEXT_TOKENS if self.model.provider == "local" else 0
 
     def replace(self, **overrides: Any) -> Settings:
         """These settings with some values replaced, by their flat names (`top_k=8`)."""

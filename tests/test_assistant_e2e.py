@@ -80,29 +80,9 @@ def test_the_readme_question_names_the_three_areas(
     """The README's first question over the sample articles, with the product's defaults (over
     the seed article it opens `test_seed_conversation`)."""
     settings, _, assistant = _product(tmp_path, EXAMPLES_DIR)
-    assert assistant.context_tokens == settings.resolved_context_tokens > 0, (
+    assert assistant.context_tokens == settings.retrieval.context_tokens > 0, (
         "the default compact context"
     )
-    agreed, _ = _ask(assistant, "What did Pakistan and the US agree on?", [])
-    _names_the_three_areas(agreed)
-    assert "pakistan" in agreed.sources[0].title.lower()
-
-
-def test_the_readme_question_from_a_model_server_reads_the_chunks_whole(
-    local_llm: LocalLLMServer, tmp_path: Path
-) -> None:
-    """Configured for an OpenAI-compatible server (here the bundled model's own llama.cpp
-    server, on loopback), the product gives the model the retrieved chunks whole."""
-    settings = get_settings(
-        data_dir=tmp_path / "data",
-        llm_provider="openai_compatible",
-        llm_base_url=local_llm.base_url,
-        llm_model=local_llm.model_name,
-    )
-    store = build_store(settings)
-    ingest([str(EXAMPLES_DIR)], store, tiktoken_cache_dir=settings.storage.data_dir / "tiktoken")
-    assistant = build_assistant(settings, store)
-    assert assistant.context_tokens == 0, "a server reads the chunks whole"
     agreed, _ = _ask(assistant, "What did Pakistan and the US agree on?", [])
     _names_the_three_areas(agreed)
     assert "pakistan" in agreed.sources[0].title.lower()
@@ -116,7 +96,7 @@ def test_the_compact_context_keeps_the_areas_of_the_sample_article(tmp_path: Pat
     question = "What did Pakistan and the US agree on?"
     passages = store.search(question, k=settings.retrieval.top_k)
     read = " ".join(
-        p.text for p in compact_passages(passages, question, settings.resolved_context_tokens)
+        p.text for p in compact_passages(passages, question, settings.retrieval.context_tokens)
     )
     for area in ("migration control", "police forces", "fake or fraudulent visas"):
         assert area in read, read

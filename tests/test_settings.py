@@ -10,7 +10,7 @@ import pytest
 from bot.answer.grounding import GroundingPolicy
 from newsbot.errors import ConfigError
 from newsbot.factories import answer_options, ranking
-from newsbot.settings import GROUPS, LOCAL_CONTEXT_TOKENS, get_settings
+from newsbot.settings import GROUPS, get_settings
 from vectorstore.ranking import RankingPolicy
 
 
@@ -90,17 +90,3 @@ def test_the_configuration_page_names_every_variable() -> None:
         if f"`{cls.env_name(field)}`" not in page
     ]
     assert not missing, f"docs/configuration.md does not name {missing}"
-
-
-def test_the_compact_context_is_for_the_bundled_model_and_a_server_reads_chunks_whole(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    local = get_settings()
-    assert local.retrieval.context_tokens is None
-    assert answer_options(local)["context_tokens"] == LOCAL_CONTEXT_TOKENS > 0
-    for provider in ("openai", "openai_compatible"):
-        assert answer_options(local.replace(llm_provider=provider))["context_tokens"] == 0
-    monkeypatch.setenv("NEWSBOT_CONTEXT_TOKENS", "300")  # a set budget holds for every model
-    server = get_settings(llm_provider="openai_compatible")
-    assert answer_options(server)["context_tokens"] == 300
-    assert answer_options(get_settings(context_tokens=0))["context_tokens"] == 0

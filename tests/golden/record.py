@@ -268,7 +268,7 @@ def _note_run(settings: Any, rec: Recorder) -> None:
         "model": _model_name(settings),
         "provider": settings.model.provider,
         "k": rec.k,
-        "context_tokens": settings.resolved_context_tokens,
+        "context_tokens": settings.retrieval.context_tokens,
         "chunk_tokens": settings.retrieval.chunk_tokens,
         "chunk_overlap": settings.retrieval.chunk_overlap,
         "temperature": settings.model.temperature,
