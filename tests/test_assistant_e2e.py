@@ -88,6 +88,26 @@ def test_the_readme_question_names_the_three_areas(
     assert "pakistan" in agreed.sources[0].title.lower()
 
 
+def test_the_readme_question_through_an_openai_compatible_server(
+    local_llm: LocalLLMServer, tmp_path: Path
+) -> None:
+    """Configured for an OpenAI-compatible server (here the bundled model's own llama.cpp
+    server, on loopback), the product answers the README's question as the default does."""
+    settings = get_settings(
+        data_dir=tmp_path / "data",
+        llm_provider="openai_compatible",
+        llm_base_url=local_llm.base_url,
+        llm_model=local_llm.model_name,
+    )
+    store = build_store(settings)
+    ingest([str(EXAMPLES_DIR)], store, tiktoken_cache_dir=settings.storage.data_dir / "tiktoken")
+    assistant = build_assistant(settings, store)
+    assert assistant.context_tokens == settings.retrieval.context_tokens > 0
+    agreed, _ = _ask(assistant, "What did Pakistan and the US agree on?", [])
+    _names_the_three_areas(agreed)
+    assert "pakistan" in agreed.sources[0].title.lower()
+
+
 def test_the_compact_context_keeps_the_areas_of_the_sample_article(tmp_path: Path) -> None:
     """Without the model: what the model reads for the README's question holds all three."""
     settings = get_settings(data_dir=tmp_path / "data")
