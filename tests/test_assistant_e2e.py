@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -54,10 +55,13 @@ def _ask(
     return result, deltas
 
 
-def _product(tmp_path: Path, articles: Path) -> tuple[Settings, NewsStore, Assistant]:
-    """Articles ingested and the assistant built from default settings, as `newsbot` does
-    (the models folder is the test session's, whose server `local_llm` has started)."""
-    settings = get_settings(data_dir=tmp_path / "data", models_dir=TEST_MODELS_DIR)
+def _product(
+    tmp_path: Path, articles: Path, **overrides: Any
+) -> tuple[Settings, NewsStore, Assistant]:
+    """Articles ingested and the assistant built from default settings (with `overrides`, by
+    their flat names), as `newsbot` does (the models folder is the test session's, whose server
+    `local_llm` has started)."""
+    settings = get_settings(data_dir=tmp_path / "data", models_dir=TEST_MODELS_DIR, **overrides)
     store = build_store(settings)
     ingest([str(articles)], store, tiktoken_cache_dir=settings.storage.data_dir / "tiktoken")
     return settings, store, build_assistant(settings, store)
@@ -96,15 +100,13 @@ def test_the_readme_question_through_an_openai_compatible_server(
     Whether the answer goes on to the three areas is a near tie for this model, moved by the
     thread count (BENCHMARKS.md, Refusals) and by what the shared server read before (this
     test got one sentence in a CI run); the README test above asserts the three areas."""
-    settings = get_settings(
-        data_dir=tmp_path / "data",
+    settings, _, assistant = _product(
+        tmp_path,
+        EXAMPLES_DIR,
         llm_provider="openai_compatible",
         llm_base_url=local_llm.base_url,
         llm_model=local_llm.model_name,
     )
-    store = build_store(settings)
-    ingest([str(EXAMPLES_DIR)], store, tiktoken_cache_dir=settings.storage.data_dir / "tiktoken")
-    assistant = build_assistant(settings, store)
     assert assistant.context_tokens == settings.retrieval.context_tokens > 0
     agreed, _ = _ask(assistant, "What did Pakistan and the US agree on?", [])
     assert agreed.grounded, agreed.answer
