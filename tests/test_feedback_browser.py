@@ -50,8 +50,17 @@ def logged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Data
 
 
 def vote_down_with_comment(page: Page, comment: str) -> None:
-    """Wait for an answer, thumbs-down the last one and send `comment`."""
+    """Wait for an answer to finish, thumbs-down the last one and send `comment`.
+
+    A vote is only offered on a finished answer: a click that lands while it still streams is
+    lost, so the test waits, as a reader does, for the question box to be free again.
+    """
     page.locator(".nb-sources").first.wait_for(timeout=60_000)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#nb-input textarea, #nb-widget-input textarea')]"
+        ".every((box) => !box.disabled)",
+        timeout=30_000,
+    )
     page.get_by_role("button", name="Dislike").last.click()
     box = page.locator("#nb-feedback-comment textarea")
     box.wait_for(timeout=10_000)
