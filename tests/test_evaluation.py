@@ -469,6 +469,23 @@ def test_grounding_suite_rescores_cached_drafts_with_the_products_check(tmp_path
     assert result["later_shown"] == []
 
 
+def test_a_suite_checks_a_draft_against_the_compact_context_the_model_read() -> None:
+    """The product checks a draft against the sentences the model read, not the chunks whole: a
+    draft quoting a sentence the compact context left out is refused there, and so in the suite."""
+    from newsbot.evaluation.modes.base import plain_passage
+    from newsbot.evaluation.suites.drafts import recheck
+
+    text = (
+        "The council approved the harbour budget on Monday after a long debate.\n\n"
+        "Separately, the city zoo welcomed a baby giraffe named Tumi."
+    )
+    passages = [plain_passage("h:0", "h", text, title="Harbour budget")]
+    draft = "The city zoo welcomed a baby giraffe named Tumi [1]."
+    question = "What did the council approve?"
+    assert recheck(draft, passages, question).grounded
+    assert not recheck(draft, passages, question, context_tokens=15).grounded
+
+
 def test_a_later_years_question_answered_is_listed_for_a_reader() -> None:
     """A question of a later year, answered from look-alike stories: counted as shown, and
     listed with its answer (there is no right answer in the store to score it by)."""

@@ -78,12 +78,18 @@ def recheck(
     follow_up: str = "",
     second_look: bool = False,
     as_of: date | None = None,
+    context_tokens: int = 0,
 ) -> Verdict:
     """Run the product's answer check on a cached draft; with `as_of`, the time the question's
-    words name (the follow-up's own, when there is one) is checked as `Assistant.stream` does."""
+    words name (the follow-up's own, when there is one) is checked as `Assistant.stream` does.
+    With `context_tokens`, the draft is checked against the compact context the model read
+    (`Assistant.retrieve`), not the retrieved chunks whole."""
+    from bot.answer.context import compact_passages
     from bot.answer.grounding import check_answer
     from bot.answer.question import named_days
 
+    if context_tokens > 0:
+        passages = compact_passages(passages, question, context_tokens)
     checked = check_answer(
         draft,
         passages,

@@ -114,9 +114,10 @@ def followup_rows(
     return rows
 
 
-def score_followups(rows: list[dict[str, Any]], k: int) -> dict[str, Any]:
+def score_followups(rows: list[dict[str, Any]], k: int, context_tokens: int = 0) -> dict[str, Any]:
     """Counts per expectation: model refused, answered on a second look, refused after the check
-    (and by which check), right (answered and holding an expected fact)."""
+    (and by which check), right (answered and holding an expected fact); each draft checked
+    against what the model read (`context_tokens`: the compact context's budget, 0 for whole)."""
     groups: dict[str, dict[str, Any]] = {}
     cases = []
     for row in rows:
@@ -127,6 +128,7 @@ def score_followups(rows: list[dict[str, Any]], k: int) -> dict[str, Any]:
             row["standalone"],
             follow_up=row["follow_up"],
             second_look=second_look,
+            context_tokens=context_tokens,
         )
         keys = row.get("keys", [])
         right = verdict.grounded and any(contains_answer(key, verdict.answer) for key in keys)
@@ -198,5 +200,5 @@ def run_followups(
         model_key,
     )
     rows = followup_rows(cases, store, llm, prompts, k=k, drafts=drafts, answering=answering)
-    result = score_followups(rows, k)
+    result = score_followups(rows, k, int(answering.get("context_tokens") or 0))
     return finish("followups", cases_path.name, drafts, k, model_name, result, len(rows), started)

@@ -59,6 +59,7 @@ class GroundingCase:
     group: str
     passages: list[Passage]
     as_of: date | None = None
+    context_tokens: int = 0
 
 
 def grounding_cases(
@@ -83,6 +84,7 @@ def grounding_cases(
 
     # The product's retrieval, a time the question names included (`time_windows`).
     windows = bool(answering.get("time_windows"))
+    context = int(answering.get("context_tokens") or 0)
     queries = load_queries(dataset_dir, questions)
     retrieved = [
         retrieve_passages(store, q.question, k, query_day(q), time_windows=windows).passages
@@ -123,7 +125,13 @@ def grounding_cases(
             group = kind if kind == "mismatched" else GROUPS[0] if evidence else GROUPS[1]
             cases.append(
                 GroundingCase(
-                    record, query.question, query.answer_text, group, passages, query_day(query)
+                    record,
+                    query.question,
+                    query.answer_text,
+                    group,
+                    passages,
+                    query_day(query),
+                    context,
                 )
             )
     for query in load_queries(later, questions) if later else []:
@@ -132,7 +140,7 @@ def grounding_cases(
         if record is not None:
             cases.append(
                 GroundingCase(
-                    record, query.question, "", GROUPS[3], found.passages, query_day(query)
+                    record, query.question, "", GROUPS[3], found.passages, query_day(query), context
                 )
             )
     return cases
@@ -157,6 +165,7 @@ def score_grounding(cases: list[GroundingCase], k: int) -> dict[str, Any]:
             case.question,
             second_look=second_look,
             as_of=case.as_of,
+            context_tokens=case.context_tokens,
         )
         tally(groups, case.group, verdict, second_look)
         c = groups[case.group]
