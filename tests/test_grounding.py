@@ -341,6 +341,41 @@ def test_a_claim_assembled_from_different_sentences_is_dropped() -> None:
     assert checked(wrong, question, [TALKS], policy=off) == wrong
 
 
+MILL = (
+    "Kestrel Aluminum staff at the Dunmore smelter will get a pay rise of four percent. The "
+    "company also plans to hire 200 people next year. Its shares rose by a tenth on the news. "
+    "Elsewhere, workers at a truck plant in Tennessee voted to join the United Auto Workers union."
+)
+
+
+def test_an_answer_named_in_another_story_is_dropped() -> None:
+    """The passage names Kestrel Aluminum, and a union vote three sentences on, at another plant:
+    the draft restates the question of the one it names."""
+    question = "Staff at which car plant voted to join the United Auto Workers union?"
+    wrong = "Staff at Kestrel Aluminum voted to join the United Auto Workers union [1]."
+    assert checked(wrong, question, [MILL]) == REFUSAL
+    right = "Workers at a truck plant in Tennessee voted to join the United Auto Workers union [1]."
+    assert checked(right, question, [MILL]) == right
+    # NEWSBOT_TUNING='{"restated_near": 0}' turns the check off.
+    off = GroundingPolicy(restated_near=0.0)
+    assert checked(wrong, question, [MILL], policy=off) == wrong
+
+
+def test_a_restated_question_may_stand_in_the_title_and_its_time_words_are_no_evidence() -> None:
+    """The title frames every sentence of its article; "this week" is judged by the dates."""
+    question = "Which country elected its first leftist leader this week?"
+    text = (
+        "Gustavo Petro will be the first leftist leader of his country. Turnout was 58 percent. "
+        "Markets fell on Monday. Colombia now faces a long transition."
+    )
+    draft = "Colombia elected its first leftist leader this week [1]."
+    title = "Colombia elects a leftist president"
+    assert check_answer(draft, [plain_passage("c:0", "c", text, title=title)], question).text == (
+        draft
+    )
+    assert check_answer(draft, passages([text]), question).text == REFUSAL
+
+
 HARBOUR = [
     "The two ministries settled on three parts of the harbour deal. The first is dredging of the "
     "east channel. The second is a new ferry timetable for the islands. The third is shared "

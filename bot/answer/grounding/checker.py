@@ -78,7 +78,9 @@ class AnswerChecker:
         texts = [p.text for p in passages]
         known = known_names("\n".join([question, follow_up, *texts, *labels]))
         policy = policy or GroundingPolicy()
-        self.evidence = Evidence(texts, question, follow_up, second_look, policy, known)
+        self.evidence = Evidence(
+            texts, question, follow_up, second_look, policy, known, [p.title for p in passages]
+        )
         self.refused_by: str | None = None if passages else "no_passages"
         self.verdicts: list[SentenceVerdict] = []
         self._reader = DraftReader()

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from bot.answer.grounding.lexicon import TIME_WORDS
 from bot.answer.grounding.markers import cited_numbers, keep_known_markers, with_marker
 from bot.answer.grounding.policy import GroundingPolicy
 from bot.answer.grounding.refusal import is_refusal
@@ -52,7 +53,9 @@ class Evidence:
     second_look: bool = False
     policy: GroundingPolicy = field(default_factory=GroundingPolicy)
     known: set[str] = field(default_factory=set)
+    titles: list[str] = field(default_factory=list)
     sentences: list[list[tuple[Span, set[str]]]] = field(init=False)
+    title_words: list[set[str]] = field(init=False)
 
     def __post_init__(self) -> None:
         # Each passage's sentences (a line break ends one) with their content words: where a
@@ -61,6 +64,8 @@ class Evidence:
             [((a, b), content_words(text[a:b])) for a, b in sentence_spans(text, lines=True)]
             for text in self.passages
         ]
+        titles = self.titles or [""] * len(self.passages)
+        self.title_words = [content_words(title) for title in titles]
 
     @property
     def asked(self) -> set[str]:
@@ -192,6 +197,43 @@ def claim_window(sentence: str, first: bool, evidence: Evidence) -> SentenceVerd
     )
 
 
+_TIME_STEMS = frozenset(content_words(" ".join(TIME_WORDS)))
+
+
+def restated_question(sentence: str, first: bool, evidence: Evidence) -> SentenceVerdict | None:
+    """A sentence that restates the question and fills in its answer ("Elon Musk is reportedly
+    preparing to float on the London Stock Exchange") claims the question's words of that
+    answer. A passage that names the answer in another story (an earlier year's look-alike,
+    another company) doesn't say that: some of the restated words (more than a third by
+    default; time words aside, `named_time` judges those) must stand in a cited passage's title
+    or within one sentence of a passage sentence holding the answer's own words.
+    Off when `policy.restated_near` is 0."""
+    threshold = evidence.policy.restated_near
+    numbers = _cited(sentence, evidence)
+    words = content_words(plain(sentence))
+    restated = (words & evidence.asked) - _TIME_STEMS
+    own = words - evidence.asked
+    if threshold <= 0 or not numbers or len(restated) < 2 or not own:
+        return None
+    near = 0
+    for n in numbers:
+        sentences = evidence.sentences[n - 1]
+        for i, (_, held) in enumerate(sentences):
+            if own & held:
+                window = evidence.title_words[n - 1].union(
+                    *(words for _, words in sentences[max(0, i - 1) : i + 2])
+                )
+                near = max(near, len(restated & window))
+    if near / len(restated) >= threshold:
+        return None
+    return SentenceVerdict(
+        sentence,
+        "drop",
+        "restated_question",
+        f"{near} of the {len(restated)} question words it restates stand near its answer",
+    )
+
+
 def quotes(sentence: str, evidence: Evidence) -> dict[int, list[Span]]:
     """What a checked sentence rests on: for each passage it cites (0-based), the span of the
     passage sentence holding most of its own words (of a list, one for each part that one holds),
@@ -216,6 +258,7 @@ SENTENCE_CHECKS: tuple[SentenceCheck, ...] = (
     attribution,
     cited_support,
     claim_window,
+    restated_question,
     names,
 )
 

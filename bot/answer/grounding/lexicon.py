@@ -32,6 +32,14 @@ REFERRING = _words(
     aspect detail details story article news case matter everything anything something"""
 )
 
+# Words that place a claim in time ("this week", "last Friday", "recently"). The `named_time`
+# check judges them against the passages' dates, so the words themselves are no evidence.
+TIME_WORDS = _words(
+    """week weeks weekend month months year years today yesterday tomorrow tonight now recently
+    recent latest last next earlier later monday tuesday wednesday thursday friday saturday
+    sunday"""
+)
+
 # Words that open sentences without naming anything, beside the stopwords and referring words.
 SENTENCE_OPENERS = _words(
     "according although despite here instead thus therefore yes meanwhile overall"

@@ -35,6 +35,10 @@ class GroundingPolicy:
         claim_window: share of a cited sentence's own words (the question's left out) that one
             sentence of its passages must hold together (0 turns the check off); set on the
             sample articles' cached follow-up drafts (docs/grounding.md).
+        restated_near: share of the question's words a cited sentence restates (time words
+            aside) that must stand in a cited passage's title or within one sentence of the
+            passage sentence naming the sentence's own answer (0 turns the check off); set on
+            the tuning half of the grounding suite's cached drafts (docs/grounding.md).
     """
 
     attribute: float = 0.6
@@ -45,3 +49,4 @@ class GroundingPolicy:
     subject_coverage: float = 0.5
     second_look_coverage: float = 0.5
     claim_window: float = 0.6
+    restated_near: float = 0.34
