@@ -221,7 +221,7 @@ def restated_question(sentence: str, first: bool, evidence: Evidence) -> Sentenc
         for i, (_, held) in enumerate(sentences):
             if own & held:
                 window = evidence.title_words[n - 1].union(
-                    *(words for _, words in sentences[max(0, i - 1) : i + 2])
+                    *(nearby for _, nearby in sentences[max(0, i - 1) : i + 2])
                 )
                 near = max(near, len(restated & window))
     if near / len(restated) >= threshold:
