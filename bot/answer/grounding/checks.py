@@ -22,6 +22,7 @@ from bot.answer.grounding.words import (
     names_and_numbers,
     plain,
     question_coverage,
+    stem,
     subject_coverage,
     support,
 )
@@ -197,7 +198,7 @@ def claim_window(sentence: str, first: bool, evidence: Evidence) -> SentenceVerd
     )
 
 
-_TIME_STEMS = frozenset(content_words(" ".join(TIME_WORDS)))
+_TIME_STEMS = frozenset(map(stem, TIME_WORDS))
 
 
 def restated_question(sentence: str, first: bool, evidence: Evidence) -> SentenceVerdict | None:
