@@ -61,6 +61,12 @@ class Drafts:
         return record
 
 
+def context_budget(answering: Mapping[str, Any]) -> int:
+    """The compact context's budget a suite's drafts were written over (0: the chunks whole),
+    from the product options it answered with: what `recheck` compacts their passages to."""
+    return int(answering.get("context_tokens") or 0)
+
+
 @dataclass(frozen=True)
 class Verdict:
     """The check's outcome on one cached draft."""

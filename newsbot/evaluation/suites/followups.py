@@ -25,6 +25,7 @@ from newsbot.evaluation.suites.drafts import (
     Drafts,
     SuiteRetriever,
     answering_key,
+    context_budget,
     count,
     recheck,
     tally,
@@ -200,5 +201,5 @@ def run_followups(
         model_key,
     )
     rows = followup_rows(cases, store, llm, prompts, k=k, drafts=drafts, answering=answering)
-    result = score_followups(rows, k, int(answering.get("context_tokens") or 0))
+    result = score_followups(rows, k, context_budget(answering))
     return finish("followups", cases_path.name, drafts, k, model_name, result, len(rows), started)

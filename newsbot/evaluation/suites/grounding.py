@@ -29,6 +29,7 @@ from newsbot.evaluation.suites.drafts import (
     Drafts,
     SuiteRetriever,
     answering_key,
+    context_budget,
     count,
     recheck,
     tally,
@@ -59,7 +60,6 @@ class GroundingCase:
     group: str
     passages: list[Passage]
     as_of: date | None = None
-    context_tokens: int = 0
 
 
 def grounding_cases(
@@ -84,7 +84,6 @@ def grounding_cases(
 
     # The product's retrieval, a time the question names included (`time_windows`).
     windows = bool(answering.get("time_windows"))
-    context = int(answering.get("context_tokens") or 0)
     queries = load_queries(dataset_dir, questions)
     retrieved = [
         retrieve_passages(store, q.question, k, query_day(q), time_windows=windows).passages
@@ -125,13 +124,7 @@ def grounding_cases(
             group = kind if kind == "mismatched" else GROUPS[0] if evidence else GROUPS[1]
             cases.append(
                 GroundingCase(
-                    record,
-                    query.question,
-                    query.answer_text,
-                    group,
-                    passages,
-                    query_day(query),
-                    context,
+                    record, query.question, query.answer_text, group, passages, query_day(query)
                 )
             )
     for query in load_queries(later, questions) if later else []:
@@ -140,7 +133,7 @@ def grounding_cases(
         if record is not None:
             cases.append(
                 GroundingCase(
-                    record, query.question, "", GROUPS[3], found.passages, query_day(query), context
+                    record, query.question, "", GROUPS[3], found.passages, query_day(query)
                 )
             )
     return cases
@@ -151,9 +144,10 @@ def query_day(query: Any) -> date:
     return date.fromisoformat(query.date)
 
 
-def score_grounding(cases: list[GroundingCase], k: int) -> dict[str, Any]:
+def score_grounding(cases: list[GroundingCase], k: int, context_tokens: int = 0) -> dict[str, Any]:
     """Counts per group: model refused, answered on a second look, refused after the check (and
-    by which check), right (answered and holding the correct choice's text)."""
+    by which check), right (answered and holding the correct choice's text); each draft checked
+    against what the model read (`context_tokens`: the compact context's budget, 0 for whole)."""
     groups: dict[str, dict[str, Any]] = {}
     examples: list[dict[str, str]] = []
     shown_later: list[dict[str, str]] = []
@@ -165,7 +159,7 @@ def score_grounding(cases: list[GroundingCase], k: int) -> dict[str, Any]:
             case.question,
             second_look=second_look,
             as_of=case.as_of,
-            context_tokens=case.context_tokens,
+            context_tokens=context_tokens,
         )
         tally(groups, case.group, verdict, second_look)
         c = groups[case.group]
@@ -237,5 +231,5 @@ def run_grounding(
         answering=answering,
         later=later,
     )
-    result = score_grounding(cases, k)
+    result = score_grounding(cases, k, context_budget(answering))
     return finish("grounding", dataset_dir.name, drafts, k, model_name, result, len(cases), started)
