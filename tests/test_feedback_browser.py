@@ -49,26 +49,51 @@ def logged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Data
         yield url, question_log
 
 
-def vote_down_with_comment(page: Page, comment: str) -> None:
-    """Wait for an answer to finish, thumbs-down the last one and send `comment`.
-
-    A vote is only offered on a finished answer: a click that lands while it still streams is
-    lost, so the test waits, as a reader does, for the question box to be free again.
-    """
+def wait_for_the_answer(page: Page) -> None:
+    """Wait, as a reader does, until the answer is finished: a vote is only offered on a
+    finished answer, and a click that lands while it still streams is lost."""
     page.locator(".nb-sources").first.wait_for(timeout=60_000)
     page.wait_for_function(
         "() => [...document.querySelectorAll('#nb-input textarea, #nb-widget-input textarea')]"
         ".every((box) => !box.disabled)",
         timeout=30_000,
     )
-    page.get_by_role("button", name="Dislike").last.click()
+
+
+OUTCOMES = ("your vote is saved", "Your vote is withdrawn.", "Not saved:", "nothing was saved")
+"""The notes `bot.web.feedback_ui` ends a click with (Gradio's progress text comes before)."""
+
+
+def click_thumb(page: Page, name: str) -> str:
+    """Click the last answer's `name` thumb and return the note the page ends the click with.
+
+    Waiting for the note (not for the comment box) makes a failure name its reason ("Not
+    saved: ...") rather than time out on a hidden box; 30 s because a CI machine whose other
+    worker runs the model has taken over 10 s to answer the click.
+    """
+    note = page.locator("#nb-feedback-note")
+    before = note.inner_text()
+    page.get_by_role("button", name=name).last.click()
+    page.wait_for_function(
+        "([before, outcomes]) => {"
+        " const text = document.querySelector('#nb-feedback-note').innerText;"
+        " return text !== before && outcomes.some((outcome) => text.includes(outcome)); }",
+        arg=[before, list(OUTCOMES)],
+        timeout=30_000,
+    )
+    return note.inner_text()
+
+
+def vote_down_with_comment(page: Page, comment: str) -> None:
+    """Wait for an answer to finish, thumbs-down the last one and send `comment`."""
+    wait_for_the_answer(page)
+    assert "your vote is saved" in click_thumb(page, "Dislike")
     box = page.locator("#nb-feedback-comment textarea")
     box.wait_for(timeout=10_000)
     assert box.get_attribute("placeholder") == "What was wrong? (optional)"
-    page.locator("#nb-feedback-note").get_by_text("your vote is saved").wait_for(timeout=10_000)
     box.fill(comment)
     page.locator("#nb-feedback-send").click()
-    page.locator("#nb-feedback-note").get_by_text("your comment is saved").wait_for(timeout=10_000)
+    page.locator("#nb-feedback-note").get_by_text("your comment is saved").wait_for(timeout=30_000)
 
 
 def stored(question_log: DatabaseQuestionLog, question: str) -> Any:
@@ -155,14 +180,11 @@ def test_a_thumb_clicked_again_withdraws_the_vote(
     question = "Who met, then unmarked?"
     page.goto(url + "/")
     ask(page.locator("#nb-input textarea"), question)
-    page.locator(".nb-sources").first.wait_for(timeout=60_000)
-    page.get_by_role("button", name="Dislike").last.click()
-    note = page.locator("#nb-feedback-note")
-    note.get_by_text("your vote is saved").wait_for(timeout=10_000)
+    wait_for_the_answer(page)
+    assert "your vote is saved" in click_thumb(page, "Dislike")
     assert stored(question_log, question).vote == "down"
 
-    page.get_by_role("button", name="Disliked").last.click()
-    note.get_by_text("Your vote is withdrawn.").wait_for(timeout=10_000)
+    assert "Your vote is withdrawn." in click_thumb(page, "Disliked")
     assert page.locator("#nb-feedback-comment").is_hidden()
     row = stored(question_log, question)
     assert (row.vote, row.comment) == (None, None)
