@@ -95,9 +95,9 @@ def test_the_readme_question_names_the_three_areas(
     fresh processes it named the three areas as of 3 of the 7 days from 2026-11-30; BENCHMARKS.md,
     Refusals). So the test fixes the last two: the server is restarted (its prompt cache
     holds no other test's prompt) and the question is asked as of 2026-12-05, the day this
-    test was written and passed on. It guards the product's path to the full answer (retrieval, the compact
-    context, the check); the near tie itself is issue 23's open part. Over the seed article
-    the answer names the three areas on every one of those days.
+    test was written and passed on. It guards the product's path to the full answer
+    (retrieval, the compact context, the check); the near tie itself is issue 23's open part.
+    Over the seed article the answer names the three areas on every one of those days.
     """
     local_llm.stop()  # the factories' shared server starts again on the first request
     settings, _, assistant = _product(tmp_path, EXAMPLES_DIR)
