@@ -82,6 +82,10 @@ class Prompts:
     def answer_retry(self) -> PromptTemplateFile:
         return self.get("answer_retry")
 
+    @property
+    def answer_more(self) -> PromptTemplateFile:
+        return self.get("answer_more")
+
 
 def body_variables(text: str) -> frozenset[str]:
     """The `{names}` a `str.format` template uses (doubled braces are literals)."""

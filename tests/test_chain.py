@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -168,11 +169,12 @@ def test_answer_prompt_has_passages_numbered_and_the_date() -> None:
 
 def test_citations_are_checked_and_renumbered() -> None:
     assistant, _, _ = make(
-        ["Baker met Naqvi [3]. They agreed on operations [2, 7]. Naqvi met Baker [3]."]
+        ["Baker met Naqvi [3]. They agreed on operations [2, 7]. They met in Islamabad [3]."]
     )
     result = assistant.ask(Question("q", as_of=date(2025, 6, 1)))
     assert (
-        result.answer == "Baker met Naqvi [1]. They agreed on operations [2]. Naqvi met Baker [1]."
+        result.answer
+        == "Baker met Naqvi [1]. They agreed on operations [2]. They met in Islamabad [1]."
     )
     assert [(s.n, s.article_id) for s in result.sources] == [(1, "art2"), (2, "art1")]
     first = result.sources[0]
@@ -481,6 +483,51 @@ def test_a_refusal_tacked_onto_an_answer_is_dropped(apostrophe: str) -> None:
     result = assistant.ask(Question("Who represented the US?", as_of=date(2025, 6, 1)))
     assert result.answer == "Natalie Baker represented the US [1]."
     assert result.grounded
+
+
+HEADLINE = "Pakistan and the US agree to work together against fake visa networks"
+AGREEMENT = replace(
+    PASSAGES[1],
+    title=HEADLINE,
+    text=(
+        "The two sides settled on three areas: migration control, training for police forces, "
+        "and joint operations against networks that sell fake visas."
+    ),
+)
+ECHO = "Pakistan and the US agreed to work together against fake visa networks [1]."
+DETAIL = "They settled on migration control, training for police forces and joint operations [1]."
+
+
+def test_an_answer_that_only_repeats_its_headline_is_followed_by_the_detail() -> None:
+    """The README's question: its article's title is a true but thin answer; the article goes
+    on to say what was agreed, and the model is asked once for it."""
+    assistant, _, llm = make([ECHO, DETAIL], passages=[AGREEMENT])
+    items = list(assistant.stream(Question("What did Pakistan and the US agree on?")))
+    result = items[-1].result  # type: ignore[union-attr]
+    assert shown(items) == result.answer == f"{ECHO} {DETAIL}"
+    assert result.grounded
+    assert [s.title for s in result.sources] == [HEADLINE], "one source, cited by both"
+    first, more = llm.seen
+    assert more[:2] == first, "the answer prompt again: the server reuses the cached prefix"
+    assert more[2].text == ECHO, "then the model's own answer"
+    assert more[3].text == load_prompts().answer_more.text
+    assert 0 < result.timings["more_s"] <= result.timings["total_s"]
+    assert result.draft == f"{ECHO} {DETAIL}"
+
+
+@pytest.mark.parametrize("reply", [REFUSAL, ECHO, "The weather was fine in Paris [1]."])
+def test_a_detail_that_refuses_repeats_or_is_unsupported_adds_nothing(reply: str) -> None:
+    assistant, _, llm = make([ECHO, reply], passages=[AGREEMENT])
+    result = assistant.ask(Question("What did Pakistan and the US agree on?"))
+    assert (result.answer, result.grounded) == (ECHO, True)
+    assert len(llm.seen) == 2
+
+
+def test_an_answer_with_words_beyond_its_headline_is_not_asked_again() -> None:
+    assistant, _, llm = make([DETAIL], passages=[AGREEMENT])
+    result = assistant.ask(Question("What did Pakistan and the US agree on?"))
+    assert (result.answer, result.grounded, len(llm.seen)) == (DETAIL, True, 1)
+    assert "more_s" not in result.timings
 
 
 def test_the_terminal_shows_escape_sequences_and_bidi_overrides_as_text() -> None:

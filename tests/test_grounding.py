@@ -129,6 +129,20 @@ def test_an_unmarked_sentence_no_passage_holds_is_dropped_beside_a_cited_one() -
     assert (dropped.check, dropped.text) == ("attribution", "The mayor praised the new tram line.")
 
 
+def test_a_sentence_that_adds_no_word_of_its_own_is_dropped_as_a_repeat() -> None:
+    raw = (
+        "Pakistan and the US agreed on joint operations against fake visa networks [2]. "
+        "Joint operations against fake visa networks were agreed [2]. "
+        "Heavy rain closed three schools [1]."
+    )
+    result = check_answer(raw, passages(), "What did Pakistan and the US agree on?")
+    assert result.text == (
+        "Pakistan and the US agreed on joint operations against fake visa networks [1]. "
+        "Heavy rain closed three schools [2]."
+    )
+    assert [v.check for v in result.verdicts if v.action == "drop"] == ["repeat"]
+
+
 def test_an_answer_of_unsupported_or_short_sentences_is_refused() -> None:
     result = check_answer("The president visited Japan to discuss exports. Yes.", passages())
     assert (result.text, result.grounded, result.refused_by) == (

@@ -5,8 +5,9 @@ follow-up beside the question it follows (or,
 when configured, have the model rewrite it), retrieve, ask the answer checks that need no model
 (nothing retrieved, a follow-up about a subject the passages never mention, a question about a
 time, "this week", that no passage was published in),
-stream the model's draft through the `AnswerChecker`, and take one second look when the model's
-first sentence refuses although passages were retrieved. It yields typed events
+stream the model's draft through the `AnswerChecker`, take one second look when the model's
+first sentence refuses although passages were retrieved, and ask once for the detail behind an
+answer that only repeats its cited article's headline. It yields typed events
 (`bot.answer.events`): only text that has passed the check, so nothing shown is ever taken back.
 `Assistant.ask` is the same without the events.
 """
@@ -31,6 +32,7 @@ from bot.answer.chain import (
     Retrieval,
     build_answer,
     build_condense,
+    build_more,
     build_second_look,
     retrieve_passages,
 )
@@ -123,6 +125,7 @@ class Assistant:
         self.condense = build_condense(llm, prompts)
         self.answer = build_answer(llm, prompts)
         self.second_look = build_second_look(llm, prompts)
+        self.more = build_more(llm, prompts)
 
     def retrieve(self, question: Question) -> tuple[str, Retrieval]:
         """The standalone question and its passages, exactly as `stream` retrieves them (for
@@ -181,6 +184,13 @@ class Assistant:
                 )
                 yield from self._checked_draft(self.second_look, inputs, checker, run)
                 run.timings["second_look_s"] = time.perf_counter() - looked
+            if checker.echoes_headline():
+                logger.info("answer %r repeats its headline: asking for more", run.draft)
+                asked_more = time.perf_counter()
+                checker.go_on()
+                more = {**inputs, "draft": run.draft}
+                yield from self._checked_draft(self.more, more, checker, run, go_on=True)
+                run.timings["more_s"] = time.perf_counter() - asked_more
         checked = checker.result()
         if not checked.grounded:
             logger.info("answer refused by %s: %r", checked.refused_by, run.draft)
@@ -235,9 +245,12 @@ class Assistant:
         inputs: dict[str, Any],
         checker: AnswerChecker,
         run: _Run,
+        go_on: bool = False,
     ) -> Iterator[AnswerEvent]:
-        """Stream one draft through the checker; stop the model as soon as it refuses."""
-        run.draft = ""
+        """Stream one draft through the checker; stop the model as soon as it refuses. With
+        `go_on`, the draft continues the one before (`run.draft` keeps both, as one text for
+        `check_answer`)."""
+        run.draft = f"{run.draft} " if go_on else ""
         with _model_errors():
             for message in step.stream(inputs):
                 if not isinstance(message, AIMessageChunk):

@@ -12,7 +12,10 @@
    the rules best when they come last) and stream the draft;
 4. `build_second_look`: when the model refused although passages were retrieved, ask once more
    over the same passages without offering the refusal (the server reuses the cached system
-   message and passages).
+   message and passages);
+5. `build_more`: when the answer only repeats its cited article's headline, ask for the detail
+   behind it, after the answer prompt and the model's own answer (a prefix the server has
+   cached).
 
 Checking the draft and building the result is `bot.answer.assistant`'s job.
 """
@@ -155,6 +158,18 @@ def second_look_prompt(prompts: Prompts) -> ChatPromptTemplate:
     )
 
 
+def more_prompt(prompts: Prompts) -> ChatPromptTemplate:
+    """The answer prompt, the model's answer to it (`draft`), then the request for more detail."""
+    return ChatPromptTemplate.from_messages(
+        [
+            ("system", prompts.answer_system.text),
+            ("human", prompts.answer_user.text),
+            ("ai", "{draft}"),
+            ("human", prompts.answer_more.text),
+        ]
+    )
+
+
 def condense_prompt(prompts: Prompts) -> ChatPromptTemplate:
     """One user message that asks for the standalone question."""
     return ChatPromptTemplate.from_messages([("human", prompts.condense.text)])
@@ -186,3 +201,18 @@ def build_second_look(llm: BaseChatModel, prompts: Prompts) -> Runnable[dict[str
     Input: as `build_answer`. Output: the model's message, streamed.
     """
     return RunnableLambda(answer_inputs) | second_look_prompt(prompts) | llm
+
+
+def build_more(llm: BaseChatModel, prompts: Prompts) -> Runnable[dict[str, Any], Any]:
+    """Ask for the detail behind an answer that only repeats a headline.
+
+    "Pakistan and the US agreed to work together against fake visa networks [1]." answers "What
+    did Pakistan and the US agree on?" with its article's title; the article goes on to name
+    what they agreed. Input: as `build_answer`, and the model's `draft`. Output: the model's
+    message, streamed.
+    """
+
+    def inputs(values: dict[str, Any]) -> dict[str, str]:
+        return {**answer_inputs(values), "draft": values["draft"]}
+
+    return RunnableLambda(inputs) | more_prompt(prompts) | llm

@@ -78,7 +78,8 @@ class AnswerResult:
         as_of: ISO date the answer is given as of.
         timings: seconds: `retrieval_s`, `first_token_s` (first checked text shown),
             `model_first_token_s` (the model's first token), `total_s` (+ `condense_s` with
-            history, `second_look_s` after a second look).
+            history, `second_look_s` after a second look, `more_s` after a request for the
+            detail behind a headline).
         usage: `prompt_tokens`, `completion_tokens` (0 when the model does not report them).
         retrieved: every retrieved passage in rank order.
         second_look: True when the model refused at first and `answer` comes from asking it
@@ -86,7 +87,8 @@ class AnswerResult:
         refused_by: the name of the check that turned the answer into the refusal, or None.
         related: more on the story: other stored articles about what the cited ones report,
             newest first (`NewsStore.related`); none for a refusal.
-        draft: the model's raw text that was checked (the second look's, after one); debug only.
+        draft: the model's raw text that was checked (the second look's, after one; with the
+            detail asked for after it, when it only repeated a headline); debug only.
         verdicts: the check's decision on each sentence of the draft; debug only.
     """
 

@@ -4,7 +4,10 @@ only sentences that have passed every check, so nothing shown is ever taken back
 A kept sentence is released once the answer as a whole can no longer be refused: at least one
 kept sentence cites a passage, and every answer gate (`checks.ANSWER_GATES`) has opened. Until
 then kept sentences wait; if the draft ends first, the answer is the refusal and nothing was
-shown. Markers are renumbered in order of first citation as sentences are released.
+shown. Markers are renumbered in order of first citation as sentences are released. A
+sentence after the first that adds no word of its own to the answer is left out (a repeat).
+An answer that only repeats its cited articles' headlines (`echoes_headline`) may be given
+more detail: `go_on` reads a further draft into the same answer, after what is shown.
 `check_answer` runs the same pipeline over a whole draft.
 """
 
@@ -122,6 +125,20 @@ class AnswerChecker:
             return []
         return self._check(self._reader.close())
 
+    def echoes_headline(self) -> bool:
+        """Whether the answer, shown in full, says nothing its cited articles' titles don't:
+        "Pakistan and the US agreed to work together against fake visa networks [1]." under
+        that headline. The article's text goes on to say what the headline sums up."""
+        if self.refused_by or not self._open or self._waiting:
+            return False
+        titles = set().union(*(self.evidence.title_words[n] for n in self._numbers.cited))
+        return bool(titles) and self._answer_words - self.evidence.asked <= titles
+
+    def go_on(self) -> None:
+        """Read a further draft (after `close`) into this answer: its sentences are checked as
+        later sentences of the same answer, and shown after what was shown."""
+        self._reader = DraftReader()
+
     def result(self) -> CheckedAnswer:
         """The checked answer (call after `close`)."""
         if not self.refused_by and not self._open:
@@ -139,6 +156,10 @@ class AnswerChecker:
         for sentence in sentences:
             first = not self.verdicts
             text, verdict = self._run_checks(sentence.text, first)
+            if verdict.action == "keep" and not first and self._repeats(text):
+                verdict = SentenceVerdict(
+                    sentence.text, "drop", "repeat", "adds no word of its own"
+                )
             self.verdicts.append(verdict)
             if verdict.action == "refuse":
                 self.refused_by = verdict.check
@@ -158,6 +179,11 @@ class AnswerChecker:
                 released += [self._release(s, t) for s, t in self._waiting]
                 self._waiting = []
         return released
+
+    def _repeats(self, text: str) -> bool:
+        """Whether a kept sentence's own words (not the question's) were all said before."""
+        own = content_words(plain(text)) - self.evidence.asked
+        return bool(own) and own <= self._answer_words
 
     def _run_checks(self, sentence: str, first: bool) -> tuple[str, SentenceVerdict]:
         text = sentence
