@@ -25,9 +25,12 @@ def bench_answer(config: BenchConfig) -> dict[str, Any]:
     )  # load model
     first, model_first, total, prompt_tokens, completion_tokens = [], [], [], [], []
     second_looks = 0
+    more = []  # seconds of each request for the detail behind a headline
     for query in queries:
         result = assistant.ask(Question(query.question, as_of=date.fromisoformat(query.date)))
         second_looks += result.second_look
+        if "more_s" in result.timings:
+            more.append(result.timings["more_s"])
         if "first_token_s" in result.timings:
             first.append(result.timings["first_token_s"])
         if "model_first_token_s" in result.timings:
@@ -54,5 +57,7 @@ def bench_answer(config: BenchConfig) -> dict[str, Any]:
             "prompt_tokens_mean": round(sum(prompt_tokens) / len(prompt_tokens)),
             "completion_tokens_mean": round(sum(completion_tokens) / len(completion_tokens)),
             "second_looks": second_looks,
+            "more_details": len(more),
+            "more_p50_s": pct(more, 50),
         },
     )
