@@ -349,17 +349,6 @@ def serving(*options: str) -> Iterator[tuple[str, list[str]]]:
         output.close()
 
 
-@pytest.mark.server
-def test_serve_prints_the_url_to_open_at_the_default_log_level(clean_environ: Path) -> None:
-    with serving() as (url, seen):
-        assert httpx.get(url, timeout=30).status_code == 200  # the URL printed opens
-        assert httpx.get(url + "api/docs", timeout=30).status_code == 200
-        assert httpx.get(url + "widget/", timeout=30).status_code == 200
-    # A first run may start here: the Library tab stores the first articles.
-    assert f"Created the data dir {clean_environ}\n" in seen
-    assert clean_environ.is_dir()
-
-
 def browse_and_ask(url: str) -> None:
     """What a browser does for one question: the page and its assets, then the question (the
     store is empty: it is refused before any model is asked)."""
@@ -378,9 +367,20 @@ def requests_logged(lines: list[str]) -> list[str]:
 
 
 @pytest.mark.server
-def test_serve_logs_a_line_per_question_and_none_per_asset() -> None:
+def test_serve_prints_the_url_and_logs_a_line_per_question_and_none_per_asset(
+    clean_environ: Path,
+) -> None:
+    """At the default log level: the URL printed opens, a first run creates the data dir, and
+    the question is logged but not the pages or their assets. One server for all of it, since
+    each start imports Gradio and builds the app (seconds of the suite)."""
     with serving() as (url, seen):
+        assert httpx.get(url, timeout=30).status_code == 200  # the URL printed opens
+        assert httpx.get(url + "api/docs", timeout=30).status_code == 200
+        assert httpx.get(url + "widget/", timeout=30).status_code == 200
         browse_and_ask(url)
+    # A first run may start here: the Library tab stores the first articles.
+    assert f"Created the data dir {clean_environ}\n" in seen
+    assert clean_environ.is_dir()
     logged = requests_logged(seen)
     assert len(logged) == 1, logged
     assert '"POST /api/ask HTTP/1.1" 200' in logged[0]
