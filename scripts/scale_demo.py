@@ -25,6 +25,7 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from types import FrameType
 
@@ -39,6 +40,7 @@ from scripts.services import (  # noqa: E402  (after the path fix, for `python s
     start_model_server,
     start_postgres,
     start_replica,
+    start_together,
 )
 
 
@@ -80,12 +82,15 @@ def deploy(
     base["NEWSBOT_LLM_API_KEY"] = secrets.token_urlsafe(16)
     deployment = Deployment(folder, {})
     try:
-        postgres = start_postgres(folder)
-        deployment.services.append(postgres)
-        chroma = start_chroma(folder / "chroma-server")
-        deployment.services.append(chroma)
-        model = start_model_server(folder, base, parallel=model_parallel)
-        deployment.services.append(model)
+        # What each machine would start on its own starts side by side here.
+        postgres, chroma, model = start_together(
+            [
+                partial(start_postgres, folder),
+                partial(start_chroma, folder / "chroma-server"),
+                partial(start_model_server, folder, base, parallel=model_parallel),
+            ]
+        )
+        deployment.services += [postgres, chroma, model]
         model_name = next(
             line.split("Serving ", 1)[1].split(" at ", 1)[0]
             for line in model.log.read_text().splitlines()
@@ -101,11 +106,11 @@ def deploy(
             "NEWSBOT_LLM_MODEL": model_name,
             **(settings or {}),
         }
-        for index in range(replicas):
-            name = f"replica-{index}"
-            replica = start_replica(name, folder / name, deployment.machine(name))
-            deployment.services.append(replica)
-            deployment.replicas.append(replica)
+        names = [f"replica-{index}" for index in range(replicas)]
+        deployment.replicas = start_together(
+            [partial(start_replica, n, folder / n, deployment.machine(n)) for n in names]
+        )
+        deployment.services += deployment.replicas
         yield deployment
     finally:
         for service in reversed(deployment.services):

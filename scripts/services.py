@@ -15,8 +15,10 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,8 +64,10 @@ def _start(
     url: str,
     env: Mapping[str, str] | None = None,
     timeout: float = 180.0,
+    cancelled: threading.Event | None = None,
 ) -> Service:
-    """Start `command` and wait until `ready()`; its output goes to `log`."""
+    """Start `command` and wait until `ready()` (or `cancelled` is set: then it is stopped);
+    its output goes to `log`."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -73,6 +77,8 @@ def _start(
     deadline = time.monotonic() + timeout
     try:
         while not ready():
+            if cancelled is not None and cancelled.is_set():
+                raise RuntimeError(f"{name}: start cancelled")
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(
                     f"{name} did not start:\n{log.read_text(errors='replace')[-3000:]}"
@@ -82,6 +88,44 @@ def _start(
         service.stop()
         raise
     return service
+
+
+Starter = Callable[..., Service]
+"""A `start_*` function with its arguments bound (`functools.partial`); it is called with the
+event that cancels it as `cancelled=`."""
+
+
+def start_together(starters: Sequence[Starter]) -> list[Service]:
+    """Start services side by side, each waiting for its own readiness, so that their start-up
+    times overlap instead of adding up; returned in the order given.
+
+    If one fails, or the wait is interrupted (Ctrl-C, or SIGTERM raised as KeyboardInterrupt),
+    the starts still under way are cancelled and every service that did start is stopped before
+    the error goes on: none is left running.
+    """
+    cancel = threading.Event()
+    pool = ThreadPoolExecutor(max_workers=len(starters))
+    futures = [pool.submit(start, cancelled=cancel) for start in starters]
+    first: BaseException | None = None  # the failure that cancels the rest
+    try:
+        wait(futures, return_when=FIRST_EXCEPTION)
+        first = next((f.exception() for f in futures if f.done() and f.exception()), None)
+        if first is not None:
+            cancel.set()
+        wait(futures)
+    except BaseException:
+        cancel.set()
+        raise
+    finally:
+        pool.shutdown(wait=True)  # a cancelled start returns within a readiness poll
+        errors = [error for future in futures if (error := future.exception()) is not None]
+        if errors or cancel.is_set():
+            for future in futures:
+                if future.exception() is None:
+                    future.result().stop()
+    if errors:
+        raise first or errors[0]
+    return [future.result() for future in futures]
 
 
 def _http_ok(url: str, answering: bool = False) -> Callable[[], bool]:
@@ -114,7 +158,9 @@ def postgres_bin(program: str) -> str:
     )
 
 
-def start_postgres(log_dir: Path, port: int | None = None) -> Service:
+def start_postgres(
+    log_dir: Path, port: int | None = None, cancelled: threading.Event | None = None
+) -> Service:
     """A new PostgreSQL cluster in a temp folder, trusting local connections as user `newsbot`,
     with a database `newsbot`; `url` is its connection URL. It runs as the `postgres` user when
     this process is root (the server refuses to run as root). fsync is off: a throwaway cluster.
@@ -174,7 +220,14 @@ def start_postgres(log_dir: Path, port: int | None = None) -> Service:
             return False
 
     try:
-        service = _start("postgres", command, log_dir / "postgres.log", ready, base + "/newsbot")
+        service = _start(
+            "postgres",
+            command,
+            log_dir / "postgres.log",
+            ready,
+            base + "/newsbot",
+            cancelled=cancelled,
+        )
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
@@ -197,7 +250,9 @@ def create_database(admin_url: str, name: str) -> None:
 # --- Chroma, the model, newsbot ----------------------------------------------------------------
 
 
-def start_chroma(folder: Path, port: int | None = None) -> Service:
+def start_chroma(
+    folder: Path, port: int | None = None, cancelled: threading.Event | None = None
+) -> Service:
     """`chroma run` storing into `folder`."""
     port = port or free_port()
     url = f"http://127.0.0.1:{port}"
@@ -211,25 +266,31 @@ def start_chroma(folder: Path, port: int | None = None) -> Service:
         "--port",
         str(port),
     ]
-    return _start(
-        "chroma", command, folder / "chroma.log", _http_ok(url + "/api/v2/heartbeat"), url
-    )
+    ready = _http_ok(url + "/api/v2/heartbeat")
+    return _start("chroma", command, folder / "chroma.log", ready, url, cancelled=cancelled)
 
 
 def start_model_server(
-    log_dir: Path, env: Mapping[str, str], port: int | None = None, parallel: int = 1
+    log_dir: Path,
+    env: Mapping[str, str],
+    port: int | None = None,
+    parallel: int = 1,
+    cancelled: threading.Event | None = None,
 ) -> Service:
     """The bundled model behind llama.cpp's OpenAI-compatible server (`newsbot model serve`)."""
     port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     command = [*NEWSBOT, "model", "serve", "--port", str(port), "--parallel", str(parallel)]
-    return _start(
-        "model server", command, log_dir / "model.log", _http_ok(url + "/health"), url, env, 300
-    )
+    ready = _http_ok(url + "/health")
+    return _start("model server", command, log_dir / "model.log", ready, url, env, 300, cancelled)
 
 
 def start_replica(
-    name: str, data_dir: Path, env: Mapping[str, str], port: int | None = None
+    name: str,
+    data_dir: Path,
+    env: Mapping[str, str],
+    port: int | None = None,
+    cancelled: threading.Event | None = None,
 ) -> Service:
     """`newsbot serve` with its own data dir."""
     port = port or free_port()
@@ -242,6 +303,7 @@ def start_replica(
         _http_ok(url + "/api/health", answering=True),
         url,
         {**env, "NEWSBOT_DATA_DIR": str(data_dir)},
+        cancelled=cancelled,
     )
 
 
