@@ -222,6 +222,7 @@ def streamed_texts(answer: Locator, sources: Locator) -> tuple[list[str], list[s
 BOT_ANSWER = ".bot.message .message:not(.thought) [data-testid=bot]"
 
 
+@pytest.mark.slow  # the real model: with the model tests, never a second llama.cpp beside them
 def test_real_chat_streams_a_cited_answer_and_follows_up(page: Page, real_url: str) -> None:
     page.goto(real_url + "/")
     ask(page.locator("#nb-input textarea"), SEED_QUESTION)
