@@ -156,7 +156,8 @@ class AnswerChecker:
         for sentence in sentences:
             first = not self.verdicts
             text, verdict = self._run_checks(sentence.text, first)
-            if verdict.action == "keep" and not first and self._repeats(text):
+            words = content_words(plain(text))
+            if verdict.action == "keep" and not first and self._repeats(words):
                 verdict = SentenceVerdict(
                     sentence.text, "drop", "repeat", "adds no word of its own"
                 )
@@ -170,7 +171,7 @@ class AnswerChecker:
                 continue
             sentence = self._with_carried_layout(sentence)
             self._waiting.append((sentence, text))
-            self._answer_words |= content_words(plain(text))
+            self._answer_words |= words
             self._cites = self._cites or bool(cited_numbers(text))
             if not self._open:
                 gates = all(gate(self.evidence, self._answer_words) for _, gate in ANSWER_GATES)
@@ -180,9 +181,10 @@ class AnswerChecker:
                 self._waiting = []
         return released
 
-    def _repeats(self, text: str) -> bool:
-        """Whether a kept sentence's own words (not the question's) were all said before."""
-        own = content_words(plain(text)) - self.evidence.asked
+    def _repeats(self, words: set[str]) -> bool:
+        """Whether a kept sentence's own words (its `words` but the question's) were all said
+        before."""
+        own = words - self.evidence.asked
         return bool(own) and own <= self._answer_words
 
     def _run_checks(self, sentence: str, first: bool) -> tuple[str, SentenceVerdict]:

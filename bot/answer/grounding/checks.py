@@ -57,6 +57,8 @@ class Evidence:
     titles: list[str] = field(default_factory=list)
     sentences: list[list[tuple[Span, set[str]]]] = field(init=False)
     title_words: list[set[str]] = field(init=False)
+    asked: set[str] = field(init=False)
+    """The content words of the question and the follow-up: no claim of the answer's own."""
 
     def __post_init__(self) -> None:
         # Each passage's sentences (a line break ends one) with their content words: where a
@@ -67,11 +69,8 @@ class Evidence:
         ]
         titles = self.titles or [""] * len(self.passages)
         self.title_words = [content_words(title) for title in titles]
-
-    @property
-    def asked(self) -> set[str]:
-        """The content words of the question and the follow-up: no claim of the answer's own."""
-        return content_words(self.question) | content_words(self.follow_up)
+        # Read by several checks on every sentence: worked out once.
+        self.asked = content_words(self.question) | content_words(self.follow_up)
 
 
 SentenceCheck = Callable[[str, bool, Evidence], SentenceVerdict | None]
