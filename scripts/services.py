@@ -106,25 +106,23 @@ def start_together(starters: Sequence[Starter]) -> list[Service]:
     cancel = threading.Event()
     pool = ThreadPoolExecutor(max_workers=len(starters))
     futures = [pool.submit(start, cancelled=cancel) for start in starters]
-    first: BaseException | None = None  # the failure that cancels the rest
+    failed: BaseException | None = None  # the first failure, which cancels the rest
     try:
         wait(futures, return_when=FIRST_EXCEPTION)
-        first = next((f.exception() for f in futures if f.done() and f.exception()), None)
-        if first is not None:
+        failed = next((f.exception() for f in futures if f.done() and f.exception()), None)
+        if failed is not None:
             cancel.set()
-        wait(futures)
     except BaseException:
         cancel.set()
         raise
     finally:
-        pool.shutdown(wait=True)  # a cancelled start returns within a readiness poll
-        errors = [error for future in futures if (error := future.exception()) is not None]
-        if errors or cancel.is_set():
+        pool.shutdown(wait=True)  # every start has ended: a cancelled one within a poll
+        if cancel.is_set():
             for future in futures:
                 if future.exception() is None:
                     future.result().stop()
-    if errors:
-        raise first or errors[0]
+    if failed is not None:
+        raise failed
     return [future.result() for future in futures]
 
 

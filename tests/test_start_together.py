@@ -14,7 +14,7 @@ import pytest
 from scripts.services import Service, start_together
 
 
-def sleeper(name: str, tmp_path: Path, cancelled: threading.Event) -> Service:
+def sleeper(name: str, tmp_path: Path) -> Service:
     """A real process standing in for a server that starts at once."""
     process = subprocess.Popen(["sleep", "60"])
     return Service(name, process, f"http://127.0.0.1/{name}", tmp_path / f"{name}.log")
@@ -36,7 +36,7 @@ def test_services_start_side_by_side_and_come_back_in_order(tmp_path: Path) -> N
     def starter(name: str, seconds: float) -> Callable[[threading.Event], Service]:
         def start(cancelled: threading.Event) -> Service:
             time.sleep(seconds)
-            return sleeper(name, tmp_path, cancelled)
+            return sleeper(name, tmp_path)
 
         return start
 
@@ -55,7 +55,7 @@ def test_one_failed_start_cancels_the_others_and_stops_the_started(tmp_path: Pat
     running: list[Service] = []
 
     def started(cancelled: threading.Event) -> Service:
-        service = sleeper("postgres", tmp_path, cancelled)
+        service = sleeper("postgres", tmp_path)
         running.append(service)
         return service
 
