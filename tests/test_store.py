@@ -276,6 +276,52 @@ def test_a_crash_after_the_upsert_leaves_a_tail_the_next_put_removes(
     assert store.search("Three", 3)[0].text == "Three."
 
 
+@pytest.mark.parametrize("torn", ["index_metadata.pickle", "header.bin"])
+def test_an_index_a_kill_left_unreadable_is_rebuilt_from_the_stored_chunks(
+    open_store: OpenStore, tmp_path: Path, torn: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = open_store()
+    store.put_articles([(meta("visas"), chunks(VISAS)), (meta("rates"), chunks(RATES))])
+    before = [(hit.chunk_id, round(hit.score, 4)) for hit in store.search("fake visas", k=6)]
+    store.close()
+    # What Chroma leaves when killed between creating one of the index's files and writing it.
+    (folder,) = [p for p in (tmp_path / "data" / "chroma").iterdir() if (p / torn).exists()]
+    (folder / torn).write_bytes(b"")
+
+    with caplog.at_level("WARNING", logger="vectorstore.sharing"):
+        store = open_store()
+    assert "Rebuilt the vector index of collection 'news' from its 6 stored chunks" in caplog.text
+    after = [(hit.chunk_id, round(hit.score, 4)) for hit in store.search("fake visas", k=6)]
+    assert after == before
+    assert store.stats()["articles"] == 2
+    assert store.search("interest rates and inflation", k=1)[0].text == RATES[0]
+    assert not any(p.name.endswith(".damaged") for p in folder.parent.iterdir())
+    caplog.clear()
+    store.close()
+    open_store().close()  # opens as is from now on
+    assert "vector index" not in caplog.text
+
+
+def test_a_rebuild_stopped_midway_is_started_again_by_the_next_opening(
+    open_store: OpenStore, tmp_path: Path, embedder: LocalMiniLMEmbeddings
+) -> None:
+    store = open_store()
+    store.put_articles([(meta("visas"), chunks(VISAS)), (meta("rates"), chunks(RATES))])
+    store.close()
+    (folder,) = [p for p in (tmp_path / "data" / "chroma").iterdir() if (p / "header.bin").exists()]
+    (folder / "index_metadata.pickle").write_bytes(b"")
+    with pytest.raises(KeyboardInterrupt):
+        open_store(embeddings=ExplodingEmbeddings(embedder))  # killed while embedding again
+
+    store = open_store()
+    assert store.search("fake visas", k=1)[0].text == VISAS[1]
+    assert len(store.search("talks", k=6)) == 6
+    assert sorted(p.name for p in folder.parent.iterdir() if p.is_dir()) == [
+        folder.name,
+        "newsbot-writes",
+    ]
+
+
 def test_writes_stay_within_chromas_batch_limit(
     open_store: OpenStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:

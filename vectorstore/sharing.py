@@ -21,6 +21,7 @@ import gc
 import hashlib
 import logging
 import os
+import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -36,6 +37,15 @@ from chromadb.config import System
 
 from newsbot.errors import StoreError
 from vectorstore.locks import FileLock
+from vectorstore.repair import (
+    Embed,
+    embed_again,
+    index_folder,
+    rebuild_unfinished,
+    set_aside,
+    set_aside_name,
+    unreadable_index,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -276,12 +286,22 @@ SYNC_THRESHOLD: Final = 1
 class NewsCollection:
     """One collection of a Chroma client, shared with the other processes of the data dir.
 
+    An embedded collection whose saved index a killed process left unreadable is rebuilt on
+    opening, with `embed` (`vectorstore.repair`).
+
     Raises:
         StoreError: the name is invalid, or the collection was built by another embedder or
             dimension, or not by newsbot.
     """
 
-    def __init__(self, client: ClientAPI, name: str, embedder_name: str, dimension: int) -> None:
+    def __init__(
+        self,
+        client: ClientAPI,
+        name: str,
+        embedder_name: str,
+        dimension: int,
+        embed: Embed | None = None,
+    ) -> None:
         self.name = name
         self.embedder_name = embedder_name
         self.dimension = dimension
@@ -295,7 +315,9 @@ class NewsCollection:
             with self.shared.loading():
                 self._epoch = self.shared.epoch
                 self._collection = self._open()
-                self._collection.count()  # loads the index now, while no writer saves it
+                loaded = self._load()
+            if not loaded:
+                self._rebuild(embed)
         except BaseException:
             self.close(keep_client=True)  # the caller still owns the client it gave
             raise
@@ -340,6 +362,57 @@ class NewsCollection:
         """Hold around one write's Chroma calls; yields the (current) collection to write to."""
         with self.shared.writing(self.name):
             yield self.current()
+
+    def _load(self) -> bool:
+        """Load the index now, while no writer saves it; False when it is an embedded index that
+        a killed write left unreadable, or whose rebuild was stopped."""
+        try:
+            self._collection.count()
+        except Exception as exc:  # chromadb's InternalError
+            if self.embedded and unreadable_index(exc):
+                return False
+            raise
+        shared = self.shared
+        return not (
+            isinstance(shared, EmbeddedChroma)
+            and rebuild_unfinished(shared.folder, self._collection)
+        )
+
+    def _rebuild(self, embed: Embed | None) -> None:
+        """Rebuild the unreadable index from the stored chunks, unless another process has
+        (writers wait meanwhile, and reopen after)."""
+        shared = self.shared
+        if not isinstance(shared, EmbeddedChroma) or embed is None:
+            raise StoreError(f"The vector index of collection {self.name!r} cannot be read")
+        with shared.writing(self.name):
+            self._collection = self._open()
+            if self._load():
+                return  # another process rebuilt it first
+            logger.warning(
+                "The vector index of collection %r cannot be read, or its rebuild was stopped (a "
+                "process was probably killed while saving it); rebuilding it from the stored "
+                "chunks, which takes as long as embedding them did",
+                self.name,
+            )
+            started = time.perf_counter()
+            folder = index_folder(shared.folder, self._collection)
+            if folder is not None:
+                set_aside(folder)
+            shared._reopen()  # a Chroma that starts the index afresh
+            self._epoch = shared.epoch
+            self._collection = self._open()
+            chunks = embed_again(
+                self._collection, embed, min(256, self.client.get_max_batch_size())
+            )
+            if folder is not None:
+                # Done: a later opening need not rebuild.
+                shutil.rmtree(set_aside_name(folder), ignore_errors=True)
+        logger.warning(
+            "Rebuilt the vector index of collection %r from its %d stored chunks in %.1f s",
+            self.name,
+            chunks,
+            time.perf_counter() - started,
+        )
 
     def _open(self) -> Collection:
         wanted = {"embedder": self.embedder_name, "dimension": self.dimension}

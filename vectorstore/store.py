@@ -83,7 +83,9 @@ class NewsStore:
         self.dimension = dimension
         self.keywords = keywords
         self.ranking = ranking or RankingPolicy()
-        self._chroma = NewsCollection(client, collection_name, embedder_name, dimension)
+        self._chroma = NewsCollection(
+            client, collection_name, embedder_name, dimension, embeddings.embed_documents
+        )
         self._searcher = Searcher(
             self._chroma, registry, embeddings, keywords, lambda: self.ranking
         )

@@ -1,0 +1,83 @@
+"""Rebuilding an embedded collection's vector index that a killed process left unreadable.
+
+Embedded Chroma saves a collection's HNSW index in place after every newsbot write: it rewrites
+the index files and then `index_metadata.pickle` (chromadb 1.5, `rust/segment/src/local_hnsw.rs`,
+`persist`), neither atomically. A process killed in that moment (SIGKILL, out of memory, power
+loss) leaves a file empty or short, and every later read of the collection fails while loading
+the index. The chunks themselves are safe: Chroma keeps their text and metadata in its SQLite
+file, which a kill cannot tear. So the index is rebuilt from them: the damaged folder is moved
+aside, Chroma starts the collection's index afresh, and every chunk is embedded again and
+upserted (its text and metadata unchanged).
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from collections.abc import Callable, Sequence
+from contextlib import closing
+from pathlib import Path
+
+from chromadb.api.models.Collection import Collection
+
+#: The text of the chromadb error raised when a collection's saved index cannot be loaded.
+_UNREADABLE_INDEX = "hnsw segment reader"
+
+Embed = Callable[[list[str]], Sequence[Sequence[float]]]
+
+
+def unreadable_index(error: Exception) -> bool:
+    """True when `error` is chromadb's failure to load a collection's saved vector index."""
+    return _UNREADABLE_INDEX in str(error)
+
+
+def index_folder(persist_directory: Path, collection: Collection) -> Path | None:
+    """Where `collection`'s vector index lives (or will): Chroma names the folder by the id of
+    the collection's vector segment, which only its SQLite file records."""
+    uri = f"{(persist_directory / 'chroma.sqlite3').as_uri()}?mode=ro"
+    with closing(sqlite3.connect(uri, uri=True)) as db:
+        row = db.execute(
+            "SELECT id FROM segments WHERE collection = ? AND scope = 'VECTOR'",
+            (str(collection.id),),
+        ).fetchone()
+    return persist_directory / row[0] if row else None
+
+
+def set_aside_name(folder: Path) -> Path:
+    """Where a damaged index `folder` is kept until its rebuild ends: while it exists, the
+    rebuild is unfinished (a kill stopped it) and the next opening starts it again."""
+    return folder.with_name(folder.name + ".damaged")
+
+
+def rebuild_unfinished(persist_directory: Path, collection: Collection) -> bool:
+    """True when a rebuild of `collection`'s index was stopped before it ended."""
+    if not any(persist_directory.glob("*.damaged")):  # the usual case: no query
+        return False
+    folder = index_folder(persist_directory, collection)
+    return folder is not None and set_aside_name(folder).is_dir()
+
+
+def set_aside(folder: Path) -> None:
+    """Move the damaged (or partly rebuilt) index `folder`, if there, out of Chroma's way; an
+    earlier one set aside is replaced."""
+    if folder.is_dir():
+        aside = set_aside_name(folder)
+        shutil.rmtree(aside, ignore_errors=True)
+        folder.rename(aside)
+
+
+def embed_again(collection: Collection, embed: Embed, batch: int) -> int:
+    """Embed every chunk of `collection` again and upsert it, `batch` at a time; the number of
+    chunks. Reads the text and metadata from Chroma's SQLite file, so it works while the index
+    is empty."""
+    ids = collection.get(include=[])["ids"]
+    for start in range(0, len(ids), batch):
+        rows = collection.get(ids=ids[start : start + batch], include=["documents", "metadatas"])
+        documents = [text or "" for text in rows["documents"] or []]
+        collection.upsert(
+            ids=rows["ids"],
+            embeddings=list(embed(documents)),
+            documents=documents,
+            metadatas=rows["metadatas"],
+        )
+    return len(ids)
