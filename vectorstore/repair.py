@@ -20,15 +20,18 @@ from pathlib import Path
 
 from chromadb.api.models.Collection import Collection
 
-#: The text of the chromadb error raised when a collection's saved index cannot be loaded.
-_UNREADABLE_INDEX = "hnsw segment reader"
+from newsbot.errors import StoreError
+
+#: chromadb's errors for a saved index whose files cannot be parsed (not for one it cannot open:
+#: a permission or a missing disk is the user's to fix, and rebuilding would not help).
+_UNREADABLE_INDEX = ("Error deserializing pickle file", "Error loading hnsw index")
 
 Embed = Callable[[list[str]], Sequence[Sequence[float]]]
 
 
 def unreadable_index(error: Exception) -> bool:
     """True when `error` is chromadb's failure to load a collection's saved vector index."""
-    return _UNREADABLE_INDEX in str(error)
+    return any(text in str(error) for text in _UNREADABLE_INDEX)
 
 
 def index_folder(persist_directory: Path, collection: Collection) -> Path | None:
@@ -63,7 +66,13 @@ def set_aside(folder: Path) -> None:
     if folder.is_dir():
         aside = set_aside_name(folder)
         shutil.rmtree(aside, ignore_errors=True)
-        folder.rename(aside)
+        try:
+            folder.rename(aside)
+        except OSError as exc:
+            raise StoreError(
+                f"The vector index in {folder} cannot be read, nor moved aside to rebuild it "
+                f"({exc.strerror}): make the data dir writable and open it again"
+            ) from exc
 
 
 def embed_again(collection: Collection, embed: Embed, batch: int) -> int:
