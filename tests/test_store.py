@@ -322,6 +322,31 @@ def test_a_rebuild_stopped_midway_is_started_again_by_the_next_opening(
     ]
 
 
+def test_two_stores_opening_an_unreadable_index_at_once_rebuild_it_once(
+    open_store: OpenStore, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import threading
+
+    store = open_store()
+    store.put_articles([(meta("visas"), chunks(VISAS)), (meta("rates"), chunks(RATES))])
+    store.close()
+    (folder,) = [p for p in (tmp_path / "data" / "chroma").iterdir() if (p / "header.bin").exists()]
+    (folder / "index_metadata.pickle").write_bytes(b"")
+
+    opened: list[NewsStore] = []
+    with caplog.at_level("WARNING", logger="vectorstore.sharing"):
+        threads = [threading.Thread(target=lambda: opened.append(open_store())) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert len(opened) == 2
+    assert caplog.text.count("Rebuilt the vector index") == 1
+    for each in opened:
+        assert each.search("fake visas", k=1)[0].text == VISAS[1]
+        each.close()
+
+
 def test_writes_stay_within_chromas_batch_limit(
     open_store: OpenStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -202,3 +202,29 @@ def test_two_ingests_of_one_file_at_once_embed_it_once(tmp_path: Path) -> None:
     )
     assert store.stats()["chunks"] == reports[1]["chunks"]
     assert store.stats()["articles"] == 24
+
+
+def test_two_processes_opening_an_unreadable_index_rebuild_it_and_both_write(
+    open_store: OpenStore, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    store = open_store()
+    store.put_articles([(meta("visas"), chunks(VISAS)), (meta("rates"), chunks(RATES))])
+    store.close()
+    (folder,) = [p for p in (data / "chroma").iterdir() if (p / "header.bin").exists()]
+    (folder / "index_metadata.pickle").write_bytes(b"")  # as a kill mid-save leaves it
+
+    writers = [
+        run_writer(data, [["put", "lighthouse", 1, LIGHTHOUSE, "2022-06-20"]]),
+        run_writer(data, [["put", "floods", 1, ["Heavy rain flooded the valley."], "2022-06-21"]]),
+    ]
+    for writer in writers:
+        out, _ = writer.communicate(timeout=120)
+        assert writer.returncode == 0
+        assert out.split("\n")[:2] == ["ready", "done put"]
+    store = open_store()
+    assert store.stats()["chunks"] == len(VISAS) + len(RATES) + len(LIGHTHOUSE) + 1
+    assert ids_found(store, "fake visas") >= {"visas"}
+    assert "lighthouse" in ids_found(store, "Who lit the lamp of the Zorblat lighthouse?")
+    assert "floods" in ids_found(store, "flooded valley rain")
+    assert "rates" in ids_found(store, "central bank interest rate")
