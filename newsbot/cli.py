@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from newsbot.commands.articles import delete, ingest, list_articles, stats
+from newsbot.commands.articles import delete, ingest, list_articles, repair, stats
 from newsbot.commands.asking import ask, chat, serve
 from newsbot.commands.context import EXIT_FATAL, EXIT_INTERRUPTED, Context
 from newsbot.commands.evaluate import eval_command
@@ -89,7 +89,18 @@ def cli(ctx: click.Context, data_dir: Path | None, collection: str | None, verbo
 
 
 # The articles, asking, the local model and evaluation (see each command's module).
-for _command in (ingest, stats, list_articles, delete, ask, chat, serve, model, eval_command):
+for _command in (
+    ingest,
+    stats,
+    list_articles,
+    delete,
+    repair,
+    ask,
+    chat,
+    serve,
+    model,
+    eval_command,
+):
     cli.add_command(_command)
 # Followed feeds and retention (newsbot/commands/follow.py, retention.py).
 for _command in (follow, prune, pin, unpin):

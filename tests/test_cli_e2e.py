@@ -7,6 +7,7 @@ documented.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -26,17 +27,27 @@ def run(*args: str, stdin: str | None = None) -> Result:
 
 
 def newsbot_process(
-    *args: str, stdin: str | None = None, timeout: float = 600
+    *args: str, stdin: str | None = None, timeout: float = 600, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run the CLI as its own process, as a user does (no traceback may reach stderr)."""
+    """Run the CLI as its own process, as a user does (no traceback may reach stderr); `env`
+    adds to the environment."""
     return subprocess.run(
         [sys.executable, "-c", "from newsbot.cli import main; main()", *args],
         input=stdin,
         capture_output=True,
         text=True,
         timeout=timeout,
-        env=os.environ.copy(),
+        env={**os.environ, **(env or {})},
     )
+
+
+#: Another process: searches the store the environment names and prints the chunk ids found.
+SEARCH = """
+import sys
+from newsbot.factories import build_store
+from newsbot.settings import get_settings
+print([p.chunk_id for p in build_store(get_settings()).search(sys.argv[1], k=4)])
+"""
 
 
 def test_ingest_stats_list_delete_round_trip(tmp_path: Path) -> None:
@@ -81,6 +92,41 @@ def test_missing_input_is_one_line_error() -> None:
     assert result.returncode in (1, 2)
     assert "no/such/folder" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.server  # runs other processes
+def test_repair_rebuilds_an_index_that_opens_but_cannot_search(clean_environ: Path) -> None:
+    from newsbot.factories import build_store
+    from newsbot.settings import get_settings
+
+    assert newsbot_process("ingest", str(EXAMPLES_DIR)).returncode == 0  # its store is closed
+    store = build_store(get_settings())
+    before = [p.chunk_id for p in store.search("Pakistan visas", k=4)]
+    store.close()
+    gc.collect()  # frees the closed Chroma system, so the next one loads the index from disk
+    # A half-saved index that still loads: its elements are gone, its header still counts them.
+    (index,) = (clean_environ / "chroma").glob("*/data_level0.bin")
+    index.write_bytes(b"")
+    # Its searches fail, or crash chromadb: tried in another process.
+    searched = subprocess.run(
+        [sys.executable, "-c", SEARCH, "Pakistan visas"], capture_output=True, text=True
+    )
+    assert searched.returncode != 0
+    if searched.returncode > 0:  # chromadb reported instead of crashing
+        assert "`newsbot repair` rebuilds it" in searched.stderr
+
+    repaired = run("repair")
+    assert repaired.exit_code == 0, repaired.output
+    assert repaired.stdout.startswith("Rebuilt the vector index of 'news': 15 chunks")
+    store = build_store(get_settings())
+    assert [p.chunk_id for p in store.search("Pakistan visas", k=4)] == before
+    store.close()
+
+    assert "no collection 'elsewhere'" in run("--collection", "elsewhere", "repair").stderr
+    served = newsbot_process("repair", env={"NEWSBOT_CHROMA_HOST": "127.0.0.1"})
+    assert served.returncode == 1
+    assert "Chroma server at 127.0.0.1" in served.stderr
+    assert "Traceback" not in served.stderr
 
 
 @pytest.mark.slow

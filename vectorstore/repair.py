@@ -34,14 +34,23 @@ def unreadable_index(error: Exception) -> bool:
     return any(text in str(error) for text in _UNREADABLE_INDEX)
 
 
-def index_folder(persist_directory: Path, collection: Collection) -> Path | None:
-    """Where `collection`'s vector index lives (or will): Chroma names the folder by the id of
-    the collection's vector segment, which only its SQLite file records."""
+def damaged_elements(error: Exception) -> bool:
+    """True when `error` is chromadb's failure to find an element that a loaded index counts:
+    an index a kill left half-saved in a way that still loads (`newsbot repair`)."""
+    return any(text in str(error) for text in ("Error finding id", "Error getting embedding"))
+
+
+def index_folder(persist_directory: Path, collection: str) -> Path | None:
+    """Where the vector index of the collection named `collection` lives (or will): Chroma names
+    the folder by the id of the collection's vector segment, which only its SQLite file records.
+    None when there is no such collection."""
     uri = f"{(persist_directory / 'chroma.sqlite3').as_uri()}?mode=ro"
     with closing(sqlite3.connect(uri, uri=True)) as db:
         row = db.execute(
-            "SELECT id FROM segments WHERE collection = ? AND scope = 'VECTOR'",
-            (str(collection.id),),
+            "SELECT segments.id FROM segments JOIN collections "
+            "ON collections.id = segments.collection "
+            "WHERE collections.name = ? AND segments.scope = 'VECTOR'",
+            (collection,),
         ).fetchone()
     return persist_directory / row[0] if row else None
 
@@ -52,7 +61,7 @@ def set_aside_name(folder: Path) -> Path:
     return folder.with_name(folder.name + ".damaged")
 
 
-def rebuild_unfinished(persist_directory: Path, collection: Collection) -> bool:
+def rebuild_unfinished(persist_directory: Path, collection: str) -> bool:
     """True when a rebuild of `collection`'s index was stopped before it ended."""
     if not any(persist_directory.glob("*.damaged")):  # the usual case: no query
         return False

@@ -26,6 +26,7 @@ from vectorstore.keywords import KeywordIndex
 from vectorstore.ranking import RankingPolicy, fuse
 from vectorstore.records import Passage
 from vectorstore.registry import ArticleRegistry
+from vectorstore.repair import damaged_elements
 from vectorstore.sharing import NewsCollection
 
 logger = logging.getLogger(__name__)
@@ -96,9 +97,14 @@ class Searcher:
             except StoreError:
                 raise
             except Exception as exc:  # chromadb's errors are untyped
+                fix = (
+                    "its vector index looks damaged: `newsbot repair` rebuilds it"
+                    if self._chroma.embedded and damaged_elements(exc)
+                    else "check that the store is readable (and a Chroma server reachable), "
+                    "then ask again"
+                )
                 raise StoreError(
-                    f"Search in collection {self._chroma.name!r} failed ({exc}): check that "
-                    "the store is readable (and a Chroma server reachable), then ask again"
+                    f"Search in collection {self._chroma.name!r} failed ({exc}): {fix}"
                 ) from exc
             if missing:
                 logger.debug("Skipped %d chunk(s) deleted during the search", missing)

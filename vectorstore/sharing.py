@@ -217,6 +217,22 @@ class EmbeddedChroma(SharedChroma):
         )
 
 
+def set_index_aside(persist_directory: Path, collection: str) -> bool:
+    """Move the vector index of `collection` in the embedded store at `persist_directory` aside,
+    under the write lock, so that the next opening rebuilds it from the stored chunks
+    (`newsbot repair`, for an index that loads but whose searches fail); False when the store
+    has no such collection."""
+    lock = FileLock.at(persist_directory / LOCK_FILE)
+    try:
+        with lock.hold(purpose="repair"):
+            folder = index_folder(persist_directory, collection)
+            if folder is not None:
+                set_aside(folder)
+    finally:
+        lock.close()
+    return folder is not None
+
+
 _shared: dict[str, EmbeddedChroma] = {}
 _shared_lock = threading.Lock()
 
@@ -374,8 +390,7 @@ class NewsCollection:
             raise
         shared = self.shared
         return not (
-            isinstance(shared, EmbeddedChroma)
-            and rebuild_unfinished(shared.folder, self._collection)
+            isinstance(shared, EmbeddedChroma) and rebuild_unfinished(shared.folder, self.name)
         )
 
     def _rebuild(self, embed: Embed | None) -> None:
@@ -389,13 +404,13 @@ class NewsCollection:
             if self._load():
                 return  # another process rebuilt it first
             logger.warning(
-                "The vector index of collection %r cannot be read, or its rebuild was stopped (a "
-                "process was probably killed while saving it); rebuilding it from the stored "
-                "chunks, which takes as long as embedding them did",
+                "The vector index of collection %r cannot be read (a process was probably "
+                "killed while saving it), or was set aside to be rebuilt; rebuilding it from the "
+                "stored chunks, which takes as long as embedding them did",
                 self.name,
             )
             started = time.perf_counter()
-            folder = index_folder(shared.folder, self._collection)
+            folder = index_folder(shared.folder, self.name)
             if folder is not None:
                 set_aside(folder)
             shared._reopen()  # a Chroma that starts the index afresh

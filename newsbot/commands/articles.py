@@ -1,4 +1,4 @@
-"""The article commands: `newsbot ingest`, `stats`, `list` and `delete`.
+"""The article commands: `newsbot ingest`, `stats`, `list`, `delete` and `repair`.
 
 Each parses its options and calls the module that does the work (`newsbot.ingest_command`,
 `newsbot.article_list`, the store), imported inside the command so `newsbot --help` stays fast.
@@ -157,3 +157,35 @@ def delete(obj: Context, article_id: str | None, url: str | None) -> None:
     from ingest.cleaning import printable
 
     click.echo(printable(f"Deleted {', '.join(deleted)}"))
+
+
+@click.command()
+@pass_ctx
+def repair(obj: Context) -> None:
+    """Rebuild the collection's vector index from its stored chunks.
+
+    Opening the store rebuilds an index that a killed process left unreadable by itself; this
+    is for one that opens but whose searches fail. Every chunk is embedded again, which takes
+    about as long as its ingest did; other processes wait for the rebuild, then see it.
+
+    \b
+    Example:
+      newsbot repair
+    """
+    from newsbot.factories import build_store
+    from vectorstore.client import CHROMA_SUBDIR
+    from vectorstore.sharing import set_index_aside
+
+    settings = obj.stored_settings()
+    storage = settings.storage
+    if storage.chroma_host:
+        raise NewsbotError(
+            f"The vector index is kept by the Chroma server at {storage.chroma_host}; "
+            "`newsbot repair` rebuilds the index of an embedded store (unset NEWSBOT_CHROMA_HOST)"
+        )
+    if not set_index_aside(storage.data_dir / CHROMA_SUBDIR, storage.collection):
+        raise NewsbotError(f"There is no collection {storage.collection!r} to repair")
+    store = build_store(settings)
+    click.echo(
+        f"Rebuilt the vector index of {storage.collection!r}: {store.stats()['chunks']} chunks"
+    )
