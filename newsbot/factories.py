@@ -11,7 +11,7 @@ from dataclasses import fields, replace
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from newsbot.errors import ConfigError
+from newsbot.errors import ConfigError, StoreError
 from newsbot.settings import Settings
 
 if TYPE_CHECKING:
@@ -91,6 +91,28 @@ def build_store(settings: Settings, collection: str | None = None) -> NewsStore:
     return NewsStore(
         client, name, embeddings, registry, keywords=keywords, ranking=ranking(settings)
     )
+
+
+def repaired_store(settings: Settings) -> NewsStore:
+    """The store of the settings, its embedded vector index rebuilt from the stored chunks
+    (`newsbot repair`).
+
+    Raises:
+        ConfigError: the index is a Chroma server's.
+        StoreError: the store has no such collection.
+    """
+    from vectorstore.client import CHROMA_SUBDIR
+    from vectorstore.sharing import set_index_aside
+
+    storage = settings.storage
+    if storage.chroma_host:
+        raise ConfigError(
+            f"The vector index is kept by the Chroma server at {storage.chroma_host}; "
+            "`newsbot repair` rebuilds the index of an embedded store (unset NEWSBOT_CHROMA_HOST)"
+        )
+    if not set_index_aside(storage.data_dir / CHROMA_SUBDIR, storage.collection):
+        raise StoreError(f"There is no collection {storage.collection!r} to repair")
+    return build_store(settings)  # opening rebuilds the index set aside
 
 
 def ranking(settings: Settings) -> RankingPolicy:

@@ -172,20 +172,9 @@ def repair(obj: Context) -> None:
     Example:
       newsbot repair
     """
-    from newsbot.factories import build_store
-    from vectorstore.client import CHROMA_SUBDIR
-    from vectorstore.sharing import set_index_aside
+    from newsbot.factories import repaired_store
 
     settings = obj.stored_settings()
-    storage = settings.storage
-    if storage.chroma_host:
-        raise NewsbotError(
-            f"The vector index is kept by the Chroma server at {storage.chroma_host}; "
-            "`newsbot repair` rebuilds the index of an embedded store (unset NEWSBOT_CHROMA_HOST)"
-        )
-    if not set_index_aside(storage.data_dir / CHROMA_SUBDIR, storage.collection):
-        raise NewsbotError(f"There is no collection {storage.collection!r} to repair")
-    store = build_store(settings)
-    click.echo(
-        f"Rebuilt the vector index of {storage.collection!r}: {store.stats()['chunks']} chunks"
-    )
+    store = repaired_store(settings)
+    chunks = store.stats()["chunks"]
+    click.echo(f"Rebuilt the vector index of {settings.storage.collection!r}: {chunks} chunks")
