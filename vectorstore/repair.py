@@ -7,7 +7,8 @@ loss) leaves a file empty or short, and every later read of the collection fails
 the index. The chunks themselves are safe: Chroma keeps their text and metadata in its SQLite
 file, which a kill cannot tear. So the index is rebuilt from them: the damaged folder is moved
 aside, Chroma starts the collection's index afresh, and every chunk is embedded again and
-upserted (its text and metadata unchanged).
+upserted (its text and metadata unchanged). A kill can also leave an index that loads but whose
+searches fail (`damaged_elements`): `newsbot repair` sets it aside for the same rebuild.
 """
 
 from __future__ import annotations
