@@ -95,14 +95,14 @@ def build_store(settings: Settings, collection: str | None = None) -> NewsStore:
 
 def repaired_store(settings: Settings) -> NewsStore:
     """The store of the settings, its embedded vector index rebuilt from the stored chunks
-    (`newsbot repair`).
+    (`newsbot repair`): opened first, so a store that cannot open loses nothing.
 
     Raises:
         ConfigError: the index is a Chroma server's.
         StoreError: the store has no such collection.
     """
     from vectorstore.client import CHROMA_SUBDIR
-    from vectorstore.sharing import set_index_aside
+    from vectorstore.repair import index_folder
 
     storage = settings.storage
     if storage.chroma_host:
@@ -110,9 +110,11 @@ def repaired_store(settings: Settings) -> NewsStore:
             f"The vector index is kept by the Chroma server at {storage.chroma_host}; "
             "`newsbot repair` rebuilds the index of an embedded store (unset NEWSBOT_CHROMA_HOST)"
         )
-    if not set_index_aside(storage.data_dir / CHROMA_SUBDIR, storage.collection):
+    if index_folder(storage.data_dir / CHROMA_SUBDIR, storage.collection) is None:
         raise StoreError(f"There is no collection {storage.collection!r} to repair")
-    return build_store(settings)  # opening rebuilds the index set aside
+    store = build_store(settings)
+    store.rebuild_index()
+    return store
 
 
 def ranking(settings: Settings) -> RankingPolicy:

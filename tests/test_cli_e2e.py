@@ -123,6 +123,14 @@ def test_repair_rebuilds_an_index_that_opens_but_cannot_search(clean_environ: Pa
     store.close()
 
     assert "no collection 'elsewhere'" in run("--collection", "elsewhere", "repair").stderr
+    empty = clean_environ.parent / "empty-data-dir"
+    empty.mkdir()
+    nothing = run("--data-dir", str(empty), "repair")
+    assert (nothing.exit_code, nothing.stderr.strip()) == (
+        1,
+        "Error: There is no collection 'news' to repair",
+    )
+    assert list(empty.iterdir()) == []  # and it made nothing there
     served = newsbot_process("repair", env={"NEWSBOT_CHROMA_HOST": "127.0.0.1"})
     assert served.returncode == 1
     assert "Chroma server at 127.0.0.1" in served.stderr

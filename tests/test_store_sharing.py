@@ -228,3 +228,45 @@ def test_two_processes_opening_an_unreadable_index_rebuild_it_and_both_write(
     assert "lighthouse" in ids_found(store, "Who lit the lamp of the Zorblat lighthouse?")
     assert "floods" in ids_found(store, "flooded valley rain")
     assert "rates" in ids_found(store, "central bank interest rate")
+
+
+#: Another process: opens the store with an embedder that fails, so a rebuild stops midway.
+FAILING_REBUILD = """
+import sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from tests.test_store import ExplodingEmbeddings
+from vectorstore.client import make_chroma_client
+from vectorstore.embeddings import LocalMiniLMEmbeddings
+from vectorstore.registry import ArticleRegistry
+from vectorstore.store import NewsStore
+
+data = Path(sys.argv[2])
+NewsStore(
+    make_chroma_client(data), "news", ExplodingEmbeddings(LocalMiniLMEmbeddings(threads=1)),
+    ArticleRegistry.for_collection(data, "news"),
+)
+"""
+
+
+def test_a_store_open_in_another_process_rebuilds_after_a_rebuild_stopped_midway(
+    open_store: OpenStore, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    serving = open_store()  # as `newsbot serve` would: open, and the index loaded
+    serving.put_articles([(meta("visas"), chunks(VISAS)), (meta("rates"), chunks(RATES))])
+    assert ids_found(serving, "central bank interest rate") >= {"rates"}
+    (folder,) = [p for p in (data / "chroma").iterdir() if (p / "header.bin").exists()]
+    (folder / "index_metadata.pickle").write_bytes(b"")  # as a kill mid-save leaves it
+
+    stopped = subprocess.run(
+        [sys.executable, "-c", FAILING_REBUILD, str(REPO), str(data)], capture_output=True
+    )
+    assert stopped.returncode != 0  # its rebuild began, then its embedder failed
+    assert (folder.parent / f"{folder.name}.damaged").is_dir()
+    # The serving store takes the other process's write (the stopped rebuild) and, rather than
+    # search the half-built index, rebuilds it.
+    assert ids_found(serving, "central bank interest rate") >= {"rates"}
+    assert ids_found(serving, "fake visas") >= {"visas"}
+    assert serving.stats()["chunks"] == len(VISAS) + len(RATES)
+    assert not (folder.parent / f"{folder.name}.damaged").exists()

@@ -13,6 +13,7 @@ searches fail (`damaged_elements`): `newsbot repair` sets it aside for the same 
 
 from __future__ import annotations
 
+import logging
 import shutil
 import sqlite3
 from collections.abc import Callable, Sequence
@@ -22,6 +23,8 @@ from pathlib import Path
 from chromadb.api.models.Collection import Collection
 
 from newsbot.errors import StoreError
+
+logger = logging.getLogger(__name__)
 
 #: chromadb's errors for a saved index whose files cannot be parsed (not for one it cannot open:
 #: a permission or a missing disk is the user's to fix, and rebuilding would not help).
@@ -45,7 +48,10 @@ def index_folder(persist_directory: Path, collection: str) -> Path | None:
     """Where the vector index of the collection named `collection` lives (or will): Chroma names
     the folder by the id of the collection's vector segment, which only its SQLite file records.
     None when there is no such collection."""
-    uri = f"{(persist_directory / 'chroma.sqlite3').as_uri()}?mode=ro"
+    path = persist_directory / "chroma.sqlite3"
+    if not path.exists():  # an empty data dir: nothing stored yet
+        return None
+    uri = f"{path.as_uri()}?mode=ro"
     with closing(sqlite3.connect(uri, uri=True)) as db:
         row = db.execute(
             "SELECT segments.id FROM segments JOIN collections "
@@ -83,6 +89,14 @@ def set_aside(folder: Path) -> None:
                 f"The vector index in {folder} cannot be read, nor moved aside to rebuild it "
                 f"({exc.strerror}): make the data dir writable and open it again"
             ) from exc
+
+
+def remove_set_aside(folder: Path) -> None:
+    """Delete the damaged index set aside for `folder`: its rebuild has ended."""
+    aside = set_aside_name(folder)
+    shutil.rmtree(aside, ignore_errors=True)
+    if aside.exists():  # else every opening would rebuild again
+        logger.warning("Could not delete %s after rebuilding its index: delete it by hand", aside)
 
 
 def embed_again(collection: Collection, embed: Embed, batch: int) -> int:

@@ -26,7 +26,7 @@ from vectorstore.keywords import KeywordIndex
 from vectorstore.ranking import RankingPolicy, fuse
 from vectorstore.records import Passage
 from vectorstore.registry import ArticleRegistry
-from vectorstore.repair import damaged_elements
+from vectorstore.repair import damaged_elements, unreadable_index
 from vectorstore.sharing import NewsCollection
 
 logger = logging.getLogger(__name__)
@@ -99,7 +99,7 @@ class Searcher:
             except Exception as exc:  # chromadb's errors are untyped
                 fix = (
                     "its vector index looks damaged: `newsbot repair` rebuilds it"
-                    if self._chroma.embedded and damaged_elements(exc)
+                    if self._chroma.embedded and (damaged_elements(exc) or unreadable_index(exc))
                     else "check that the store is readable (and a Chroma server reachable), "
                     "then ask again"
                 )

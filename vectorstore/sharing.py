@@ -21,7 +21,6 @@ import gc
 import hashlib
 import logging
 import os
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -42,8 +41,8 @@ from vectorstore.repair import (
     embed_again,
     index_folder,
     rebuild_unfinished,
+    remove_set_aside,
     set_aside,
-    set_aside_name,
     unreadable_index,
 )
 
@@ -217,22 +216,6 @@ class EmbeddedChroma(SharedChroma):
         )
 
 
-def set_index_aside(persist_directory: Path, collection: str) -> bool:
-    """Move the vector index of `collection` in the embedded store at `persist_directory` aside,
-    under the write lock, so that the next opening rebuilds it from the stored chunks
-    (`newsbot repair`, for an index that loads but whose searches fail); False when the store
-    has no such collection."""
-    lock = FileLock.at(persist_directory / LOCK_FILE)
-    try:
-        with lock.hold(purpose="repair"):
-            folder = index_folder(persist_directory, collection)
-            if folder is not None:
-                set_aside(folder)
-    finally:
-        lock.close()
-    return folder is not None
-
-
 _shared: dict[str, EmbeddedChroma] = {}
 _shared_lock = threading.Lock()
 
@@ -321,6 +304,8 @@ class NewsCollection:
         self.name = name
         self.embedder_name = embedder_name
         self.dimension = dimension
+        self._embed = embed
+        self.rebuilt = False  # whether opening rebuilt the index
         self.shared = shared_chroma(client)
         self.embedded = isinstance(self.shared, EmbeddedChroma)
         self._given = client
@@ -333,7 +318,7 @@ class NewsCollection:
                 self._collection = self._open()
                 loaded = self._load()
             if not loaded:
-                self._rebuild(embed)
+                self._rebuild()
         except BaseException:
             self.close(keep_client=True)  # the caller still owns the client it gave
             raise
@@ -358,6 +343,8 @@ class NewsCollection:
                 if self._epoch != epoch:
                     self._collection = self._open()
                     self._epoch = epoch
+                    if not self._load():  # another process's rebuild stopped midway
+                        self._rebuild()
         return self._collection
 
     def refresh(self, *, wait_for_writers: bool = False) -> None:
@@ -393,21 +380,32 @@ class NewsCollection:
             isinstance(shared, EmbeddedChroma) and rebuild_unfinished(shared.folder, self.name)
         )
 
-    def _rebuild(self, embed: Embed | None) -> None:
-        """Rebuild the unreadable index from the stored chunks, unless another process has
-        (writers wait meanwhile, and reopen after)."""
+    def rebuild(self) -> int:
+        """Rebuild the embedded index from the stored chunks now (`newsbot repair`: an index that
+        loads but whose searches fail); the number of chunks embedded again."""
+        return self._rebuild(force=True)
+
+    def _rebuild(self, *, force: bool = False) -> int:
+        """Rebuild the index from the stored chunks under the write lock (other processes wait,
+        then reopen), unless it is not `force`d and loads (another process rebuilt it first)."""
         shared = self.shared
-        if not isinstance(shared, EmbeddedChroma) or embed is None:
-            raise StoreError(f"The vector index of collection {self.name!r} cannot be read")
+        if not isinstance(shared, EmbeddedChroma) or self._embed is None:
+            raise StoreError(
+                f"The vector index of collection {self.name!r} can only be rebuilt in an "
+                "embedded store (a Chroma server keeps its own)"
+            )
         with shared.writing(self.name):
             self._collection = self._open()
-            if self._load():
-                return  # another process rebuilt it first
+            if not force and self._load():
+                return 0
             logger.warning(
-                "The vector index of collection %r cannot be read (a process was probably "
-                "killed while saving it), or was set aside to be rebuilt; rebuilding it from the "
-                "stored chunks, which takes as long as embedding them did",
+                "Rebuilding the vector index of collection %r from the stored chunks (%s), which "
+                "takes as long as embedding them did",
                 self.name,
+                "asked for"
+                if force
+                else "it cannot be read, or its rebuild was stopped: a process was probably "
+                "killed while saving it",
             )
             started = time.perf_counter()
             folder = index_folder(shared.folder, self.name)
@@ -416,18 +414,18 @@ class NewsCollection:
             shared._reopen()  # a Chroma that starts the index afresh
             self._epoch = shared.epoch
             self._collection = self._open()
-            chunks = embed_again(
-                self._collection, embed, min(256, self.client.get_max_batch_size())
-            )
+            batch = min(256, self.client.get_max_batch_size())
+            chunks = embed_again(self._collection, self._embed, batch)
             if folder is not None:
-                # Done: a later opening need not rebuild.
-                shutil.rmtree(set_aside_name(folder), ignore_errors=True)
+                remove_set_aside(folder)  # done: a later opening need not rebuild
+        self.rebuilt = True
         logger.warning(
             "Rebuilt the vector index of collection %r from its %d stored chunks in %.1f s",
             self.name,
             chunks,
             time.perf_counter() - started,
         )
+        return chunks
 
     def _open(self) -> Collection:
         wanted = {"embedder": self.embedder_name, "dimension": self.dimension}

@@ -135,6 +135,16 @@ class NewsStore:
         self._chroma.close()
         self.registry.close()
 
+    def rebuild_index(self) -> None:
+        """Rebuild the embedded vector index from the stored chunks (`newsbot repair`), unless
+        opening the store just did.
+
+        Raises:
+            StoreError: the index is a Chroma server's.
+        """
+        if not self._chroma.rebuilt:
+            self._chroma.rebuild()
+
     @property
     def client(self) -> ClientAPI:
         """The Chroma client in use (a new one after another process's write was picked up)."""
