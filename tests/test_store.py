@@ -276,6 +276,22 @@ def test_a_crash_after_the_upsert_leaves_a_tail_the_next_put_removes(
     assert store.search("Three", 3)[0].text == "Three."
 
 
+def tear_index(data: Path, torn: str = "index_metadata.pickle") -> Path:
+    """Empty one file of the store's saved index in `data`, as Chroma leaves it when killed between
+    creating the file and writing it; the index's folder."""
+    (folder,) = [p for p in (data / "chroma").iterdir() if (p / torn).exists()]
+    (folder / torn).write_bytes(b"")
+    return folder
+
+
+def stored_then_torn(open_store: OpenStore, data: Path) -> Path:
+    """Store two articles (visas, rates) and close, then tear the index (`tear_index`)."""
+    store = open_store()
+    store.put_articles([(meta("visas"), chunks(VISAS)), (meta("rates"), chunks(RATES))])
+    store.close()
+    return tear_index(data)
+
+
 @pytest.mark.parametrize("torn", ["index_metadata.pickle", "header.bin"])
 def test_an_index_a_kill_left_unreadable_is_rebuilt_from_the_stored_chunks(
     open_store: OpenStore, tmp_path: Path, torn: str, caplog: pytest.LogCaptureFixture
@@ -284,9 +300,7 @@ def test_an_index_a_kill_left_unreadable_is_rebuilt_from_the_stored_chunks(
     store.put_articles([(meta("visas"), chunks(VISAS)), (meta("rates"), chunks(RATES))])
     before = [(hit.chunk_id, round(hit.score, 4)) for hit in store.search("fake visas", k=6)]
     store.close()
-    # What Chroma leaves when killed between creating one of the index's files and writing it.
-    (folder,) = [p for p in (tmp_path / "data" / "chroma").iterdir() if (p / torn).exists()]
-    (folder / torn).write_bytes(b"")
+    folder = tear_index(tmp_path / "data", torn)
 
     with caplog.at_level("WARNING", logger="vectorstore.sharing"):
         store = open_store()
@@ -305,11 +319,7 @@ def test_an_index_a_kill_left_unreadable_is_rebuilt_from_the_stored_chunks(
 def test_a_rebuild_stopped_midway_is_started_again_by_the_next_opening(
     open_store: OpenStore, tmp_path: Path, embedder: LocalMiniLMEmbeddings
 ) -> None:
-    store = open_store()
-    store.put_articles([(meta("visas"), chunks(VISAS)), (meta("rates"), chunks(RATES))])
-    store.close()
-    (folder,) = [p for p in (tmp_path / "data" / "chroma").iterdir() if (p / "header.bin").exists()]
-    (folder / "index_metadata.pickle").write_bytes(b"")
+    folder = stored_then_torn(open_store, tmp_path / "data")
     with pytest.raises(KeyboardInterrupt):
         open_store(embeddings=ExplodingEmbeddings(embedder))  # killed while embedding again
 
@@ -327,11 +337,7 @@ def test_two_stores_opening_an_unreadable_index_at_once_rebuild_it_once(
 ) -> None:
     import threading
 
-    store = open_store()
-    store.put_articles([(meta("visas"), chunks(VISAS)), (meta("rates"), chunks(RATES))])
-    store.close()
-    (folder,) = [p for p in (tmp_path / "data" / "chroma").iterdir() if (p / "header.bin").exists()]
-    (folder / "index_metadata.pickle").write_bytes(b"")
+    stored_then_torn(open_store, tmp_path / "data")
 
     opened: list[NewsStore] = []
     with caplog.at_level("WARNING", logger="vectorstore.sharing"):

@@ -15,7 +15,16 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
-from tests.test_store import RATES, VISAS, OpenStore, chunks, meta, open_store
+from tests.test_store import (
+    RATES,
+    VISAS,
+    OpenStore,
+    chunks,
+    meta,
+    open_store,
+    stored_then_torn,
+    tear_index,
+)
 from tests.test_store_sharing import LIGHTHOUSE, ids_found, run_writer
 
 pytestmark = pytest.mark.server  # starts other processes
@@ -27,11 +36,7 @@ def test_two_processes_opening_an_unreadable_index_rebuild_it_and_both_write(
     open_store: OpenStore, tmp_path: Path
 ) -> None:
     data = tmp_path / "data"
-    store = open_store()
-    store.put_articles([(meta("visas"), chunks(VISAS)), (meta("rates"), chunks(RATES))])
-    store.close()
-    (folder,) = [p for p in (data / "chroma").iterdir() if (p / "header.bin").exists()]
-    (folder / "index_metadata.pickle").write_bytes(b"")  # as a kill mid-save leaves it
+    stored_then_torn(open_store, data)
 
     writers = [
         run_writer(data, [["put", "lighthouse", 1, LIGHTHOUSE, "2022-06-20"]]),
@@ -75,8 +80,7 @@ def test_a_store_open_in_another_process_rebuilds_after_a_rebuild_stopped_midway
     serving = open_store()  # as `newsbot serve` would: open, and the index loaded
     serving.put_articles([(meta("visas"), chunks(VISAS)), (meta("rates"), chunks(RATES))])
     assert ids_found(serving, "central bank interest rate") >= {"rates"}
-    (folder,) = [p for p in (data / "chroma").iterdir() if (p / "header.bin").exists()]
-    (folder / "index_metadata.pickle").write_bytes(b"")  # as a kill mid-save leaves it
+    folder = tear_index(data)
 
     stopped = subprocess.run(
         [sys.executable, "-c", FAILING_REBUILD, str(REPO), str(data)], capture_output=True

@@ -12,7 +12,9 @@ A folder's `EmbeddedChroma` closes its clients, counter files and lock file when
 
 `NewsCollection.current()` is the collection object to call: fetched again from the reopened
 client when another process has written it. A collection must record the embedder and dimension
-that built it; one built by another embedder, or not by newsbot, is refused.
+that built it; one built by another embedder, or not by newsbot, is refused. An embedded index
+that a killed write left unreadable is rebuilt when opened, or reopened, under the write lock
+(`vectorstore.repair` holds the steps).
 """
 
 from __future__ import annotations
@@ -380,12 +382,12 @@ class NewsCollection:
             isinstance(shared, EmbeddedChroma) and rebuild_unfinished(shared.folder, self.name)
         )
 
-    def rebuild(self) -> int:
+    def rebuild(self) -> None:
         """Rebuild the embedded index from the stored chunks now (`newsbot repair`: an index that
-        loads but whose searches fail); the number of chunks embedded again."""
-        return self._rebuild(force=True)
+        loads but whose searches fail)."""
+        self._rebuild(force=True)
 
-    def _rebuild(self, *, force: bool = False) -> int:
+    def _rebuild(self, *, force: bool = False) -> None:
         """Rebuild the index from the stored chunks under the write lock (other processes wait,
         then reopen), unless it is not `force`d and loads (another process rebuilt it first)."""
         shared = self.shared
@@ -397,7 +399,7 @@ class NewsCollection:
         with shared.writing(self.name):
             self._collection = self._open()
             if not force and self._load():
-                return 0
+                return
             logger.warning(
                 "Rebuilding the vector index of collection %r from the stored chunks (%s), which "
                 "takes as long as embedding them did",
@@ -425,7 +427,6 @@ class NewsCollection:
             chunks,
             time.perf_counter() - started,
         )
-        return chunks
 
     def _open(self) -> Collection:
         wanted = {"embedder": self.embedder_name, "dimension": self.dimension}
