@@ -179,6 +179,8 @@ def test_make_filter_reads_dates_relative_days_and_sources() -> None:
     [
         ("2025-13-01", None, [], "since '2025-13-01' is not a date"),
         (None, "last week", [], "until 'last week' is not a date"),
+        ("0001-01-01", None, [], "since 0001-01-01 is out of range: use a day from 1900"),
+        ("99999d", None, [], r"since 17\d\d-\d\d-\d\d is out of range"),
         ("2025-06-01", "2025-05-01", [], "since 2025-06-01 is after until 2025-05-01"),
         (None, None, [f"s{i}" for i in range(MAX_SOURCES + 1)], "at most 20"),
         (None, None, ["x" * 300], "longer than 200 characters"),
@@ -239,6 +241,8 @@ def test_api_stream_applies_the_filter(api: TestClient) -> None:
     [
         ({"since": "2025-06-01", "until": "2025-05-01"}, "since 2025-06-01 is after until"),
         ({"since": "2025-13-01"}, "since"),
+        ({"until": "9999-12-31"}, "until 9999-12-31 is out of range"),
+        ({"as_of": "0001-01-01"}, "as of 0001-01-01 is out of range"),
         ({"sources": [f"s{i}" for i in range(MAX_SOURCES + 1)]}, "at most 20"),
         ({"sources": ["x" * 300]}, "longer than 200"),
     ],
@@ -293,6 +297,8 @@ def test_cli_chat_keeps_the_filter_for_follow_ups(cli_store: Path) -> None:
     [
         (["--since", "2025-13-01"], "Invalid value for --since: '2025-13-01' is not a date"),
         (["--until", "yesterday"], "Invalid value for --until: 'yesterday' is not a date"),
+        (["--as-of", "9999-12-31"], "'--as-of': 9999-12-31 is out of range: use a day from"),
+        (["--as-of", "1900-01-05", "--since", "7d"], "--since: 1899-12-29 is out of range"),
         (["--since", "2025-06-01", "--until", "2025-05-01"], "since 2025-06-01 is after until"),
     ],
 )

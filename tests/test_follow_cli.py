@@ -110,6 +110,8 @@ def test_keep_days_prunes_from_the_worker_and_pins_stay(
     assert titles == ["Pier rebuilt"]
     pruned = invoke("prune", "--older-than", "30d", "--json")
     assert json.loads(pruned.output)["removed"] == []
+    pruned = invoke("prune", "--older-than", "99999999d", "--json")  # before year 1: keeps all
+    assert json.loads(pruned.output)["removed"] == []
     pruned = invoke("prune", "--older-than", "1d", "--json")
     assert len(json.loads(pruned.output)["removed"]) == 1
     assert invoke("list", "--json").output == ""

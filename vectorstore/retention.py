@@ -67,8 +67,12 @@ class Pins:
 
 
 def cutoff_day(older_than_seconds: float, now: datetime | None = None) -> str:
-    """The first day kept (YYYY-MM-DD) when articles older than `older_than_seconds` go."""
-    moment = (now or datetime.now(UTC)) - timedelta(seconds=older_than_seconds)
+    """The first day kept (YYYY-MM-DD) when articles older than `older_than_seconds` go; an age
+    reaching back before year 1 keeps everything."""
+    try:
+        moment = (now or datetime.now(UTC)) - timedelta(seconds=older_than_seconds)
+    except OverflowError:
+        return date.min.isoformat()
     return moment.date().isoformat()
 
 

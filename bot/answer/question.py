@@ -32,7 +32,9 @@ from vectorstore.records import SearchFilter
 
 __all__ = [
     "DATE_HELP",
+    "EARLIEST_DAY",
     "EVERYTHING",
+    "LATEST_DAY",
     "MAX_SOURCES",
     "MAX_SOURCE_CHARS",
     "Question",
@@ -47,6 +49,25 @@ __all__ = [
 EVERYTHING: Final = SearchFilter()
 """No filter: every stored article may answer."""
 
+EARLIEST_DAY: Final = date(1900, 1, 1)
+LATEST_DAY: Final = date(2999, 12, 31)
+"""The days a question may be asked as of or filtered on: counting days back or forward from a
+day near `date.min` or `date.max` would overflow, and no news is dated there."""
+
+
+def in_range(day: date, name: str) -> date:
+    """`day`, when it lies within EARLIEST_DAY..LATEST_DAY; `name` says which input it was.
+
+    Raises:
+        InputError: it does not.
+    """
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise InputError(
+            f"{name} {day.isoformat()} is out of range: "
+            f"use a day from {EARLIEST_DAY.year} to {LATEST_DAY.year}"
+        )
+    return day
+
 
 @dataclass(frozen=True)
 class Question:
@@ -59,6 +80,10 @@ class Question:
     history: Sequence[ChatTurn] = ()
     as_of: date | None = None
     filters: SearchFilter = EVERYTHING
+
+    def __post_init__(self) -> None:
+        if self.as_of is not None:
+            in_range(self.as_of, "as of")
 
     @property
     def day(self) -> date:
@@ -78,16 +103,18 @@ def parse_day(text: str, name: str, today: date) -> date:
     """A day from "YYYY-MM-DD" or "Nd" (N days before `today`); `name` says which input it was.
 
     Raises:
-        InputError: not one of those forms.
+        InputError: not one of those forms, or a day out of range (`in_range`).
     """
     value = text.strip()
     days_ago = _DAYS_AGO.fullmatch(value)
     if days_ago:
-        return today - timedelta(days=int(days_ago.group(1)))
+        # At most 99999 days back from a day in range: no overflow.
+        return in_range(in_range(today, "as of") - timedelta(days=int(days_ago.group(1))), name)
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise InputError(f"{name} {text!r} is not a date: use {DATE_HELP}") from None
+    return in_range(day, name)
 
 
 def make_filter(
@@ -101,12 +128,15 @@ def make_filter(
     Blank sources are dropped and repeats removed (case-insensitively, first spelling kept).
 
     Raises:
-        InputError: a date that cannot be read, `since` after `until`, more than MAX_SOURCES
-            sources, or a source longer than MAX_SOURCE_CHARS.
+        InputError: a date that cannot be read or is out of range, `since` after `until`, more
+            than MAX_SOURCES sources, or a source longer than MAX_SOURCE_CHARS.
     """
     today = today or date.today()
     first = parse_day(since, "since", today) if isinstance(since, str) else since
     last = parse_day(until, "until", today) if isinstance(until, str) else until
+    for day, name in ((first, "since"), (last, "until")):
+        if day is not None:
+            in_range(day, name)
     if first is not None and last is not None and first > last:
         raise InputError(
             f"since {first.isoformat()} is after until {last.isoformat()}: swap them or drop one"

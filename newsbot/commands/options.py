@@ -56,15 +56,15 @@ def read_filter(
 ) -> SearchFilter:
     """The search filter of `--since/--until/--source` (empty without them); a date that can't
     be read is a usage error naming the option."""
-    from bot.answer.question import DATE_HELP, make_filter, parse_day
+    from bot.answer.question import make_filter, parse_day
     from newsbot.errors import InputError
 
     days: dict[str, date | None] = {}
     for hint, value in (("--since", since), ("--until", until)):
         try:
             days[hint] = parse_day(value, hint, as_of or date.today()) if value else None
-        except InputError:
-            message = f"{value!r} is not a date: use {DATE_HELP}"
+        except InputError as exc:  # not a date, or out of range; click names the option
+            message = str(exc).removeprefix(f"{hint} ")
             raise click.BadParameter(message, param_hint=hint) from None
     try:
         return make_filter(days["--since"], days["--until"], sources)
@@ -92,7 +92,12 @@ def check_sources(sources: tuple[str, ...], settings: Settings) -> None:
 def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
     if value is None:
         return None
+    from bot.answer.question import in_range
+    from newsbot.errors import InputError
+
     try:
-        return date.fromisoformat(value)
+        return in_range(date.fromisoformat(value), "--as-of")
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a date: use YYYY-MM-DD") from None
+    except InputError as exc:
+        raise click.BadParameter(str(exc).removeprefix("--as-of ")) from None
