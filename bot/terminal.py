@@ -27,7 +27,7 @@ from bot.answer.history import ChatTurn
 from bot.answer.links import LinkFilter
 from bot.answer.question import EVERYTHING, Question, SearchFilter
 from bot.answer.result import AnswerResult, heading
-from newsbot.errors import NewsbotError
+from newsbot.errors import InputError, NewsbotError
 
 HELP = "Commands: /sources (sources of the last answer), /reset (forget the conversation), /quit"
 PROMPT = "> "
@@ -170,6 +170,9 @@ def run_chat(
                 if last.sources:  # a refusal cites nothing: no list under it
                     output.write(format_sources(last) + "\n")
                 output.write("\n")
+        except InputError as exc:  # this question's own mistake: say so, take the next one
+            output.write((json.dumps({"error": str(exc)}) if json_mode else f"Error: {exc}") + "\n")
+            continue
         except NewsbotError as exc:
             if not interactive:
                 raise

@@ -287,7 +287,20 @@ def read_sources(
                 yield keyed_by_file(item, path) if keyed and isinstance(item, Article) else item
         except ArticleInputError as exc:
             yield exc.problem()
+        except UnicodeEncodeError as exc:
+            if not _is_text(source.location):  # Python keeps such a name's bytes as surrogates
+                yield InputProblem(source.location, "its name is not UTF-8 text: rename it")
+                continue
+            yield InputProblem(source.location, f"could not be read ({type(exc).__name__}: {exc})")
         except (ValueError, LookupError, OSError, RecursionError) as exc:
             # A parser library choking on one odd input must not stop the batch.
             logger.debug("Reading %s failed", source.location, exc_info=True)
             yield InputProblem(source.location, f"could not be read ({type(exc).__name__}: {exc})")
+
+
+def _is_text(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -35,6 +35,17 @@ class NewsbotGroup(click.Group):
         except NewsbotError as exc:
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(EXIT_FATAL)
+        except UnicodeEncodeError as exc:
+            # An argument or a line typed in a terminal of another encoding: Python keeps the
+            # bytes that are not UTF-8 as lone surrogates, which no database or model can take.
+            bad = exc.object[exc.start : exc.end] if isinstance(exc.object, str) else ""
+            raw = bad.encode("utf-8", "surrogateescape")
+            click.echo(
+                f"Error: an argument or line holds bytes that are not UTF-8 text ({raw!r}): "
+                "set your terminal to UTF-8, or rename the file",
+                err=True,
+            )
+            ctx.exit(EXIT_FATAL)
         except OSError as exc:
             # A data dir or path that cannot be made or opened (not a folder, no permission, a
             # full disk): the system's reason in one line.

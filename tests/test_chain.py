@@ -358,6 +358,24 @@ def test_piped_chat_prints_answer_and_sources() -> None:
     )
 
 
+def test_piped_chat_names_a_bad_line_and_answers_the_next() -> None:
+    """A line that is not UTF-8 (kept by Python as lone surrogates) or is too long is this
+    question's mistake: one error line, and the chat goes on."""
+    import io
+
+    from bot.terminal import run_chat
+
+    assistant, _, llm = make(["Rain [1]."])
+    out = io.StringIO()
+    lines = "caf\udce9?\n" + "x" * 2001 + "\nWhat happened?\n"
+    run_chat(assistant, io.StringIO(lines), out, is_tty=False, json_mode=True)
+    bad, long, answered = (json.loads(line) for line in out.getvalue().splitlines())
+    assert "not UTF-8" in bad["error"]
+    assert "keep it under 2,000" in long["error"]
+    assert answered["answer"] == "Rain [1]."
+    assert len(llm.seen) == 1
+
+
 def test_interactive_commands() -> None:
     import io
 

@@ -58,6 +58,9 @@ def test_a_data_dir_that_cannot_be_made_is_a_one_line_error(tmp_path: Path) -> N
         (["serve", "--port", "99999"], "'--port': 99999 is not in the range 0<=x<=65535"),
         (["list", "--limit", "0"], "'--limit': 0 is not in the range x>=1"),
         (["ask", "  "], "The question is empty"),
+        (["ask", "x" * 2001], "The question is 2,001 characters long: keep it under 2,000."),
+        (["ask", "caf\udce9?"], "The question holds bytes that are not UTF-8 text"),
+        (["ask", "--as-of", "0001-01-01", "When?"], "0001-01-01 is out of range"),
     ],
 )
 def test_impossible_arguments_are_refused_before_any_work(

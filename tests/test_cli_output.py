@@ -220,6 +220,29 @@ def test_folder_ingest_counts_and_names_the_unsupported_files_it_skips(tmp_path:
     assert "skipped" not in named.stderr
 
 
+def test_bytes_that_are_not_utf8_are_named_in_one_line(tmp_path: Path) -> None:
+    """A file name or an argument from a terminal of another encoding (Python keeps its bytes as
+    lone surrogates): the file is a failure that says why, the rest of the batch is stored, and
+    an argument is a one-line error."""
+    folder = tmp_path / "news"
+    folder.mkdir()
+    (folder / "story.txt").write_text("Bridge reopens\nThe bridge reopened on Monday.\n")
+    latin1 = os.fsdecode(b"caf\xe9.txt")
+    (folder / latin1).write_text("Cafe opens\nA cafe opened in the square on Monday.\n")
+    result = invoke("ingest", str(folder))
+    assert result.exit_code == 2
+    assert "1 new, 0 updated, 0 unchanged, 1 failed" in result.stderr
+    assert "caf\\udce9.txt: its name is not UTF-8 text: rename it" in result.stderr
+
+    for args in (("list", "--search", "caf\udce9"), ("delete", "caf\udce9")):
+        refused = invoke(*args)
+        assert refused.exit_code == 1
+        assert refused.stderr == (
+            "Error: an argument or line holds bytes that are not UTF-8 text (b'\\xe9'): set your "
+            "terminal to UTF-8, or rename the file\n"
+        )
+
+
 def test_a_folder_of_only_unsupported_files_names_them_in_its_error(
     tmp_path: Path, clean_environ: Path
 ) -> None:

@@ -128,6 +128,8 @@ def test_ask_returns_the_result_object_and_passes_history_and_date(
         ({"question": "   "}, "question is empty"),
         ({}, "Field required"),
         ({"question": "x" * 2001}, "at most 2000 characters"),
+        ({"question": "caf\udce9?"}, "unable to parse raw data as a unicode string"),
+        ({"question": "ok", "history": [{"role": "user", "content": "\udce9"}]}, "unicode"),
         ({"question": "ok", "as_of": "yesterday"}, "valid date"),
         ({"question": "ok", "history": [{"role": "system", "content": "x"}]}, "'user' or"),
         ({"question": "ok", "k": 3}, "Extra inputs are not permitted"),
@@ -135,7 +137,10 @@ def test_ask_returns_the_result_object_and_passes_history_and_date(
 )
 def test_bad_requests_are_422_with_a_clear_message(body: dict[str, Any], complaint: str) -> None:
     assistant = ScriptedAssistant()
-    reply = client_for(build_app(assistant)).post("/api/ask", json=body)
+    # JSON as a browser may send it: a lone surrogate stays escaped (httpx would not encode it).
+    reply = client_for(build_app(assistant)).post(
+        "/api/ask", content=json.dumps(body), headers={"content-type": "application/json"}
+    )
 
     assert reply.status_code == 422
     assert complaint in json.dumps(reply.json())

@@ -35,6 +35,7 @@ __all__ = [
     "EARLIEST_DAY",
     "EVERYTHING",
     "LATEST_DAY",
+    "MAX_QUESTION_CHARS",
     "MAX_SOURCES",
     "MAX_SOURCE_CHARS",
     "Question",
@@ -48,6 +49,10 @@ __all__ = [
 
 EVERYTHING: Final = SearchFilter()
 """No filter: every stored article may answer."""
+
+MAX_QUESTION_CHARS: Final = 2000
+"""Longest question accepted at every door: a question, not an article pasted in (it would
+overflow the model's context and be refused there with a message about the model's settings)."""
 
 EARLIEST_DAY: Final = date(1900, 1, 1)
 LATEST_DAY: Final = date(2999, 12, 31)
@@ -82,6 +87,13 @@ class Question:
     filters: SearchFilter = EVERYTHING
 
     def __post_init__(self) -> None:
+        if len(self.text) > MAX_QUESTION_CHARS:
+            raise InputError(
+                f"the question is {len(self.text):,} characters long: "
+                f"keep it under {MAX_QUESTION_CHARS:,}"
+            )
+        for said in [self.text, *(turn["content"] for turn in self.history)]:
+            _check_text(said)
         if self.as_of is not None:
             in_range(self.as_of, "as of")
 
@@ -89,6 +101,18 @@ class Question:
     def day(self) -> date:
         """The day the question is answered as of."""
         return self.as_of or date.today()
+
+
+def _check_text(text: str) -> None:
+    """Raise InputError when `text` holds a lone surrogate: bytes that were not UTF-8 (a terminal
+    in another encoding), which Python keeps as such and no tokenizer can read."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(
+            "the question holds bytes that are not UTF-8 text: "
+            "set your terminal (or request) to UTF-8 and ask again"
+        ) from None
 
 
 # --- the reader's filter -----------------------------------------------------------------------

@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from bot.answer.events import AnswerDone, AnswerEvent, Searched, SourceCited, TextDelta
 from bot.answer.links import LinkFilter, plain_links
-from bot.answer.question import MAX_SOURCES, Question, make_filter
+from bot.answer.question import MAX_QUESTION_CHARS, MAX_SOURCES, Question, make_filter
 from bot.answer.result import AnswerResult
 from bot.web.answer_log import AnswerRecorder, Door, new_answer_id
 from bot.web.chat import ChatAssistant, is_blank
@@ -45,7 +45,6 @@ from newsbot.errors import InputError, NewsbotError
 
 log = logging.getLogger(__name__)
 
-MAX_QUESTION_CHARS = 2000
 MAX_HISTORY_TURNS = 50
 MAX_TURN_CHARS = 4000
 

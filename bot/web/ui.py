@@ -30,8 +30,8 @@ import gradio as gr
 from gradio.context import LocalContext
 from gradio.utils import get_upload_folder
 
+from bot.answer.question import MAX_QUESTION_CHARS
 from bot.web.answer_log import AnswerRecorder
-from bot.web.api import MAX_QUESTION_CHARS
 from bot.web.chat import ChatAssistant, ChatFn, Message, make_chat_fn, message_text
 from bot.web.feedback_ui import FEEDBACK_OPTIONS, feedback_controls
 from bot.web.filter_row import filter_note, filter_row

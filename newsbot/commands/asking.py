@@ -47,14 +47,18 @@ def ask(
     filters = read_filter(since, until, sources, as_of)
     from bot.answer.question import Question
     from bot.terminal import format_sources, render_stream
+    from newsbot.errors import InputError
     from newsbot.factories import build_assistant
 
+    try:  # checked before the model loads
+        asked = Question(question, as_of=as_of, filters=filters)
+    except InputError as exc:
+        raise click.UsageError(f"{str(exc)[:1].upper()}{str(exc)[1:]}.") from None
     settings = obj.stored_settings()
     check_sources(sources, settings)
     if top_k is not None:
         settings = settings.replace(top_k=top_k)
     assistant = build_assistant(settings)
-    asked = Question(question, as_of=as_of, filters=filters)
     if as_json:
         result = assistant.ask(asked)
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
