@@ -136,6 +136,21 @@ def _folder_files(folder: Path) -> tuple[list[Path], list[InputProblem], list[Pa
     return sorted(found), problems, sorted(unsupported)
 
 
+def _glob(pattern: str) -> list[Path]:
+    """What a glob matches. `**` descends into real folders only, as a folder's walk does (a link
+    to a folder above it would repeat the tree forever), and skips hidden names like it."""
+    if "**" not in pattern:
+        return [Path(m) for m in glob.glob(pattern)]
+    parts = Path(pattern).expanduser().parts
+    fixed = next(i for i, part in enumerate(parts) if glob.has_magic(part))
+    base = Path(*parts[:fixed]) if fixed else Path()
+    return [
+        match
+        for match in base.glob(str(Path(*parts[fixed:])))
+        if not any(part.startswith(".") for part in match.relative_to(base).parts)
+    ]
+
+
 def _stat(path: Path) -> os.stat_result | None:
     """The path's status; None when there is nothing there. OSError for any other failure."""
     try:
@@ -186,6 +201,9 @@ def expand(arguments: list[str]) -> Expansion:
             sources.append(source)
 
     for argument in arguments:
+        if not argument.strip():  # `Path("")` is the current folder: an unset "$VAR", most often
+            problems.append(InputProblem(repr(argument), "an empty argument names no input"))
+            continue
         if urls.is_url(argument):
             add(Source(argument, "url"))
             continue
@@ -214,7 +232,7 @@ def expand(arguments: list[str]) -> Expansion:
             problems.append(InputProblem(argument, f"{kind}, not a file or folder: pass a file"))
             continue
         elif glob.has_magic(argument):
-            matches = [Path(m) for m in glob.glob(argument, recursive=True)]
+            matches = _glob(argument)
             files = sorted(m for m in matches if m.is_file() and extension_of(m) is not None)
             other = sorted(m for m in matches if m.is_file() and extension_of(m) is None)
         else:

@@ -280,6 +280,35 @@ def test_sources_folders_globs_hidden_and_messages(tmp_path: Path) -> None:
     ]
 
 
+def test_a_recursive_glob_does_not_follow_links_to_folders_above(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A link to a folder above made `**` repeat the tree forever (millions of paths); it now
+    descends into real folders only, as a folder's walk does. Hidden names stay out."""
+    deep = tmp_path / "tree" / "a" / "b"
+    deep.mkdir(parents=True)
+    (deep.parent / "one.txt").write_text("One\nText.", encoding="utf-8")
+    (deep / "two.txt").write_text("Two\nText.", encoding="utf-8")
+    (deep / ".three.txt").write_text("Three\nText.", encoding="utf-8")
+    (deep / "loop").symlink_to("../..")
+    monkeypatch.chdir(tmp_path)
+    for pattern in ("tree/**/*.txt", str(tmp_path / "tree" / "**" / "*.txt"), "**/*.txt"):
+        found, _ = expand_sources([pattern])
+        assert sorted(Path(s.location).name for s in found) == ["one.txt", "two.txt"], pattern
+
+
+def test_an_empty_argument_is_a_problem_not_the_current_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "a.txt").write_text("Title\nText.", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError, match=r"^'': an empty argument names no input$"):
+        expand_sources([""])
+    found, problems = expand_sources(["  ", "a.txt"])
+    assert [Path(s.location).name for s in found] == ["a.txt"]
+    assert problems == [InputProblem("'  '", "an empty argument names no input")]
+
+
 # --- records, ids, dates, cleaning ----------------------------------------------------------------
 
 
