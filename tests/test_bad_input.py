@@ -149,9 +149,15 @@ def test_utf8_bom_and_utf16_are_read(tmp_path: Path) -> None:
     bom.write_bytes(b"\xef\xbb\xbfTitle\nText with a BOM.")
     utf16 = tmp_path / "utf16.txt"
     utf16.write_bytes("Title\nText in UTF-16.".encode("utf-16"))
-    found, problems = read_all([str(bom), str(utf16)])
+    lines = tmp_path / "utf16.jsonl"
+    records = [{"title": "Line one", "text": "Café."}, {"title": "Line two", "text": "Two."}]
+    text = "\n".join(json.dumps(record, ensure_ascii=False) for record in records)
+    lines.write_bytes(text.encode("utf-16"))
+    found, problems = read_all([str(bom), str(utf16), str(lines)])
     assert problems == []
-    assert [a.title for a in found] == ["Title", "Title"]
+    assert [a.title for a in found] == ["Title", "Title", "Line one", "Line two"]
+    assert found[2].text == "Café."
+    assert found[3].origin == f"{lines}:2"
 
 
 # --- issue 12: messages that were untrue, or crashed ---------------------------------------------

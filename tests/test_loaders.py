@@ -240,6 +240,31 @@ def test_atom_feed(tmp_path: Path) -> None:
     assert article.article_id == make_article_id(None, "https://atom.example/e1", "", "", "")
 
 
+def test_a_feed_that_is_not_well_formed_xml_warns_that_entries_may_be_missing(
+    tmp_path: Path,
+) -> None:
+    """feedparser reads broken XML leniently: one misspelt closing tag lost an entry whose loss
+    no entry's own problem named. The feed's entries that could be read are stored; the feed
+    itself gets a warning."""
+    items = "".join(
+        f"<item><title>Story {n}</title><link>https://example.com/{n}</link>"
+        f"<description>Text of story {n}.</description></item>"
+        for n in range(1, 6)
+    )
+    broken = items.replace("</title><link>https://example.com/3", "</titel><link>x")
+    path = tmp_path / "broken.xml"
+    path.write_text(f"<rss version='2.0'><channel><title>T</title>{broken}</channel></rss>")
+    found, problems = articles(load_file(path, max_bytes=MB))
+    assert [a.title for a in found] == ["Story 1", "Story 2", "Story 4", "Story 5"]
+    warning = problems[-1]
+    assert (warning.origin, warning.skipped) == (str(path), False)
+    assert warning.reason.startswith("not well-formed XML (")
+    assert warning.reason.endswith("mismatched tag): entries may be missing")
+    well_formed = tmp_path / "fine.xml"
+    well_formed.write_text(f"<rss version='2.0'><channel><title>T</title>{items}</channel></rss>")
+    assert articles(load_file(well_formed, max_bytes=MB))[1] == []
+
+
 # --- sources --------------------------------------------------------------------------------------
 
 

@@ -1,7 +1,8 @@
 """RSS and Atom feeds (.xml, .rss, .atom) with feedparser: each entry is an article.
 
 An entry's full content is used when the feed carries it, else its summary; HTML in either becomes
-plain text. The feed's title is the entry's source unless the entry names its own.
+plain text. The feed's title is the entry's source unless the entry names its own. A feed that is
+not well-formed XML is read as far as feedparser can, with a warning that entries may be missing.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from typing import Any
+from xml.sax import SAXException
 
 import feedparser
 
@@ -95,3 +97,8 @@ def read_feed(
             continue
         yield article
         yield from problems
+    if isinstance(parsed.get("bozo_exception"), SAXException):
+        # feedparser's lenient parser read what it could of broken XML: an entry may be missing
+        # or run into the next, and no entry's own problem would say so.
+        reason = f"not well-formed XML ({parsed['bozo_exception']}): entries may be missing"
+        yield InputProblem(origin, reason, skipped=False)

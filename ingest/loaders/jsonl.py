@@ -3,11 +3,13 @@
 Field names follow common news datasets: `id`, `title`, `text`|`body`|`content`, `url`|`link`,
 `date`|`published`|`published_at`, `source`|`site`. In JSON Lines a bad line is reported with its
 line number and the other lines go on; that includes a line with a NUL byte, while a file whose
-first line has one is binary (or UTF-16 without a BOM) and refused whole.
+first line has one is binary (or UTF-16 without a BOM) and refused whole. A file with a UTF-16
+byte-order mark is read as UTF-16, as a .json or .txt file is.
 """
 
 from __future__ import annotations
 
+import codecs
 import json
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -93,6 +95,8 @@ def read_json_lines(
     Raises:
         ArticleInputError: the data is binary (a NUL byte in the first line).
     """
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        data = decode_text(data, origin).encode("utf-8")  # then read line by line as UTF-8
     first_line = data.lstrip().split(b"\n", 1)[0]
     if b"\x00" in first_line:
         raise ArticleInputError(origin, nul_reason(data, "JSON Lines"))
