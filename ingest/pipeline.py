@@ -76,7 +76,8 @@ class _Run:
     batch_chunks: int
     progress: Progress | None
     report: IngestReport = field(default_factory=IngestReport)
-    counted: set[str] = field(default_factory=set)
+    counted: dict[str, str] = field(default_factory=dict)
+    """How each article of the run was counted: new, updated or unchanged."""
     articles_done: int = 0
 
     def meta(self, article: Article) -> ArticleMeta:
@@ -94,17 +95,25 @@ class _Run:
             self.progress(self.articles_done, self.report.chunks, self.report.tokens)
 
     def _count(self, articles: list[Article], unchanged: set[str], replacing: set[str]) -> None:
+        # An article of another input, counted unchanged in an earlier batch, that this batch
+        # writes in another version (the last one wins) was updated after all.
+        for article_id in {a.article_id for a in articles} - unchanged:
+            if self.counted.get(article_id) == "unchanged":
+                self.report.unchanged -= 1
+                self.report.updated += 1
+                self.counted[article_id] = "updated"
         fresh = [a.article_id for a in articles if a.article_id not in self.counted]
         # A pending row was never completely stored: finishing it counts as new.
         state = self.store.registry.state_of(fresh) if fresh else {}
         for article_id in fresh:
             if article_id in unchanged:
-                self.report.unchanged += 1
+                outcome = "unchanged"
             elif article_id in replacing or state.get(article_id, ("", "pending"))[1] == "done":
-                self.report.updated += 1
+                outcome = "updated"
             else:
-                self.report.new += 1
-            self.counted.add(article_id)
+                outcome = "new"
+            setattr(self.report, outcome, getattr(self.report, outcome) + 1)
+            self.counted[article_id] = outcome
 
     def _write(self, group: list[tuple[ArticleMeta, list[ChunkText]]]) -> None:
         written = self.store.put_articles(group)

@@ -298,10 +298,49 @@ def test_duplicates_in_one_run_and_bad_inputs_beside_good_ones(
         "empty.txt",
     ]
     assert any(p.origin.endswith("a.jsonl:4") for p in report.failures)
-    assert any("same article id 'dup'" in w.reason for w in report.warnings)
+    [repeat] = [w for w in report.warnings if "comes again" in w.reason]
+    assert repeat.origin.endswith("a.jsonl:1")
+    assert repeat.reason.endswith("a.jsonl:3; that later one is stored")
     [chunk] = stored_chunks(store, "dup").values()
     assert chunk["text"] == "The corrected second version."  # the last one wins
     assert report.to_dict()["failed"] == 3
+
+
+def test_a_correction_far_down_a_dump_is_stored_once_and_a_rerun_finds_it_unchanged(
+    tmp_path: Path, real_embedder: LocalMiniLMEmbeddings
+) -> None:
+    """The same id on line 1 and on line 72, beyond the first batch of articles checked against
+    the store: the run counted it unchanged and then wrote it, and every re-run wrote both
+    versions again. Only the last version is read now, in JSON Lines and in a JSON list."""
+    data_dir = tmp_path / "data"
+    store = open_store(data_dir, real_embedder)
+    records = [{"id": f"story-{n}", "text": f"Story number {n} of the dump."} for n in range(70)]
+    records[0] = {"id": "dup", "text": "The first version."}
+    records.append({"id": "dup", "text": "The corrected version."})
+    dump = tmp_path / "dump.jsonl"
+    dump.write_text("\n".join(json.dumps(r) for r in records), encoding="utf-8")
+    listed = tmp_path / "dump.json"
+    listed.write_text(json.dumps([{**r, "id": f"l-{r['id']}"} for r in records]), "utf-8")
+
+    first = run([dump, listed], store, data_dir, batch_articles=16)
+    assert (first.new, first.updated, first.unchanged) == (140, 0, 0)
+    assert sorted(w.origin.rsplit("/", 1)[1] for w in first.warnings) == [
+        "dump.json[0]",
+        "dump.jsonl:1",
+    ]
+    for article_id in ("dup", "l-dup"):
+        [chunk] = stored_chunks(store, article_id).values()
+        assert chunk["text"] == "The corrected version."
+    again = run([dump, listed], store, data_dir, batch_articles=16)
+    assert (again.new, again.updated, again.unchanged, again.chunks) == (0, 0, 140, 0)
+
+    # Across two files the last one read wins, and is counted as what it did to the store.
+    other = tmp_path / "other.jsonl"
+    other.write_text(json.dumps({"id": "dup", "text": "A third version."}), encoding="utf-8")
+    both = run([dump, other], store, data_dir, batch_articles=16)
+    assert (both.new, both.updated, both.unchanged) == (0, 1, 69)
+    [chunk] = stored_chunks(store, "dup").values()
+    assert chunk["text"] == "A third version."
 
 
 def test_an_oversized_article_is_refused_and_embedding_batches_stay_bounded(

@@ -3,7 +3,9 @@
 Field names follow common news datasets: `id`, `title`, `text`|`body`|`content`, `url`|`link`,
 `date`|`published`|`published_at`, `source`|`site`. In JSON Lines a bad line is reported with its
 line number and the other lines go on; that includes a line with a NUL byte, while a file whose
-first line has one is binary (or UTF-16 without a BOM) and refused whole. A file with a UTF-16
+first line has one is binary (or UTF-16 without a BOM) and refused whole. An article (by its id or
+url) that comes again further down the file is read from its last place only: a correction
+appended to a dump replaces it, and a re-run finds it unchanged. A file with a UTF-16
 byte-order mark is read as UTF-16, as a .json or .txt file is.
 """
 
@@ -14,7 +16,7 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ingest.article import Article, ArticleInputError, InputProblem, build_article
+from ingest.article import Article, ArticleInputError, InputProblem, build_article, make_article_id
 from ingest.loaders.reading import decode_text, nul_reason
 
 TEXT_FIELDS = ("text", "body", "content")
@@ -56,6 +58,35 @@ def _string(value: Any, field: str, origin: str) -> str | None:
     raise ArticleInputError(origin, f"field {field!r} should be text, not {type(value).__name__}")
 
 
+def _own_key(record: Any) -> str | None:
+    """The article id a record names by its own id or url (None without either, or when the
+    record is unusable: reading it reports that)."""
+    if not isinstance(record, Mapping):
+        return None
+    try:
+        own_id = _string(record.get("id"), "id", "")
+        url = _string(_first(record, URL_FIELDS), "url", "")
+    except ArticleInputError:
+        return None
+    return make_article_id(own_id, url or "", "", "", "") if own_id or url else None
+
+
+def _superseded(records: Iterator[tuple[str, Any]]) -> dict[str, str]:
+    """The places (`origin`s) whose article comes again further on, each with the place of its
+    last version: only that one is read, so a dump with a correction appended stores the
+    correction, once, however the run is batched (an article without an id or url is known by
+    its content: a repeat of it is the same article)."""
+    last: dict[str, str] = {}
+    earlier: list[tuple[str, str]] = []
+    for origin, record in records:
+        key = _own_key(record)
+        if key is not None:
+            if key in last:
+                earlier.append((last[key], key))
+            last[key] = origin
+    return {origin: last[key] for origin, key in earlier}
+
+
 def _emit(record: Any, origin: str, max_chars: int | None) -> Iterator[Article | InputProblem]:
     """The article in one decoded JSON object (its text at most `max_chars` long), or the problem
     with it: not an object, no text field, or a field of the wrong type."""
@@ -87,6 +118,20 @@ def _emit(record: Any, origin: str, max_chars: int | None) -> Iterator[Article |
     yield from problems
 
 
+def _loads(raw: bytes) -> Any:
+    """A line's JSON value, or None when it has none (reading the line reports why)."""
+    try:
+        return json.loads(raw) if raw.strip() and b"\x00" not in raw else None
+    except (ValueError, RecursionError):
+        return None
+
+
+def _repeated(origin: str, last: str) -> InputProblem:
+    return InputProblem(
+        origin, f"the same article comes again at {last}; that later one is stored", skipped=False
+    )
+
+
 def read_json_lines(
     data: bytes, origin: str, *, max_chars: int | None = None, **_: object
 ) -> Iterator[Article | InputProblem]:
@@ -100,10 +145,19 @@ def read_json_lines(
     first_line = data.lstrip().split(b"\n", 1)[0]
     if b"\x00" in first_line:
         raise ArticleInputError(origin, nul_reason(data, "JSON Lines"))
-    for number, raw in enumerate(data.splitlines(), start=1):
+    lines = data.splitlines()
+    superseded = _superseded(
+        (f"{origin}:{number}", record)
+        for number, raw in enumerate(lines, start=1)
+        if (record := _loads(raw)) is not None
+    )
+    for number, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
         line = f"{origin}:{number}"
+        if line in superseded:
+            yield _repeated(line, superseded[line])
+            continue
         if b"\x00" in raw:
             yield InputProblem(line, "the line contains NUL bytes (binary data), not JSON")
             continue
@@ -142,7 +196,12 @@ def read_json(
     if isinstance(document, Mapping) and isinstance(document.get("articles"), list):
         document = document["articles"]
     if isinstance(document, list):
-        for index, record in enumerate(document):
-            yield from _emit(record, f"{origin}[{index}]", max_chars)
+        places = [f"{origin}[{index}]" for index in range(len(document))]
+        superseded = _superseded(zip(places, document, strict=True))
+        for place, record in zip(places, document, strict=True):
+            if place in superseded:
+                yield _repeated(place, superseded[place])
+            else:
+                yield from _emit(record, place, max_chars)
     else:
         yield from _emit(document, origin, max_chars)
