@@ -308,7 +308,7 @@ def test_answers_hold_no_html_and_no_links() -> None:
     assert "javascript" not in text
     assert "data:x" not in text
     assert "e.com" not in text
-    assert "\\[ref]:" in text
+    assert "\\[ref\\]:" in text  # every bracket but a marker's is escaped
     assert is_web_url("HTTPS://x.org")
     assert not is_web_url("https://")
     assert not is_web_url("ftp://x")

@@ -22,8 +22,16 @@ import re
 
 _CITATION = re.compile(r"\d{1,3}")
 # [label](target) or ![alt](target); the label may hold one level of brackets ("[a [1] b](x)").
-_MD_LINK = re.compile(r"(!?)\[((?:[^\[\]\n]|\[[^\[\]\n]*\])*)\]\(((?:[^()\n]|\([^()\n]*\))*)\)")
-_REFERENCE = re.compile(r"^( {0,3}\[[^\]\n]+\]:)[ \t]*\S+(?:[ \t]+(?:\"[^\"\n]*\"|'[^'\n]*'))?")
+# Markdown lets both run over lines ("[tick\nets](\n//evil.example)"), so they may here too.
+_MD_LINK = re.compile(r"(!?)\[((?:[^\[\]]|\[[^\[\]]*\])*)\]\(((?:[^()]|\([^()]*\))*)\)")
+# A line's list markers or quote signs ("- ", "1. ", "> "), before which a definition counts too.
+_LINE_MARKS = r"(?:[ \t]*(?:[-*+>]|\d{1,9}[.)])(?=[ \t]))*"
+# [ref]: target "title"; the target may stand on the next line.
+_REFERENCE = re.compile(
+    rf"^({_LINE_MARKS}[ \t]*\[[^\]\n]+\]:)[ \t]*\n?[ \t>]*[^\s>]\S*"
+    r"(?:[ \t]+(?:\"[^\"\n]*\"|'[^'\n]*'))?",
+    re.MULTILINE,
+)
 _AUTOLINK = re.compile(r"<((?:[a-z][a-z0-9+.\-]{1,31}:|www\.)[^\s<>]*)>", re.IGNORECASE)
 _BARE_URL = re.compile(
     r"(?<![\w@.])(?:(?:https?|ftps?|wss?)://|www\.)[^\s<>\"'`]+",
@@ -68,7 +76,7 @@ def plain_links(text: str) -> str:
     while previous != text:  # a label may itself hold a link: "[[a](x)](y)"
         previous = text
         text = _MD_LINK.sub(_label, text)
-    text = "\n".join(_REFERENCE.sub(r"\1", line) for line in text.split("\n"))
+    text = _REFERENCE.sub(r"\1", text)
     text = _AUTOLINK.sub(lambda m: defang_url(m.group(1)), text)
     return _BARE_URL.sub(_bare, text)
 
@@ -97,7 +105,7 @@ class LinkFilter:
 
 
 _OPENERS, _CLOSERS = "[(<", "])>"
-_DEFINITION_START = re.compile(r" {0,3}\[[^\]\n]+\]:[ \t]*")
+_DEFINITION_START = re.compile(rf"{_LINE_MARKS}[ \t]*\[[^\]\n]+\]:[ \t]*\n?[ \t>]*")
 MAX_HELD = 400
 """Characters held back at most: a stray "(" in prose must not hold the rest of an answer. A link
 split past it has its URL made plain all the same (only a Markdown label can be left behind)."""
@@ -106,7 +114,7 @@ split past it has its URL made plain all the same (only a Markdown label can be 
 def _safe_cut(text: str) -> int:
     """The end of the last whitespace in `text` outside any open bracket (any whitespace once
     more than MAX_HELD characters would be held); 0 when none."""
-    depth, cut, anywhere, line = 0, 0, 0, 0
+    depth, cut, anywhere, line, previous_line = 0, 0, 0, 0, 0
     for i, char in enumerate(text):
         if char in _OPENERS:
             depth += 1
@@ -114,9 +122,13 @@ def _safe_cut(text: str) -> int:
             depth = max(0, depth - 1)
         elif char.isspace():
             anywhere = i + 1
-            # Not between a reference definition's `[ref]:` and its target.
-            if depth == 0 and not _DEFINITION_START.fullmatch(text, line, i + 1):
+            # Not between a reference definition's `[ref]:` and its target (which may stand on
+            # the next line).
+            in_definition = any(
+                _DEFINITION_START.fullmatch(text, start, i + 1) for start in (line, previous_line)
+            )
+            if depth == 0 and not in_definition:
                 cut = i + 1
             if char == "\n":
-                line = i + 1
+                line, previous_line = i + 1, line
     return cut if len(text) - cut <= MAX_HELD else anywhere

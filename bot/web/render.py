@@ -35,8 +35,11 @@ from vectorstore.records import RelatedArticle
 PASSAGE_CHARS = 2000
 """Longest passage quoted under an answer (a chunk is ~200 tokens); longer ones end in "…"."""
 
-_MD_LINK = re.compile(r"(!?)\[([^\]\n]*)\]\(([^)\n]*)\)")
-_MD_REFERENCE = re.compile(r"^(\s{0,3})\[([^\]\n]+)\]:", re.MULTILINE)
+# A marker `[n]` stays as written (`cite_links` links it) unless what follows makes it a link's
+# label or a reference definition ("[1](", "[1]:"; Markdown allows no space between).
+_KEPT_MARKER = re.compile(r"\[\d{1,3}\](?![(:])")
+_MARKDOWN_SIGNS = re.compile(r"[\\\[\]]")
+_ESCAPED_SIGN = re.compile(r"\\([\\\[\]])")
 _SPACES = re.compile(r"\s+")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]|$)")
 # A checked answer's markers are `[n]` (one number each); in escaped text they are unchanged.
@@ -67,20 +70,17 @@ def short_date(published: str | None) -> str:
     return value[:10] if _ISO_DATE.match(value) else value
 
 
-def _defang_link(match: re.Match[str]) -> str:
-    bang, text, target = match.groups()
-    if not bang and is_web_url(target):
-        return match.group(0)
-    # An escaped bracket keeps the text visible but stops Markdown from building a link or image.
-    return f"{bang}[{text}]\\({target})"
-
-
 def answer_markdown(text: str) -> str:
     """The model's answer as Markdown that can hold no HTML, link or image: its links and URLs
-    are made plain text (`plain_links`; only the `[n]` that `cite_links` adds are links)."""
+    are made plain text (`plain_links`), and then every bracket but a citation marker's is
+    escaped, so no link of any Markdown form can be built from what is left (only the `[n]` that
+    `cite_links` adds are links)."""
     escaped = html.escape(plain_links(text), quote=False)
-    escaped = _MD_REFERENCE.sub(lambda m: f"{m.group(1)}\\[{m.group(2)}]:", escaped)
-    return _MD_LINK.sub(_defang_link, escaped)
+    parts, start = [], 0
+    for marker in _KEPT_MARKER.finditer(escaped):
+        parts += [_MARKDOWN_SIGNS.sub(r"\\\g<0>", escaped[start : marker.start()]), marker[0]]
+        start = marker.end()
+    return "".join([*parts, _MARKDOWN_SIGNS.sub(r"\\\g<0>", escaped[start:])])
 
 
 def answer_key(result: AnswerResult) -> str:
@@ -115,7 +115,7 @@ def cite_links(markdown: str, key: str, numbers: Sequence[int]) -> str:
 
 def plain_answer(markdown: str) -> str:
     """A rendered answer back to the text the model wrote (citation links as `[n]`)."""
-    return html.unescape(CITE_LINK.sub(r"\1", markdown))
+    return html.unescape(_ESCAPED_SIGN.sub(r"\1", CITE_LINK.sub(r"\1", markdown)))
 
 
 def result_markdown(result: AnswerResult) -> str:
