@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from bot.web.knowledge import Catalog
-from bot.web.render import is_web_url, short_date
+from bot.web.render import is_web_url, markdown_text, short_date
 from newsbot.errors import InputError, NewsbotError
 from vectorstore.records import ArticleRow
 
@@ -50,7 +50,7 @@ def stats_markdown(library: Library) -> str:
     try:
         stats = library.stats()
     except NewsbotError as exc:
-        return f"**Library unavailable:** {html.escape(str(exc))}"
+        return f"**Library unavailable:** {markdown_text(str(exc))}"
     text = f"**{stats.get('articles', 0)} articles**"
     if "chunks" in stats:
         text += f" · {stats['chunks']} chunks"
@@ -130,7 +130,7 @@ def ingest_sources(
         uploads = uploaded_files(sources, upload_dir)
     except InputError as exc:
         log.warning("web ingest refused: %s", exc)
-        return f"**Not ingested:** {html.escape(str(exc))}"
+        return f"**Not ingested:** {markdown_text(str(exc))}"
     try:
         return _ingest(library, uploads, urls)
     finally:
@@ -143,15 +143,16 @@ def _ingest(library: Library, sources: list[str], urls: str) -> str:
     for url in re.split(r"\s+", urls.strip()) if urls.strip() else []:
         (sources if is_web_url(url) else bad).append(url)
     if bad:
-        return "**Not ingested:** only http(s) URLs can be fetched: " + html.escape(", ".join(bad))
+        shown = markdown_text(", ".join(bad))
+        return f"**Not ingested:** only http(s) URLs can be fetched: {shown}"
     if not sources:
         return "**Nothing to ingest:** upload files or paste article URLs first."
     try:
         report = library.ingest(sources)
     except NewsbotError as exc:
         log.warning("web ingest failed: %s", exc)
-        return f"**Could not ingest:** {html.escape(str(exc))}"
-    return html.escape(report)
+        return f"**Could not ingest:** {markdown_text(str(exc))}"
+    return markdown_text(report)
 
 
 def delete_article(library: Library, article_id: str | None) -> str:
@@ -183,5 +184,5 @@ def removal_message(
     try:
         removed = remove(key)
     except NewsbotError as exc:
-        return f"{failed} {html.escape(str(exc))}"
-    return (done if removed else absent).format(html.escape(key))
+        return f"{failed} {markdown_text(str(exc))}"
+    return (done if removed else absent).format(markdown_text(key))

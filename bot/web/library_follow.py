@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import gradio as gr
 
 from bot.web.library import removal_message, table_html
+from bot.web.render import markdown_text
 from newsbot.errors import NewsbotError
 
 log = logging.getLogger(__name__)
@@ -83,8 +84,8 @@ def add_source(follows: Follows, url: str, every: str, full_text: str) -> str:
     try:
         said = follows.follow(url.strip(), every.strip() or "15m", full_text or "auto")
     except NewsbotError as exc:
-        return f"**Not followed:** {html.escape(str(exc))}"
-    return html.escape(said)
+        return f"**Not followed:** {markdown_text(str(exc))}"
+    return markdown_text(said)
 
 
 def remove_source(follows: Follows, url: str | None) -> str:

@@ -70,6 +70,16 @@ def short_date(published: str | None) -> str:
     return value[:10] if _ISO_DATE.match(value) else value
 
 
+_MARKDOWN_PUNCTUATION = re.compile(r"[\\`*_{}\[\]()#+\-.!|~]")
+
+
+def markdown_text(text: str) -> str:
+    """Text from outside (a file name, a URL, a server's reason phrase, an error) as Markdown
+    that shows it as written: HTML escaped, and every sign Markdown builds links, images or
+    emphasis from escaped (`[sign in](https://…)` in a 404's reason phrase stays text)."""
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\g<0>", html.escape(text, quote=False))
+
+
 def answer_markdown(text: str) -> str:
     """The model's answer as Markdown that can hold no HTML, link or image: its links and URLs
     are made plain text (`plain_links`), and then every bracket but a citation marker's is

@@ -26,6 +26,7 @@ import httpcore
 import httpx
 
 from ingest.article import ArticleInputError
+from ingest.cleaning import printable
 from ingest.loaders.addresses import (
     AddressPolicy,
     AddressRefused,
@@ -39,6 +40,8 @@ from ingest.loaders.reading import too_large
 USER_AGENT = "newsbot/0.1 (news question answering; +https://github.com/)"
 _REDIRECTS = {301, 302, 303, 307, 308}
 _ACCEPT = "text/html, application/xhtml+xml, application/rss+xml, application/atom+xml, */*;q=0.5"
+MAX_REASON_CHARS = 80
+"""Most characters of a server's reason phrase ("Not Found") kept in a failure's message."""
 
 
 class HTTPStatusError(ArticleInputError):
@@ -306,7 +309,10 @@ def _read(
     if response.status == 304 and conditional:
         return Fetched(str(url), "", None, b"", 304, etag, last_modified)
     if response.status >= 300:
+        # The server's own words: shown as text, printable and short (it is the server's to
+        # choose; a page shows it escaped, `bot.web.render.markdown_text`).
         phrase = response.extensions.get("reason_phrase", b"").decode("latin-1", "replace")
+        phrase = printable(phrase)[:MAX_REASON_CHARS]
         raise HTTPStatusError(
             origin, f"the server answered HTTP {response.status} {phrase}", response.status
         )
