@@ -144,6 +144,32 @@ def test_library_ingests_uploads_but_no_server_path_or_glob(
     assert refused.status_code == 403
 
 
+def test_a_chat_message_naming_a_server_file_is_refused(
+    open_server: tuple[str, Any], planted: Path
+) -> None:
+    """Security review: a conversation sent back with an event (undo, retry, a vote) holding a
+    message that names a file or image component made Gradio open that server path (telling
+    whether it exists, and copying it into its cache) before any handler ran."""
+    from gradio.utils import get_upload_folder
+
+    url, _ = open_server
+    cache = Path(get_upload_folder())
+    secret = planted / "secret.txt"
+    copies_before = set(cache.rglob(secret.name))
+    for mount in ("", "/widget"):
+        for component in ("file", "image"):
+            named = {"type": "component", "component": component, "value": {"path": str(secret)}}
+            chat = [
+                {"role": "assistant", "content": [{**named, "constructor_args": {}, "props": {}}]},
+                {"role": "user", "content": [{"type": "text", "text": "Hello"}]},
+            ]
+            # Gradio's own name for the chat's undo, one of the events that take the chatbot.
+            done = gradio_event(url + mount, "_pop_last_user_message_1", [chat])
+            assert done["success"] is False, (mount, component)
+            assert "text messages only" in json.dumps(done)
+    assert set(cache.rglob(secret.name)) == copies_before
+
+
 def test_a_chat_without_the_library_takes_no_uploads() -> None:
     """`serve --public` without a credential has no Library tab: no one may upload files."""
     with serving_in_thread(build_app(ScriptedAssistant(), library=None)) as url:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from gradio.components.chatbot import TextMessage
 from gradio.context import LocalContext
 from gradio.utils import get_upload_folder
 
@@ -152,6 +153,27 @@ class _ChatInterface(gr.ChatInterface):
             )
 
 
+def _text_only(chatbot: gr.Chatbot) -> gr.Chatbot:
+    """`chatbot`, refusing any message sent back by a page that is not text.
+
+    The page sends the conversation back with each event (undo, retry, a vote), and Gradio
+    reads a message naming a file or another component (`{"type": "component", "component":
+    "file", "value": {"path": ...}}`) by opening that server path: whether a file exists, a
+    copy in its cache. No page of ours sends one, so one is refused before anything is read.
+    (Set on the instance: a subclass of a Gradio component makes Gradio write a .pyi file
+    beside this module.)
+    """
+    read = chatbot._preprocess_content
+
+    def text_content(message: Any) -> Any:
+        if not isinstance(message, TextMessage):
+            raise gr.Error("The chat holds text messages only.")
+        return read(message)
+
+    chatbot._preprocess_content = text_content  # type: ignore[method-assign,assignment]
+    return chatbot
+
+
 def _chat_interface(
     blocks: gr.Blocks,
     assistant: ChatAssistant,
@@ -164,21 +186,23 @@ def _chat_interface(
 ) -> None:
     """The chat (the widget's when `compact`), its conversation kept in the reader's browser."""
     copy = gr.Button(COPY_LABEL, size="sm", render=False, elem_classes="nb-copy-md")
-    chatbot = gr.Chatbot(
-        elem_id="nb-widget-chatbot" if compact else "nb-chatbot",
-        height=None,
-        min_height=240 if compact else None,
-        scale=1,  # fills the page's height (Blocks fill_height) when no height is fixed
-        show_label=False,
-        latex_delimiters=[],
-        sanitize_html=True,
-        allow_tags=False,
-        render_markdown=True,
-        # The thumbs only where votes are kept (bot.web.feedback_ui).
-        feedback_options=FEEDBACK_OPTIONS if recorder and recorder.keeps_feedback else None,
-        buttons=["copy", copy],
-        placeholder=None if compact else DESCRIPTION,
-        group_consecutive_messages=True,
+    chatbot = _text_only(
+        gr.Chatbot(
+            elem_id="nb-widget-chatbot" if compact else "nb-chatbot",
+            height=None,
+            min_height=240 if compact else None,
+            scale=1,  # fills the page's height (Blocks fill_height) when no height is fixed
+            show_label=False,
+            latex_delimiters=[],
+            sanitize_html=True,
+            allow_tags=False,
+            render_markdown=True,
+            # The thumbs only where votes are kept (bot.web.feedback_ui).
+            feedback_options=FEEDBACK_OPTIONS if recorder and recorder.keeps_feedback else None,
+            buttons=["copy", copy],
+            placeholder=None if compact else DESCRIPTION,
+            group_consecutive_messages=True,
+        )
     )
     textbox = gr.Textbox(
         placeholder=INPUT_PLACEHOLDER,
