@@ -101,11 +101,13 @@ def make_article_id(own_id: str | None, url: str, source: str, title: str, text:
 def keyed_by_file(article: Article, path: Path) -> Article:
     """An article of a one-article file that names no id and no url, known by its file instead
     of its content: an edited file then replaces its article instead of adding one. It
-    `replaces` the content id such an article had before (stores made before this rule)."""
+    `replaces` the content id such an article had before (stores made before this rule). A
+    file that names an id or url is known by those; it `replaces` the article its file was
+    known by before they were added (front matter given a `url:` later)."""
     content_id = make_article_id(None, "", article.source, article.title, article.text)
-    if article.url or article.article_id != content_id:
-        return article
     file_id = _sha("file", str(path.resolve()))[:24]
+    if article.url or article.article_id != content_id:
+        return replace(article, replaces=file_id)
     return replace(article, article_id=file_id, replaces=content_id)
 
 

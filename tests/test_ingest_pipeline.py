@@ -221,6 +221,15 @@ def test_an_edited_file_without_id_or_url_replaces_its_article(
     assert run([copy], store, data_dir, key_by_file=False).new == 1
     assert run([note, copy], store, data_dir, key_by_file=False).unchanged == 1
 
+    # Front matter given a url later: the file's article is now known by it, still once.
+    note.write_text(
+        f"---\nurl: https://example.org/lighthouse\n---\n# Lighthouse relit\n\n{body}\n", "utf-8"
+    )
+    with_url = run([note], store, data_dir)
+    assert (with_url.new, with_url.updated, with_url.unchanged) == (0, 1, 0)
+    assert store.stats()["articles"] == 2  # and the upload
+    assert run([note], store, data_dir).unchanged == 1
+
 
 def test_a_file_stored_by_its_content_before_is_taken_over_not_doubled(
     tmp_path: Path, real_embedder: LocalMiniLMEmbeddings
