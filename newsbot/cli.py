@@ -9,6 +9,7 @@ commands live in `newsbot/commands/`, one module a group; each builds its parts 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,11 @@ class NewsbotGroup(click.Group):
                 err=True,
             )
             ctx.exit(EXIT_FATAL)
+        except BrokenPipeError:
+            # `newsbot list --json | head`: the reader has what it wanted. Python would report
+            # the pipe again when it flushes stdout at exit, so stdout goes nowhere first.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(0)
         except OSError as exc:
             # A data dir or path that cannot be made or opened (not a folder, no permission, a
             # full disk): the system's reason in one line.

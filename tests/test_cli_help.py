@@ -72,6 +72,49 @@ def test_impossible_arguments_are_refused_before_any_work(
     assert not any(tmp_path.iterdir()), "nothing was opened or started"
 
 
+def test_asking_an_empty_store_says_so_before_loading_the_model(tmp_path: Path) -> None:
+    """It used to load the model (copying it into a new data dir first) to answer that no
+    stored article matches."""
+    (tmp_path / "data").mkdir()
+    for command in (["ask", "What happened?"], ["chat"]):
+        result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path / "data"), *command])
+        assert result.exit_code == 1, result.output
+        assert result.output == (
+            "Error: No article is stored in the collection 'news' yet: store some first with "
+            "`newsbot ingest PATH`\n"
+        )
+    assert not (tmp_path / "data" / "models").exists()
+
+
+def test_a_reader_that_stops_reading_ends_the_listing_quietly(tmp_path: Path) -> None:
+    """`newsbot list --json | head -1`: the closed pipe is no error."""
+    data = tmp_path / "data"
+    folder = tmp_path / "news"
+    folder.mkdir()
+    for n in range(300):
+        (folder / f"{n}.txt").write_text(f"Story {n}\n\nThe story number {n}.\n", "utf-8")
+    newsbot = [
+        sys.executable,
+        "-c",
+        "from newsbot.cli import main; main()",
+        "--data-dir",
+        str(data),
+    ]
+    subprocess.run([*newsbot, "ingest", str(folder)], check=True, capture_output=True)
+    listing = subprocess.Popen(
+        [*newsbot, "list", "--json", "--limit", "300"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert listing.stdout is not None
+    assert listing.stderr is not None
+    assert listing.stdout.readline().startswith(b'{"article_id": ')
+    listing.stdout.close()
+    assert listing.wait(timeout=60) == 0
+    with listing.stderr:
+        assert listing.stderr.read() == b""
+
+
 def test_a_source_no_article_comes_from_is_named_with_the_stored_ones(tmp_path: Path) -> None:
     article = tmp_path / "ferry.md"
     article.write_text(

@@ -14,7 +14,13 @@ from datetime import date
 import click
 
 from newsbot.commands.context import Context, pass_ctx
-from newsbot.commands.options import as_of_option, check_sources, filter_options, read_filter
+from newsbot.commands.options import (
+    as_of_option,
+    check_something_stored,
+    check_sources,
+    filter_options,
+    read_filter,
+)
 
 
 @click.command()
@@ -55,6 +61,7 @@ def ask(
     except InputError as exc:
         raise click.UsageError(f"{str(exc)[:1].upper()}{str(exc)[1:]}.") from None
     settings = obj.stored_settings()
+    check_something_stored(settings)
     check_sources(sources, settings)
     if top_k is not None:
         settings = settings.replace(top_k=top_k)
@@ -97,6 +104,7 @@ def chat(
     """
     filters = read_filter(since, until, sources, as_of)
     settings = obj.stored_settings()
+    check_something_stored(settings)
     check_sources(sources, settings)
     from bot.terminal import run_chat
     from newsbot.factories import build_assistant

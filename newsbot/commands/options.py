@@ -72,6 +72,23 @@ def read_filter(
         raise click.UsageError(str(exc)) from None
 
 
+def check_something_stored(settings: Settings) -> None:
+    """An empty store would answer every question with a refusal, after loading the model: a
+    one-line error says why instead.
+
+    Raises:
+        InputError: no article is stored in the collection.
+    """
+    from newsbot.errors import InputError
+    from newsbot.factories import build_registry
+
+    if build_registry(settings).count() == 0:
+        raise InputError(
+            f"No article is stored in the collection {settings.storage.collection!r} yet: "
+            "store some first with `newsbot ingest PATH`"
+        )
+
+
 def check_sources(sources: tuple[str, ...], settings: Settings) -> None:
     """`--source` names that no stored article has are a usage error that lists the stored
     ones (the search would otherwise say only that no article matches)."""
