@@ -50,6 +50,13 @@ def test_a_data_dir_that_cannot_be_made_is_a_one_line_error(tmp_path: Path) -> N
     result = CliRunner().invoke(cli, ["--data-dir", str(a_file / "store"), "ingest", str(a_file)])
     assert result.exit_code == 1
     assert result.output == f"Error: Not a directory: {a_file / 'store'}\n"
+    # Named by the environment (--data-dir is checked by click itself).
+    result = CliRunner().invoke(cli, ["ingest", str(a_file)], env={"NEWSBOT_DATA_DIR": str(a_file)})
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: The data dir {a_file} is a file, not a folder: name a folder (--data-dir or "
+        "NEWSBOT_DATA_DIR)\n"
+    )
 
 
 @pytest.mark.parametrize(

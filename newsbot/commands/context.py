@@ -62,6 +62,14 @@ class Context:
         """The settings of a command that stores into the data dir: it is created if missing,
         and the command says so on stderr."""
         settings = self.settings
+        where = settings.storage.data_dir
+        if where.exists() and not where.is_dir():
+            from newsbot.errors import ConfigError
+
+            raise ConfigError(
+                f"The data dir {where} is a file, not a folder: name a folder (--data-dir or "
+                "NEWSBOT_DATA_DIR)"
+            )
         if not settings.storage.data_dir.is_dir():
             settings.storage.data_dir.mkdir(parents=True)
             click.echo(f"Created the data dir {settings.storage.data_dir}", err=True)
