@@ -388,8 +388,8 @@ def test_library_views_escape_and_report_against_a_real_store(tmp_path: Path) ->
     # Text from outside (a name, a server's reason phrase) is shown as text, never Markdown.
     planted = "![p](https://evil.example/p.png) [sign in](https://evil.example)"
     shown = ingest_sources(library, [str(tmp_path / f"{planted}.txt")], "")
-    assert r"\!\[p\]\(https:/evil\.example/p\.png\) \[sign in\]\(https:/evil" in shown
-    assert "](" not in shown
+    assert r"!\[p\](https:/evil.example/p.png) \[sign in\](https:/evil.example)" in shown
+    assert not re.search(r"(?<!\\)[\[\]]", shown), "every bracket is escaped"
 
     assert ingest_sources(library, [str(article)], "").startswith("1 new, 0 updated, 0 unchanged")
     assert stats_markdown(library).startswith("**1 articles**")

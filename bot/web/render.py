@@ -70,14 +70,16 @@ def short_date(published: str | None) -> str:
     return value[:10] if _ISO_DATE.match(value) else value
 
 
-_MARKDOWN_PUNCTUATION = re.compile(r"[\\`*_{}\[\]()#+\-.!|~]")
+_MARKDOWN_SIGNS_IN_TEXT = re.compile(r"[\\`*\[\]]")
 
 
 def markdown_text(text: str) -> str:
     """Text from outside (a file name, a URL, a server's reason phrase, an error) as Markdown
-    that shows it as written: HTML escaped, and every sign Markdown builds links, images or
-    emphasis from escaped (`[sign in](https://…)` in a 404's reason phrase stays text)."""
-    return _MARKDOWN_PUNCTUATION.sub(r"\\\g<0>", html.escape(text, quote=False))
+    that shows it as written: HTML escaped, and the signs Markdown builds links, images, code
+    and emphasis from escaped (`[sign in](https://…)` in a 404's reason phrase stays text). Dots,
+    slashes and underscores stay: Markdown shows a URL it links by itself with its backslashes.
+    """
+    return _MARKDOWN_SIGNS_IN_TEXT.sub(r"\\\g<0>", html.escape(text, quote=False))
 
 
 def answer_markdown(text: str) -> str:
