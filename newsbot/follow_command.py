@@ -43,11 +43,12 @@ def checked_url(url: str) -> str:
     url = url.strip()
     try:
         parsed = httpx.URL(url)
-    except httpx.InvalidURL as exc:
+        host = parsed.host  # an invalid international name ("xn--.com") fails only here
+    except (httpx.InvalidURL, ValueError) as exc:
         raise InputError(
             f"{url!r} is not a valid URL ({exc}): give a feed or sitemap URL"
         ) from None
-    if parsed.scheme not in ("http", "https") or not parsed.host:
+    if parsed.scheme not in ("http", "https") or not host:
         raise InputError(
             f"{url!r} is not an http(s) URL: give the address of a feed or sitemap, e.g. "
             "https://example.com/feed.xml"

@@ -183,6 +183,38 @@ def test_a_page_that_fails_is_stored_from_the_feed_and_completed_later(
     assert len(site.requests("/news/zorblat")) == 2  # done: not read a third time
 
 
+def test_relative_links_are_read_and_a_link_that_is_no_url_fails_only_its_entry(
+    site: Site, store: NewsStore, tmp_path: Path
+) -> None:
+    """Found by a review: a relative entry link was never read (nor a working citation), and
+    one entry link with an invalid international name failed the whole feed at every check."""
+    site.put("/news/rel", article_html("Merrow ferry returns", PAGE))
+    items = [
+        ("/news/rel", "Merrow ferry returns", "Ferry back."),
+        ("http://xn--.com/a", "A link that is no URL", "A teaser whose link cannot be read."),
+    ]
+    entries = "".join(
+        f"<item><title>{title}</title><link>{link}</link><description>{teaser}</description>"
+        f"<pubDate>{DATE}</pubDate></item>"
+        for link, title, teaser in items
+    )
+    site.put(
+        "/feed.xml",
+        f"<rss version='2.0'><channel><title>Merrow Gazette</title>{entries}</channel></rss>",
+        "application/rss+xml",
+    )
+    w = worker(store, tmp_path)
+    follow(w, site.url("/feed.xml"))
+
+    [first] = poll(w)
+    assert first.error is None
+    assert first.new_articles == 2
+    rows = {row.title: row for row in store.registry.list_articles()}
+    assert rows["Merrow ferry returns"].url == site.url("/news/rel")
+    assert FACT in texts(store, rows["Merrow ferry returns"].article_id)  # its page, read
+    assert "cannot be read" in texts(store, rows["A link that is no URL"].article_id)
+
+
 def test_robots_txt_keeps_the_poller_off_the_pages_it_disallows(
     site: Site, store: NewsStore, tmp_path: Path
 ) -> None:

@@ -75,6 +75,7 @@ def test_follow_add_list_run_remove(site: Site) -> None:
     ("args", "expected"),
     [
         (("follow", "add", "ftp://example.com/feed"), "is not an http(s) URL"),
+        (("follow", "add", "http://xn--.com/"), "is not a valid URL (Malformed A-label"),
         (("follow", "add", "https://example.com/f", "--every", "soon"), "is not an interval"),
         (("follow", "add", "https://example.com/f", "--every", "0s"), "is too short"),
         (("prune", "--older-than", "old"), "is not an age"),

@@ -96,7 +96,8 @@ def _sitemap(root: etree._Element) -> Document:
 
 
 def _feed(data: bytes, origin: str) -> Document:
-    parsed = feedparser.parse(io.BytesIO(data))
+    # Its address is the base of relative entry links ("/news/a.html").
+    parsed = feedparser.parse(io.BytesIO(data), response_headers={"content-location": origin})
     items = parsed.get("entries", [])
     if not items and not parsed.get("version"):
         problem = parsed.get("bozo_exception")

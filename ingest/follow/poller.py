@@ -319,7 +319,11 @@ class Poller:
 
     def _page(self, link: str) -> tuple[Article | None, str]:
         """The article read from the page at `link`, or None and why ("robots", "failed")."""
-        allowed = self.robots.allows(link)
+        try:
+            allowed = self.robots.allows(link)
+        except ValueError as exc:  # an entry's link that is no URL must not fail its feed
+            logger.info("%s: not a link that can be read (%s)", link, exc)
+            return None, "failed"
         if allowed is False:
             logger.info("%s: robots.txt asks not to read it; the feed's text is kept", link)
             return None, "robots"

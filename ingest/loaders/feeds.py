@@ -57,16 +57,24 @@ def entry_published(entry: Any) -> object:
 
 
 def read_feed(
-    data: bytes, origin: str, *, max_chars: int | None = None, **_: object
+    data: bytes,
+    origin: str,
+    *,
+    max_chars: int | None = None,
+    url: str | None = None,
+    **_: object,
 ) -> Iterator[Article | InputProblem]:
     """The entries of an RSS/Atom document as articles; origins are `origin#N` (N from 1).
+    `url` is the feed's address when fetched: the base of relative entry links.
 
     Raises:
         ArticleInputError: the data is not a feed (no entries and a parse error, or no channel).
     """
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ArticleInputError(origin, nul_reason(data, "an RSS/Atom feed"))
-    parsed = feedparser.parse(io.BytesIO(data))  # a stream: bytes could be taken for a path
+    # A stream: bytes could be taken for a path. The feed's address resolves relative links.
+    headers = {"content-location": url} if url else {}
+    parsed = feedparser.parse(io.BytesIO(data), response_headers=headers)
     entries = parsed.get("entries", [])
     if not entries:
         if parsed.get("bozo"):

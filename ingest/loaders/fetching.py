@@ -260,13 +260,14 @@ class _Body:
 def _parse(text: str, origin: str, hop: bool) -> httpx.URL:
     try:
         url = httpx.URL(text)
-    except httpx.InvalidURL as exc:
+        host = url.host  # an invalid international name ("xn--.com") fails only here
+    except (httpx.InvalidURL, ValueError) as exc:
         where = f"the redirect to {text!r} is" if hop else "refused:"
         raise ArticleInputError(origin, f"{where} not a valid URL ({exc})") from exc
     what = f"redirected to {text}, which" if hop else "the URL"
     if url.scheme not in ("http", "https"):
         raise ArticleInputError(origin, f"{what} is not an http(s) URL; only those are fetched")
-    if not url.host:
+    if not host:
         raise ArticleInputError(origin, f"{what} names no host")
     return url
 
