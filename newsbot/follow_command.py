@@ -135,7 +135,10 @@ class SourceStatus:
 def _iso(moment: float | None) -> str | None:
     if moment is None:
         return None
-    return datetime.fromtimestamp(moment, UTC).isoformat(timespec="seconds")
+    try:
+        return datetime.fromtimestamp(moment, UTC).isoformat(timespec="seconds")
+    except (ValueError, OverflowError, OSError):  # past year 9999 (an interval older versions took)
+        return None
 
 
 def status(sources: FollowedSources, now: float | None = None) -> list[SourceStatus]:

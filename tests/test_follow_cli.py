@@ -78,6 +78,7 @@ def test_follow_add_list_run_remove(site: Site) -> None:
         (("follow", "add", "http://xn--.com/"), "is not a valid URL (Malformed A-label"),
         (("follow", "add", "https://example.com/f", "--every", "soon"), "is not an interval"),
         (("follow", "add", "https://example.com/f", "--every", "0s"), "is too short"),
+        (("follow", "add", "https://example.com/f", "--every", "3000000d"), "at least once a year"),
         (("prune", "--older-than", "old"), "is not an age"),
         (("prune",), "newsbot prune --older-than 180d"),
         (("pin", "no-such-id"), "No stored article has the id 'no-such-id'"),

@@ -15,6 +15,8 @@ from newsbot.errors import InputError
 
 MIN_EVERY = 1.0
 """Shortest interval accepted, in seconds (for tests on loopback; feeds deserve minutes)."""
+MAX_EVERY = 365 * 86_400.0
+"""Longest interval accepted, in seconds: a year (dates past year 9999 cannot be shown)."""
 MAX_BACKOFF = 86_400.0
 """Longest gap between two checks of a failing source, in seconds."""
 JITTER = 0.25
@@ -27,7 +29,8 @@ def parse_every(text: str) -> float:
     """Seconds in an interval such as `15m`, `2h`, `90s`, `1d` (a bare number is minutes).
 
     Raises:
-        InputError: the text is not such an interval, or is shorter than MIN_EVERY.
+        InputError: the text is not such an interval, or is shorter than MIN_EVERY or longer
+            than MAX_EVERY.
     """
     match = _EVERY.fullmatch(text.strip().lower())
     if not match:
@@ -35,6 +38,8 @@ def parse_every(text: str) -> float:
     seconds = float(match.group(1)) * _UNITS[match.group(2) or "m"]
     if seconds < MIN_EVERY:
         raise InputError(f"{text!r} is too short: check at most once a second")
+    if seconds > MAX_EVERY:
+        raise InputError(f"{text!r} is too long: check at least once a year (365d)")
     return seconds
 
 
