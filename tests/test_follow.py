@@ -215,6 +215,29 @@ def test_relative_links_are_read_and_a_link_that_is_no_url_fails_only_its_entry(
     assert "cannot be read" in texts(store, rows["A link that is no URL"].article_id)
 
 
+def test_a_deleted_article_is_not_brought_back_by_its_page(
+    site: Site, store: NewsStore, tmp_path: Path
+) -> None:
+    """Found by a review: an entry stored from its feed's text while its page failed, deleted
+    (or pruned) meanwhile, came back from its page on the next try, undated."""
+    zorblat(site)
+    site.failing["/news/zorblat"] = 503
+    w = worker(store, tmp_path)
+    follow(w, site.url("/feed.xml"))
+    [first] = poll(w)
+    assert first.new_articles == 1
+    [row] = store.registry.list_articles()
+    store.delete_article(row.article_id)
+
+    del site.failing["/news/zorblat"]
+    [second] = poll(w)
+    assert second.new_articles == 0
+    assert store.registry.list_articles() == []
+    assert [h.status for h in site.requests("/news/zorblat")] == [503]  # not read again
+    poll(w)
+    assert store.registry.list_articles() == []
+
+
 def test_robots_txt_keeps_the_poller_off_the_pages_it_disallows(
     site: Site, store: NewsStore, tmp_path: Path
 ) -> None:

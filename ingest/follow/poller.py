@@ -298,10 +298,13 @@ class Poller:
 
     def _retry(self, waiting: SeenEntry) -> _Found:
         tries = waiting.tries + 1
+        row = self.store.registry.get(waiting.article_id) if waiting.article_id else None
+        if waiting.article_id and row is None:
+            # Its feed version was deleted or pruned meanwhile: its page must not bring it back.
+            return _Found(replace(waiting, state="gave_up", tries=tries), None)
         page, why = self._page(waiting.link)
         article = None
         if page is not None:
-            row = self.store.registry.get(waiting.article_id) if waiting.article_id else None
             entry = Entry(
                 key=waiting.key,
                 link=waiting.link,
