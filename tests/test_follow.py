@@ -215,6 +215,33 @@ def test_relative_links_are_read_and_a_link_that_is_no_url_fails_only_its_entry(
     assert "cannot be read" in texts(store, rows["A link that is no URL"].article_id)
 
 
+def test_two_feeds_using_the_same_guid_keep_both_stories(
+    site: Site, store: NewsStore, tmp_path: Path
+) -> None:
+    """Found by a review: a guid ("1") need only be unique within its feed; the second feed's
+    entry took the first one's article id and overwrote its story."""
+    for name, title, fact in (("a", "Harbour opens", FACT), ("b", "Club wins cup", "The cup.")):
+        site.put(f"/{name}/story", article_html(title, [f"{title}. {fact} " * 20]))
+        item = (
+            f"<item><title>{title}</title><link>{site.url(f'/{name}/story')}</link>"
+            f"<guid isPermaLink='false'>1</guid><description>{title}, the teaser.</description>"
+            f"<pubDate>{DATE}</pubDate></item>"
+        )
+        channel = f"<channel><title>Feed {name}</title>{item}</channel>"
+        site.put(f"/{name}.xml", f"<rss version='2.0'>{channel}</rss>", "application/rss+xml")
+    w = worker(store, tmp_path)
+    follow(w, site.url("/a.xml"))
+    assert [o.new_articles for o in poll(w)] == [1]
+    follow(w, site.url("/b.xml"))
+    assert 1 in [o.new_articles for o in poll(w)]
+
+    rows = {row.title: row for row in store.registry.list_articles()}
+    assert sorted(rows) == ["Club wins cup", "Harbour opens"]
+    assert rows["Harbour opens"].article_id == "1"  # the first keeps its guid
+    assert FACT in texts(store, "1")
+    assert "The cup." in texts(store, rows["Club wins cup"].article_id)
+
+
 def test_a_deleted_article_is_not_brought_back_by_its_page(
     site: Site, store: NewsStore, tmp_path: Path
 ) -> None:

@@ -25,7 +25,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ingest.article import Article, ArticleInputError, build_article
+from ingest.article import Article, ArticleInputError, build_article, normalise_url
 from ingest.follow.documents import Document, Entry, read_document
 from ingest.follow.robots import Robots
 from ingest.follow.schedule import next_check
@@ -283,6 +283,7 @@ class Poller:
         return source.full_text == "auto" and bool(entry.link) and len(entry.text) < SHORT_TEXT
 
     def _read_entry(self, source: FollowedSource, entry: Entry) -> _Found:
+        entry = self._unclaimed(entry)
         state: EntryState = "stored"
         tries = 0
         page: Article | None = None
@@ -295,6 +296,18 @@ class Poller:
         article = self._article(entry, page)
         article_id = article.article_id if article is not None else ""
         return _Found(SeenEntry(entry.key, article_id, entry.link, state, tries), article)
+
+    def _unclaimed(self, entry: Entry) -> Entry:
+        """`entry`, known by its link instead of its guid when another story is stored under
+        that guid: a guid ("1") need only be unique within its own feed, and a new entry of
+        another feed must not overwrite that story."""
+        if not entry.own_id or not entry.link:
+            return entry
+        row = self.store.registry.get(entry.own_id)
+        if row is None or normalise_url(row.url) == normalise_url(entry.link):
+            return entry
+        logger.info("%s: its guid %r names another stored story", entry.link, entry.own_id)
+        return replace(entry, own_id=None)
 
     def _retry(self, waiting: SeenEntry) -> _Found:
         tries = waiting.tries + 1
