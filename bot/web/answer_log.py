@@ -214,8 +214,9 @@ class AnswerRecorder:
 
     def feedback(self, answer_id: str, vote: Vote, comment: str | None) -> bool:
         """Store a reader's vote, replacing their earlier one on that answer (the last vote
-        wins); False when the answer is not in the log. The metrics count a vote once per
-        answer and value: the same vote again, or a comment sent after it, is not counted again.
+        wins); False when the answer is not in the log. The metrics count a vote each time an
+        answer's vote becomes that value: the same vote again, or a comment sent after it, is
+        not counted again.
 
         Raises:
             FeedbackOff: no question log is kept.

@@ -8,8 +8,9 @@
 - `newsbot_answers_waiting`, `newsbot_answers_active`, `newsbot_answers_turned_away_total`: the
   answer queue (`bot.web.limits.AnswerGate`) and its 429s;
 - `newsbot_articles`, `newsbot_chunks`: what the store holds, read when scraped;
-- `newsbot_feedback_total{vote}`: readers' votes stored, an answer's vote once per value (a
-  comment sent after it, or the same vote again, is not counted again);
+- `newsbot_feedback_total{vote}`: readers' votes stored, each time an answer's vote becomes
+  that value (a changed vote counts under its new value; a comment sent after it, or the same
+  vote again, is not counted again);
 - `newsbot_follow_polls_total{outcome}`: checks of followed sources made by this process's
   poller (`newsbot serve`'s background thread), by outcome: `new` (it stored new articles),
   `unchanged` (a 304, or no entry it had not stored before), `error` (the check failed: the
