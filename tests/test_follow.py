@@ -349,6 +349,26 @@ def test_a_failing_feed_is_checked_less_and_less_often_and_says_why(
     assert line.last_error is None
 
 
+def test_a_source_polled_elsewhere_since_the_due_list_was_read_is_skipped(
+    site: Site, store: NewsStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by a review: a worker went through a due list read before its slow first poll,
+    and checked a source another worker had checked meanwhile, counting its failure once."""
+    site.failing["/feed.xml"] = 503
+    first = worker(store, tmp_path)
+    follow(first, site.url("/feed.xml"), every=60.0)
+    read_before = first.sources.due(time.time())
+    [(_, outcome)] = worker(store, tmp_path).run_once()  # another process checks it meanwhile
+    assert outcome.failures == 1
+
+    monkeypatch.setattr(first.sources, "due", lambda now: read_before)
+    assert first.run_once() == []
+    assert len(site.requests("/feed.xml")) == 1
+    [line] = status(first.sources)
+    assert line.failures == 1
+    assert first.sources.get(site.url("/feed.xml")).lease_owner is None  # given back
+
+
 def test_a_private_address_is_refused_unless_allowed(
     site: Site, store: NewsStore, tmp_path: Path
 ) -> None:

@@ -59,6 +59,13 @@ class FollowWorker:
                 break
             if not self.poller.claim(source):
                 continue  # another process polls it
+            # The due list was read before the polls ahead of this one: another process may
+            # have polled this source since (its next check moved on, its failures counted).
+            fresh = self.sources.get(source.url)
+            if fresh is None or fresh.next_check > self.clock():
+                self.sources.release(source.url, self.poller.owner)
+                continue
+            source = fresh
             try:
                 done.append((source.url, self.poller.poll(source)))
             except LeaseLost:
