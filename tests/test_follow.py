@@ -265,6 +265,30 @@ def test_a_deleted_article_is_not_brought_back_by_its_page(
     assert store.registry.list_articles() == []
 
 
+def test_an_unavailable_robots_txt_spends_none_of_an_entrys_tries(
+    site: Site, store: NewsStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by a review: while a site's robots.txt failed, each check counted a try of the
+    entry's page without asking for it, so the entry gave up for good, its page never read."""
+    from ingest.follow import robots
+
+    monkeypatch.setattr(robots, "RETRY_SECONDS", 0.0)  # ask for robots.txt again at each check
+    zorblat(site)
+    site.failing["/robots.txt"] = 503
+    w = worker(store, tmp_path)
+    follow(w, site.url("/feed.xml"))
+    for _ in range(poller_module.MAX_TRIES + 1):
+        poll(w)
+    assert site.requests("/news/zorblat") == []
+    [row] = store.registry.list_articles()
+    assert TEASER in texts(store, row.article_id)
+
+    del site.failing["/robots.txt"]
+    poll(w)
+    assert len(site.requests("/news/zorblat")) == 1
+    assert FACT in texts(store, row.article_id)
+
+
 def test_robots_txt_keeps_the_poller_off_the_pages_it_disallows(
     site: Site, store: NewsStore, tmp_path: Path
 ) -> None:

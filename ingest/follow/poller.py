@@ -288,8 +288,8 @@ class Poller:
         tries = 0
         page: Article | None = None
         if self._wants_page(source, entry):
-            tries = 1
             page, why = self._page(entry.link)
+            tries = 0 if why == "later" else 1  # its page not asked for: no try spent
             if page is None:
                 # A site that asks not to be read keeps the feed's text for good.
                 state = "gave_up" if why == "robots" else "retry"
@@ -310,12 +310,12 @@ class Poller:
         return replace(entry, own_id=None)
 
     def _retry(self, waiting: SeenEntry) -> _Found:
-        tries = waiting.tries + 1
         row = self.store.registry.get(waiting.article_id) if waiting.article_id else None
         if waiting.article_id and row is None:
             # Its feed version was deleted or pruned meanwhile: its page must not bring it back.
-            return _Found(replace(waiting, state="gave_up", tries=tries), None)
+            return _Found(replace(waiting, state="gave_up"), None)
         page, why = self._page(waiting.link)
+        tries = waiting.tries + (0 if why == "later" else 1)  # its page not asked for: no try
         article = None
         if page is not None:
             entry = Entry(
@@ -334,7 +334,9 @@ class Poller:
         return _Found(replace(waiting, article_id=article_id, state=state, tries=tries), article)
 
     def _page(self, link: str) -> tuple[Article | None, str]:
-        """The article read from the page at `link`, or None and why ("robots", "failed")."""
+        """The article read from the page at `link`, or None and why: "robots" (its site asks
+        not to be read), "later" (its site's robots.txt cannot be had now: the page was not
+        asked for) or "failed"."""
         try:
             allowed = self.robots.allows(link)
         except ValueError as exc:  # an entry's link that is no URL must not fail its feed
@@ -344,7 +346,7 @@ class Poller:
             logger.info("%s: robots.txt asks not to read it; the feed's text is kept", link)
             return None, "robots"
         if allowed is None:
-            return None, "failed"  # robots.txt unavailable: try again later
+            return None, "later"  # robots.txt unavailable: ask again later
         try:
             fetched = fetch(link, self.options.policy)
             if fetched.content_type not in _HTML:
