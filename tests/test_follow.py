@@ -341,6 +341,44 @@ def test_a_news_sitemap_index_is_read_through_its_sitemaps(
     assert "stone" in texts(store, rows["Harbour wall rebuilt"].article_id)
 
 
+def test_a_sitemap_entry_read_on_a_later_try_keeps_its_title_date_and_source(
+    site: Site, store: NewsStore, tmp_path: Path
+) -> None:
+    """Found by a review: a sitemap entry has no text of its own, so when its page failed the
+    first time nothing was stored; on the later try (the sitemap unchanged: a 304) its title,
+    date and source were gone, and the article was stored undated."""
+    news = "http://www.google.com/schemas/sitemap-news/0.9"
+    site.put(
+        "/news-sitemap.xml",
+        '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+        f'xmlns:news="{news}"><url><loc>{site.url("/a")}</loc><news:news><news:publication>'
+        "<news:name>Merrow Gazette</news:name><news:language>en</news:language>"
+        "</news:publication><news:publication_date>2026-12-02</news:publication_date>"
+        "<news:title>Harbour wall rebuilt</news:title></news:news></url></urlset>",
+        "application/xml",
+    )
+    site.put("/a", article_html("Page headline", ["The harbour wall was rebuilt. " * 20], "X"))
+    site.failing["/a"] = 503
+    w = worker(store, tmp_path)
+    follow(w, site.url("/news-sitemap.xml"))
+    [first] = poll(w)
+    assert first.new_articles == 0
+    assert store.registry.list_articles() == []
+
+    del site.failing["/a"]
+    [second] = poll(w)
+    assert site.requests("/news-sitemap.xml")[-1].status == 304
+    assert second.new_articles == 1
+    [row] = store.registry.list_articles()
+    assert (row.title, row.published, row.source) == (
+        "Harbour wall rebuilt",
+        "2026-12-02",
+        "Merrow Gazette",
+    )
+    # Kept only while the page was to be read.
+    assert w.sources.database.rows("SELECT COUNT(*) FROM followed_entry_details") == [(0,)]
+
+
 def test_a_failing_feed_is_checked_less_and_less_often_and_says_why(
     site: Site, store: NewsStore, tmp_path: Path
 ) -> None:

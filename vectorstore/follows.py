@@ -56,7 +56,19 @@ CREATE TABLE IF NOT EXISTS followed_entries (
 );
 CREATE INDEX IF NOT EXISTS followed_entries_state
     ON followed_entries (collection, source_url, state);
+CREATE TABLE IF NOT EXISTS followed_entry_details (
+    collection TEXT NOT NULL,
+    source_url TEXT NOT NULL,
+    entry_key  TEXT NOT NULL,
+    title      TEXT NOT NULL,
+    published  TEXT,
+    source     TEXT NOT NULL,
+    PRIMARY KEY (collection, source_url, entry_key)
+);
 """
+# `followed_entry_details`: what a feed or sitemap says of an entry whose page is still to be read
+# (title, date, source), kept until the page is: with no feed text stored, nothing else holds it
+# (after a 304, not even the feed). A table of its own, so stores made before it need no change.
 _COLUMNS = (
     "url, kind, every_seconds, full_text, added_at, etag, last_modified, last_check, last_new, "
     "next_check, failures, last_error, lease_owner, lease_until"
@@ -93,6 +105,10 @@ class SeenEntry:
     link: str
     state: EntryState
     tries: int
+    title: str = ""
+    published: str | None = None
+    source: str = ""
+    """What the feed or sitemap said of the entry (kept while its page is to be read)."""
 
 
 @dataclass(frozen=True)
@@ -147,10 +163,11 @@ class FollowedSources:
     def remove(self, url: str) -> bool:
         """Stop following `url` and forget its entries (its stored articles stay)."""
         with self.database.transaction() as db:
-            db.execute(
-                "DELETE FROM followed_entries WHERE collection = ? AND source_url = ?",
-                (self.collection, url),
-            )
+            for table in ("followed_entries", "followed_entry_details"):
+                db.execute(
+                    f"DELETE FROM {table} WHERE collection = ? AND source_url = ?",
+                    (self.collection, url),
+                )
             cursor = db.execute(
                 "DELETE FROM followed_sources WHERE collection = ? AND url = ?",
                 (self.collection, url),
@@ -261,11 +278,17 @@ class FollowedSources:
     def to_retry(self, url: str) -> list[SeenEntry]:
         """The entries of `url` whose page is still to be read."""
         rows = self._rows(
-            "SELECT entry_key, article_id, link, state, tries FROM followed_entries "
-            "WHERE collection = ? AND source_url = ? AND state = 'retry' ORDER BY seen_at",
+            "SELECT e.entry_key, e.article_id, e.link, e.state, e.tries, d.title, d.published, "
+            "d.source FROM followed_entries e LEFT JOIN followed_entry_details d "
+            "ON d.collection = e.collection AND d.source_url = e.source_url "
+            "AND d.entry_key = e.entry_key "
+            "WHERE e.collection = ? AND e.source_url = ? AND e.state = 'retry' ORDER BY e.seen_at",
             (url,),
         )
-        return [SeenEntry(str(k), str(a), str(li), s, int(t)) for k, a, li, s, t in rows]
+        return [
+            SeenEntry(str(k), str(a), str(li), s, int(t), title or "", published, source or "")
+            for k, a, li, s, t, title, published, source in rows
+        ]
 
     def record(self, url: str, entries: Sequence[SeenEntry], now: float) -> None:
         """Remember `entries` of `url` (first sight keeps its time; state and tries move on)."""
@@ -280,6 +303,20 @@ class FollowedSources:
                     (self.collection, url, e.key, e.article_id, e.link, e.state, e.tries, now)
                     for e in entries
                 ],
+            )
+            waiting = [e for e in entries if e.state == "retry"]
+            db.executemany(
+                "INSERT INTO followed_entry_details (collection, source_url, entry_key, title, "
+                "published, source) VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (collection, source_url, entry_key) DO UPDATE SET "
+                "title = excluded.title, published = excluded.published, "
+                "source = excluded.source",
+                [(self.collection, url, e.key, e.title, e.published, e.source) for e in waiting],
+            )
+            db.executemany(
+                "DELETE FROM followed_entry_details "
+                "WHERE collection = ? AND source_url = ? AND entry_key = ?",
+                [(self.collection, url, e.key) for e in entries if e.state != "retry"],
             )
 
     def added_since(self, url: str, since: float) -> int:

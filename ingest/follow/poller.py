@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ingest.article import Article, ArticleInputError, build_article, normalise_url
+from ingest.dates import DateError, parse_published
 from ingest.follow.documents import Document, Entry, read_document
 from ingest.follow.robots import Robots
 from ingest.follow.schedule import next_check
@@ -295,7 +296,17 @@ class Poller:
                 state = "gave_up" if why == "robots" else "retry"
         article = self._article(entry, page)
         article_id = article.article_id if article is not None else ""
-        return _Found(SeenEntry(entry.key, article_id, entry.link, state, tries), article)
+        seen = SeenEntry(
+            entry.key,
+            article_id,
+            entry.link,
+            state,
+            tries,
+            entry.title,
+            article.published if article is not None else _day(entry.published),
+            entry.source,
+        )
+        return _Found(seen, article)
 
     def _unclaimed(self, entry: Entry) -> Entry:
         """`entry`, known by its link instead of its guid when another story is stored under
@@ -321,9 +332,9 @@ class Poller:
             entry = Entry(
                 key=waiting.key,
                 link=waiting.link,
-                title=row.title if row else "",
-                published=row.published if row else None,
-                source=row.source if row else "",
+                title=row.title if row else waiting.title,
+                published=row.published if row else waiting.published,
+                source=row.source if row else waiting.source,
                 own_id=waiting.article_id or None,
             )
             article = self._article(entry, page)
@@ -389,3 +400,11 @@ class Poller:
             logger.info("%s: not stored (%s)", entry.link or entry.key, exc.reason)
             return None
         return article
+
+
+def _day(published: object) -> str | None:
+    """An entry's date as stored (ISO), kept while its page is to be read; None if unreadable."""
+    try:
+        return parse_published(published)
+    except DateError:
+        return None
