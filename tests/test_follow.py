@@ -379,6 +379,39 @@ def test_a_sitemap_entry_read_on_a_later_try_keeps_its_title_date_and_source(
     assert w.sources.database.rows("SELECT COUNT(*) FROM followed_entry_details") == [(0,)]
 
 
+def test_reading_a_sitemap_indexs_slow_children_keeps_the_lease(
+    site: Site, store: NewsStore, tmp_path: Path
+) -> None:
+    """Found by a review: the children of a sitemap index were fetched without renewing the
+    lease, so a second worker took the source over mid-poll and fetched them all again."""
+    children = [f"/sitemap-{n}.xml" for n in range(3)]
+    for child in children:
+        site.put(
+            child,
+            '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/'
+            'sitemap/0.9"></urlset>',
+            "application/xml",
+        )
+        site.slow[child] = 0.6
+    locs = "".join(f"<sitemap><loc>{site.url(child)}</loc></sitemap>" for child in children)
+    site.put(
+        "/index.xml",
+        '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"{locs}</sitemapindex>",
+        "application/xml",
+    )
+    w = worker(store, tmp_path, lease=1.0)
+    follow(w, site.url("/index.xml"), every=60.0)
+    polling = threading.Thread(target=w.run_once)
+    polling.start()
+    time.sleep(1.3)  # past the first lease, before the poll's end (1.8 s of children)
+    other = FollowedSources(store.registry.database, "news")
+    taken = other.claim(site.url("/index.xml"), "another-worker", time.time(), 1.0)
+    polling.join(timeout=30)
+    assert not taken, "the poll still held its lease"
+    assert all(len(site.requests(child)) == 1 for child in children)
+
+
 def test_a_failing_feed_is_checked_less_and_less_often_and_says_why(
     site: Site, store: NewsStore, tmp_path: Path
 ) -> None:

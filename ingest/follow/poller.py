@@ -221,6 +221,7 @@ class Poller:
         kinds: set[str] = set()
         children = sorted(document.sitemaps, key=lambda s: s[1], reverse=True)[:MAX_SITEMAPS]
         for child, _ in children:
+            self._keep_lease(url)  # each child may take a download's time
             try:
                 fetched = fetch(child, self.options.policy)
                 part = read_document(fetched.body, child, self.options.policy.max_bytes)
