@@ -276,7 +276,7 @@ def test_an_unavailable_robots_txt_spends_none_of_an_entrys_tries(
     zorblat(site)
     site.failing["/robots.txt"] = 503
     w = worker(store, tmp_path)
-    follow(w, site.url("/feed.xml"))
+    follow(w, site.url("/feed.xml"), every=0.05)
     for _ in range(poller_module.MAX_TRIES + 1):
         poll(w)
     assert site.requests("/news/zorblat") == []
@@ -379,6 +379,7 @@ def test_a_sitemap_entry_read_on_a_later_try_keeps_its_title_date_and_source(
     assert w.sources.database.rows("SELECT COUNT(*) FROM followed_entry_details") == [(0,)]
 
 
+@pytest.mark.server  # seconds of slow answers: with the tests that time servers, not make test-fast
 def test_reading_a_sitemap_indexs_slow_children_keeps_the_lease(
     site: Site, store: NewsStore, tmp_path: Path
 ) -> None:
