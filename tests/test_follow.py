@@ -39,7 +39,7 @@ from vectorstore.retention import Pins, prune
 from vectorstore.store import NewsStore
 
 LOCAL = FetchPolicy(addresses=AddressPolicy.from_strings(["127.0.0.1/32"]), timeout=5)
-EVERY = 0.3
+EVERY = 0.1
 FACT = "Keeper Ottoline Fenwick lit the lamp at dusk before a crowd of two hundred people."
 PAGE = [
     "The Zorblat lighthouse on the Merrow coast reopened on Tuesday after six months of storm "
