@@ -200,10 +200,24 @@ def retrieved_ids(result: dict[str, Any]) -> set[str]:
     return {row["article_id"] for row in result["retrieved"]}
 
 
-@pytest.fixture
-def api(store: NewsStore) -> TestClient:
+def api_over(store: NewsStore) -> TestClient:
     assistant = Assistant(store, scripted_model(), load_prompts(), **assistant_options(k=10))
     return TestClient(build_app(assistant), base_url="http://127.0.0.1:7860")
+
+
+@pytest.fixture
+def api(store: NewsStore) -> TestClient:
+    return api_over(store)
+
+
+@pytest.fixture(scope="module")
+def refusing_api(
+    tmp_path_factory: pytest.TempPathFactory, embedder: LocalMiniLMEmbeddings
+) -> TestClient:
+    """One app for the requests refused before any search: nothing they do changes it."""
+    news = open_store(tmp_path_factory.mktemp("refusing") / "store", embedder)
+    put(news)
+    return api_over(news)
 
 
 def test_api_ask_applies_since_until_and_sources(api: TestClient) -> None:
@@ -248,9 +262,9 @@ def test_api_stream_applies_the_filter(api: TestClient) -> None:
     ],
 )
 def test_api_refuses_a_filter_it_cannot_use(
-    api: TestClient, fields: dict[str, Any], message: str
+    refusing_api: TestClient, fields: dict[str, Any], message: str
 ) -> None:
-    reply = api.post("/api/ask", json={"question": QUESTION, **fields})
+    reply = refusing_api.post("/api/ask", json={"question": QUESTION, **fields})
     assert reply.status_code == 422
     assert message in json.dumps(reply.json())
 
