@@ -135,16 +135,25 @@ def test_ask_returns_the_result_object_and_passes_history_and_date(
         ({"question": "ok", "k": 3}, "Extra inputs are not permitted"),
     ],
 )
-def test_bad_requests_are_422_with_a_clear_message(body: dict[str, Any], complaint: str) -> None:
-    assistant = ScriptedAssistant()
+def test_bad_requests_are_422_with_a_clear_message(
+    refusing: tuple[TestClient, ScriptedAssistant], body: dict[str, Any], complaint: str
+) -> None:
+    client, assistant = refusing
     # JSON as a browser may send it: a lone surrogate stays escaped (httpx would not encode it).
-    reply = client_for(build_app(assistant)).post(
+    reply = client.post(
         "/api/ask", content=json.dumps(body), headers={"content-type": "application/json"}
     )
 
     assert reply.status_code == 422
     assert complaint in json.dumps(reply.json())
     assert assistant.calls == []
+
+
+@pytest.fixture(scope="module")
+def refusing() -> tuple[TestClient, ScriptedAssistant]:
+    """One app for the requests refused before the assistant is asked (it stays unasked)."""
+    assistant = ScriptedAssistant()
+    return client_for(build_app(assistant)), assistant
 
 
 def parse_sse(text: str) -> list[tuple[str, Any]]:
