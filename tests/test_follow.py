@@ -154,17 +154,25 @@ def test_a_new_entry_is_stored_from_its_page_and_an_unchanged_feed_costs_a_304(
     assert line.last_error is None
 
 
-def test_a_page_that_fails_is_stored_from_the_feed_and_completed_later(
+def stored_while_its_page_fails(
     site: Site, store: NewsStore, tmp_path: Path
-) -> None:
+) -> tuple[FollowWorker, Any]:
+    """The zorblat feed followed and polled once while its page answers 503: the worker, and
+    the row of the article stored from the feed's text."""
     zorblat(site)
     site.failing["/news/zorblat"] = 503
     w = worker(store, tmp_path)
     follow(w, site.url("/feed.xml"))
-
     [first] = poll(w)
     assert first.new_articles == 1
     [row] = store.registry.list_articles()
+    return w, row
+
+
+def test_a_page_that_fails_is_stored_from_the_feed_and_completed_later(
+    site: Site, store: NewsStore, tmp_path: Path
+) -> None:
+    w, row = stored_while_its_page_fails(site, store, tmp_path)
     assert TEASER in texts(store, row.article_id)
     assert FACT not in texts(store, row.article_id)
 
@@ -247,13 +255,7 @@ def test_a_deleted_article_is_not_brought_back_by_its_page(
 ) -> None:
     """Found by a review: an entry stored from its feed's text while its page failed, deleted
     (or pruned) meanwhile, came back from its page on the next try, undated."""
-    zorblat(site)
-    site.failing["/news/zorblat"] = 503
-    w = worker(store, tmp_path)
-    follow(w, site.url("/feed.xml"))
-    [first] = poll(w)
-    assert first.new_articles == 1
-    [row] = store.registry.list_articles()
+    w, row = stored_while_its_page_fails(site, store, tmp_path)
     store.delete_article(row.article_id)
 
     del site.failing["/news/zorblat"]
