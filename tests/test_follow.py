@@ -62,7 +62,11 @@ def store(open_store: Opener, embedder: Any) -> NewsStore:
 
 
 def worker(
-    store: NewsStore, tmp_path: Path, policy: FetchPolicy = LOCAL, lease: float = 120.0
+    store: NewsStore,
+    tmp_path: Path,
+    policy: FetchPolicy = LOCAL,
+    lease: float = 120.0,
+    page_seconds: float = 300.0,
 ) -> FollowWorker:
     sources = FollowedSources(store.registry.database, "news")
     options = PollOptions(
@@ -72,6 +76,7 @@ def worker(
         overlap=30,
         max_article_chars=300_000,
         lease_seconds=lease,
+        page_seconds=page_seconds,
     )
     poller = Poller(store, sources, options, "test-poller", rng=random.Random(7))
     return FollowWorker(sources, poller)
@@ -413,6 +418,76 @@ def test_reading_a_sitemap_indexs_slow_children_keeps_the_lease(
     polling.join(timeout=30)
     assert not taken, "the poll still held its lease"
     assert all(len(site.requests(child)) == 1 for child in children)
+
+
+def stories(site: Site, count: int, prefix: str = "/news/") -> list[str]:
+    """`count` stories on `site`, each a page of its own and a teaser in `site`'s /feed.xml."""
+    paths = [f"{prefix}{n}" for n in range(count)]
+    for n, path in enumerate(paths):
+        site.put(path, article_html(f"Merrow story {n}", [*PAGE, f"Story number {n}."]))
+    items = [(path, f"Merrow story {n}", TEASER, DATE) for n, path in enumerate(paths)]
+    site.put("/feed.xml", rss(site, items), "application/rss+xml")
+    return paths
+
+
+@pytest.mark.server  # seconds of slow answers: with the tests that time servers, not make test-fast
+@pytest.mark.parametrize("open_store", ["sqlite"], indirect=True)  # timing, not storage
+def test_a_site_whose_pages_hang_costs_one_timeout_a_poll_and_holds_up_no_other(
+    site: Site, store: NewsStore, tmp_path: Path
+) -> None:
+    """Found by a review: each hanging page cost a whole timeout, so a hundred of them held every
+    other followed source up for half an hour. A site that let one page time out is not asked
+    again in that poll; its entries keep the feed's text and spend no try."""
+    slow_paths = stories(site, 3)
+    for path in slow_paths:
+        site.slow[path] = 3.0
+    with serve_site() as sound:
+        sound_paths = stories(sound, 2)
+        policy = FetchPolicy(addresses=AddressPolicy.from_strings(["127.0.0.1/32"]), timeout=0.5)
+        w = worker(store, tmp_path, policy=policy)
+        follow(w, site.url("/feed.xml"))
+        follow(w, sound.url("/feed.xml"))
+        started = time.monotonic()
+        outcomes = poll(w)
+        assert time.monotonic() - started < 2.5  # one timeout, not three
+        assert sorted(o.new_articles for o in outcomes) == [2, 3]
+        assert [len(site.requests(p)) for p in slow_paths] == [1, 0, 0]
+        assert [len(sound.requests(p)) for p in sound_paths] == [1, 1]
+        rows = store.registry.list_articles()
+        assert all(
+            TEASER in texts(store, r.article_id) for r in rows if r.url.startswith(site.base)
+        )
+        assert all(FACT in texts(store, r.article_id) for r in rows if r.url.startswith(sound.base))
+
+        for path in slow_paths:
+            del site.slow[path]
+        for _ in range(3):
+            poll(w)
+        assert [len(site.requests(p, 200)) for p in slow_paths] == [1, 1, 1]
+        assert all(FACT in texts(store, r.article_id) for r in store.registry.list_articles())
+        chroma, registry, keywords = three_stores(store)
+        assert chroma == registry == keywords
+
+
+@pytest.mark.server  # seconds of slow answers: with the tests that time servers, not make test-fast
+@pytest.mark.parametrize("open_store", ["sqlite"], indirect=True)  # timing, not storage
+def test_pages_beyond_a_polls_time_budget_wait_for_the_next_poll(
+    site: Site, store: NewsStore, tmp_path: Path
+) -> None:
+    paths = stories(site, 4)
+    for path in paths:
+        site.slow[path] = 0.4
+    w = worker(store, tmp_path, page_seconds=0.5)
+    follow(w, site.url("/feed.xml"))
+
+    [first] = poll(w)
+    assert first.new_articles == 4  # every entry stored, from the feed where its page waits
+    asked = sum(len(site.requests(p)) for p in paths)
+    assert 1 <= asked <= 2  # 0.4 s a page against a 0.5 s budget
+    for _ in range(4):
+        poll(w)
+    assert [len(site.requests(p)) for p in paths] == [1, 1, 1, 1]  # each asked once, no try lost
+    assert all(FACT in texts(store, r.article_id) for r in store.registry.list_articles())
 
 
 def test_a_failing_feed_is_checked_less_and_less_often_and_says_why(

@@ -7,7 +7,10 @@ check out (`schedule.next_check`); its reason is kept, in the words the fetch ga
 entry, with full text on; every sitemap entry, which has no text) is read from its linked page
 with the HTML extraction `newsbot ingest` uses, when the site's robots.txt allows. An entry whose
 page cannot be read is stored from the feed's text under the same article id and its page tried
-again at the next polls, up to `MAX_TRIES` times; the page's version then replaces it.
+again at the next polls, up to `MAX_TRIES` times; the page's version then replaces it. Pages are
+read within a time budget per poll (`PollOptions.page_seconds`), and a site whose page failed
+after a whole timeout is not asked again in that poll: a site whose pages hang must not hold up
+the other followed sources. A page not asked for waits for the next poll and spends no try.
 
 Articles are written by `ingest.pipeline.ingest_articles`, under the ingest lock, before their
 entries are recorded as seen: a poll killed in between finds them unchanged next time rather
@@ -24,13 +27,14 @@ from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from ingest.article import Article, ArticleInputError, build_article, normalise_url
 from ingest.dates import DateError, parse_published
 from ingest.follow.documents import Document, Entry, read_document
 from ingest.follow.robots import Robots
 from ingest.follow.schedule import next_check
-from ingest.loaders.fetching import FetchPolicy, fetch
+from ingest.loaders.fetching import Fetched, FetchPolicy, fetch
 from ingest.loaders.html import read_html
 from ingest.pipeline import ingest_articles
 from vectorstore.follows import (
@@ -74,6 +78,9 @@ class PollOptions:
     overlap: int
     max_article_chars: int
     lease_seconds: float = 120.0
+    page_seconds: float = 300.0
+    """Most seconds one poll spends asking for article pages (robots.txt included): pages
+    beyond it wait for the next poll. Five minutes read a hundred pages of a sound site."""
 
 
 @dataclass
@@ -127,6 +134,9 @@ class Poller:
         self.stopping: Callable[[], bool] = lambda: False
         """Asked between the steps of a poll; True cuts the poll short (`PollStopped`)."""
         self._lease_until = 0.0
+        self._page_seconds_spent = 0.0
+        self._slow_sites: set[str] = set()
+        """Sites (host and port) whose page failed after a whole timeout in this poll."""
 
     # --- the lease ---------------------------------------------------------------------------
 
@@ -158,6 +168,8 @@ class Poller:
         took it over (nothing is recorded then: the other records its own poll); `PollStopped`
         when `stopping` said so between two steps."""
         started = self.clock()
+        self._page_seconds_spent = 0.0
+        self._slow_sites = set()
         try:
             fetched = fetch(
                 source.url,
@@ -347,20 +359,11 @@ class Poller:
 
     def _page(self, link: str) -> tuple[Article | None, str]:
         """The article read from the page at `link`, or None and why: "robots" (its site asks
-        not to be read), "later" (its site's robots.txt cannot be had now: the page was not
-        asked for) or "failed"."""
+        not to be read), "later" (not asked for now: see `_download`) or "failed"."""
+        fetched, why = self._download(link)
+        if fetched is None:
+            return None, why
         try:
-            allowed = self.robots.allows(link)
-        except ValueError as exc:  # an entry's link that is no URL must not fail its feed
-            logger.info("%s: not a link that can be read (%s)", link, exc)
-            return None, "failed"
-        if allowed is False:
-            logger.info("%s: robots.txt asks not to read it; the feed's text is kept", link)
-            return None, "robots"
-        if allowed is None:
-            return None, "later"  # robots.txt unavailable: ask again later
-        try:
-            fetched = fetch(link, self.options.policy)
             if fetched.content_type not in _HTML:
                 raise ArticleInputError(link, f"not an HTML page ({fetched.content_type})")
             self.pause()
@@ -379,6 +382,37 @@ class Poller:
             logger.info("%s: the page could not be read (%s); tried again later", link, exc)
             return None, "failed"
         return page, ""
+
+    def _download(self, link: str) -> tuple[Fetched | None, str]:
+        """The page at `link` fetched, or None and why: "robots", "failed" or "later": not asked
+        for, because its site's robots.txt cannot be had now, its site let a page time out
+        earlier in this poll, or the poll's page budget is spent."""
+        site = urlsplit(link).netloc.lower()
+        if site in self._slow_sites or self._page_seconds_spent >= self.options.page_seconds:
+            return None, "later"
+        started = time.monotonic()
+        try:
+            allowed = self.robots.allows(link)
+            if allowed is False:
+                logger.info("%s: robots.txt asks not to read it; the feed's text is kept", link)
+                return None, "robots"
+            if allowed is None:
+                return None, "later"  # robots.txt unavailable: ask again later
+            return fetch(link, self.options.policy), ""
+        except ArticleInputError as exc:
+            if time.monotonic() - started >= self.options.policy.timeout:
+                logger.info("%s: its site is slow; its pages wait for the next poll", link)
+                self._slow_sites.add(site)
+            logger.info("%s: the page could not be read (%s); tried again later", link, exc.reason)
+            return None, "failed"
+        except ValueError as exc:  # an entry's link that is no URL must not fail its feed
+            logger.info("%s: not a link that can be read (%s)", link, exc)
+            return None, "failed"
+        except OSError as exc:
+            logger.info("%s: the page could not be read (%s); tried again later", link, exc)
+            return None, "failed"
+        finally:
+            self._page_seconds_spent += time.monotonic() - started
 
     def _article(self, entry: Entry, page: Article | None) -> Article | None:
         """The entry's article: the page's text when read, else the feed's; the entry's own
