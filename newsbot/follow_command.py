@@ -19,6 +19,7 @@ from ingest.cleaning import printable
 from ingest.follow.poller import Poller, PollOptions
 from ingest.follow.schedule import parse_every, say_every
 from ingest.follow.worker import FollowWorker, start_in_thread, worker_name
+from ingest.loaders.fetching import without_password
 from newsbot.errors import InputError
 from newsbot.factories import build_registry, chunking
 from newsbot.ingest_command import fetch_policy
@@ -35,7 +36,9 @@ def followed_sources(settings: Settings) -> FollowedSources:
 
 
 def checked_url(url: str) -> str:
-    """`url` stripped, when it is an http(s) URL with a host.
+    """`url` in one spelling (scheme and host in lower case, no #fragment), when it is an
+    http(s) URL with a host and no user name or password: `HTTP://Site/feed#top` and
+    `http://site/feed` are one source.
 
     Raises:
         InputError: it is not (the message says what to give).
@@ -53,7 +56,23 @@ def checked_url(url: str) -> str:
             f"{url!r} is not an http(s) URL: give the address of a feed or sitemap, e.g. "
             "https://example.com/feed.xml"
         )
-    return url
+    if parsed.userinfo:
+        raise InputError(
+            f"{without_password(parsed)} carries a user name or password, which newsbot does "
+            "not send (nor store): give a URL without them"
+        )
+    return str(parsed.copy_with(fragment=None))
+
+
+def unfollow(sources: FollowedSources, url: str) -> bool:
+    """Stop following `url`, as given or in `checked_url`'s spelling; False: not followed."""
+    url = url.strip()
+    if sources.remove(url):
+        return True
+    try:
+        return sources.remove(checked_url(url))
+    except InputError:
+        return False
 
 
 def full_text_choice(flag: bool | None) -> FullText:
@@ -223,7 +242,7 @@ class FollowDesk:
         return f"{verb} {url} every {say_every(seconds)}; the first check comes within seconds."
 
     def unfollow(self, url: str) -> bool:
-        return self.sources.remove(url)
+        return unfollow(self.sources, url)
 
     def followed(self) -> list[dict[str, object]]:
         now = time.time()

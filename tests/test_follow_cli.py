@@ -83,6 +83,10 @@ def test_follow_add_list_run_remove(site: Site) -> None:
         (("prune",), "newsbot prune --older-than 180d"),
         (("pin", "no-such-id"), "No stored article has the id 'no-such-id'"),
         (("follow", "remove", "https://example.com/f"), "is not followed"),
+        (
+            ("follow", "add", "https://ed:hunter2@example.com/f"),
+            "https://ed:***@example.com/f carries",
+        ),
     ],
 )
 def test_mistakes_are_one_line_errors(
@@ -90,6 +94,22 @@ def test_mistakes_are_one_line_errors(
 ) -> None:
     clean_environ.mkdir()
     assert expected in one_line_error(invoke(*args))
+
+
+def test_one_source_whatever_the_spelling_and_a_failed_check_is_exit_code_2(site: Site) -> None:
+    """Found by a review: `HTTP://Host/feed#top` was a second source beside `http://host/feed`,
+    and `follow run --once` exited 0 when a check failed, so cron saw nothing wrong."""
+    url = site.url("/feed.xml")
+    assert invoke("follow", "add", url.replace("http://", "HTTP://") + "#top").exit_code == 0
+    assert "Still following" in invoke("follow", "add", url).output
+    assert json.loads(invoke("follow", "list", "--json").output)["url"] == url
+
+    site.failing["/feed.xml"] = 500
+    ran = invoke("follow", "run", "--once")
+    assert ran.exit_code == 2
+    assert f"{url}: failed: the server answered HTTP 500" in ran.output
+    assert invoke("follow", "remove", url + "#elsewhere").exit_code == 0
+    assert "No followed sources" in invoke("follow", "list").stderr
 
 
 def test_keep_days_prunes_from_the_worker_and_pins_stay(

@@ -53,6 +53,7 @@ class _Handler(BaseHTTPRequestHandler):
             "/to-other-loopback": f"http://127.0.0.2:{self.port}/feed.xml",
             "/to-decimal-loopback": f"http://2130706433:{self.port}/feed.xml",
             "/to-file": "file:///etc/passwd",
+            "/to-credentials": f"http://editor:hunter2@127.0.0.1:{self.port}/feed.xml",
             "/to-feed": "/feed.xml",
             "/loop": "/loop",
         }
@@ -254,6 +255,7 @@ REDIRECTS = [
     ("/to-ipv6-loopback", "::1 is a loopback address"),
     ("/to-other-loopback", "127.0.0.2 is a loopback address"),
     ("/to-file", "which is not an http(s) URL"),
+    ("/to-credentials", "editor:***@127.0.0.1"),
     ("/loop", "more than 5 redirects"),
 ]
 
@@ -269,6 +271,24 @@ def test_a_redirect_from_an_allowed_server_is_checked_again(
         assert message.startswith("redirected to ")
         assert _Handler.hits == [path]  # the first hop only: the refused one never connected
     assert all(host == "127.0.0.1" for host, _ in connections)
+
+
+def test_a_url_with_a_password_is_refused_and_the_password_never_shown(
+    server: int, connections: list[tuple[str, int]]
+) -> None:
+    """Found by a review: the user name and password of a URL were never sent, and were kept
+    in the stored article's link, which every citation of it shows."""
+    found, [problem] = read(
+        f"http://editor:hunter2@127.0.0.1:{server}/feed.xml", FetchPolicy(addresses=LOOPBACK_ONLY)
+    )
+    assert found == []
+    assert problem.origin == f"http://editor:***@127.0.0.1:{server}/feed.xml"
+    assert problem.reason == "the URL carries a user name or password, which newsbot does not send"
+    assert connections == []
+    message = refusal(
+        f"http://127.0.0.1:{server}/to-credentials", FetchPolicy(addresses=LOOPBACK_ONLY)
+    )
+    assert "hunter2" not in message
 
 
 def test_a_redirect_within_the_allowed_network_is_followed(server: int) -> None:

@@ -257,6 +257,11 @@ class _Body:
             pending = self._inflater.unconsumed_tail
 
 
+def without_password(url: httpx.URL) -> str:
+    """`url` with its password (if any) shown as ***, for a message."""
+    return str(url.copy_with(username=url.username, password="***")) if url.password else str(url)
+
+
 def _parse(text: str, origin: str, hop: bool) -> httpx.URL:
     try:
         url = httpx.URL(text)
@@ -269,6 +274,15 @@ def _parse(text: str, origin: str, hop: bool) -> httpx.URL:
         raise ArticleInputError(origin, f"{what} is not an http(s) URL; only those are fetched")
     if not host:
         raise ArticleInputError(origin, f"{what} names no host")
+    if url.userinfo:  # never sent, and a password must not end up in a stored article's link
+        hidden = (
+            str(url.copy_with(username=url.username, password="***")) if url.password else str(url)
+        )
+        where = f"redirected to {hidden}, which" if hop else "the URL"
+        raise ArticleInputError(
+            origin if hop else hidden,
+            f"{where} carries a user name or password, which newsbot does not send",
+        )
     return url
 
 

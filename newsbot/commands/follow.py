@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 import signal
+import sys
 import threading
 
 import click
 
-from newsbot.commands.context import Context, pass_ctx
+from newsbot.commands.context import EXIT_OK, EXIT_PARTIAL, Context, pass_ctx
 from newsbot.errors import InputError, NewsbotError
 
 
@@ -117,9 +118,9 @@ def remove(obj: Context, url: str) -> None:
       newsbot follow remove https://example.com/feed.xml
     """
     from ingest.cleaning import printable
-    from newsbot.follow_command import followed_sources
+    from newsbot.follow_command import followed_sources, unfollow
 
-    if not followed_sources(obj.stored_settings()).remove(url.strip()):
+    if not unfollow(followed_sources(obj.stored_settings()), url):
         raise NewsbotError(
             printable(f"{url} is not followed: see `newsbot follow list` for the URLs")
         )
@@ -127,7 +128,9 @@ def remove(obj: Context, url: str) -> None:
 
 
 @follow.command()
-@click.option("--once", is_flag=True, help="Check the due sources once, then exit.")
+@click.option(
+    "--once", is_flag=True, help="Check the due sources once, then exit (2 when a check failed)."
+)
 @pass_ctx
 def run(obj: Context, once: bool) -> None:
     """Check the followed sources as they fall due, until stopped (Ctrl-C or SIGTERM).
@@ -146,10 +149,12 @@ def run(obj: Context, once: bool) -> None:
 
     worker = build_worker(obj.writable_settings(), build_store(obj.writable_settings()))
     if once:
+        failed = False
         for url, outcome in worker.run_once():
             said = f"failed: {outcome.error}" if outcome.error else f"{outcome.new_articles} new"
             click.echo(printable(f"{url}: {said}"))
-        return
+            failed = failed or outcome.error is not None
+        sys.exit(EXIT_PARTIAL if failed else EXIT_OK)  # so cron and scripts see a failed check
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     click.echo("Checking the followed sources; Ctrl-C stops", err=True)
