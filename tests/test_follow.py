@@ -332,7 +332,15 @@ def test_a_news_sitemap_index_is_read_through_its_sitemaps(
     site.put(
         "/sitemap-index.xml",
         '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
-        f"<sitemap><loc>{site.url('/news-sitemap.xml')}</loc></sitemap></sitemapindex>",
+        f"<sitemap><loc>{site.url('/news-sitemap.xml')}</loc></sitemap>"
+        f"<sitemap><loc>{site.url('/sitemap-index.xml')}</loc></sitemap>"  # itself: skipped
+        f"<sitemap><loc>{site.url('/lonely-index.xml')}</loc></sitemap></sitemapindex>",
+        "application/xml",
+    )
+    site.put(  # an index that lists only itself: nothing to read, which its check says
+        "/lonely-index.xml",
+        '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"<sitemap><loc>{site.url('/lonely-index.xml')}</loc></sitemap></sitemapindex>",
         "application/xml",
     )
     site.put("/a", article_html("Harbour wall", ["The harbour wall was rebuilt in stone. " * 20]))
@@ -346,6 +354,12 @@ def test_a_news_sitemap_index_is_read_through_its_sitemaps(
     assert set(rows) == {"Harbour wall rebuilt", "Ferry returns"}  # the sitemap's titles
     assert rows["Ferry returns"].published == "2026-12-03"
     assert "stone" in texts(store, rows["Harbour wall rebuilt"].article_id)
+    assert len(site.requests("/sitemap-index.xml")) == 1
+    assert len(site.requests("/lonely-index.xml")) == 1  # read as a child, and skipped
+
+    follow(w, site.url("/lonely-index.xml"))
+    lonely = dict(w.run_once())[site.url("/lonely-index.xml")]
+    assert lonely.error == "none of the sitemaps it names could be read"
 
 
 def test_a_sitemap_entry_read_on_a_later_try_keeps_its_title_date_and_source(

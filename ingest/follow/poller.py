@@ -231,7 +231,8 @@ class Poller:
             return document
         entries: list[Entry] = []
         kinds: set[str] = set()
-        children = sorted(document.sitemaps, key=lambda s: s[1], reverse=True)[:MAX_SITEMAPS]
+        named = [s for s in document.sitemaps if s[0] != url]  # an index listing itself
+        children = sorted(named, key=lambda s: s[1], reverse=True)[:MAX_SITEMAPS]
         for child, _ in children:
             self._keep_lease(url)  # each child may take a download's time
             try:
@@ -240,9 +241,12 @@ class Poller:
             except ArticleInputError as exc:
                 logger.warning("%s: sitemap %s skipped: %s", url, child, exc.reason)
                 continue
+            if part.kind == "sitemap index":  # itself, or another: an index lists sitemaps only
+                logger.warning("%s: %s skipped: a sitemap index, not a sitemap", url, child)
+                continue
             entries += part.entries
             kinds.add(part.kind)
-        if children and not kinds:
+        if not kinds:
             raise ArticleInputError(url, "none of the sitemaps it names could be read")
         entries.sort(key=lambda e: str(e.published or ""), reverse=True)
         kind = "news sitemap index" if "news sitemap" in kinds else "sitemap index"
