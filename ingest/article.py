@@ -12,14 +12,14 @@ import re
 from dataclasses import dataclass, fields, replace
 from datetime import date
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
-from ingest.cleaning import clean_field, clean_text
+from ingest.cleaning import clean_field, clean_text, no_lone_surrogates
 from ingest.dates import DateError, parse_published
 from newsbot.errors import InputError
 from vectorstore.records import ArticleMeta
+from vectorstore.registry import without_tracking
 
-_TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ref|cmpid)$", re.IGNORECASE)
 _TITLE_MAX = 150
 
 
@@ -74,13 +74,7 @@ def too_long(length: int, max_chars: int) -> str:
 def normalise_url(url: str) -> str:
     """The url with lower-case scheme and host, no fragment, no tracking parameters."""
     parts = urlsplit(url.strip())
-    query = urlencode(
-        [
-            (k, v)
-            for k, v in parse_qsl(parts.query, keep_blank_values=True)
-            if not _TRACKING_PARAMS.match(k)
-        ]
-    )
+    query = without_tracking(parts.query)
     path = parts.path.rstrip("/") if parts.path not in ("", "/") else ""
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, query, ""))
 
@@ -96,6 +90,14 @@ def make_article_id(own_id: str | None, url: str, source: str, title: str, text:
     if url:
         return _sha("url", normalise_url(url))[:24]
     return _sha("content", source, title, text)[:24]
+
+
+def named_article_id(own_id: str | None, url: str | None) -> str | None:
+    """The id an input names by its own id or url, as `build_article` makes it (None without
+    either): a reader can tell two places of one article apart before building either."""
+    own_id = no_lone_surrogates(own_id or "").strip()
+    url = clean_field(url or "")
+    return make_article_id(own_id, url, "", "", "") if own_id or url else None
 
 
 def keyed_by_file(article: Article, path: Path) -> Article:
@@ -169,7 +171,9 @@ def build_article(
     except DateError as exc:
         iso_date = None
         problems.append(InputProblem(origin, str(exc), skipped=False))
-    article_id = make_article_id(own_id, clean_url, clean_source, clean_title, body)
+    article_id = named_article_id(own_id, clean_url) or make_article_id(
+        None, "", clean_source, clean_title, body
+    )
     content_hash = _sha(clean_title, body, clean_url, clean_source, iso_date or "")
     article = Article(
         article_id=article_id,

@@ -19,6 +19,8 @@ _SPACES = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 # Zero-width characters, soft hyphens, BOMs and C0/C1 controls other than newline and tab.
 _INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff\u00ad\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _BLANK_RUNS = re.compile(r"\n{3,}")
+# Half of a UTF-16 pair on its own: JSON's "\ud800" decodes to one, and no UTF-8 encoder takes it.
+_LONE_SURROGATES = re.compile(r"[\ud800-\udfff]")
 # Bidi embeddings, overrides and isolates reorder what a terminal shows (the "Trojan Source" trick).
 _BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069"
 _FIELD_CONTROLS = re.compile(rf"[\x00-\x1f\x7f-\x9f{_BIDI_CONTROLS}]")
@@ -76,7 +78,7 @@ def boilerplate_kind(line: str) -> str | None:
 
 def normalise(text: str) -> str:
     """NFC, `\\n` line ends, no invisible characters, single spaces, no trailing blanks per line."""
-    text = unicodedata.normalize("NFC", text)
+    text = unicodedata.normalize("NFC", no_lone_surrogates(text))
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n")
     text = text.replace("\u2029", "\n\n")
     text = _INVISIBLE.sub("", text)
@@ -84,9 +86,15 @@ def normalise(text: str) -> str:
     return "\n".join(lines)
 
 
+def no_lone_surrogates(value: str) -> str:
+    """`value` with each lone surrogate (which cannot be stored) as U+FFFD, the replacement
+    character, as a decoder shows bytes it cannot read."""
+    return _LONE_SURROGATES.sub("\ufffd", value)
+
+
 def clean_field(value: str) -> str:
     """A one-line field (title, source, url): no control or bidi characters, single spaces."""
-    spaced = _FIELD_CONTROLS.sub(" ", unicodedata.normalize("NFC", value))
+    spaced = _FIELD_CONTROLS.sub(" ", unicodedata.normalize("NFC", no_lone_surrogates(value)))
     return " ".join(_INVISIBLE.sub("", spaced).split())
 
 

@@ -295,14 +295,20 @@ def read_sources(
     """
     policy = fetch_policy or FetchPolicy(max_bytes=max_bytes, timeout=http_timeout)
     for source in sources:
+        said_something = False  # an input that yields neither an article nor a problem is named
         try:
             if source.extension == "url":
-                yield from urls.load_url(source.location, policy=policy, max_chars=max_chars)
-                continue
-            path = Path(source.location)
-            keyed = key_by_file and source.extension in ONE_ARTICLE
-            for item in load_file(path, max_bytes=max_bytes, max_chars=max_chars):
+                items = urls.load_url(source.location, policy=policy, max_chars=max_chars)
+                keyed = False
+            else:
+                path = Path(source.location)
+                keyed = key_by_file and source.extension in ONE_ARTICLE
+                items = load_file(path, max_bytes=max_bytes, max_chars=max_chars)
+            for item in items:
+                said_something = True
                 yield keyed_by_file(item, path) if keyed and isinstance(item, Article) else item
+            if not said_something:
+                yield InputProblem(source.location, "holds no articles (an empty list or file)")
         except ArticleInputError as exc:
             yield exc.problem()
         except UnicodeEncodeError as exc:

@@ -53,8 +53,21 @@ def test_markdown_front_matter_and_heading(tmp_path: Path) -> None:
     assert article.published == "2024-05-01"
     assert article.source == "Desk"
     assert article.url == "https://x.org/a"
-    assert article.text == "First paragraph.\n\nSecond paragraph."
+    # A heading other than the title is text: a review found its facts were thrown away.
+    assert article.text == "# Heading title\n\nFirst paragraph.\n\nSecond paragraph."
     assert article.origin == str(path)
+
+    # Saved on Windows (CRLF), and a heading that repeats the title: still front matter, and
+    # the repeat goes (a review found CRLF front matter stored as the text, its fields lost).
+    path.write_bytes(
+        b"---\r\ntitle: Front title\r\ndate: 2024-05-01\r\n---\r\n# Front Title\r\n\r\nBody.\r\n"
+    )
+    [article], problems = articles(load_file(path, max_bytes=MB))
+    assert (article.title, article.published, article.text) == (
+        "Front title",
+        "2024-05-01",
+        "Body.",
+    )
 
 
 def test_markdown_heading_is_the_title_without_front_matter(tmp_path: Path) -> None:
@@ -160,6 +173,46 @@ def test_json_lines_field_aliases(tmp_path: Path) -> None:
     assert c.published == "2022-06-12"
 
 
+def test_a_bad_record_fails_alone_and_a_broken_correction_leaves_the_good_version(
+    tmp_path: Path,
+) -> None:
+    """Found by a review: a lone surrogate ("\\ud800") in one record ended the file there, the
+    records after it neither stored nor reported; and a later version of an id that could not be
+    read discarded the readable one while a warning said the later one was stored."""
+    path = tmp_path / "dump.jsonl"
+    path.write_text(
+        '{"id": "s1", "title": "Good", "text": "First fine record."}\n'
+        '{"id": "s2", "text": "Bad \\ud800 half.", "url": "https://x.example/\\ud800"}\n'
+        '{"id": "s3", "text": "Third fine record."}\n'
+        '{"id": "s1", "title": "Fix", "text": ""}\n',
+        encoding="utf-8",
+    )
+    found, problems = articles(load_file(path, max_bytes=MB))
+    assert [(a.article_id, a.text) for a in found] == [
+        ("s1", "First fine record."),
+        ("s2", "Bad \ufffd half."),
+        ("s3", "Third fine record."),
+    ]
+    [problem] = problems
+    assert (problem.origin, problem.reason) == (
+        f"{path}:4",
+        "no article text (looked for the fields text, body, content)",
+    )
+
+
+def test_an_input_with_no_articles_is_named(tmp_path: Path) -> None:
+    """Found by a review: an empty JSON list was a silent no-op, named nowhere."""
+    for name, body in (("list.json", "[]"), ("wrapped.json", '{"articles": []}')):
+        (tmp_path / name).write_text(body, encoding="utf-8")
+    sources, _ = expand_sources([str(tmp_path / "*")])
+    found, problems = articles(read_sources(sources, max_bytes=MB, http_timeout=5))
+    assert found == []
+    assert sorted((Path(p.origin).name, p.reason) for p in problems) == [
+        (name, "holds no articles (an empty list or file)")
+        for name in ("list.json", "wrapped.json")
+    ]
+
+
 def test_json_object_list_and_wrapper(tmp_path: Path) -> None:
     one = tmp_path / "one.json"
     one.write_text(json.dumps({"title": "T", "text": "Only one."}), encoding="utf-8")
@@ -214,6 +267,21 @@ def test_rss_feed_with_full_content_and_summary_only() -> None:
     assert "\n\n" in first.text
     assert "Governor Elena Marsh" in second.text  # HTML summary only
     assert first.origin.endswith("sample-feed.xml#1")
+
+
+def test_a_feed_date_keeps_the_publishers_day(tmp_path: Path) -> None:
+    """Found by a review: feedparser's reading is in UTC, so an evening story in New York was
+    stored on the next day, which `--since`, `--as-of` and `prune` then went by."""
+    path = tmp_path / "feed.xml"
+    path.write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
+        "<item><title>Evening</title><link>https://f.example/a</link>"
+        "<description>An evening story in New York.</description>"
+        "<pubDate>Tue, 05 Mar 2024 23:30:00 -0800</pubDate></item></channel></rss>",
+        encoding="utf-8",
+    )
+    [article], _ = articles(load_file(path, max_bytes=MB))
+    assert article.published == "2024-03-05T23:30:00-08:00"
 
 
 ATOM = """<?xml version="1.0" encoding="utf-8"?>

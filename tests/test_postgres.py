@@ -18,7 +18,7 @@ import pytest
 from newsbot.errors import StoreError
 from scripts.services import NEWSBOT, free_port
 from tests.conftest import REPO
-from tests.test_store import meta
+from tests.test_store import meta, tracking_parameters_hide_no_article
 from vectorstore.database import Database, open_database
 from vectorstore.postgres import AdvisoryLock, redact
 from vectorstore.registry import ArticleRegistry
@@ -59,6 +59,8 @@ def test_registry_rows_are_alike_in_both_engines(database: Database) -> None:
     assert [r.article_id for r in registry.list_articles(query="50%")] == ["x"]
     assert registry.list_articles(query="50_ ") == []
     assert registry.find_by_url("HTTPS://www.news.example.com/x/") == ["x"]
+    tracking_parameters_hide_no_article(registry)
+    assert registry.delete("tracked")
     assert registry.delete("x")
     assert not registry.delete("x")
     assert registry.clear() == 2500

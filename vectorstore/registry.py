@@ -9,11 +9,12 @@ every machine shares.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from vectorstore.chunks import epoch_day
 from vectorstore.database import Database, in_batches, open_database
@@ -43,8 +44,19 @@ CREATE INDEX IF NOT EXISTS articles_published ON articles (collection, published
 _COLUMNS = "article_id, title, url, source, published, content_hash, n_chunks, ingested_at"
 
 
+TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ref|cmpid)$", re.IGNORECASE)
+"""Query parameters that say who sent a reader, not which page: a URL without them is the same."""
+
+
+def without_tracking(query: str) -> str:
+    """A URL's query string without its tracking parameters (`TRACKING_PARAMS`)."""
+    pairs = parse_qsl(query, keep_blank_values=True)
+    return urlencode([(k, v) for k, v in pairs if not TRACKING_PARAMS.match(k)])
+
+
 def normalize_url(url: str) -> str:
-    """A comparison key for URLs: lower-case scheme and host, no fragment, no trailing slash."""
+    """A comparison key for URLs: lower-case scheme and host, http as https, no `www.`, no
+    fragment, no trailing slash, no tracking parameters."""
     url = url.strip()
     if not url:
         return ""
@@ -56,7 +68,7 @@ def normalize_url(url: str) -> str:
         host = f"{host}:{parts.port}"
     scheme = parts.scheme.lower()
     scheme = "https" if scheme == "http" else scheme  # the same page under either scheme
-    return urlunsplit((scheme, host, parts.path.rstrip("/"), parts.query, ""))
+    return urlunsplit((scheme, host, parts.path.rstrip("/"), without_tracking(parts.query), ""))
 
 
 def _now() -> str:
@@ -128,11 +140,15 @@ class ArticleRegistry:
         key = normalize_url(url)
         if not key:
             return []
+        # Rows stored before tracking parameters were left out of the key have them in it:
+        # the same page with any query is read and compared anew.
+        page = key.split("?", 1)[0] + "?"
         rows = self._query(
-            "SELECT article_id FROM articles WHERE collection = ? AND url_key = ? ORDER BY 1",
-            (key,),
+            "SELECT article_id, url FROM articles WHERE collection = ? "
+            "AND (url_key = ? OR substr(url_key, 1, ?) = ?) ORDER BY 1",
+            (key, len(page), page),
         )
-        return [str(r[0]) for r in rows]
+        return [str(r[0]) for r in rows if normalize_url(str(r[1])) == key]
 
     def count(self) -> int:
         """Articles fully stored (status done)."""

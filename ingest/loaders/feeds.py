@@ -34,10 +34,12 @@ def entry_source(entry: Any, feed_title: str) -> str:
 
 
 def entry_published(entry: Any) -> object:
-    """The entry's date: feedparser's reading of it, unless the text as written is implausible.
+    """The entry's date as written when it can be read (so an evening in New York stays that
+    day), else feedparser's reading of it.
 
-    feedparser reads a year `0000` as 2000 and reports a bad date as a `struct_time`; checking the
-    text itself first lets the warning quote what the feed says instead of storing a wrong date.
+    feedparser gives UTC, reads a year `0000` as 2000 and reports a bad date as a `struct_time`;
+    reading the text itself first keeps the publisher's day, and lets the warning quote what the
+    feed says instead of storing a wrong date.
     """
     for key in ("published", "updated"):
         raw = entry.get(key)
@@ -49,6 +51,8 @@ def entry_published(entry: Any) -> object:
                 return raw
             except DateError:
                 pass  # a format only feedparser knows: its reading stands
+            else:
+                return raw  # its own offset kept: feedparser's reading is in UTC, a day off
         if parsed is not None:
             return parsed
         if raw:

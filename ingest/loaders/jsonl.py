@@ -16,7 +16,14 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ingest.article import Article, ArticleInputError, InputProblem, build_article, make_article_id
+from ingest.article import (
+    Article,
+    ArticleInputError,
+    InputProblem,
+    build_article,
+    named_article_id,
+    too_long,
+)
 from ingest.loaders.reading import decode_text, nul_reason
 
 TEXT_FIELDS = ("text", "body", "content")
@@ -58,28 +65,51 @@ def _string(value: Any, field: str, origin: str) -> str | None:
     raise ArticleInputError(origin, f"field {field!r} should be text, not {type(value).__name__}")
 
 
-def _own_key(record: Any) -> str | None:
-    """The article id a record names by its own id or url (None without either, or when the
-    record is unusable: reading it reports that)."""
+def _fields(record: Any, origin: str, max_chars: int | None) -> dict[str, Any]:
+    """`build_article`'s arguments from one decoded JSON object.
+
+    Raises:
+        ArticleInputError: it is not an object, has no text field, a field of the wrong type, or
+            a text over `max_chars`.
+    """
     if not isinstance(record, Mapping):
-        return None
-    try:
-        own_id = _string(record.get("id"), "id", "")
-        url = _string(_first(record, URL_FIELDS), "url", "")
-    except ArticleInputError:
-        return None
-    return make_article_id(own_id, url or "", "", "", "") if own_id or url else None
+        raise ArticleInputError(origin, f"expected a JSON object, got {type(record).__name__}")
+    text = _string(_first(record, TEXT_FIELDS), "text", origin)
+    if not text or not text.strip():
+        raise ArticleInputError(
+            origin, f"no article text (looked for the fields {', '.join(TEXT_FIELDS)})"
+        )
+    if max_chars is not None and len(text) > max_chars:
+        raise ArticleInputError(origin, too_long(len(text), max_chars))
+    published = _first(record, DATE_FIELDS)
+    if not isinstance(published, str | int | float):
+        published = None if published is None else str(published)
+    return {
+        "origin": origin,
+        "text": text,
+        "title": _string(_first(record, TITLE_FIELDS), "title", origin),
+        "url": _string(_first(record, URL_FIELDS), "url", origin),
+        "source": _string(_first(record, SOURCE_FIELDS), "source", origin),
+        "published": published,
+        "own_id": _string(record.get("id"), "id", origin),
+        "max_chars": max_chars,
+    }
 
 
-def _superseded(records: Iterator[tuple[str, Any]]) -> dict[str, str]:
+def _superseded(records: Iterator[tuple[str, Any]], max_chars: int | None) -> dict[str, str]:
     """The places (`origin`s) whose article comes again further on, each with the place of its
-    last version: only that one is read, so a dump with a correction appended stores the
+    last readable version: only that one is read, so a dump with a correction appended stores the
     correction, once, however the run is batched (an article without an id or url is known by
-    its content: a repeat of it is the same article)."""
+    its content: a repeat of it is the same article). A later version that cannot be read is
+    reported as such and leaves the earlier one stored."""
     last: dict[str, str] = {}
     earlier: list[tuple[str, str]] = []
     for origin, record in records:
-        key = _own_key(record)
+        try:
+            fields = _fields(record, origin, max_chars)
+        except ArticleInputError:
+            continue
+        key = named_article_id(fields["own_id"], fields["url"])
         if key is not None:
             if key in last:
                 earlier.append((last[key], key))
@@ -89,28 +119,9 @@ def _superseded(records: Iterator[tuple[str, Any]]) -> dict[str, str]:
 
 def _emit(record: Any, origin: str, max_chars: int | None) -> Iterator[Article | InputProblem]:
     """The article in one decoded JSON object (its text at most `max_chars` long), or the problem
-    with it: not an object, no text field, or a field of the wrong type."""
+    with it (`_fields`)."""
     try:
-        if not isinstance(record, Mapping):
-            raise ArticleInputError(origin, f"expected a JSON object, got {type(record).__name__}")
-        text = _string(_first(record, TEXT_FIELDS), "text", origin)
-        if not text or not text.strip():
-            raise ArticleInputError(
-                origin, f"no article text (looked for the fields {', '.join(TEXT_FIELDS)})"
-            )
-        published = _first(record, DATE_FIELDS)
-        if not isinstance(published, str | int | float):
-            published = None if published is None else str(published)
-        article, problems = build_article(
-            origin=origin,
-            text=text,
-            title=_string(_first(record, TITLE_FIELDS), "title", origin),
-            url=_string(_first(record, URL_FIELDS), "url", origin),
-            source=_string(_first(record, SOURCE_FIELDS), "source", origin),
-            published=published,
-            own_id=_string(record.get("id"), "id", origin),
-            max_chars=max_chars,
-        )
+        article, problems = build_article(**_fields(record, origin, max_chars))
     except ArticleInputError as exc:
         yield exc.problem()
         return
@@ -147,9 +158,12 @@ def read_json_lines(
         raise ArticleInputError(origin, nul_reason(data, "JSON Lines"))
     lines = data.splitlines()
     superseded = _superseded(
-        (f"{origin}:{number}", record)
-        for number, raw in enumerate(lines, start=1)
-        if (record := _loads(raw)) is not None
+        (
+            (f"{origin}:{number}", record)
+            for number, raw in enumerate(lines, start=1)
+            if (record := _loads(raw)) is not None
+        ),
+        max_chars,
     )
     for number, raw in enumerate(lines, start=1):
         if not raw.strip():
@@ -197,7 +211,7 @@ def read_json(
         document = document["articles"]
     if isinstance(document, list):
         places = [f"{origin}[{index}]" for index in range(len(document))]
-        superseded = _superseded(zip(places, document, strict=True))
+        superseded = _superseded(zip(places, document, strict=True), max_chars)
         for place, record in zip(places, document, strict=True):
             if place in superseded:
                 yield _repeated(place, superseded[place])

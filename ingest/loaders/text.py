@@ -1,8 +1,9 @@
 """Plain-text and Markdown articles (.txt, .md).
 
 A file may start with front matter between `---` lines (`title:`, `date:`, `source:`, `url:`, `id:`,
-one `key: value` per line). Without a title there, a Markdown file's first `# heading` is the title
-(and is taken out of the text); otherwise the first line is the title and stays in the text.
+one `key: value` per line; any line ending). Without a title there, a Markdown file's first
+`# heading` is the title (and is taken out of the text); otherwise the first line is the title and
+stays in the text, as does a heading other than the front matter's title.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ _ALIASES = {
 
 def parse_front_matter(text: str) -> tuple[dict[str, str], str]:
     """The front matter's known fields (by canonical name) and the text after it."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # saved on Windows, or old Macs
     match = _FRONT_MATTER.match(text)
     if not match:
         return {}, text
@@ -64,11 +66,11 @@ def read_text(
     """
     fields, body = parse_front_matter(decode_text(data, origin))
     title = fields.get("title")
-    if markdown:
-        heading = _HEADING.match(body)
-        if heading:
-            body = body[heading.end() :]
-            title = title or heading.group(1)
+    heading = _HEADING.match(body) if markdown else None
+    # The heading is the title, or repeats it; one that says something else is text to keep.
+    if heading and (not title or heading.group(1).strip().casefold() == title.casefold()):
+        body = body[heading.end() :]
+        title = title or heading.group(1)
     article, problems = build_article(
         origin=origin,
         text=body,
