@@ -138,6 +138,12 @@ def test_html_declared_latin1_charset(tmp_path: Path) -> None:
     [article], _ = articles(load_file(path, max_bytes=MB))
     assert "Zürich" in article.text
 
+    # A byte-order mark outranks the declared charset (found by a review: read as cp1252, "Ã©").
+    path.write_bytes(b"\xef\xbb\xbf" + (page + "</article></body></html>").encode("utf-8"))
+    [article], _ = articles(load_file(path, max_bytes=MB))
+    assert "Zürich" in article.text
+    assert article.title == "Café"
+
 
 def test_fragment_to_text_keeps_paragraphs() -> None:
     text = fragment_to_text("Intro<p>One\n <b>two</b>.</p><script>x()</script><p>Three</p>")
@@ -306,6 +312,17 @@ def test_atom_feed(tmp_path: Path) -> None:
     assert article.source == "Atom Desk"
     assert article.published == "2024-01-02T03:04:05+00:00"
     assert article.article_id == make_article_id(None, "https://atom.example/e1", "", "", "")
+    assert article.title == "Atom entry"
+
+    # An HTML title is shown as text (found by a review: stored as "<b>Bold</b> title").
+    path.write_text(
+        ATOM.replace(
+            "<title>Atom e", '<title type="html">&lt;b&gt;Bold&lt;/b&gt; &amp;amp; Atom e'
+        ),
+        encoding="utf-8",
+    )
+    [article], _ = articles(load_file(path, max_bytes=MB))
+    assert article.title == "Bold & Atom entry"
 
 
 def test_a_feed_that_is_not_well_formed_xml_warns_that_entries_may_be_missing(

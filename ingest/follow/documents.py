@@ -17,7 +17,7 @@ import feedparser
 from lxml import etree
 
 from ingest.article import ArticleInputError
-from ingest.loaders.feeds import entry_published, entry_source, entry_text
+from ingest.loaders.feeds import entry_published, entry_source, entry_text, entry_title
 from ingest.loaders.reading import gunzip_capped, nul_reason
 
 _SITEMAP = "http://www.sitemaps.org/schemas/sitemap/0.9"
@@ -117,7 +117,7 @@ def _feed(data: bytes, origin: str) -> Document:
             Entry(
                 key=key,
                 link=link,
-                title=str(item.get("title", "") or ""),
+                title=entry_title(item),
                 text=entry_text(item),
                 published=entry_published(item),
                 source=entry_source(item, feed_title),

@@ -26,6 +26,15 @@ def entry_text(entry: Any) -> str:
     return fragment_to_text(str(body or ""))
 
 
+def entry_title(entry: Any) -> str:
+    """The entry's title as text: an Atom `type="html"` title loses its tags and entities."""
+    title = str(entry.get("title", "") or "")
+    detail = entry.get("title_detail") or {}
+    if detail.get("type") in ("text/html", "application/xhtml+xml"):
+        return " ".join(fragment_to_text(title).split())
+    return title
+
+
 def entry_source(entry: Any, feed_title: str) -> str:
     source = entry.get("source")
     if isinstance(source, dict) and source.get("title"):
@@ -96,7 +105,7 @@ def read_feed(
             article, problems = build_article(
                 origin=entry_origin,
                 text=entry_text(entry),
-                title=entry.get("title"),
+                title=entry_title(entry),
                 url=link,
                 source=entry_source(entry, feed_title),
                 published=entry_published(entry),

@@ -21,6 +21,7 @@ as "discarding data" as warnings) are kept for `-vv`: the loader reports each pa
 
 from __future__ import annotations
 
+import codecs
 import logging
 import re
 from collections.abc import Iterator
@@ -75,11 +76,14 @@ _BLOCK_TAGS = {
 
 
 def decode_html(data: bytes, origin: str, declared: str | None = None) -> str:
-    """Page text: the declared charset (HTTP header or `<meta charset>`) when not UTF-8, else UTF-8.
+    """Page text: by its byte-order mark, else the declared charset (HTTP header or `<meta
+    charset>`) when not UTF-8, else UTF-8 (the order of the HTML standard's encoding sniffing).
 
     Raises:
         ArticleInputError: binary data, or bytes that are not valid in the page's encoding.
     """
+    if data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return decode_text(data, origin)
     meta = _CHARSET.search(data[:4096])
     charset = (declared or (meta.group(1).decode("ascii") if meta else "utf-8")).lower()
     if charset.replace("-", "").replace("_", "") in ("utf8", "usascii", "ascii"):
