@@ -206,6 +206,21 @@ def test_a_bad_record_fails_alone_and_a_broken_correction_leaves_the_good_versio
     )
 
 
+def test_an_html_text_field_is_read_as_html_and_plain_text_stays(tmp_path: Path) -> None:
+    """Found by a review: a scraped dump's HTML body was stored raw, script contents included."""
+    path = tmp_path / "dump.jsonl"
+    records = [
+        {"id": "h", "text": "<p>One <b>bold</b> line.</p><script>track()</script><p>Two.</p>"},
+        {"id": "t", "text": "Rates rose as 3 < 4 and 5 > 2.\n\nSecond paragraph."},
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in records), encoding="utf-8")
+    found, _ = articles(load_file(path, max_bytes=MB))
+    assert [a.text for a in found] == [
+        "One bold line.\n\nTwo.",
+        "Rates rose as 3 < 4 and 5 > 2.\n\nSecond paragraph.",
+    ]
+
+
 def test_an_input_with_no_articles_is_named(tmp_path: Path) -> None:
     """Found by a review: an empty JSON list was a silent no-op, named nowhere."""
     for name, body in (("list.json", "[]"), ("wrapped.json", '{"articles": []}')):

@@ -1,18 +1,20 @@
 """JSON articles: .json (one article, a list, or `{"articles": [...]}`), .jsonl, and both gzipped.
 
 Field names follow common news datasets: `id`, `title`, `text`|`body`|`content`, `url`|`link`,
-`date`|`published`|`published_at`, `source`|`site`. In JSON Lines a bad line is reported with its
-line number and the other lines go on; that includes a line with a NUL byte, while a file whose
-first line has one is binary (or UTF-16 without a BOM) and refused whole. An article (by its id or
-url) that comes again further down the file is read from its last place only: a correction
-appended to a dump replaces it, and a re-run finds it unchanged. A file with a UTF-16
-byte-order mark is read as UTF-16, as a .json or .txt file is.
+`date`|`published`|`published_at`, `source`|`site`. A text that holds HTML tags is read as HTML.
+In JSON Lines a bad line is reported with its line number and the other lines go on; that
+includes a line with a NUL byte, while a file whose first line has one is binary (or UTF-16
+without a BOM) and refused whole. An article (by its id or url) that comes again further down the
+file is read from its last place only: a correction appended to a dump replaces it, and a re-run
+finds it unchanged. A file with a UTF-16 byte-order mark is read as UTF-16, as a .json or .txt
+file is.
 """
 
 from __future__ import annotations
 
 import codecs
 import json
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -24,6 +26,7 @@ from ingest.article import (
     named_article_id,
     too_long,
 )
+from ingest.loaders.html import fragment_to_text
 from ingest.loaders.reading import decode_text, nul_reason
 
 TEXT_FIELDS = ("text", "body", "content")
@@ -32,6 +35,13 @@ DATE_FIELDS = ("date", "published", "published_at", "publishedAt", "pubDate")
 SOURCE_FIELDS = ("source", "site")
 TITLE_FIELDS = ("title", "headline")
 
+
+_HTML_TAG = re.compile(
+    r"</?(p|div|br|span|a|script|style|li|ul|ol|h[1-6]|strong|em|b|i|table|tr|td|img|figure|"
+    r"blockquote|section|article)\b[^>]*>",
+    re.IGNORECASE,
+)
+"""A tag that marks a text field as HTML (a "<" alone, as in "a < b", does not)."""
 
 TOO_DEEP = "not readable JSON (nested too deeply: arrays or objects thousands of levels deep)"
 
@@ -81,6 +91,8 @@ def _fields(record: Any, origin: str, max_chars: int | None) -> dict[str, Any]:
         )
     if max_chars is not None and len(text) > max_chars:
         raise ArticleInputError(origin, too_long(len(text), max_chars))
+    if _HTML_TAG.search(text):  # a scraped dump's HTML body: its text, no scripts or styles
+        text = fragment_to_text(text)
     published = _first(record, DATE_FIELDS)
     if not isinstance(published, str | int | float):
         published = None if published is None else str(published)
