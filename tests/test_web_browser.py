@@ -23,16 +23,17 @@ import pytest
 from fastapi.staticfiles import StaticFiles
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
-from playwright.sync_api import Browser, Frame, FrameLocator, Locator, Page, sync_playwright
+from playwright.sync_api import Browser, Frame, FrameLocator, Locator, Page, expect, sync_playwright
 
 from bot.answer.assistant import Assistant
 from bot.llm.providers import make_chat_model
 from bot.web import build_app
 from bot.web.server import serving_in_thread
+from newsbot.errors import ModelError
 from prompts import load_prompts
 from tests.conftest import REPO, SEED_DIR
 from tests.fixtures_llm import assistant_options
-from tests.test_web_api import SEED_QUESTION, make_store, store_library
+from tests.test_web_api import SEED_QUESTION, ScriptedAssistant, make_store, store_library
 
 pytestmark = [
     pytest.mark.browser,
@@ -220,6 +221,53 @@ def streamed_texts(answer: Locator, sources: Locator) -> tuple[list[str], list[s
 
 
 BOT_ANSWER = ".bot.message .message:not(.thought) [data-testid=bot]"
+
+
+@pytest.fixture(scope="module")
+def failing() -> Iterator[tuple[str, ScriptedAssistant]]:
+    """The chat over a scripted assistant a test can make fail (`.fail`)."""
+    scripted = ScriptedAssistant()
+    with serving_in_thread(build_app(scripted)) as url:
+        yield url, scripted
+
+
+def test_a_refused_or_failed_question_stays_in_the_input_and_the_chat_goes_on(
+    page: Page, failing: tuple[str, ScriptedAssistant]
+) -> None:
+    """Found by a review: a blank or too long question, a bad filter in the page's URL, or an
+    answer that failed left the input disabled for good, the question typed lost and the
+    conversation under an "Error" badge, until the page was reloaded."""
+    url, scripted = failing
+    page.goto(url + "/")
+    box = page.locator("#nb-input textarea")
+    long = "Why " * 600
+    for typed, reason in (("   ", "Type a question"), (long, "characters long: keep it under 2,000")):
+        ask(box, typed)
+        expect(page.get_by_text(reason)).to_be_visible()
+        expect(box).to_be_enabled()
+        assert box.input_value() == typed  # kept, to mend
+    assert scripted.calls == []  # refused where it was typed: nothing was asked
+
+    ask(box, "First question?")
+    expect(page.locator(BOT_ANSWER).last).to_contain_text("About First question?")
+    scripted.fail = ModelError("Cannot reach the chat model")
+    try:
+        ask(box, "Second question?")
+        expect(page.get_by_text("Cannot reach the chat model")).to_be_visible()
+        expect(box).to_be_enabled()
+        expect(box).to_have_value("Second question?")
+    finally:
+        scripted.fail = None
+    assert page.locator("#nb-chatbot .error").count() == 0
+    expect(page.locator(".user.message")).to_have_count(1)  # back to before the failed one
+    box.press("Enter")
+    expect(page.locator(BOT_ANSWER).last).to_contain_text("About Second question?")
+
+    page.goto(url + "/?since=2025-13-01")  # a filter the URL sets that cannot be read
+    ask(box, "Third question?")
+    expect(page.get_by_text("The page's URL")).to_be_visible()
+    expect(box).to_be_enabled()
+    assert page.errors == []  # type: ignore[attr-defined]
 
 
 @pytest.mark.slow  # the real model: with the model tests, never a second llama.cpp beside them

@@ -30,7 +30,7 @@ from bot.web.render import (
     result_sources_html,
 )
 from bot.web.suggest import next_questions
-from newsbot.errors import NewsbotError
+from newsbot.errors import InputError, NewsbotError
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +137,32 @@ def answer_messages(result: AnswerResult, answer_id: str | None = None) -> list[
     return messages
 
 
+def read_question(
+    message: Any, history: list[Message], request: gr.Request | None = None
+) -> Question:
+    """The reader's message as a `Question`, with the conversation and the page's filter.
+
+    Raises:
+        InputError: the message is blank, too long or not text, or the page's URL sets a filter
+            that cannot be read (the reason, in words for the reader).
+    """
+    text = message_text(message).strip()
+    if is_blank(text):
+        raise InputError("Type a question about the news first.")
+    return Question(text, history_turns(history), filters=page_filter(request))
+
+
+def question_check(message: Any, request: gr.Request) -> Any:
+    """The chat input's validator: a question that cannot be asked is refused where it was
+    typed, kept there for the reader to mend, before it joins the conversation or the queue."""
+    try:
+        read_question(message, [], request)
+    except NewsbotError as exc:
+        said = str(exc)
+        return gr.validate(False, said[:1].upper() + said[1:])
+    return gr.validate(True, "")
+
+
 def make_chat_fn(
     assistant: ChatAssistant, recorder: AnswerRecorder | None = None, door: Door = "chat"
 ) -> ChatFn:
@@ -150,12 +176,9 @@ def make_chat_fn(
     def chat(
         message: str, history: list[Message], request: gr.Request | None = None
     ) -> Iterator[str | list[Message]]:
-        question = message_text(message).strip()
-        if is_blank(question):
-            raise gr.Error("Type a question about the news first.")
         text = ""
         try:
-            asked = Question(question, history_turns(history), filters=page_filter(request))
+            asked = read_question(message, history, request)
             yield [progress_message()]
             answer_id = new_answer_id()
             for event in watch.watch(assistant.stream(asked), answer_id, door):

@@ -33,7 +33,14 @@ from gradio.utils import get_upload_folder
 
 from bot.answer.question import MAX_QUESTION_CHARS
 from bot.web.answer_log import AnswerRecorder
-from bot.web.chat import ChatAssistant, ChatFn, Message, make_chat_fn, message_text
+from bot.web.chat import (
+    ChatAssistant,
+    ChatFn,
+    Message,
+    make_chat_fn,
+    message_text,
+    question_check,
+)
 from bot.web.feedback_ui import FEEDBACK_OPTIONS, feedback_controls
 from bot.web.filter_row import filter_note, filter_row
 from bot.web.keep import keep_conversation
@@ -129,11 +136,13 @@ def gated_chat(chat: ChatFn, gate: AnswerGate, sessions: SessionStops | None = N
 
 
 class _ChatInterface(gr.ChatInterface):
-    """Gradio's chat, keeping the input's placeholder.
+    """Gradio's chat, keeping the input's placeholder, and the question of a failed answer.
 
     Gradio blanks the placeholder while it answers (submit and retry) and never puts it back;
-    here it stays through a submit, and is restored after any answer ends. Both hooks are
-    private Gradio methods: `tests/test_web_ui.py` notices if they stop working.
+    here it stays through a submit, and is restored after any answer ends. An answer that fails
+    left the input disabled and the conversation under an error badge; here the question goes
+    back to the input and the conversation back to before it. Both hooks are private Gradio
+    methods: `tests/test_web_ui.py` and `tests/test_web_browser.py` notice if they stop working.
     """
 
     def _clear_and_save_textbox(self, message: Any) -> tuple[Any, Any]:
@@ -148,6 +157,18 @@ class _ChatInterface(gr.ChatInterface):
                 lambda: gr.update(placeholder=INPUT_PLACEHOLDER),
                 None,
                 [self.textbox],
+                api_visibility="undocumented",
+                queue=False,
+            )
+            # A failed answer (the model unreachable, the queue full) ends no other way: the
+            # question goes back to the input and the conversation back to before it.
+            event.failure(
+                lambda question, before: (
+                    gr.update(value=question, interactive=True, submit_btn=True, stop_btn=False),
+                    before,
+                ),
+                [self.saved_input, self.chatbot_state],
+                [self.textbox, self.chatbot],
                 api_visibility="undocumented",
                 queue=False,
             )
@@ -206,6 +227,7 @@ def _chat_interface(
     )
     textbox = gr.Textbox(
         placeholder=INPUT_PLACEHOLDER,
+        label="Question",  # not shown; it heads a refusal of what was typed (`question_check`)
         show_label=False,
         lines=1,
         max_lines=4,
@@ -227,6 +249,7 @@ def _chat_interface(
         autofocus=not compact,
         fill_height=True,
         save_history=False,
+        validator=question_check,
         api_name=CHAT_API_NAME,
         api_description="Ask a question; the last message's sources follow as a second message.",
     )
