@@ -241,7 +241,10 @@ def test_a_refused_or_failed_question_stays_in_the_input_and_the_chat_goes_on(
     page.goto(url + "/")
     box = page.locator("#nb-input textarea")
     long = "Why " * 600
-    for typed, reason in (("   ", "Type a question"), (long, "characters long: keep it under 2,000")):
+    for typed, reason in (
+        ("   ", "Type a question"),
+        (long, "characters long: keep it under 2,000"),
+    ):
         ask(box, typed)
         expect(page.get_by_text(reason)).to_be_visible()
         expect(box).to_be_enabled()
@@ -347,6 +350,35 @@ def test_library_tab_lists_escaped_titles_and_reports_errors(page: Page, scripte
     status.get_by_text("only http(s) URLs can be fetched").wait_for(timeout=30_000)
     assert "Traceback" not in status.inner_text()
     assert_nothing_ran(page)
+
+
+def test_the_library_tab_lists_what_another_page_added_since_this_one_opened(
+    browser: Browser, scripted_url: str, tmp_path: Path
+) -> None:
+    """Found by a review: the Library listed the articles of the server's start, whatever was
+    uploaded or deleted since, until its Search button was pressed."""
+    reader = open_page(browser)
+    reader.goto(scripted_url + "/")
+    reader.locator("#nb-input textarea").wait_for()
+    editor = open_page(browser)
+    editor.goto(scripted_url + "/")
+    editor.get_by_role("tab", name="Library").click()
+    note = tmp_path / "lighthouse.md"
+    note.write_text("# Lighthouse keeper retires\n\nThe keeper retired after forty years.\n")
+    editor.locator("#nb-library-tab input[type=file]").set_input_files(str(note))
+    editor.get_by_role("button", name="Ingest").click()
+    editor.locator("#nb-library-status").get_by_text("1 new").wait_for(timeout=60_000)
+    try:
+        reader.get_by_role("tab", name="Library").click()
+        expect(reader.locator("#nb-articles")).to_contain_text("Lighthouse keeper retires")
+        expect(reader.locator("#nb-library-stats")).to_contain_text("2 articles")
+    finally:
+        editor.locator("#nb-delete-choice input").click()
+        editor.get_by_role("option", name=re.compile("Lighthouse keeper retires")).click()
+        editor.get_by_role("button", name="Delete").click()
+        expect(editor.locator("#nb-library-stats")).to_contain_text("1 articles")
+        reader.context.close()
+        editor.context.close()
 
 
 def test_embed_page_on_another_origin_shows_working_widgets(

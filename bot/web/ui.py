@@ -270,7 +270,10 @@ def _page_script(blocks: gr.Blocks) -> None:
     blocks.load(None, None, None, js=script, api_visibility="private", queue=False)
 
 
-def _library_tab(library: Library) -> None:
+def _library_tab(library: Library, tab: gr.Tab) -> None:
+    """The Library: its articles (listed afresh each time the tab is opened: another page or
+    process may have added or deleted some since), upload and URL ingest, delete, followed
+    sources."""
     stats = gr.Markdown(stats_markdown(library), elem_id="nb-library-stats")
     with gr.Row():
         query = gr.Textbox(
@@ -316,6 +319,7 @@ def _library_tab(library: Library) -> None:
     listing = [stats, table, picked]
     private: dict[str, Any] = {"api_visibility": "private"}
     search.click(refresh, [query], listing, **private)
+    tab.select(refresh, [query], listing, **private)
     query.submit(refresh, [query], listing, **private)
     ingest.click(do_ingest, [files, urls, query], [status, files, urls, *listing], **private)
     delete.click(do_delete, [picked, query], [status, *listing], **private)
@@ -383,8 +387,8 @@ def build_chat_blocks(
                 recorder=recorder,
             )
         if library is not None:
-            with gr.Tab("Library", elem_id="nb-library-tab"):
-                _library_tab(library)
+            with gr.Tab("Library", elem_id="nb-library-tab") as library_tab:
+                _library_tab(library, library_tab)
                 if questions is not None:  # the editors' view (bot.web.library_questions)
                     questions_panel(questions)
         _page_script(blocks)
