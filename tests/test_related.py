@@ -30,7 +30,7 @@ from tests.fixtures_llm import assistant_options
 from tests.fixtures_store import open_news_store
 from tests.related_stories import ALL, BRIDGE, RECALL, STRIKE
 from vectorstore.embeddings import LocalMiniLMEmbeddings
-from vectorstore.records import ArticleMeta, ChunkText, RelatedArticle
+from vectorstore.records import ArticleMeta, ChunkText, RelatedArticle, SearchFilter
 from vectorstore.store import NewsStore
 
 
@@ -95,6 +95,20 @@ def test_nothing_published_after_the_answer_date(store: NewsStore) -> None:
     assert ids(found) == ["bridge-3", "bridge-2"]
 
 
+def test_only_what_the_questions_filters_let_a_search_return(store: NewsStore) -> None:
+    """Found by a review: asked `until` a day, the list showed the story's later articles."""
+    until = SearchFilter(until=date(2026, 3, 10))
+    assert ids(store.related(["bridge-1"], k=3, filters=until)) == ["bridge-2"]
+    courier = SearchFilter(sources=("brackwater courier",))  # case ignored, as in a search
+    assert ids(store.related(["bridge-1"], k=3, filters=courier)) == ["bridge-3"]
+    since = SearchFilter(since=date(2026, 3, 4))
+    assert ids(store.related(["bridge-1"], k=3, as_of=date(2026, 3, 31), filters=since)) == [
+        "bridge-3",
+        "bridge-2",
+    ]
+    assert store.related(["bridge-1"], k=3, filters=SearchFilter(sources=("Nobody",))) == []
+
+
 def test_an_article_stored_twice_is_shown_once(
     tmp_path: Path, embedder: LocalMiniLMEmbeddings
 ) -> None:
@@ -138,6 +152,13 @@ def test_a_grounded_answer_carries_more_on_its_story(store: NewsStore) -> None:
         "published": "2026-03-12",
         "similarity": result.related[0].similarity,
     }
+    # The question's filters hold for the list too (the assistant passed only its date).
+    courier = SearchFilter(sources=("Brackwater Courier",))
+    filtered = assistant_saying(store, GROUNDED).ask(
+        Question(QUESTION, as_of=ANSWER_DAY, filters=courier)
+    )
+    assert filtered.grounded, filtered.refused_by
+    assert ids(filtered.related) == ["bridge-3"]
 
 
 def test_a_refusal_has_no_more_on_the_story(store: NewsStore) -> None:

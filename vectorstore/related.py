@@ -10,13 +10,13 @@ text as a given or an already chosen one (`SAME_TEXT`, or the same title).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, cast
 
 import numpy as np
 
-from vectorstore.chunks import UNKNOWN_DAY, chunk_id, epoch_day
+from vectorstore.chunks import chunk_id, epoch_day
 from vectorstore.records import RelatedArticle
 from vectorstore.registry import ArticleRegistry
 from vectorstore.sharing import NewsCollection
@@ -50,11 +50,12 @@ def related_articles(
     registry: ArticleRegistry,
     article_ids: Sequence[str],
     k: int,
-    last_day: int | None = None,
+    keeps: Callable[[int, str], bool] | None = None,
     floor: float = SAME_STORY,
 ) -> list[RelatedArticle]:
     """Up to `k` other articles about the same story as `article_ids`, newest first (undated
-    last); those published after `last_day` (days since 1970-01-01) are left out."""
+    last); with `keeps`, only those it keeps by their day (days since 1970-01-01, -1 undated)
+    and source (`ChunkFilter.keeps_day`: a search's date range and sources)."""
     given_ids = list(dict.fromkeys(article_ids))
     if k < 1 or not given_ids:
         return []
@@ -83,8 +84,8 @@ def related_articles(
     for article_id, article in _articles(chroma, registry, list(candidates)[: 2 * wanted]).items():
         similarity = float(np.max(means @ article.mean))
         day = epoch_day(article.meta.get("published") or None)
-        late = last_day is not None and day != UNKNOWN_DAY and day > last_day
-        if floor <= similarity < SAME_TEXT and not late:
+        kept = keeps is None or keeps(day, str(article.meta.get("source", "")))
+        if floor <= similarity < SAME_TEXT and kept:
             scored.append((similarity, article_id, article))
     chosen: list[RelatedArticle] = []
     taken = list(means)

@@ -285,14 +285,22 @@ class NewsStore:
         return self._searcher.search(query, k, where, as_of)
 
     def related(
-        self, article_ids: Sequence[str], k: int = 3, as_of: date | None = None
+        self,
+        article_ids: Sequence[str],
+        k: int = 3,
+        as_of: date | None = None,
+        filters: SearchFilter | None = None,
     ) -> list[RelatedArticle]:
         """Up to `k` other stored articles about the same story as `article_ids` (their nearest
         neighbours by the stored chunk vectors, close enough to be the same story: see
-        `vectorstore.related`), newest first; none published after `as_of`. Embeds nothing.
+        `vectorstore.related`), newest first; none published after `as_of`, and only those a
+        search with `filters` could return. Embeds nothing.
         """
-        last_day = day_number(as_of) if as_of is not None else None
-        return related_articles(self._chroma, self.registry, article_ids, k, last_day)
+        where = self._where(as_of, filters or SearchFilter())
+        if where is _NOTHING:
+            return []
+        keeps = where.keeps_day if where is not None else None
+        return related_articles(self._chroma, self.registry, article_ids, k, keeps)
 
     def stored_article(self, article_id: str) -> StoredArticle | None:
         """The article stored under `article_id` with its text put back together from its

@@ -44,7 +44,7 @@ from bot.answer.question import Question, named_days
 from bot.answer.result import AnswerResult, RetrievedPassage, Source
 from newsbot.errors import ModelError
 from prompts import Prompts
-from vectorstore.records import Passage, RelatedArticle
+from vectorstore.records import Passage, RelatedArticle, SearchFilter
 
 __all__ = ["Assistant", "PassageRetriever", "Question", "RelatedFinder"]
 
@@ -56,7 +56,11 @@ class RelatedFinder(Protocol):
     """What "more on this story" needs from a store: `NewsStore.related` has this shape."""
 
     def related(
-        self, article_ids: Sequence[str], k: int = 3, as_of: date | None = None
+        self,
+        article_ids: Sequence[str],
+        k: int = 3,
+        as_of: date | None = None,
+        filters: SearchFilter | None = None,
     ) -> list[RelatedArticle]: ...
 
 
@@ -195,7 +199,7 @@ class Assistant:
         if not checked.grounded:
             logger.info("answer refused by %s: %r", checked.refused_by, run.draft)
             yield run.shown(checked.text)
-        related = self._related(run, as_of) if checked.grounded else []
+        related = self._related(run, as_of, question.filters) if checked.grounded else []
         run.timings["total_s"] = time.perf_counter() - started
         yield AnswerDone(
             AnswerResult(
@@ -220,15 +224,15 @@ class Assistant:
             )
         )
 
-    def _related(self, run: _Run, as_of: date) -> list[RelatedArticle]:
-        """More on the story of the cited articles (no model call, no embedding); a failure
-        costs the list, never the answer."""
+    def _related(self, run: _Run, as_of: date, filters: SearchFilter) -> list[RelatedArticle]:
+        """More on the story of the cited articles, within the question's filters (no model
+        call, no embedding); a failure costs the list, never the answer."""
         cited = [source.article_id for source in run.sources]
         if self.related is None or self.related_k < 1 or not cited:
             return []
         started = time.perf_counter()
         try:
-            found = self.related.related(cited, k=self.related_k, as_of=as_of)
+            found = self.related.related(cited, k=self.related_k, as_of=as_of, filters=filters)
         except Exception:
             logger.warning("Finding more on the story failed", exc_info=True)
             found = []
