@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -62,11 +61,12 @@ FERRY_CITED = (
     "The island ferry will add an early crossing at six in the morning from June, the operator "
     "said on Friday."
 )
-HOSTILE = {
-    "title": "<img src=x onerror=\"window.__xss='title'\">Harbour council approves pier budget",
-    "text": "The harbour council approved a budget of four million for two new piers on Monday. "
-    '<script>window.__xss="text"</script> Work on the piers starts in June.',
-}
+# A text file: its text is stored as written, tags and all (JSON text with tags is read as HTML).
+HOSTILE = (
+    "---\ntitle: <img src=x onerror=\"window.__xss='title'\">Harbour council approves pier budget\n"
+    "---\nThe harbour council approved a budget of four million for two new piers on Monday. "
+    '<script>window.__xss="text"</script> Work on the piers starts in June.\n'
+)
 QUESTION = "When does the new ferry crossing leave?"
 ANSWER = (
     "The island ferry will add an early crossing at six in the morning from June [1]. "
@@ -80,8 +80,8 @@ def app_url(tmp_path_factory: pytest.TempPathFactory, host_url: str) -> Iterator
     data_dir = tmp_path_factory.mktemp("ui")
     ferry = data_dir / "ferry.md"
     ferry.write_text(FERRY, encoding="utf-8")
-    hostile = data_dir / "hostile.jsonl"
-    hostile.write_text(json.dumps(HOSTILE) + "\n", encoding="utf-8")
+    hostile = data_dir / "hostile.txt"
+    hostile.write_text(HOSTILE, encoding="utf-8")
     store = make_store(data_dir, [ferry, hostile])
     llm = GenericFakeChatModel(messages=itertools.cycle([AIMessage(content=ANSWER)]))
     app = build_app(
