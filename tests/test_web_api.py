@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import closing
 from datetime import date
@@ -46,6 +47,8 @@ class ScriptedAssistant:
 
     def __init__(self, fail: Exception | None = None) -> None:
         self.fail = fail
+        self.reading = threading.Event()  # cleared: it stops after the search, as a slow model
+        self.reading.set()
         self.calls: list[Question] = []
 
     def _result(self, question: str, as_of: date | None) -> AnswerResult:
@@ -71,6 +74,7 @@ class ScriptedAssistant:
             raise self.fail
         result = self._result(question.text, question.as_of)
         yield Searched(passages=2, articles=1, question=question.text)
+        self.reading.wait(30)
         yield SourceCited(result.sources[0])
         words = result.answer.split(" ")
         for i, word in enumerate(words):
@@ -337,6 +341,15 @@ def test_chat_history_drops_sources_blocks_and_unescapes_answers(
         {"role": "user", "content": "Who met & where?"},
         {"role": "assistant", "content": "About Who met & where?: joint operations [1]."},
     ]
+    # A question left without an answer (stopped, or the page reloaded) is no context.
+    unanswered = {"role": "user", "content": "Stopped one?"}
+    stopped = {
+        "role": "assistant",
+        "content": "",
+        "metadata": {"title": "Stopped", "status": "done"},
+    }
+    assert history_turns([unanswered, stopped, *history]) == history_turns(history)
+    assert history_turns([*history, unanswered]) == history_turns(history)
     chat = make_chat_fn(scripted)
     outputs = list(chat("And then?", history))
     # Progress notes until the answer's first words (a titled message: never history).

@@ -28,6 +28,7 @@ from playwright.sync_api import Browser, Frame, FrameLocator, Locator, Page, exp
 from bot.answer.assistant import Assistant
 from bot.llm.providers import make_chat_model
 from bot.web import build_app
+from bot.web.chat import STOPPED
 from bot.web.server import serving_in_thread
 from newsbot.errors import ModelError
 from prompts import load_prompts
@@ -85,17 +86,14 @@ def scripted_url(tmp_path_factory: pytest.TempPathFactory, host_url: str) -> Ite
     The host page's origin (`host_url`) is the one configured origin allowed to frame the widget.
     """
     data_dir = tmp_path_factory.mktemp("xss-store")
-    hostile = write_jsonl(
-        data_dir / "hostile.jsonl",
-        [
-            {
-                "title": XSS_TITLE,
-                "text": XSS_TEXT,
-                "url": 'javascript:window.__xss="url"',
-                "source": "<b onmouseover=\"window.__xss='source'\">Harbour Post</b>",
-                "published": "2025-05-10",
-            }
-        ],
+    # A text file: its text is stored as written, tags and all (JSON text with tags is read as
+    # HTML, which would take the payloads out before the chat could show them).
+    hostile = data_dir / "hostile.txt"
+    hostile.write_text(
+        f'---\ntitle: {XSS_TITLE}\nurl: javascript:window.__xss="url"\n'
+        "source: <b onmouseover=\"window.__xss='source'\">Harbour Post</b>\n"
+        f"date: 2025-05-10\n---\n{XSS_TEXT}\n",
+        encoding="utf-8",
     )
     store = make_store(data_dir, [hostile])
     llm = GenericFakeChatModel(messages=itertools.cycle([AIMessage(content=XSS_ANSWER)]))
@@ -271,6 +269,29 @@ def test_a_refused_or_failed_question_stays_in_the_input_and_the_chat_goes_on(
     expect(page.get_by_text("The page's URL")).to_be_visible()
     expect(box).to_be_enabled()
     assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_a_stopped_answer_says_so_and_is_no_context_for_the_next_question(
+    page: Page, failing: tuple[str, ScriptedAssistant]
+) -> None:
+    """Found by a review: after the stop button the note "Reading 2 passages…" spun on, and the
+    unanswered question was sent as context with the next one."""
+    url, scripted = failing
+    page.goto(url + "/")
+    box = page.locator("#nb-input textarea")
+    scripted.reading.clear()  # the answer waits after its search, as a slow model does
+    try:
+        ask(box, "A question to stop?")
+        expect(page.get_by_text("Reading 2 passages from 1 article…")).to_be_visible()
+        page.locator("#nb-input .stop-button").click()
+        expect(page.get_by_text(STOPPED)).to_be_visible()
+        expect(page.get_by_text("Reading 2 passages from 1 article…")).to_have_count(0)
+    finally:
+        scripted.reading.set()
+    expect(box).to_be_enabled()
+    ask(box, "The next question?")
+    expect(page.locator(BOT_ANSWER).last).to_contain_text("About The next question?")
+    assert scripted.calls[-1].history == []  # the stopped question was no context
 
 
 @pytest.mark.slow  # the real model: with the model tests, never a second llama.cpp beside them

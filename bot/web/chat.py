@@ -29,6 +29,7 @@ from bot.web.render import (
     result_markdown,
     result_sources_html,
 )
+from bot.web.stopping import answer_stopped
 from bot.web.suggest import next_questions
 from newsbot.errors import InputError, NewsbotError
 
@@ -75,7 +76,9 @@ def message_text(content: Any) -> str:
 
 
 def history_turns(messages: Sequence[Mapping[str, Any]]) -> list[ChatTurn]:
-    """The session's chat messages as `ChatTurn`s, without the sources blocks."""
+    """The session's chat messages as `ChatTurn`s: questions with their answers, without the
+    sources blocks and notes. A question left without an answer (stopped, or the page reloaded
+    while it was answered) is no context for the next one."""
     turns: list[ChatTurn] = []
     for message in messages:
         metadata = message.get("metadata") or {}
@@ -86,11 +89,19 @@ def history_turns(messages: Sequence[Mapping[str, Any]]) -> list[ChatTurn]:
             continue
         role = message.get("role")
         if role == "user":
+            if turns and turns[-1]["role"] == "user":
+                turns.pop()  # the one before it was never answered
             turns.append({"role": "user", "content": text})
         elif role == "assistant":
             # Answers were escaped (and their [n] made links) for display: the model sees the text.
             turns.append({"role": "assistant", "content": plain_answer(text)})
+    if turns and turns[-1]["role"] == "user":
+        turns.pop()
     return turns
+
+
+STOPPED = "Stopped before an answer"
+"""The note left where a stopped answer's progress note was."""
 
 
 def progress_message(searched: Searched | None = None) -> Message:
@@ -98,6 +109,29 @@ def progress_message(searched: Searched | None = None) -> Message:
     message, so it is never sent back as history."""
     title = searched.note() if searched else "Searching the articles…"
     return {"role": "assistant", "content": "", "metadata": {"title": title, "status": "pending"}}
+
+
+def stopped_notes(messages: list[Message]) -> Any:
+    """The conversation after the stop button: a progress note still pending says the answer
+    was stopped (a titled message, so it and its question are no history); `gr.skip()` (no
+    change) when none is pending, as after an answer."""
+    if not any((m.get("metadata") or {}).get("status") == "pending" for m in messages):
+        return gr.skip()
+    kept: list[Message] = []
+    for message in messages:
+        metadata = dict(message.get("metadata") or {})
+        if metadata.get("status") == "pending":
+            metadata = {"title": STOPPED, "status": "done"}
+        # Gradio reads a message back as a list of parts: given back, they must be text again.
+        kept.append(
+            {
+                "role": message["role"],
+                "content": message_text(message.get("content")),
+                **({"metadata": metadata} if metadata else {}),
+                **({"options": message["options"]} if message.get("options") else {}),
+            }
+        )
+    return kept
 
 
 def answer_messages(result: AnswerResult, answer_id: str | None = None) -> list[Message]:
@@ -190,7 +224,8 @@ def make_chat_fn(
                     text += event.text
                     yield answer_markdown(text)
         except NewsbotError as exc:
-            log.warning("chat answer failed: %s", exc)
+            if not answer_stopped():  # a stop cuts the model's connection: not a failure
+                log.warning("chat answer failed: %s", exc)
             raise gr.Error(str(exc)) from exc
 
     return chat

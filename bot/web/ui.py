@@ -40,6 +40,7 @@ from bot.web.chat import (
     make_chat_fn,
     message_text,
     question_check,
+    stopped_notes,
 )
 from bot.web.feedback_ui import FEEDBACK_OPTIONS, feedback_controls
 from bot.web.filter_row import filter_note, filter_row
@@ -153,15 +154,20 @@ class _ChatInterface(gr.ChatInterface):
     ) -> None:
         super()._setup_stop_events(event_triggers, events_to_cancel, after_success)
         for event in events_to_cancel:
+            # After an answer ends, and after the stop button: a stopped answer's note would
+            # spin on ("Reading 2 passages…"), so it says it stopped.
             event.then(
-                lambda: gr.update(placeholder=INPUT_PLACEHOLDER),
-                None,
-                [self.textbox],
+                lambda messages: (
+                    gr.update(placeholder=INPUT_PLACEHOLDER),
+                    stopped_notes(messages),
+                ),
+                [self.chatbot],
+                [self.textbox, self.chatbot],
                 api_visibility="undocumented",
                 queue=False,
             )
-            # A failed answer (the model unreachable, the queue full) ends no other way: the
-            # question goes back to the input and the conversation back to before it.
+            # A failed answer (the model unreachable, the queue full), which Gradio ends no other
+            # way: its question goes back to the input, the conversation back to before it.
             event.failure(
                 lambda question, before: (
                     gr.update(value=question, interactive=True, submit_btn=True, stop_btn=False),
@@ -319,7 +325,7 @@ def _library_tab(library: Library, tab: gr.Tab) -> None:
     listing = [stats, table, picked]
     private: dict[str, Any] = {"api_visibility": "private"}
     search.click(refresh, [query], listing, **private)
-    tab.select(refresh, [query], listing, **private)
+    tab.select(refresh, [query], listing, show_progress="hidden", **private)
     query.submit(refresh, [query], listing, **private)
     ingest.click(do_ingest, [files, urls, query], [status, files, urls, *listing], **private)
     delete.click(do_delete, [picked, query], [status, *listing], **private)
