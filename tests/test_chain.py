@@ -276,6 +276,15 @@ def test_nothing_retrieved_skips_the_model() -> None:
     assert llm.seen == []
     assert (result.answer, result.grounded, result.retrieved) == (NO_ARTICLES, False, [])
     assert not result.second_look
+    # Narrowed by filters, the refusal says what was searched (found by a review: a source the
+    # library does not hold got the same words as a question nothing matches).
+    narrowed = SearchFilter(since=date(2025, 1, 1), sources=("Reuters", "AP"))
+    result = assistant.ask(Question("Anything?", as_of=date(2025, 6, 1), filters=narrowed))
+    assert result.answer == (
+        "The articles I have don't say: no stored article from Reuters or AP and published "
+        "since 2025-01-01 matches this question."
+    )
+    assert llm.seen == []
 
 
 def test_stream_yields_checked_sentences_their_sources_then_one_result() -> None:

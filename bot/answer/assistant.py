@@ -38,7 +38,12 @@ from bot.answer.chain import (
 )
 from bot.answer.context import compact_passages
 from bot.answer.events import AnswerDone, AnswerEvent, Searched, SourceCited, TextDelta, collect
-from bot.answer.grounding import AnswerChecker, GroundingPolicy, SentenceVerdict
+from bot.answer.grounding import (
+    AnswerChecker,
+    GroundingPolicy,
+    SentenceVerdict,
+    no_articles_within,
+)
 from bot.answer.history import recent_turns, with_earlier_question
 from bot.answer.question import Question, named_days
 from bot.answer.result import AnswerResult, RetrievedPassage, Source
@@ -196,6 +201,8 @@ class Assistant:
                 yield from self._checked_draft(self.more, more, checker, run, go_on=True)
                 run.timings["more_s"] = time.perf_counter() - asked_more
         checked = checker.result()
+        if checked.refused_by == "no_passages":  # say what the filters let it search
+            checked = replace(checked, text=no_articles_within(question.filters))
         if not checked.grounded:
             logger.info("answer refused by %s: %r", checked.refused_by, run.draft)
             yield run.shown(checked.text)

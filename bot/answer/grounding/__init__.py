@@ -9,7 +9,7 @@ from bot.answer.grounding.checker import AnswerChecker, CheckedAnswer, Release, 
 from bot.answer.grounding.checks import SentenceVerdict
 from bot.answer.grounding.markers import MARKER, marker_numbers, strip_markers
 from bot.answer.grounding.policy import GroundingPolicy
-from bot.answer.grounding.refusal import NO_ARTICLES, REFUSAL, is_refusal
+from bot.answer.grounding.refusal import NO_ARTICLES, REFUSAL, is_refusal, no_articles_within
 
 __all__ = [
     "MARKER",
@@ -23,5 +23,6 @@ __all__ = [
     "check_answer",
     "is_refusal",
     "marker_numbers",
+    "no_articles_within",
     "strip_markers",
 ]
