@@ -34,7 +34,7 @@ from ingest.dates import DateError, parse_published
 from ingest.follow.documents import Document, Entry, read_document
 from ingest.follow.robots import Robots
 from ingest.follow.schedule import next_check
-from ingest.loaders.fetching import Fetched, FetchPolicy, fetch
+from ingest.loaders.fetching import Fetched, FetchPolicy, FetchTimeout, fetch
 from ingest.loaders.html import read_html
 from ingest.pipeline import ingest_articles
 from vectorstore.follows import (
@@ -391,11 +391,13 @@ class Poller:
         """The page at `link` fetched, or None and why: "robots", "failed" or "later": not asked
         for, because its site's robots.txt cannot be had now, its site let a page time out
         earlier in this poll, or the poll's page budget is spent."""
-        site = urlsplit(link).netloc.lower()
-        if site in self._slow_sites or self._page_seconds_spent >= self.options.page_seconds:
+        if self._page_seconds_spent >= self.options.page_seconds:
             return None, "later"
         started = time.monotonic()
         try:
+            site = urlsplit(link).netloc.lower()
+            if site in self._slow_sites:
+                return None, "later"
             allowed = self.robots.allows(link)
             if allowed is False:
                 logger.info("%s: robots.txt asks not to read it; the feed's text is kept", link)
@@ -403,10 +405,11 @@ class Poller:
             if allowed is None:
                 return None, "later"  # robots.txt unavailable: ask again later
             return fetch(link, self.options.policy), ""
+        except FetchTimeout as exc:
+            logger.info("%s: its site is slow (%s); its pages wait for the next poll", link, exc)
+            self._slow_sites.add(urlsplit(link).netloc.lower())
+            return None, "failed"
         except ArticleInputError as exc:
-            if time.monotonic() - started >= self.options.policy.timeout:
-                logger.info("%s: its site is slow; its pages wait for the next poll", link)
-                self._slow_sites.add(site)
             logger.info("%s: the page could not be read (%s); tried again later", link, exc.reason)
             return None, "failed"
         except ValueError as exc:  # an entry's link that is no URL must not fail its feed

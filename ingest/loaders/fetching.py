@@ -53,6 +53,11 @@ class HTTPStatusError(ArticleInputError):
         self.status = status
 
 
+class FetchTimeout(ArticleInputError):
+    """A fetch the server did not answer in time (a connect or read timeout, or the whole
+    download's `max_seconds`)."""
+
+
 class OutOfTime(Exception):
     """The whole fetch took longer than `FetchPolicy.max_seconds`."""
 
@@ -360,8 +365,9 @@ def fetch(
     conditional: an unchanged resource comes back as status 304 with an empty body.
 
     Raises:
-        ArticleInputError: the URL or a redirect is refused, unreachable, too slow, too large, or
-            answered with an error; the reason is one line naming the hop and why.
+        ArticleInputError: the URL or a redirect is refused, unreachable, too slow
+            (`FetchTimeout`), too large, or answered with an error; the reason is one line
+            naming the hop and why.
     """
     current = _parse(url, url, hop=False)
     deadline = Deadline(policy.max_seconds)
@@ -394,13 +400,13 @@ def fetch(
     except ResolveError as exc:
         raise ArticleInputError(url, f"{hop}{exc}") from exc
     except OutOfTime as exc:
-        raise ArticleInputError(
+        raise FetchTimeout(
             url,
             f"took longer than the {policy.max_seconds:g} s allowed for one download "
             "(raise NEWSBOT_FETCH_MAX_SECONDS to wait longer)",
         ) from exc
     except httpcore.TimeoutException as exc:
-        raise ArticleInputError(
+        raise FetchTimeout(
             url,
             f"no answer within {policy.timeout:g} s (raise NEWSBOT_HTTP_TIMEOUT to wait longer)",
         ) from exc
