@@ -92,11 +92,26 @@ def make_article_id(own_id: str | None, url: str, source: str, title: str, text:
     return _sha("content", source, title, text)[:24]
 
 
+def link(url: str | None) -> str:
+    """An input's url as it is stored and shown: one line, no user name or password (a link
+    shown under every answer citing it must not hold them)."""
+    url = clean_field(url or "")
+    if "@" not in url:
+        return url
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # no URL ("http://[oops@x"): kept as given
+        return url
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+
+
 def named_article_id(own_id: str | None, url: str | None) -> str | None:
     """The id an input names by its own id or url, as `build_article` makes it (None without
     either): a reader can tell two places of one article apart before building either."""
     own_id = no_lone_surrogates(own_id or "").strip()
-    url = clean_field(url or "")
+    url = link(url)
     return make_article_id(own_id, url, "", "", "") if own_id or url else None
 
 
@@ -163,7 +178,7 @@ def build_article(
         raise ArticleInputError(origin, "no article text (the text is missing or empty)")
     problems: list[InputProblem] = []
     # Control and bidi characters go: these fields are printed on terminals (`newsbot list`).
-    clean_url = clean_field(url or "")
+    clean_url = link(url)
     clean_source = clean_field(source or "") or source_from_url(clean_url)
     clean_title = clean_field(title or "") or fallback_title(body, clean_url)
     try:

@@ -190,7 +190,8 @@ def test_a_bad_record_fails_alone_and_a_broken_correction_leaves_the_good_versio
         '{"id": "s1", "title": "Good", "text": "First fine record."}\n'
         '{"id": "s2", "text": "Bad \\ud800 half.", "url": "https://x.example/\\ud800"}\n'
         '{"id": "s3", "text": "Third fine record."}\n'
-        '{"id": "s1", "title": "Fix", "text": ""}\n',
+        '{"id": "s1", "title": "Fix", "text": ""}\n'
+        '{"id": "s3", "title": "Fix", "text": "<p>&nbsp;</p>"}\n',
         encoding="utf-8",
     )
     found, problems = articles(load_file(path, max_bytes=MB))
@@ -199,26 +200,45 @@ def test_a_bad_record_fails_alone_and_a_broken_correction_leaves_the_good_versio
         ("s2", "Bad \ufffd half."),
         ("s3", "Third fine record."),
     ]
-    [problem] = problems
-    assert (problem.origin, problem.reason) == (
-        f"{path}:4",
-        "no article text (looked for the fields text, body, content)",
-    )
+    assert [(p.origin, p.reason) for p in problems] == [
+        (f"{path}:4", "no article text (looked for the fields text, body, content)"),
+        (f"{path}:5", "no article text (the text is missing or empty)"),  # nothing once cleaned
+    ]
 
 
 def test_an_html_text_field_is_read_as_html_and_plain_text_stays(tmp_path: Path) -> None:
     """Found by a review: a scraped dump's HTML body was stored raw, script contents included."""
     path = tmp_path / "dump.jsonl"
+    plain = [  # a review found each of these cut by an earlier, looser rule
+        "Rates rose as 3 < 4 and 5 > 2.\n\nSecond paragraph.",
+        "If a<b and c>d, write to <b.smith@agency.com>.",
+        "The <script> tag lets a page run code, the court heard.\n\nIt ruled on Friday.",
+    ]
     records = [
         {"id": "h", "text": "<p>One <b>bold</b> line.</p><script>track()</script><p>Two.</p>"},
-        {"id": "t", "text": "Rates rose as 3 < 4 and 5 > 2.\n\nSecond paragraph."},
+        {"id": "p", "text": "First <i>paragraph</i>.<br>\n\nSecond paragraph.</p>"},
+        *({"id": f"t{n}", "text": text} for n, text in enumerate(plain)),
     ]
     path.write_text("\n".join(json.dumps(r) for r in records), encoding="utf-8")
     found, _ = articles(load_file(path, max_bytes=MB))
     assert [a.text for a in found] == [
         "One bold line.\n\nTwo.",
-        "Rates rose as 3 < 4 and 5 > 2.\n\nSecond paragraph.",
+        "First paragraph.\n\nSecond paragraph.",
+        *plain,
     ]
+
+
+def test_a_links_user_name_and_password_are_not_stored(tmp_path: Path) -> None:
+    """Found by a review: a feed's or a dump's link with `user:pass@` was stored as it was, and
+    shown under every answer citing it."""
+    path = tmp_path / "dump.jsonl"
+    path.write_text(
+        json.dumps({"url": "https://ed:hunter2@news.example/a?x=1", "text": "Story."}) + "\n",
+        encoding="utf-8",
+    )
+    [article], _ = articles(load_file(path, max_bytes=MB))
+    assert article.url == "https://news.example/a?x=1"
+    assert article.article_id == make_article_id(None, "https://news.example/a?x=1", "", "", "")
 
 
 def test_an_input_with_no_articles_is_named(tmp_path: Path) -> None:

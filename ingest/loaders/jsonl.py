@@ -1,7 +1,7 @@
 """JSON articles: .json (one article, a list, or `{"articles": [...]}`), .jsonl, and both gzipped.
 
 Field names follow common news datasets: `id`, `title`, `text`|`body`|`content`, `url`|`link`,
-`date`|`published`|`published_at`, `source`|`site`. A text that holds HTML tags is read as HTML.
+`date`|`published`|`published_at`, `source`|`site`. A text holding HTML paragraphs is read as HTML.
 In JSON Lines a bad line is reported with its line number and the other lines go on; that
 includes a line with a NUL byte, while a file whose first line has one is binary (or UTF-16
 without a BOM) and refused whole. An article (by its id or url) that comes again further down the
@@ -36,12 +36,9 @@ SOURCE_FIELDS = ("source", "site")
 TITLE_FIELDS = ("title", "headline")
 
 
-_HTML_TAG = re.compile(
-    r"</?(p|div|br|span|a|script|style|li|ul|ol|h[1-6]|strong|em|b|i|table|tr|td|img|figure|"
-    r"blockquote|section|article)\b[^>]*>",
-    re.IGNORECASE,
-)
-"""A tag that marks a text field as HTML (a "<" alone, as in "a < b", does not)."""
+_HTML_BLOCK = re.compile(r"</(p|div|li|h[1-6]|blockquote|section|article|td)>|<br\s*/?>", re.I)
+"""What marks a text field as HTML: a closed block element or a line break. A "<" alone ("a<b
+and c>d"), an address in angle brackets or a story that names "the <script> tag" does not."""
 
 TOO_DEEP = "not readable JSON (nested too deeply: arrays or objects thousands of levels deep)"
 
@@ -91,8 +88,9 @@ def _fields(record: Any, origin: str, max_chars: int | None) -> dict[str, Any]:
         )
     if max_chars is not None and len(text) > max_chars:
         raise ArticleInputError(origin, too_long(len(text), max_chars))
-    if _HTML_TAG.search(text):  # a scraped dump's HTML body: its text, no scripts or styles
-        text = fragment_to_text(text)
+    if _HTML_BLOCK.search(text):  # a scraped dump's HTML body: its text, no scripts or styles
+        # Blank lines of the text stay paragraphs (the HTML reader joins all whitespace).
+        text = "\n\n".join(fragment_to_text(part) for part in re.split(r"\n\s*\n", text))
     published = _first(record, DATE_FIELDS)
     if not isinstance(published, str | int | float):
         published = None if published is None else str(published)
@@ -119,9 +117,11 @@ def _superseded(records: Iterator[tuple[str, Any]], max_chars: int | None) -> di
     for origin, record in records:
         try:
             fields = _fields(record, origin, max_chars)
+            key = named_article_id(fields["own_id"], fields["url"])
+            if key in last:  # a later version: read whole (its text may clean to nothing)
+                build_article(**fields)
         except ArticleInputError:
             continue
-        key = named_article_id(fields["own_id"], fields["url"])
         if key is not None:
             if key in last:
                 earlier.append((last[key], key))
