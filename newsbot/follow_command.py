@@ -64,6 +64,21 @@ def checked_url(url: str) -> str:
     return str(parsed.copy_with(fragment=None))
 
 
+def follow_url(
+    sources: FollowedSources, url: str, every_seconds: float, full_text: FullText
+) -> tuple[str, bool]:
+    """Follow `url` in `checked_url`'s spelling, or update the source stored under `url` as
+    given (followed before sources were kept in one spelling); the URL followed, and whether it
+    is new.
+
+    Raises:
+        InputError: `url` is not a URL to follow.
+    """
+    given = url.strip()
+    followed = given if sources.get(given) is not None else checked_url(given)
+    return followed, sources.add(followed, every_seconds, full_text, time.time())
+
+
 def unfollow(sources: FollowedSources, url: str) -> bool:
     """Stop following `url`, as given or in `checked_url`'s spelling; False: not followed."""
     url = url.strip()
@@ -235,9 +250,8 @@ class FollowDesk:
 
     def follow(self, url: str, every: str, full_text: str) -> str:
         seconds = parse_every(every)
-        url = checked_url(url)
         mode: FullText = full_text if full_text in ("on", "off") else "auto"  # type: ignore[assignment]
-        new = self.sources.add(url, seconds, mode, time.time())
+        url, new = follow_url(self.sources, url, seconds, mode)
         verb = "Following" if new else "Still following"
         return f"{verb} {url} every {say_every(seconds)}; the first check comes within seconds."
 

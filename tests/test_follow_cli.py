@@ -112,6 +112,22 @@ def test_one_source_whatever_the_spelling_and_a_failed_check_is_exit_code_2(site
     assert "No followed sources" in invoke("follow", "list").stderr
 
 
+def test_a_source_followed_in_an_older_spelling_is_updated_not_added_again(
+    clean_environ: Path,
+) -> None:
+    """Found by a review: sources followed before URLs were kept in one spelling were followed a
+    second time by `follow add` with the same text, their entries read again as new."""
+    from newsbot.follow_command import followed_sources
+    from newsbot.settings import get_settings
+
+    clean_environ.mkdir()
+    sources = followed_sources(get_settings())
+    sources.add("https://Example.com:443/feed", 900.0, "auto", time.time())  # as stored before
+    added = invoke("follow", "add", "https://Example.com:443/feed", "--every", "1h")
+    assert "Still following https://Example.com:443/feed every 1h" in added.output
+    assert [s.url for s in sources.all()] == ["https://Example.com:443/feed"]
+
+
 def test_keep_days_prunes_from_the_worker_and_pins_stay(
     site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -60,19 +60,17 @@ def add(obj: Context, url: str, every: str, full_text: bool | None) -> None:
       newsbot follow add https://example.com/feed.xml
       newsbot follow add https://example.com/news-sitemap.xml --every 5m --full-text
     """
-    import time
 
     from ingest.cleaning import printable
     from ingest.follow.schedule import parse_every, say_every
-    from newsbot.follow_command import checked_url, followed_sources, full_text_choice
+    from newsbot.follow_command import follow_url, followed_sources, full_text_choice
 
     try:
         seconds = parse_every(every)
     except InputError as exc:
         raise click.BadParameter(str(exc), param_hint="--every") from None
-    url = checked_url(url)
     sources = followed_sources(obj.writable_settings())
-    new = sources.add(url, seconds, full_text_choice(full_text), time.time())
+    url, new = follow_url(sources, url, seconds, full_text_choice(full_text))
     verb = "Following" if new else "Still following"
     click.echo(
         printable(
