@@ -292,6 +292,7 @@ def test_a_stopped_answer_says_so_and_is_no_context_for_the_next_question(
     ask(box, "The next question?")
     expect(page.locator(BOT_ANSWER).last).to_contain_text("About The next question?")
     assert scripted.calls[-1].history == []  # the stopped question was no context
+    expect(page.get_by_text(STOPPED)).to_have_count(1)  # still said, once
 
 
 @pytest.mark.slow  # the real model: with the model tests, never a second llama.cpp beside them

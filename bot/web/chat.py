@@ -111,27 +111,28 @@ def progress_message(searched: Searched | None = None) -> Message:
     return {"role": "assistant", "content": "", "metadata": {"title": title, "status": "pending"}}
 
 
+def _pending(message: Mapping[str, Any]) -> bool:
+    return bool((message.get("metadata") or {}).get("status") == "pending")
+
+
+def settled(messages: Sequence[Message]) -> list[Message]:
+    """`messages` as Gradio can show them again, each progress note still pending saying its
+    answer was stopped (a titled message, so it and its question are no history)."""
+    done = {"title": STOPPED, "status": "done"}
+    said = "The stop button ended it before the model answered."  # an empty one shows a skeleton
+    # Gradio reads a message back as a list of parts: given back, they must be text again.
+    return [
+        {**m, "content": said, "metadata": done}
+        if _pending(m)
+        else {**m, "content": message_text(m.get("content"))}
+        for m in messages
+    ]
+
+
 def stopped_notes(messages: list[Message]) -> Any:
-    """The conversation after the stop button: a progress note still pending says the answer
-    was stopped (a titled message, so it and its question are no history); `gr.skip()` (no
-    change) when none is pending, as after an answer."""
-    if not any((m.get("metadata") or {}).get("status") == "pending" for m in messages):
-        return gr.skip()
-    kept: list[Message] = []
-    for message in messages:
-        metadata = dict(message.get("metadata") or {})
-        if metadata.get("status") == "pending":
-            metadata = {"title": STOPPED, "status": "done"}
-        # Gradio reads a message back as a list of parts: given back, they must be text again.
-        kept.append(
-            {
-                "role": message["role"],
-                "content": message_text(message.get("content")),
-                **({"metadata": metadata} if metadata else {}),
-                **({"options": message["options"]} if message.get("options") else {}),
-            }
-        )
-    return kept
+    """The conversation after the stop button (`settled`), or `gr.skip()` (no change) when no
+    note is pending, as after an answer."""
+    return settled(messages) if any(_pending(m) for m in messages) else gr.skip()
 
 
 def answer_messages(result: AnswerResult, answer_id: str | None = None) -> list[Message]:

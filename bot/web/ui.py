@@ -40,6 +40,7 @@ from bot.web.chat import (
     make_chat_fn,
     message_text,
     question_check,
+    settled,
     stopped_notes,
 )
 from bot.web.feedback_ui import FEEDBACK_OPTIONS, feedback_controls
@@ -165,13 +166,19 @@ class _ChatInterface(gr.ChatInterface):
                 [self.textbox, self.chatbot],
                 api_visibility="undocumented",
                 queue=False,
+            ).then(  # and in Gradio's copy, which the next answer is shown after
+                lambda messages: messages,
+                [self.chatbot],
+                [self.chatbot_state],
+                api_visibility="undocumented",
+                queue=False,
             )
             # A failed answer (the model unreachable, the queue full), which Gradio ends no other
             # way: its question goes back to the input, the conversation back to before it.
             event.failure(
                 lambda question, before: (
                     gr.update(value=question, interactive=True, submit_btn=True, stop_btn=False),
-                    before,
+                    settled(before),  # its copy may hold a note a stop left pending
                 ),
                 [self.saved_input, self.chatbot_state],
                 [self.textbox, self.chatbot],
