@@ -407,7 +407,7 @@ class Poller:
             return fetch(link, self.options.policy), ""
         except FetchTimeout as exc:
             logger.info("%s: its site is slow (%s); its pages wait for the next poll", link, exc)
-            self._slow_sites.add(urlsplit(link).netloc.lower())
+            self._slow_sites.add(site)  # read before the fetch that raised this
             return None, "failed"
         except ArticleInputError as exc:
             logger.info("%s: the page could not be read (%s); tried again later", link, exc.reason)

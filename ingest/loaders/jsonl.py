@@ -88,9 +88,6 @@ def _fields(record: Any, origin: str, max_chars: int | None) -> dict[str, Any]:
         )
     if max_chars is not None and len(text) > max_chars:
         raise ArticleInputError(origin, too_long(len(text), max_chars))
-    if _HTML_BLOCK.search(text):  # a scraped dump's HTML body: its text, no scripts or styles
-        # Blank lines of the text stay paragraphs (the HTML reader joins all whitespace).
-        text = "\n\n".join(fragment_to_text(part) for part in re.split(r"\n\s*\n", text))
     published = _first(record, DATE_FIELDS)
     if not isinstance(published, str | int | float):
         published = None if published is None else str(published)
@@ -106,6 +103,21 @@ def _fields(record: Any, origin: str, max_chars: int | None) -> dict[str, Any]:
     }
 
 
+def _built(fields: dict[str, Any]) -> tuple[Article, list[InputProblem]]:
+    """The article of `_fields`; a text holding HTML paragraphs (a scraped dump's body) read as
+    HTML, without its scripts and styles. Done only here: the first pass over a file builds
+    only the repeated places.
+
+    Raises:
+        ArticleInputError: as `build_article`.
+    """
+    text = fields["text"]
+    if _HTML_BLOCK.search(text):
+        # Blank lines of the text stay paragraphs (the HTML reader joins all whitespace).
+        text = "\n\n".join(fragment_to_text(part) for part in re.split(r"\n\s*\n", text))
+    return build_article(**{**fields, "text": text})
+
+
 def _superseded(records: Iterator[tuple[str, Any]], max_chars: int | None) -> dict[str, str]:
     """The places (`origin`s) whose article comes again further on, each with the place of its
     last readable version: only that one is read, so a dump with a correction appended stores the
@@ -119,7 +131,7 @@ def _superseded(records: Iterator[tuple[str, Any]], max_chars: int | None) -> di
             fields = _fields(record, origin, max_chars)
             key = named_article_id(fields["own_id"], fields["url"])
             if key in last:  # a later version: read whole (its text may clean to nothing)
-                build_article(**fields)
+                _built(fields)
         except ArticleInputError:
             continue
         if key is not None:
@@ -133,7 +145,7 @@ def _emit(record: Any, origin: str, max_chars: int | None) -> Iterator[Article |
     """The article in one decoded JSON object (its text at most `max_chars` long), or the problem
     with it (`_fields`)."""
     try:
-        article, problems = build_article(**_fields(record, origin, max_chars))
+        article, problems = _built(_fields(record, origin, max_chars))
     except ArticleInputError as exc:
         yield exc.problem()
         return
