@@ -15,7 +15,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Locator, Page
 
-from bot.web.ui import COPY_LABEL
+from bot.web.chat_box import COPY_LABEL
 from tests.test_web_browser import BOT_ANSWER, ask, assert_nothing_ran, browser, host_url
 from tests.test_web_ui import FERRY_CITED, QUESTION, app_url, sized_page
 

@@ -27,10 +27,10 @@ from bot.answer.assistant import Assistant
 from bot.answer.result import AnswerResult, Source
 from bot.web import build_app
 from bot.web.chat import answer_messages, history_turns
+from bot.web.chat_box import INPUT_PLACEHOLDER
 from bot.web.knowledge import KnowledgeHint, knowledge_line, read_knowledge
 from bot.web.render import result_markdown, result_sources_html, sources_html
 from bot.web.server import serving_in_thread
-from bot.web.ui import INPUT_PLACEHOLDER
 from ingest.pipeline import ingest
 from prompts import load_prompts
 from tests.fixtures_llm import assistant_options
