@@ -8,9 +8,9 @@ entry, with full text on; every sitemap entry, which has no text) is read from i
 with the HTML extraction `newsbot ingest` uses, when the site's robots.txt allows. An entry whose
 page cannot be read is stored from the feed's text under the same article id and its page tried
 again at the next polls, up to `MAX_TRIES` times; the page's version then replaces it. Pages are
-read within a time budget per poll (`PollOptions.page_seconds`), and a site whose page failed
-after a whole timeout is not asked again in that poll: a site whose pages hang must not hold up
-the other followed sources. A page not asked for waits for the next poll and spends no try.
+read by `ingest.follow.pages` within a time budget per poll (`PollOptions.page_seconds`), a site
+that let one time out left alone for the rest of the poll; a page not asked for waits for the
+next poll and spends no try.
 
 Articles are written by `ingest.pipeline.ingest_articles`, under the ingest lock, before their
 entries are recorded as seen: a poll killed in between finds them unchanged next time rather
@@ -27,15 +27,14 @@ from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from ingest.article import Article, ArticleInputError, build_article, normalise_url
 from ingest.dates import DateError, parse_published
 from ingest.follow.documents import Document, Entry, read_document
+from ingest.follow.pages import PageReader
 from ingest.follow.robots import Robots
 from ingest.follow.schedule import next_check
-from ingest.loaders.fetching import Fetched, FetchPolicy, FetchTimeout, fetch
-from ingest.loaders.html import read_html
+from ingest.loaders.fetching import FetchPolicy, fetch
 from ingest.pipeline import ingest_articles
 from vectorstore.follows import (
     EntryState,
@@ -64,7 +63,6 @@ MAX_SITEMAPS = 20
 GROUP_ARTICLES = 4
 """Entries read and stored at once: a small group (a second or two of embedding on two cores), so
 the poller gives way to an answer between groups (`pause`) and a poll cut short keeps its work."""
-_HTML = ("text/html", "application/xhtml+xml", "")
 
 
 @dataclass(frozen=True)
@@ -126,17 +124,20 @@ class Poller:
         self.sources = sources
         self.options = options
         self.owner = owner
-        self.robots = robots or Robots(options.policy)
         self.pause = pause
+        self.pages = PageReader(
+            options.policy,
+            robots or Robots(options.policy),
+            options.page_seconds,
+            options.max_article_chars,
+            pause,
+        )
         self.on_poll = on_poll
         self.clock = clock
         self.rng = rng or random.Random()
         self.stopping: Callable[[], bool] = lambda: False
         """Asked between the steps of a poll; True cuts the poll short (`PollStopped`)."""
         self._lease_until = 0.0
-        self._page_seconds_spent = 0.0
-        self._slow_sites: set[str] = set()
-        """Sites (host and port) whose page failed after a whole timeout in this poll."""
 
     # --- the lease ---------------------------------------------------------------------------
 
@@ -168,8 +169,7 @@ class Poller:
         took it over (nothing is recorded then: the other records its own poll); `PollStopped`
         when `stopping` said so between two steps."""
         started = self.clock()
-        self._page_seconds_spent = 0.0
-        self._slow_sites = set()
+        self.pages.start()
         try:
             fetched = fetch(
                 source.url,
@@ -306,7 +306,7 @@ class Poller:
         tries = 0
         page: Article | None = None
         if self._wants_page(source, entry):
-            page, why = self._page(entry.link)
+            page, why = self.pages.read(entry.link)
             tries = 0 if why == "later" else 1  # its page not asked for: no try spent
             if page is None:
                 # A site that asks not to be read keeps the feed's text for good.
@@ -342,7 +342,7 @@ class Poller:
         if waiting.article_id and row is None:
             # Its feed version was deleted or pruned meanwhile: its page must not bring it back.
             return _Found(replace(waiting, state="gave_up"), None)
-        page, why = self._page(waiting.link)
+        page, why = self.pages.read(waiting.link)
         tries = waiting.tries + (0 if why == "later" else 1)  # its page not asked for: no try
         article = None
         if page is not None:
@@ -360,66 +360,6 @@ class Poller:
             state = "gave_up" if why == "robots" or tries >= MAX_TRIES else "retry"
         article_id = article.article_id if article else waiting.article_id
         return _Found(replace(waiting, article_id=article_id, state=state, tries=tries), article)
-
-    def _page(self, link: str) -> tuple[Article | None, str]:
-        """The article read from the page at `link`, or None and why: "robots" (its site asks
-        not to be read), "later" (not asked for now: see `_download`) or "failed"."""
-        fetched, why = self._download(link)
-        if fetched is None:
-            return None, why
-        try:
-            if fetched.content_type not in _HTML:
-                raise ArticleInputError(link, f"not an HTML page ({fetched.content_type})")
-            self.pause()
-            items = read_html(
-                fetched.body,
-                link,
-                url=fetched.url,
-                charset=fetched.charset,
-                max_chars=self.options.max_article_chars,
-            )
-            page = next(item for item in items if isinstance(item, Article))
-        except ArticleInputError as exc:
-            logger.info("%s: the page could not be read (%s); tried again later", link, exc.reason)
-            return None, "failed"
-        except (ValueError, LookupError, OSError, RecursionError, StopIteration) as exc:
-            logger.info("%s: the page could not be read (%s); tried again later", link, exc)
-            return None, "failed"
-        return page, ""
-
-    def _download(self, link: str) -> tuple[Fetched | None, str]:
-        """The page at `link` fetched, or None and why: "robots", "failed" or "later": not asked
-        for, because its site's robots.txt cannot be had now, its site let a page time out
-        earlier in this poll, or the poll's page budget is spent."""
-        if self._page_seconds_spent >= self.options.page_seconds:
-            return None, "later"
-        started = time.monotonic()
-        try:
-            site = urlsplit(link).netloc.lower()
-            if site in self._slow_sites:
-                return None, "later"
-            allowed = self.robots.allows(link)
-            if allowed is False:
-                logger.info("%s: robots.txt asks not to read it; the feed's text is kept", link)
-                return None, "robots"
-            if allowed is None:
-                return None, "later"  # robots.txt unavailable: ask again later
-            return fetch(link, self.options.policy), ""
-        except FetchTimeout as exc:
-            logger.info("%s: its site is slow (%s); its pages wait for the next poll", link, exc)
-            self._slow_sites.add(site)  # read before the fetch that raised this
-            return None, "failed"
-        except ArticleInputError as exc:
-            logger.info("%s: the page could not be read (%s); tried again later", link, exc.reason)
-            return None, "failed"
-        except ValueError as exc:  # an entry's link that is no URL must not fail its feed
-            logger.info("%s: not a link that can be read (%s)", link, exc)
-            return None, "failed"
-        except OSError as exc:
-            logger.info("%s: the page could not be read (%s); tried again later", link, exc)
-            return None, "failed"
-        finally:
-            self._page_seconds_spent += time.monotonic() - started
 
     def _article(self, entry: Entry, page: Article | None) -> Article | None:
         """The entry's article: the page's text when read, else the feed's; the entry's own
