@@ -128,6 +128,29 @@ def test_html_page_main_text_and_metadata() -> None:
     assert "Five ways to cut" not in article.text
 
 
+def test_a_page_of_only_links_is_no_article(tmp_path: Path) -> None:
+    """A site's home page or menu: trafilatura falls back on its link labels, which were stored
+    as an article's text (found by a review)."""
+    menu = "".join(f'<li><a href="/{w.lower()}">{w}</a></li>' for w in ["Home", "World", "Sport"])
+    page = tmp_path / "menu.html"
+    page.write_text(
+        f"<html><head><title>Desk - Home</title></head><body><nav><ul>{menu}</ul></nav>"
+        "<footer><p>Copyright 2025 Desk.</p></footer></body></html>",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError, match=r"menu\.html: no article text .* only links"):
+        list(load_file(page, max_bytes=MB))
+    # A story whose paragraphs hold links is still a story.
+    page.write_text(
+        "<html><body><article><h1>Bridge opens</h1><p>The <a href='/b'>new bridge</a> opened on "
+        "Monday after two years of work, the council said.</p><p><a href='/more'>More</a></p>"
+        "</article></body></html>",
+        encoding="utf-8",
+    )
+    [article], _ = articles(load_file(page, max_bytes=MB))
+    assert "opened on Monday" in article.text
+
+
 def test_html_declared_latin1_charset(tmp_path: Path) -> None:
     body = (
         "<p>" + " ".join(["Café owners in Zürich protested the new rules on Monday."] * 6) + "</p>"
@@ -358,6 +381,29 @@ def test_atom_feed(tmp_path: Path) -> None:
     )
     [article], _ = articles(load_file(path, max_bytes=MB))
     assert article.title == "Bold & Atom entry"
+
+
+@pytest.mark.parametrize("guid", ["tag:atom.example,2024:e1", "e1-2024", "urn:uuid:1234"])
+def test_a_feed_entry_without_a_link_has_no_url_and_is_known_by_its_id(
+    tmp_path: Path, guid: str
+) -> None:
+    """feedparser takes an entry's id for its link when there is no <link>; an id that is not a
+    web address is no link to show a reader (found by a review: "tag:..." was stored as url)."""
+    path = tmp_path / "x.atom"
+    path.write_text(
+        ATOM.replace('<link href="https://atom.example/e1"/>', "").replace(
+            "<id>https://atom.example/e1</id>", f"<id>{guid}</id>"
+        ),
+        encoding="utf-8",
+    )
+    [article], _ = articles(load_file(path, max_bytes=MB))
+    assert article.url == ""
+    # The id it was stored under when its id was taken for its link: no duplicate.
+    assert article.article_id == make_article_id(None, guid, "", "", "")
+    # An id that is a web address is the entry's link.
+    path.write_text(ATOM.replace('<link href="https://atom.example/e1"/>', ""), encoding="utf-8")
+    [article], _ = articles(load_file(path, max_bytes=MB))
+    assert article.url == "https://atom.example/e1"
 
 
 def test_a_feed_that_is_not_well_formed_xml_warns_that_entries_may_be_missing(

@@ -14,7 +14,7 @@ from xml.sax import SAXException
 
 import feedparser
 
-from ingest.article import Article, ArticleInputError, InputProblem, build_article
+from ingest.article import Article, ArticleInputError, InputProblem, build_article, make_article_id
 from ingest.dates import DateError, ImplausibleDate, parse_published
 from ingest.loaders.html import fragment_to_text
 from ingest.loaders.reading import nul_reason
@@ -101,6 +101,12 @@ def read_feed(
         entry_origin = f"{origin}#{number}"
         link = str(entry.get("link", "") or "")
         guid = str(entry.get("id", "") or "")
+        # A guid that is just the link adds nothing; the url hash is the id then.
+        own_id = guid if guid and guid != link and "://" not in guid else None
+        if entry.get("guidislink") and not link.lower().startswith(("http://", "https://")):
+            # feedparser's stand-in for a missing link, an id ("tag:..."), is no address to show;
+            # the entry keeps the id it was stored under when it was taken for one.
+            link, own_id = "", make_article_id(None, guid, "", "", "")
         try:
             article, problems = build_article(
                 origin=entry_origin,
@@ -109,8 +115,7 @@ def read_feed(
                 url=link,
                 source=entry_source(entry, feed_title),
                 published=entry_published(entry),
-                # A guid that is just the link adds nothing; the url hash is the id then.
-                own_id=guid if guid and guid != link and "://" not in guid else None,
+                own_id=own_id,
                 max_chars=max_chars,
             )
         except ArticleInputError as exc:

@@ -163,6 +163,11 @@ def read_html(
     text = getattr(doc, "text", None) if doc is not None else None
     if not text:
         raise ArticleInputError(origin, "no article text found in the HTML page")
+    if tree is not None and _only_links(text, tree):
+        # trafilatura falls back on whatever text a page has: a menu or an index of links.
+        raise ArticleInputError(
+            origin, "no article text found in the HTML page: it holds only links (a menu or index)"
+        )
     page_url = getattr(doc, "url", None) or url
     title, source = _title_and_source(
         tree, getattr(doc, "title", None), getattr(doc, "sitename", None), page_url
@@ -178,6 +183,13 @@ def read_html(
     )
     yield article
     yield from problems
+
+
+def _only_links(text: str, tree: lxml.html.HtmlElement) -> bool:
+    """Whether every line of the extracted `text` is the whole text of one of the page's links."""
+    labels = {_squash(link.text_content()) for link in tree.iter("a")}
+    lines = [_squash(line) for line in text.splitlines() if line.strip()]
+    return bool(lines) and all(line in labels for line in lines)
 
 
 def _squash(value: str) -> str:
