@@ -104,6 +104,28 @@ def test_health_answers_with_the_key_when_one_is_set() -> None:
     assert reply.json() == {"status": "ok"}
 
 
+def test_an_api_path_asked_with_the_wrong_method_is_a_405_and_an_unknown_one_a_json_404() -> None:
+    """Found by a review: `GET /api/ask` fell through to the chat page, an HTML 404."""
+    client = client_for(build_app(ScriptedAssistant()))
+    for method, path, allowed in [
+        ("GET", "/api/ask", "POST"),
+        ("PUT", "/api/ask/stream", "POST"),
+        ("GET", "/api/feedback", "POST"),
+        ("DELETE", "/api/health", "GET"),
+    ]:
+        reply = client.request(method, path)
+        assert reply.status_code == 405, (method, path)
+        assert reply.headers["allow"] == allowed
+        assert reply.json() == {"detail": f"Method Not Allowed: use {allowed}"}
+    reply = client.post("/api/nothing/here", json={})
+    assert (reply.status_code, reply.json()) == (404, {"detail": "Not Found"})
+    # The routes themselves still answer, the docs page included.
+    assert client.get("/api/health").json() == {"status": "ok"}
+    assert client.get("/api/docs").status_code == 200
+    assert client.post("/api/docs").headers["allow"] == "GET"
+    assert client.post("/api/ask", json={"question": "What happened?"}).status_code == 200
+
+
 def test_ask_returns_the_result_object_and_passes_history_and_date(
     scripted: ScriptedAssistant,
 ) -> None:

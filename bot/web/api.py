@@ -32,6 +32,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from starlette.routing import Route
 
 from bot.answer.events import AnswerDone, AnswerEvent, Searched, SourceCited, TextDelta
 from bot.answer.links import LinkFilter, plain_links
@@ -273,3 +274,27 @@ def _sse_lines(event: AnswerEvent, links: LinkFilter, answer_id: str) -> list[st
         text = links.feed(event.text)
         return [_sse("delta", {"text": text})] if text else []
     return []
+
+
+API_FALLBACK = "/api/{rest:path}"
+"""Registered last of the /api routes, for every method (`api_fallback`)."""
+EVERY_METHOD = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def api_fallback(request: Request) -> JSONResponse:
+    """A request to /api that no route takes: 405 with the methods its path does take (`GET
+    /api/ask`: POST), else 404, both in JSON. Without it such a request falls through to the
+    chat page mounted at "/", which answers every method with its HTML 404."""
+    path = request.scope["path"]
+    # The API's routes are in its OpenAPI schema (included routers are not plain routes to
+    # list); the hidden ones (the docs page) are the app's own routes.
+    allowed = {method.upper() for method in request.app.openapi()["paths"].get(path, {})}
+    for route in request.app.routes:
+        if isinstance(route, Route) and route.path == path and route.path != API_FALLBACK:
+            allowed |= route.methods or set()
+    if allowed:
+        methods = ", ".join(sorted(allowed))
+        return JSONResponse(
+            {"detail": f"Method Not Allowed: use {methods}"}, 405, headers={"Allow": methods}
+        )
+    return JSONResponse({"detail": "Not Found"}, 404)

@@ -32,7 +32,7 @@ from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
 from bot.web.answer_log import AnswerRecorder, QuestionLog
-from bot.web.api import build_api_router, validation_error
+from bot.web.api import API_FALLBACK, EVERY_METHOD, api_fallback, build_api_router, validation_error
 from bot.web.article_page import ArticleShelf, article_page, article_routes
 from bot.web.auth import LOGIN_PATHS, Credentials, LoginRecords, Sessions
 from bot.web.chat import ChatAssistant
@@ -236,6 +236,7 @@ def _build_app(
     for path in ("/monitoring", "/monitoring/{rest:path}"):
         for prefix in ("", WIDGET_PATH):
             hidden(prefix + path, lambda: JSONResponse({"detail": "Not Found"}, 404), "GET", "HEAD")
+    hidden(API_FALLBACK, api_fallback, *EVERY_METHOD)  # last of the /api routes
 
     css = [STATIC / "newsbot.css"]
     shim = (STATIC / "storage-shim.js").read_text(encoding="utf-8")
