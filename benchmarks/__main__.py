@@ -19,6 +19,8 @@ Parts (run all but accuracy, or some with `--only ingest,retrieval,...`); each i
   serve` polls (benchmarks/follow.py);
 - grounding, followups: the answer-check suites of `newsbot eval` (drafts cached in the work
   dir, so a changed check is re-scored without the model);
+- topics: follow-ups and changes of topic, what the model reads of the second question searched
+  beside the earlier one, fused with it always, and as the product does (benchmarks/topics.py);
 - golden: the answer check on the golden corpus's recorded answers, per half, no model
   (benchmarks/golden.py);
 - claims: the chat model asked whether each cited sentence is stated by its passage, scored on
@@ -63,6 +65,7 @@ def _parts() -> dict[str, Callable[[BenchConfig], dict[str, Any]]]:
     from benchmarks.scale import bench_keywords, bench_scale
     from benchmarks.serve import bench_serve
     from benchmarks.threads import bench_threads
+    from benchmarks.topics import bench_topics
 
     return {
         "ingest": bench_ingest,
@@ -77,6 +80,7 @@ def _parts() -> dict[str, Callable[[BenchConfig], dict[str, Any]]]:
         "golden": bench_golden,
         "claims": bench_claims,
         "followups": bench_followups,
+        "topics": bench_topics,
         "serve": bench_serve,
         "cli": bench_cli,
         "scale": bench_scale,
@@ -98,6 +102,7 @@ PARTS = (
     "golden",
     "claims",
     "followups",
+    "topics",
     "serve",
     "cli",
     "scale",

@@ -266,7 +266,8 @@ class RetrievalSettings(Group):
         default=False,
         description="Have the model rewrite a follow-up as a standalone question before "
         "searching (one more model call before the first word). Off: the follow-up is "
-        "searched and answered beside the user's previous question, with no extra call.",
+        "searched and answered beside the user's previous question, with no extra call (and "
+        "searched alone too when it names a subject of its own).",
     )
 
     @model_validator(mode="after")

@@ -164,13 +164,23 @@ def test_seed_conversation(local_llm: LocalLLMServer, tmp_path: Path) -> None:
     assert not re.search(r"\d", tariffs.answer), "no invented figures"
 
 
-def test_a_question_the_articles_answer_is_answered(
+def test_a_question_the_articles_answer_is_answered_and_so_is_a_change_of_topic(
     local_llm: LocalLLMServer, tmp_path: Path
 ) -> None:
     """Over the sample articles. The model alone replied with the refusal to this one (the
-    possessive "Halvern's" was enough); the second look answers it from the same passage."""
+    possessive "Halvern's" was enough); the second look answers it from the same passage.
+
+    Then the reader changes the subject. Searched only beside the strike question, "Who is
+    Elena Marsh?" found the strike articles and was refused; a follow-up that names someone
+    new is searched alone too."""
     _, _, assistant = _product(tmp_path, EXAMPLES_DIR)
-    strike, _ = _ask(assistant, "Why did Halvern's bus and tram drivers go on strike?", [])
+    history: list[ChatTurn] = []
+    strike, _ = _ask(assistant, "Why did Halvern's bus and tram drivers go on strike?", history)
     assert strike.grounded, strike.answer
     assert re.search(r"\bpay\b", strike.answer), strike.answer
     assert "halvern" in strike.sources[0].title.lower()
+
+    marsh, _ = _ask(assistant, "Who is Elena Marsh?", history)
+    assert marsh.grounded, marsh.answer
+    assert re.search(r"governor|central bank", marsh.answer, re.IGNORECASE), marsh.answer
+    assert "central bank" in marsh.sources[0].title.lower()

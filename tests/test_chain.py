@@ -14,9 +14,10 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatResult
 
 from bot.answer.assistant import Assistant
+from bot.answer.chain import fuse_passages
 from bot.answer.events import AnswerDone, Searched, SourceCited, TextDelta
 from bot.answer.grounding import NO_ARTICLES, REFUSAL
-from bot.answer.history import RECENT_TURNS, ChatTurn, recent_turns
+from bot.answer.history import RECENT_TURNS, ChatTurn, names_own_subject, recent_turns
 from bot.answer.question import Question
 from newsbot.errors import NewsbotError
 from prompts import load_prompts
@@ -119,6 +120,83 @@ def test_a_follow_up_is_searched_beside_the_question_it_follows() -> None:
     assert result.standalone_question == searched
     assert result.answer == "Natalie Baker represented the US [1]."
     assert "condense_s" not in result.timings
+
+
+class RankingRetriever(FakeRetriever):
+    """Each query's own ranking: `rankings[query]`, best first."""
+
+    def __init__(self, rankings: dict[str, list[Passage]]) -> None:
+        super().__init__([])
+        self.rankings = rankings
+
+    def search(
+        self,
+        query: str,
+        k: int,
+        published_before: date | None = None,
+        filters: SearchFilter | None = None,
+    ) -> list[Passage]:
+        self.calls.append((query, k, published_before))
+        return [replace(p, rank=n) for n, p in enumerate(self.rankings[query][:k], start=1)]
+
+
+def test_a_change_of_topic_is_also_searched_alone_and_the_rankings_fused() -> None:
+    """A follow-up naming someone the conversation has not is searched alone as well: beside
+    the earlier question its words are outweighed, and only the earlier story comes back."""
+    follow_up = "Who is Elena Marsh?"
+    beside = f"{follow_up} (after: What did Pakistan and the US agree on?)"
+    marsh = replace(PASSAGES[0], chunk_id="marsh:0", article_id="marsh", text="Elena Marsh ...")
+    retriever = RankingRetriever(
+        {beside: [PASSAGES[1], PASSAGES[2], marsh], follow_up: [marsh, PASSAGES[0]]}
+    )
+    llm = RecordingFakeModel(messages=iter([AIMessage("x")]), seen=[])
+    assistant = Assistant(retriever, llm, load_prompts(), **assistant_options(k=2))
+    standalone, retrieval = assistant.retrieve(
+        Question(follow_up, history=HISTORY, as_of=date(2025, 6, 1))
+    )
+    assert [(query, k) for query, k, _ in retriever.calls] == [(follow_up, 4), (beside, 4)]
+    assert standalone == beside, "the model still reads the follow-up beside its question"
+    # marsh: 1/61 + 1/63 beats art1's 1/61 alone.
+    assert [p.article_id for p in retrieval.passages] == ["marsh", "art1"]
+
+
+def test_a_follow_up_leaning_on_the_conversation_is_searched_beside_it_only() -> None:
+    for follow_up in (
+        "What about the schools?",
+        "Who represented the US?",
+        "What did they say about visas?",
+    ):
+        assistant, retriever, _ = make(["x"])
+        assistant.retrieve(Question(follow_up, history=HISTORY, as_of=date(2025, 6, 1)))
+        assert [call[0] for call in retriever.calls] == [
+            f"{follow_up} (after: What did Pakistan and the US agree on?)"
+        ], follow_up
+
+
+@pytest.mark.parametrize(
+    ("follow_up", "own"),
+    [
+        ("Who is Elena Marsh?", True),  # a name the conversation has not
+        ("What did Naqvi say about passports?", True),
+        ("Which country will require a common charger for phones?", True),  # four words
+        ("Who represented the US?", False),  # its name is the conversation's
+        ("What about the schools?", False),
+        ("What did they agree about overtime pay?", False),  # three words
+        ("How many were arrested in 2024?", False),  # a number is no subject
+    ],
+)
+def test_a_follow_up_names_its_own_subject_with_a_new_name_or_four_words(
+    follow_up: str, own: bool
+) -> None:
+    assert names_own_subject(follow_up, HISTORY) is own
+
+
+def test_fused_rankings_favour_passages_both_found_and_ties_go_to_the_first() -> None:
+    a, b, c = PASSAGES
+    fused = fuse_passages([[a, b], [c, b]], k=3)
+    assert [p.article_id for p in fused] == ["art1", "art0", "art2"]
+    assert [p.rank for p in fused] == [1, 2, 3]
+    assert fuse_passages([[a, b], [c, b]], k=1) == [replace(b, rank=1)]
 
 
 def test_only_the_last_user_question_goes_beside_a_follow_up() -> None:

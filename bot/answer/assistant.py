@@ -44,7 +44,7 @@ from bot.answer.grounding import (
     SentenceVerdict,
     no_articles_within,
 )
-from bot.answer.history import recent_turns, with_earlier_question
+from bot.answer.history import names_own_subject, recent_turns, with_earlier_question
 from bot.answer.question import Question, named_days
 from bot.answer.result import AnswerResult, RetrievedPassage, Source
 from newsbot.errors import ModelError
@@ -139,15 +139,23 @@ class Assistant:
     def retrieve(self, question: Question) -> tuple[str, Retrieval]:
         """The standalone question and its passages, exactly as `stream` retrieves them (for
         `newsbot eval`, which asks its own prompt over the product's retrieval)."""
-        standalone = question.text
+        standalone, alone = question.text, None
         history = recent_turns(question.history, self.max_history_chars)
         if history and self.condense_follow_ups:
             with _model_errors():
                 standalone = self.condense.invoke({"question": question.text, "history": history})
         elif history:  # no model call: the follow-up beside the question it follows
             standalone = with_earlier_question(question.text, history)
+            if names_own_subject(question.text, history):  # and alone: it may change the topic
+                alone = question.text
         retrieval = retrieve_passages(
-            self.retriever, standalone, self.k, question.day, question.filters, self.time_windows
+            self.retriever,
+            standalone,
+            self.k,
+            question.day,
+            question.filters,
+            self.time_windows,
+            alone=alone,
         )
         if self.context_tokens > 0:  # only the sentences that bear on the question
             compact = compact_passages(retrieval.passages, standalone, self.context_tokens)

@@ -6,7 +6,8 @@
    question (by default the assistant searches it beside the previous question instead);
 2. `retrieve_passages`: the top-k passages published on or before `as_of` (and in the reader's
    date range and sources, when filtered; inside the time the question names first), grouped
-   by article (`prompt_order`);
+   by article (`prompt_order`); a follow-up that may change the topic is searched alone too,
+   the two rankings fused (`fuse_passages`);
 3. `build_answer`: number the passages "[n] title (source, date)", fill the answer prompt (the
    system message, then the passages, then the rules and the question: the small model follows
    the rules best when they come last) and stream the draft;
@@ -38,6 +39,7 @@ from bot.answer.history import format_history
 from bot.answer.question import EVERYTHING, question_window
 from bot.answer.result import heading
 from prompts import Prompts
+from vectorstore.ranking import RRF_K
 from vectorstore.records import Passage, SearchFilter
 
 
@@ -81,16 +83,59 @@ def retrieve_passages(
     as_of: date,
     filters: SearchFilter = EVERYTHING,
     time_windows: bool = False,
+    *,
+    alone: str | None = None,
 ) -> Retrieval:
     """The product's retrieval: the top-k passages published by `as_of` (and passing `filters`:
     a date range, sources), in prompt order.
 
     With `time_windows`, a question that names a time ("this week", "in June 2022": see
     `bot.answer.question.question_window`) is searched inside that window first, and filled up
-    from outside it when the window holds fewer than `k` passages. `newsbot ask`, the chats and
+    from outside it when the window holds fewer than `k` passages. With `alone` (a follow-up
+    that names its own subject, when `question` puts it beside the earlier question), both are
+    searched and their rankings fused (`fuse_passages`): the follow-up's own subject is found
+    even when the earlier question's words outweigh it. `newsbot ask`, the chats and
     `newsbot eval` all retrieve through this one function.
     """
     started = time.perf_counter()
+    if alone is None:
+        passages = _search(retriever, question, k, as_of, filters, time_windows)
+    else:
+        rankings = [
+            _search(retriever, query, FUSION_DEPTH * k, as_of, filters, time_windows)
+            for query in (alone, question)
+        ]
+        passages = fuse_passages(rankings, k)
+    return Retrieval(passages=prompt_order(passages), seconds=time.perf_counter() - started)
+
+
+FUSION_DEPTH = 2
+"""Each ranking a follow-up's fusion reads, as a multiple of k."""
+
+
+def fuse_passages(rankings: Sequence[Sequence[Passage]], k: int) -> list[Passage]:
+    """The top `k` of several rankings (each best first) by reciprocal rank fusion, as the
+    hybrid search fuses its own (`vectorstore.ranking`); a tie goes to the earlier ranking."""
+    score: dict[str, float] = {}
+    first: dict[str, Passage] = {}
+    for ranking in rankings:
+        for rank, passage in enumerate(ranking, start=1):
+            score[passage.chunk_id] = score.get(passage.chunk_id, 0.0) + 1.0 / (RRF_K + rank)
+            first.setdefault(passage.chunk_id, passage)
+    best = sorted(score, key=lambda cid: -score[cid])[:k]  # stable: first seen wins a tie
+    return [replace(first[cid], rank=n) for n, cid in enumerate(best, start=1)]
+
+
+def _search(
+    retriever: PassageRetriever,
+    question: str,
+    k: int,
+    as_of: date,
+    filters: SearchFilter,
+    time_windows: bool,
+) -> list[Passage]:
+    """The top-k passages for one query, best first (`rank` 1, 2, ...): inside the time the
+    question names first, when `time_windows`, then from outside it."""
     window = question_window(question, as_of) if time_windows else None
     narrowed = window.narrow(filters) if window else None
     passages: list[Passage] = []
@@ -102,7 +147,7 @@ def retrieve_passages(
         passages += [p for p in wider if p.chunk_id not in seen][: k - len(passages)]
         # One ranking: the window's passages first, then those that filled up.
         passages = [replace(p, rank=n) for n, p in enumerate(passages, start=1)]
-    return Retrieval(passages=prompt_order(passages), seconds=time.perf_counter() - started)
+    return passages
 
 
 def format_passages(passages: Sequence[Passage]) -> str:

@@ -7,9 +7,14 @@ from collections.abc import Sequence
 from typing import Final, Literal, TypedDict
 
 from bot.answer.grounding import strip_markers
+from bot.answer.grounding.words import content_words, known_names, names_and_numbers
 
 RECENT_TURNS: Final = 6
 """Messages of history a follow-up is read with at most (three questions and their answers)."""
+
+OWN_SUBJECT_WORDS: Final = 4
+"""Content words from which a follow-up counts as naming its own subject (`names_own_subject`).
+Chosen on the tuning halves (BENCHMARKS.md, "Follow-ups and changes of topic")."""
 
 
 class ChatTurn(TypedDict):
@@ -64,3 +69,18 @@ def with_earlier_question(question: str, history: Sequence[ChatTurn]) -> str:
     if not earlier or not earlier[-1].strip():
         return question
     return f"{question} (after: {' '.join(earlier[-1].split())})"
+
+
+def names_own_subject(question: str, history: Sequence[ChatTurn]) -> bool:
+    """Whether a follow-up may be a new question rather than one about the story so far, so
+    that it is searched on its own as well as beside the earlier question.
+
+    It is when it names someone or something the conversation has not ("Who is Elena Marsh?"
+    after a strike), or when it has OWN_SUBJECT_WORDS content words or more, as a question that
+    says what it is about does. A follow-up that leans on the conversation ("What about the
+    schools?", "Who chairs the panel?") has one or two, and its own words alone would find
+    other stories.
+    """
+    told = known_names(" ".join(turn["content"] for turn in history))
+    new_name = any(not word.isdigit() and word not in told for word in names_and_numbers(question))
+    return new_name or len(content_words(question)) >= OWN_SUBJECT_WORDS
