@@ -52,8 +52,13 @@ HISTORY: list[ChatTurn] = [
 
 
 class FakeRetriever:
-    def __init__(self, passages: list[Passage]) -> None:
+    """`passages` for every query, or each query's own ranking in `rankings` (best first)."""
+
+    def __init__(
+        self, passages: list[Passage], rankings: dict[str, list[Passage]] | None = None
+    ) -> None:
         self.passages = passages
+        self.rankings = rankings or {}
         self.calls: list[tuple[str, int, date | None]] = []
 
     def search(
@@ -64,6 +69,8 @@ class FakeRetriever:
         filters: SearchFilter | None = None,
     ) -> list[Passage]:
         self.calls.append((query, k, published_before))
+        if query in self.rankings:
+            return [replace(p, rank=n) for n, p in enumerate(self.rankings[query][:k], start=1)]
         return self.passages[:k]
 
 
@@ -122,32 +129,14 @@ def test_a_follow_up_is_searched_beside_the_question_it_follows() -> None:
     assert "condense_s" not in result.timings
 
 
-class RankingRetriever(FakeRetriever):
-    """Each query's own ranking: `rankings[query]`, best first."""
-
-    def __init__(self, rankings: dict[str, list[Passage]]) -> None:
-        super().__init__([])
-        self.rankings = rankings
-
-    def search(
-        self,
-        query: str,
-        k: int,
-        published_before: date | None = None,
-        filters: SearchFilter | None = None,
-    ) -> list[Passage]:
-        self.calls.append((query, k, published_before))
-        return [replace(p, rank=n) for n, p in enumerate(self.rankings[query][:k], start=1)]
-
-
 def test_a_change_of_topic_is_also_searched_alone_and_the_rankings_fused() -> None:
     """A follow-up naming someone the conversation has not is searched alone as well: beside
     the earlier question its words are outweighed, and only the earlier story comes back."""
     follow_up = "Who is Elena Marsh?"
     beside = f"{follow_up} (after: What did Pakistan and the US agree on?)"
     marsh = replace(PASSAGES[0], chunk_id="marsh:0", article_id="marsh", text="Elena Marsh ...")
-    retriever = RankingRetriever(
-        {beside: [PASSAGES[1], PASSAGES[2], marsh], follow_up: [marsh, PASSAGES[0]]}
+    retriever = FakeRetriever(
+        [], {beside: [PASSAGES[1], PASSAGES[2], marsh], follow_up: [marsh, PASSAGES[0]]}
     )
     llm = RecordingFakeModel(messages=iter([AIMessage("x")]), seen=[])
     assistant = Assistant(retriever, llm, load_prompts(), **assistant_options(k=2))
