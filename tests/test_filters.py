@@ -350,14 +350,25 @@ class Recording:
         return passages
 
 
-@pytest.fixture
-def served(store: NewsStore) -> Iterator[tuple[str, Recording]]:
-    recording = Recording(store)
+@pytest.fixture(scope="module")
+def serving(
+    tmp_path_factory: pytest.TempPathFactory, embedder: LocalMiniLMEmbeddings
+) -> Iterator[tuple[str, Recording]]:
+    """One server for the widget tests: they only search, and each starts with no searches."""
+    news = open_store(tmp_path_factory.mktemp("served") / "store", embedder)
+    put(news)
+    recording = Recording(news)
     app = build_app(
         Assistant(recording, scripted_model(), load_prompts(), **assistant_options(k=10))
     )
     with serving_in_thread(app) as url:
         yield url, recording
+
+
+@pytest.fixture
+def served(serving: tuple[str, Recording]) -> tuple[str, Recording]:
+    serving[1].found.clear()
+    return serving
 
 
 def test_widget_url_parameters_filter_the_chat_and_its_follow_ups(
