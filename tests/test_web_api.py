@@ -221,16 +221,22 @@ def test_the_api_page_loads_nothing_from_another_site(scripted: ScriptedAssistan
     assert client.get("/api/openapi.json").json()["paths"]["/api/ask"]
 
 
-def test_model_errors_become_503_and_an_error_event() -> None:
-    failing = ScriptedAssistant(fail=ModelError("The model server is down: run newsbot serve"))
-    client = client_for(build_app(failing))
+def test_model_errors_become_503_and_an_error_event_that_tell_readers_no_details(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The model server's reply (found by a review: a provider's "Incorrect API key provided:
+    sk-proj-Ab12****") and setting names are for the operator's log, not for any reader."""
+    detail = "The chat model server refused the request (HTTP 401: Incorrect API key sk-12)"
+    client = client_for(build_app(ScriptedAssistant(fail=ModelError(detail))))
+    told = "The chat model is not answering right now. Please try again later."
 
     reply = client.post("/api/ask", json={"question": "Q?"})
     assert reply.status_code == 503
-    assert reply.json() == {"detail": "The model server is down: run newsbot serve"}
+    assert reply.json() == {"detail": told}
 
     events = parse_sse(client.post("/api/ask/stream", json={"question": "Q?"}).text)
-    assert events == [("error", {"detail": "The model server is down: run newsbot serve"})]
+    assert events == [("error", {"detail": told})]
+    assert caplog.text.count("sk-12") == 2, "both failures are in the log, in full"
 
 
 # --- API key, UI login, CORS, framing ---------------------------------------------------------

@@ -254,7 +254,8 @@ def test_a_refused_or_failed_question_stays_in_the_input_and_the_chat_goes_on(
     scripted.fail = ModelError("Cannot reach the chat model")
     try:
         ask(box, "Second question?")
-        expect(page.get_by_text("Cannot reach the chat model")).to_be_visible()
+        expect(page.get_by_text("The chat model is not answering right now.")).to_be_visible()
+        expect(page.get_by_text("Cannot reach the chat model")).to_have_count(0)
         expect(box).to_be_enabled()
         expect(box).to_have_value("Second question?")
     finally:

@@ -39,7 +39,7 @@ from bot.answer.links import LinkFilter, plain_links
 from bot.answer.question import MAX_QUESTION_CHARS, MAX_SOURCES, Question, make_filter
 from bot.answer.result import AnswerResult
 from bot.web.answer_log import AnswerRecorder, Door, new_answer_id
-from bot.web.chat import ChatAssistant, is_blank
+from bot.web.chat import ChatAssistant, is_blank, reader_error
 from bot.web.limits import AnswerGate, Busy, Stopped
 from bot.web.stopping import answer_in_worker, request_stop
 from newsbot.errors import InputError, NewsbotError
@@ -119,7 +119,7 @@ class AskRequest(BaseModel):
 
 def _http_error(exc: NewsbotError) -> HTTPException:
     code = 400 if isinstance(exc, InputError) else 503
-    return HTTPException(status_code=code, detail=str(exc))
+    return HTTPException(status_code=code, detail=reader_error(exc))
 
 
 def _json_safe(value: Any) -> Any:
@@ -247,7 +247,7 @@ def build_api_router(
                             yield line
                 except NewsbotError as exc:
                     log.warning("api stream failed: %s", exc)
-                    yield _sse("error", {"detail": str(exc)})
+                    yield _sse("error", {"detail": reader_error(exc)})
 
         return StreamingResponse(
             sse(),

@@ -31,7 +31,7 @@ from bot.web.render import (
 )
 from bot.web.stopping import answer_stopped
 from bot.web.suggest import next_questions
-from newsbot.errors import InputError, NewsbotError
+from newsbot.errors import InputError, ModelError, NewsbotError
 
 log = logging.getLogger(__name__)
 
@@ -187,6 +187,18 @@ def read_question(
     return Question(text, history_turns(history), filters=page_filter(request))
 
 
+def reader_error(exc: NewsbotError) -> str:
+    """What a reader is told of a failed request: their own mistake in full (InputError); of the
+    server's failures only which part failed. The details (a model server's reply, paths,
+    setting names) are for the operator, who has them in the log; an open server's readers are
+    anyone."""
+    if isinstance(exc, InputError):
+        return str(exc)
+    if isinstance(exc, ModelError):
+        return "The chat model is not answering right now. Please try again later."
+    return "The server could not do that just now. Please try again later."
+
+
 def question_check(message: Any, request: gr.Request) -> Any:
     """The chat input's validator: a question that cannot be asked is refused where it was
     typed, kept there for the reader to mend, before it joins the conversation or the queue."""
@@ -227,6 +239,6 @@ def make_chat_fn(
         except NewsbotError as exc:
             if not answer_stopped():  # a stop cuts the model's connection: not a failure
                 log.warning("chat answer failed: %s", exc)
-            raise gr.Error(str(exc)) from exc
+            raise gr.Error(reader_error(exc)) from exc
 
     return chat

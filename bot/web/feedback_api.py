@@ -29,6 +29,7 @@ from bot.web.answer_log import (
     FeedbackOff,
     Vote,
 )
+from bot.web.chat import reader_error
 from newsbot.errors import NewsbotError
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ def build_feedback_router(recorder: AnswerRecorder) -> APIRouter:
             raise HTTPException(status_code=403, detail=str(exc)) from exc
         except NewsbotError as exc:
             log.warning("feedback not stored: %s", exc)
-            raise HTTPException(status_code=503, detail=str(exc)) from exc
+            raise HTTPException(status_code=503, detail=reader_error(exc)) from exc
         if not stored:
             raise HTTPException(
                 status_code=404,
