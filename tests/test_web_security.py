@@ -471,6 +471,30 @@ def test_oversized_bodies_are_413_and_plain_options_need_a_credential(
         assert huge.status_code == 413
     assert http.options(f"{servers['key']}/api/ask").status_code == 401
 
+    # Sent chunked, with no length up front (found by a review: the sign-in page answered 500
+    # with a traceback in the log, the API and Gradio 400 "error parsing the body").
+    def chunked(body: bytes) -> Iterator[bytes]:
+        for start in range(0, len(body), 256 * 1024):
+            yield body[start : start + 256 * 1024]
+
+    form = b"username=editor&password=" + b"a" * 2_100_000
+    question = b'{"question": "' + b"x" * 2_100_000 + b'"}'
+    for url, path, body in [
+        (servers["login"], "/login", form),
+        (servers["key"], "/api/ask", question),
+        (servers["key"], "/api/feedback", question),
+        (open_server[0], "/gradio_api/queue/join", question),
+    ]:
+        reply = http.post(
+            f"{url}{path}",
+            content=chunked(body),
+            headers={"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
+            if path != "/login"
+            else {"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert reply.status_code == 413, (path, reply.status_code, reply.text[:200])
+        assert reply.json() == {"detail": "The request body is over 2000000 bytes."}
+
 
 def test_serve_refuses_an_open_app_on_a_network_address() -> None:
     result = CliRunner().invoke(cli, ["serve", "--host", "0.0.0.0", "--port", "1"])

@@ -180,24 +180,40 @@ class BodyLimitMiddleware:
         if scope["type"] != "http" or scope["path"] in UPLOAD_PATHS:
             await self.app(scope, receive, send)
             return
+        too_big = JSONResponse({"detail": f"The request body is over {self.limit} bytes."}, 413)
         declared = Headers(scope=scope).get("content-length", "0")
         if not declared.isdigit() or int(declared) > self.limit:
-            detail = f"The request body is over {self.limit} bytes."
-            await JSONResponse({"detail": detail}, 413)(scope, receive, send)
+            await too_big(scope, receive, send)
             return
         seen = 0
+        cut = started = False
 
         async def bounded_receive() -> Message:
             # A chunked body has no length up front: stop reading it at the limit.
-            nonlocal seen
+            nonlocal seen, cut
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
+                    cut = True
                     return {"type": "http.disconnect"}
             return message
 
-        await self.app(scope, bounded_receive, send)
+        async def send_unless_cut(message: Message) -> None:
+            # The app's own reply to a body cut short (a 400, a 500) gives way to the 413.
+            nonlocal started
+            if cut and not started:
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, bounded_receive, send_unless_cut)
+        except Exception:
+            if not cut or started:  # a failure of the app's own, not of the cut body
+                raise
+        if cut and not started:
+            await too_big(scope, receive, send)
 
 
 class FrameHeadersMiddleware:
