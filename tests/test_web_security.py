@@ -89,7 +89,9 @@ SETTINGS: dict[str, dict[str, Any]] = {
     "both": {
         "auth": f"{USER}:{PASSWORD}",
         "api_key": KEY,
-        "allowed_origins": [FOREIGN],
+        # Written with capitals and a slash, as a person may: browsers send origins lower-cased
+        # (found by a review: CORS then failed while the other checks passed, with no warning).
+        "allowed_origins": ["HTTP://News.Example.ORG/"],
         "allowed_hosts": ["news.example.test"],
     },
 }

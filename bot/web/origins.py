@@ -33,13 +33,14 @@ def checked_entries(
 
 
 def check_origins(origins: Sequence[str], credentials: bool = False) -> list[str]:
-    """The allowed origins without trailing slashes, each checked to be `scheme://host[:port]`.
+    """The allowed origins lower-cased (as browsers send them) without trailing slashes, each
+    checked to be `scheme://host[:port]`.
 
     Raises:
         ConfigError: for an entry with a path, a query or a scheme other than http(s), and for
             `*` when a credential is configured (any site could then act as a signed-in user).
     """
-    checked = [origin.strip().rstrip("/") for origin in origins]
+    checked = [origin.strip().rstrip("/").lower() for origin in origins]
     if "*" in checked and credentials:
         raise ConfigError(
             "NEWSBOT_ALLOWED_ORIGINS: '*' cannot be used with NEWSBOT_AUTH or "
