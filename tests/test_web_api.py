@@ -26,11 +26,12 @@ from bot.answer.question import Question
 from bot.answer.result import AnswerResult, Source
 from bot.web import build_app
 from bot.web.chat import answer_messages, history_turns, make_chat_fn
-from bot.web.render import answer_markdown, is_web_url, sources_html
+from bot.web.render import answer_markdown, article_path, is_web_url, sources_html
 from bot.web.security import parse_auth
 from bot.web.server import serving_in_thread
 from newsbot.errors import ConfigError, ModelError
 from tests.conftest import SEED_DIR
+from vectorstore.records import ArticleRow, StoredArticle
 
 SEED_QUESTION = "What did Pakistan and the US agree on?"
 FOREIGN = "http://news.example.org"
@@ -333,6 +334,37 @@ def test_article_text_is_escaped_and_only_http_links_are_clickable() -> None:
     assert 'href="https://e.com/?a=1&amp;b=&quot;2&quot;"' in html_text
     assert "\n" not in html_text  # one HTML block: Markdown cannot re-parse the passage
     assert sources_html([]) == ""
+
+
+class OneArticleShelf:
+    """A store holding one article, whose id (a JSON record's own) holds slashes."""
+
+    ID = "2025/05/halvern-ferry"
+    ROW = ArticleRow(ID, "Ferry restored", "", "Gazette", None, "h", 1, "2025-05-20")
+
+    def stats(self) -> dict[str, int]:
+        return {"articles": 1, "chunks": 1}
+
+    def list_articles(
+        self, limit: int = 20, offset: int = 0, query: str | None = None
+    ) -> list[ArticleRow]:
+        return [self.ROW][offset : offset + limit]
+
+    def stored_article(self, article_id: str) -> StoredArticle | None:
+        if article_id != self.ID:
+            return None
+        return StoredArticle(self.ROW, "The Halvern ferry service resumed on Tuesday.")
+
+
+def test_an_article_whose_id_holds_a_slash_opens_from_its_link() -> None:
+    """Found by a review: the link, article/2025%2F05%2Fhalvern-ferry, was a 404 (the server
+    decodes %2F before it matches a route)."""
+    client = client_for(build_app(ScriptedAssistant(), catalog=OneArticleShelf()))
+    for prefix in ("", "/widget"):
+        page = client.get(f"{prefix}/{article_path(OneArticleShelf.ID)}")
+        assert page.status_code == 200, prefix
+        assert "The Halvern ferry service resumed" in page.text
+    assert client.get("/article/2025%2F05").status_code == 404
 
 
 def test_answers_hold_no_html_and_no_links() -> None:

@@ -55,7 +55,9 @@ def article_html(article: StoredArticle) -> str:
 
 def article_routes(prefixes: tuple[str, ...] = ("", "/widget")) -> list[str]:
     """The route paths of the page under each mount (the chat page's, the widget's)."""
-    return [f"{prefix}/{ARTICLE_PATH}/{{article_id}}" for prefix in prefixes]
+    # `:path`: an id may hold "/" (a JSON record's or a feed's own id); its link encodes it as
+    # %2F, which the server decodes before it matches a route.
+    return [f"{prefix}/{ARTICLE_PATH}/{{article_id:path}}" for prefix in prefixes]
 
 
 def article_page(shelf: ArticleShelf) -> Callable[[str], HTMLResponse]:
