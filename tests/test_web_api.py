@@ -112,7 +112,7 @@ def test_an_api_path_asked_with_the_wrong_method_is_a_405_and_an_unknown_one_a_j
         ("GET", "/api/ask", "POST"),
         ("PUT", "/api/ask/stream", "POST"),
         ("GET", "/api/feedback", "POST"),
-        ("DELETE", "/api/health", "GET"),
+        ("DELETE", "/api/health", "GET, HEAD"),
     ]:
         reply = client.request(method, path)
         assert reply.status_code == 405, (method, path)
@@ -120,10 +120,13 @@ def test_an_api_path_asked_with_the_wrong_method_is_a_405_and_an_unknown_one_a_j
         assert reply.json() == {"detail": f"Method Not Allowed: use {allowed}"}
     reply = client.post("/api/nothing/here", json={})
     assert (reply.status_code, reply.json()) == (404, {"detail": "Not Found"})
-    # The routes themselves still answer, the docs page included.
+    # The routes themselves still answer, the docs page included, and HEAD wherever GET does
+    # (found by a review: health checks by HEAD got 405 or the chat page's 404).
     assert client.get("/api/health").json() == {"status": "ok"}
+    for path in ("/api/health", "/metrics", "/widget/gradio.js", "/api/docs"):
+        assert client.head(path).status_code == 200, path
     assert client.get("/api/docs").status_code == 200
-    assert client.post("/api/docs").headers["allow"] == "GET"
+    assert client.post("/api/docs").headers["allow"] == "GET, HEAD"
     assert client.post("/api/ask", json={"question": "What happened?"}).status_code == 200
 
 

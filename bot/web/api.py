@@ -195,6 +195,7 @@ def build_api_router(
             request_stop(request),
         )
 
+    @router.head("/health", include_in_schema=False)  # health checks may ask with HEAD
     @router.get("/health")
     def health() -> dict[str, str]:
         return {"status": "ok"}
@@ -293,7 +294,7 @@ def api_fallback(request: Request) -> JSONResponse:
         if isinstance(route, Route) and route.path == path and route.path != API_FALLBACK:
             allowed |= route.methods or set()
     if allowed:
-        methods = ", ".join(sorted(allowed))
+        methods = ", ".join(sorted(allowed | ({"HEAD"} if "GET" in allowed else set())))
         return JSONResponse(
             {"detail": f"Method Not Allowed: use {methods}"}, 405, headers={"Allow": methods}
         )

@@ -193,7 +193,9 @@ def _build_app(
     )
 
     def hidden(path: str, endpoint: Callable[..., Any], *methods: str) -> None:
-        app.add_api_route(path, endpoint, methods=list(methods or ["GET"]), include_in_schema=False)
+        # HEAD wherever GET: health checks and link checkers ask with it.
+        allowed = set(methods or ["GET"]) | ({"HEAD"} if "GET" in (methods or ["GET"]) else set())
+        app.add_api_route(path, endpoint, methods=sorted(allowed), include_in_schema=False)
 
     if credentials.configured:
         # Before the Gradio mounts, which have login routes of their own that we do not use.
