@@ -223,6 +223,9 @@ def test_the_api_page_loads_nothing_from_another_site(scripted: ScriptedAssistan
         assert client.get(url).status_code == 200, url
     assert "SwaggerUIBundle" in client.get("/api/docs/assets/swagger-ui-bundle.js").text
     assert client.get("/api/openapi.json").json()["paths"]["/api/ask"]
+    # Only those files: the package's own demo page would load petstore.swagger.io (a review).
+    for other in ("index.html", "swagger-initializer.js", "swagger-ui.js.map"):
+        assert client.get(f"/api/docs/assets/{other}").status_code == 404, other
 
 
 def test_model_errors_become_503_and_an_error_event_that_tell_readers_no_details(

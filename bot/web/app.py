@@ -27,8 +27,7 @@ import fastapi
 import gradio as gr
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import JSONResponse, RedirectResponse, Response
-from fastapi.staticfiles import StaticFiles
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from swagger_ui_bundle import swagger_ui_path
 
 from bot.web.answer_log import AnswerRecorder, QuestionLog
@@ -73,13 +72,25 @@ def _web_component_script() -> Response:
     )
 
 
+DOCS_FILES = ("swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png")
+
+
+def _docs_file(name: str) -> Callable[[], FileResponse]:
+    path = Path(swagger_ui_path) / name
+
+    def serve() -> FileResponse:
+        return FileResponse(path)
+
+    return serve
+
+
 def _api_docs() -> Response:
     return get_swagger_ui_html(
         openapi_url=OPENAPI_URL,
         title="newsbot API",
-        swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
-        swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
-        swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png",
+        swagger_js_url=f"{DOCS_ASSETS}/{DOCS_FILES[0]}",
+        swagger_css_url=f"{DOCS_ASSETS}/{DOCS_FILES[1]}",
+        swagger_favicon_url=f"{DOCS_ASSETS}/{DOCS_FILES[2]}",
     )
 
 
@@ -213,8 +224,10 @@ def _build_app(
         digest = QuestionDigest(question_log, question_embedder)
         hidden(CSV_PATH, digest.csv_response)
     app.add_exception_handler(RequestValidationError, validation_error)
-    # The API's page works offline: Swagger UI from its Python package, not from a CDN.
-    app.mount(DOCS_ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="api-docs-assets")
+    # The API's page works offline: Swagger UI from its Python package, not from a CDN. Only
+    # the files the page loads: the package's own index.html would fetch a demo from the web.
+    for name in DOCS_FILES:
+        hidden(f"{DOCS_ASSETS}/{name}", _docs_file(name))
     hidden("/api/docs", _api_docs)
     hidden(f"{WIDGET_PATH}/gradio.js", _web_component_script)
     hidden(WIDGET_PATH, _widget_redirect)
