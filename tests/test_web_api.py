@@ -495,6 +495,21 @@ def test_library_views_escape_and_report_against_a_real_store(tmp_path: Path) ->
     assert stats_markdown(library) == "**0 articles** · 0 chunks"
 
 
+def test_a_library_upload_that_fails_is_named_by_its_file_name(tmp_path: Path) -> None:
+    """Found by a review: the report named Gradio's temporary folder on the server."""
+    from bot.web.library import ingest_sources
+
+    uploads = tmp_path / "gradio" / "4c47aa"
+    uploads.mkdir(parents=True)
+    (uploads / "bad_dump.jsonl").write_text("{not json\n", encoding="utf-8")
+    library = store_library(make_store(tmp_path / "data", []), tmp_path / "data")
+    shown = ingest_sources(
+        library, [str(uploads / "bad_dump.jsonl")], "", upload_dir=tmp_path / "gradio"
+    )
+    assert "Nothing was ingested. bad_dump.jsonl:1: not valid JSON" in shown, shown
+    assert "gradio" not in shown, shown
+
+
 @pytest.fixture(scope="module")
 def seed_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     with closing(make_store(tmp_path_factory.mktemp("seed-store"), [SEED_DIR])) as store:

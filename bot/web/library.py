@@ -132,10 +132,13 @@ def ingest_sources(
         log.warning("web ingest refused: %s", exc)
         return f"**Not ingested:** {markdown_text(str(exc))}"
     try:
-        return _ingest(library, uploads, urls)
+        report = _ingest(library, uploads, urls)
     finally:
         for upload in uploads:
             Path(upload).unlink(missing_ok=True)
+    for upload in uploads:  # a reader knows the file by its name; the server's folder is ours
+        report = report.replace(markdown_text(upload), markdown_text(Path(upload).name))
+    return report
 
 
 def _ingest(library: Library, sources: list[str], urls: str) -> str:
