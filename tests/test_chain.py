@@ -172,6 +172,9 @@ def test_a_follow_up_leaning_on_the_conversation_is_searched_beside_it_only() ->
         ("What about the schools?", False),
         ("What did they agree about overtime pay?", False),  # three words
         ("How many were arrested in 2024?", False),  # a number is no subject
+        ("Tell me more about it", False),  # capitalised only as a sentence's first word
+        ("Thanks! Explain the deal", False),
+        ("Elena Marsh?", True),
     ],
 )
 def test_a_follow_up_names_its_own_subject_with_a_new_name_or_four_words(

@@ -3,6 +3,7 @@ with, and how the model sees them."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Final, Literal, TypedDict
 
@@ -12,6 +13,7 @@ from bot.answer.grounding.words import content_words, known_names, names_and_num
 RECENT_TURNS: Final = 6
 """Messages of history a follow-up is read with at most (three questions and their answers)."""
 
+_FIRST_WORD = re.compile(r"(^|[.!?]\s+)[\"'“(]*[A-Za-z]+")
 OWN_SUBJECT_WORDS: Final = 4
 """Content words from which a follow-up counts as naming its own subject (`names_own_subject`).
 Chosen on the tuning halves (BENCHMARKS.md, "Follow-ups and changes of topic")."""
@@ -82,5 +84,7 @@ def names_own_subject(question: str, history: Sequence[ChatTurn]) -> bool:
     other stories.
     """
     told = known_names(" ".join(turn["content"] for turn in history))
-    new_name = any(not word.isdigit() and word not in told for word in names_and_numbers(question))
+    # A sentence's first word is capitalised whatever it is ("Tell me more", "Thanks! What...").
+    named = names_and_numbers(_FIRST_WORD.sub(r"\1", question))
+    new_name = any(not word.isdigit() and word not in told for word in named)
     return new_name or len(content_words(question)) >= OWN_SUBJECT_WORDS
