@@ -130,6 +130,18 @@ def test_an_api_path_asked_with_the_wrong_method_is_a_405_and_an_unknown_one_a_j
     assert client.post("/api/ask", json={"question": "What happened?"}).status_code == 200
 
 
+def test_gradios_one_reply_routes_for_the_chat_say_where_the_answer_streams() -> None:
+    """Found by a review: /gradio_api/run/chat replied after 2 s with no answer and no error
+    (a `run` call gets a generator's first update only)."""
+    scripted = ScriptedAssistant()
+    client = client_for(build_app(scripted))
+    for path in ("/gradio_api/run/chat", "/gradio_api/api/chat", "/widget/gradio_api/run/chat"):
+        reply = client.post(path, json={"data": ["What happened?", []]})
+        assert reply.status_code == 400, path
+        assert "/gradio_api/call/chat" in reply.json()["detail"]
+    assert scripted.calls == []
+
+
 def test_ask_returns_the_result_object_and_passes_history_and_date(
     scripted: ScriptedAssistant,
 ) -> None:

@@ -72,6 +72,10 @@ def _web_component_script() -> Response:
     )
 
 
+STREAMS_ONLY = {
+    "detail": "An answer streams: ask through /gradio_api/call/chat (or gradio_client), or POST "
+    "/api/ask for the whole answer at once."
+}
 DOCS_FILES = ("swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png")
 
 
@@ -247,6 +251,13 @@ def _build_app(
         hidden(
             path, lambda: JSONResponse({"detail": "This page takes no file uploads."}, 403), "POST"
         )
+    # Gradio's `run` routes reply once, with a generator's first update: the chat's answer would
+    # be its progress note (or nothing). Say where it streams instead.
+    for prefix in ("", WIDGET_PATH):
+        for route in ("run", "api"):
+            hidden(
+                f"{prefix}/gradio_api/{route}/chat", lambda: JSONResponse(STREAMS_ONLY, 400), "POST"
+            )
     # Gradio's monitoring pages (queue statistics: event names, times) are not served at all.
     for path in ("/monitoring", "/monitoring/{rest:path}"):
         for prefix in ("", WIDGET_PATH):
