@@ -404,6 +404,15 @@ def test_a_feed_entry_without_a_link_has_no_url_and_is_known_by_its_id(
     path.write_text(ATOM.replace('<link href="https://atom.example/e1"/>', ""), encoding="utf-8")
     [article], _ = articles(load_file(path, max_bytes=MB))
     assert article.url == "https://atom.example/e1"
+    # An id before a real link, here a relative one (found by a review): the link is kept.
+    path.write_text(
+        ATOM.replace('<link href="https://atom.example/e1"/>', "").replace(
+            "<id>https://atom.example/e1</id>", f'<id>{guid}</id><link href="/news/1"/>'
+        ),
+        encoding="utf-8",
+    )
+    [article], _ = articles(load_file(path, max_bytes=MB))
+    assert (article.url, article.article_id) == ("/news/1", guid)
 
 
 def test_a_feed_that_is_not_well_formed_xml_warns_that_entries_may_be_missing(

@@ -103,7 +103,9 @@ def read_feed(
         guid = str(entry.get("id", "") or "")
         # A guid that is just the link adds nothing; the url hash is the id then.
         own_id = guid if guid and guid != link and "://" not in guid else None
-        if entry.get("guidislink") and not link.lower().startswith(("http://", "https://")):
+        # feedparser also sets guidislink when an id merely comes before a real <link>.
+        taken = entry.get("guidislink") and link == guid
+        if taken and not link.lower().startswith(("http://", "https://")):
             # feedparser's stand-in for a missing link, an id ("tag:..."), is no address to show;
             # the entry keeps the id it was stored under when it was taken for one.
             link, own_id = "", make_article_id(None, guid, "", "", "")
