@@ -175,6 +175,13 @@ def test_a_follow_up_leaning_on_the_conversation_is_searched_beside_it_only() ->
         ("Tell me more about it", False),  # capitalised only as a sentence's first word
         ("Thanks! Explain the deal", False),
         ("Elena Marsh?", True),
+        # Found by a review of the first try, which dropped every sentence's first word:
+        ("What did Dr. Varga find?", True),  # "Dr." ends no sentence
+        ("What did the U.S. Senate decide?", True),
+        ("Zelensky said what?", True),
+        ("What happened on Tuesday?", False),  # the calendar and "I" name no subject
+        ("What did I miss in June?", False),
+        ("Could you explain what I'm missing?", False),
     ],
 )
 def test_a_follow_up_names_its_own_subject_with_a_new_name_or_four_words(

@@ -8,12 +8,15 @@ from collections.abc import Sequence
 from typing import Final, Literal, TypedDict
 
 from bot.answer.grounding import strip_markers
+from bot.answer.grounding.lexicon import CALENDAR_AND_I, CHAT_OPENERS
 from bot.answer.grounding.words import content_words, known_names, names_and_numbers
 
 RECENT_TURNS: Final = 6
 """Messages of history a follow-up is read with at most (three questions and their answers)."""
 
-_FIRST_WORD = re.compile(r"(^|[.!?]\s+)[\"'“(]*[A-Za-z]+")
+# Where a reader's next sentence starts: after "!" or "?", or after a full stop that ends a
+# word of three lower-case letters or more (not "Dr.", "Mrs." or "U.S.").
+_SENTENCE_BREAK = re.compile(r"(?<=[!?])\s+|(?<=[a-z]{3}\.)\s+")
 OWN_SUBJECT_WORDS: Final = 4
 """Content words from which a follow-up counts as naming its own subject (`names_own_subject`).
 Chosen on the tuning halves (BENCHMARKS.md, "Follow-ups and changes of topic")."""
@@ -84,7 +87,18 @@ def names_own_subject(question: str, history: Sequence[ChatTurn]) -> bool:
     other stories.
     """
     told = known_names(" ".join(turn["content"] for turn in history))
-    # A sentence's first word is capitalised whatever it is ("Tell me more", "Thanks! What...").
-    named = names_and_numbers(_FIRST_WORD.sub(r"\1", question))
-    new_name = any(not word.isdigit() and word not in told for word in named)
+    named: set[str] = set()
+    for sentence in _SENTENCE_BREAK.split(question):
+        words = sentence.split()
+        if words and _plain_word(words[0]) in CHAT_OPENERS:  # capitalised only as a first word
+            sentence = " ".join(words[1:])
+        named |= names_and_numbers(sentence)
+    new_name = any(
+        not word.isdigit() and word not in told and word not in CALENDAR_AND_I for word in named
+    )
     return new_name or len(content_words(question)) >= OWN_SUBJECT_WORDS
+
+
+def _plain_word(word: str) -> str:
+    """`word` lower-cased without the punctuation around it ("Thanks!" → "thanks")."""
+    return word.strip(".,;:!?\"'“”()").lower()

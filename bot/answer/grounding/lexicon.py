@@ -40,6 +40,19 @@ TIME_WORDS = _words(
     sunday"""
 )
 
+# Capitalised words that name no subject of their own in a reader's follow-up: the calendar, and
+# "I" with its contractions ("What did I miss in June?").
+CALENDAR_AND_I = TIME_WORDS | _words(
+    """january february march april may june july august september october november december
+    i i'm i'd i'll i've"""
+)
+# What a reader opens a follow-up with, capitalised as a sentence's first word only: requests
+# and acknowledgements ("Tell me more", "Thanks! What about ...").
+CHAT_OPENERS = _words(
+    """tell please thanks thank give explain summarise summarize list describe show really ok
+    okay sure great cool wow hmm well"""
+)
+
 # Words that open sentences without naming anything, beside the stopwords and referring words.
 SENTENCE_OPENERS = _words(
     "according although despite here instead thus therefore yes meanwhile overall"
