@@ -135,10 +135,23 @@ def test_gradios_one_reply_routes_for_the_chat_say_where_the_answer_streams() ->
     (a `run` call gets a generator's first update only)."""
     scripted = ScriptedAssistant()
     client = client_for(build_app(scripted))
-    for path in ("/gradio_api/run/chat", "/gradio_api/api/chat", "/widget/gradio_api/run/chat"):
+    for path in (
+        "/gradio_api/run/chat",
+        "/gradio_api/api/chat",
+        "/widget/gradio_api/run/chat",
+        "/gradio_api/run/chat/",  # Gradio's routes take a trailing slash too (a review)
+        "/widget/gradio_api/api/chat/",
+    ):
         reply = client.post(path, json={"data": ["What happened?", []]})
         assert reply.status_code == 400, path
         assert "/gradio_api/call/chat" in reply.json()["detail"]
+    # Named by its index through the route the page's own quick events use: told the same.
+    dependencies = client.get("/config").json()["dependencies"]
+    (chat,) = [n for n, d in enumerate(dependencies) if d.get("api_name") == "chat"]
+    reply = client.post(
+        "/gradio_api/run/predict", json={"data": ["What happened?", []], "fn_index": chat}
+    )
+    assert "/gradio_api/call/chat" in reply.json()["data"][0]
     assert scripted.calls == []
 
 

@@ -35,6 +35,7 @@ from bot.web.api import API_FALLBACK, EVERY_METHOD, api_fallback, build_api_rout
 from bot.web.article_page import ArticleShelf, article_page, article_routes
 from bot.web.auth import LOGIN_PATHS, Credentials, LoginRecords, Sessions
 from bot.web.chat import ChatAssistant
+from bot.web.chat_box import ONE_REPLY_REFUSED
 from bot.web.feedback_api import build_feedback_router
 from bot.web.knowledge import Catalog
 from bot.web.library import Library
@@ -72,10 +73,6 @@ def _web_component_script() -> Response:
     )
 
 
-STREAMS_ONLY = {
-    "detail": "An answer streams: ask through /gradio_api/call/chat (or gradio_client), or POST "
-    "/api/ask for the whole answer at once."
-}
 DOCS_FILES = ("swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png")
 
 
@@ -255,9 +252,12 @@ def _build_app(
     # be its progress note (or nothing). Say where it streams instead.
     for prefix in ("", WIDGET_PATH):
         for route in ("run", "api"):
-            hidden(
-                f"{prefix}/gradio_api/{route}/chat", lambda: JSONResponse(STREAMS_ONLY, 400), "POST"
-            )
+            for slash in ("", "/"):
+                hidden(
+                    f"{prefix}/gradio_api/{route}/chat{slash}",
+                    lambda: JSONResponse({"detail": ONE_REPLY_REFUSED}, 400),
+                    "POST",
+                )
     # Gradio's monitoring pages (queue statistics: event names, times) are not served at all.
     for path in ("/monitoring", "/monitoring/{rest:path}"):
         for prefix in ("", WIDGET_PATH):

@@ -11,6 +11,7 @@ settles a stopped answer's note and gives a failed answer's question back to the
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from contextlib import aclosing
 from typing import Any
@@ -69,6 +70,11 @@ COPY_TO_CLIPBOARD = """(text) => {
   }
 }"""
 AsyncChatFn = Callable[..., AsyncIterator[str | list[Message]]]
+_ONE_REPLY = re.compile(r"/gradio_api/(?:run|api)/")
+ONE_REPLY_REFUSED = (
+    "An answer streams: ask through /gradio_api/call/chat (or gradio_client), or POST /api/ask "
+    "for the whole answer at once."
+)
 
 
 def gated_chat(chat: ChatFn, gate: AnswerGate, sessions: SessionStops | None = None) -> AsyncChatFn:
@@ -89,6 +95,11 @@ def gated_chat(chat: ChatFn, gate: AnswerGate, sessions: SessionStops | None = N
             raise gr.Error(
                 f"That question is too long: keep it under {MAX_QUESTION_CHARS} characters."
             )
+        if _ONE_REPLY.search(str(getattr(getattr(request, "url", None), "path", ""))):
+            # Gradio's `run` routes reply once, with a generator's first update (app.py refuses
+            # them by name; `run/predict` with the chat's fn_index arrives here).
+            yield ONE_REPLY_REFUSED
+            return
         # The keys its results are streamed under: the page's session, a `call` client's event.
         keys = [getattr(request, "session_hash", None), LocalContext.event_id.get(None)]
         if not await stops.wait_for_listener(keys):
