@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from platformdirs import user_data_dir
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings.exceptions import SettingsError
 
 from newsbot.errors import ConfigError
 
@@ -540,8 +542,18 @@ def get_settings(**overrides: Any) -> Settings:
                 f"{_variable(cls, err['loc'])}: {err['msg']}" for err in exc.errors()
             )
             raise ConfigError(f"Invalid settings: {problems}") from exc
+        except SettingsError as exc:  # a list or mapping variable that is not JSON
+            field = _QUOTED.search(str(exc))
+            variable = _variable(cls, (field.group(1),) if field else ())
+            raise ConfigError(
+                f"Invalid settings: {variable} is not JSON ({exc.__cause__ or exc}): write a "
+                'list as ["a", "b"], a mapping as {"name": 1}'
+            ) from exc
     built["tuning"] = built["tuning"].tuning
     return Settings(**built)
+
+
+_QUOTED = re.compile(r'field "([^"]+)"')
 
 
 def _variable(cls: type[Group], loc: tuple[int | str, ...]) -> str:

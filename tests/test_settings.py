@@ -48,6 +48,23 @@ def test_a_bad_value_names_its_variable(monkeypatch: pytest.MonkeyPatch) -> None
 
 
 @pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("NEWSBOT_FETCH_ALLOW_NETWORKS", "192.168.1.0/24"),
+        ("NEWSBOT_ALLOWED_ORIGINS", "http://x.example"),
+        ("NEWSBOT_TUNING", "not json"),
+    ],
+)
+def test_a_list_or_mapping_that_is_not_json_names_its_variable(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    """Found by a review: these stopped the CLI with a pydantic-settings traceback."""
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError, match=f"{variable} is not JSON .*write a list as"):
+        get_settings()
+
+
+@pytest.mark.parametrize(
     "old", ["NEWSBOT_KEYWORD_WEIGHT", "NEWSBOT_RECENCY_DAYS", "NEWSBOT_GROUNDING"]
 )
 def test_a_moved_variable_is_refused_with_its_new_spelling(
