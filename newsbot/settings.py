@@ -543,8 +543,8 @@ def get_settings(**overrides: Any) -> Settings:
             )
             raise ConfigError(f"Invalid settings: {problems}") from exc
         except SettingsError as exc:  # a list or mapping variable that is not JSON
-            field = _QUOTED.search(str(exc))
-            variable = _variable(cls, (field.group(1),) if field else ())
+            quoted = _QUOTED.search(str(exc))
+            variable = _variable(cls, (quoted.group(1),) if quoted else ())
             raise ConfigError(
                 f"Invalid settings: {variable} is not JSON ({exc.__cause__ or exc}): write a "
                 'list as ["a", "b"], a mapping as {"name": 1}'
