@@ -21,7 +21,7 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
 from bot.answer.assistant import Assistant
-from bot.answer.question import MAX_SOURCES, make_filter
+from bot.answer.question import MAX_SOURCES, Question, make_filter
 from bot.web import build_app
 from bot.web.server import serving_in_thread
 from newsbot.errors import InputError
@@ -291,6 +291,41 @@ def test_cli_ask_filters_by_source_and_date(cli_store: Path) -> None:
     args = ["ask", "--json", "--as-of", "2025-05-21", "--since", "2d", QUESTION]
     run = CliRunner().invoke(cli, args, catch_exceptions=False)
     assert retrieved_ids(json.loads(run.stdout)) == {"example-may20"}
+
+
+def test_a_since_after_the_as_of_day_is_refused_not_answered_with_nothing(
+    cli_store: Path, refusing_api: TestClient
+) -> None:
+    """Found by a review: `--as-of 2025-01-01 --since 2025-06-01` answered "no stored article
+    published since 2025-06-01 matches", though one did."""
+    from newsbot.cli import cli
+
+    told = "since 2025-06-01 is after the day the question is asked as of, 2025-01-01"
+    with pytest.raises(InputError, match=told):
+        Question("Q?", as_of=date(2025, 1, 1), filters=SearchFilter(since=date(2025, 6, 1)))
+    args = ["ask", "--as-of", "2025-01-01", "--since", "2025-06-01", QUESTION]
+    run = CliRunner().invoke(cli, args)
+    assert run.exit_code != 0
+    assert told.capitalize() in run.output
+    assert "Traceback" not in run.output
+    body = {"question": QUESTION, "as_of": "2025-01-01", "since": "2025-06-01"}
+    reply = refusing_api.post("/api/ask", json=body)
+    assert reply.status_code == 422  # as the API's other refused filters
+    assert told in json.dumps(reply.json())
+
+
+def test_an_unknown_source_lists_the_stored_ones_without_a_blank_name(
+    cli_store: Path, embedder: LocalMiniLMEmbeddings
+) -> None:
+    """Found by a review: an article with no source showed as an empty name in the list."""
+    from newsbot.cli import cli
+
+    meta = ArticleMeta("nameless", "nameless", "", "", "2025-05-03", "nameless")
+    open_store(cli_store, embedder).put_articles([(meta, [ChunkText(0, "Text.", 0, 5, 2)])])
+    run = CliRunner().invoke(cli, ["ask", "--source", "Nowhere", QUESTION])
+    assert run.exit_code == 2
+    assert "stored sources: AP, Example News, REUTERS, Reuters\n" in run.output, run.output
+    assert ": ," not in run.output
 
 
 def test_cli_chat_keeps_the_filter_for_follow_ups(cli_store: Path) -> None:

@@ -96,6 +96,12 @@ class Question:
             _check_text(said)
         if self.as_of is not None:
             in_range(self.as_of, "as of")
+        since = self.filters.since
+        if since is not None and since > self.day:  # nothing published by then can be found
+            raise InputError(
+                f"since {since.isoformat()} is after the day the question is asked as of, "
+                f"{self.day.isoformat()}: move one of them"
+            )
 
     @property
     def day(self) -> date:

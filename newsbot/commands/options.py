@@ -96,7 +96,7 @@ def check_sources(sources: tuple[str, ...], settings: Settings) -> None:
         return
     from newsbot.factories import build_registry
 
-    stored = sorted(build_registry(settings).sources(), key=str.casefold)
+    stored = sorted((s for s in build_registry(settings).sources() if s.strip()), key=str.casefold)
     known = {name.casefold() for name in stored}
     unknown = [name for name in sources if name.casefold() not in known]
     if unknown:
