@@ -140,7 +140,7 @@ def _glob(pattern: str) -> list[Path]:
     """What a glob matches. `**` descends into real folders only, as a folder's walk does (a link
     to a folder above it would repeat the tree forever), and skips hidden names like it."""
     if "**" not in pattern:
-        return [Path(m) for m in glob.glob(pattern)]
+        return [Path(m) for m in glob.glob(os.path.expanduser(pattern))]
     parts = Path(pattern).expanduser().parts
     fixed = next(i for i, part in enumerate(parts) if glob.has_magic(part))
     base = Path(*parts[:fixed]) if fixed else Path()

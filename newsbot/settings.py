@@ -67,6 +67,9 @@ class Group(BaseSettings):
         return alias if isinstance(alias, str) else f"NEWSBOT_{cls.PREFIX}{field}".upper()
 
 
+_COLLECTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{1,510}[A-Za-z0-9]")
+
+
 class StorageSettings(Group):
     """Where articles, vectors and model files live."""
 
@@ -109,6 +112,18 @@ class StorageSettings(Group):
     @classmethod
     def _expand_user(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None
+
+    @field_validator("collection", mode="after")
+    @classmethod
+    def _check_collection(cls, value: str) -> str:
+        # Chroma's rule, checked before any command: an empty name (a blank line of a .env
+        # template) otherwise named a folder of the data dir in its error.
+        if not _COLLECTION_NAME.fullmatch(value):
+            raise ValueError(
+                f"{value!r} is not a collection name: use 3-512 letters, digits, '.', '_' or '-' "
+                "that starts and ends with a letter or digit"
+            )
+        return value
 
     @field_validator("database_url", mode="after")
     @classmethod

@@ -421,3 +421,38 @@ def test_an_html_page_far_larger_than_an_article_is_not_parsed(tmp_path: Path) -
     [problem] = list(read_sources(sources, max_bytes=10**6, http_timeout=1, max_chars=1000))
     assert isinstance(problem, InputProblem)
     assert problem.reason.startswith("the HTML page is 34,026 characters, over the 20,000 read")
+
+
+@pytest.mark.parametrize("pattern", ["~/news/*.md", "~/news/**/*.md"])
+def test_a_glob_starting_with_a_tilde_is_read_from_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pattern: str
+) -> None:
+    """Found by a review: a quoted '~/news/*.md' found nothing, '~/news/**/*.md' worked."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "news").mkdir()
+    (tmp_path / "news" / "a.md").write_text("Title\n\nSome news text here.\n", encoding="utf-8")
+    sources, problems = expand_sources([pattern])
+    assert problems == []
+    assert [Path(s.location).name for s in sources] == ["a.md"]
+
+
+def test_a_limit_too_large_for_the_database_is_a_usage_error(tmp_path: Path) -> None:
+    """Found by a review: an OverflowError traceback from SQLite."""
+    run = CliRunner().invoke(
+        cli, ["--data-dir", str(tmp_path), "list", "--limit", "99999999999999999999"]
+    )
+    assert run.exit_code == 2
+    assert "is not in the range 1<=x<=1000000" in run.output
+    assert "Traceback" not in run.output
+
+
+@pytest.mark.parametrize("name", ["", "ab", "bad name!"])
+def test_a_collection_name_chroma_cannot_take_is_refused_by_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """Found by a review: an empty NEWSBOT_COLLECTION (a blank line of a .env template) failed
+    with 'Is a directory: <data dir>/chroma/newsbot-writes'."""
+    monkeypatch.setenv("NEWSBOT_COLLECTION", name)
+    run = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "stats"])
+    assert run.exit_code != 0
+    assert f"NEWSBOT_COLLECTION: Value error, {name!r} is not a collection name" in run.output

@@ -91,7 +91,7 @@ def stats(obj: Context, as_json: bool) -> None:
     "--limit",
     default=20,
     show_default=True,
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=1_000_000),
     help="Most articles to show.",
 )
 @click.option("--search", "query", help="Only articles whose title or source contains this.")
