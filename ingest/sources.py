@@ -130,7 +130,13 @@ def _folder_files(folder: Path) -> tuple[list[Path], list[InputProblem], list[Pa
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         for name in files:
             path = Path(root) / name
-            if name.startswith(".") or not path.is_file():
+            if name.startswith("."):
+                continue
+            if path.is_symlink() and not path.exists() and extension_of(path) is not None:
+                # A file the reader meant to give, whose target is gone: said, not skipped silently.
+                problems.append(InputProblem(str(path), "a link to a file that does not exist"))
+                continue
+            if not path.is_file():
                 continue
             (found if extension_of(path) is not None else unsupported).append(path)
     return sorted(found), problems, sorted(unsupported)

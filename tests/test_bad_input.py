@@ -456,3 +456,15 @@ def test_a_collection_name_chroma_cannot_take_is_refused_by_name(
     run = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "stats"])
     assert run.exit_code != 0
     assert f"NEWSBOT_COLLECTION: Value error, {name!r} is not a collection name" in run.output
+
+
+def test_a_broken_link_in_a_folder_is_reported_and_the_rest_read(tmp_path: Path) -> None:
+    """Found by a review: a folder's link to a missing file was skipped without a word."""
+    (tmp_path / "good.txt").write_text("Title\n\nSome news text here.\n", encoding="utf-8")
+    (tmp_path / "gone.txt").symlink_to(tmp_path / "nowhere" / "target.txt")
+    (tmp_path / "gone.bin").symlink_to(tmp_path / "nowhere" / "target.bin")  # not an input
+    sources, problems = expand_sources([str(tmp_path)])
+    assert [Path(s.location).name for s in sources] == ["good.txt"]
+    assert [(Path(p.origin).name, p.reason) for p in problems] == [
+        ("gone.txt", "a link to a file that does not exist")
+    ]
