@@ -32,6 +32,9 @@ class Article(ArticleMeta):
     origin: str
     replaces: str = ""
     """An id this article was stored under before and takes the place of (`keyed_by_file`)."""
+    feed_guid: bool = False
+    """Its id is a feed's guid, unique within that feed only ("1"): held by a story with
+    another link, it names another article (`ingest.pipeline.guid_taken`)."""
 
     def to_meta(self) -> ArticleMeta:
         """The part of the article the store keeps besides its chunks."""
@@ -77,6 +80,11 @@ def normalise_url(url: str) -> str:
     query = without_tracking(parts.query)
     path = parts.path.rstrip("/") if parts.path not in ("", "/") else ""
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, query, ""))
+
+
+def same_url(a: str, b: str) -> bool:
+    """Whether two links name one page (`normalise_url`)."""
+    return normalise_url(a) == normalise_url(b)
 
 
 def _sha(*parts: str) -> str:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import tiktoken
 
-from ingest.article import Article, InputProblem
+from ingest.article import Article, InputProblem, make_article_id, same_url
 from ingest.chunking import CHUNK_OVERLAP, CHUNK_TOKENS, chunk_text
 from ingest.loaders.fetching import FetchPolicy
 from ingest.sources import expand, read_sources
@@ -233,6 +233,14 @@ def ingest(
     )
 
 
+def guid_taken(store: NewsStore, guid: str, url: str) -> bool:
+    """Whether a story with another link is stored under a feed's `guid`: a guid ("1") need
+    only be unique within its own feed, and another feed's entry must not overwrite that story,
+    which is then known by its link instead."""
+    row = store.registry.get(guid)
+    return row is not None and bool(url) and not same_url(row.url, url)
+
+
 def ingest_articles(
     items: Iterable[Article | InputProblem],
     store: NewsStore,
@@ -259,10 +267,17 @@ def ingest_articles(
     report = run.report
     batch: dict[str, Article] = {}
     first_origin: dict[str, str] = {}
+    first_url: dict[str, str] = {}
     for item in items:
         if isinstance(item, InputProblem):
             (report.failures if item.skipped else report.warnings).append(item)
             continue
+        if item.feed_guid and (
+            not same_url(first_url.setdefault(item.article_id, item.url), item.url)
+            or guid_taken(store, item.article_id, item.url)
+        ):
+            logger.info("%s: its guid %r names another story", item.origin, item.article_id)
+            item = replace(item, article_id=make_article_id(None, item.url, "", "", ""))
         earlier = first_origin.setdefault(item.article_id, item.origin)
         if earlier != item.origin:
             report.warnings.append(

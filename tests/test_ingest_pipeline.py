@@ -388,3 +388,37 @@ def test_the_article_limit_is_a_setting(tmp_path: Path, monkeypatch: pytest.Monk
     assert (
         f"failed {article}: the article text is 3,001 characters, over the 2,000-character limit"
     ) in result.stderr
+
+
+def _feed(title: str, link: str, story: str) -> str:
+    return (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>{title}</title>'
+        f'<item><guid isPermaLink="false">1</guid><title>{story}</title><link>{link}</link>'
+        f"<description>{story}: the full report of the day, in a few words.</description>"
+        "</item></channel></rss>"
+    )
+
+
+def test_two_feeds_that_number_their_entries_alike_keep_both_stories(
+    tmp_path: Path, real_embedder: LocalMiniLMEmbeddings
+) -> None:
+    """Found by a review: a guid ("1") need only be unique within its feed; the second feed's
+    entry overwrote the first feed's story, and re-ingesting the first swapped them back."""
+    alpha = tmp_path / "alpha.xml"
+    alpha.write_text(_feed("Alpha Gazette", "https://alpha.example/budget", "Budget"), "utf-8")
+    beta = tmp_path / "beta.xml"
+    beta.write_text(_feed("Beta Herald", "https://beta.example/cubs", "Tiger cubs"), "utf-8")
+    data_dir = tmp_path / "data"
+    store = open_store(data_dir, real_embedder)
+
+    assert run([alpha], store, data_dir).new == 1
+    report = run([beta], store, data_dir)
+    assert (report.new, report.updated) == (1, 0)
+    report = run([alpha, beta], store, data_dir)
+    assert (report.new, report.updated, report.unchanged) == (0, 0, 2)
+    assert sorted(row.title for row in store.list_articles()) == ["Budget", "Tiger cubs"]
+    assert store.registry.get("1").url == "https://alpha.example/budget"  # the first keeps it
+
+    # Both in one run, into an empty store: two stories as well.
+    fresh = open_store(tmp_path / "fresh", real_embedder)
+    assert run([beta, alpha], fresh, tmp_path / "fresh").new == 2

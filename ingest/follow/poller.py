@@ -28,14 +28,14 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ingest.article import Article, ArticleInputError, build_article, normalise_url
+from ingest.article import Article, ArticleInputError, build_article
 from ingest.dates import DateError, parse_published
 from ingest.follow.documents import Document, Entry, read_document
 from ingest.follow.pages import PageReader
 from ingest.follow.robots import Robots
 from ingest.follow.schedule import next_check
 from ingest.loaders.fetching import FetchPolicy, fetch
-from ingest.pipeline import ingest_articles
+from ingest.pipeline import guid_taken, ingest_articles
 from vectorstore.follows import (
     EntryState,
     FollowedSource,
@@ -329,10 +329,7 @@ class Poller:
         """`entry`, known by its link instead of its guid when another story is stored under
         that guid: a guid ("1") need only be unique within its own feed, and a new entry of
         another feed must not overwrite that story."""
-        if not entry.own_id or not entry.link:
-            return entry
-        row = self.store.registry.get(entry.own_id)
-        if row is None or normalise_url(row.url) == normalise_url(entry.link):
+        if not entry.own_id or not guid_taken(self.store, entry.own_id, entry.link):
             return entry
         logger.info("%s: its guid %r names another stored story", entry.link, entry.own_id)
         return replace(entry, own_id=None)

@@ -7,6 +7,7 @@ not well-formed XML is read as far as feedparser can, with a warning that entrie
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from collections.abc import Iterator
 from typing import Any
@@ -123,7 +124,8 @@ def read_feed(
         except ArticleInputError as exc:
             yield exc.problem()
             continue
-        yield article
+        # A guid names the entry within its feed only (`ingest.pipeline.guid_taken`).
+        yield dataclasses.replace(article, feed_guid=True) if own_id and link else article
         yield from problems
     if isinstance(parsed.get("bozo_exception"), SAXException):
         # feedparser's lenient parser read what it could of broken XML: an entry may be missing
