@@ -65,7 +65,7 @@ def test_a_data_dir_that_cannot_be_made_is_a_one_line_error(tmp_path: Path) -> N
     ("args", "refusal"),
     [
         (["serve", "--port", "99999"], "'--port': 99999 is not in the range 0<=x<=65535"),
-        (["list", "--limit", "0"], "'--limit': 0 is not in the range x>=1"),
+        (["list", "--limit", "0"], "'--limit': 0 is not in the range 1<=x<=1000000"),
         (["ask", "  "], "The question is empty"),
         (["ask", "x" * 2001], "The question is 2,001 characters long: keep it under 2,000."),
         (["ask", "caf\udce9?"], "The question holds bytes that are not UTF-8 text"),
