@@ -52,10 +52,11 @@ def test_registry_rows_are_alike_in_both_engines(database: Database) -> None:
     assert other.count() == 0
     assert other.state_of(["a0"]) == {}
 
-    registry.mark_pending([(meta("x", title="Floods in 50% of VILLAGES_north"), 2)])
-    registry.mark_done([(meta("x", title="Floods in 50% of VILLAGES_north"), 2)])
-    # Case-insensitive, and % and _ are taken literally.
+    registry.mark_pending([(meta("x", title="Floods in 50% of VILLAGES_north, Café"), 2)])
+    registry.mark_done([(meta("x", title="Floods in 50% of VILLAGES_north, Café"), 2)])
+    # Case-insensitive (beyond ASCII too), and % and _ are taken literally.
     assert [r.article_id for r in registry.list_articles(query="villages_n")] == ["x"]
+    assert [r.article_id for r in registry.list_articles(query="CAFÉ")] == ["x"]
     assert [r.article_id for r in registry.list_articles(query="50%")] == ["x"]
     assert registry.list_articles(query="50_ ") == []
     assert registry.find_by_url("HTTPS://www.news.example.com/x/") == ["x"]

@@ -48,7 +48,11 @@ class Database(Protocol):
     greatest: str
     """The SQL function of the larger of two values (`MAX` in SQLite, `GREATEST` elsewhere)."""
     like: str
-    """Case-insensitive LIKE (`LIKE` in SQLite, `ILIKE` in PostgreSQL)."""
+    """Case-insensitive LIKE (`LIKE` in SQLite, `ILIKE` in PostgreSQL), of text put through
+    `fold` on both sides."""
+    fold: str
+    """The SQL function that folds case beyond ASCII, which SQLite's LIKE does not (`casefold`,
+    registered here; `lower` in PostgreSQL)."""
 
     def apply(self, schema: str) -> None:
         """Create the tables and indexes of `schema` (statements separated by `;`) if missing."""
@@ -98,6 +102,7 @@ class SQLiteFile:
     kind: Literal["sqlite", "postgresql"] = "sqlite"
     greatest = "MAX"
     like = "LIKE"
+    fold = "casefold"
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -107,6 +112,7 @@ class SQLiteFile:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self.db.create_function("casefold", 1, _casefold, deterministic=True)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA busy_timeout=10000")
         except (OSError, sqlite3.Error) as exc:
@@ -155,3 +161,7 @@ class SQLiteFile:
         lock = FileLock.at(self.path.with_name(f"{self.path.stem}.{name}.lock"))
         self._file_locks.add(lock)
         return lock
+
+
+def _casefold(value: str | None) -> str | None:
+    return value.casefold() if isinstance(value, str) else value

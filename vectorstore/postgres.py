@@ -86,6 +86,7 @@ class PostgresDatabase:
     kind: Literal["sqlite", "postgresql"] = "postgresql"
     greatest = "GREATEST"
     like = "ILIKE"
+    fold = "lower"
 
     def __init__(self, url: str) -> None:
         self.url = url

@@ -186,8 +186,11 @@ class ArticleRegistry:
             pattern = (
                 "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             )
-            like = self.database.like
-            where += f" AND (title {like} ? ESCAPE '\\' OR source {like} ? ESCAPE '\\')"
+            like, fold = self.database.like, self.database.fold
+            where += (
+                f" AND ({fold}(title) {like} {fold}(?) ESCAPE '\\'"
+                f" OR {fold}(source) {like} {fold}(?) ESCAPE '\\')"
+            )
             params += [pattern, pattern]
         rows = self._query(
             f"SELECT {_COLUMNS} FROM articles WHERE {where} "
