@@ -282,6 +282,11 @@ API_FALLBACK = "/api/{rest:path}"
 EVERY_METHOD = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
+def with_head(methods: set[str]) -> set[str]:
+    """`methods`, with HEAD wherever GET: health checks and link checkers ask with it."""
+    return methods | {"HEAD"} if "GET" in methods else methods
+
+
 def api_fallback(request: Request) -> JSONResponse:
     """A request to /api that no route takes: 405 with the methods its path does take (`GET
     /api/ask`: POST), else 404, both in JSON. Without it such a request falls through to the
@@ -294,7 +299,7 @@ def api_fallback(request: Request) -> JSONResponse:
         if isinstance(route, Route) and route.path == path and route.path != API_FALLBACK:
             allowed |= route.methods or set()
     if allowed:
-        methods = ", ".join(sorted(allowed | ({"HEAD"} if "GET" in allowed else set())))
+        methods = ", ".join(sorted(with_head(allowed)))
         return JSONResponse(
             {"detail": f"Method Not Allowed: use {methods}"}, 405, headers={"Allow": methods}
         )

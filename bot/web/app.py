@@ -31,7 +31,14 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Resp
 from swagger_ui_bundle import swagger_ui_path
 
 from bot.web.answer_log import AnswerRecorder, QuestionLog
-from bot.web.api import API_FALLBACK, EVERY_METHOD, api_fallback, build_api_router, validation_error
+from bot.web.api import (
+    API_FALLBACK,
+    EVERY_METHOD,
+    api_fallback,
+    build_api_router,
+    validation_error,
+    with_head,
+)
 from bot.web.article_page import ArticleShelf, article_page, article_routes
 from bot.web.auth import LOGIN_PATHS, Credentials, LoginRecords, Sessions
 from bot.web.chat import ChatAssistant
@@ -205,8 +212,7 @@ def _build_app(
     )
 
     def hidden(path: str, endpoint: Callable[..., Any], *methods: str) -> None:
-        # HEAD wherever GET: health checks and link checkers ask with it.
-        allowed = set(methods or ["GET"]) | ({"HEAD"} if "GET" in (methods or ["GET"]) else set())
+        allowed = with_head(set(methods or ["GET"]))
         app.add_api_route(path, endpoint, methods=sorted(allowed), include_in_schema=False)
 
     if credentials.configured:
