@@ -677,6 +677,32 @@ def test_a_prune_that_dies_midway_is_finished_by_the_next(
     assert not set(ids.values()) & {cid.rsplit(":", 1)[0] for cid in chroma}
 
 
+def test_a_feed_counts_as_added_only_the_stories_it_wrote(
+    site: Site, store: NewsStore, tmp_path: Path
+) -> None:
+    """`newsbot follow list` says how many articles a source added in the last day: a story
+    that was stored before (from a file, or by another feed) is seen, not added."""
+    zorblat(site)
+    w = worker(store, tmp_path)
+    follow(w, site.url("/feed.xml"))
+    [first] = poll(w)
+    assert first.new_articles == 1
+    [row] = store.registry.list_articles()
+    with store.registry.database.transaction() as db:  # as if stored two days ago
+        db.execute(
+            "UPDATE articles SET ingested_at = ? WHERE article_id = ?",
+            ("2026-12-01T10:00:00+00:00", row.article_id),
+        )
+    items = [("/news/zorblat", "Zorblat lighthouse reopens", TEASER, DATE)]
+    site.put("/mirror.xml", rss(site, items), "application/rss+xml")
+    follow(w, site.url("/mirror.xml"))
+    outcomes = dict(w.run_once())
+    assert outcomes[site.url("/mirror.xml")].new_articles == 0
+    assert len(site.requests("/news/zorblat")) == 2  # read again for the mirror, not written
+    added = {s.url: s.added_last_day for s in status(w.sources)}
+    assert added == {site.url("/feed.xml"): 0, site.url("/mirror.xml"): 0}
+
+
 def test_the_poller_gives_way_while_a_question_is_answered(
     site: Site, store: NewsStore, tmp_path: Path
 ) -> None:
@@ -687,13 +713,20 @@ def test_the_poller_gives_way_while_a_question_is_answered(
     site.put("/feed.xml", rss(site, items), "application/rss+xml")
     gate = AnswerGate()
     w = worker(store, tmp_path)
-    w.poller.pause = lambda: gate.wait_idle(60)  # what `newsbot serve` gives its poller
     follow(w, site.url("/feed.xml"))
 
+    paused = threading.Event()
+
+    def pause() -> None:
+        paused.set()
+        gate.wait_idle(60)  # what `newsbot serve` gives its poller
+
+    w.poller.pause = pause
     started = gate.acquire()  # a question is being answered
     polling = threading.Thread(target=w.run_once)
     polling.start()
-    time.sleep(2.0)
+    assert paused.wait(60)  # the poller has come to its first step that takes the processor
+    time.sleep(0.3)  # and stays there while the answer holds the gate
     assert store.registry.count() == 0  # nothing parsed, read or embedded meanwhile
     assert len(site.requests("/feed.xml")) == 1  # (fetching costs no processor)
     gate.release(started)

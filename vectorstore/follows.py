@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from vectorstore.database import Database, in_batches
@@ -320,10 +321,15 @@ class FollowedSources:
             )
 
     def added_since(self, url: str, since: float) -> int:
-        """Articles stored from `url`'s entries first seen after `since`."""
+        """Articles that `url`'s entries first seen after `since` stored since then: an entry
+        whose story was already stored (from a file, another feed) or could not be stored is
+        seen, not added. (The registry's articles share this database.)"""
+        written_since = datetime.fromtimestamp(since, UTC).isoformat(timespec="seconds")
         rows = self._rows(
-            "SELECT COUNT(*) FROM followed_entries WHERE collection = ? AND source_url = ? "
-            "AND seen_at > ? AND article_id <> ''",
-            (url, since),
+            "SELECT COUNT(DISTINCT e.article_id) FROM followed_entries e JOIN articles a "
+            "ON a.collection = e.collection AND a.article_id = e.article_id "
+            "WHERE e.collection = ? AND e.source_url = ? AND e.seen_at > ? "
+            "AND a.ingested_at >= ?",
+            (url, since, written_since),
         )
         return int(rows[0][0])
