@@ -63,6 +63,11 @@ def test_follow_from_the_library_and_watch_the_articles_arrive(
     page: Page, site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("NEWSBOT_FETCH_ALLOW_NETWORKS", '["127.0.0.1/32"]')
+    # The page reads the panel and the header again on a timer (15 s), the header's counts
+    # cached for 10 s: 2 s and 1 s here, the same code.
+    monkeypatch.setattr("bot.web.library_follow.REFRESH_SECONDS", 2.0)
+    monkeypatch.setattr("bot.web.ui.KNOWLEDGE_REFRESH_SECONDS", 2.0)
+    monkeypatch.setattr("bot.web.knowledge.CACHE_SECONDS", 1.0)
     data_dir = tmp_path / "data"
     store = make_store(data_dir, [])
     settings = get_settings(data_dir=data_dir)

@@ -138,9 +138,9 @@ class KnowledgeHint:
     """`read_knowledge(catalog)`, read again at most every `CACHE_SECONDS`; called, the header
     line (a Gradio component's value, computed on each page load)."""
 
-    def __init__(self, catalog: Catalog, ttl: float = CACHE_SECONDS) -> None:
+    def __init__(self, catalog: Catalog, ttl: float | None = None) -> None:
         self.catalog = catalog
-        self.ttl = ttl
+        self.ttl = CACHE_SECONDS if ttl is None else ttl
         self._lock = threading.Lock()
         self._cached: tuple[float, Knowledge] | None = None
 
