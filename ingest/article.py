@@ -35,6 +35,8 @@ class Article(ArticleMeta):
     feed_guid: bool = False
     """Its id is a feed's guid, unique within that feed only ("1"): held by a story with
     another link, it names another article (`ingest.pipeline.guid_taken`)."""
+    source_file: str = ""
+    """The full path of the one-article file it was read from (`keyed_by_file`); "" else."""
 
     def to_meta(self) -> ArticleMeta:
         """The part of the article the store keeps besides its chunks."""
@@ -128,12 +130,15 @@ def keyed_by_file(article: Article, path: Path) -> Article:
     of its content: an edited file then replaces its article instead of adding one. It
     `replaces` the content id such an article had before (stores made before this rule). A
     file that names an id or url is known by those; it `replaces` the article its file was
-    known by before they were added (front matter given a `url:` later)."""
+    known by before they were added (front matter given a `url:` later). Its `source_file`
+    lets the ingest find the version stored before an id or url was dropped, or the file
+    renamed (`vectorstore.article_files`)."""
     content_id = make_article_id(None, "", article.source, article.title, article.text)
-    file_id = _sha("file", str(path.resolve()))[:24]
+    full_path = str(path.resolve())
+    file_id = _sha("file", full_path)[:24]
     if article.url or article.article_id != content_id:
-        return replace(article, replaces=file_id)
-    return replace(article, article_id=file_id, replaces=content_id)
+        return replace(article, replaces=file_id, source_file=full_path)
+    return replace(article, article_id=file_id, replaces=content_id, source_file=full_path)
 
 
 def source_from_url(url: str) -> str:

@@ -24,6 +24,7 @@ from ingest.chunking import CHUNK_OVERLAP, CHUNK_TOKENS, chunk_text
 from ingest.loaders.fetching import FetchPolicy
 from ingest.sources import expand, read_sources
 from ingest.tokens import load_encoding
+from vectorstore.article_files import ArticleFiles
 from vectorstore.records import ArticleMeta, ChunkText
 
 if TYPE_CHECKING:
@@ -79,6 +80,9 @@ class _Run:
     counted: dict[str, str] = field(default_factory=dict)
     """How each article of the run was counted: new, updated or unchanged."""
     articles_done: int = 0
+    shadowed: list[Article] = field(default_factory=list)
+    """Articles of files that another input of the batch took the id of (the last one wins):
+    not stored, but their files are known to name that id."""
 
     def meta(self, article: Article) -> ArticleMeta:
         """The article's store record; its hash also covers how it was chunked.
@@ -131,12 +135,41 @@ class _Run:
         # Held from the check to the write: another process ingesting the same input waits, then
         # finds these articles unchanged instead of embedding them again.
         with self.store.ingest_lock():
-            self._store_changed(articles)
+            self._store_changed(articles, self.shadowed)
+        self.shadowed = []
 
-    def _retire_replaced(self, articles: list[Article]) -> set[str]:
+    def _files(self) -> ArticleFiles:
+        return ArticleFiles(self.store.registry.database, self.store.registry.collection)
+
+    def _earlier_versions(self, articles: list[Article], before: dict[str, str]) -> dict[str, str]:
+        """`{old id: new id}` for articles of one-article files stored before under another id:
+        their file named another id or url then (or none), or it was renamed or moved (a
+        stored article of the same content whose file is gone). `before`: the files' ids;
+        `articles` may hold several of one id (`_Run.shadowed`)."""
+        from_files = {a.source_file: a for a in articles if a.source_file}
+        now = {a.article_id for a in articles}
+        earlier = {
+            old: from_files[path].article_id for path, old in before.items() if old not in now
+        }
+        unknown = {self.meta(a).content_hash: a for p, a in from_files.items() if p not in before}
+        if unknown:
+            for content_hash, path, old in self._files().stored_with_content(unknown):
+                if old not in now and old not in earlier and not Path(path).exists():
+                    earlier[old] = unknown[content_hash].article_id
+        # An id that another file here still names (two files with one `url:`) is its own.
+        for old, paths in self._files().files_of(earlier).items() if earlier else ():
+            if any(Path(path).exists() for path in paths - set(from_files)):
+                del earlier[old]
+        return earlier
+
+    def _retire_replaced(
+        self, articles: list[Article], from_files: list[Article], before: dict[str, str]
+    ) -> set[str]:
         """Delete the articles that these replace (stored under their content id before files
-        were known by path) and are not these; the ids of those that take a place."""
+        were known by path, or an earlier version of their file's) and are not these; the ids
+        of those that take a place."""
         replaced = {a.replaces: a.article_id for a in articles if a.replaces}
+        replaced |= self._earlier_versions(from_files, before)
         state = self.store.registry.state_of([*replaced, *replaced.values()]) if replaced else {}
         taking = set()
         for old, new in replaced.items():
@@ -145,8 +178,10 @@ class _Run:
                 taking |= {new} if new not in state else set()
         return taking
 
-    def _store_changed(self, articles: list[Article]) -> None:
-        replacing = self._retire_replaced(articles)
+    def _store_changed(self, articles: list[Article], shadowed: list[Article]) -> None:
+        from_files = [a for a in [*articles, *shadowed] if a.source_file]
+        before = self._files().articles_of(a.source_file for a in from_files) if from_files else {}
+        replacing = self._retire_replaced(articles, from_files, before)
         unchanged = self.store.unchanged_ids([self.meta(a) for a in articles])
         self._count(articles, unchanged, replacing)
         skipped = sum(1 for a in articles if a.article_id in unchanged)
@@ -166,6 +201,10 @@ class _Run:
             size += len(chunks)
         if group:
             self._write(group)
+        moved = [(a.source_file, a.article_id) for a in from_files]
+        moved = [(path, new) for path, new in moved if before.get(path) != new]
+        if moved:
+            self._files().record(moved)
 
 
 def ingest(
@@ -287,7 +326,9 @@ def ingest_articles(
                     skipped=False,
                 )
             )
-            batch.pop(item.article_id, None)
+            shadowed = batch.pop(item.article_id, None)
+            if shadowed is not None and shadowed.source_file:
+                run.shadowed.append(shadowed)
         batch[item.article_id] = item
         if len(batch) >= batch_articles:
             run.flush(batch)

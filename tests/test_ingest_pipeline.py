@@ -231,6 +231,51 @@ def test_an_edited_file_without_id_or_url_replaces_its_article(
     assert run([note], store, data_dir).unchanged == 1
 
 
+def test_a_file_keeps_one_article_whatever_id_url_or_name_it_takes(
+    tmp_path: Path, real_embedder: LocalMiniLMEmbeddings
+) -> None:
+    """Found by a review: a front-matter `url:` or `id:` dropped again, or a renamed file,
+    left the earlier version stored beside the new one. The store now remembers which file
+    each article came from and retires the file's earlier version."""
+    data_dir = tmp_path / "data"
+    store = open_store(data_dir, real_embedder)
+    note = tmp_path / "ferry.md"
+    body = "# Ferry back\n\nThe Merrow ferry sailed again on Monday after a month of repairs.\n"
+
+    def stored() -> set[str]:
+        return {chunk["article_id"] for chunk in stored_chunks(store).values()}
+
+    for front in ("url: https://example.org/ferry", "", "id: ferry-2026", ""):
+        note.write_text(f"---\n{front}\n---\n{body}" if front else body, "utf-8")
+        report = run([note], store, data_dir)
+        assert report.failed == 0
+        assert len(stored()) == 1, front
+        assert store.stats()["articles"] == 1, front
+    assert run([note], store, data_dir).unchanged == 1
+
+    moved = tmp_path / "boats" / "ferry-back.md"
+    moved.parent.mkdir()
+    note.rename(moved)
+    renamed = run([moved], store, data_dir)
+    assert (renamed.new, renamed.updated) == (0, 1)
+    assert store.stats()["articles"] == 1
+    assert run([moved], store, data_dir).unchanged == 1
+
+    # A copy beside the file is a second file, and two files that name one url share it:
+    # neither retires the other's article.
+    copy = tmp_path / "ferry-copy.md"
+    copy.write_bytes(moved.read_bytes())
+    assert run([copy], store, data_dir).new == 1
+    assert store.stats()["articles"] == 2
+    for path in (moved, copy):
+        path.write_text(f"---\nurl: https://example.org/ferry\n---\n{body}", "utf-8")
+    run([moved, copy], store, data_dir)
+    copy.write_text(body, "utf-8")  # the copy drops the url: the other file still names it
+    run([copy], store, data_dir)
+    assert store.stats()["articles"] == 2
+    assert run([moved, copy], store, data_dir).unchanged == 2
+
+
 def test_a_file_stored_by_its_content_before_is_taken_over_not_doubled(
     tmp_path: Path, real_embedder: LocalMiniLMEmbeddings
 ) -> None:

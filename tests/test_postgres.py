@@ -19,6 +19,7 @@ from newsbot.errors import StoreError
 from scripts.services import NEWSBOT, free_port
 from tests.conftest import REPO
 from tests.test_store import meta, tracking_parameters_hide_no_article
+from vectorstore.article_files import ArticleFiles
 from vectorstore.database import Database, open_database
 from vectorstore.postgres import AdvisoryLock, redact
 from vectorstore.registry import ArticleRegistry
@@ -79,6 +80,26 @@ with AdvisoryLock.at(sys.argv[2], "news.ingest").hold(purpose="ingest"):
 
 
 @pytest.mark.server
+def test_which_file_an_article_came_from_is_alike_in_both_engines(
+    database: Database, tmp_path: Path
+) -> None:
+    registry = ArticleRegistry(database, "news")
+    files = ArticleFiles(database, "news")
+    registry.mark_pending([(meta("a"), 1), (meta("b"), 1)])
+    registry.mark_done([(meta("a"), 1), (meta("b"), 1)])
+    paths = [str(tmp_path / f"{n}.md") for n in range(1200)]  # beyond SQLite's parameters
+    files.record([(paths[0], "a"), (paths[1], "a"), (paths[2], "gone")])
+    files.record([(paths[1], "b")])  # the file's article changed
+    assert files.articles_of(paths) == {paths[0]: "a", paths[1]: "b", paths[2]: "gone"}
+    assert files.files_of(["a", "b", "x"]) == {"a": {paths[0]}, "b": {paths[1]}}
+    # Only stored articles are found by their content ("gone" has no registry row).
+    assert sorted(files.stored_with_content(["a-v1", "b-v1", "none"])) == [
+        ("a-v1", paths[0], "a"),
+        ("b-v1", paths[1], "b"),
+    ]
+    assert ArticleFiles(database, "other").articles_of(paths) == {}
+
+
 def test_the_ingest_lock_spans_processes_and_dies_with_its_holder(database_url: str) -> None:
     with subprocess.Popen(
         [sys.executable, "-c", HOLDER, str(REPO), database_url], stdout=subprocess.PIPE, text=True
