@@ -125,6 +125,11 @@ def named_article_id(own_id: str | None, url: str | None) -> str | None:
     return make_article_id(own_id, url, "", "", "") if own_id or url else None
 
 
+def file_article_id(full_path: str) -> str:
+    """The id of an article known by its file's full path (`keyed_by_file`)."""
+    return _sha("file", full_path)[:24]
+
+
 def keyed_by_file(article: Article, path: Path) -> Article:
     """An article of a one-article file that names no id and no url, known by its file instead
     of its content: an edited file then replaces its article instead of adding one. It
@@ -135,7 +140,7 @@ def keyed_by_file(article: Article, path: Path) -> Article:
     renamed (`vectorstore.article_files`)."""
     content_id = make_article_id(None, "", article.source, article.title, article.text)
     full_path = str(path.resolve())
-    file_id = _sha("file", full_path)[:24]
+    file_id = file_article_id(full_path)
     if article.url or article.article_id != content_id:
         return replace(article, replaces=file_id, source_file=full_path)
     return replace(article, article_id=file_id, replaces=content_id, source_file=full_path)

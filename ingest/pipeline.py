@@ -22,6 +22,7 @@ import tiktoken
 from ingest.article import Article, InputProblem, make_article_id, same_url
 from ingest.chunking import CHUNK_OVERLAP, CHUNK_TOKENS, chunk_text
 from ingest.loaders.fetching import FetchPolicy
+from ingest.replacing import Batch, replaced_articles
 from ingest.sources import expand, read_sources
 from ingest.tokens import load_encoding
 from vectorstore.article_files import ArticleFiles
@@ -80,6 +81,7 @@ class _Run:
     counted: dict[str, str] = field(default_factory=dict)
     """How each article of the run was counted: new, updated or unchanged."""
     articles_done: int = 0
+    files: ArticleFiles | None = None
     shadowed: list[Article] = field(default_factory=list)
     """Articles of files that another input of the batch took the id of (the last one wins):
     not stored, but their files are known to name that id."""
@@ -139,51 +141,22 @@ class _Run:
         self.shadowed = []
 
     def _files(self) -> ArticleFiles:
-        return ArticleFiles(self.store.registry.database, self.store.registry.collection)
-
-    def _earlier_versions(self, articles: list[Article], before: dict[str, str]) -> dict[str, str]:
-        """`{old id: new id}` for articles of one-article files stored before under another id:
-        their file named another id or url then (or none), or it was renamed or moved (a
-        stored article of the same content whose file is gone). `before`: the files' ids;
-        `articles` may hold several of one id (`_Run.shadowed`)."""
-        from_files = {a.source_file: a for a in articles if a.source_file}
-        now = {a.article_id for a in articles}
-        earlier = {
-            old: from_files[path].article_id for path, old in before.items() if old not in now
-        }
-        unknown = {self.meta(a).content_hash: a for p, a in from_files.items() if p not in before}
-        if unknown:
-            for content_hash, path, old in self._files().stored_with_content(unknown):
-                if old not in now and old not in earlier and not Path(path).exists():
-                    earlier[old] = unknown[content_hash].article_id
-        # An id that another file here still names (two files with one `url:`) is its own.
-        for old, paths in self._files().files_of(earlier).items() if earlier else ():
-            if any(Path(path).exists() for path in paths - set(from_files)):
-                del earlier[old]
-        return earlier
-
-    def _retire_replaced(
-        self, articles: list[Article], from_files: list[Article], before: dict[str, str]
-    ) -> set[str]:
-        """Delete the articles that these replace (stored under their content id before files
-        were known by path, or an earlier version of their file's) and are not these; the ids
-        of those that take a place."""
-        replaced = {a.replaces: a.article_id for a in articles if a.replaces}
-        replaced |= self._earlier_versions(from_files, before)
-        state = self.store.registry.state_of([*replaced, *replaced.values()]) if replaced else {}
-        taking = set()
-        for old, new in replaced.items():
-            if old in state and old != new:
-                self.store.delete_article(old)
-                taking |= {new} if new not in state else set()
-        return taking
+        if self.files is None:
+            self.files = ArticleFiles(self.store.registry.database, self.store.registry.collection)
+        return self.files
 
     def _store_changed(self, articles: list[Article], shadowed: list[Article]) -> None:
         from_files = [a for a in [*articles, *shadowed] if a.source_file]
-        before = self._files().articles_of(a.source_file for a in from_files) if from_files else {}
-        replacing = self._retire_replaced(articles, from_files, before)
+        paths = [a.source_file for a in from_files]
+        before = self._files().of_paths(paths) if paths else {}
+        retiring, taking, gone = replaced_articles(
+            self.store.registry,
+            self._files(),
+            Batch(articles, shadowed, before),
+            lambda article: self.meta(article).content_hash,
+        )
         unchanged = self.store.unchanged_ids([self.meta(a) for a in articles])
-        self._count(articles, unchanged, replacing)
+        self._count(articles, unchanged, taking)
         skipped = sum(1 for a in articles if a.article_id in unchanged)
         if skipped:
             self.articles_done += skipped
@@ -201,10 +174,15 @@ class _Run:
             size += len(chunks)
         if group:
             self._write(group)
-        moved = [(a.source_file, a.article_id) for a in from_files]
-        moved = [(path, new) for path, new in moved if before.get(path) != new]
-        if moved:
-            self._files().record(moved)
+        # Only now that the new versions are stored: a crash meanwhile leaves both, not neither.
+        for old in retiring:
+            self.store.delete_article(old)
+        wrote = [(a.source_file, a.article_id, self.meta(a).content_hash) for a in from_files]
+        changed = [record for record in wrote if before.get(record[0]) != record]
+        if changed:
+            self._files().record(changed)
+        if gone:
+            self._files().forget(gone)
 
 
 def ingest(

@@ -276,6 +276,41 @@ def test_a_file_keeps_one_article_whatever_id_url_or_name_it_takes(
     assert run([moved, copy], store, data_dir).unchanged == 2
 
 
+def test_a_file_retires_only_the_version_it_wrote_itself(
+    tmp_path: Path, real_embedder: LocalMiniLMEmbeddings
+) -> None:
+    """Found by a review of the rule above: a file that dropped its `url:` deleted the article
+    a dump (or a feed) had stored under that url since, and a file saved over with another
+    page deleted the first page's article."""
+    data_dir = tmp_path / "data"
+    store = open_store(data_dir, real_embedder)
+    note = tmp_path / "ferry.md"
+    body = "# Ferry back\n\nThe Merrow ferry sailed again on Monday after a month of repairs.\n"
+    note.write_text(f"---\nurl: https://example.org/ferry\n---\n{body}", "utf-8")
+    assert run([note], store, data_dir).new == 1
+    dump = tmp_path / "dump.jsonl"
+    record = {"url": "https://example.org/ferry", "title": "Ferry back", "text": "The wire's " * 9}
+    dump.write_text(json.dumps(record) + "\n", "utf-8")
+    assert run([dump], store, data_dir).updated == 1  # the dump's version of the story now
+    note.write_text(body, "utf-8")
+    assert run([note], store, data_dir).new == 1
+    assert store.stats()["articles"] == 2  # the dump's story stays
+    assert run([note, dump], store, data_dir).unchanged == 2
+
+    page = tmp_path / "page.md"  # one file name, saved over with another story
+    page.write_text(f"---\nurl: https://example.org/bridge\n---\n# Bridge shut\n\n{'Shut. ' * 9}\n")
+    run([page], store, data_dir)
+    page.write_text(f"---\nurl: https://example.org/quay\n---\n# Quay opens\n\n{'Open. ' * 9}\n")
+    run([page], store, data_dir)
+    assert store.stats()["articles"] == 4
+
+    renamed = tmp_path / "ferry-2.md"  # renamed there and back again: one article throughout
+    for source, target in ((note, renamed), (renamed, note)):
+        source.rename(target)
+        assert run([target], store, data_dir).updated == 1
+        assert store.stats()["articles"] == 4
+
+
 def test_a_file_stored_by_its_content_before_is_taken_over_not_doubled(
     tmp_path: Path, real_embedder: LocalMiniLMEmbeddings
 ) -> None:

@@ -88,16 +88,22 @@ def test_which_file_an_article_came_from_is_alike_in_both_engines(
     registry.mark_pending([(meta("a"), 1), (meta("b"), 1)])
     registry.mark_done([(meta("a"), 1), (meta("b"), 1)])
     paths = [str(tmp_path / f"{n}.md") for n in range(1200)]  # beyond SQLite's parameters
-    files.record([(paths[0], "a"), (paths[1], "a"), (paths[2], "gone")])
-    files.record([(paths[1], "b")])  # the file's article changed
-    assert files.articles_of(paths) == {paths[0]: "a", paths[1]: "b", paths[2]: "gone"}
-    assert files.files_of(["a", "b", "x"]) == {"a": {paths[0]}, "b": {paths[1]}}
-    # Only stored articles are found by their content ("gone" has no registry row).
-    assert sorted(files.stored_with_content(["a-v1", "b-v1", "none"])) == [
-        ("a-v1", paths[0], "a"),
-        ("b-v1", paths[1], "b"),
+    files.record([(paths[0], "a", "a-v1"), (paths[1], "a", "a-v1"), (paths[2], "c", "c-v1")])
+    files.record([(paths[1], "b", "b-v0")])  # the file's article changed
+    assert files.of_paths(paths) == {
+        paths[0]: (paths[0], "a", "a-v1"),
+        paths[1]: (paths[1], "b", "b-v0"),
+        paths[2]: (paths[2], "c", "c-v1"),
+    }
+    assert sorted(files.of_articles(["a", "b", "x"])) == [
+        (paths[0], "a", "a-v1"),
+        (paths[1], "b", "b-v0"),
     ]
-    assert ArticleFiles(database, "other").articles_of(paths) == {}
+    # Only the versions the registry still holds: "b" is at v1 now, "c" not stored.
+    assert files.still_stored(["a-v1", "b-v0", "c-v1"]) == [(paths[0], "a", "a-v1")]
+    files.forget([paths[0]])
+    assert files.still_stored(["a-v1"]) == []
+    assert ArticleFiles(database, "other").of_paths(paths) == {}
 
 
 def test_the_ingest_lock_spans_processes_and_dies_with_its_holder(database_url: str) -> None:

@@ -1,11 +1,11 @@
 """Which file each article of a one-article file (.md, .txt, .html) was last stored from.
 
 An article's id comes from what its file names (an id, a url) or else from the file's path, so
-an edit that adds or drops a front-matter `id:` or `url:`, or a renamed file, gives the same
-article another id. The ingest looks its files up here to retire the version stored under the
-old id (`ingest.pipeline`) instead of keeping both. Rows live beside the registry's, in the
-deployment's database; one naming an article since deleted is harmless (the registry is asked
-whether the article is still stored) and is overwritten when its file is stored again.
+an edit that drops a front-matter `id:` or `url:`, or a renamed file, gives the same article
+another id. The ingest looks its files up here to retire the version stored under the old id
+(`ingest.pipeline`) instead of keeping both. Each row keeps the content hash the file wrote: an
+old id is retired only while the registry still holds that version (no feed, dump or other file
+has written the article since). Rows live beside the registry's, in the deployment's database.
 """
 
 from __future__ import annotations
@@ -16,12 +16,18 @@ from vectorstore.database import Database, in_batches
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS article_files (
-    collection TEXT NOT NULL,
-    path       TEXT NOT NULL,
-    article_id TEXT NOT NULL,
+    collection   TEXT NOT NULL,
+    path         TEXT NOT NULL,
+    article_id   TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
     PRIMARY KEY (collection, path)
 );
+CREATE INDEX IF NOT EXISTS article_files_article ON article_files (collection, article_id);
+CREATE INDEX IF NOT EXISTS article_files_content ON article_files (collection, content_hash);
 """
+
+FileRecord = tuple[str, str, str]
+"""`(path, article_id, content_hash)`: what a file wrote last."""
 
 
 class ArticleFiles:
@@ -32,50 +38,50 @@ class ArticleFiles:
         self.collection = collection
         database.apply(_SCHEMA)
 
-    def articles_of(self, paths: Iterable[str]) -> dict[str, str]:
-        """`{path: article_id}` last stored from these files."""
-        found: dict[str, str] = {}
-        for marks, part in in_batches(list(dict.fromkeys(paths))):
+    def _select(self, where: str, values: Iterable[str], join: bool = False) -> list[FileRecord]:
+        """Rows whose `where` column is one of `values`; with `join`, only those whose
+        article the registry still holds in the version the file wrote."""
+        sql = "SELECT f.path, f.article_id, f.content_hash FROM article_files f"
+        if join:
+            sql += (
+                " JOIN articles a ON a.collection = f.collection AND a.article_id = f.article_id"
+                " AND a.content_hash = f.content_hash"
+            )
+        found: list[FileRecord] = []
+        for marks, part in in_batches(list(dict.fromkeys(values))):
             rows = self.database.rows(
-                "SELECT path, article_id FROM article_files "
-                f"WHERE collection = ? AND path IN ({marks})",
+                f"{sql} WHERE f.collection = ? AND f.{where} IN ({marks})",
                 (self.collection, *part),
             )
-            found.update({str(path): str(article_id) for path, article_id in rows})
+            found += [(str(p), str(i), str(h)) for p, i, h in rows]
         return found
 
-    def files_of(self, article_ids: Iterable[str]) -> dict[str, set[str]]:
-        """`{article_id: paths}`: the files these articles were last stored from."""
-        found: dict[str, set[str]] = {}
-        for marks, part in in_batches(list(dict.fromkeys(article_ids))):
-            rows = self.database.rows(
-                "SELECT article_id, path FROM article_files "
-                f"WHERE collection = ? AND article_id IN ({marks})",
-                (self.collection, *part),
-            )
-            for article_id, path in rows:
-                found.setdefault(str(article_id), set()).add(str(path))
-        return found
+    def of_paths(self, paths: Iterable[str]) -> dict[str, FileRecord]:
+        """What these files wrote last, by path."""
+        return {record[0]: record for record in self._select("path", paths)}
 
-    def stored_with_content(self, content_hashes: Iterable[str]) -> list[tuple[str, str, str]]:
-        """`(content_hash, path, article_id)` of the stored articles with these content
-        hashes (as the registry keeps them) that came from a file."""
-        found: list[tuple[str, str, str]] = []
-        for marks, part in in_batches(list(dict.fromkeys(content_hashes))):
-            rows = self.database.rows(
-                "SELECT a.content_hash, f.path, f.article_id FROM article_files f "
-                "JOIN articles a ON a.collection = f.collection AND a.article_id = f.article_id "
-                f"WHERE f.collection = ? AND a.content_hash IN ({marks})",
-                (self.collection, *part),
-            )
-            found += [(str(h), str(p), str(i)) for h, p, i in rows]
-        return found
+    def of_articles(self, article_ids: Iterable[str]) -> list[FileRecord]:
+        """The files these articles were last stored from."""
+        return self._select("article_id", article_ids)
 
-    def record(self, pairs: Iterable[tuple[str, str]]) -> None:
-        """Remember that each `(path, article_id)`'s article was stored from that file."""
+    def still_stored(self, content_hashes: Iterable[str]) -> list[FileRecord]:
+        """The files that wrote these contents, whose version the registry still holds."""
+        return self._select("content_hash", content_hashes, join=True)
+
+    def record(self, records: Iterable[FileRecord]) -> None:
+        """Remember what each file wrote last."""
         with self.database.transaction() as db:
             db.executemany(
-                "INSERT INTO article_files (collection, path, article_id) VALUES (?, ?, ?) "
-                "ON CONFLICT (collection, path) DO UPDATE SET article_id = excluded.article_id",
-                [(self.collection, path, article_id) for path, article_id in pairs],
+                "INSERT INTO article_files (collection, path, article_id, content_hash) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (collection, path) DO UPDATE SET "
+                "article_id = excluded.article_id, content_hash = excluded.content_hash",
+                [(self.collection, *record) for record in records],
+            )
+
+    def forget(self, paths: Iterable[str]) -> None:
+        """Drop the rows of files that are gone (their article was taken over)."""
+        with self.database.transaction() as db:
+            db.executemany(
+                "DELETE FROM article_files WHERE collection = ? AND path = ?",
+                [(self.collection, path) for path in paths],
             )

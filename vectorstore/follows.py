@@ -126,6 +126,11 @@ class PollOutcome:
     last_modified: str | None = None
 
 
+def _iso_second(moment: float) -> str:
+    """A Unix time as the registry writes `ingested_at` (UTC, to the second, rounded down)."""
+    return datetime.fromtimestamp(int(moment), UTC).isoformat(timespec="seconds")
+
+
 class FollowedSources:
     """The followed sources of one collection in `database` (safe across threads and processes).
 
@@ -321,15 +326,19 @@ class FollowedSources:
             )
 
     def added_since(self, url: str, since: float) -> int:
-        """Articles that `url`'s entries first seen after `since` stored since then: an entry
-        whose story was already stored (from a file, another feed) or could not be stored is
-        seen, not added. (The registry's articles share this database.)"""
-        written_since = datetime.fromtimestamp(since, UTC).isoformat(timespec="seconds")
+        """Articles that `url`'s entries first seen after `since` stored or updated: written
+        when the entry was first read, not before (a story stored from a file or by another
+        feed is seen, not added) and still stored. (The registry shares this database.)"""
         rows = self._rows(
-            "SELECT COUNT(DISTINCT e.article_id) FROM followed_entries e JOIN articles a "
-            "ON a.collection = e.collection AND a.article_id = e.article_id "
-            "WHERE e.collection = ? AND e.source_url = ? AND e.seen_at > ? "
-            "AND a.ingested_at >= ?",
-            (url, since, written_since),
+            "SELECT e.article_id, e.seen_at, a.ingested_at FROM followed_entries e "
+            "JOIN articles a ON a.collection = e.collection AND a.article_id = e.article_id "
+            "WHERE e.collection = ? AND e.source_url = ? AND e.seen_at > ?",
+            (url, since),
         )
-        return int(rows[0][0])
+        return len(
+            {
+                article_id
+                for article_id, seen_at, ingested_at in rows
+                if str(ingested_at) >= _iso_second(float(seen_at))
+            }
+        )

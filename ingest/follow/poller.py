@@ -276,6 +276,8 @@ class Poller:
                 jobs.append(partial(self._retry, waiting))
         new = 0
         for start in range(0, len(jobs), GROUP_ARTICLES):
+            # An entry is seen as its group starts: what it writes is written after that.
+            group_started = self.clock()
             found = []
             for job in jobs[start : start + GROUP_ARTICLES]:
                 self._keep_lease(source.url)
@@ -292,7 +294,7 @@ class Poller:
                     overlap=self.options.overlap,
                 )
                 new += report.new
-            self.sources.record(source.url, [f.entry for f in found], self.clock())
+            self.sources.record(source.url, [f.entry for f in found], group_started)
         return new, backlog
 
     def _wants_page(self, source: FollowedSource, entry: Entry) -> bool:
