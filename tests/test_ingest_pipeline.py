@@ -311,6 +311,41 @@ def test_a_file_retires_only_the_version_it_wrote_itself(
         assert store.stats()["articles"] == 4
 
 
+def test_one_page_keeps_one_article_across_the_ids_its_file_names(
+    tmp_path: Path, real_embedder: LocalMiniLMEmbeddings
+) -> None:
+    """Found by a second review: an `id:` added beside a `url:` (or dropped), or http turned
+    into https, kept both versions; so did two files that both dropped one url, and a file
+    renamed over one that had been deleted."""
+    data_dir = tmp_path / "data"
+    store = open_store(data_dir, real_embedder)
+    note = tmp_path / "ferry.md"
+    body = "# Ferry back\n\nThe Merrow ferry sailed again on Monday after a month of repairs.\n"
+    for front in (
+        "url: http://example.org/ferry",
+        "url: https://example.org/ferry",
+        "url: https://example.org/ferry\nid: ferry-1",
+        "url: https://example.org/ferry",
+    ):
+        note.write_text(f"---\n{front}\n---\n{body}", "utf-8")
+        run([note], store, data_dir)
+        assert store.stats()["articles"] == 1, front
+
+    other = tmp_path / "ferry-b.md"  # both name the url, then both drop it
+    other.write_text(note.read_text("utf-8"), "utf-8")
+    run([note, other], store, data_dir)
+    note.write_text(body, "utf-8")
+    other.write_text(body.replace("Monday", "Tuesday"), "utf-8")
+    run([note, other], store, data_dir)
+    assert store.stats()["articles"] == 2
+    assert not store.registry.find_by_url("https://example.org/ferry")
+
+    other.unlink()  # deleted from the folder (its article stays), then the note takes its name
+    note.rename(other)
+    assert run([other], store, data_dir).updated == 1
+    assert store.stats()["articles"] == 1
+
+
 def test_a_file_stored_by_its_content_before_is_taken_over_not_doubled(
     tmp_path: Path, real_embedder: LocalMiniLMEmbeddings
 ) -> None:

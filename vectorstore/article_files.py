@@ -15,15 +15,15 @@ from collections.abc import Iterable
 from vectorstore.database import Database, in_batches
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS article_files (
+CREATE TABLE IF NOT EXISTS file_versions (
     collection   TEXT NOT NULL,
     path         TEXT NOT NULL,
     article_id   TEXT NOT NULL,
     content_hash TEXT NOT NULL,
     PRIMARY KEY (collection, path)
 );
-CREATE INDEX IF NOT EXISTS article_files_article ON article_files (collection, article_id);
-CREATE INDEX IF NOT EXISTS article_files_content ON article_files (collection, content_hash);
+CREATE INDEX IF NOT EXISTS file_versions_article ON file_versions (collection, article_id);
+CREATE INDEX IF NOT EXISTS file_versions_content ON file_versions (collection, content_hash);
 """
 
 FileRecord = tuple[str, str, str]
@@ -41,7 +41,7 @@ class ArticleFiles:
     def _select(self, where: str, values: Iterable[str], join: bool = False) -> list[FileRecord]:
         """Rows whose `where` column is one of `values`; with `join`, only those whose
         article the registry still holds in the version the file wrote."""
-        sql = "SELECT f.path, f.article_id, f.content_hash FROM article_files f"
+        sql = "SELECT f.path, f.article_id, f.content_hash FROM file_versions f"
         if join:
             sql += (
                 " JOIN articles a ON a.collection = f.collection AND a.article_id = f.article_id"
@@ -72,7 +72,7 @@ class ArticleFiles:
         """Remember what each file wrote last."""
         with self.database.transaction() as db:
             db.executemany(
-                "INSERT INTO article_files (collection, path, article_id, content_hash) "
+                "INSERT INTO file_versions (collection, path, article_id, content_hash) "
                 "VALUES (?, ?, ?, ?) ON CONFLICT (collection, path) DO UPDATE SET "
                 "article_id = excluded.article_id, content_hash = excluded.content_hash",
                 [(self.collection, *record) for record in records],
@@ -82,6 +82,6 @@ class ArticleFiles:
         """Drop the rows of files that are gone (their article was taken over)."""
         with self.database.transaction() as db:
             db.executemany(
-                "DELETE FROM article_files WHERE collection = ? AND path = ?",
+                "DELETE FROM file_versions WHERE collection = ? AND path = ?",
                 [(self.collection, path) for path in paths],
             )
