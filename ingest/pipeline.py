@@ -27,6 +27,7 @@ from ingest.sources import expand, read_sources
 from ingest.tokens import load_encoding
 from vectorstore.article_files import ArticleFiles
 from vectorstore.records import ArticleMeta, ChunkText
+from vectorstore.retention import Pins
 
 if TYPE_CHECKING:
     from vectorstore.store import NewsStore
@@ -177,6 +178,8 @@ class _Run:
         # Only now that the new versions are stored: a crash meanwhile leaves both, not neither.
         for old in retiring:
             self.store.delete_article(old)
+        if retiring:
+            Pins(self.store.registry.database, self.store.registry.collection).carry_over(retiring)
         wrote = [(a.source_file, a.article_id, self.meta(a).content_hash) for a in from_files]
         changed = [record for record in wrote if before.get(record[0]) != record]
         if changed:

@@ -88,8 +88,9 @@ def replaced_articles(
     files: ArticleFiles,
     batch: Batch,
     content_hash: Callable[[Article], str],
-) -> tuple[list[str], set[str], list[str]]:
-    """The stored articles that the batch takes the place of (to delete once it is written),
+) -> tuple[dict[str, str], set[str], list[str]]:
+    """`{old id: new id}` of the stored articles that the batch takes the place of (to delete
+    once it is written),
     the new ids that take a place (counted updated), and the files gone meanwhile.
 
     `content_hash` is the hash the registry keeps for an article's version."""
@@ -107,4 +108,4 @@ def replaced_articles(
             if old in state and (not version or state[old][0] == version):
                 retiring[old] = new
                 break
-    return list(retiring), set(retiring.values()) - set(state), gone
+    return retiring, set(retiring.values()) - set(state), gone

@@ -27,6 +27,7 @@ from newsbot.cli import cli
 from tests.conftest import MINI_DIR, SEED_DIR
 from tests.fixtures_store import open_news_store
 from vectorstore.embeddings import LocalMiniLMEmbeddings
+from vectorstore.retention import Pins
 from vectorstore.store import NewsStore
 
 
@@ -253,12 +254,15 @@ def test_a_file_keeps_one_article_whatever_id_url_or_name_it_takes(
         assert store.stats()["articles"] == 1, front
     assert run([note], store, data_dir).unchanged == 1
 
+    pins = Pins(store.registry.database, store.registry.collection)
+    pins.pin(next(iter(stored())))
     moved = tmp_path / "boats" / "ferry-back.md"
     moved.parent.mkdir()
     note.rename(moved)
     renamed = run([moved], store, data_dir)
     assert (renamed.new, renamed.updated) == (0, 1)
     assert store.stats()["articles"] == 1
+    assert pins.pinned() == stored()  # found by a review: a pin stayed on the old id
     assert run([moved], store, data_dir).unchanged == 1
 
     # A copy beside the file is a second file, and two files that name one url share it:

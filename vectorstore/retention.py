@@ -59,6 +59,13 @@ class Pins:
             )
             return int(cursor.rowcount) > 0
 
+    def carry_over(self, replaced: dict[str, str]) -> None:
+        """Move the pins of replaced articles (`{old id: new id}`) to what replaced them: a
+        renamed file's article must stay pinned under its new id."""
+        for old in self.pinned() & set(replaced) if replaced else ():
+            self.pin(replaced[old])
+            self.unpin(old)
+
     def pinned(self) -> set[str]:
         rows = self.database.rows(
             "SELECT article_id FROM article_pins WHERE collection = ?", (self.collection,)
