@@ -50,6 +50,8 @@ class ScriptedAssistant:
         self.fail = fail
         self.reading = threading.Event()  # cleared: it stops after the search, as a slow model
         self.reading.set()
+        self.writing = threading.Event()  # cleared: it stops after the answer's first word
+        self.writing.set()
         self.calls: list[Question] = []
 
     def _result(self, question: str, as_of: date | None) -> AnswerResult:
@@ -80,6 +82,8 @@ class ScriptedAssistant:
         words = result.answer.split(" ")
         for i, word in enumerate(words):
             yield TextDelta(word if i == 0 else " " + word)
+            if i == 0:
+                self.writing.wait(30)
         yield AnswerDone(result)
 
     def ask(self, question: Question) -> AnswerResult:

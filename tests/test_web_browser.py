@@ -296,6 +296,30 @@ def test_a_stopped_answer_says_so_and_is_no_context_for_the_next_question(
     expect(page.get_by_text(STOPPED)).to_have_count(1)  # still said, once
 
 
+def test_an_answer_stopped_while_it_is_written_keeps_what_was_shown(
+    page: Page, failing: tuple[str, ScriptedAssistant]
+) -> None:
+    """Found by a review: the stop button, pressed once the answer's text had begun, wiped the
+    question and the partial answer (Gradio ends such an event as failed)."""
+    url, scripted = failing
+    page.goto(url + "/")
+    box = page.locator("#nb-input textarea")
+    scripted.writing.clear()  # the answer waits after its first word
+    try:
+        ask(box, "A question stopped mid-answer?")
+        expect(page.locator(BOT_ANSWER).last).to_contain_text("About")
+        page.locator("#nb-input .stop-button").click()
+        expect(box).to_be_enabled()
+    finally:
+        scripted.writing.set()
+    page.wait_for_timeout(1000)  # the answer's end, had it not been stopped
+    expect(page.locator(".user.message")).to_have_count(1)
+    expect(page.locator(".user.message")).to_contain_text("A question stopped mid-answer?")
+    expect(page.locator(BOT_ANSWER).last).to_contain_text("About")
+    page.reload()  # and the kept copy holds it too
+    expect(page.locator(".user.message")).to_contain_text("A question stopped mid-answer?")
+
+
 @pytest.mark.slow  # the real model: with the model tests, never a second llama.cpp beside them
 def test_real_chat_streams_a_cited_answer_and_follows_up(page: Page, real_url: str) -> None:
     page.goto(real_url + "/")

@@ -129,6 +129,15 @@ def settled(messages: Sequence[Message]) -> list[Message]:
     ]
 
 
+def answer_begun(messages: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether the last question's answer has begun to show its text (not only a note)."""
+    last_question = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=-1)
+    return any(
+        m.get("role") == "assistant" and not (m.get("metadata") or {}).get("title")
+        for m in messages[last_question + 1 :]
+    )
+
+
 def stopped_notes(messages: list[Message]) -> Any:
     """The conversation after the stop button (`settled`), or `gr.skip()` (no change) when no
     note is pending, as after an answer."""

@@ -26,6 +26,7 @@ from bot.web.chat import (
     ChatAssistant,
     ChatFn,
     Message,
+    answer_begun,
     make_chat_fn,
     message_text,
     question_check,
@@ -159,15 +160,25 @@ class _ChatInterface(gr.ChatInterface):
             # A failed answer (the model unreachable, the queue full), which Gradio ends no other
             # way: its question goes back to the input, the conversation back to before it.
             event.failure(
-                lambda question, before: (
-                    gr.update(value=question, interactive=True, submit_btn=True, stop_btn=False),
-                    settled(before),  # its copy may hold a note a stop left pending
-                ),
-                [self.saved_input, self.chatbot_state],
+                _after_failure,
+                [self.saved_input, self.chatbot_state, self.chatbot],
                 [self.textbox, self.chatbot],
                 api_visibility="undocumented",
                 queue=False,
             )
+
+
+def _after_failure(question: str, before: list[Message], now: list[Message]) -> tuple[Any, Any]:
+    """The input and the conversation after an answer that Gradio ended as failed.
+
+    The stop button, pressed once the answer's text has begun, ends it that way too: what was
+    shown stays (found by a review: the question and the partial answer were wiped). Otherwise
+    the question goes back to the input and the conversation back to before it (its copy may
+    hold a note a stop left pending)."""
+    if answer_begun(now):
+        return gr.update(interactive=True, submit_btn=True, stop_btn=False), settled(now)
+    ready = gr.update(value=question, interactive=True, submit_btn=True, stop_btn=False)
+    return ready, settled(before)
 
 
 def _text_only(chatbot: gr.Chatbot) -> gr.Chatbot:
