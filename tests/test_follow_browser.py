@@ -113,3 +113,31 @@ def test_follow_from_the_library_and_watch_the_articles_arrive(
         assert site.url("/feed.xml") in panel.inner_text()
         assert page.errors == []  # type: ignore[attr-defined]
     store.registry.close()
+
+
+def test_the_panel_shows_a_source_followed_elsewhere_when_the_tab_opens(
+    page: Page, site: Site, tmp_path: Path
+) -> None:
+    """Found by a review: a new page showed the sources as they were when the server started,
+    until the panel's timer ticked (15 s)."""
+    import time
+
+    from vectorstore.follows import FollowedSources
+
+    data_dir = tmp_path / "data"
+    store = make_store(data_dir, [])
+    settings = get_settings(data_dir=data_dir)
+    llm = GenericFakeChatModel(messages=itertools.cycle([AIMessage(content="No.")]))
+    app = build_app(
+        Assistant(store, llm, load_prompts(), **assistant_options(k=3)),
+        StoreLibrary(settings, store, follow_desk(store)),
+    )
+    with serving_in_thread(app) as url:
+        # As `newsbot follow add` in another process does, after the server started.
+        sources = FollowedSources(store.registry.database, store.collection_name)
+        sources.add(site.url("/feed.xml"), 3600, "auto", time.time())
+        page.goto(url + "/")
+        page.get_by_role("tab", name="Library").click()
+        panel = page.locator("#nb-follows")
+        panel.get_by_text(site.url("/feed.xml")).wait_for(timeout=8_000)  # before the timer
+    store.registry.close()

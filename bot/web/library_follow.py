@@ -100,8 +100,10 @@ def remove_source(follows: Follows, url: str | None) -> str:
     )
 
 
-def follow_panel(follows: Follows) -> None:
-    """Draw the panel inside the Library tab being built."""
+def follow_panel(follows: Follows, tab: gr.Tab) -> None:
+    """Draw the panel inside the Library `tab` being built; it is read again when the tab
+    opens (found by a review: a new page showed the sources as they were when the server
+    started, until the timer's first tick)."""
     gr.Markdown("### Followed feeds and sitemaps")
     table_html, urls = sources_html(follows)
     table = gr.HTML(table_html, elem_classes="nb-articles-box", elem_id="nb-follows")
@@ -137,5 +139,6 @@ def follow_panel(follows: Follows) -> None:
     add.click(do_add, [url, every, full_text], [status, url, table, picked], **private)
     url.submit(do_add, [url, every, full_text], [status, url, table, picked], **private)
     remove.click(do_remove, [picked], [status, table, picked], **private)
+    tab.select(refresh, outputs=[table, picked], show_progress="hidden", **private)
     tick = gr.Timer(REFRESH_SECONDS)
     tick.tick(refresh, outputs=[table, picked], queue=False, show_progress="hidden", **private)

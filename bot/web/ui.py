@@ -111,7 +111,7 @@ def _library_tab(library: Library, tab: gr.Tab) -> None:
     delete.click(do_delete, [picked, query], [status, *listing], **private)
     follows = getattr(library, "follows", None)
     if follows is not None:  # the followed sources' panel, when the library has them
-        follow_panel(follows)
+        follow_panel(follows, tab)
 
 
 def _header(title: str, hint: KnowledgeHint | None) -> None:
