@@ -510,7 +510,7 @@ def test_library_views_escape_and_report_against_a_real_store(tmp_path: Path) ->
 
     assert stats_markdown(library) == "**0 articles** · 0 chunks"
     assert ingest_sources(library, None, "ftp://x/feed") == (
-        "**Not ingested:** only http(s) URLs can be fetched: ftp://x/feed"
+        "**Not fetched:** only http(s) URLs can be fetched: ftp://x/feed"
     )
     assert ingest_sources(library, None, " ").startswith("**Nothing to ingest:**")
     missing = ingest_sources(library, [str(tmp_path / "nope.txt")], "")
@@ -521,7 +521,10 @@ def test_library_views_escape_and_report_against_a_real_store(tmp_path: Path) ->
     assert r"!\[p\](https:/evil.example/p.png) \[sign in\](https:/evil.example)" in shown
     assert not re.search(r"(?<!\\)[\[\]]", shown), "every bracket is escaped"
 
-    assert ingest_sources(library, [str(article)], "").startswith("1 new, 0 updated, 0 unchanged")
+    # A line that is no web address is named; the rest of the batch is still ingested.
+    mixed = ingest_sources(library, [str(article)], "file:///etc/passwd")
+    assert mixed.startswith("1 new, 0 updated, 0 unchanged")
+    assert mixed.endswith("**Not fetched:** only http(s) URLs can be fetched: file:///etc/passwd")
     assert stats_markdown(library).startswith("**1 articles**")
     table, choices = find_articles(library, "budget")
     assert "&lt;b&gt;Bold&lt;/b&gt; budget" in table

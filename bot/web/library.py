@@ -145,17 +145,21 @@ def _ingest(library: Library, sources: list[str], urls: str) -> str:
     bad: list[str] = []
     for url in re.split(r"\s+", urls.strip()) if urls.strip() else []:
         (sources if is_web_url(url) else bad).append(url)
+    # A line that is no web address is named, and the others are still ingested (found by a
+    # review: one such line refused the whole batch).
+    refused = ""
     if bad:
-        shown = markdown_text(", ".join(bad))
-        return f"**Not ingested:** only http(s) URLs can be fetched: {shown}"
+        refused = (
+            f"**Not fetched:** only http(s) URLs can be fetched: {markdown_text(', '.join(bad))}"
+        )
     if not sources:
-        return "**Nothing to ingest:** upload files or paste article URLs first."
+        return refused or "**Nothing to ingest:** upload files or paste article URLs first."
     try:
-        report = library.ingest(sources)
+        report = markdown_text(library.ingest(sources))
     except NewsbotError as exc:
         log.warning("web ingest failed: %s", exc)
-        return f"**Could not ingest:** {markdown_text(str(exc))}"
-    return markdown_text(report)
+        report = f"**Could not ingest:** {markdown_text(str(exc))}"
+    return "\n\n".join(part for part in (report, refused) if part)
 
 
 def delete_article(library: Library, article_id: str | None) -> str:
