@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import math
 import os
 import pty
@@ -387,6 +388,26 @@ def browse_and_ask(url: str) -> None:
 
 def requests_logged(lines: list[str]) -> list[str]:
     return [line.strip() for line in lines if re.search(r'"(GET|POST|HEAD) /', line)]
+
+
+def test_the_access_log_keeps_questions_and_failures_not_the_pages_own_events() -> None:
+    """Found by a review: each open page logged `POST /gradio_api/run/predict` every 15 s (the
+    header's refresh), so the log was no longer a line per question."""
+    from bot.web.server import ActionsOnly
+
+    def kept(method: str, path: str, status: int) -> bool:
+        args = ("127.0.0.1:5000", method, path, "1.1", status)
+        record = logging.LogRecord("uvicorn.access", logging.INFO, "", 0, "%s", args, None)
+        return ActionsOnly().filter(record)
+
+    assert kept("POST", "/gradio_api/queue/join", 200)  # a question to the chat
+    assert kept("POST", "/api/ask", 200)
+    assert kept("POST", "/login", 303)
+    assert not kept("POST", "/gradio_api/run/predict", 200)
+    assert not kept("POST", "/newsbot/gradio_api/run/predict?x=1", 200)  # under a root path
+    assert kept("POST", "/gradio_api/run/predict", 500)  # a failure is always logged
+    assert not kept("GET", "/assets/index.js", 200)
+    assert kept("GET", "/no-such-page", 404)
 
 
 @pytest.mark.server

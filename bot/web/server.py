@@ -90,16 +90,20 @@ def bound_port(server: uvicorn.Server) -> int:
 
 class ActionsOnly(logging.Filter):
     """uvicorn's access log without the successful GETs (pages, scripts, styles, fonts, the
-    answer's event stream, heartbeats: hundreds an hour for one open chat): what is left is a
-    line per POST (a question to the chat, the widget or /api/ask; an upload; a sign-in) and per
-    request that failed."""
+    answer's event stream, heartbeats: hundreds an hour for one open chat) and the page's own
+    small events (`/gradio_api/run/predict`: the header's and the Library's refresh every 15 s,
+    the chat's after-answer steps): what is left is a line per question (to the chat, the widget
+    or /api/ask), upload, sign-in and other POST, and per request that failed."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
         if not isinstance(args, tuple) or len(args) != 5:  # not uvicorn's request line
             return True
-        method, status = args[1], args[4]
-        return method != "GET" or not isinstance(status, int) or status >= 400
+        method, path, status = args[1], str(args[2]), args[4]
+        if not isinstance(status, int) or status >= 400:
+            return True
+        page_event = method == "POST" and path.split("?")[0].endswith("/gradio_api/run/predict")
+        return method != "GET" and not page_event
 
 
 def log_config(json_lines: bool = False) -> dict[str, Any]:
