@@ -254,7 +254,9 @@ def test_a_refused_or_failed_question_stays_in_the_input_and_the_chat_goes_on(
     scripted.fail = ModelError("Cannot reach the chat model")
     try:
         ask(box, "Second question?")
-        expect(page.get_by_text("The chat model is not answering right now.")).to_be_visible()
+        expect(page.get_by_text("The chat model is not answering right now.")).to_be_visible(
+            timeout=30_000  # an error's toast comes after the failed event: slow on a busy CI
+        )
         expect(page.get_by_text("Cannot reach the chat model")).to_have_count(0)
         expect(box).to_be_enabled()
         expect(box).to_have_value("Second question?")
@@ -267,7 +269,7 @@ def test_a_refused_or_failed_question_stays_in_the_input_and_the_chat_goes_on(
 
     page.goto(url + "/?since=2025-13-01")  # a filter the URL sets that cannot be read
     ask(box, "Third question?")
-    expect(page.get_by_text("The page's URL")).to_be_visible()
+    expect(page.get_by_text("The page's URL")).to_be_visible(timeout=30_000)
     expect(box).to_be_enabled()
     assert page.errors == []  # type: ignore[attr-defined]
 
