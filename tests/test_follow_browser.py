@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
@@ -59,6 +60,19 @@ def site() -> Iterator[Site]:
         yield served
 
 
+def library_app(data_dir: Path) -> tuple[Any, Any, Any]:
+    """An empty store, its settings, and the web app with the Library and its follow desk over
+    it (a scripted chat model)."""
+    store = make_store(data_dir, [])
+    settings = get_settings(data_dir=data_dir)
+    llm = GenericFakeChatModel(messages=itertools.cycle([AIMessage(content="No.")]))
+    app = build_app(
+        Assistant(store, llm, load_prompts(), **assistant_options(k=3)),
+        StoreLibrary(settings, store, follow_desk(store)),
+    )
+    return store, settings, app
+
+
 def test_follow_from_the_library_and_watch_the_articles_arrive(
     page: Page, site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -68,14 +82,7 @@ def test_follow_from_the_library_and_watch_the_articles_arrive(
     monkeypatch.setattr("bot.web.library_follow.REFRESH_SECONDS", 2.0)
     monkeypatch.setattr("bot.web.ui.KNOWLEDGE_REFRESH_SECONDS", 2.0)
     monkeypatch.setattr("bot.web.knowledge.CACHE_SECONDS", 1.0)
-    data_dir = tmp_path / "data"
-    store = make_store(data_dir, [])
-    settings = get_settings(data_dir=data_dir)
-    llm = GenericFakeChatModel(messages=itertools.cycle([AIMessage(content="No.")]))
-    app = build_app(
-        Assistant(store, llm, load_prompts(), **assistant_options(k=3)),
-        StoreLibrary(settings, store, follow_desk(store)),
-    )
+    store, settings, app = library_app(tmp_path / "data")
     with serving_in_thread(app) as url:
         page.goto(url + "/")
         header = page.locator("#nb-knowledge")
@@ -124,14 +131,7 @@ def test_the_panel_shows_a_source_followed_elsewhere_when_the_tab_opens(
 
     from vectorstore.follows import FollowedSources
 
-    data_dir = tmp_path / "data"
-    store = make_store(data_dir, [])
-    settings = get_settings(data_dir=data_dir)
-    llm = GenericFakeChatModel(messages=itertools.cycle([AIMessage(content="No.")]))
-    app = build_app(
-        Assistant(store, llm, load_prompts(), **assistant_options(k=3)),
-        StoreLibrary(settings, store, follow_desk(store)),
-    )
+    store, _, app = library_app(tmp_path / "data")
     with serving_in_thread(app) as url:
         # As `newsbot follow add` in another process does, after the server started.
         sources = FollowedSources(store.registry.database, store.collection_name)
