@@ -292,11 +292,8 @@ def test_a_stopped_answer_says_so_and_is_no_context_for_the_next_question(
     finally:
         scripted.reading.set()
     expect(box).to_be_enabled()
-    # Known race (closing note of 2026-12-06): Gradio runs both the stop's `.then` and the
-    # `.failure` hook, and a question asked before both have landed can go unanswered on a
-    # loaded machine. This test is about the note and the history, so it lets them land.
-    page.wait_for_timeout(1500)
-    ask(box, "The next question?")
+    ask(box, "The next question?")  # at once: the failure hook once undid the stop's note
+    expect(page.get_by_text(STOPPED)).to_be_visible()
     expect(page.locator(BOT_ANSWER).last).to_contain_text("About The next question?")
     assert scripted.calls[-1].history == []  # the stopped question was no context
     expect(page.get_by_text(STOPPED)).to_have_count(1)  # still said, once

@@ -140,3 +140,27 @@ def test_an_article_is_put_back_together_from_its_overlapping_chunks(tmp_path: P
     # Overlaps count once; a gap is a paragraph break, not made-up text.
     assert join_chunks([(6, "brown fox"), (0, "quick brown")]) == "quick brown fox"
     assert join_chunks([(20, "later"), (0, "early")]) == "early\n\nlater"
+
+
+def test_after_a_failure_the_question_returns_unless_the_answer_was_stopped_or_begun() -> None:
+    import gradio as gr
+
+    from bot.web.chat import progress_message
+    from bot.web.chat_box import _after_failure
+
+    before = [{"role": "user", "content": "First?"}, {"role": "assistant", "content": "One."}]
+    pending = [*before, {"role": "user", "content": "Second?"}, progress_message()]
+    asked = [*before, {"role": "user", "content": "Second?"}]
+    begun = [*asked, {"role": "assistant", "content": "Tw"}]
+
+    # Failed while searching: the question goes back to the input, the chat back to before it.
+    textbox, chat = _after_failure("Second?", before, pending, -1)
+    assert textbox["value"] == "Second?"
+    assert chat == before
+    # Failed once text showed: what was shown stays.
+    textbox, chat = _after_failure("Second?", before, begun, -1)
+    assert "value" not in textbox
+    assert chat == begun
+    # Stopped (two questions when the stop was pressed): the stop's own hook says so; this
+    # one changes nothing, whichever lands last.
+    assert _after_failure("Second?", before, pending, 2) == (gr.skip(), gr.skip())

@@ -129,6 +129,11 @@ def settled(messages: Sequence[Message]) -> list[Message]:
     ]
 
 
+def questions_asked(messages: Sequence[Mapping[str, Any]]) -> int:
+    """How many questions `messages` hold (the page counts them the same way)."""
+    return sum(m.get("role") == "user" for m in messages)
+
+
 def answer_begun(messages: Sequence[Mapping[str, Any]]) -> bool:
     """Whether the last question's answer has begun to show its text (not only a note)."""
     last_question = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=-1)

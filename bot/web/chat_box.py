@@ -30,6 +30,7 @@ from bot.web.chat import (
     make_chat_fn,
     message_text,
     question_check,
+    questions_asked,
     settled,
     stopped_notes,
 )
@@ -70,6 +71,9 @@ COPY_TO_CLIPBOARD = """(text) => {
     fallback();
   }
 }"""
+_COUNT_QUESTIONS = "(messages) => (messages || []).filter((m) => m.role === 'user').length"
+"""In the page: how many questions the chat holds (`bot.web.chat.questions_asked` on the server)."""
+_PAGE_ONLY: dict[str, Any] = {"api_visibility": "private", "queue": False}
 AsyncChatFn = Callable[..., AsyncIterator[str | list[Message]]]
 _ONE_REPLY = re.compile(r"/gradio_api/(?:run|api)/")
 ONE_REPLY_REFUSED = (
@@ -138,6 +142,14 @@ class _ChatInterface(gr.ChatInterface):
         self, event_triggers: list[Any], events_to_cancel: list[Any], after_success: Any
     ) -> None:
         super()._setup_stop_events(event_triggers, events_to_cancel, after_success)
+        # Gradio ends a stopped answer as failed, so the failure hook below also runs after the
+        # stop button, racing the `.then` that says it stopped (found in CI: under load the
+        # restore landed last, and the note was gone). The stop is noted in the page itself,
+        # at once and before any reply from the server: how many questions the chat held.
+        stopped_at = gr.Number(-1, visible=False, elem_classes="nb-stopped-at")
+        self.textbox.stop(None, [self.chatbot], [stopped_at], js=_COUNT_QUESTIONS, **_PAGE_ONLY)
+        for trigger in (self.chatbot.retry, self.chatbot.undo):  # the same count, another answer
+            trigger(None, None, [stopped_at], js="() => -1", **_PAGE_ONLY)
         for event in events_to_cancel:
             # After an answer ends, and after the stop button: a stopped answer's note would
             # spin on ("Reading 2 passages…"), so it says it stopped.
@@ -161,20 +173,25 @@ class _ChatInterface(gr.ChatInterface):
             # way: its question goes back to the input, the conversation back to before it.
             event.failure(
                 _after_failure,
-                [self.saved_input, self.chatbot_state, self.chatbot],
+                [self.saved_input, self.chatbot_state, self.chatbot, stopped_at],
                 [self.textbox, self.chatbot],
                 api_visibility="undocumented",
                 queue=False,
             )
 
 
-def _after_failure(question: str, before: list[Message], now: list[Message]) -> tuple[Any, Any]:
+def _after_failure(
+    question: str, before: list[Message], now: list[Message], stopped_at: float | None
+) -> tuple[Any, Any]:
     """The input and the conversation after an answer that Gradio ended as failed.
 
-    The stop button, pressed once the answer's text has begun, ends it that way too: what was
-    shown stays (found by a review: the question and the partial answer were wiped). Otherwise
-    the question goes back to the input and the conversation back to before it (its copy may
-    hold a note a stop left pending)."""
+    A stopped answer ends that way too (`stopped_at` is the number of questions the chat held
+    when the stop button was pressed): the stop's own hook settles it, and this one changes
+    nothing. After a failure, what was shown of a begun answer stays (found by a review: a
+    stopped answer's question and partial answer were wiped); otherwise the question goes back
+    to the input and the conversation back to before it."""
+    if stopped_at is not None and stopped_at == questions_asked(now):
+        return gr.skip(), gr.skip()
     if answer_begun(now):
         return gr.update(interactive=True, submit_btn=True, stop_btn=False), settled(now)
     ready = gr.update(value=question, interactive=True, submit_btn=True, stop_btn=False)
@@ -264,8 +281,7 @@ def chat_interface(
         feedback_controls(chatbot, recorder)
     # Carries the Markdown from the server to the browser's clipboard.
     markdown = gr.Textbox(visible=False, elem_id="nb-copy-text")
-    private: dict[str, Any] = {"api_visibility": "private", "queue": False}
-    copy.click(conversation_markdown, [chatbot], [markdown], **private).success(
-        None, [markdown], None, js=COPY_TO_CLIPBOARD, **private
+    copy.click(conversation_markdown, [chatbot], [markdown], **_PAGE_ONLY).success(
+        None, [markdown], None, js=COPY_TO_CLIPBOARD, **_PAGE_ONLY
     )
     keep_conversation(blocks, chat, KEEP_KEYS[compact])
