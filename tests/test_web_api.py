@@ -31,7 +31,7 @@ from bot.web.security import parse_auth
 from bot.web.server import serving_in_thread
 from newsbot.errors import ConfigError, ModelError
 from tests.conftest import SEED_DIR
-from vectorstore.records import ArticleRow, StoredArticle
+from vectorstore.records import ArticleRow, RelatedArticle, StoredArticle
 
 SEED_QUESTION = "What did Pakistan and the US agree on?"
 FOREIGN = "http://news.example.org"
@@ -53,6 +53,7 @@ class ScriptedAssistant:
         self.writing = threading.Event()  # cleared: it stops after the answer's first word
         self.writing.set()
         self.calls: list[Question] = []
+        self.related: list[RelatedArticle] = []  # more on the story: offered as questions
 
     def _result(self, question: str, as_of: date | None) -> AnswerResult:
         source = Source(
@@ -69,7 +70,7 @@ class ScriptedAssistant:
         )
         answer = f"About {question}: joint operations [1]."
         day = (as_of or date(2025, 5, 12)).isoformat()
-        return AnswerResult(answer, [source], True, question, question, day)
+        return AnswerResult(answer, [source], True, question, question, day, related=self.related)
 
     def stream(self, question: Question) -> Iterator[AnswerEvent]:
         self.calls.append(question)

@@ -35,6 +35,7 @@ from prompts import load_prompts
 from tests.conftest import REPO, SEED_DIR
 from tests.fixtures_llm import assistant_options
 from tests.test_web_api import SEED_QUESTION, ScriptedAssistant, make_store, store_library
+from vectorstore.records import RelatedArticle
 
 pytestmark = [
     pytest.mark.browser,
@@ -321,6 +322,42 @@ def test_an_answer_stopped_while_it_is_written_keeps_what_was_shown(
     expect(page.locator(BOT_ANSWER).last).to_contain_text("About")
     page.reload()  # and the kept copy holds it too
     expect(page.locator(".user.message")).to_contain_text("A question stopped mid-answer?")
+
+
+def test_a_suggested_question_is_asked_like_a_typed_one_and_can_be_stopped(
+    page: Page, failing: tuple[str, ScriptedAssistant]
+) -> None:
+    """Found by a review: a clicked "Tell me more about …" had no stop button and left the
+    input open, and a question typed meanwhile lost the suggestion's question and answer."""
+    url, scripted = failing
+    scripted.related = [RelatedArticle("a2", "Ferry makes its last trip", "", "", None, 0.9)]
+    suggestion = "Tell me more about “Ferry makes its last trip”"
+    page.goto(url + "/")
+    box = page.locator("#nb-input textarea")
+    ask(box, "A first question?")
+    page.get_by_role("button", name=suggestion).click()
+    expect(page.locator(BOT_ANSWER).last).to_contain_text(f"About {suggestion}")
+    assert asked_before(scripted) == ["A first question?"]
+
+    scripted.reading.clear()  # the next suggestion's answer waits after its search
+    try:
+        page.get_by_role("button", name=suggestion).last.click()
+        expect(page.get_by_text("Reading 2 passages from 1 article…")).to_be_visible()
+        expect(box).to_be_disabled()  # nothing typed meanwhile can overwrite it
+        page.locator("#nb-input .stop-button").click()
+        expect(page.get_by_text(STOPPED)).to_be_visible()
+    finally:
+        scripted.reading.set()
+    expect(box).to_be_enabled()
+    ask(box, "The next question?")
+    expect(page.locator(BOT_ANSWER).last).to_contain_text("About The next question?")
+    assert asked_before(scripted) == ["A first question?", suggestion]  # the stopped one: not
+    expect(page.locator(".user.message")).to_have_count(4)
+
+
+def asked_before(scripted: ScriptedAssistant) -> list[str]:
+    """The questions of the history the last question was asked with."""
+    return [t["content"] for t in scripted.calls[-1].history if t["role"] == "user"]
 
 
 @pytest.mark.slow  # the real model: with the model tests, never a second llama.cpp beside them
