@@ -41,6 +41,7 @@ def newsbot(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
         ["delete", "5f7d7c89d0e4636c"],
         ["ask", "What did Pakistan and the US agree on?"],
         ["chat"],
+        ["follow", "run", "--once"],  # found by a review: it created the mistyped folder
     ],
 )
 def test_a_reading_command_refuses_a_data_dir_that_does_not_exist(
@@ -82,6 +83,16 @@ def test_ingest_creates_the_data_dir_and_says_so_once(tmp_path: Path) -> None:
     stats = newsbot("--data-dir", str(where), "stats")
     assert stats.returncode == 0, stats.stderr
     assert "articles: 1" in stats.stdout
+
+
+def test_an_ingest_of_nothing_readable_creates_no_data_dir(tmp_path: Path) -> None:
+    """Found by a review: it said "Created the data dir" and left a store behind."""
+    where = tmp_path / "fresh"
+    result = newsbot("--data-dir", str(where), "ingest", str(tmp_path / "typo.md"))
+    assert result.returncode == 1
+    assert f"No articles found in {tmp_path / 'typo.md'} (no such file or folder)" in result.stderr
+    assert "Created" not in result.stderr
+    assert not where.exists()
 
 
 def test_a_serve_refused_for_its_exposure_creates_no_data_dir(tmp_path: Path) -> None:

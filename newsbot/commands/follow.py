@@ -145,7 +145,8 @@ def run(obj: Context, once: bool) -> None:
     from newsbot.factories import build_store
     from newsbot.follow_command import build_worker
 
-    worker = build_worker(obj.writable_settings(), build_store(obj.writable_settings()))
+    settings = obj.stored_settings()  # no data dir: nothing is followed there (a typo)
+    worker = build_worker(settings, build_store(settings))
     if once:
         failed = False
         for url, outcome in worker.run_once():
