@@ -69,6 +69,7 @@ LINE_CASES: list[tuple[bytes, str]] = [
     (b'{"id": "y", "text": "   "}', "no article text"),
     (b"[1, 2, 3]", "expected a JSON object, got list"),
     (b'{"id": "z", "text": ["a", "b"]}', "field 'text' should be text, not list"),
+    (b'{"text": "A story.", "url": 42}', "field 'url' should be text, not int"),
     ('{"id": "u", "text": "caf\xe9"}'.encode("latin-1"), "not valid UTF-8"),
 ]
 

@@ -59,13 +59,14 @@ def _first(record: Mapping[str, Any], names: tuple[str, ...]) -> Any:
     return None
 
 
-def _string(value: Any, field: str, origin: str) -> str | None:
-    """A field as text: strings as they are, numbers as digits, `{"name": ...}` by its name."""
+def _string(value: Any, field: str, origin: str, *, numbers: bool = True) -> str | None:
+    """A field as text: strings as they are, numbers as digits (unless not `numbers`),
+    `{"name": ...}` by its name."""
     if value is None:
         return None
     if isinstance(value, str):
         return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if numbers and isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     if isinstance(value, Mapping) and isinstance(value.get("name"), str):
         return str(value["name"])
@@ -95,7 +96,8 @@ def _fields(record: Any, origin: str, max_chars: int | None) -> dict[str, Any]:
         "origin": origin,
         "text": text,
         "title": _string(_first(record, TITLE_FIELDS), "title", origin),
-        "url": _string(_first(record, URL_FIELDS), "url", origin),
+        # A number is no address (stored, "42" would be its link and its id).
+        "url": _string(_first(record, URL_FIELDS), "url", origin, numbers=False),
         "source": _string(_first(record, SOURCE_FIELDS), "source", origin),
         "published": published,
         "own_id": _string(record.get("id"), "id", origin),
