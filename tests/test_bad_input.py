@@ -122,6 +122,21 @@ def test_absurd_date_is_dropped_with_a_warning(tmp_path: Path, value: str) -> No
     assert "date" in warning.reason
 
 
+def test_unclosed_front_matter_is_stored_as_text_with_a_warning(tmp_path: Path) -> None:
+    """Found by a review: it was stored as the article's text, and nothing said so."""
+    path = tmp_path / "strike.md"
+    path.write_text("---\ntitle: Ferry strike ends\ndate: 2026-11-02\n\nThe strike ended.\n")
+    [article], [warning] = read_all([str(path)])
+    assert "The strike ended." in article.text
+    assert not warning.skipped
+    assert warning.reason.startswith("its front matter has no closing --- line")
+    closed = tmp_path / "closed.md"
+    closed.write_text("---\ntitle: Ferry strike ends\n---\nThe strike ended.\n")
+    [article], problems = read_all([str(closed)])
+    assert article.title == "Ferry strike ends"
+    assert problems == []
+
+
 def test_a_folder_of_bad_files_still_yields_the_good_ones(tmp_path: Path) -> None:
     folder = tmp_path / "batch"
     folder.mkdir()

@@ -16,6 +16,8 @@ from ingest.loaders.reading import decode_text
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
 _FIELD = re.compile(r"^([A-Za-z_][\w-]*)\s*:\s*(.*?)\s*$")
+# A `---` line, then `key: value` lines, never closed: front matter its writer forgot to close.
+_UNCLOSED_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?:[A-Za-z_][\w-]*[ \t]*:.*\n)+")
 _HEADING = re.compile(r"\A\s*#{1,6}[ \t]+(.+?)[ \t#]*(?:\n|\Z)")
 
 _ALIASES = {
@@ -64,7 +66,9 @@ def read_text(
     Raises:
         ArticleInputError: the bytes are binary or not UTF-8, or hold no text.
     """
-    fields, body = parse_front_matter(decode_text(data, origin))
+    text = decode_text(data, origin)
+    fields, body = parse_front_matter(text)
+    unclosed = not fields and _UNCLOSED_FRONT_MATTER.match(body) is not None
     title = fields.get("title")
     heading = _HEADING.match(body) if markdown else None
     # The heading is the title, or repeats it; one that says something else is text to keep.
@@ -82,4 +86,7 @@ def read_text(
         max_chars=max_chars,
     )
     yield article
+    if unclosed:
+        reason = "its front matter has no closing --- line: it was read as the article's text"
+        yield InputProblem(origin, reason, skipped=False)
     yield from problems
