@@ -48,4 +48,5 @@ class StoreLibrary:
             f"{report.failed} failed; {report.chunks} chunks"
         ]
         lines += [f"failed {p.origin}: {p.reason}" for p in report.failures]
+        lines += [f"warning {p.origin}: {p.reason}" for p in report.warnings]
         return "\n".join(lines)

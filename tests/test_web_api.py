@@ -540,6 +540,14 @@ def test_library_views_escape_and_report_against_a_real_store(tmp_path: Path) ->
     assert delete_article(library, article_id).startswith("**Nothing deleted:**")
     assert stats_markdown(library) == "**0 articles** · 0 chunks"
 
+    unclosed = tmp_path / "b.md"
+    unclosed.write_text("---\ntitle: Ferry\n\nThe ferry ran late.\n", encoding="utf-8")
+    report = ingest_sources(library, [str(unclosed), str(tmp_path / "nope.txt")], "")
+    first, failed, warned = report.split("\n\n")  # a paragraph a line, not run together
+    assert first.startswith("1 new, 0 updated, 0 unchanged, 1 failed")
+    assert failed.startswith(f"failed {tmp_path / 'nope.txt'}: No articles found")
+    assert warned.startswith(f"warning {unclosed}: its front matter has no closing")
+
 
 def test_a_library_upload_that_fails_is_named_by_its_file_name(tmp_path: Path) -> None:
     """Found by a review: the report named Gradio's temporary folder on the server."""

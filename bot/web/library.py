@@ -155,7 +155,8 @@ def _ingest(library: Library, sources: list[str], urls: str) -> str:
     if not sources:
         return refused or "**Nothing to ingest:** upload files or paste article URLs first."
     try:
-        report = markdown_text(library.ingest(sources))
+        # A paragraph a line: Markdown runs single lines together (found by a review).
+        report = "\n\n".join(map(markdown_text, library.ingest(sources).splitlines()))
     except NewsbotError as exc:
         log.warning("web ingest failed: %s", exc)
         report = f"**Could not ingest:** {markdown_text(str(exc))}"
