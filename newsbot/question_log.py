@@ -27,7 +27,7 @@ import queue
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 from bot.web.answer_log import FeedbackStored, LoggedAnswer, Vote
@@ -225,6 +225,18 @@ class DatabaseQuestionLog:
             (kept,) if newest is None else (kept, newest),
         )
         return [_answer(row) for row in reversed(rows)]
+
+    def votes(self, answer_ids: Sequence[str]) -> dict[str, Vote]:
+        """The votes kept on those of `answer_ids` that have one."""
+        if not answer_ids:
+            return {}
+        places = ", ".join("?" * len(answer_ids))
+        rows = self.database.rows(
+            f"SELECT answer_id, vote FROM question_log WHERE answer_id IN ({places}) "
+            "AND vote IS NOT NULL AND asked_at >= ?",
+            (*answer_ids, self.cutoff()),
+        )
+        return {str(answer_id): vote for answer_id, vote in rows}
 
     def count(self) -> int:
         self.flush()

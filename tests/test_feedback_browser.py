@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from bot.web import build_app
 from bot.web.server import serving_in_thread
@@ -176,7 +176,8 @@ def test_a_thumb_clicked_again_withdraws_the_vote(
     page: Page, logged: tuple[str, DatabaseQuestionLog]
 ) -> None:
     """Gradio unmarks the thumb on a second click (it sends `liked=""`): the log unmarks the
-    answer too, rather than keep a vote the reader took back."""
+    answer too, rather than keep a vote the reader took back. After a reload the page still
+    shows the vote (found by a review: it showed none, so it could not be taken back)."""
     url, question_log = logged
     question = "Who met, then unmarked?"
     page.goto(url + "/")
@@ -189,3 +190,14 @@ def test_a_thumb_clicked_again_withdraws_the_vote(
     assert page.locator("#nb-feedback-comment").is_hidden()
     row = stored(question_log, question)
     assert (row.vote, row.comment) == (None, None)
+
+    assert "your vote is saved" in click_thumb(page, "Like")
+    ask(page.locator("#nb-input textarea"), "Who met next?")
+    expect(page.locator(".nb-sources")).to_have_count(2, timeout=30_000)
+    wait_for_the_answer(page)
+    page.reload()
+    page.locator(".user.message").get_by_text("Who met next?").wait_for(timeout=30_000)
+    expect(page.get_by_role("button", name="Liked", exact=True)).to_have_count(1)
+    # The marked thumb is the first answer's: clicking it withdraws that answer's vote.
+    assert click_thumb(page, "Liked") == "Your vote is withdrawn."
+    assert stored(question_log, question).vote is None

@@ -253,6 +253,11 @@ def test_the_last_vote_wins_and_is_counted_once(database: Database) -> None:
 
     [row] = question_log.answers_since(0)
     assert (row.vote, row.comment) == ("up", "Fine after all.")
+    # What a reloaded page marks (bot.web.feedback_ui.shown_votes): the answers with a vote.
+    other = client.post("/api/ask", json={"question": "Q2?"}).json()["answer_id"]
+    assert question_log.votes([answer_id, other, "f" * 32]) == {answer_id: "up"}
+    assert question_log.withdraw_feedback(answer_id)
+    assert question_log.votes([answer_id, other]) == {}
 
 
 def test_text_a_database_cannot_hold_is_stored_replaced(database: Database) -> None:

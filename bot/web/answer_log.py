@@ -18,7 +18,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -116,6 +116,10 @@ class QuestionLog(Protocol):
         the `newest` ones when given."""
         ...
 
+    def votes(self, answer_ids: Sequence[str]) -> dict[str, Vote]:
+        """The votes kept on those of `answer_ids` that have one."""
+        ...
+
 
 def new_answer_id() -> str:
     return uuid.uuid4().hex
@@ -201,6 +205,14 @@ class AnswerRecorder:
         if not ANSWER_ID.fullmatch(answer_id):
             raise ValueError(f"not an answer id: {ANSWER_ID_CHARS} hex digits expected")
         return self.log
+
+    def votes(self, answer_ids: Sequence[str]) -> dict[str, Vote]:
+        """The votes kept on those of `answer_ids` that have one (none without a log): what a
+        reloaded page shows under its answers."""
+        wanted = [i for i in answer_ids if ANSWER_ID.fullmatch(i)]
+        if self.log is None or not wanted:
+            return {}
+        return self.log.votes(wanted)
 
     def withdraw(self, answer_id: str) -> bool:
         """Remove a reader's vote and comment (the thumb clicked again); False when the answer

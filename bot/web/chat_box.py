@@ -15,6 +15,7 @@ import logging
 import re
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from contextlib import aclosing
+from functools import partial
 from typing import Any
 
 import gradio as gr
@@ -35,7 +36,7 @@ from bot.web.chat import (
     settled,
     stopped_notes,
 )
-from bot.web.feedback_ui import FEEDBACK_OPTIONS, feedback_controls
+from bot.web.feedback_ui import FEEDBACK_OPTIONS, feedback_controls, shown_votes
 from bot.web.keep import keep_conversation
 from bot.web.limits import AnswerGate, Busy, Stopped
 from bot.web.stopping import SessionStops, Stop, answer_in_worker
@@ -335,11 +336,13 @@ def chat_interface(
         api_name=CHAT_API_NAME,
         api_description="Ask a question; the last message's sources follow as a second message.",
     )
+    votes = None
     if recorder is not None and recorder.keeps_feedback:
         feedback_controls(chatbot, recorder)
+        votes = partial(shown_votes, recorder=recorder)
     # Carries the Markdown from the server to the browser's clipboard.
     markdown = gr.Textbox(visible=False, elem_id="nb-copy-text")
     copy.click(conversation_markdown, [chatbot], [markdown], **_PAGE_ONLY).success(
         None, [markdown], None, js=COPY_TO_CLIPBOARD, **_PAGE_ONLY
     )
-    keep_conversation(blocks, chat, KEEP_KEYS[compact])
+    keep_conversation(blocks, chat, KEEP_KEYS[compact], votes)

@@ -28,6 +28,8 @@ ASK_COMMENT: dict[Vote, str] = {
     "down": "What was wrong? (optional)",
     "up": "What helped? (optional)",
 }
+SHOWN_AS: dict[Vote, str] = {"up": "Like", "down": "Dislike"}
+"""The thumb a kept vote marks (`FEEDBACK_OPTIONS`)."""
 THANKS = "Thanks: your vote is saved."
 WITHDRAWN = "Your vote is withdrawn."
 
@@ -47,6 +49,23 @@ def answer_id_at(history: Sequence[Any], index: int | Sequence[int]) -> str | No
         if isinstance(metadata, Mapping) and metadata.get("id") and not metadata.get("title"):
             return str(metadata["id"])
     return None
+
+
+def shown_votes(messages: Sequence[Any], recorder: AnswerRecorder) -> list[str | None]:
+    """The thumbs marked under `messages` as Gradio takes them (`Chatbot.feedback_value`): a
+    reply's kept vote for each reply, which Gradio shows as one bubble (a run of assistant
+    messages). A reloaded page shows the votes it gave, and a reader can take one back."""
+    replies: list[str | None] = []  # the answer id of each reply
+    previous = None
+    for index, message in enumerate(messages):
+        role = _field(message, "role")
+        if role == "assistant" and previous != "assistant":
+            replies.append(None)
+        if role == "assistant":
+            replies[-1] = replies[-1] or answer_id_at(messages[: index + 1], index)
+        previous = role
+    votes = recorder.votes([answer_id for answer_id in replies if answer_id])
+    return [SHOWN_AS[votes[i]] if i in votes else None for i in replies]
 
 
 def _vote(liked: Any) -> Vote | Literal[""] | None:

@@ -13,7 +13,7 @@ messages with text, at most `MAX_KEPT_MESSAGES`, reach the chat again. It was re
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 import gradio as gr
@@ -66,14 +66,21 @@ def stored_messages(value: Any) -> list[Message]:
     return messages
 
 
-def keep_conversation(blocks: gr.Blocks, chat: gr.ChatInterface, key: str) -> gr.BrowserState:
-    """Keep `chat`'s conversation in the browser under `key` (see the module docstring)."""
+def keep_conversation(
+    blocks: gr.Blocks,
+    chat: gr.ChatInterface,
+    key: str,
+    votes: Callable[[list[Message]], list[str | None]] | None = None,
+) -> gr.BrowserState:
+    """Keep `chat`'s conversation in the browser under `key` (see the module docstring); with
+    `votes`, the thumbs a restored conversation shows marked (`Chatbot.feedback_value`)."""
     stored = gr.BrowserState([], storage_key=key, secret=_SECRET)
     private: dict[str, Any] = {"api_visibility": "private", "queue": False}
 
-    def restore(value: Any) -> tuple[list[Message], list[Message], list[Message]]:
+    def restore(value: Any) -> tuple[Any, list[Message], list[Message]]:
         messages = stored_messages(value)
-        return messages, messages, messages
+        shown = gr.update(value=messages, feedback_value=votes(messages)) if votes else messages
+        return shown, messages, messages
 
     blocks.load(
         restore,
