@@ -12,6 +12,7 @@ that dies midway is finished by the next.
 from __future__ import annotations
 
 import itertools
+import logging
 import random
 import threading
 import time
@@ -283,6 +284,24 @@ def test_a_deleted_article_is_not_brought_back_by_its_page(
     assert [h.status for h in site.requests("/news/zorblat")] == [503]  # not read again
     poll(w)
     assert store.registry.list_articles() == []
+
+
+def test_a_page_given_up_on_is_said_at_warning_level(
+    site: Site, store: NewsStore, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Found by a review: giving a page up for good was logged at INFO, which a service's log
+    does not show."""
+    w, row = stored_while_its_page_fails(site, store, tmp_path)
+    with caplog.at_level(logging.WARNING, logger="ingest.follow.poller"):
+        for _ in range(poller_module.MAX_TRIES + 1):
+            poll(w)
+    said = [r.getMessage() for r in caplog.records if "given up" in r.getMessage()]
+    link = site.url("/news/zorblat")
+    assert said == [
+        f"{link}: given up after {poller_module.MAX_TRIES} tries; its feed's text is kept"
+    ]
+    assert len(site.requests("/news/zorblat")) == poller_module.MAX_TRIES
+    assert TEASER in texts(store, row.article_id)
 
 
 def test_an_unavailable_robots_txt_spends_none_of_an_entrys_tries(

@@ -357,6 +357,9 @@ class Poller:
         state: EntryState = "stored"
         if article is None:
             state = "gave_up" if why == "robots" or tries >= MAX_TRIES else "retry"
+            if why != "robots" and tries >= MAX_TRIES:  # an operator should hear of a lost page
+                kept = "its feed's text is kept" if waiting.article_id else "nothing is stored"
+                logger.warning("%s: given up after %d tries; %s", waiting.link, tries, kept)
         article_id = article.article_id if article else waiting.article_id
         return _Found(replace(waiting, article_id=article_id, state=state, tries=tries), article)
 
