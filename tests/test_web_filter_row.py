@@ -131,6 +131,12 @@ def test_the_controls_show_what_the_url_sets() -> None:
     assert ranged.summary == "2025-05-01 to 2025-05-31"
     assert filter_controls(parse_qs("since=3d"), []).summary == "Since 3d"
     assert filter_controls(parse_qs("until=2025-05-31"), []).summary == "Until 2025-05-31"
+    # A filter that cannot be used says so on the page at once (found by a review: it was
+    # shown as a filter until a question was refused).
+    bad = filter_controls(parse_qs("since=garbage&source=AP"), known)
+    assert bad.summary == bad.problem
+    assert bad.summary.startswith(f"{URL_ERROR}: since 'garbage' is not a date")
+    assert preset.problem is None
     # What the controls show maps back to the same filter.
     assert searched(filter_query(ranged.published, ranged.sources)) == searched(
         "since=2025-05-01&until=2025-05-31"
@@ -367,6 +373,10 @@ def test_a_filtered_widget_names_its_filter_and_names_from_the_url_stay_text(
         page.locator("textarea").wait_for(timeout=60_000)
         page.wait_for_timeout(500)
         assert not page.locator("#nb-filter-note").is_visible()
+        page.goto(f"{filter_url}/widget/?since=garbage")  # said before any question is asked
+        page.locator("#nb-filter-note").get_by_text(
+            f"{URL_ERROR}: since 'garbage' is not a date"
+        ).wait_for(timeout=60_000)
 
         # The chat page shows the same names as text, in the row's title and the control.
         page.goto(f"{filter_url}/?{query}")

@@ -148,10 +148,14 @@ class FilterControls:
     published: str
     source_choices: list[str]
     sources: list[str]
+    problem: str | None = None
+    """Why the URL's filter cannot be used (every question of the page is refused with it)."""
 
     @property
     def summary(self) -> str:
-        """'Past 7 days · Reuters, AP', or empty without a filter."""
+        """'Past 7 days · Reuters, AP', the URL's problem, or empty without a filter."""
+        if self.problem:  # said at once, not only when a question is refused (a review)
+            return self.problem
         parts = [published_label(self.published)] if self.published else []
         if self.sources:
             parts.append(", ".join(self.sources))
@@ -162,7 +166,12 @@ def filter_controls(params: Any, known_sources: Sequence[str]) -> FilterControls
     """The controls' values for a page's URL parameters, with `known_sources` (the library's) to
     choose from. A URL's dates that are no preset become a choice of their own, and a URL's
     source is shown as the library spells it (or as given, when the library has no such source).
-    Nothing is checked here: the page's questions report a URL that cannot be used."""
+    A filter that cannot be used is shown as it is set, with its `problem`."""
+    try:
+        params_filter(params)
+        problem = None
+    except InputError as exc:
+        problem = str(exc)
     published = _published_value(params)
     choices = list(PUBLISHED)
     if all(value != published for _, value in choices):
@@ -173,7 +182,8 @@ def filter_controls(params: Any, known_sources: Sequence[str]) -> FilterControls
         if name:
             chosen.setdefault(name.casefold(), spelled.get(name.casefold(), name))
     extra = [name for key, name in chosen.items() if key not in spelled]
-    return FilterControls(choices, published, [*known_sources, *extra], list(chosen.values()))
+    sources = list(chosen.values())
+    return FilterControls(choices, published, [*known_sources, *extra], sources, problem)
 
 
 # --- the filter row ------------------------------------------------------------------------------
@@ -258,8 +268,9 @@ def filter_note(blocks: gr.Blocks) -> None:
     note = gr.HTML("", visible=False, elem_id="nb-filter-note", padding=False)
 
     def show(request: gr.Request) -> Any:
-        summary = filter_controls(request.query_params, []).summary
-        text = html.escape(f"{NOTE_PREFIX}: {summary}") if summary else ""
-        return gr.update(value=text, visible=bool(summary))
+        shown = filter_controls(request.query_params, [])
+        text = shown.problem or (f"{NOTE_PREFIX}: {shown.summary}" if shown.summary else "")
+        text = html.escape(text)
+        return gr.update(value=text, visible=bool(text))
 
     blocks.load(show, None, [note], api_visibility="private")
