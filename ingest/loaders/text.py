@@ -51,6 +51,16 @@ def parse_front_matter(text: str) -> tuple[dict[str, str], str]:
     return fields, text[match.end() :]
 
 
+def _unclosed_front_matter(text: str) -> bool:
+    """Whether `text` opens with front matter naming a known field and no closing `---` (a
+    `---` rule followed by "Update: ..." is text, not front matter)."""
+    block = _UNCLOSED_FRONT_MATTER.match(text)
+    if block is None:
+        return False
+    names = (_FIELD.match(line) for line in block.group(0).splitlines()[1:])
+    return any(name and name.group(1).lower() in _ALIASES for name in names)
+
+
 def read_text(
     data: bytes,
     origin: str,
@@ -68,7 +78,7 @@ def read_text(
     """
     text = decode_text(data, origin)
     fields, body = parse_front_matter(text)
-    unclosed = not fields and _UNCLOSED_FRONT_MATTER.match(body) is not None
+    unclosed = not fields and _unclosed_front_matter(body)
     title = fields.get("title")
     heading = _HEADING.match(body) if markdown else None
     # The heading is the title, or repeats it; one that says something else is text to keep.
