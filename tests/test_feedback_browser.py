@@ -10,6 +10,7 @@ test_metrics / test_question_log's paths).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -201,3 +202,15 @@ def test_a_thumb_clicked_again_withdraws_the_vote(
     # The marked thumb is the first answer's: clicking it withdraws that answer's vote.
     assert click_thumb(page, "Liked") == "Your vote is withdrawn."
     assert stored(question_log, question).vote is None
+
+    # Gradio marks a reply by its place: a retried answer took the voted one's mark (a review).
+    assert "your vote is saved" in click_thumb(page, "Like")  # the last answer's
+    page.reload()
+    expect(page.get_by_role("button", name="Liked", exact=True)).to_have_count(1)
+    page.get_by_role("button", name="Retry").last.click()
+    deadline = time.monotonic() + 30
+    while len([r for r in question_log.answers_since(0) if r.question == "Who met next?"]) < 2:
+        assert time.monotonic() < deadline, "the retried answer was not logged"
+        time.sleep(0.2)
+    wait_for_the_answer(page)
+    expect(page.get_by_role("button", name="Liked", exact=True)).to_have_count(0)

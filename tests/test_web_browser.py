@@ -300,6 +300,36 @@ def test_a_stopped_answer_says_so_and_is_no_context_for_the_next_question(
     expect(page.get_by_text(STOPPED)).to_have_count(1)  # still said, once
 
 
+def test_after_a_stop_and_clear_a_failed_question_still_comes_back(
+    page: Page, failing: tuple[str, ScriptedAssistant]
+) -> None:
+    """Found by a review: the stop's count of questions outlived Clear, so a failure at that
+    count was taken for the stop, and the input stayed disabled with the question lost."""
+    url, scripted = failing
+    page.goto(url + "/")
+    box = page.locator("#nb-input textarea")
+    scripted.reading.clear()
+    try:
+        ask(box, "A question to stop?")
+        expect(page.get_by_text("Reading 2 passages from 1 article…")).to_be_visible()
+        page.locator("#nb-input .stop-button").click()
+        expect(page.get_by_text(STOPPED)).to_be_visible()
+    finally:
+        scripted.reading.set()
+    page.locator("#nb-chatbot").get_by_role("button", name="Clear").click()
+    expect(page.locator(".user.message")).to_have_count(0)
+    scripted.fail = ModelError("Cannot reach the chat model")
+    try:
+        ask(box, "A question that fails?")  # one question, as when the stop was pressed
+        expect(page.get_by_text("The chat model is not answering right now.")).to_be_visible(
+            timeout=30_000
+        )
+        expect(box).to_be_enabled()
+        expect(box).to_have_value("A question that fails?")
+    finally:
+        scripted.fail = None
+
+
 def test_an_answer_stopped_while_it_is_written_keeps_what_was_shown(
     page: Page, failing: tuple[str, ScriptedAssistant]
 ) -> None:

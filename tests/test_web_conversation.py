@@ -164,3 +164,24 @@ def test_after_a_failure_the_question_returns_unless_the_answer_was_stopped_or_b
     # Stopped (two questions when the stop was pressed): the stop's own hook says so; this
     # one changes nothing, whichever lands last.
     assert _after_failure("Second?", before, pending, 2) == (gr.skip(), gr.skip())
+    # A suggestion's failure keeps what the reader typed meanwhile (found by a review).
+    textbox, chat = _after_failure("Tell me more about it", before, pending, -1, "My own draft")
+    assert "value" not in textbox
+    assert chat == before
+
+
+def test_a_stopped_question_gets_a_note_whether_or_not_it_was_searched() -> None:
+    from bot.web.chat import STOPPED, progress_message, stopped_notes
+
+    answered = [{"role": "user", "content": "First?"}, {"role": "assistant", "content": "One."}]
+    assert stopped_notes(answered) is None  # an answer that ended: nothing to settle
+    for waiting in (
+        [{"role": "user", "content": "Q?"}, progress_message()],
+        [{"role": "user", "content": "Q?"}],
+    ):
+        # Searching, or still waiting for its turn (no note yet; found by a review).
+        shown = stopped_notes([*answered, *waiting])
+        assert shown is not None
+        assert shown[:2] == answered
+        assert [m["role"] for m in shown[2:]] == ["user", "assistant"]
+        assert shown[-1]["metadata"]["title"] == STOPPED

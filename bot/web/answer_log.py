@@ -26,6 +26,7 @@ from bot.answer.events import AnswerDone, AnswerEvent
 from bot.answer.result import AnswerResult
 from bot.web.metrics import AnswerMetrics
 from bot.web.stopping import answer_stopped
+from newsbot.errors import NewsbotError
 
 log = logging.getLogger(__name__)
 
@@ -212,7 +213,11 @@ class AnswerRecorder:
         wanted = [i for i in answer_ids if ANSWER_ID.fullmatch(i)]
         if self.log is None or not wanted:
             return {}
-        return self.log.votes(wanted)
+        try:
+            return self.log.votes(wanted)
+        except NewsbotError as exc:  # the conversation still comes back, its thumbs unmarked
+            log.warning("votes not read: %s", exc)
+            return {}
 
     def withdraw(self, answer_id: str) -> bool:
         """Remove a reader's vote and comment (the thumb clicked again); False when the answer

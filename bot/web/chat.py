@@ -143,10 +143,14 @@ def answer_begun(messages: Sequence[Mapping[str, Any]]) -> bool:
     )
 
 
-def stopped_notes(messages: list[Message]) -> Any:
-    """The conversation after the stop button (`settled`), or `gr.skip()` (no change) when no
-    note is pending, as after an answer."""
-    return settled(messages) if any(_pending(m) for m in messages) else gr.skip()
+def stopped_notes(messages: list[Message]) -> list[Message] | None:
+    """The conversation after the stop button (`settled`), with a note under a question that
+    got none (stopped while it waited for its turn); None when there is nothing to settle, as
+    after an answer."""
+    bare = bool(messages) and messages[-1].get("role") == "user"
+    if not bare and not any(_pending(m) for m in messages):
+        return None
+    return settled([*messages, progress_message()] if bare else messages)
 
 
 def answer_messages(result: AnswerResult, answer_id: str | None = None) -> list[Message]:

@@ -77,6 +77,8 @@ _COUNT_QUESTIONS = "(messages) => (messages || []).filter((m) => m.role === 'use
 """In the page: how many questions the chat holds (`bot.web.chat.questions_asked` on the server)."""
 _PAGE_ONLY: dict[str, Any] = {"api_visibility": "private", "queue": False}
 AsyncChatFn = Callable[..., AsyncIterator[str | list[Message]]]
+VotesFn = Callable[[list[Message]], list[str | None]]
+"""The thumbs a conversation shows marked (`bot.web.feedback_ui.shown_votes`)."""
 _ONE_REPLY = re.compile(r"/gradio_api/(?:run|api)/")
 ONE_REPLY_REFUSED = (
     "An answer streams: ask through /gradio_api/call/chat (or gradio_client), or POST /api/ask "
@@ -138,6 +140,10 @@ class _ChatInterface(gr.ChatInterface):
     `tests/test_web_ui.py` and `tests/test_web_browser.py` notice if they stop working.
     """
 
+    def __init__(self, *args: Any, votes: VotesFn | None = None, **kwargs: Any) -> None:
+        self._votes = votes  # read while Gradio's __init__ sets the events up
+        super().__init__(*args, **kwargs)
+
     def _clear_and_save_textbox(self, message: Any) -> tuple[Any, Any]:
         return type(self.textbox)("", interactive=False), message
 
@@ -197,16 +203,23 @@ class _ChatInterface(gr.ChatInterface):
         # at once and before any reply from the server: how many questions the chat held.
         stopped_at = gr.Number(-1, visible=False, elem_classes="nb-stopped-at")
         self.textbox.stop(None, [self.chatbot], [stopped_at], js=_COUNT_QUESTIONS, **_PAGE_ONLY)
-        for trigger in (self.chatbot.retry, self.chatbot.undo):  # the same count, another answer
+        # Any other answer, or another conversation (Clear), forgets the stop: the count of a
+        # new conversation can come round to it again (found by a review).
+        chatbot = type(self.chatbot)  # its listeners: the instance's option_select is set aside
+        for trigger in (
+            self.textbox.submit,
+            partial(chatbot.retry, self.chatbot),
+            partial(chatbot.undo, self.chatbot),
+            partial(chatbot.clear, self.chatbot),
+            partial(chatbot.example_select, self.chatbot),
+            partial(chatbot.option_select, self.chatbot),
+        ):
             trigger(None, None, [stopped_at], js="() => -1", **_PAGE_ONLY)
         for event in events_to_cancel:
             # After an answer ends, and after the stop button: a stopped answer's note would
             # spin on ("Reading 2 passages…"), so it says it stopped.
             event.then(
-                lambda messages: (
-                    gr.update(placeholder=INPUT_PLACEHOLDER),
-                    stopped_notes(messages),
-                ),
+                self._after_answer,
                 [self.chatbot],
                 [self.textbox, self.chatbot],
                 api_visibility="undocumented",
@@ -222,11 +235,21 @@ class _ChatInterface(gr.ChatInterface):
             # way: its question goes back to the input, the conversation back to before it.
             event.failure(
                 _after_failure,
-                [self.saved_input, self.chatbot_state, self.chatbot, stopped_at],
+                [self.saved_input, self.chatbot_state, self.chatbot, stopped_at, self.textbox],
                 [self.textbox, self.chatbot],
                 api_visibility="undocumented",
                 queue=False,
             )
+
+    def _after_answer(self, messages: list[Message]) -> tuple[Any, Any]:
+        """The input's placeholder back, a stopped answer's note settled, and, where votes are
+        kept, the thumbs marked as the log holds them: Gradio places its marks by a reply's
+        position, which a retry, an undo or Clear gives to another answer (found by a review)."""
+        settled_now = stopped_notes(messages)
+        chat = gr.update() if settled_now is None else gr.update(value=settled_now)
+        if self._votes is not None:
+            chat["feedback_value"] = self._votes(settled_now or messages)
+        return gr.update(placeholder=INPUT_PLACEHOLDER), chat
 
 
 class _NoChain:
@@ -240,7 +263,11 @@ class _NoChain:
 
 
 def _after_failure(
-    question: str, before: list[Message], now: list[Message], stopped_at: float | None
+    question: str,
+    before: list[Message],
+    now: list[Message],
+    stopped_at: float | None,
+    typed: str | None = None,
 ) -> tuple[Any, Any]:
     """The input and the conversation after an answer that Gradio ended as failed.
 
@@ -253,7 +280,9 @@ def _after_failure(
         return gr.skip(), gr.skip()
     if answer_begun(now):
         return gr.update(interactive=True, submit_btn=True, stop_btn=False), settled(now)
-    ready = gr.update(value=question, interactive=True, submit_btn=True, stop_btn=False)
+    ready = gr.update(interactive=True, submit_btn=True, stop_btn=False)
+    if not (typed or "").strip():  # a suggestion's failure keeps what was typed meanwhile
+        ready["value"] = question
     return ready, settled(before)
 
 
@@ -318,6 +347,9 @@ def chat_interface(
         submit_btn=True,
         stop_btn=True,
     )
+    votes = None
+    if recorder is not None and recorder.keeps_feedback:
+        votes = partial(shown_votes, recorder=recorder)
     chat = _ChatInterface(
         gated_chat(
             make_chat_fn(assistant, recorder, "widget" if compact else "chat"), gate, sessions
@@ -335,11 +367,10 @@ def chat_interface(
         validator=question_check,
         api_name=CHAT_API_NAME,
         api_description="Ask a question; the last message's sources follow as a second message.",
+        votes=votes,
     )
-    votes = None
     if recorder is not None and recorder.keeps_feedback:
         feedback_controls(chatbot, recorder)
-        votes = partial(shown_votes, recorder=recorder)
     # Carries the Markdown from the server to the browser's clipboard.
     markdown = gr.Textbox(visible=False, elem_id="nb-copy-text")
     copy.click(conversation_markdown, [chatbot], [markdown], **_PAGE_ONLY).success(

@@ -80,7 +80,10 @@ def keep_conversation(
     def restore(value: Any) -> tuple[Any, list[Message], list[Message]]:
         messages = stored_messages(value)
         shown = gr.update(value=messages, feedback_value=votes(messages)) if votes else messages
-        return shown, messages, messages
+        # Gradio's copy holds each message's text as a list of parts, as its chatbot hands
+        # them over: its retry reads them so (found by a test: retry after a reload failed).
+        parts = [{**m, "content": [{"type": "text", "text": m["content"]}]} for m in messages]
+        return shown, parts, messages
 
     blocks.load(
         restore,
