@@ -172,6 +172,33 @@ def test_a_chat_message_naming_a_server_file_is_refused(
     assert set(cache.rglob(secret.name)) == copies_before
 
 
+def test_a_message_naming_a_file_is_refused_after_the_page_got_its_votes(tmp_path: Path) -> None:
+    """Found by a review: an answer's end gives the chat its vote marks as an update, and Gradio
+    then reads the session's later events with a fresh chatbot built from its settings, which
+    the per-instance guard did not reach."""
+    import uuid
+
+    from newsbot.question_log import DatabaseQuestionLog
+
+    store = make_store(tmp_path / "data", [])
+    app = build_app(ScriptedAssistant(), question_log=DatabaseQuestionLog(store.registry.database))
+    named = {"type": "component", "component": "file", "value": {"path": str(tmp_path)}}
+    chat = [
+        {"role": "assistant", "content": [{**named, "constructor_args": {}, "props": {}}]},
+        {"role": "user", "content": [{"type": "text", "text": "Hello"}]},
+    ]
+    text = [{"role": "user", "content": [{"type": "text", "text": "Hello"}]}]
+    with serving_in_thread(app) as url:
+        session = uuid.uuid4().hex
+        marked = gradio_event(url, "_after_answer", [text, -1], session=session)
+        assert marked["success"] is True
+        assert "feedback_value" in json.dumps(marked["output"])  # the update that made the copy
+        done = gradio_event(url, "_pop_last_user_message_1", [chat], session=session)
+        assert done["success"] is False
+        assert "text messages only" in json.dumps(done)
+    store.registry.close()
+
+
 def test_a_chat_without_the_library_takes_no_uploads() -> None:
     """`serve --public` without a credential has no Library tab: no one may upload files."""
     with serving_in_thread(build_app(ScriptedAssistant(), library=None)) as url:

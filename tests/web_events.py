@@ -10,17 +10,24 @@ import httpx
 
 
 def gradio_event(
-    url: str, api_name: str, data: list[Any], *, page_query: str = "", **headers: str
+    url: str,
+    api_name: str,
+    data: list[Any],
+    *,
+    page_query: str = "",
+    session: str | None = None,
+    **headers: str,
 ) -> dict[str, Any]:
     """Call one Gradio event through its queue, as the browser does; the completion message.
 
     `page_query` is the query string of the page the event is sent from (`since=7d&source=ap`):
-    Gradio's client adds it to its queue/join request.
+    Gradio's client adds it to its queue/join request. `session` is the page's session (a new
+    one by default).
     """
     with httpx.Client(timeout=60, headers=headers) as http:
         config = http.get(f"{url}/config").json()
         fn = next(d["id"] for d in config["dependencies"] if d.get("api_name") == api_name)
-        session = uuid.uuid4().hex
+        session = session or uuid.uuid4().hex
         join = {"data": data, "fn_index": fn, "session_hash": session, "event_data": None}
         query = f"?{page_query}" if page_query else ""
         http.post(f"{url}/gradio_api/queue/join{query}", json=join).raise_for_status()

@@ -220,7 +220,7 @@ class _ChatInterface(gr.ChatInterface):
             # spin on ("Reading 2 passages…"), so it says it stopped.
             event.then(
                 self._after_answer,
-                [self.chatbot],
+                [self.chatbot, stopped_at],
                 [self.textbox, self.chatbot],
                 api_visibility="undocumented",
                 queue=False,
@@ -241,11 +241,14 @@ class _ChatInterface(gr.ChatInterface):
                 queue=False,
             )
 
-    def _after_answer(self, messages: list[Message]) -> tuple[Any, Any]:
-        """The input's placeholder back, a stopped answer's note settled, and, where votes are
-        kept, the thumbs marked as the log holds them: Gradio places its marks by a reply's
-        position, which a retry, an undo or Clear gives to another answer (found by a review)."""
-        settled_now = stopped_notes(messages)
+    def _after_answer(self, messages: list[Message], stopped_at: float | None) -> tuple[Any, Any]:
+        """After an answer ended, stopped or failed (Gradio runs this after each): the input's
+        placeholder back; a stopped answer's note settled (`stopped_at` as in `_after_failure`;
+        a failed one is `_after_failure`'s); and, where votes are kept, the thumbs marked as the
+        log holds them. Gradio marks a reply by its place, which a retry, an undo or Clear gives
+        to another answer (found by a review): the next answer's end puts the marks right."""
+        stopped = stopped_at is not None and stopped_at == questions_asked(messages)
+        settled_now = stopped_notes(messages) if stopped else None
         chat = gr.update() if settled_now is None else gr.update(value=settled_now)
         if self._votes is not None:
             chat["feedback_value"] = self._votes(settled_now or messages)
@@ -272,8 +275,8 @@ def _after_failure(
     """The input and the conversation after an answer that Gradio ended as failed.
 
     A stopped answer ends that way too (`stopped_at` is the number of questions the chat held
-    when the stop button was pressed): the stop's own hook settles it, and this one changes
-    nothing. After a failure, what was shown of a begun answer stays (found by a review: a
+    when the stop button was pressed): `_ChatInterface._after_answer` settles it, and this one
+    changes nothing. After a failure, what was shown of a begun answer stays (found by a review: a
     stopped answer's question and partial answer were wiped); otherwise the question goes back
     to the input and the conversation back to before it."""
     if stopped_at is not None and stopped_at == questions_asked(now):
@@ -281,7 +284,7 @@ def _after_failure(
     if answer_begun(now):
         return gr.update(interactive=True, submit_btn=True, stop_btn=False), settled(now)
     ready = gr.update(interactive=True, submit_btn=True, stop_btn=False)
-    if not (typed or "").strip():  # a suggestion's failure keeps what was typed meanwhile
+    if not (typed or "").strip():  # a suggestion's failure keeps a draft typed before its click
         ready["value"] = question
     return ready, settled(before)
 
@@ -293,17 +296,23 @@ def _text_only(chatbot: gr.Chatbot) -> gr.Chatbot:
     reads a message naming a file or another component (`{"type": "component", "component":
     "file", "value": {"path": ...}}`) by opening that server path: whether a file exists, a
     copy in its cache. No page of ours sends one, so one is refused before anything is read.
-    (Set on the instance: a subclass of a Gradio component makes Gradio write a .pyi file
-    beside this module.)
+
+    Set on Gradio's Chatbot class, once, for every chatbot of the process (the chat's and the
+    widget's): after an event updates a chatbot (its vote marks), Gradio reads that session's
+    later events with a new chatbot built from its settings, which a method set on the instance
+    does not reach (found by a review). A subclass would make Gradio write a .pyi file beside
+    this module.
     """
-    read = chatbot._preprocess_content
+    if not getattr(gr.Chatbot, "_newsbot_text_only", False):
+        read = gr.Chatbot._preprocess_content
 
-    def text_content(message: Any) -> Any:
-        if not isinstance(message, TextMessage):
-            raise gr.Error("The chat holds text messages only.")
-        return read(message)
+        def text_content(self: gr.Chatbot, message: Any) -> Any:
+            if not isinstance(message, TextMessage):
+                raise gr.Error("The chat holds text messages only.")
+            return read(self, message)
 
-    chatbot._preprocess_content = text_content  # type: ignore[method-assign,assignment]
+        gr.Chatbot._preprocess_content = text_content  # type: ignore[method-assign,assignment]
+        gr.Chatbot._newsbot_text_only = True  # type: ignore[attr-defined]
     return chatbot
 
 
