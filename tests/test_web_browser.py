@@ -265,12 +265,16 @@ def test_a_refused_or_failed_question_stays_in_the_input_and_the_chat_goes_on(
         scripted.fail = None
     assert page.locator("#nb-chatbot .error").count() == 0
     expect(page.locator(".user.message")).to_have_count(1)  # back to before the failed one
+    expect(page.get_by_text(STOPPED)).to_have_count(0)  # failed, not stopped (a review)
     box.press("Enter")
     expect(page.locator(BOT_ANSWER).last).to_contain_text("About Second question?")
 
     page.goto(url + "/?since=2025-13-01")  # a filter the URL sets that cannot be read
+    expect(page.get_by_role("button", name="Filters: The page's URL sets")).to_be_visible()
     ask(box, "Third question?")
-    expect(page.get_by_text("The page's URL")).to_be_visible(timeout=30_000)
+    expect(page.locator(".validation-error").get_by_text("The page's URL")).to_be_visible(
+        timeout=30_000
+    )
     expect(box).to_be_enabled()
     assert page.errors == []  # type: ignore[attr-defined]
 

@@ -145,8 +145,8 @@ def answer_begun(messages: Sequence[Mapping[str, Any]]) -> bool:
 
 def stopped_notes(messages: list[Message]) -> list[Message] | None:
     """The conversation after the stop button (`settled`), with a note under a question that
-    got none (stopped while it waited for its turn); None when there is nothing to settle, as
-    after an answer."""
+    got none (stopped while it waited for its turn); None when there is nothing to settle (the
+    answer ended before the stop took)."""
     bare = bool(messages) and messages[-1].get("role") == "user"
     if not bare and not any(_pending(m) for m in messages):
         return None
