@@ -21,7 +21,7 @@ from ingest.cleaning import printable
 from ingest.loaders.addresses import AddressPolicy
 from ingest.loaders.fetching import FetchPolicy
 from ingest.pipeline import IngestReport, ingest
-from ingest.sources import unsupported_note
+from ingest.sources import expand, unsupported_note
 from newsbot.factories import build_store, chunking
 from newsbot.settings import Settings
 from vectorstore.store import NewsStore
@@ -63,6 +63,16 @@ def ingest_with_settings(
         fetch_policy=fetch_policy(settings, allow_private=allow_private),
         key_by_file=key_by_file,
     )
+
+
+def check_inputs(sources: Sequence[str]) -> None:
+    """Refuse arguments of which none names a readable input, before a data dir is created for
+    them (found by a review: a mistyped path left an empty store behind).
+
+    Raises:
+        InputError: as `ingest.sources.expand` says.
+    """
+    expand(list(sources))
 
 
 def run_ingest(

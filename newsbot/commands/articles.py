@@ -40,10 +40,9 @@ def ingest(obj: Context, sources: tuple[str, ...], as_json: bool, allow_private:
       newsbot ingest news.jsonl.gz https://example.com/feed.xml
       newsbot ingest --allow-private http://127.0.0.1:8000/feed.xml
     """
-    from ingest.sources import expand
-    from newsbot.ingest_command import run_ingest
+    from newsbot.ingest_command import check_inputs, run_ingest
 
-    expand(list(sources))  # no input at all is an error before a data dir is created for it
+    check_inputs(sources)
     report = run_ingest(
         obj.writable_settings(),
         list(sources),
