@@ -334,6 +334,22 @@ def test_after_a_stop_and_clear_a_failed_question_still_comes_back(
         scripted.fail = None
 
 
+def test_the_widget_keeps_its_conversation_across_a_reload(
+    page: Page, failing: tuple[str, ScriptedAssistant]
+) -> None:
+    """Found by a review: the widget came back empty after a reload (its stored copy was read
+    after the page's load event, and the empty chat was saved over it)."""
+    url, _ = failing
+    page.goto(url + "/widget/")
+    ask(page.locator("#nb-widget-input textarea"), "Who met in the widget?")
+    expect(page.locator(BOT_ANSWER).last).to_contain_text("About Who met in the widget?")
+    page.locator(".nb-sources").first.wait_for()
+    for _ in range(2):  # and again: what came back is kept in turn
+        page.reload()
+        expect(page.locator(".user.message")).to_have_text(["Who met in the widget?"])
+        expect(page.locator(BOT_ANSWER).last).to_contain_text("About Who met in the widget?")
+
+
 def test_an_answer_stopped_while_it_is_written_keeps_what_was_shown(
     page: Page, failing: tuple[str, ScriptedAssistant]
 ) -> None:
