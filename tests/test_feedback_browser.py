@@ -34,6 +34,10 @@ pytestmark = [
 ]
 
 
+SCRIPTED = ScriptedAssistant()
+"""The assistant of the `logged` app (a test makes it wait: `.reading`)."""
+
+
 @pytest.fixture(scope="module")
 def logged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, DatabaseQuestionLog]]:
     """The app with the Library and a question log in the real store's registry database."""
@@ -41,7 +45,7 @@ def logged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Data
     store = make_store(data_dir, [])
     question_log = DatabaseQuestionLog(store.registry.database)
     app = build_app(
-        ScriptedAssistant(),
+        SCRIPTED,
         store_library(store, data_dir),
         question_log=question_log,
         question_embedder=store.embeddings,
@@ -214,3 +218,25 @@ def test_a_thumb_clicked_again_withdraws_the_vote(
         time.sleep(0.2)
     wait_for_the_answer(page)
     expect(page.get_by_role("button", name="Liked", exact=True)).to_have_count(0)
+
+
+def test_a_vote_under_a_stopped_reply_says_nothing_was_saved(
+    page: Page, logged: tuple[str, DatabaseQuestionLog]
+) -> None:
+    """Found by a review: the thumb under a "Stopped before an answer" note turned, and nothing
+    said that no vote was kept."""
+    from bot.web.chat import STOPPED
+
+    url, question_log = logged
+    page.goto(url + "/")
+    SCRIPTED.reading.clear()
+    try:
+        ask(page.locator("#nb-input textarea"), "A question to stop and vote on?")
+        page.get_by_text("Reading 2 passages from 1 article…").wait_for(timeout=30_000)
+        page.locator("#nb-input .stop-button").click()
+        page.get_by_text(STOPPED).wait_for(timeout=30_000)
+    finally:
+        SCRIPTED.reading.set()
+    assert click_thumb(page, "Dislike") == "Not saved: this reply holds no answer to vote on."
+    stopped = [r for r in question_log.answers_since(0) if r.question.startswith("A question to")]
+    assert all(row.vote is None for row in stopped)

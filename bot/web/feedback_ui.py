@@ -32,6 +32,7 @@ SHOWN_AS: dict[Vote, str] = {"up": "Like", "down": "Dislike"}
 """The thumb a kept vote marks (`FEEDBACK_OPTIONS`)."""
 THANKS = "Thanks: your vote is saved."
 WITHDRAWN = "Your vote is withdrawn."
+NO_ANSWER = "Not saved: this reply holds no answer to vote on."
 
 
 def _field(message: Any, name: str) -> Any:
@@ -109,8 +110,10 @@ def feedback_controls(chatbot: gr.Chatbot, recorder: AnswerRecorder) -> None:
     def on_vote(history: list[Any], data: gr.LikeData) -> tuple[Any, ...]:
         vote = _vote(data.liked)
         answer_id = answer_id_at(history, data.index)
-        if vote is None or answer_id is None:
+        if vote is None:
             return None, gr.update(visible=False), "", ""
+        if answer_id is None:  # Gradio draws thumbs under every reply, a stopped one's too
+            return None, gr.update(visible=False), "", NO_ANSWER
         problem = store(answer_id, vote, None)
         if problem or not vote:
             return None, gr.update(visible=False), "", problem or WITHDRAWN
