@@ -247,8 +247,7 @@ class _ChatInterface(gr.ChatInterface):
         a failed one is `_after_failure`'s); and, where votes are kept, the thumbs marked as the
         log holds them. Gradio marks a reply by its place, which a retry, an undo or Clear gives
         to another answer (found by a review): the next answer's end puts the marks right."""
-        stopped = stopped_at is not None and stopped_at == questions_asked(messages)
-        settled_now = stopped_notes(messages) if stopped else None
+        settled_now = stopped_notes(messages) if _stopped(stopped_at, messages) else None
         chat = gr.update() if settled_now is None else gr.update(value=settled_now)
         if self._votes is not None:
             chat["feedback_value"] = self._votes(settled_now or messages)
@@ -265,6 +264,12 @@ class _NoChain:
         return self
 
 
+def _stopped(stopped_at: float | None, messages: list[Message]) -> bool:
+    """Whether the answer that just ended was stopped: the stop button wrote, in the page, how
+    many questions the chat held (`stopped_at`), and it holds that many still."""
+    return stopped_at is not None and stopped_at == questions_asked(messages)
+
+
 def _after_failure(
     question: str,
     before: list[Message],
@@ -279,7 +284,7 @@ def _after_failure(
     changes nothing. After a failure, what was shown of a begun answer stays (found by a review: a
     stopped answer's question and partial answer were wiped); otherwise the question goes back
     to the input and the conversation back to before it."""
-    if stopped_at is not None and stopped_at == questions_asked(now):
+    if _stopped(stopped_at, now):
         return gr.skip(), gr.skip()
     if answer_begun(now):
         return gr.update(interactive=True, submit_btn=True, stop_btn=False), settled(now)

@@ -39,6 +39,14 @@ def _field(message: Any, name: str) -> Any:
     return message.get(name) if isinstance(message, Mapping) else getattr(message, name, None)
 
 
+def _own_answer_id(message: Any) -> str | None:
+    """The `answer_id` a message carries: its answer's text does (an id without a title)."""
+    metadata = _field(message, "metadata") or {}
+    if isinstance(metadata, Mapping) and metadata.get("id") and not metadata.get("title"):
+        return str(metadata["id"])
+    return None
+
+
 def answer_id_at(history: Sequence[Any], index: int | Sequence[int]) -> str | None:
     """The `answer_id` of the answer a clicked message belongs to: the id on the message, or on
     an earlier one of the same reply (the thumbs sit under a reply's last message)."""
@@ -46,9 +54,8 @@ def answer_id_at(history: Sequence[Any], index: int | Sequence[int]) -> str | No
     for message in reversed(list(history)[: at + 1]):
         if _field(message, "role") == "user":
             break
-        metadata = _field(message, "metadata") or {}
-        if isinstance(metadata, Mapping) and metadata.get("id") and not metadata.get("title"):
-            return str(metadata["id"])
+        if answer_id := _own_answer_id(message):
+            return answer_id
     return None
 
 
@@ -58,12 +65,12 @@ def shown_votes(messages: Sequence[Any], recorder: AnswerRecorder) -> list[str |
     messages). A reloaded page shows the votes it gave, and a reader can take one back."""
     replies: list[str | None] = []  # the answer id of each reply
     previous = None
-    for index, message in enumerate(messages):
+    for message in messages:
         role = _field(message, "role")
         if role == "assistant" and previous != "assistant":
             replies.append(None)
         if role == "assistant":
-            replies[-1] = replies[-1] or answer_id_at(messages[: index + 1], index)
+            replies[-1] = replies[-1] or _own_answer_id(message)
         previous = role
     votes = recorder.votes([answer_id for answer_id in replies if answer_id])
     return [SHOWN_AS[votes[i]] if i in votes else None for i in replies]
